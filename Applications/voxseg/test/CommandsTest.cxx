@@ -1,0 +1,89 @@
+// The subcommands called in-process: what they print and write.
+#include "Commands.h"
+#include "Cli.h"
+#include "voxseg/core/Error.h"
+#include "voxseg/io/VolumeIO.h"
+#include "voxseg/testing/Data.h"
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <sstream>
+
+namespace voxseg::cli {
+namespace {
+
+using voxseg::testing::sharedPath;
+using voxseg::testing::TempDir;
+
+TEST(Info, JsonHasGeometryOrientationTypeAndRange) {
+  VOXSEG_REQUIRE_DATA(path, sharedPath("data/niftispace/PIR.nii.gz"));
+  InfoArgs a;
+  a.input = path;
+  a.json = true;
+  std::ostringstream out;
+  ASSERT_EQ(runInfo(a, out), 0);
+  const auto j = nlohmann::json::parse(out.str());
+  const auto& v = j["volume"];
+  EXPECT_EQ(v["size"], nlohmann::json({79, 67, 64}));
+  EXPECT_EQ(v["orientation"], "PIR");
+  EXPECT_EQ(v["pixel_type"], "float32");
+  EXPECT_EQ(v["direction"][1][0], 1.0);
+  EXPECT_GT(v["intensity_range"][1].get<double>(), 90.0);
+}
+
+TEST(Info, DicomFolderListsSeries) {
+  VOXSEG_REQUIRE_DATA(dir, sharedPath("data/dcmqi/segmentations/ct-3slice"));
+  InfoArgs a;
+  a.input = dir;
+  a.json = true;
+  std::ostringstream out;
+  ASSERT_EQ(runInfo(a, out), 0);
+  const auto j = nlohmann::json::parse(out.str());
+  ASSERT_EQ(j["series"].size(), 1u);
+  EXPECT_EQ(j["series"][0]["modality"], "CT");
+  EXPECT_EQ(j["series"][0]["slices"], 3);
+  EXPECT_EQ(j["selected_series"], j["series"][0]["series_instance_uid"]);
+}
+
+TEST(Convert, ReorientsLosslesslyAndKeepsTheWorldImage) {
+  VOXSEG_REQUIRE_DATA(ras, sharedPath("data/niftispace/RAS.nii.gz"));
+  VOXSEG_REQUIRE_DATA(sra, sharedPath("data/niftispace/SRA.nii.gz"));
+  TempDir dir;
+  ConvertArgs c;
+  c.input = sra;
+  c.output = dir.file("sra_as_ras.nii.gz");
+  c.orient = "RAS";
+  ASSERT_EQ(runConvert(c), 0);
+  const io::Volume a = io::readVolume(ras);
+  const io::Volume b = io::readVolume(c.output);
+  EXPECT_TRUE(a.geometry().nearlyEqual(b.geometry(), 1e-3));
+  ASSERT_EQ(a.pixelType, b.pixelType);
+  EXPECT_EQ(std::memcmp(io::bufferOf(a), io::bufferOf(b), a.geometry().voxelCount() * pixelTypeSize(a.pixelType)), 0);
+}
+
+TEST(Convert, ChecksTheDestinationBeforeReading) {
+  TempDir dir;
+  ConvertArgs c;
+  c.input = dir.file("missing.nii.gz");
+  c.output = dir.file("no/such/folder/out.nii.gz");
+  try {
+    runConvert(c);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Output) << e.what();
+  }
+}
+
+TEST(Main, MapsErrorsToExitCodesAndOneLineMessages) {
+  std::ostringstream out, err;
+  std::string a0 = "voxseg", a1 = "info", a2 = "/nonexistent.nii.gz";
+  char* argv[] = {a0.data(), a1.data(), a2.data()};
+  EXPECT_EQ(main(3, argv, out, err), 3);
+  EXPECT_EQ(err.str(), "voxseg: error: /nonexistent.nii.gz: no such file or folder\n");
+}
+
+} // namespace
+} // namespace voxseg::cli

@@ -1,0 +1,35 @@
+#pragma once
+// Writes land under a temporary name in the destination folder and are renamed into place only
+// when complete, so a failed or interrupted write never leaves a partial output file.
+
+#include <string>
+
+namespace voxseg::io {
+
+class AtomicOutput {
+public:
+  /// Checks the destination before any work: its folder exists and is writable, the path is not
+  /// a folder, and it does not exist unless `overwrite`. Throws Error(Output) naming the path.
+  AtomicOutput(std::string finalPath, bool overwrite);
+  ~AtomicOutput(); ///< removes the temporary file unless commit() succeeded
+  AtomicOutput(const AtomicOutput&) = delete;
+  AtomicOutput& operator=(const AtomicOutput&) = delete;
+
+  /// Where to write: same folder and same extension as the final path.
+  const std::string& tempPath() const { return temp_; }
+  const std::string& finalPath() const { return final_; }
+  /// Renames the temporary file to the final path; throws Error(Output) on failure.
+  void commit();
+
+private:
+  std::string final_;
+  std::string temp_;
+  bool committed_ = false;
+  int slot_ = -1; ///< entry in the interrupt-cleanup registry
+};
+
+/// Installs SIGINT/SIGTERM handlers that delete every pending temporary output and exit with
+/// ExitCode::Interrupted (130). Programs that write outputs call this once at start.
+void installInterruptCleanup();
+
+} // namespace voxseg::io

@@ -1,0 +1,69 @@
+#pragma once
+// DICOM folders: which series they hold, and whether a series' slices make a regular grid.
+
+#include "voxseg/core/Geometry.h"
+
+#include <string>
+#include <vector>
+
+namespace voxseg::io {
+
+/// What to do with a series whose slice positions are not evenly spaced (or have gaps).
+enum class SliceSpacingPolicy {
+  Error,   ///< refuse (default): the grid would be wrong
+  Accept,  ///< keep the slices, spacing = (last - first) / (n - 1), with a warning
+  Resample ///< linear interpolation onto an even grid at the median spacing (float output)
+};
+SliceSpacingPolicy parseSliceSpacingPolicy(const std::string& name); ///< error|accept|resample
+
+struct DicomSeriesInfo {
+  /// SeriesInstanceUID; files whose UID is blank are grouped by study, series number,
+  /// description, size and orientation and named "noUID.1", "noUID.2", ... (uidMissing set).
+  std::string seriesUid;
+  bool uidMissing = false;
+  std::string studyUid;
+  std::string modality;
+  std::string description;
+  std::string seriesNumber;
+  std::string sopClassUid;
+  unsigned rows = 0;
+  unsigned columns = 0;
+  unsigned frames = 0;                ///< NumberOfFrames of a single multi-frame file, else 0
+  std::vector<std::string> files;     ///< sorted along the slice normal (ascending)
+  std::vector<double> slicePositions; ///< position along the normal of each file, mm
+  bool positionsKnown = false;        ///< every file has ImagePositionPatient and one orientation
+  Vec3 rowCosine{1, 0, 0};
+  Vec3 columnCosine{0, 1, 0};
+  std::vector<Vec3> positions; ///< ImagePositionPatient of each sorted file
+};
+
+/// Every DICOM image series below `folder` (recursively), largest first. Non-DICOM files are
+/// ignored. Throws Error(Input) when the folder does not exist or holds no DICOM image.
+std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder);
+
+/// The series named by uid, or the only one. Throws Error(Input) listing the series otherwise.
+const DicomSeriesInfo& selectSeries(const std::vector<DicomSeriesInfo>& series, const std::string& uid,
+                                    const std::string& folder);
+
+struct SliceSpacingCheck {
+  double medianSpacing = 0;
+  double meanSpacing = 0; ///< (last - first) / (n - 1)
+  bool uniform = true;
+  int missingSlices = 0;   ///< estimated slices missing from gaps
+  double maxDeviation = 0; ///< largest |gap - median|, mm
+  double tiltDegrees = 0;  ///< angle between the stacking direction and the slice normal
+  std::string problem;     ///< empty when the grid is regular
+};
+
+/// True when a DICOM file states where it lies in the patient: ImageOrientationPatient at top
+/// level, or a PlaneOrientationSequence in the shared/per-frame functional groups (enhanced).
+bool hasPatientGeometry(const std::string& file);
+
+/// Routes GDCM's own warnings to stderr (on) or drops them (off, the default): voxseg reports
+/// the problems it acts on in its own words.
+void setDicomLibraryMessages(bool on);
+
+/// Checks that the sorted slice positions form an even grid along the slice normal.
+SliceSpacingCheck checkSliceSpacing(const DicomSeriesInfo& series);
+
+} // namespace voxseg::io

@@ -1,0 +1,49 @@
+#pragma once
+// A 3D scalar volume as read from disk: an itk::Image<T, 3> in the file's own pixel type.
+
+#include "voxseg/core/Geometry.h"
+#include "voxseg/core/PixelType.h"
+
+#include <itkImage.h>
+
+#include <string>
+#include <vector>
+
+namespace voxseg::io {
+
+struct Volume {
+  itk::ImageBase<3>::Pointer image; ///< an itk::Image<T, 3> with T given by pixelType
+  PixelType pixelType = PixelType::Float32;
+  std::string source;                ///< file or folder it was read from
+  std::vector<std::string> warnings; ///< what the reader accepted but a user should know
+
+  Geometry geometry() const;
+
+  /// The image as itk::Image<T, 3>; throws Error(Internal) if T is not the stored type.
+  template <typename T> typename itk::Image<T, 3>::Pointer as() const {
+    auto* typed = dynamic_cast<itk::Image<T, 3>*>(image.GetPointer());
+    if (!typed) throwTypeMismatch();
+    return typename itk::Image<T, 3>::Pointer(typed);
+  }
+
+  /// A float copy of the voxels with the same geometry (shares the buffer when already float).
+  itk::Image<float, 3>::Pointer toFloat() const;
+
+private:
+  [[noreturn]] void throwTypeMismatch() const;
+};
+
+/// Allocates a volume of the given type and geometry, zero-filled.
+Volume makeVolume(PixelType type, const Geometry& geometry);
+
+/// Raw pointer to the first voxel of a volume's buffer (x fastest).
+void* bufferOf(const Volume& volume);
+
+struct IntensityStats {
+  double min = 0;
+  double max = 0;
+  std::size_t nonFinite = 0; ///< NaN and +/-Inf voxels (float types only)
+};
+IntensityStats intensityStats(const Volume& volume);
+
+} // namespace voxseg::io

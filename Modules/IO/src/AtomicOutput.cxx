@@ -1,0 +1,101 @@
+#include "voxseg/io/AtomicOutput.h"
+
+#include "voxseg/core/Error.h"
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace voxseg::io {
+namespace {
+std::atomic<unsigned> counter{0};
+
+// Pending temporary files, readable from a signal handler (fixed storage, atomic flags).
+constexpr int kSlots = 64;
+struct Slot {
+  std::atomic<bool> used{false};
+  char path[4096];
+};
+Slot slots[kSlots];
+
+int registerTemp(const std::string& path) {
+  if (path.size() >= sizeof(Slot::path)) return -1;
+  for (int i = 0; i < kSlots; ++i) {
+    bool expected = false;
+    if (slots[i].used.load() || !slots[i].used.compare_exchange_strong(expected, true)) continue;
+    std::memcpy(slots[i].path, path.c_str(), path.size() + 1);
+    return i;
+  }
+  return -1;
+}
+
+void unregisterTemp(int slot) {
+  if (slot >= 0) slots[slot].used.store(false);
+}
+
+extern "C" void onInterrupt(int) {
+  for (auto& s : slots)
+    if (s.used.load()) ::unlink(s.path);
+  ::_exit(130);
+}
+
+// Probes that a file can be created in `dir` (permissions, read-only file systems, /proc...).
+void checkWritableFolder(const fs::path& dir, const std::string& finalPath) {
+  std::error_code ec;
+  const auto st = fs::status(dir, ec);
+  if (ec || !fs::exists(st)) throw outputError(finalPath, "output folder '" + dir.string() + "' does not exist");
+  if (!fs::is_directory(st)) throw outputError(finalPath, "'" + dir.string() + "' is not a folder");
+  const fs::path probe =
+      dir / (".voxseg-probe-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)));
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (fd < 0) throw outputError(finalPath, "cannot write in folder '" + dir.string() + "': " + std::strerror(errno));
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+} // namespace
+
+AtomicOutput::AtomicOutput(std::string finalPath, bool overwrite) : final_(std::move(finalPath)) {
+  const fs::path p(final_);
+  std::error_code ec;
+  if (p.filename().empty()) throw outputError(final_, "output path names a folder, not a file");
+  const auto st = fs::status(p, ec);
+  if (fs::is_directory(st)) throw outputError(final_, "output path is an existing folder");
+  if (fs::exists(st) && !overwrite) throw outputError(final_, "output file exists (use --force to overwrite)");
+  const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  checkWritableFolder(dir, final_);
+  temp_ = (dir / (".voxseg-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + "-" +
+                  p.filename().string()))
+              .string();
+  slot_ = registerTemp(temp_);
+}
+
+AtomicOutput::~AtomicOutput() {
+  if (!committed_) ::unlink(temp_.c_str());
+  unregisterTemp(slot_);
+}
+
+void installInterruptCleanup() {
+  struct sigaction sa {};
+  sa.sa_handler = onInterrupt;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+void AtomicOutput::commit() {
+  if (std::rename(temp_.c_str(), final_.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(temp_.c_str());
+    throw outputError(final_, "cannot move finished output into place: " + why);
+  }
+  committed_ = true;
+}
+
+} // namespace voxseg::io

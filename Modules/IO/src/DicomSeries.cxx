@@ -1,0 +1,257 @@
+#include "voxseg/io/DicomSeries.h"
+
+#include "voxseg/core/Error.h"
+
+#include <gdcmDirectory.h>
+#include <gdcmReader.h>
+#include <gdcmScanner.h>
+#include <gdcmSequenceOfItems.h>
+#include <gdcmTrace.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace voxseg::io {
+namespace {
+
+const gdcm::Tag kSeriesUid(0x0020, 0x000e), kStudyUid(0x0020, 0x000d), kModality(0x0008, 0x0060),
+    kDescription(0x0008, 0x103e), kSeriesNumber(0x0020, 0x0011), kPosition(0x0020, 0x0032),
+    kOrientation(0x0020, 0x0037), kRows(0x0028, 0x0010), kColumns(0x0028, 0x0011), kFrames(0x0028, 0x0008),
+    kSopClass(0x0008, 0x0016);
+constexpr const char* kNoUidPrefix = "\x01nouid|";
+
+std::string trim(const char* s) {
+  if (!s) return {};
+  std::string v(s);
+  const auto notSpace = [](unsigned char c) { return c != ' ' && c != '\0' && c != '\n' && c != '\r'; };
+  v.erase(v.begin(), std::find_if(v.begin(), v.end(), notSpace));
+  v.erase(std::find_if(v.rbegin(), v.rend(), notSpace).base(), v.end());
+  return v;
+}
+
+std::vector<double> parseNumbers(const std::string& s) {
+  std::vector<double> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, '\\')) {
+    try {
+      out.push_back(std::stod(item));
+    } catch (...) {
+      return {};
+    }
+  }
+  return out;
+}
+
+unsigned parseUnsigned(const std::string& s) {
+  try {
+    return s.empty() ? 0u : static_cast<unsigned>(std::stoul(s));
+  } catch (...) {
+    return 0u;
+  }
+}
+
+// Rows and Columns are binary US values: gdcm::Scanner gives them as text already.
+Vec3 cross(const Vec3& a, const Vec3& b) {
+  return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
+}
+double dot(const Vec3& a, const Vec3& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+
+struct FileEntry {
+  std::string path;
+  std::vector<double> position;
+  std::vector<double> orientation;
+};
+
+void sortSeries(DicomSeriesInfo& s, std::vector<FileEntry>& files) {
+  const auto& o0 = files.front().orientation;
+  bool known = o0.size() == 6;
+  for (const auto& f : files) {
+    known = known && f.position.size() == 3 && f.orientation.size() == 6;
+    if (known)
+      for (int i = 0; i < 6; ++i) known = known && std::fabs(f.orientation[i] - o0[i]) < 1e-4;
+  }
+  s.positionsKnown = known;
+  if (!known) {
+    std::sort(files.begin(), files.end(), [](const FileEntry& a, const FileEntry& b) { return a.path < b.path; });
+    for (const auto& f : files) s.files.push_back(f.path);
+    return;
+  }
+  s.rowCosine = {o0[0], o0[1], o0[2]};
+  s.columnCosine = {o0[3], o0[4], o0[5]};
+  const Vec3 normal = cross(s.rowCosine, s.columnCosine);
+  const auto along = [&](const FileEntry& f) { return dot(normal, {f.position[0], f.position[1], f.position[2]}); };
+  std::stable_sort(files.begin(), files.end(),
+                   [&](const FileEntry& a, const FileEntry& b) { return along(a) < along(b); });
+  for (const auto& f : files) {
+    s.files.push_back(f.path);
+    s.slicePositions.push_back(along(f));
+    s.positions.push_back({f.position[0], f.position[1], f.position[2]});
+  }
+}
+
+} // namespace
+
+void setDicomLibraryMessages(bool on) {
+  gdcm::Trace::SetWarning(on);
+  gdcm::Trace::SetError(on);
+  gdcm::Trace::SetDebug(false);
+}
+
+namespace {
+const bool gdcmQuiet = (setDicomLibraryMessages(false), true);
+}
+
+bool hasPatientGeometry(const std::string& file) {
+  gdcm::Reader reader;
+  reader.SetFileName(file.c_str());
+  const std::set<gdcm::Tag> skip;
+  if (!reader.ReadUpToTag(gdcm::Tag(0x7fe0, 0x0010), skip)) return false;
+  const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
+  if (ds.FindDataElement(kOrientation)) return true;
+  for (const gdcm::Tag& groups : {gdcm::Tag(0x5200, 0x9229), gdcm::Tag(0x5200, 0x9230)}) {
+    if (!ds.FindDataElement(groups)) continue;
+    const auto sq = ds.GetDataElement(groups).GetValueAsSQ();
+    if (sq && sq->GetNumberOfItems() > 0 &&
+        sq->GetItem(1).GetNestedDataSet().FindDataElement(gdcm::Tag(0x0020, 0x9116)))
+      return true;
+  }
+  return false;
+}
+
+SliceSpacingPolicy parseSliceSpacingPolicy(const std::string& name) {
+  if (name == "error") return SliceSpacingPolicy::Error;
+  if (name == "accept") return SliceSpacingPolicy::Accept;
+  if (name == "resample") return SliceSpacingPolicy::Resample;
+  throw usageError("unknown slice spacing policy '" + name + "' (accepted: error, accept, resample)");
+}
+
+std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder) {
+  std::error_code ec;
+  if (!fs::exists(folder, ec)) throw inputError(folder, "no such file or folder");
+  if (!fs::is_directory(folder, ec)) throw inputError(folder, "not a folder");
+  gdcm::Directory dir;
+  dir.Load(folder, true);
+  const auto& names = dir.GetFilenames();
+  if (names.empty()) throw inputError(folder, "folder holds no files");
+
+  gdcm::Scanner scanner;
+  for (const auto& t : {kSeriesUid, kStudyUid, kModality, kDescription, kSeriesNumber, kPosition, kOrientation, kRows,
+                        kColumns, kFrames, kSopClass})
+    scanner.AddTag(t);
+  scanner.Scan(names);
+
+  std::map<std::string, DicomSeriesInfo> bySeries;
+  std::map<std::string, std::vector<FileEntry>> filesBySeries;
+  for (const auto& name : names) {
+    if (!scanner.IsKey(name.c_str())) continue;
+    std::string uid = trim(scanner.GetValue(name.c_str(), kSeriesUid));
+    const unsigned rows = parseUnsigned(trim(scanner.GetValue(name.c_str(), kRows)));
+    if (rows == 0) continue; // not an image (e.g. RT structure set, report)
+    if (uid.empty()) {
+      // Anonymizers sometimes blank the UID: group by what else identifies a series.
+      uid = std::string(kNoUidPrefix) + trim(scanner.GetValue(name.c_str(), kStudyUid)) + "|" +
+            trim(scanner.GetValue(name.c_str(), kSeriesNumber)) + "|" +
+            trim(scanner.GetValue(name.c_str(), kDescription)) + "|" + std::to_string(rows) + "|" +
+            trim(scanner.GetValue(name.c_str(), kOrientation));
+    }
+    auto& s = bySeries[uid];
+    if (s.seriesUid.empty()) {
+      s.seriesUid = uid;
+      s.studyUid = trim(scanner.GetValue(name.c_str(), kStudyUid));
+      s.modality = trim(scanner.GetValue(name.c_str(), kModality));
+      s.description = trim(scanner.GetValue(name.c_str(), kDescription));
+      s.seriesNumber = trim(scanner.GetValue(name.c_str(), kSeriesNumber));
+      s.sopClassUid = trim(scanner.GetValue(name.c_str(), kSopClass));
+      s.rows = rows;
+      s.columns = parseUnsigned(trim(scanner.GetValue(name.c_str(), kColumns)));
+    }
+    s.frames = std::max(s.frames, parseUnsigned(trim(scanner.GetValue(name.c_str(), kFrames))));
+    filesBySeries[uid].push_back({name, parseNumbers(trim(scanner.GetValue(name.c_str(), kPosition))),
+                                  parseNumbers(trim(scanner.GetValue(name.c_str(), kOrientation)))});
+  }
+  if (bySeries.empty())
+    throw inputError(folder,
+                     "no DICOM image found in the folder (" + std::to_string(names.size()) + " files looked at)");
+
+  std::vector<DicomSeriesInfo> out;
+  int noUid = 0;
+  for (auto& [uid, s] : bySeries) {
+    sortSeries(s, filesBySeries[uid]);
+    if (uid.rfind(kNoUidPrefix, 0) == 0) {
+      s.seriesUid = "noUID." + std::to_string(++noUid);
+      s.uidMissing = true;
+    }
+    if (s.files.size() > 1) s.frames = 0;
+    out.push_back(std::move(s));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const DicomSeriesInfo& a, const DicomSeriesInfo& b) { return a.files.size() > b.files.size(); });
+  return out;
+}
+
+const DicomSeriesInfo& selectSeries(const std::vector<DicomSeriesInfo>& series, const std::string& uid,
+                                    const std::string& folder) {
+  if (!uid.empty()) {
+    for (const auto& s : series)
+      if (s.seriesUid == uid) return s;
+    throw inputError(folder, "no series with SeriesInstanceUID " + uid + " (run 'voxseg info " + folder +
+                                 "' to list the " + std::to_string(series.size()) + " series)");
+  }
+  if (series.size() == 1) return series.front();
+  std::string list;
+  for (const auto& s : series)
+    list +=
+        "\n  " + s.seriesUid + "  " + s.modality + "  " + std::to_string(s.files.size()) + " files  " + s.description;
+  throw inputError(folder, std::to_string(series.size()) +
+                               " DICOM series found; choose one with --series <SeriesInstanceUID>:" + list);
+}
+
+SliceSpacingCheck checkSliceSpacing(const DicomSeriesInfo& s) {
+  SliceSpacingCheck c;
+  const std::size_t n = s.slicePositions.size();
+  if (!s.positionsKnown || n < 2) return c;
+  std::vector<double> gaps(n - 1);
+  for (std::size_t i = 0; i + 1 < n; ++i) gaps[i] = s.slicePositions[i + 1] - s.slicePositions[i];
+  std::vector<double> sorted = gaps;
+  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+  c.medianSpacing = sorted[sorted.size() / 2];
+  c.meanSpacing = (s.slicePositions.back() - s.slicePositions.front()) / double(n - 1);
+
+  // Stacking direction against the normal: a sheared stack (gantry tilt) has an angle.
+  const Vec3 normal = cross(s.rowCosine, s.columnCosine);
+  Vec3 stack{s.positions.back()[0] - s.positions.front()[0], s.positions.back()[1] - s.positions.front()[1],
+             s.positions.back()[2] - s.positions.front()[2]};
+  const double len = std::sqrt(dot(stack, stack));
+  if (len > 0) c.tiltDegrees = std::acos(std::min(1.0, std::fabs(dot(stack, normal)) / len)) * 180.0 / M_PI;
+
+  const double tolerance = std::max(0.01 * std::fabs(c.medianSpacing), 1e-3);
+  for (double g : gaps) c.maxDeviation = std::max(c.maxDeviation, std::fabs(g - c.medianSpacing));
+  std::ostringstream why;
+  if (c.medianSpacing < 1e-6) {
+    why << "slices share the same position (duplicate or multi-volume series)";
+  } else if (c.maxDeviation > tolerance) {
+    for (double g : gaps)
+      if (g > 1.5 * c.medianSpacing) c.missingSlices += static_cast<int>(std::lround(g / c.medianSpacing)) - 1;
+    if (c.missingSlices > 0)
+      why << "about " << c.missingSlices << " slice(s) missing: gaps up to " << c.medianSpacing + c.maxDeviation
+          << " mm where the spacing is " << c.medianSpacing << " mm";
+    else
+      why << "slice spacing is not uniform: gaps differ from the median " << c.medianSpacing << " mm by up to "
+          << c.maxDeviation << " mm";
+  } else if (c.tiltDegrees > 0.05) {
+    why << "slices are sheared (gantry tilt " << c.tiltDegrees << " degrees): not a rectangular grid";
+  }
+  c.problem = why.str();
+  c.uniform = c.problem.empty();
+  return c;
+}
+
+} // namespace voxseg::io

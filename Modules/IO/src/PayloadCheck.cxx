@@ -1,0 +1,153 @@
+#include "PayloadCheck.h"
+
+#include "voxseg/core/Error.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <vector>
+
+namespace voxseg::io::detail {
+namespace {
+
+bool endsWithNoCase(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(), [](char a, char b) { return std::tolower(a) == b; });
+}
+
+template <typename T> T load(const unsigned char* p, bool swap) {
+  unsigned char b[sizeof(T)];
+  std::memcpy(b, p, sizeof(T));
+  if (swap) std::reverse(b, b + sizeof(T));
+  T v;
+  std::memcpy(&v, b, sizeof(T));
+  return v;
+}
+
+struct GzCloser {
+  void operator()(gzFile_s* f) const { gzclose(f); }
+};
+
+} // namespace
+
+bool isNiftiPath(const std::string& path) { return endsWithNoCase(path, ".nii") || endsWithNoCase(path, ".nii.gz"); }
+
+void checkNiftiFile(const std::string& path) {
+  // gzopen reads uncompressed files transparently.
+  std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
+  if (!f) throw inputError(path, "cannot open file");
+  gzbuffer(f.get(), 1 << 17);
+  std::array<unsigned char, 540> hdr{};
+  const int got = gzread(f.get(), hdr.data(), static_cast<unsigned>(hdr.size()));
+  if (got < 348) throw inputError(path, "truncated NIfTI header");
+  std::uint64_t total = static_cast<std::uint64_t>(got);
+
+  const std::int32_t size = load<std::int32_t>(hdr.data(), false);
+  const bool swap = size != 348 && size != 540;
+  const std::int32_t sizeHdr = load<std::int32_t>(hdr.data(), swap);
+  std::uint64_t voxOffset = 0;
+  std::array<std::int64_t, 8> dim{};
+  std::int64_t bitpix = 0;
+  if (sizeHdr == 348) {
+    bitpix = load<std::int16_t>(hdr.data() + 72, swap);
+    for (int i = 0; i < 8; ++i) dim[i] = load<std::int16_t>(hdr.data() + 40 + 2 * i, swap);
+    const float off = load<float>(hdr.data() + 108, swap);
+    voxOffset = off > 0 ? static_cast<std::uint64_t>(off) : 352;
+  } else if (sizeHdr == 540 && got == 540) {
+    bitpix = load<std::int16_t>(hdr.data() + 14, swap);
+    for (int i = 0; i < 8; ++i) dim[i] = load<std::int64_t>(hdr.data() + 16 + 8 * i, swap);
+    voxOffset = static_cast<std::uint64_t>(std::max<std::int64_t>(load<std::int64_t>(hdr.data() + 168, swap), 544));
+  } else {
+    throw inputError(path, "not a NIfTI file (bad header size field)");
+  }
+  if (dim[0] < 1 || dim[0] > 7) throw inputError(path, "invalid NIfTI dim[0] = " + std::to_string(dim[0]));
+  for (int i = 1; i <= dim[0]; ++i)
+    if (dim[i] < 1)
+      throw inputError(path, "header gives a zero-size dimension (dim[" + std::to_string(i) +
+                                 "] = " + std::to_string(dim[i]) + ")");
+
+  if (bitpix <= 0 || bitpix % 8 != 0) throw inputError(path, "invalid NIfTI bitpix " + std::to_string(bitpix));
+  std::uint64_t payloadBytes = static_cast<std::uint64_t>(bitpix / 8);
+  for (int i = 1; i <= dim[0]; ++i) payloadBytes *= static_cast<std::uint64_t>(dim[i]);
+  const std::uint64_t need = voxOffset + payloadBytes;
+  std::vector<unsigned char> buf(1 << 20);
+  while (total < need) {
+    const int n = gzread(f.get(), buf.data(), static_cast<unsigned>(buf.size()));
+    if (n <= 0) break;
+    total += static_cast<std::uint64_t>(n);
+  }
+  int err = Z_OK;
+  const char* msg = gzerror(f.get(), &err);
+  if (err != Z_OK && err != Z_STREAM_END)
+    throw inputError(path, std::string("corrupt or truncated compressed data (") + msg + ")");
+  if (total < need)
+    throw inputError(path, "truncated: the header needs " + std::to_string(need) + " bytes, the file holds " +
+                               std::to_string(total));
+}
+
+bool isMetaImagePath(const std::string& path) { return endsWithNoCase(path, ".mha") || endsWithNoCase(path, ".mhd"); }
+
+void checkMetaImageFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw inputError(path, "cannot open file");
+  std::map<std::string, std::string> fields;
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    auto key = line.substr(0, eq);
+    auto value = line.substr(eq + 1);
+    const auto trimSpaces = [](std::string& t) {
+      t.erase(0, t.find_first_not_of(" \t\r"));
+      t.erase(t.find_last_not_of(" \t\r") + 1);
+    };
+    trimSpaces(key);
+    trimSpaces(value);
+    fields[key] = value;
+    if (key == "ElementDataFile") break; // the last header field
+  }
+  if (!fields.count("ElementDataFile")) throw inputError(path, "MetaImage header has no ElementDataFile");
+  const std::string dataFile = fields["ElementDataFile"];
+  std::uint64_t available = 0;
+  if (dataFile == "LOCAL") {
+    const auto headerEnd = static_cast<std::uint64_t>(in.tellg());
+    available = std::filesystem::file_size(path) - headerEnd;
+  } else {
+    if (dataFile.find(' ') != std::string::npos || dataFile == "LIST") return; // slice lists: ITK checks
+    const auto dataPath = std::filesystem::path(path).parent_path() / dataFile;
+    std::error_code ec;
+    available = std::filesystem::file_size(dataPath, ec);
+    if (ec) throw inputError(path, "MetaImage data file '" + dataPath.string() + "' is missing");
+  }
+  std::uint64_t need = 0;
+  const bool compressed = fields["CompressedData"] == "True" || fields["CompressedData"] == "true";
+  if (compressed) {
+    if (!fields.count("CompressedDataSize")) return; // written by streaming writers: size unknown
+    need = std::stoull(fields["CompressedDataSize"]);
+  } else {
+    static const std::map<std::string, std::uint64_t> sizes{
+        {"MET_CHAR", 1},      {"MET_UCHAR", 1},      {"MET_SHORT", 2}, {"MET_USHORT", 2},
+        {"MET_INT", 4},       {"MET_UINT", 4},       {"MET_LONG", 4},  {"MET_ULONG", 4},
+        {"MET_LONG_LONG", 8}, {"MET_ULONG_LONG", 8}, {"MET_FLOAT", 4}, {"MET_DOUBLE", 8}};
+    const auto it = sizes.find(fields["ElementType"]);
+    if (it == sizes.end()) return; // let ITK judge unusual element types
+    need = it->second;
+    if (fields.count("ElementNumberOfChannels")) need *= std::stoull(fields["ElementNumberOfChannels"]);
+    std::istringstream dims(fields["DimSize"]);
+    std::uint64_t d = 0;
+    while (dims >> d) need *= d;
+  }
+  if (available < need)
+    throw inputError(path, "truncated: the header needs " + std::to_string(need) +
+                               " bytes of voxel data, the file holds " + std::to_string(available));
+}
+
+} // namespace voxseg::io::detail

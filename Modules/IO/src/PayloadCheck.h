@@ -1,0 +1,25 @@
+#pragma once
+// Integrity checks that ITK's readers do not make: its NIfTI and MetaImage readers silently
+// zero-fill truncated voxel data, and NIfTI turns zero-size dimensions into 1.
+
+#include <cstdint>
+#include <string>
+
+namespace voxseg::io::detail {
+
+/// True for .nii and .nii.gz names.
+bool isNiftiPath(const std::string& path);
+
+/// Checks the header's dimensions (each >= 1) and that the (decompressed) file holds
+/// vox_offset + dim[1] * ... * dim[dim[0]] * bitpix / 8 bytes. Throws Error(Input) naming the file.
+/// Call it after the header passed the voxel-count limit: it reads the whole payload once.
+void checkNiftiFile(const std::string& path);
+
+/// True for .mha and .mhd names.
+bool isMetaImagePath(const std::string& path);
+
+/// Checks that a MetaImage's voxel data (in the .mha, or the .mhd's data file) is all there:
+/// CompressedDataSize bytes when compressed, else DimSize * element size.
+void checkMetaImageFile(const std::string& path);
+
+} // namespace voxseg::io::detail

@@ -1,0 +1,79 @@
+#include "voxseg/io/Volume.h"
+
+#include "voxseg/core/Error.h"
+#include "voxseg/core/ItkGeometry.h"
+
+#include <cmath>
+#include <limits>
+
+namespace voxseg::io {
+
+Geometry Volume::geometry() const { return geometryOf(*image); }
+
+void Volume::throwTypeMismatch() const {
+  throw Error(ExitCode::Internal, source + ": image is not stored as " + pixelTypeName(pixelType));
+}
+
+void* bufferOf(const Volume& volume) {
+  return visitPixelType(volume.pixelType, [&](auto tag) -> void* {
+    using T = typename decltype(tag)::type;
+    return volume.as<T>()->GetBufferPointer();
+  });
+}
+
+Volume makeVolume(PixelType type, const Geometry& geometry) {
+  Volume v;
+  v.pixelType = type;
+  v.image = visitPixelType(type, [&](auto tag) -> itk::ImageBase<3>::Pointer {
+    using ImageType = itk::Image<typename decltype(tag)::type, 3>;
+    auto img = ImageType::New();
+    typename ImageType::RegionType region;
+    for (unsigned i = 0; i < 3; ++i) region.SetSize(i, geometry.size[i]);
+    img->SetRegions(region);
+    setGeometry(*img, geometry);
+    img->Allocate(true);
+    return img.GetPointer();
+  });
+  return v;
+}
+
+itk::Image<float, 3>::Pointer Volume::toFloat() const {
+  if (pixelType == PixelType::Float32) return as<float>();
+  Volume out = makeVolume(PixelType::Float32, geometry());
+  auto dst = out.as<float>();
+  visitPixelType(pixelType, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* src = as<T>()->GetBufferPointer();
+    float* d = dst->GetBufferPointer();
+    const std::size_t n = geometry().voxelCount();
+    for (std::size_t i = 0; i < n; ++i) d[i] = static_cast<float>(src[i]);
+  });
+  return dst;
+}
+
+IntensityStats intensityStats(const Volume& volume) {
+  return visitPixelType(volume.pixelType, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* p = volume.as<T>()->GetBufferPointer();
+    const std::size_t n = volume.geometry().voxelCount();
+    IntensityStats s;
+    double lo = std::numeric_limits<double>::infinity();
+    double hi = -lo;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double v = static_cast<double>(p[i]);
+      if (!std::isfinite(v)) {
+        ++s.nonFinite;
+        continue;
+      }
+      lo = v < lo ? v : lo;
+      hi = v > hi ? v : hi;
+    }
+    if (lo <= hi) {
+      s.min = lo;
+      s.max = hi;
+    }
+    return s;
+  });
+}
+
+} // namespace voxseg::io

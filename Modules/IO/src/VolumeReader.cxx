@@ -1,0 +1,289 @@
+#include "voxseg/io/VolumeIO.h"
+
+#include "ItkError.h"
+#include "PayloadCheck.h"
+#include "voxseg/core/Error.h"
+#include "voxseg/core/ItkGeometry.h"
+
+#include <itkGDCMImageIO.h>
+#include <itkImageFileReader.h>
+#include <itkImageIOFactory.h>
+#include <itkImageSeriesReader.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+namespace fs = std::filesystem;
+
+namespace voxseg::io {
+namespace {
+
+constexpr const char* kFormats = "NIfTI .nii/.nii.gz, NRRD .nrrd/.nhdr, MetaImage .mha/.mhd, DICOM";
+
+// Voxel type read from a header. 64-bit integers are read as float64 and narrowed afterwards.
+struct HeaderType {
+  PixelType type = PixelType::Float32;
+  bool wide = false; ///< 64-bit integers in the file
+};
+
+HeaderType headerType(const itk::ImageIOBase& io, const std::string& path) {
+  using C = itk::IOComponentEnum;
+  switch (io.GetComponentType()) {
+  case C::UCHAR: return {PixelType::UInt8};
+  case C::CHAR: return {PixelType::Int8};
+  case C::USHORT: return {PixelType::UInt16};
+  case C::SHORT: return {PixelType::Int16};
+  case C::UINT: return {PixelType::UInt32};
+  case C::INT: return {PixelType::Int32};
+  case C::FLOAT: return {PixelType::Float32};
+  case C::DOUBLE: return {PixelType::Float64};
+  case C::LONG:
+  case C::ULONG:
+  case C::LONGLONG:
+  case C::ULONGLONG: return {PixelType::Float64, true};
+  default: break;
+  }
+  throw inputError(path, "unsupported voxel type '" +
+                             itk::ImageIOBase::GetComponentTypeAsString(io.GetComponentType()) + "'");
+}
+
+void checkHeader(const itk::ImageIOBase& io, const std::string& path, const ReadOptions& options) {
+  const unsigned dims = io.GetNumberOfDimensions();
+  std::string shape;
+  std::uint64_t voxels = 1;
+  bool zero = false;
+  for (unsigned i = 0; i < dims; ++i) {
+    shape += (i ? "x" : "") + std::to_string(io.GetDimensions(i));
+    zero = zero || io.GetDimensions(i) == 0;
+    const std::uint64_t d = io.GetDimensions(i);
+    voxels = (d != 0 && voxels > std::numeric_limits<std::uint64_t>::max() / d)
+                 ? std::numeric_limits<std::uint64_t>::max()
+                 : voxels * d;
+  }
+  if (dims < 3) throw inputError(path, std::to_string(dims) + "D image (" + shape + "); voxseg needs a 3D volume");
+  for (unsigned i = 3; i < dims; ++i)
+    if (io.GetDimensions(i) > 1)
+      throw inputError(path, std::to_string(dims) + "D image (" + shape + ", " + std::to_string(io.GetDimensions(i)) +
+                                 " volumes); voxseg needs a 3D volume");
+  if (zero) throw inputError(path, "header gives a zero-size dimension (" + shape + ")");
+  if (io.GetNumberOfComponents() != 1)
+    throw inputError(path, std::to_string(io.GetNumberOfComponents()) +
+                               " components per voxel (RGB or vector image); voxseg needs scalar volumes");
+  if (voxels > options.maxVoxels)
+    throw inputError(path, "header claims " + shape + " = " + std::to_string(voxels) +
+                               " voxels, more than the limit of " + std::to_string(options.maxVoxels) +
+                               " (corrupt header, or raise the limit)");
+  const bool dicom = dynamic_cast<const itk::GDCMImageIO*>(&io) != nullptr;
+  for (unsigned i = 0; i < 3; ++i) {
+    // GDCM gives a negative slice spacing for multi-frame files whose frames run against the
+    // normal; readFile turns that into a positive spacing and a reversed direction column.
+    const double s = (dicom && i == 2) ? std::fabs(io.GetSpacing(i)) : io.GetSpacing(i);
+    if (!std::isfinite(s) || s <= 0)
+      throw inputError(path, "invalid voxel spacing " + std::to_string(s) + " along axis " + std::to_string(i));
+    if (!std::isfinite(io.GetOrigin(i))) throw inputError(path, "non-finite origin in header");
+  }
+}
+
+template <typename T> itk::ImageBase<3>::Pointer readTyped(itk::ImageIOBase* io, const std::string& path) {
+  using ImageType = itk::Image<T, 3>;
+  auto reader = itk::ImageFileReader<ImageType>::New();
+  reader->SetImageIO(io);
+  reader->SetFileName(path);
+  reader->Update();
+  typename ImageType::Pointer out = reader->GetOutput();
+  out->DisconnectPipeline();
+  return out.GetPointer();
+}
+
+// 64-bit integer files: read as float64, stored as int32 when every value fits.
+void narrowWide(Volume& v) {
+  auto src = v.as<double>();
+  const double* p = src->GetBufferPointer();
+  const std::size_t n = v.geometry().voxelCount();
+  for (std::size_t i = 0; i < n; ++i)
+    if (p[i] != std::floor(p[i]) || p[i] < std::numeric_limits<std::int32_t>::min() ||
+        p[i] > std::numeric_limits<std::int32_t>::max())
+      throw inputError(v.source, "64-bit integer voxels outside the int32 range are not supported");
+  Volume out = makeVolume(PixelType::Int32, v.geometry());
+  std::int32_t* d = out.as<std::int32_t>()->GetBufferPointer();
+  for (std::size_t i = 0; i < n; ++i) d[i] = static_cast<std::int32_t>(p[i]);
+  v.image = out.image;
+  v.pixelType = PixelType::Int32;
+  v.warnings.push_back("64-bit integer voxels stored as int32 (all values fit)");
+}
+
+Volume readFile(const std::string& path, const ReadOptions& options) {
+  std::error_code ec;
+  if (fs::file_size(path, ec) == 0 && !ec) throw inputError(path, "empty file");
+  itk::ImageIOBase::Pointer io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::IOFileModeEnum::ReadMode);
+  if (!io)
+    throw inputError(path, std::string("not a readable image: unknown format or corrupt header (readable: ") +
+                               kFormats + ")");
+  io->SetFileName(path);
+  try {
+    io->ReadImageInformation();
+  } catch (const itk::ExceptionObject& e) {
+    throw inputError(path, "cannot read header: " + detail::itkMessage(e));
+  }
+  checkHeader(*io, path, options);
+  try {
+    if (detail::isNiftiPath(path)) detail::checkNiftiFile(path);
+    if (detail::isMetaImagePath(path)) detail::checkMetaImageFile(path);
+  } catch (const std::logic_error&) { // std::stoull on a malformed number
+    throw inputError(path, "malformed header field");
+  }
+  const bool dicom = dynamic_cast<itk::GDCMImageIO*>(io.GetPointer()) != nullptr;
+  if (dicom && !hasPatientGeometry(path))
+    throw inputError(path, "DICOM file has no patient geometry (no ImageOrientationPatient, also not in functional "
+                           "groups): cannot place it in the world");
+  const HeaderType ht = headerType(*io, path);
+  Volume v;
+  v.source = path;
+  v.pixelType = ht.type;
+  try {
+    v.image = visitPixelType(ht.type, [&](auto tag) { return readTyped<typename decltype(tag)::type>(io, path); });
+  } catch (const itk::ExceptionObject& e) {
+    throw inputError(path, "cannot read voxel data (truncated or corrupt file?): " + detail::itkMessage(e));
+  }
+  if (ht.wide) narrowWide(v);
+  if (dicom && v.image->GetSpacing()[2] < 0) {
+    Geometry g = v.geometry();
+    g.spacing[2] = -g.spacing[2];
+    for (int r = 0; r < 3; ++r) g.direction[3 * r + 2] = -g.direction[3 * r + 2];
+    setGeometry(*v.image, g);
+  }
+  return v;
+}
+
+Vec3 cross(const Vec3& a, const Vec3& b) {
+  return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
+}
+
+// Linear interpolation of the slices onto an even grid at `spacing` along the normal.
+Volume resampleSlices(const Volume& in, const std::vector<double>& positions, double spacing) {
+  const Geometry g = in.geometry();
+  const double extent = positions.back() - positions.front();
+  const std::size_t nOut = static_cast<std::size_t>(std::floor(extent / spacing + 1e-6)) + 1;
+  Geometry og = g;
+  og.size[2] = nOut;
+  og.spacing[2] = spacing;
+  Volume out = makeVolume(PixelType::Float32, og);
+  out.source = in.source;
+  out.warnings = in.warnings;
+  const auto src = in.toFloat();
+  const float* s = src->GetBufferPointer();
+  float* d = out.as<float>()->GetBufferPointer();
+  const std::size_t slice = g.size[0] * g.size[1];
+  std::size_t lo = 0;
+  for (std::size_t k = 0; k < nOut; ++k) {
+    const double t = positions.front() + double(k) * spacing;
+    while (lo + 2 < positions.size() && positions[lo + 1] < t) ++lo;
+    const double span = positions[lo + 1] - positions[lo];
+    const double w = span > 0 ? std::clamp((t - positions[lo]) / span, 0.0, 1.0) : 0.0;
+    const float* a = s + lo * slice;
+    const float* b = s + (lo + 1) * slice;
+    float* o = d + k * slice;
+    for (std::size_t i = 0; i < slice; ++i) o[i] = static_cast<float>((1.0 - w) * a[i] + w * b[i]);
+  }
+  return out;
+}
+
+Volume readSeries(const std::string& folder, const DicomSeriesInfo& s, const ReadOptions& options) {
+  const std::string& first = s.files.front();
+  if (s.files.size() == 1) {
+    Volume v = readFile(first, options);
+    v.source = folder;
+    return v;
+  }
+  if (!s.positionsKnown)
+    throw inputError(folder, "series " + s.seriesUid +
+                                 ": slices lack ImagePositionPatient/ImageOrientationPatient or mix orientations");
+  const SliceSpacingCheck check = checkSliceSpacing(s);
+  std::vector<std::string> warnings;
+  if (!check.uniform) {
+    const bool tilt = check.tiltDegrees > 0.05 && check.maxDeviation <= std::max(0.01 * check.medianSpacing, 1e-3);
+    if (options.nonUniform == SliceSpacingPolicy::Error)
+      throw inputError(folder, "series " + s.seriesUid + ": " + check.problem +
+                                   (tilt ? "" : " (--nonuniform accept|resample to read it anyway)"));
+    if (tilt && options.nonUniform == SliceSpacingPolicy::Resample)
+      throw inputError(folder, "series " + s.seriesUid + ": " + check.problem + "; resampling does not undo a tilt");
+    warnings.push_back(check.problem);
+  }
+  const std::uint64_t voxels = std::uint64_t(s.rows) * s.columns * s.files.size();
+  if (voxels > options.maxVoxels)
+    throw inputError(folder,
+                     "series " + s.seriesUid + " has " + std::to_string(voxels) + " voxels, more than the limit");
+
+  auto gdcmIO = itk::GDCMImageIO::New();
+  gdcmIO->SetFileName(first);
+  try {
+    gdcmIO->ReadImageInformation();
+  } catch (const itk::ExceptionObject& e) {
+    throw inputError(first, "cannot read DICOM header: " + detail::itkMessage(e));
+  }
+  if (gdcmIO->GetNumberOfComponents() != 1)
+    throw inputError(first, "colour DICOM images are not supported (" +
+                                std::to_string(gdcmIO->GetNumberOfComponents()) + " components)");
+  const HeaderType ht = headerType(*gdcmIO, first);
+  Volume v;
+  v.source = folder;
+  v.pixelType = ht.type;
+  try {
+    v.image = visitPixelType(ht.type, [&](auto tag) -> itk::ImageBase<3>::Pointer {
+      using ImageType = itk::Image<typename decltype(tag)::type, 3>;
+      auto reader = itk::ImageSeriesReader<ImageType>::New();
+      reader->SetImageIO(gdcmIO);
+      reader->SetFileNames(s.files);
+      reader->Update();
+      typename ImageType::Pointer img = reader->GetOutput();
+      img->DisconnectPipeline();
+      return img.GetPointer();
+    });
+  } catch (const itk::ExceptionObject& e) {
+    throw inputError(folder, "cannot read series " + s.seriesUid + ": " + detail::itkMessage(e));
+  }
+  if (ht.wide) narrowWide(v);
+
+  // The grid from the sorted slice positions: first slice's corner, the slice normal, even spacing.
+  Geometry g = v.geometry();
+  const Vec3 normal = cross(s.rowCosine, s.columnCosine);
+  for (int r = 0; r < 3; ++r) {
+    g.direction[3 * r + 0] = s.rowCosine[r];
+    g.direction[3 * r + 1] = s.columnCosine[r];
+    g.direction[3 * r + 2] = normal[r];
+  }
+  g.origin = s.positions.front();
+  g.spacing[2] = check.uniform ? check.medianSpacing : check.meanSpacing;
+  setGeometry(*v.image, g);
+  v.warnings = warnings;
+  if (!check.uniform && options.nonUniform == SliceSpacingPolicy::Resample) {
+    v = resampleSlices(v, s.slicePositions, check.medianSpacing);
+    v.warnings.push_back("resampled to " + std::to_string(v.geometry().size[2]) + " slices at " +
+                         std::to_string(check.medianSpacing) + " mm");
+  } else if (!check.uniform) {
+    v.warnings.push_back("slice spacing set to the mean " + std::to_string(check.meanSpacing) + " mm");
+  }
+  return v;
+}
+
+} // namespace
+
+Volume readVolume(const std::string& path, const ReadOptions& options) {
+  std::error_code ec;
+  const auto st = fs::status(path, ec);
+  if (path.empty() || !fs::exists(st)) throw inputError(path, "no such file or folder");
+  Volume v;
+  if (fs::is_directory(st)) {
+    const auto series = scanDicomFolder(path);
+    v = readSeries(path, selectSeries(series, options.seriesUid, path), options);
+  } else {
+    v = readFile(path, options);
+  }
+  for (const auto& w : v.warnings) spdlog::warn("{}: {}", path, w);
+  return v;
+}
+
+} // namespace voxseg::io

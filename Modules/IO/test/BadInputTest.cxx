@@ -1,0 +1,164 @@
+// Every bad input gives Error(Input) whose message names the file and the problem.
+#include "voxseg/core/Error.h"
+#include "voxseg/io/VolumeIO.h"
+#include "voxseg/testing/Data.h"
+
+#include <itkImageFileWriter.h>
+#include <itkRGBPixel.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+
+namespace voxseg::io {
+namespace {
+
+using voxseg::testing::TempDir;
+
+void expectInputError(const std::string& path, const std::string& words, const ReadOptions& options = {}) {
+  try {
+    readVolume(path, options);
+    ADD_FAILURE() << "read " << path << " without error";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(e.code(), ExitCode::Input) << msg;
+    EXPECT_EQ(msg.rfind(path, 0), 0u) << "message does not start with the path: " << msg;
+    EXPECT_NE(msg.find(words), std::string::npos) << "expected '" << words << "' in: " << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << "message is not one line: " << msg;
+  }
+}
+
+template <unsigned D, typename P = float> void writeItk(const std::string& path, std::array<unsigned, D> size) {
+  using ImageType = itk::Image<P, D>;
+  auto img = ImageType::New();
+  typename ImageType::RegionType region;
+  for (unsigned i = 0; i < D; ++i) region.SetSize(i, size[i]);
+  img->SetRegions(region);
+  img->Allocate(true);
+  auto writer = itk::ImageFileWriter<ImageType>::New();
+  writer->SetInput(img);
+  writer->SetFileName(path);
+  writer->Update();
+}
+
+void writeNoise(const std::string& path, unsigned n) {
+  Geometry g;
+  g.size = {n, n, n};
+  Volume v = makeVolume(PixelType::Float32, g);
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> u(0, 1000);
+  float* p = v.as<float>()->GetBufferPointer();
+  for (std::size_t i = 0; i < g.voxelCount(); ++i) p[i] = u(rng);
+  writeVolume(v, path);
+}
+
+void truncateFile(const std::string& path, double fraction) {
+  const auto size = std::filesystem::file_size(path);
+  std::filesystem::resize_file(path, static_cast<std::uintmax_t>(double(size) * fraction));
+}
+
+// NIfTI-1: short dim[8] at byte 40.
+void patchNiftiDims(const std::string& path, std::array<short, 4> dims) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(40);
+  f.write(reinterpret_cast<const char*>(dims.data()), sizeof(short) * dims.size());
+}
+
+TEST(BadInput, MissingFile) { expectInputError("/nonexistent/voxseg/ct.nii.gz", "no such file"); }
+
+TEST(BadInput, EmptyFile) {
+  TempDir dir;
+  std::ofstream(dir.file("empty.nii.gz"));
+  expectInputError(dir.file("empty.nii.gz"), "empty file");
+}
+
+TEST(BadInput, TextFileNamedNifti) {
+  TempDir dir;
+  std::ofstream(dir.file("notes.nii")) << "this is not an image, just some text that is long enough\n"
+                                       << std::string(400, 'x');
+  expectInputError(dir.file("notes.nii"), "not a readable image");
+}
+
+TEST(BadInput, TruncatedGzip) {
+  TempDir dir;
+  const std::string p = dir.file("cut.nii.gz");
+  writeNoise(p, 32);
+  truncateFile(p, 0.5);
+  expectInputError(p, "truncated compressed data");
+}
+
+TEST(BadInput, TruncatedUncompressed) {
+  TempDir dir;
+  const std::string p = dir.file("cut.nii");
+  writeNoise(p, 16);
+  truncateFile(p, 0.7);
+  expectInputError(p, "truncated: the header needs");
+}
+
+TEST(BadInput, TruncatedNrrdAndMha) {
+  TempDir dir;
+  for (const std::string ext : {".nrrd", ".mha"}) {
+    const std::string p = dir.file("cut" + ext);
+    writeNoise(p, 16);
+    truncateFile(p, 0.6);
+    expectInputError(p, ext == ".mha" ? "truncated" : "cannot read voxel data");
+  }
+}
+
+TEST(BadInput, FourDimensional) {
+  TempDir dir;
+  writeItk<4>(dir.file("t.nii.gz"), {4, 4, 4, 3});
+  expectInputError(dir.file("t.nii.gz"), "4D image (4x4x4x3, 3 volumes)");
+}
+
+TEST(BadInput, TwoDimensional) {
+  TempDir dir;
+  writeItk<2>(dir.file("slice.nrrd"), {8, 8});
+  expectInputError(dir.file("slice.nrrd"), "2D image");
+}
+
+TEST(BadInput, RgbVolume) {
+  TempDir dir;
+  writeItk<3, itk::RGBPixel<unsigned char>>(dir.file("rgb.nrrd"), {4, 4, 4});
+  expectInputError(dir.file("rgb.nrrd"), "3 components per voxel");
+}
+
+TEST(BadInput, AbsurdHeaderDimensions) {
+  TempDir dir;
+  const std::string p = dir.file("bomb.nii");
+  writeNoise(p, 4);
+  patchNiftiDims(p, {3, 30000, 30000, 30000});
+  expectInputError(p, "more than the limit");
+}
+
+TEST(BadInput, ZeroSizeDimension) {
+  TempDir dir;
+  const std::string p = dir.file("zero.nii");
+  writeNoise(p, 4);
+  patchNiftiDims(p, {3, 4, 0, 4});
+  expectInputError(p, "zero-size");
+}
+
+TEST(BadInput, VoxelLimitIsAnOption) {
+  TempDir dir;
+  const std::string p = dir.file("small.nii.gz");
+  writeNoise(p, 8);
+  ReadOptions o;
+  o.maxVoxels = 100;
+  expectInputError(p, "512 voxels, more than the limit of 100", o);
+}
+
+TEST(BadInput, FolderWithoutDicom) {
+  TempDir dir;
+  std::ofstream(dir.file("readme.txt")) << "no images here";
+  expectInputError(dir.path().string(), "no DICOM image found");
+}
+
+TEST(BadInput, EmptyFolder) {
+  TempDir dir;
+  expectInputError(dir.path().string(), "holds no files");
+}
+
+} // namespace
+} // namespace voxseg::io

@@ -1,0 +1,165 @@
+// Real data from ../shared/data and Debian packages: world geometry must come out right.
+#include "voxseg/core/Error.h"
+#include "voxseg/core/ItkGeometry.h"
+#include "voxseg/io/VolumeIO.h"
+#include "voxseg/processing/Reorient.h"
+#include "voxseg/testing/Data.h"
+
+#include <itkImageFileReader.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+namespace voxseg::io {
+namespace {
+
+using voxseg::testing::debianPath;
+using voxseg::testing::sharedPath;
+
+Volume reoriented(const Volume& v, const std::string& code) {
+  Volume out = v;
+  out.image = processing::reorientTo(*v.image, v.pixelType, code);
+  return out;
+}
+
+bool sameVoxels(const Volume& a, const Volume& b) {
+  return a.pixelType == b.pixelType && a.geometry().size == b.geometry().size &&
+         std::memcmp(bufferOf(a), bufferOf(b), a.geometry().voxelCount() * pixelTypeSize(a.pixelType)) == 0;
+}
+
+class NiftiSpace : public ::testing::TestWithParam<std::string> {};
+
+// One brain stored in several axis orders: brought to one orientation they must be identical.
+TEST_P(NiftiSpace, SameWorldImageInEveryAxisOrder) {
+  VOXSEG_REQUIRE_DATA(ref, sharedPath("data/niftispace/RAS.nii.gz"));
+  VOXSEG_REQUIRE_DATA(path, sharedPath("data/niftispace/" + GetParam() + ".nii.gz"));
+  const Volume v = readVolume(path);
+  EXPECT_EQ(orientationCode(v.geometry().direction), GetParam());
+  for (const std::string target : {"RAS", "LPS"}) {
+    const Volume a = reoriented(readVolume(ref), target);
+    const Volume b = reoriented(v, target);
+    EXPECT_TRUE(b.geometry().nearlyEqual(a.geometry(), 1e-3)) << GetParam() << " -> " << target;
+    EXPECT_TRUE(sameVoxels(a, b)) << GetParam() << " -> " << target;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AxisOrders, NiftiSpace, ::testing::Values("ASL", "IPL", "LAS", "LPS", "PIR", "RAS", "SRA"));
+
+TEST(Dicom, CtThreeSlicesSortedByPositionNotInstanceNumber) {
+  VOXSEG_REQUIRE_DATA(dir, sharedPath("data/dcmqi/segmentations/ct-3slice"));
+  const auto series = scanDicomFolder(dir);
+  ASSERT_EQ(series.size(), 1u);
+  const auto& s = series.front();
+  ASSERT_EQ(s.files.size(), 3u);
+  EXPECT_LT(s.slicePositions[0], s.slicePositions[2]);
+  const Volume v = readVolume(dir);
+  const Geometry g = v.geometry();
+  EXPECT_EQ(g.size, (Size3{512, 512, 3}));
+  EXPECT_NEAR(g.spacing[0], 0.8105, 1e-4);
+  EXPECT_NEAR(g.spacing[1], 0.8105, 1e-4);
+  EXPECT_NEAR(g.spacing[2], 1.0, 1e-6);
+  EXPECT_TRUE(checkSliceSpacing(s).uniform);
+  // Slice k of the volume is the file at sorted position k, and sits at that file's position.
+  for (std::size_t k = 0; k < 3; ++k) {
+    const Volume slice = readVolume(s.files[k]);
+    const std::size_t n = 512 * 512;
+    const auto volumeFloat = v.toFloat();
+    const auto sliceFloat = slice.toFloat();
+    EXPECT_EQ(std::memcmp(volumeFloat->GetBufferPointer() + k * n, sliceFloat->GetBufferPointer(), n * sizeof(float)),
+              0)
+        << "slice " << k;
+    const Vec3 w = g.indexToWorld({0, 0, double(k)});
+    for (int i = 0; i < 3; ++i) EXPECT_NEAR(w[i], s.positions[k][i], 1e-4);
+  }
+}
+
+TEST(Dicom, Jpeg2000SeriesLandsOnTheReferenceSegmentationGrid) {
+  VOXSEG_REQUIRE_DATA(dir, sharedPath("data/totalsegmentator/example_ct_dicom"));
+  VOXSEG_REQUIRE_DATA(segPath, sharedPath("data/totalsegmentator/example_seg_dicom.nii.gz"));
+  const Volume ct = readVolume(dir);
+  const Volume seg = readVolume(segPath);
+  const std::string code = orientationCode(seg.geometry().direction);
+  const Volume ctOnSegAxes = reoriented(ct, code);
+  EXPECT_TRUE(ctOnSegAxes.geometry().nearlyEqual(seg.geometry(), 1e-3));
+  const IntensityStats st = intensityStats(ct);
+  EXPECT_EQ(st.min, -1024); // decoded Hounsfield units, not compressed bytes
+  EXPECT_GT(st.max, 1000);
+}
+
+TEST(Dicom, EnhancedCtFramesRunningAgainstTheNormal) {
+  VOXSEG_REQUIRE_DATA(path, sharedPath("data/pydicom-data/eCT_Supplemental.dcm"));
+  const Volume v = readVolume(path);
+  const Geometry g = v.geometry();
+  EXPECT_EQ(g.size, (Size3{512, 512, 2}));
+  EXPECT_NEAR(g.spacing[2], 10.0, 1e-6);
+  // Frame positions from the per-frame functional groups: z = -159 then -149.
+  EXPECT_NEAR(g.indexToWorld({0, 0, 0})[2], -159.0, 1e-3);
+  EXPECT_NEAR(g.indexToWorld({0, 0, 1})[2], -149.0, 1e-3);
+}
+
+TEST(Dicom, MultiFrameWithoutGeometryIsRefused) {
+  VOXSEG_REQUIRE_DATA(path, sharedPath("data/pydicom-data/emri_small.dcm"));
+  EXPECT_THROW(readVolume(path), Error);
+}
+
+TEST(Dicom, SagittalMrSeries) {
+  VOXSEG_REQUIRE_DATA(dir, sharedPath("data/dcm_qa_decubitus/HFS_t1"));
+  const Volume v = readVolume(dir);
+  EXPECT_EQ(v.geometry().size, (Size3{256, 256, 35}));
+  EXPECT_NEAR(v.geometry().spacing[2], 4.8, 1e-3);
+  EXPECT_EQ(orientationCode(v.geometry().direction), "PIR");
+}
+
+TEST(Debian, KmeansT1QformDiffersFromSformReadWithItkGeometry) {
+  VOXSEG_REQUIRE_DATA(path, debianPath("insighttoolkit5-examples/usr/share/doc/insighttoolkit5-examples/examples/"
+                                       "Data/KmeansTest_T1UCharRaw.nii.gz"));
+  const Volume v = readVolume(path);
+  auto reader = itk::ImageFileReader<itk::Image<float, 3>>::New();
+  reader->SetFileName(path);
+  reader->Update();
+  EXPECT_EQ(v.geometry(), geometryOf(*reader->GetOutput()));
+  EXPECT_EQ(v.geometry().size, (Size3{128, 128, 62}));
+}
+
+const std::string kCt2 =
+    "python3-pydicom/usr/lib/python3/dist-packages/pydicom/data/test_files/dicomdirtests/77654033/CT2";
+
+TEST(Debian, NonUniformSeriesRefusedByDefault) {
+  VOXSEG_REQUIRE_DATA(dir, debianPath(kCt2));
+  try {
+    readVolume(dir);
+    FAIL() << "non-uniform series accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Input);
+    EXPECT_NE(std::string(e.what()).find("missing"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--nonuniform"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Debian, NonUniformSeriesAcceptedOrResampledOnRequest) {
+  VOXSEG_REQUIRE_DATA(dir, debianPath(kCt2));
+  const auto s = scanDicomFolder(dir).front();
+  const auto check = checkSliceSpacing(s);
+  ReadOptions o;
+  o.nonUniform = SliceSpacingPolicy::Accept;
+  const Volume accepted = readVolume(dir, o);
+  EXPECT_EQ(accepted.geometry().size[2], 4u);
+  EXPECT_NEAR(accepted.geometry().spacing[2], check.meanSpacing, 1e-9);
+  EXPECT_FALSE(accepted.warnings.empty());
+
+  o.nonUniform = SliceSpacingPolicy::Resample;
+  const Volume resampled = readVolume(dir, o);
+  const double extent = s.slicePositions.back() - s.slicePositions.front();
+  EXPECT_NEAR(resampled.geometry().spacing[2], check.medianSpacing, 1e-9);
+  EXPECT_EQ(resampled.geometry().size[2], std::size_t(std::floor(extent / check.medianSpacing + 1e-6)) + 1);
+  EXPECT_EQ(resampled.pixelType, PixelType::Float32);
+  // First and last slices are the original ones.
+  const auto a = accepted.toFloat();
+  const auto r = resampled.toFloat();
+  const std::size_t n = 16 * 16;
+  EXPECT_EQ(std::memcmp(a->GetBufferPointer(), r->GetBufferPointer(), n * sizeof(float)), 0);
+}
+
+} // namespace
+} // namespace voxseg::io

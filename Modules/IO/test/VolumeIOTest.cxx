@@ -1,0 +1,141 @@
+#include "voxseg/io/VolumeIO.h"
+#include "voxseg/core/Error.h"
+#include "voxseg/io/AtomicOutput.h"
+#include "voxseg/testing/Data.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+
+namespace voxseg::io {
+namespace {
+
+using voxseg::testing::TempDir;
+
+Geometry obliqueGeometry() {
+  Geometry g;
+  g.size = {5, 4, 3};
+  g.spacing = {0.75, 1.25, 2.5};
+  g.origin = {-10.5, 20.25, 3.125};
+  const double c = std::cos(0.2), s = std::sin(0.2);
+  g.direction = {c, -s, 0, s, c, 0, 0, 0, -1}; // rotated and z flipped
+  return g;
+}
+
+Volume rampVolume(PixelType type) {
+  Volume v = makeVolume(type, obliqueGeometry());
+  visitPixelType(type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* p = v.as<T>()->GetBufferPointer();
+    for (std::size_t i = 0; i < v.geometry().voxelCount(); ++i) p[i] = static_cast<T>(i % 100) + T(1);
+  });
+  return v;
+}
+
+class RoundTrip : public ::testing::TestWithParam<std::tuple<std::string, PixelType>> {};
+
+TEST_P(RoundTrip, KeepsVoxelsTypeAndGeometry) {
+  const auto [ext, type] = GetParam();
+  TempDir dir;
+  const Volume in = rampVolume(type);
+  const std::string path = dir.file("vol" + ext);
+  writeVolume(in, path);
+  const Volume out = readVolume(path);
+  EXPECT_EQ(out.pixelType, type);
+  // NIfTI stores geometry as float32.
+  EXPECT_TRUE(out.geometry().nearlyEqual(in.geometry(), 1e-5)) << ext;
+  EXPECT_EQ(std::memcmp(bufferOf(in), bufferOf(out), in.geometry().voxelCount() * pixelTypeSize(type)), 0);
+  EXPECT_EQ(dir.entryCount(), 1u) << "temporary files left behind";
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, RoundTrip,
+                         ::testing::Combine(::testing::Values(".nii.gz", ".nii", ".nrrd", ".mha"),
+                                            ::testing::Values(PixelType::UInt8, PixelType::Int8, PixelType::UInt16,
+                                                              PixelType::Int16, PixelType::UInt32, PixelType::Int32,
+                                                              PixelType::Float32, PixelType::Float64)));
+
+TEST(WriteVolume, RefusesToOverwriteWithoutForce) {
+  TempDir dir;
+  const std::string path = dir.file("a.nrrd");
+  writeVolume(rampVolume(PixelType::UInt8), path);
+  try {
+    writeVolume(rampVolume(PixelType::Int16), path);
+    FAIL() << "overwrote without force";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Output);
+    EXPECT_NE(std::string(e.what()).find("exists"), std::string::npos);
+  }
+  EXPECT_EQ(readVolume(path).pixelType, PixelType::UInt8);
+  WriteOptions force;
+  force.overwrite = true;
+  writeVolume(rampVolume(PixelType::Int16), path, force);
+  EXPECT_EQ(readVolume(path).pixelType, PixelType::Int16);
+  EXPECT_EQ(dir.entryCount(), 1u);
+}
+
+TEST(WriteVolume, RefusesBadDestinations) {
+  TempDir dir;
+  const Volume v = rampVolume(PixelType::UInt8);
+  const auto expectOutputError = [&](const std::string& path, const std::string& words) {
+    try {
+      writeVolume(v, path);
+      ADD_FAILURE() << "wrote " << path;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Output) << e.what();
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  };
+  expectOutputError(dir.file("missing/out.nii.gz"), "does not exist");
+  std::filesystem::create_directory(dir.file("folder.nii.gz"));
+  expectOutputError(dir.file("folder.nii.gz"), "folder");
+  std::ofstream(dir.file("plain")) << "x";
+  expectOutputError(dir.file("plain/out.nii.gz"), "not a folder");
+  // sysfs refuses new files even for root: an unwritable folder on any machine.
+  expectOutputError("/sys/voxseg-test.nii.gz", "cannot write in folder");
+  try {
+    writeVolume(v, dir.file("out.png"));
+    ADD_FAILURE() << "wrote a .png";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Usage);
+  }
+}
+
+TEST(AtomicOutput, RemovesTemporaryFileUnlessCommitted) {
+  TempDir dir;
+  std::string temp;
+  {
+    AtomicOutput out(dir.file("x.nii.gz"), false);
+    temp = out.tempPath();
+    EXPECT_EQ(temp.substr(temp.size() - 7), ".nii.gz");
+    std::ofstream(temp) << "partial";
+  }
+  EXPECT_FALSE(std::filesystem::exists(temp));
+  EXPECT_EQ(dir.entryCount(), 0u);
+  {
+    AtomicOutput out(dir.file("y.nii.gz"), false);
+    std::ofstream(out.tempPath()) << "done";
+    out.commit();
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.file("y.nii.gz")));
+  EXPECT_EQ(dir.entryCount(), 1u);
+}
+
+TEST(Volume, ToFloatAndStats) {
+  Volume v = rampVolume(PixelType::Int16);
+  auto f = v.toFloat();
+  EXPECT_EQ(f->GetBufferPointer()[7], 8.0f);
+  const IntensityStats s = intensityStats(v);
+  EXPECT_EQ(s.min, 1);
+  EXPECT_EQ(s.max, 60);
+  Volume n = makeVolume(PixelType::Float32, obliqueGeometry());
+  n.as<float>()->GetBufferPointer()[0] = std::nanf("");
+  n.as<float>()->GetBufferPointer()[1] = -5;
+  EXPECT_EQ(intensityStats(n).nonFinite, 1u);
+  EXPECT_EQ(intensityStats(n).min, -5);
+}
+
+} // namespace
+} // namespace voxseg::io

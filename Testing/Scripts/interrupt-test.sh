@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# SIGINT while voxseg writes its output: exit code 130 and nothing left in the output folder.
+# Usage: interrupt-test.sh <voxseg> <large input volume> <work folder>
+set -u
+voxseg=$1 input=$2 work=$3
+rm -rf "$work" && mkdir -p "$work"
+"$voxseg" convert "$input" "$work/out.nii.gz" &
+pid=$!
+# Wait until the temporary output exists, i.e. the write is under way.
+for _ in $(seq 1 2000); do
+  compgen -G "$work/.voxseg-tmp-*" >/dev/null && break
+  sleep 0.005
+done
+if ! compgen -G "$work/.voxseg-tmp-*" >/dev/null; then
+  wait $pid; echo "the write finished before it could be interrupted"; exit 1
+fi
+kill -INT $pid
+wait $pid
+rc=$?
+left=$(ls -A "$work")
+echo "exit code $rc; left in folder: [${left}]"
+[ "$rc" -eq 130 ] && [ -z "$left" ]
