@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${VOXSEG_BUILD_DIR:-build}
+# ccache hits across clones in different folders need paths relative to the checkout.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
 bash Testing/Scripts/setup-debian.sh
 bash Testing/Scripts/fetch-debian-data.sh "$build/debian-data"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVOXSEG_WERROR=ON -DVOXSEG_BUILD_TESTING=ON \

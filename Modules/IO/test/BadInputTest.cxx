@@ -2,6 +2,7 @@
 #include "voxseg/core/Error.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/testing/Data.h"
+#include "voxseg/testing/MalformedFiles.h"
 
 #include <itkImageFileWriter.h>
 #include <itkRGBPixel.h>
@@ -14,7 +15,10 @@
 namespace voxseg::io {
 namespace {
 
+using voxseg::testing::patchNiftiDims;
 using voxseg::testing::TempDir;
+using voxseg::testing::truncateFile;
+using voxseg::testing::writeBlankImage;
 
 void expectInputError(const std::string& path, const std::string& words, const ReadOptions& options = {}) {
   try {
@@ -29,19 +33,6 @@ void expectInputError(const std::string& path, const std::string& words, const R
   }
 }
 
-template <unsigned D, typename P = float> void writeItk(const std::string& path, std::array<unsigned, D> size) {
-  using ImageType = itk::Image<P, D>;
-  auto img = ImageType::New();
-  typename ImageType::RegionType region;
-  for (unsigned i = 0; i < D; ++i) region.SetSize(i, size[i]);
-  img->SetRegions(region);
-  img->Allocate(true);
-  auto writer = itk::ImageFileWriter<ImageType>::New();
-  writer->SetInput(img);
-  writer->SetFileName(path);
-  writer->Update();
-}
-
 void writeNoise(const std::string& path, unsigned n) {
   Geometry g;
   g.size = {n, n, n};
@@ -51,18 +42,6 @@ void writeNoise(const std::string& path, unsigned n) {
   float* p = v.as<float>()->GetBufferPointer();
   for (std::size_t i = 0; i < g.voxelCount(); ++i) p[i] = u(rng);
   writeVolume(v, path);
-}
-
-void truncateFile(const std::string& path, double fraction) {
-  const auto size = std::filesystem::file_size(path);
-  std::filesystem::resize_file(path, static_cast<std::uintmax_t>(double(size) * fraction));
-}
-
-// NIfTI-1: short dim[8] at byte 40.
-void patchNiftiDims(const std::string& path, std::array<short, 4> dims) {
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekp(40);
-  f.write(reinterpret_cast<const char*>(dims.data()), sizeof(short) * dims.size());
 }
 
 TEST(BadInput, MissingFile) { expectInputError("/nonexistent/voxseg/ct.nii.gz", "no such file"); }
@@ -108,19 +87,19 @@ TEST(BadInput, TruncatedNrrdAndMha) {
 
 TEST(BadInput, FourDimensional) {
   TempDir dir;
-  writeItk<4>(dir.file("t.nii.gz"), {4, 4, 4, 3});
+  writeBlankImage<4>(dir.file("t.nii.gz"), {4, 4, 4, 3});
   expectInputError(dir.file("t.nii.gz"), "4D image (4x4x4x3, 3 volumes)");
 }
 
 TEST(BadInput, TwoDimensional) {
   TempDir dir;
-  writeItk<2>(dir.file("slice.nrrd"), {8, 8});
+  writeBlankImage<2>(dir.file("slice.nrrd"), {8, 8});
   expectInputError(dir.file("slice.nrrd"), "2D image");
 }
 
 TEST(BadInput, RgbVolume) {
   TempDir dir;
-  writeItk<3, itk::RGBPixel<unsigned char>>(dir.file("rgb.nrrd"), {4, 4, 4});
+  writeBlankImage<3, itk::RGBPixel<unsigned char>>(dir.file("rgb.nrrd"), {4, 4, 4});
   expectInputError(dir.file("rgb.nrrd"), "3 components per voxel");
 }
 
