@@ -1,0 +1,61 @@
+#pragma once
+// A segmentation network: a TorchScript module (optionally carrying a model card as the extra
+// file "voxseg.json"), on a device. LibTorch stays behind this pimpl: including this header is cheap.
+
+#include "voxseg/core/ModelCard.h"
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace voxseg::inference {
+
+/// "cpu", "cuda", "cuda:N" or "auto" (CUDA when available, else CPU).
+struct DeviceSpec {
+  std::string name = "auto";
+};
+
+/// Sets LibTorch's intra-op thread count (0 = every core); returns the count in effect.
+int setThreads(int threads);
+/// True when this LibTorch build sees a CUDA device.
+bool cudaAvailable();
+/// Human-readable LibTorch version, e.g. "1.13.1".
+std::string torchVersion();
+
+class Network {
+public:
+  /// Loads a TorchScript file. Throws Error(Model) naming the file when it is not one.
+  static Network loadTorchScript(const std::string& path, const DeviceSpec& device = {});
+  ~Network();
+  Network(Network&&) noexcept;
+  Network& operator=(Network&&) noexcept;
+
+  const std::string& path() const;
+  /// The device the module lives on, e.g. "cpu" or "cuda:0".
+  std::string device() const;
+  /// The card embedded in the file, if any (raw JSON text).
+  const std::optional<std::string>& embeddedCard() const;
+
+  /// Output shape for a zero input of shape [1, channels, patch]; throws Error(Model) with the
+  /// network's own message when the input does not fit.
+  std::vector<std::int64_t> probeOutputShape(int channels, const std::array<std::int64_t, 3>& patch) const;
+
+  /// Replaces transposed 3D convolutions by equivalent regular convolutions plus a depth-to-space
+  /// (see Documentation/performance.md). Returns how many were rewritten.
+  int optimizeTransposedConvolutions();
+
+  /// Writes a copy of the TorchScript file with `cardJson` embedded as "voxseg.json".
+  static void pack(const std::string& torchScriptPath, const std::string& cardJson, const std::string& outputPath);
+
+  struct Impl;
+  Impl& impl() const { return *impl_; }
+
+private:
+  explicit Network(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace voxseg::inference

@@ -1,0 +1,48 @@
+#pragma once
+// The few LibTorch calls whose names differ between Debian's 1.13 and pip's 2.x.
+
+#include <ATen/autocast_mode.h>
+#include <c10/util/Exception.h>
+#include <torch/version.h>
+
+#include <string>
+
+namespace voxseg::inference::compat {
+
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+inline void setCudaAutocast(bool enabled, at::ScalarType dtype) {
+  at::autocast::set_autocast_dtype(at::kCUDA, dtype);
+  at::autocast::set_autocast_enabled(at::kCUDA, enabled);
+}
+#else
+inline void setCudaAutocast(bool enabled, at::ScalarType dtype) {
+  at::autocast::set_autocast_gpu_dtype(dtype);
+  at::autocast::set_enabled(enabled);
+}
+#endif
+
+/// Enables CUDA autocast for its lifetime.
+class AutocastGuard {
+public:
+  AutocastGuard(bool enabled, at::ScalarType dtype) : enabled_(enabled) {
+    if (enabled_) setCudaAutocast(true, dtype);
+  }
+  ~AutocastGuard() {
+    if (enabled_) {
+      setCudaAutocast(false, at::kHalf);
+      at::autocast::clear_cache();
+    }
+  }
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+private:
+  bool enabled_;
+};
+
+/// Out-of-memory on a device: c10::OutOfMemoryError in 2.x, a c10::Error with that text in 1.13.
+inline bool isOutOfMemory(const c10::Error& e) {
+  return std::string(e.what()).find("out of memory") != std::string::npos;
+}
+
+} // namespace voxseg::inference::compat

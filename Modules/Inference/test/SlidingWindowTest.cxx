@@ -1,0 +1,193 @@
+// The engine on tiny TorchScript networks defined here: axis order, memory bound, mirroring,
+// fold averaging, label mapping.
+#include "voxseg/core/Error.h"
+#include "voxseg/inference/SlidingWindow.h"
+#include "voxseg/testing/Data.h"
+
+#include <torch/script.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+
+namespace voxseg::inference {
+namespace {
+
+using voxseg::testing::TempDir;
+
+// A scripted module with the given forward body, saved and loaded back as a voxseg Network.
+Network scripted(const TempDir& dir, const std::string& name, const std::string& forwardBody) {
+  torch::jit::Module m(name);
+  m.define("def forward(self, x):\n" + forwardBody + "\n");
+  const std::string path = dir.file(name + ".pt");
+  m.save(path);
+  return Network::loadTorchScript(path, DeviceSpec{"cpu"});
+}
+
+// Output channel 0 and 1: the index along the network's first spatial axis (then + 1).
+const char* kAxisIndexNet =
+    "    a = (torch.arange(x.size(2)) * 1.0).view(1, 1, -1, 1, 1)\n"
+    "    a = a.expand(x.size(0), 1, x.size(2), x.size(3), x.size(4))\n"
+    "    return torch.cat([a, a + 1.0], 1)";
+
+InputVolume volumeOf(const std::vector<float>& data, Shape3 zyx) {
+  InputVolume in;
+  in.zyx = zyx;
+  in.channels = {data.data()};
+  return in;
+}
+
+TEST(SlidingWindow, NetworkSeesTheCardsAxisOrder) {
+  TempDir dir;
+  const Network net = scripted(dir, "axisindex", kAxisIndexNet);
+  const Shape3 zyx{3, 4, 5};
+  std::vector<float> data(60, 0.0f);
+  EngineOptions o;
+  o.importance.type = ImportanceMap::Type::Constant;
+  for (AxisOrder order : {AxisOrder::ZYX, AxisOrder::XYZ}) {
+    o.patch = order == AxisOrder::ZYX ? Shape3{3, 4, 5} : Shape3{5, 4, 3};
+    LogitCollector out;
+    slidingWindow({&net}, volumeOf(data, zyx), order, o, out);
+    ASSERT_EQ(out.zyx, zyx);
+    for (std::int64_t z = 0; z < 3; ++z)
+      for (std::int64_t y = 0; y < 4; ++y)
+        for (std::int64_t x = 0; x < 5; ++x)
+          ASSERT_EQ(out.logits[std::size_t((z * 4 + y) * 5 + x)], float(order == AxisOrder::ZYX ? z : x))
+              << axisOrderName(order);
+  }
+}
+
+TEST(SlidingWindow, MemoryGrowsWithTheSlabNotTheVolume) {
+  TempDir dir;
+  const int K = 24;
+  const Network net = scripted(dir, "repeat", "    return x.repeat([1, " + std::to_string(K) + ", 1, 1, 1])");
+  const Shape3 zyx{400, 8, 8};
+  std::vector<float> data(std::size_t(400 * 64));
+  std::iota(data.begin(), data.end(), 0.0f);
+  EngineOptions o;
+  o.patch = {16, 8, 8};
+  o.importance.type = ImportanceMap::Type::GaussianNnUNet;
+  o.swBatch = 3;
+  LogitCollector out;
+  const RunStats st = slidingWindow({&net}, volumeOf(data, zyx), AxisOrder::ZYX, o, out);
+  const std::int64_t full = (K + 1) * 400 * 64 * 4;
+  EXPECT_GT(st.slabs, 10);
+  EXPECT_LE(st.peakAccumulatorBytes, (K + 1) * (2 * 16) * 64 * 4) << "full volume would be " << full;
+  for (int k = 0; k < K; ++k)
+    for (std::size_t i = 0; i < data.size(); i += 97)
+      ASSERT_NEAR(out.logits[std::size_t(k) * data.size() + i], data[i], 1e-3 + 1e-6 * data[i]);
+}
+
+TEST(SlidingWindow, MirroringAveragesFlippedPredictions) {
+  TempDir dir;
+  const Network net = scripted(dir, "axisindex", kAxisIndexNet);
+  std::vector<float> data(6 * 2 * 2, 0.0f);
+  EngineOptions o;
+  o.patch = {6, 2, 2};
+  o.importance.type = ImportanceMap::Type::Constant;
+  o.mirrorAxes = {0};
+  LogitCollector out;
+  slidingWindow({&net}, volumeOf(data, {6, 2, 2}), AxisOrder::ZYX, o, out);
+  for (std::size_t i = 0; i < data.size(); ++i) EXPECT_FLOAT_EQ(out.logits[i], 2.5f); // (z + 5 - z) / 2
+  o.mirrorAxes = {1, 2}; // the net does not vary along these: unchanged
+  LogitCollector same;
+  slidingWindow({&net}, volumeOf(data, {6, 2, 2}), AxisOrder::ZYX, o, same);
+  EXPECT_EQ(same.logits[4], 1.0f);
+}
+
+TEST(SlidingWindow, FoldsAreAveraged) {
+  TempDir dir;
+  const Network a = scripted(dir, "plus1", "    return torch.cat([x + 1.0, x], 1)");
+  const Network b = scripted(dir, "plus3", "    return torch.cat([x + 3.0, x], 1)");
+  std::vector<float> data(4 * 4 * 4, 1.0f);
+  EngineOptions o;
+  o.patch = {4, 4, 4};
+  LogitCollector out;
+  slidingWindow({&a, &b}, volumeOf(data, {4, 4, 4}), AxisOrder::ZYX, o, out);
+  EXPECT_FLOAT_EQ(out.logits[0], 3.0f); // ((1+1) + (1+3)) / 2
+  EXPECT_FLOAT_EQ(out.logits[64], 1.0f);
+}
+
+TEST(SlidingWindow, SmallerThanThePatchIsPaddedAndCroppedBack) {
+  TempDir dir;
+  const Network net = scripted(dir, "ident", "    return torch.cat([x, -x], 1)");
+  std::vector<float> data(3 * 5 * 2);
+  std::iota(data.begin(), data.end(), 1.0f);
+  EngineOptions o;
+  o.patch = {8, 8, 8};
+  LogitCollector out;
+  slidingWindow({&net}, volumeOf(data, {3, 5, 2}), AxisOrder::ZYX, o, out);
+  ASSERT_EQ(out.zyx, (Shape3{3, 5, 2}));
+  for (std::size_t i = 0; i < data.size(); ++i) EXPECT_NEAR(out.logits[i], data[i], 1e-2) << i; // float16 accumulation off
+}
+
+TEST(LabelConsumer, MapsChannelsToCardLabelsAndRegions) {
+  TempDir dir;
+  // channel 0: 0, channel 1: x - 1.5 (wins at x >= 2), channel 2: -1
+  const Network net = scripted(dir, "three",
+                               "    a = (torch.arange(x.size(4)) * 1.0).view(1, 1, 1, 1, -1).expand_as(x)\n"
+                               "    return torch.cat([x * 0.0, a - 1.5, x * 0.0 - 1.0], 1)");
+  ModelCard card;
+  card.labels = {{0, "bg", {0, 0, 0}, {}, {}}, {5, "five", {1, 1, 1}, {}, {}}, {7, "seven", {2, 2, 2}, {}, {}}};
+  std::vector<float> data(1 * 1 * 4, 0.0f);
+  EngineOptions o;
+  o.patch = {1, 1, 4};
+  o.importance.type = ImportanceMap::Type::Constant;
+  LabelConsumer labels(card);
+  slidingWindow({&net}, volumeOf(data, {1, 1, 4}), AxisOrder::ZYX, o, labels);
+  EXPECT_EQ(labels.labels, (std::vector<std::uint16_t>{0, 0, 5, 5}));
+
+  card.regions = {{"r0", 5}, {"r1", 7}, {"r2", 5}}; // logits > 0 means sigmoid > 0.5; later regions win
+  LabelConsumer regions(card);
+  slidingWindow({&net}, volumeOf(data, {1, 1, 4}), AxisOrder::ZYX, o, regions);
+  EXPECT_EQ(regions.labels, (std::vector<std::uint16_t>{0, 0, 7, 7}));
+
+  ModelCard two;
+  two.labels = {{0, "bg", {0, 0, 0}, {}, {}}, {1, "one", {1, 1, 1}, {}, {}}};
+  LabelConsumer wrong(two);
+  EXPECT_THROW(slidingWindow({&net}, volumeOf(data, {1, 1, 4}), AxisOrder::ZYX, o, wrong), Error);
+}
+
+TEST(Network, ProbeReportsShapesAndRejectsWrongChannels) {
+  TempDir dir;
+  const Network net = scripted(dir, "conv1", "    return torch.conv3d(x, torch.ones(2, 1, 1, 1, 1))");
+  EXPECT_EQ(net.probeOutputShape(1, {4, 4, 4}), (std::vector<std::int64_t>{1, 2, 4, 4, 4}));
+  try {
+    net.probeOutputShape(3, {4, 4, 4});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Model);
+    EXPECT_NE(std::string(e.what()).find("does not accept an input of shape [1, 3, 4, 4, 4]"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("channels"), std::string::npos) << e.what(); // the network's own words
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+  }
+}
+
+TEST(Network, PackEmbedsTheCard) {
+  TempDir dir;
+  scripted(dir, "ident", "    return x");
+  Network::pack(dir.file("ident.pt"), R"({"name": "x"})", dir.file("packed.pt"));
+  const Network packed = Network::loadTorchScript(dir.file("packed.pt"), DeviceSpec{"cpu"});
+  ASSERT_TRUE(packed.embeddedCard().has_value());
+  EXPECT_EQ(*packed.embeddedCard(), R"({"name": "x"})");
+  EXPECT_FALSE(Network::loadTorchScript(dir.file("ident.pt"), DeviceSpec{"cpu"}).embeddedCard().has_value());
+}
+
+TEST(Network, BadFilesAreModelErrors) {
+  TempDir dir;
+  std::ofstream(dir.file("junk.pt")) << "not a zip";
+  for (const std::string& p : {dir.file("junk.pt"), dir.file("missing.pt")}) {
+    try {
+      Network::loadTorchScript(p, DeviceSpec{"cpu"});
+      FAIL() << p;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Model);
+      EXPECT_EQ(std::string(e.what()).rfind(p, 0), 0u) << e.what();
+    }
+  }
+}
+
+} // namespace
+} // namespace voxseg::inference
