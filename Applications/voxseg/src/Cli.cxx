@@ -10,6 +10,7 @@
 #include <itkObject.h>
 #include <itkVersion.h>
 
+#include <array>
 #include <ostream>
 
 namespace voxseg::cli {
@@ -21,6 +22,60 @@ void addReadOptions(CLI::App& cmd, io::ReadOptions& read, std::string& nonUnifor
                  "DICOM slices not evenly spaced or missing: error (default), accept (mean spacing), resample")
       ->check(CLI::IsMember({"error", "accept", "resample"}));
   cmd.add_option("--max-voxels", read.maxVoxels, "refuse volumes with more voxels than this")->capture_default_str();
+}
+
+std::array<double, 3> parseTriple(const std::string& text, const std::string& option) {
+  std::array<double, 3> v{};
+  std::size_t pos = 0;
+  for (int i = 0; i < 3; ++i) {
+    const auto comma = text.find(',', pos);
+    if ((i < 2) == (comma == std::string::npos)) throw usageError(option + " '" + text + "': expected three comma-separated numbers");
+    try {
+      v[std::size_t(i)] = std::stod(text.substr(pos, comma - pos));
+    } catch (const std::exception&) {
+      throw usageError(option + " '" + text + "': expected three comma-separated numbers");
+    }
+    pos = comma + 1;
+  }
+  return v;
+}
+
+// The segment subcommand's card overrides, as typed.
+struct OverrideText {
+  std::string axisOrder, patch, tiling, importance, normalization, spacing;
+  double step = -1, overlap = -1, sigmaScale = -1;
+  int swBatch = 0;
+  bool tta = false, noTta = false;
+};
+
+pipeline::CardOverrides parseOverrides(const OverrideText& t) {
+  pipeline::CardOverrides o;
+  if (!t.axisOrder.empty()) o.axisOrder = t.axisOrder == "xyz" ? AxisOrder::XYZ : AxisOrder::ZYX;
+  if (!t.patch.empty()) {
+    const auto p = parseTriple(t.patch, "--patch");
+    o.patch = std::array<int, 3>{int(p[0]), int(p[1]), int(p[2])};
+  }
+  if (!t.tiling.empty()) o.tiling = t.tiling == "monai" ? Tiling::Rule::Monai : Tiling::Rule::NnUNet;
+  if (t.step > 0) o.step = t.step;
+  if (t.overlap >= 0) o.overlap = t.overlap;
+  if (!t.importance.empty()) {
+    if (t.importance == "constant") o.importance = ImportanceMap::Type::Constant;
+    else if (t.importance == "gaussian_nnunet") o.importance = ImportanceMap::Type::GaussianNnUNet;
+    else if (t.importance == "gaussian_monai") o.importance = ImportanceMap::Type::GaussianMonai;
+    else // "gaussian": the flavour of the tiling rule in use
+      o.importance = t.tiling == "nnunet" ? ImportanceMap::Type::GaussianNnUNet : ImportanceMap::Type::GaussianMonai;
+  }
+  if (t.sigmaScale > 0) o.sigmaScale = t.sigmaScale;
+  if (t.swBatch > 0) o.swBatch = t.swBatch;
+  if (t.tta) o.tta = true;
+  if (t.noTta) o.tta = false;
+  if (!t.normalization.empty())
+    o.normalization = t.normalization == "zscore" ? Normalization::Type::ZScore : Normalization::Type::None;
+  if (!t.spacing.empty()) {
+    if (t.spacing == "input") o.spacing = std::optional<std::array<double, 3>>{};
+    else o.spacing = std::optional<std::array<double, 3>>{parseTriple(t.spacing, "--spacing")};
+  }
+  return o;
 }
 
 std::string versionText() {
@@ -58,6 +113,56 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   convCmd->add_flag("-f,--force", conv.force, "overwrite an existing output file");
   addReadOptions(*convCmd, conv.read, convNonUniform);
 
+  SegmentArgs seg;
+  OverrideText ov;
+  std::string segNonUniform = "error";
+  bool noOptimize = false;
+  auto* segCmd = app.add_subcommand("segment", "Segment a volume with a TorchScript model (card embedded, or given by "
+                                               "--card / the overrides below); the label map is written on the input's grid");
+  segCmd->add_option("-m,--model", seg.model, "TorchScript model (.pt)")->required();
+  segCmd->add_option("-i,--input", seg.inputs, "input volume or DICOM folder; repeat for multi-channel models, in card order")
+      ->required();
+  segCmd->add_option("-o,--output", seg.output, "label map: .nii.gz, .nii, .nrrd or .mha")->required();
+  segCmd->add_option("--card", seg.card, "model card JSON to use instead of the embedded one");
+  segCmd->add_option("--save-logits", seg.saveLogits, "also write the blended network outputs (float32, one component per class)");
+  segCmd->add_option("--save-probabilities", seg.saveProbabilities, "also write softmax (or sigmoid) probabilities");
+  segCmd->add_option("--axis-order", ov.axisOrder, "network input order: xyz (MONAI/nibabel) or zyx (nnU-Net)")
+      ->check(CLI::IsMember({"xyz", "zyx"}));
+  segCmd->add_option("--patch", ov.patch, "window size a,b,c in axis order");
+  segCmd->add_option("--tiling", ov.tiling, "window placement rule")->check(CLI::IsMember({"nnunet", "monai"}));
+  segCmd->add_option("--step", ov.step, "nnU-Net tiling: step as a fraction of the patch");
+  segCmd->add_option("--overlap", ov.overlap, "MONAI tiling: overlap fraction");
+  segCmd->add_option("--importance", ov.importance, "window weights")
+      ->check(CLI::IsMember({"constant", "gaussian", "gaussian_nnunet", "gaussian_monai"}));
+  segCmd->add_option("--sigma-scale", ov.sigmaScale, "Gaussian sigma as a fraction of the patch");
+  segCmd->add_option("--sw-batch", ov.swBatch, "windows per forward call");
+  segCmd->add_flag("--tta", ov.tta, "test-time mirroring (the card's axes, or all three)");
+  segCmd->add_flag("--no-tta", ov.noTta, "no test-time mirroring");
+  segCmd->add_option("--normalization", ov.normalization, "override every channel's normalization")
+      ->check(CLI::IsMember({"none", "zscore"}));
+  segCmd->add_option("--spacing", ov.spacing, "network spacing: 'input' (no resampling) or a,b,c in axis order (mm)");
+  segCmd->add_option("--device", seg.options.device.name, "auto, cpu, cuda, cuda:N")->capture_default_str();
+  segCmd->add_option("--threads", seg.options.threads, "CPU threads (0 = every core)")->capture_default_str();
+  segCmd->add_option("--precision", seg.options.precision, "CUDA autocast precision")
+      ->check(CLI::IsMember({"float32", "float16", "bfloat16"}))
+      ->capture_default_str();
+  segCmd->add_flag("--no-optimize", noOptimize, "run the TorchScript graph as it is (no transposed-convolution rewrite)");
+  segCmd->add_flag("-f,--force", seg.force, "overwrite existing output files");
+  addReadOptions(*segCmd, seg.read, segNonUniform);
+
+  auto* modelCmd = app.add_subcommand("model", "Pack a model card into a TorchScript file, or inspect a model");
+  modelCmd->require_subcommand(1);
+  ModelPackArgs pack;
+  auto* packCmd = modelCmd->add_subcommand("pack", "Embed a model card (voxseg.json) into a TorchScript file");
+  packCmd->add_option("network", pack.network, "TorchScript file exported from PyTorch or MONAI")->required();
+  packCmd->add_option("--card", pack.card, "model card JSON (Documentation/model-card.md)")->required();
+  packCmd->add_option("-o,--output", pack.output, "the packed model (.pt)")->required();
+  packCmd->add_flag("-f,--force", pack.force, "overwrite an existing output");
+  ModelInspectArgs inspect;
+  auto* inspectCmd = modelCmd->add_subcommand("inspect", "Print a model's card and its input/output shapes");
+  inspectCmd->add_option("model", inspect.model, "TorchScript model (.pt)")->required();
+  inspectCmd->add_flag("--json", inspect.json, "print JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -77,6 +182,14 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       conv.read.nonUniform = io::parseSliceSpacingPolicy(convNonUniform);
       return runConvert(conv);
     }
+    if (segCmd->parsed()) {
+      seg.read.nonUniform = io::parseSliceSpacingPolicy(segNonUniform);
+      seg.overrides = parseOverrides(ov);
+      seg.options.optimizeGraph = !noOptimize;
+      return runSegment(seg);
+    }
+    if (packCmd->parsed()) return runModelPack(pack);
+    if (inspectCmd->parsed()) return runModelInspect(inspect, out);
   } catch (const Error& e) {
     err << "voxseg: error: " << e.what() << "\n";
     return static_cast<int>(e.code());

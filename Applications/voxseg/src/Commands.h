@@ -3,6 +3,7 @@
 // tests call the functions directly. Each returns a process exit code or throws voxseg::Error.
 
 #include "voxseg/io/VolumeIO.h"
+#include "voxseg/pipeline/Segmenter.h"
 
 #include <iosfwd>
 #include <string>
@@ -24,5 +25,33 @@ struct ConvertArgs {
   io::ReadOptions read;
 };
 int runConvert(const ConvertArgs& args);
+
+struct SegmentArgs {
+  std::string model;
+  std::string card; ///< a card file replacing the embedded one
+  std::vector<std::string> inputs;
+  std::string output;
+  std::string saveLogits;
+  std::string saveProbabilities;
+  pipeline::CardOverrides overrides;
+  pipeline::SegmenterOptions options;
+  bool force = false;
+  io::ReadOptions read;
+};
+int runSegment(const SegmentArgs& args);
+
+struct ModelPackArgs {
+  std::string network;
+  std::string card;
+  std::string output;
+  bool force = false;
+};
+int runModelPack(const ModelPackArgs& args);
+
+struct ModelInspectArgs {
+  std::string model;
+  bool json = false;
+};
+int runModelInspect(const ModelInspectArgs& args, std::ostream& out);
 
 } // namespace voxseg::cli

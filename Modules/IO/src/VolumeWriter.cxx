@@ -5,6 +5,9 @@
 #include "voxseg/core/Error.h"
 
 #include <itkImageFileWriter.h>
+#include <itkVectorImage.h>
+
+#include "voxseg/core/ItkGeometry.h"
 
 #include <algorithm>
 #include <cctype>
@@ -25,13 +28,47 @@ const std::vector<std::string>& writableExtensions() {
   return ext;
 }
 
-void writeVolume(const Volume& volume, const std::string& path, const WriteOptions& options) {
+namespace {
+void checkWritableExtension(const std::string& path) {
   const auto& exts = writableExtensions();
   if (std::none_of(exts.begin(), exts.end(), [&](const std::string& e) { return endsWith(path, e); })) {
     std::string list;
     for (const auto& e : exts) list += (list.empty() ? "" : ", ") + e;
     throw usageError(path + ": cannot write this file type (writable: " + list + ")");
   }
+}
+} // namespace
+
+void writeComponents(const std::vector<float>& data, std::int64_t components, const Geometry& g, const std::string& path,
+                     const WriteOptions& options) {
+  checkWritableExtension(path);
+  AtomicOutput out(path, options.overwrite);
+  using ImageType = itk::VectorImage<float, 3>;
+  auto img = ImageType::New();
+  ImageType::RegionType region;
+  for (unsigned i = 0; i < 3; ++i) region.SetSize(i, g.size[i]);
+  img->SetRegions(region);
+  img->SetNumberOfComponentsPerPixel(static_cast<unsigned>(components));
+  setGeometry(*img, g);
+  img->Allocate();
+  const std::size_t n = g.voxelCount();
+  float* p = img->GetBufferPointer();
+  for (std::size_t v = 0; v < n; ++v)
+    for (std::int64_t c = 0; c < components; ++c) p[v * std::size_t(components) + std::size_t(c)] = data[std::size_t(c) * n + v];
+  try {
+    auto writer = itk::ImageFileWriter<ImageType>::New();
+    writer->SetInput(img);
+    writer->SetFileName(out.tempPath());
+    writer->SetUseCompression(endsWith(path, ".gz") || (options.compress && !endsWith(path, ".nii")));
+    writer->Update();
+  } catch (const itk::ExceptionObject& e) {
+    throw outputError(path, "cannot write: " + detail::itkMessage(e));
+  }
+  out.commit();
+}
+
+void writeVolume(const Volume& volume, const std::string& path, const WriteOptions& options) {
+  checkWritableExtension(path);
   AtomicOutput out(path, options.overwrite);
   try {
     visitPixelType(volume.pixelType, [&](auto tag) {

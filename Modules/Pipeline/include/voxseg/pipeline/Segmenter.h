@@ -1,0 +1,61 @@
+#pragma once
+// One case end to end: volume(s) in, label map on the input's exact grid out.
+// Model card + network + orientation policy + normalization + resampling + sliding window.
+
+#include "voxseg/core/ModelCard.h"
+#include "voxseg/inference/Network.h"
+#include "voxseg/inference/SlidingWindow.h"
+#include "voxseg/io/Volume.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace voxseg::pipeline {
+
+/// Command-line overrides of the card (empty = keep the card's value).
+struct CardOverrides {
+  std::optional<AxisOrder> axisOrder;
+  std::optional<std::array<int, 3>> patch;
+  std::optional<Tiling::Rule> tiling;
+  std::optional<double> step, overlap;
+  std::optional<ImportanceMap::Type> importance;
+  std::optional<double> sigmaScale;
+  std::optional<int> swBatch;
+  std::optional<bool> tta;
+  std::optional<Normalization::Type> normalization;
+  std::optional<std::optional<std::array<double, 3>>> spacing; ///< set to nullopt = "input"
+};
+
+struct SegmenterOptions {
+  inference::DeviceSpec device;
+  int threads = 0;                   ///< 0 = every core
+  std::string precision = "float32"; ///< CUDA autocast: float16, bfloat16
+  bool optimizeGraph = true;         ///< rewrite transposed convolutions (same numbers, faster on CPU)
+};
+
+struct Model {
+  ModelCard card;
+  std::vector<inference::Network> networks; ///< one per fold
+  std::string source;
+};
+
+/// Loads a TorchScript model (card embedded, or given by cardPath) and applies the overrides. A
+/// file without a card needs at least the axis order and the patch size on the command line.
+/// Checks channel and class counts against the card by probing the network once.
+Model loadModel(const std::string& modelPath, const std::string& cardPath, const CardOverrides& overrides,
+                const SegmenterOptions& options);
+
+struct Segmentation {
+  io::Volume labels;                        ///< uint8 (uint16 beyond 255) on the input grid
+  std::vector<float> logits;                ///< [K][Z][Y][X] on the input grid, when requested
+  std::int64_t channels = 0;
+  inference::RunStats stats;
+};
+
+/// Segments one case. `channels` are the input volumes in card order (same grid).
+Segmentation segment(const Model& model, const std::vector<io::Volume>& channels, const SegmenterOptions& options,
+                     bool keepLogits, const inference::ProgressFn& progress = {});
+
+} // namespace voxseg::pipeline

@@ -1,0 +1,240 @@
+#include "voxseg/pipeline/Segmenter.h"
+
+#include "voxseg/core/Error.h"
+#include "voxseg/core/ItkGeometry.h"
+#include "voxseg/processing/Intensity.h"
+#include "voxseg/processing/Reorient.h"
+#include "voxseg/processing/Resample.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace voxseg::pipeline {
+namespace {
+
+using FloatImage = itk::Image<float, 3>;
+
+const std::array<std::array<int, 3>, 10> kPalette{{{128, 174, 128}, {241, 214, 145}, {177, 122, 101}, {111, 184, 210},
+                                                    {216, 101, 79}, {221, 130, 101}, {144, 238, 144}, {192, 104, 88},
+                                                    {220, 245, 20}, {78, 63, 0}}};
+
+ModelCard defaultCard(const std::string& modelPath, const CardOverrides& ov) {
+  if (!ov.axisOrder || !ov.patch)
+    throw Error(ExitCode::Model, modelPath + ": no model card embedded; give one with --card, or at least --axis-order "
+                                             "and --patch (see 'voxseg model pack')");
+  ModelCard c;
+  c.name = std::filesystem::path(modelPath).stem().string();
+  c.channels = {InputChannel{"input", "", Normalization{}}};
+  c.tiling.rule = Tiling::Rule::Monai;
+  c.tiling.overlap = 0.5;
+  c.importance.type = ImportanceMap::Type::GaussianMonai;
+  return c;
+}
+
+void applyOverrides(ModelCard& c, const CardOverrides& ov) {
+  if (ov.axisOrder) c.axisOrder = *ov.axisOrder;
+  if (ov.patch) c.patchSize = *ov.patch;
+  if (ov.tiling) c.tiling.rule = *ov.tiling;
+  if (ov.step) c.tiling.step = *ov.step;
+  if (ov.overlap) c.tiling.overlap = *ov.overlap;
+  if (ov.importance) c.importance.type = *ov.importance;
+  if (ov.sigmaScale) c.importance.sigmaScale = *ov.sigmaScale;
+  if (ov.swBatch) c.swBatch = *ov.swBatch;
+  if (ov.tta && !*ov.tta) c.mirrorAxes.clear();
+  if (ov.tta && *ov.tta && c.mirrorAxes.empty()) c.mirrorAxes = {0, 1, 2};
+  if (ov.normalization)
+    for (auto& ch : c.channels) {
+      ch.normalization = Normalization{};
+      ch.normalization.type = *ov.normalization;
+      if (*ov.normalization == Normalization::Type::CT || *ov.normalization == Normalization::Type::Rescale)
+        throw usageError("--normalization ct/rescale need statistics: put them in the model card");
+    }
+  if (ov.spacing) c.spacing = *ov.spacing;
+  // Re-validate the result as a whole.
+  c = modelCardFromJson(modelCardToJson(c), "(after command-line overrides)");
+}
+
+FloatImage::Pointer floatCopy(const io::Volume& v) {
+  const auto src = v.toFloat();
+  auto out = FloatImage::New();
+  out->SetRegions(src->GetLargestPossibleRegion());
+  out->CopyInformation(src);
+  out->Allocate();
+  std::memcpy(out->GetBufferPointer(), src->GetBufferPointer(), sizeof(float) * geometryOf(*src).voxelCount());
+  return out;
+}
+
+} // namespace
+
+Model loadModel(const std::string& modelPath, const std::string& cardPath, const CardOverrides& ov,
+                const SegmenterOptions& options) {
+  inference::setThreads(options.threads);
+  Model m;
+  m.source = modelPath;
+  m.networks.push_back(inference::Network::loadTorchScript(modelPath, options.device));
+  inference::Network& net = m.networks.back();
+  if (!cardPath.empty()) {
+    std::ifstream in(cardPath);
+    if (!in) throw Error(ExitCode::Model, cardPath + ": cannot read the model card");
+    std::stringstream text;
+    text << in.rdbuf();
+    m.card = parseModelCard(text.str(), cardPath);
+  } else if (net.embeddedCard()) {
+    m.card = parseModelCard(*net.embeddedCard(), modelPath + " (embedded voxseg.json)");
+  } else {
+    m.card = defaultCard(modelPath, ov);
+  }
+  const bool needLabels = m.card.labels.empty();
+  if (needLabels) m.card.labels = {{0, "background", {0, 0, 0}, {}, {}}};
+  applyOverrides(m.card, ov);
+
+  // Probe: the card's channel count and patch must fit, and the output channels must match the labels.
+  const std::array<std::int64_t, 3> patch{m.card.patchSize[0], m.card.patchSize[1], m.card.patchSize[2]};
+  const auto shape = net.probeOutputShape(int(m.card.channels.size()), patch);
+  if (shape.size() != 5)
+    throw Error(ExitCode::Model, modelPath + ": network output has " + std::to_string(shape.size()) +
+                                     " dimensions, expected 5 (batch, classes, 3 spatial)");
+  const std::int64_t k = shape[1];
+  if (needLabels) {
+    m.card.labels.clear();
+    for (std::int64_t i = 0; i < k; ++i)
+      m.card.labels.push_back({int(i), i == 0 ? "background" : "label_" + std::to_string(i),
+                               i == 0 ? std::array<int, 3>{0, 0, 0} : kPalette[std::size_t(i - 1) % kPalette.size()], {}, {}});
+  }
+  if (k != m.card.outputChannels())
+    throw Error(ExitCode::Model, modelPath + ": the network gives " + std::to_string(k) + " output channels, the model card names " +
+                                     std::to_string(m.card.outputChannels()) +
+                                     (m.card.regions.empty() ? " labels" : " regions"));
+  if (options.optimizeGraph && net.device() == "cpu") {
+    const int n = net.optimizeTransposedConvolutions();
+    if (n > 0) spdlog::debug("rewrote {} transposed convolution(s) for the CPU", n);
+  }
+  return m;
+}
+
+Segmentation segment(const Model& model, const std::vector<io::Volume>& channels, const SegmenterOptions& options,
+                     bool keepLogits, const inference::ProgressFn& progress) {
+  const ModelCard& card = model.card;
+  if (channels.size() != card.channels.size()) {
+    std::string names;
+    for (const auto& c : card.channels) names += (names.empty() ? "" : ", ") + c.name;
+    throw usageError("the model needs " + std::to_string(card.channels.size()) + " input volume(s) (" + names + "), got " +
+                     std::to_string(channels.size()));
+  }
+  const Geometry inputGeometry = channels.front().geometry();
+  for (const auto& c : channels)
+    if (!c.geometry().nearlyEqual(inputGeometry, 1e-4))
+      throw inputError(c.source, "not on the same grid as " + channels.front().source);
+
+  // Orientation policy: reorient losslessly to the card's code, undo before writing.
+  inference::EngineOptions engine = inference::engineOptionsFromCard(card);
+  engine.precision = options.precision;
+  std::vector<FloatImage::Pointer> work;
+  const bool reorient = card.orientation != "keep";
+  const AxisPlan toCard = reorient ? planReorientation(inputGeometry.direction, card.orientation) : AxisPlan{};
+  for (std::size_t i = 0; i < channels.size(); ++i) {
+    FloatImage::Pointer img = floatCopy(channels[i]);
+    if (reorient && !toCard.isIdentity())
+      img = dynamic_cast<FloatImage*>(processing::reorient(*img, PixelType::Float32, toCard).GetPointer());
+    const Geometry g = geometryOf(*img);
+    processing::normalize(img->GetBufferPointer(), g.voxelCount(), card.channels[i].normalization);
+    work.push_back(img);
+  }
+  const Geometry workGeometry = geometryOf(*work.front());
+
+  // Resampling to the card's spacing (card order -> ITK x, y, z).
+  bool resampled = false;
+  if (card.spacing) {
+    Vec3 target = card.axisOrder == AxisOrder::ZYX ? Vec3{(*card.spacing)[2], (*card.spacing)[1], (*card.spacing)[0]}
+                                                   : Vec3{(*card.spacing)[0], (*card.spacing)[1], (*card.spacing)[2]};
+    for (int a = 0; a < 3; ++a) resampled = resampled || std::fabs(target[a] - workGeometry.spacing[a]) > 1e-3 * target[a];
+    if (resampled) {
+      const Geometry grid = processing::gridWithSpacing(workGeometry, target);
+      for (auto& img : work) img = processing::resampleLinear(*img, grid);
+    }
+  }
+  const Geometry netGeometry = geometryOf(*work.front());
+
+  inference::InputVolume in;
+  in.zyx = {std::int64_t(netGeometry.size[2]), std::int64_t(netGeometry.size[1]), std::int64_t(netGeometry.size[0])};
+  for (const auto& img : work) in.channels.push_back(img->GetBufferPointer());
+  std::vector<const inference::Network*> nets;
+  for (const auto& n : model.networks) nets.push_back(&n);
+
+  Segmentation result;
+  inference::LabelConsumer labels(card);
+  std::vector<float> logits;
+  std::int64_t k = 0;
+  if (!resampled && !keepLogits) {
+    result.stats = inference::slidingWindow(nets, in, card.axisOrder, engine, labels, progress);
+  } else {
+    inference::LogitCollector collect;
+    result.stats = inference::slidingWindow(nets, in, card.axisOrder, engine, collect, progress);
+    k = collect.channels;
+    logits = std::move(collect.logits);
+    if (resampled) { // logits back to the (reoriented) input grid, channel by channel
+      const std::size_t nNet = netGeometry.voxelCount(), nWork = workGeometry.voxelCount();
+      std::vector<float> back(std::size_t(k) * nWork);
+      for (std::int64_t c = 0; c < k; ++c) {
+        auto img = FloatImage::New();
+        FloatImage::RegionType region;
+        for (unsigned a = 0; a < 3; ++a) region.SetSize(a, netGeometry.size[a]);
+        img->SetRegions(region);
+        setGeometry(*img, netGeometry);
+        img->Allocate();
+        std::memcpy(img->GetBufferPointer(), logits.data() + std::size_t(c) * nNet, nNet * sizeof(float));
+        const auto r = processing::resampleLinear(*img, workGeometry);
+        std::memcpy(back.data() + std::size_t(c) * nWork, r->GetBufferPointer(), nWork * sizeof(float));
+      }
+      logits = std::move(back);
+    }
+    inference::SlabView whole;
+    whole.order = AxisOrder::ZYX;
+    whole.shape = {std::int64_t(workGeometry.size[2]), std::int64_t(workGeometry.size[1]), std::int64_t(workGeometry.size[0])};
+    whole.begin = 0;
+    whole.end = whole.shape[0];
+    whole.channels = k;
+    whole.data = logits.data();
+    labels.consume(whole);
+  }
+
+  // Labels (and logits) back to the input's axes, exactly on the input grid.
+  int maxLabel = 0;
+  for (const auto& l : card.labels) maxLabel = std::max(maxLabel, l.value);
+  const PixelType type = maxLabel > 255 ? PixelType::UInt16 : PixelType::UInt8;
+  io::Volume out = io::makeVolume(type, workGeometry);
+  visitPixelType(type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* p = out.as<T>()->GetBufferPointer();
+    for (std::size_t i = 0; i < labels.labels.size(); ++i) p[i] = static_cast<T>(labels.labels[i]);
+  });
+  if (reorient && !toCard.isIdentity()) {
+    const AxisPlan back = planReorientation(workGeometry.direction, orientationCode(inputGeometry.direction));
+    out.image = processing::reorient(*out.image, type, back);
+    if (!logits.empty()) {
+      std::vector<float> re(logits.size());
+      const std::size_t n = workGeometry.voxelCount();
+      for (std::int64_t c = 0; c < k; ++c)
+        reorientBuffer(logits.data() + std::size_t(c) * n, re.data() + std::size_t(c) * n, sizeof(float), workGeometry.size, back);
+      logits = std::move(re);
+    }
+  }
+  if (!out.geometry().nearlyEqual(inputGeometry, 1e-6))
+    throw Error(ExitCode::Internal, "label map geometry differs from the input's after undoing the orientation");
+  setGeometry(*out.image, inputGeometry); // bit-exact copy of the input's geometry
+  out.source = channels.front().source;
+  result.labels = out;
+  if (keepLogits) {
+    result.logits = std::move(logits);
+    result.channels = k;
+  }
+  return result;
+}
+
+} // namespace voxseg::pipeline

@@ -1,0 +1,125 @@
+// One case end to end: axis order, orientation policy, output geometry, card checks.
+#include "voxseg/core/Error.h"
+#include "voxseg/io/VolumeIO.h"
+#include "voxseg/pipeline/Segmenter.h"
+#include "voxseg/testing/Data.h"
+#include "voxseg/testing/Npy.h"
+
+#include <torch/script.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace voxseg::pipeline {
+namespace {
+
+using voxseg::testing::readNpy;
+using voxseg::testing::sharedPath;
+using voxseg::testing::TempDir;
+
+SegmenterOptions cpu() {
+  SegmenterOptions o;
+  o.device.name = "cpu";
+  o.threads = 2;
+  return o;
+}
+
+// MONAI's UNet fed from the NIfTI file: the card's axis order decides what the network sees.
+TEST(Segmenter, MonaiNetworkFromNiftiNeedsXyzOrder) {
+  VOXSEG_REQUIRE_DATA(net, sharedPath("fixtures/monai/net_unet.pt"));
+  const auto expected = readNpy(sharedPath("fixtures/monai/out__unet__img_a__roi24x32x16__ov0p25__constant__sw1.npy"));
+  const io::Volume img = io::readVolume(sharedPath("fixtures/monai/img_a.nii.gz"));
+  const Geometry g = img.geometry(); // (i, j, k) = (45, 58, 30)
+  ASSERT_EQ(g.size, (Size3{45, 58, 30}));
+  std::map<AxisOrder, double> maxDiff;
+  for (AxisOrder order : {AxisOrder::XYZ, AxisOrder::ZYX}) {
+    CardOverrides ov;
+    ov.axisOrder = order;
+    ov.patch = order == AxisOrder::XYZ ? std::array<int, 3>{24, 32, 16} : std::array<int, 3>{16, 32, 24};
+    ov.tiling = Tiling::Rule::Monai;
+    ov.overlap = 0.25;
+    ov.importance = ImportanceMap::Type::Constant;
+    const Model m = loadModel(net, "", ov, cpu());
+    EXPECT_EQ(m.card.labels.size(), 3u);
+    const Segmentation s = segment(m, {img}, cpu(), true);
+    EXPECT_EQ(s.labels.geometry(), g);
+    const std::size_t n = g.voxelCount();
+    double d = 0, mx = 0;
+    for (std::int64_t c = 0; c < 3; ++c)
+      for (std::size_t z = 0; z < g.size[2]; ++z)
+        for (std::size_t y = 0; y < g.size[1]; ++y)
+          for (std::size_t x = 0; x < g.size[0]; ++x) {
+            const float got = s.logits[std::size_t(c) * n + (z * g.size[1] + y) * g.size[0] + x];
+            const float want = expected.data[((std::size_t(c) * g.size[0] + x) * g.size[1] + y) * g.size[2] + z];
+            d = std::max(d, double(std::fabs(got - want)));
+            mx = std::max(mx, double(std::fabs(want)));
+          }
+    maxDiff[order] = d / mx;
+  }
+  EXPECT_LE(maxDiff[AxisOrder::XYZ], 1e-5);
+  EXPECT_GT(maxDiff[AxisOrder::ZYX], 0.05) << "the wrong axis order must not pass silently";
+}
+
+// A network that marks voxels above a threshold, with a card asking for RAS: labels land on the
+// input's exact grid, whatever the input's orientation.
+TEST(Segmenter, OrientationPolicyKeepsTheInputGrid) {
+  VOXSEG_REQUIRE_DATA(pir, sharedPath("data/niftispace/PIR.nii.gz"));
+  TempDir dir;
+  torch::jit::Module m("Threshold");
+  m.define("def forward(self, x):\n    return torch.cat([x * 0.0 + 40.0, x], 1)\n");
+  m.save(dir.file("t.pt"));
+  const io::Volume img = io::readVolume(pir);
+  ModelCard reference;
+  for (const std::string orientation : {"keep", "RAS", "LPS"}) {
+    CardOverrides ov;
+    ov.axisOrder = AxisOrder::XYZ;
+    ov.patch = std::array<int, 3>{32, 32, 32};
+    const std::string card = dir.file("card.json");
+    std::ofstream(card) << R"({"name": "t", "axis_order": "xyz", "spacing": "input", "orientation": ")" << orientation
+                        << R"(", "patch_size": [32, 32, 32], "importance": {"type": "constant"},
+                           "channels": [{"name": "T1", "normalization": {"type": "none"}}],
+                           "labels": [{"value": 0, "name": "bg"}, {"value": 9, "name": "bright"}]})";
+    const Model model = loadModel(dir.file("t.pt"), card, {}, cpu());
+    const Segmentation s = segment(model, {img}, cpu(), false);
+    EXPECT_EQ(s.labels.geometry(), img.geometry()) << orientation;
+    ASSERT_EQ(s.labels.pixelType, PixelType::UInt8);
+    const auto f = img.toFloat();
+    const std::uint8_t* l = s.labels.as<std::uint8_t>()->GetBufferPointer();
+    std::size_t wrong = 0, bright = 0;
+    for (std::size_t i = 0; i < img.geometry().voxelCount(); ++i) {
+      const bool isBright = f->GetBufferPointer()[i] > 40.0f;
+      wrong += (l[i] == 9) != isBright;
+      bright += isBright;
+    }
+    EXPECT_EQ(wrong, 0u) << orientation;
+    EXPECT_GT(bright, 1000u);
+  }
+}
+
+TEST(Segmenter, CardAndNetworkMustAgree) {
+  TempDir dir;
+  torch::jit::Module m("Two");
+  m.define("def forward(self, x):\n    return torch.cat([x, x], 1)\n");
+  m.save(dir.file("two.pt"));
+  std::ofstream(dir.file("three.json")) << R"({"name": "t", "axis_order": "zyx", "spacing": "input", "patch_size": [8, 8, 8],
+      "channels": [{"name": "CT", "normalization": {"type": "none"}}],
+      "labels": [{"value": 0, "name": "bg"}, {"value": 1, "name": "a"}, {"value": 2, "name": "b"}]})";
+  try {
+    loadModel(dir.file("two.pt"), dir.file("three.json"), {}, cpu());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Model);
+    EXPECT_NE(std::string(e.what()).find("gives 2 output channels, the model card names 3 labels"), std::string::npos)
+        << e.what();
+  }
+  try {
+    loadModel(dir.file("two.pt"), "", {}, cpu());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no model card embedded"), std::string::npos) << e.what();
+  }
+}
+
+} // namespace
+} // namespace voxseg::pipeline
