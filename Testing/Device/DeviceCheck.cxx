@@ -1,0 +1,132 @@
+// CUDA against CPU on the fixture networks: fp32 within 1e-4 (relative to the largest output), and
+// float16/bfloat16 autocast within 1e-2 with the same argmax on >= 99.9% of voxels.
+//   voxsegDeviceCheck <data folder> [--device cuda] [--threads N]
+// The data folder holds monai/{cases.json, net_*.pt, img_*.npy} and nnunet/{network_fold0.pt, phantom*.npy}.
+#include "voxseg/inference/SlidingWindow.h"
+#include "voxseg/testing/Npy.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+
+using namespace voxseg;
+using namespace voxseg::inference;
+
+namespace {
+
+struct Case {
+  std::string name, network;
+  std::vector<float> input;
+  Shape3 shape;
+  EngineOptions options;
+};
+
+std::vector<float> run(const Network& net, const Case& c, const std::string& precision, double& seconds) {
+  InputVolume in;
+  in.zyx = c.shape;
+  in.channels = {c.input.data()};
+  EngineOptions o = c.options;
+  o.precision = precision;
+  LogitCollector out;
+  const auto t0 = std::chrono::steady_clock::now();
+  slidingWindow({&net}, in, AxisOrder::ZYX, o, out);
+  seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out.logits;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << "usage: voxsegDeviceCheck <data folder> [--device cuda] [--threads N]\n";
+    return 2;
+  }
+  const std::string data = argv[1];
+  std::string device = "cuda";
+  int threads = 0;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (std::string(argv[i]) == "--device") device = argv[i + 1];
+    if (std::string(argv[i]) == "--threads") threads = std::stoi(argv[i + 1]);
+  }
+  setThreads(threads);
+  if (!cudaAvailable()) std::cerr << "warning: no CUDA device visible; comparing " << device << " with cpu\n";
+
+  std::vector<Case> cases;
+  const auto j = nlohmann::json::parse(std::ifstream(data + "/monai/cases.json"));
+  for (const auto& c : j["cases"]) {
+    Case k;
+    k.name = c["id"];
+    k.network = data + "/monai/" + c["network"].get<std::string>();
+    const auto img = voxseg::testing::readNpy(data + "/monai/" + c["input"].get<std::string>());
+    k.input = img.data;
+    k.shape = {img.shape[2], img.shape[3], img.shape[4]};
+    const auto& p = c["params"];
+    for (int a = 0; a < 3; ++a) k.options.patch[std::size_t(a)] = p["roi_size"][a];
+    k.options.tiling.rule = Tiling::Rule::Monai;
+    k.options.tiling.overlap = p["overlap"];
+    k.options.importance.type = p["mode"] == "gaussian" ? ImportanceMap::Type::GaussianMonai : ImportanceMap::Type::Constant;
+    k.options.importance.sigmaScale = p["sigma_scale"];
+    k.options.swBatch = p["sw_batch_size"];
+    cases.push_back(k);
+  }
+  for (const char* phantom : {"phantomA", "phantomB", "phantomC"})
+    for (bool mirror : {false, true}) {
+      Case k;
+      k.name = std::string("nnunet_") + phantom + (mirror ? "_mirror" : "");
+      k.network = data + "/nnunet/network_fold0.pt";
+      const auto pre = voxseg::testing::readNpy(data + "/nnunet/" + phantom + ".npy");
+      k.input = pre.data;
+      k.shape = {pre.shape[1], pre.shape[2], pre.shape[3]};
+      k.options.patch = {20, 48, 48};
+      k.options.importance.type = ImportanceMap::Type::GaussianNnUNet;
+      k.options.halfAccumulation = true;
+      if (mirror) k.options.mirrorAxes = {0, 1, 2};
+      cases.push_back(k);
+    }
+
+  std::map<std::string, std::unique_ptr<Network>> cpuNets, gpuNets;
+  int passed = 0, failed = 0;
+  std::cout << fmt::format("{:<62} {:<9} {:>11} {:>10} {:>9} {:>9}  {}\n", "case", "precision", "rel. diff",
+                           "argmax ok", "cpu s", "device s", "result");
+  for (const auto& c : cases) {
+    if (!cpuNets.count(c.network)) {
+      cpuNets[c.network] = std::make_unique<Network>(Network::loadTorchScript(c.network, DeviceSpec{"cpu"}));
+      gpuNets[c.network] = std::make_unique<Network>(Network::loadTorchScript(c.network, DeviceSpec{device}));
+    }
+    double cpuSeconds = 0;
+    const auto ref = run(*cpuNets[c.network], c, "float32", cpuSeconds);
+    const std::size_t n = ref.size();
+    const std::size_t k = c.name.rfind("nnunet", 0) == 0 ? 3 : (c.name.rfind("segresnet", 0) == 0 ? 2 : 3);
+    const std::size_t voxels = n / k;
+    double maxRef = 0;
+    for (float v : ref) maxRef = std::max(maxRef, double(std::fabs(v)));
+    for (const std::string precision : {"float32", "float16", "bfloat16"}) {
+      double s = 0;
+      const auto got = run(*gpuNets[c.network], c, precision, s);
+      double d = 0;
+      for (std::size_t i = 0; i < n; ++i) d = std::max(d, double(std::fabs(got[i] - ref[i])));
+      std::size_t same = 0;
+      for (std::size_t v = 0; v < voxels; ++v) {
+        std::size_t a = 0, b = 0;
+        for (std::size_t ch = 1; ch < k; ++ch) {
+          if (ref[ch * voxels + v] > ref[a * voxels + v]) a = ch;
+          if (got[ch * voxels + v] > got[b * voxels + v]) b = ch;
+        }
+        same += a == b;
+      }
+      const double rel = d / std::max(maxRef, 1e-12), agree = double(same) / double(voxels);
+      const bool ok = precision == "float32" ? rel <= 1e-4 : (rel <= 1e-2 && agree >= 0.999);
+      (ok ? passed : failed)++;
+      std::cout << fmt::format("{:<62} {:<9} {:>11.2e} {:>9.3f}% {:>9.3f} {:>9.3f}  {}\n", c.name, precision, rel,
+                               100.0 * agree, cpuSeconds, s, ok ? "ok" : "FAIL");
+    }
+  }
+  std::cout << fmt::format("parity: {} passed, {} failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}

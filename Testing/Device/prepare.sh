@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# On the development machine: gathers what Testing/Device/run.sh needs on the GPU machine, which
+# has no Debian -dev packages and no ../shared, into .device-data/ (git-ignored, carried by the
+# device tool, never committed): nlohmann-json/fmt/spdlog headers and the fixture files it reads.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+shared=${VOXSEG_SHARED_DIR:-../shared}
+d=.device-data
+rm -rf "$d" && mkdir -p "$d/include" "$d/monai" "$d/nnunet" "$d/bench"
+cp -r /usr/include/nlohmann /usr/include/fmt /usr/include/spdlog "$d/include/"
+cp "$shared"/fixtures/monai/{cases.json,net_unet.pt,net_segresnet.pt,img_a.npy,img_b.npy,img_c.npy} "$d/monai/"
+cp "$shared"/fixtures/nnunet/torchscript/network_fold0.pt "$shared"/fixtures/nnunet/preprocessed/phantom{A,B,C}.npy "$d/nnunet/"
+cp "$shared"/fixtures/bench/{bench_unet.pt,bench_input.npy} "$d/bench/"
+du -sh "$d"
