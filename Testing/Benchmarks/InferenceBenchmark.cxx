@@ -8,11 +8,12 @@
 #include "voxseg/testing/Npy.h"
 
 #include <ATen/record_function.h>
-#include <fmt/format.h>
 
 #include <sys/resource.h>
 
 #include <atomic>
+#include <cstdarg>
+#include <cstdio>
 #include <chrono>
 #include <iostream>
 
@@ -20,6 +21,16 @@ using namespace voxseg;
 using namespace voxseg::inference;
 
 namespace {
+
+// printf-style formatting: these programs also build against pip's LibTorch, which bundles its own fmt.
+std::string strf(const char* format, ...) {
+  char buf[512];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(buf, sizeof(buf), format, args);
+  va_end(args);
+  return buf;
+}
 
 std::atomic<double> gFlops{0};
 
@@ -141,13 +152,13 @@ int main(int argc, char** argv) {
     pos = comma == std::string::npos ? overlapsText.size() : comma + 1;
   }
 
-  std::cout << fmt::format("device {} ({} threads), LibTorch {}, precision {}\n", dev.str(), threads, torchVersion(),
-                           precision);
-  std::cout << fmt::format("conv3d ceiling: {:.1f} GFLOP/s (1x32x64^3 -> 64 channels, 3^3 kernel)\n", ceiling);
-  std::cout << fmt::format("network: {:.2f} GFLOP per {}^3 window; {} transposed convolution(s) rewritten\n",
-                           flopsPerWindow / 1e9, roi, rewritten);
-  std::cout << fmt::format("{:<10} {:>7} {:>8} {:>9} {:>10} {:>9} {:>9} {:>11} {:>12}\n", "network", "overlap",
-                           "windows", "seconds", "windows/s", "GFLOP/s", "ceiling", "peak RSS", "max|diff|");
+  std::cout << strf("device %s (%d threads), LibTorch %s, precision %s\n", dev.str().c_str(), threads,
+                    torchVersion().c_str(), precision.c_str());
+  std::cout << strf("conv3d ceiling: %.1f GFLOP/s (1x32x64^3 -> 64 channels, 3^3 kernel)\n", ceiling);
+  std::cout << strf("network: %.2f GFLOP per %d^3 window; %d transposed convolution(s) rewritten\n",
+                    flopsPerWindow / 1e9, roi, rewritten);
+  std::cout << strf("%-10s %7s %8s %9s %10s %9s %9s %11s %12s\n", "network", "overlap", "windows", "seconds",
+                    "windows/s", "GFLOP/s", "ceiling", "peak RSS", "max|diff|");
   for (double overlap : overlaps) {
     EngineOptions o;
     o.patch = {roi, roi, roi};
@@ -169,11 +180,11 @@ int main(int argc, char** argv) {
         for (std::size_t i = 0; i < out.logits.size(); ++i)
           diff = std::max(diff, double(std::fabs(out.logits[i] - reference.logits[i])));
       }
-      std::cout << fmt::format("{:<10} {:>7.2f} {:>8} {:>9.2f} {:>10.2f} {:>9.1f} {:>8.0f}% {:>8.0f} MB {:>12}\n",
-                               variant == 0 ? "original" : "optimized", overlap, st.windows, s, double(st.windows) / s,
-                               double(st.windows) * flopsPerWindow / s / 1e9,
-                               100.0 * double(st.windows) * flopsPerWindow / s / 1e9 / ceiling, peakRssMb(),
-                               variant == 0 || reference.logits.empty() ? std::string("-") : fmt::format("{:.2e}", diff));
+      const std::string diffText = variant == 0 || reference.logits.empty() ? std::string("-") : strf("%.2e", diff);
+      std::cout << strf("%-10s %7.2f %8lld %9.2f %10.2f %9.1f %8.0f%% %8.0f MB %12s\n",
+                        variant == 0 ? "original" : "optimized", overlap, (long long)st.windows, s,
+                        double(st.windows) / s, double(st.windows) * flopsPerWindow / s / 1e9,
+                        100.0 * double(st.windows) * flopsPerWindow / s / 1e9 / ceiling, peakRssMb(), diffText.c_str());
     }
   }
   return 0;

@@ -5,10 +5,11 @@
 #include "voxseg/inference/SlidingWindow.h"
 #include "voxseg/testing/Npy.h"
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdarg>
+#include <cstdio>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -19,6 +20,16 @@ using namespace voxseg;
 using namespace voxseg::inference;
 
 namespace {
+
+// printf-style formatting: these programs also build against pip's LibTorch, which bundles its own fmt.
+std::string strf(const char* format, ...) {
+  char buf[512];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(buf, sizeof(buf), format, args);
+  va_end(args);
+  return buf;
+}
 
 struct Case {
   std::string name, network;
@@ -92,8 +103,8 @@ int main(int argc, char** argv) {
 
   std::map<std::string, std::unique_ptr<Network>> cpuNets, gpuNets;
   int passed = 0, failed = 0;
-  std::cout << fmt::format("{:<62} {:<9} {:>11} {:>10} {:>9} {:>9}  {}\n", "case", "precision", "rel. diff",
-                           "argmax ok", "cpu s", "device s", "result");
+  std::cout << strf("%-62s %-9s %11s %10s %9s %9s  %s\n", "case", "precision", "rel. diff", "argmax ok", "cpu s",
+                    "device s", "result");
   for (const auto& c : cases) {
     if (!cpuNets.count(c.network)) {
       cpuNets[c.network] = std::make_unique<Network>(Network::loadTorchScript(c.network, DeviceSpec{"cpu"}));
@@ -123,10 +134,10 @@ int main(int argc, char** argv) {
       const double rel = d / std::max(maxRef, 1e-12), agree = double(same) / double(voxels);
       const bool ok = precision == "float32" ? rel <= 1e-4 : (rel <= 1e-2 && agree >= 0.999);
       (ok ? passed : failed)++;
-      std::cout << fmt::format("{:<62} {:<9} {:>11.2e} {:>9.3f}% {:>9.3f} {:>9.3f}  {}\n", c.name, precision, rel,
-                               100.0 * agree, cpuSeconds, s, ok ? "ok" : "FAIL");
+      std::cout << strf("%-62s %-9s %11.2e %9.3f%% %9.3f %9.3f  %s\n", c.name.c_str(), precision.c_str(), rel,
+                        100.0 * agree, cpuSeconds, s, ok ? "ok" : "FAIL");
     }
   }
-  std::cout << fmt::format("parity: {} passed, {} failed\n", passed, failed);
+  std::cout << strf("parity: %d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -6,8 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 shared=${VOXSEG_SHARED_DIR:-../shared}
 d=.device-data
-rm -rf "$d" && mkdir -p "$d/include" "$d/monai" "$d/nnunet" "$d/bench"
-cp -r /usr/include/nlohmann /usr/include/fmt /usr/include/spdlog "$d/include/"
+rm -rf "$d" && mkdir -p "$d/include/json" "$d/include/fmt" "$d/include/spdlog" "$d/monai" "$d/nnunet" "$d/bench"
+# One folder per library: LibTorch bundles another fmt, which must not meet Debian's in one include path.
+cp -r /usr/include/nlohmann "$d/include/json/"
+cp -r /usr/include/fmt "$d/include/fmt/"
+cp -r /usr/include/spdlog "$d/include/spdlog/"
 cp "$shared"/fixtures/monai/{cases.json,net_unet.pt,net_segresnet.pt,img_a.npy,img_b.npy,img_c.npy} "$d/monai/"
 cp "$shared"/fixtures/nnunet/torchscript/network_fold0.pt "$shared"/fixtures/nnunet/preprocessed/phantom{A,B,C}.npy "$d/nnunet/"
 cp "$shared"/fixtures/bench/{bench_unet.pt,bench_input.npy} "$d/bench/"

@@ -1,6 +1,7 @@
 #include "voxseg/core/Log.h"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 namespace voxseg {
 
@@ -18,5 +19,9 @@ void initLogging(Verbosity verbosity) {
   case Verbosity::Debug: logger->set_level(spdlog::level::trace); break;
   }
 }
+
+void logDebug(const std::string& message) { spdlog::debug("{}", message); }
+void logInfo(const std::string& message) { spdlog::info("{}", message); }
+void logWarning(const std::string& message) { spdlog::warn("{}", message); }
 
 } // namespace voxseg

@@ -5,7 +5,7 @@
 #include "voxseg/core/Error.h"
 #include "voxseg/inference/ImportanceMap.h"
 
-#include <spdlog/spdlog.h>
+#include "voxseg/core/Log.h"
 
 #include <chrono>
 #include <cstring>
@@ -236,7 +236,7 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
       accumulate();
     } catch (const c10::Error& e) {
       if (!compat::isOutOfMemory(e) || !acc->device().is_cuda()) throw;
-      spdlog::warn("device memory exhausted: accumulating on the host from now on (finished rows are kept)");
+      logWarning("device memory exhausted: accumulating on the host from now on (finished rows are kept)");
       acc->moveTo(torch::kCPU);
       imp = imp.to(torch::kCPU);
       accumulate();

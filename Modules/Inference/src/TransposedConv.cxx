@@ -14,7 +14,7 @@
 #include <torch/csrc/jit/ir/ir.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 
-#include <spdlog/spdlog.h>
+#include "voxseg/core/Log.h"
 
 namespace voxseg::inference {
 namespace {
@@ -116,8 +116,8 @@ int Network::optimizeTransposedConvolutions() {
   torch::jit::Module frozen;
   try {
     frozen = torch::jit::freeze(impl_->module);
-  } catch (const std::exception& e) {
-    spdlog::warn("{}: cannot freeze the TorchScript module, transposed convolutions kept as they are", impl_->path);
+  } catch (const std::exception&) {
+    logWarning(impl_->path + ": cannot freeze the TorchScript module, transposed convolutions kept as they are");
     return 0;
   }
   auto graph = frozen.get_method("forward").graph();

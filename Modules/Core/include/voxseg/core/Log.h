@@ -1,7 +1,9 @@
 #pragma once
-// Logging goes to stderr through spdlog; stdout is kept for results (info, --json).
+// Logging goes to stderr (spdlog inside Core); stdout is kept for results (info, --json).
+// This header includes no logging library, so modules built against LibTorch (which bundles its
+// own fmt) never see two fmt versions.
 
-#include <spdlog/spdlog.h>
+#include <string>
 
 namespace voxseg {
 
@@ -9,5 +11,9 @@ enum class Verbosity { Quiet, Normal, Verbose, Debug };
 
 /// Installs the stderr logger used by every voxseg program; safe to call more than once.
 void initLogging(Verbosity verbosity);
+
+void logDebug(const std::string& message);
+void logInfo(const std::string& message);
+void logWarning(const std::string& message);
 
 } // namespace voxseg
