@@ -4,6 +4,7 @@
 // Prints one table: seconds, windows/s, useful conv GFLOP/s, ratio to the ceiling, peak RSS, and the
 // largest difference between the original and the optimized network's outputs.
 #include "NetworkImpl.h"
+#include "TorchCompat.h"
 #include "voxseg/inference/SlidingWindow.h"
 #include "voxseg/testing/Npy.h"
 
@@ -116,8 +117,14 @@ int main(int argc, char** argv) {
   };
 
   // The machine's ceiling: one large conv3d (32 -> 64 channels, 3^3 kernel, 64^3 voxels).
-  const auto cx = torch::randn({1, 32, 64, 64, 64}, torch::TensorOptions().device(dev));
-  const auto cw = torch::randn({64, 32, 3, 3, 3}, torch::TensorOptions().device(dev));
+  // On CUDA the ceiling is measured in the precision under test (TF32 on only for "tf32").
+  if (dev.is_cuda()) voxseg::inference::compat::setTf32(precision == "tf32");
+  const auto ceilType = !dev.is_cuda() ? torch::kFloat
+                        : precision == "float16"  ? torch::kHalf
+                        : precision == "bfloat16" ? torch::kBFloat16
+                                                  : torch::kFloat;
+  const auto cx = torch::randn({1, 32, 64, 64, 64}, torch::TensorOptions().device(dev).dtype(ceilType));
+  const auto cw = torch::randn({64, 32, 3, 3, 3}, torch::TensorOptions().device(dev).dtype(ceilType));
   const double ceilFlops = 2.0 * 32 * 64 * 27 * 64.0 * 64 * 64;
   torch::conv3d(cx, cw, {}, 1, 1);
   sync();
@@ -154,7 +161,7 @@ int main(int argc, char** argv) {
 
   std::cout << strf("device %s (%d threads), LibTorch %s, precision %s\n", dev.str().c_str(), threads,
                     torchVersion().c_str(), precision.c_str());
-  std::cout << strf("conv3d ceiling: %.1f GFLOP/s (1x32x64^3 -> 64 channels, 3^3 kernel)\n", ceiling);
+  std::cout << strf("conv3d ceiling: %.1f GFLOP/s (1x32x64^3 -> 64 channels, 3^3 kernel, in the precision under test)\n", ceiling);
   std::cout << strf("network: %.2f GFLOP per %d^3 window; %d transposed convolution(s) rewritten\n",
                     flopsPerWindow / 1e9, roi, rewritten);
   std::cout << strf("%-10s %7s %8s %9s %10s %9s %9s %11s %12s\n", "network", "overlap", "windows", "seconds",
@@ -170,9 +177,17 @@ int main(int argc, char** argv) {
     LogitCollector reference;
     for (int variant = skipOriginal ? 1 : 0; variant < 2; ++variant) {
       const Network& net = variant == 0 ? original : optimized;
+      if (dev.is_cuda()) { // untimed warm-up: cuDNN picks its algorithms per shape on first use
+        LogitCollector warm;
+        slidingWindow({&net}, in, AxisOrder::ZYX, o, warm);
+        sync();
+      }
       LogitCollector out;
       RunStats st;
-      const double s = seconds([&] { st = slidingWindow({&net}, in, AxisOrder::ZYX, o, out); });
+      const double s = seconds([&] {
+        st = slidingWindow({&net}, in, AxisOrder::ZYX, o, out);
+        sync();
+      });
       double diff = 0;
       if (variant == 0) {
         reference = std::move(out);

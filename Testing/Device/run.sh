@@ -22,7 +22,7 @@ echo "build: $(($(date +%s) - t0)) s"
 timeout 200 build-device/bin/voxsegDeviceCheck "$data" --device cuda --threads 16 >"$out/parity.txt" 2>&1
 parity=$?
 grep -E "FAIL|nnunet_phantomA|parity:" "$out/parity.txt" | tail -n 12
-for p in float32 float16 bfloat16; do
+for p in float32 tf32 float16 bfloat16; do
   timeout 120 build-device/bin/voxsegBenchInference --network "$data/bench/bench_unet.pt" --input "$data/bench/bench_input.npy" \
     --device cuda --threads 16 --precision $p --overlaps 0.25,0.5 --sw-batch 4 >"$out/bench_$p.txt" 2>&1
 done
@@ -32,5 +32,5 @@ echo
 echo "=== summary (parity exit code $parity) ==="
 grep -h "parity:" "$out/parity.txt"
 head -n 3 "$out/bench_float32.txt"
-for p in float32 float16 bfloat16; do grep -hE "^(original|optimized)" "$out/bench_$p.txt" | sed "s/^/$p /"; done
+for p in float32 tf32 float16 bfloat16; do grep -hE "^(original|optimized)" "$out/bench_$p.txt" | sed "s/^/$p /"; done
 cat "$out/pytorch.txt"

@@ -66,7 +66,10 @@ def main():
     print(f"torch {torch.__version__} on {torch.cuda.get_device_name(0)}; MONAI: {'yes' if sliding_window_inference else 'not importable'}")
     print(f"{'implementation':<22} {'precision':<9} {'overlap':>7} {'windows':>8} {'seconds':>8} {'windows/s':>10}")
     with torch.inference_mode():
-        for dtype, name in ((torch.float32, "float32"), (torch.float16, "float16"), (torch.bfloat16, "bfloat16")):
+        for dtype, name in ((torch.float32, "float32"), (torch.float32, "tf32"), (torch.float16, "float16"),
+                            (torch.bfloat16, "bfloat16")):
+            torch.backends.cudnn.allow_tf32 = name == "tf32"
+            torch.backends.cuda.matmul.allow_tf32 = name == "tf32"
             for overlap in (0.25, 0.5):
                 (y, n), s = timed(lambda: sliding_window(net, x, roi, overlap, sw_batch, dtype))
                 print(f"{'pytorch eager':<22} {name:<9} {overlap:>7.2f} {n:>8} {s:>8.3f} {n / s:>10.2f}")

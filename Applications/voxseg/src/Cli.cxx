@@ -144,7 +144,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   segCmd->add_option("--device", seg.options.device.name, "auto, cpu, cuda, cuda:N")->capture_default_str();
   segCmd->add_option("--threads", seg.options.threads, "CPU threads (0 = every core)")->capture_default_str();
   segCmd->add_option("--precision", seg.options.precision, "CUDA autocast precision")
-      ->check(CLI::IsMember({"float32", "float16", "bfloat16"}))
+      ->check(CLI::IsMember({"float32", "tf32", "float16", "bfloat16"}))
       ->capture_default_str();
   segCmd->add_flag("--no-optimize", noOptimize, "run the TorchScript graph as it is (no transposed-convolution rewrite)");
   segCmd->add_flag("-f,--force", seg.force, "overwrite existing output files");

@@ -141,10 +141,11 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
   const auto t0 = std::chrono::steady_clock::now();
   c10::InferenceMode inferenceMode;
   const torch::Device device = networks.front()->impl().device;
-  const bool autocast = device.is_cuda() && opt.precision != "float32";
+  if (opt.precision != "float32" && opt.precision != "tf32" && opt.precision != "float16" && opt.precision != "bfloat16")
+    throw usageError("precision '" + opt.precision + "': expected float32, tf32, float16 or bfloat16");
+  const bool autocast = device.is_cuda() && (opt.precision == "float16" || opt.precision == "bfloat16");
   const at::ScalarType autocastType = opt.precision == "bfloat16" ? at::kBFloat16 : at::kHalf;
-  if (opt.precision != "float32" && opt.precision != "float16" && opt.precision != "bfloat16")
-    throw usageError("precision '" + opt.precision + "': expected float32, float16 or bfloat16");
+  if (device.is_cuda()) compat::setTf32(opt.precision == "tf32");
 
   // [C, Z, Y, X] from the ITK buffers, then network order.
   const auto& s = input.zyx;

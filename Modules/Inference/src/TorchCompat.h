@@ -1,6 +1,7 @@
 #pragma once
 // The few LibTorch calls whose names differ between Debian's 1.13 and pip's 2.x.
 
+#include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
 #include <c10/util/Exception.h>
 #include <torch/version.h>
@@ -39,6 +40,13 @@ public:
 private:
   bool enabled_;
 };
+
+/// TensorFloat-32 in cuDNN convolutions and cuBLAS matrix products (on by default for convolutions
+/// in PyTorch): off gives true float32 results, on is faster on Ampere and later.
+inline void setTf32(bool enabled) {
+  at::globalContext().setAllowTF32CuDNN(enabled);
+  at::globalContext().setAllowTF32CuBLAS(enabled);
+}
 
 /// Out-of-memory on a device: c10::OutOfMemoryError in 2.x, a c10::Error with that text in 1.13.
 inline bool isOutOfMemory(const c10::Error& e) {
