@@ -184,10 +184,14 @@ int main(int argc, char** argv) {
       }
       LogitCollector out;
       RunStats st;
-      const double s = seconds([&] {
-        st = slidingWindow({&net}, in, AxisOrder::ZYX, o, out);
-        sync();
-      });
+      double s = 1e30;
+      for (int rep = 0; rep < (dev.is_cuda() ? 3 : 1); ++rep) { // CUDA runs are short: best of three
+        out = LogitCollector();
+        s = std::min(s, seconds([&] {
+          st = slidingWindow({&net}, in, AxisOrder::ZYX, o, out);
+          sync();
+        }));
+      }
       double diff = 0;
       if (variant == 0) {
         reference = std::move(out);

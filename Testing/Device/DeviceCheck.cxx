@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
-#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -81,25 +81,29 @@ int main(int argc, char** argv) {
     for (int a = 0; a < 3; ++a) k.options.patch[std::size_t(a)] = p["roi_size"][a];
     k.options.tiling.rule = Tiling::Rule::Monai;
     k.options.tiling.overlap = p["overlap"];
-    k.options.importance.type = p["mode"] == "gaussian" ? ImportanceMap::Type::GaussianMonai : ImportanceMap::Type::Constant;
+    k.options.importance.type =
+        p["mode"] == "gaussian" ? ImportanceMap::Type::GaussianMonai : ImportanceMap::Type::Constant;
     k.options.importance.sigmaScale = p["sigma_scale"];
     k.options.swBatch = p["sw_batch_size"];
     cases.push_back(k);
   }
+  // nnU-Net accumulates in float16 ("acc16", its own numerics, which CPU and GPU round differently where
+  // the Gaussian weights are float16 subnormals); "acc32" runs the same network with float32 accumulators.
   for (const char* phantom : {"phantomA", "phantomB", "phantomC"})
-    for (bool mirror : {false, true}) {
-      Case k;
-      k.name = std::string("nnunet_") + phantom + (mirror ? "_mirror" : "");
-      k.network = data + "/nnunet/network_fold0.pt";
-      const auto pre = voxseg::testing::readNpy(data + "/nnunet/" + phantom + ".npy");
-      k.input = pre.data;
-      k.shape = {pre.shape[1], pre.shape[2], pre.shape[3]};
-      k.options.patch = {20, 48, 48};
-      k.options.importance.type = ImportanceMap::Type::GaussianNnUNet;
-      k.options.halfAccumulation = true;
-      if (mirror) k.options.mirrorAxes = {0, 1, 2};
-      cases.push_back(k);
-    }
+    for (bool mirror : {false, true})
+      for (bool half : {true, false}) {
+        Case k;
+        k.name = std::string("nnunet_") + phantom + (mirror ? "_mirror" : "") + (half ? "_acc16" : "_acc32");
+        k.network = data + "/nnunet/network_fold0.pt";
+        const auto pre = voxseg::testing::readNpy(data + "/nnunet/" + phantom + ".npy");
+        k.input = pre.data;
+        k.shape = {pre.shape[1], pre.shape[2], pre.shape[3]};
+        k.options.patch = {20, 48, 48};
+        k.options.importance.type = ImportanceMap::Type::GaussianNnUNet;
+        k.options.halfAccumulation = half;
+        if (mirror) k.options.mirrorAxes = {0, 1, 2};
+        cases.push_back(k);
+      }
 
   std::map<std::string, std::unique_ptr<Network>> cpuNets, gpuNets;
   int passed = 0, failed = 0;
@@ -132,7 +136,8 @@ int main(int argc, char** argv) {
         same += a == b;
       }
       const double rel = d / std::max(maxRef, 1e-12), agree = double(same) / double(voxels);
-      const bool ok = precision == "float32" ? rel <= 1e-4 : (rel <= 1e-2 && agree >= 0.999);
+      const bool reduced = precision != "float32" || c.options.halfAccumulation; // float16/bfloat16 somewhere
+      const bool ok = reduced ? (rel <= 1e-2 && agree >= 0.999) : rel <= 1e-4;
       (ok ? passed : failed)++;
       std::cout << strf("%-62s %-9s %11.2e %9.3f%% %9.3f %9.3f  %s\n", c.name.c_str(), precision.c_str(), rel,
                         100.0 * agree, cpuSeconds, s, ok ? "ok" : "FAIL");
