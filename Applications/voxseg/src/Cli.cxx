@@ -119,7 +119,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   bool noOptimize = false;
   auto* segCmd = app.add_subcommand("segment", "Segment a volume with a TorchScript model (card embedded, or given by "
                                                "--card / the overrides below); the label map is written on the input's grid");
-  segCmd->add_option("-m,--model", seg.model, "TorchScript model (.pt)")->required();
+  segCmd->add_option("-m,--model", seg.models, "TorchScript model (.pt); repeat for an ensemble (folds), averaged in logit space")
+      ->required();
   segCmd->add_option("-i,--input", seg.inputs, "input volume or DICOM folder; repeat for multi-channel models, in card order")
       ->required();
   segCmd->add_option("-o,--output", seg.output, "label map: .nii.gz, .nii, .nrrd or .mha")->required();

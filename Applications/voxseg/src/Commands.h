@@ -27,7 +27,7 @@ struct ConvertArgs {
 int runConvert(const ConvertArgs& args);
 
 struct SegmentArgs {
-  std::string model;
+  std::vector<std::string> models; ///< several: an ensemble (folds), averaged in logit space
   std::string card; ///< a card file replacing the embedded one
   std::vector<std::string> inputs;
   std::string output;

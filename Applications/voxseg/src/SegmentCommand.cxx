@@ -39,7 +39,7 @@ int runSegment(const SegmentArgs& args) {
   for (const std::string* out : {&args.output, &args.saveLogits, &args.saveProbabilities})
     if (!out->empty()) io::AtomicOutput probe(*out, args.force);
 
-  const pipeline::Model model = pipeline::loadModel(args.model, args.card, args.overrides, args.options);
+  const pipeline::Model model = pipeline::loadModel(args.models, args.card, args.overrides, args.options);
   std::vector<io::Volume> inputs;
   for (const auto& path : args.inputs) inputs.push_back(io::readVolume(path, args.read));
 

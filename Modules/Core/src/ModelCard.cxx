@@ -156,7 +156,7 @@ ModelCard modelCardFromJson(const json& j, const std::string& source) {
   Fields f(j, "", source);
   f.onlyKnown({"schema_version", "name", "version", "description", "task", "axis_order", "channels", "spacing",
                "orientation", "patch_size", "tiling", "importance", "accumulation", "mirror_axes", "sw_batch",
-               "labels", "regions"});
+               "labels", "regions", "postprocessing"});
   const int schema = f.integer("schema_version", 1);
   if (schema != 1) f.fail("schema_version", "unsupported version " + std::to_string(schema) + " (this voxseg reads 1)");
   ModelCard c;
@@ -260,6 +260,18 @@ ModelCard modelCardFromJson(const json& j, const std::string& source) {
     if (!values.count(reg.label)) r.fail(r.at("label"), "label " + std::to_string(reg.label) + " is not in labels");
     c.regions.push_back(reg);
   }
+  if (f.has("postprocessing")) {
+    Fields pp(f.raw("postprocessing"), "postprocessing", source);
+    pp.onlyKnown({"keep_largest_component"});
+    const json& keep = pp.array("keep_largest_component", false);
+    for (std::size_t i = 0; i < keep.size(); ++i) {
+      const std::string field = index("postprocessing.keep_largest_component", i);
+      if (!keep[i].is_number_integer() || !values.count(keep[i].get<int>()))
+        f.fail(field, "expected a label value from labels");
+      if (keep[i].get<int>() == 0) f.fail(field, "the background (0) has no components to keep");
+      c.postprocessing.keepLargestComponent.push_back(keep[i].get<int>());
+    }
+  }
   return c;
 }
 
@@ -310,6 +322,8 @@ json modelCardToJson(const ModelCard& c) {
     if (l.type) lj["type"] = {{"value", l.type->value}, {"scheme", l.type->scheme}, {"meaning", l.type->meaning}};
     j["labels"].push_back(lj);
   }
+  if (!c.postprocessing.keepLargestComponent.empty())
+    j["postprocessing"] = {{"keep_largest_component", c.postprocessing.keepLargestComponent}};
   if (!c.regions.empty()) {
     j["regions"] = json::array();
     for (const auto& r : c.regions) j["regions"].push_back({{"name", r.name}, {"label", r.label}});

@@ -18,6 +18,7 @@ json validCard() {
     "spacing": [2.5, 0.9, 0.9], "orientation": "keep", "patch_size": [20, 48, 48],
     "tiling": {"rule": "nnunet", "step": 0.5}, "importance": {"type": "gaussian_nnunet"},
     "accumulation": "float16", "mirror_axes": [0, 1, 2], "sw_batch": 2,
+    "postprocessing": {"keep_largest_component": [1]},
     "labels": [{"value": 0, "name": "background"},
                {"value": 1, "name": "liver", "color": [221, 130, 101],
                 "category": {"value": "123037004", "scheme": "SCT", "meaning": "Anatomical Structure"},
@@ -49,6 +50,7 @@ TEST(ModelCard, ParsesEveryFieldAndRoundTrips) {
   EXPECT_EQ(c.outputChannels(), 2);
   EXPECT_EQ(c.findLabel(1)->type->meaning, "Liver");
   EXPECT_EQ(c.findLabel(5), nullptr);
+  EXPECT_EQ(c.postprocessing.keepLargestComponent, (std::vector<int>{1}));
   const ModelCard again = modelCardFromJson(modelCardToJson(c), "again");
   EXPECT_EQ(modelCardToJson(again), modelCardToJson(c));
 }
@@ -80,6 +82,9 @@ TEST(ModelCard, ErrorsNameTheField) {
       {[](json& j) { j["labels"][1]["type"].erase("scheme"); }, "labels[1].type.scheme: missing"},
       {[](json& j) { j["regions"] = {{{"name", "r"}, {"label", 7}}}; }, "regions[0].label: label 7 is not in labels"},
       {[](json& j) { j["sw_batch"] = 1.5; }, "sw_batch: expected an integer"},
+      {[](json& j) { j["postprocessing"]["keep_largest_component"] = {4}; },
+       "postprocessing.keep_largest_component[0]: expected a label value from labels"},
+      {[](json& j) { j["postprocessing"]["fill"] = true; }, "postprocessing.fill: unknown field"},
   };
   for (const auto& c : cases) {
     json j = validCard();

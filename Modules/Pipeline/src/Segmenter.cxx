@@ -2,12 +2,13 @@
 
 #include "voxseg/core/Error.h"
 #include "voxseg/core/ItkGeometry.h"
+#include "voxseg/processing/Components.h"
 #include "voxseg/processing/Intensity.h"
 #include "voxseg/processing/Reorient.h"
 #include "voxseg/processing/Resample.h"
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
+#include "voxseg/core/Log.h"
 
 #include <cmath>
 #include <cstring>
@@ -72,13 +73,15 @@ FloatImage::Pointer floatCopy(const io::Volume& v) {
 
 } // namespace
 
-Model loadModel(const std::string& modelPath, const std::string& cardPath, const CardOverrides& ov,
+Model loadModel(const std::vector<std::string>& modelPaths, const std::string& cardPath, const CardOverrides& ov,
                 const SegmenterOptions& options) {
+  if (modelPaths.empty()) throw usageError("no model given");
   inference::setThreads(options.threads);
+  const std::string& modelPath = modelPaths.front();
   Model m;
   m.source = modelPath;
-  m.networks.push_back(inference::Network::loadTorchScript(modelPath, options.device));
-  inference::Network& net = m.networks.back();
+  for (const auto& p : modelPaths) m.networks.push_back(inference::Network::loadTorchScript(p, options.device));
+  const inference::Network& net = m.networks.front();
   if (!cardPath.empty()) {
     std::ifstream in(cardPath);
     if (!in) throw Error(ExitCode::Model, cardPath + ": cannot read the model card");
@@ -96,25 +99,28 @@ Model loadModel(const std::string& modelPath, const std::string& cardPath, const
 
   // Probe: the card's channel count and patch must fit, and the output channels must match the labels.
   const std::array<std::int64_t, 3> patch{m.card.patchSize[0], m.card.patchSize[1], m.card.patchSize[2]};
-  const auto shape = net.probeOutputShape(int(m.card.channels.size()), patch);
-  if (shape.size() != 5)
-    throw Error(ExitCode::Model, modelPath + ": network output has " + std::to_string(shape.size()) +
-                                     " dimensions, expected 5 (batch, classes, 3 spatial)");
-  const std::int64_t k = shape[1];
-  if (needLabels) {
-    m.card.labels.clear();
-    for (std::int64_t i = 0; i < k; ++i)
-      m.card.labels.push_back({int(i), i == 0 ? "background" : "label_" + std::to_string(i),
-                               i == 0 ? std::array<int, 3>{0, 0, 0} : kPalette[std::size_t(i - 1) % kPalette.size()], {}, {}});
+  for (std::size_t i = 0; i < m.networks.size(); ++i) {
+    const auto shape = m.networks[i].probeOutputShape(int(m.card.channels.size()), patch);
+    if (shape.size() != 5)
+      throw Error(ExitCode::Model, modelPaths[i] + ": network output has " + std::to_string(shape.size()) +
+                                       " dimensions, expected 5 (batch, classes, 3 spatial)");
+    const std::int64_t k = shape[1];
+    if (needLabels && i == 0) {
+      m.card.labels.clear();
+      for (std::int64_t c = 0; c < k; ++c)
+        m.card.labels.push_back({int(c), c == 0 ? "background" : "label_" + std::to_string(c),
+                                 c == 0 ? std::array<int, 3>{0, 0, 0} : kPalette[std::size_t(c - 1) % kPalette.size()], {}, {}});
+    }
+    if (k != m.card.outputChannels())
+      throw Error(ExitCode::Model, modelPaths[i] + ": the network gives " + std::to_string(k) +
+                                       " output channels, the model card names " + std::to_string(m.card.outputChannels()) +
+                                       (m.card.regions.empty() ? " labels" : " regions"));
   }
-  if (k != m.card.outputChannels())
-    throw Error(ExitCode::Model, modelPath + ": the network gives " + std::to_string(k) + " output channels, the model card names " +
-                                     std::to_string(m.card.outputChannels()) +
-                                     (m.card.regions.empty() ? " labels" : " regions"));
-  if (options.optimizeGraph && net.device() == "cpu") {
-    const int n = net.optimizeTransposedConvolutions();
-    if (n > 0) spdlog::debug("rewrote {} transposed convolution(s) for the CPU", n);
-  }
+  for (auto& n : m.networks)
+    if (options.optimizeGraph && n.device() == "cpu") {
+      const int rewritten = n.optimizeTransposedConvolutions();
+      if (rewritten > 0) logDebug("rewrote " + std::to_string(rewritten) + " transposed convolution(s) for the CPU");
+    }
   return m;
 }
 
@@ -202,6 +208,16 @@ Segmentation segment(const Model& model, const std::vector<io::Volume>& channels
     whole.channels = k;
     whole.data = logits.data();
     labels.consume(whole);
+  }
+
+  if (!card.postprocessing.keepLargestComponent.empty()) {
+    auto img = processing::LabelImage::New();
+    processing::LabelImage::RegionType region;
+    for (unsigned a = 0; a < 3; ++a) region.SetSize(a, workGeometry.size[a]);
+    img->GetPixelContainer()->SetImportPointer(labels.labels.data(), labels.labels.size(), false);
+    img->SetRegions(region);
+    const std::size_t removed = processing::keepLargestComponent(*img, card.postprocessing.keepLargestComponent);
+    logDebug("postprocessing removed " + std::to_string(removed) + " voxels outside the largest components");
   }
 
   // Labels (and logits) back to the input's axes, exactly on the input grid.

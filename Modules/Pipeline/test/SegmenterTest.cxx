@@ -2,6 +2,7 @@
 #include "voxseg/core/Error.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/pipeline/Segmenter.h"
+#include "voxseg/processing/Components.h"
 #include "voxseg/testing/Data.h"
 #include "voxseg/testing/Npy.h"
 
@@ -40,7 +41,7 @@ TEST(Segmenter, MonaiNetworkFromNiftiNeedsXyzOrder) {
     ov.tiling = Tiling::Rule::Monai;
     ov.overlap = 0.25;
     ov.importance = ImportanceMap::Type::Constant;
-    const Model m = loadModel(net, "", ov, cpu());
+    const Model m = loadModel({net}, "", ov, cpu());
     EXPECT_EQ(m.card.labels.size(), 3u);
     const Segmentation s = segment(m, {img}, cpu(), true);
     EXPECT_EQ(s.labels.geometry(), g);
@@ -80,7 +81,7 @@ TEST(Segmenter, OrientationPolicyKeepsTheInputGrid) {
                         << R"(", "patch_size": [32, 32, 32], "importance": {"type": "constant"},
                            "channels": [{"name": "T1", "normalization": {"type": "none"}}],
                            "labels": [{"value": 0, "name": "bg"}, {"value": 9, "name": "bright"}]})";
-    const Model model = loadModel(dir.file("t.pt"), card, {}, cpu());
+    const Model model = loadModel({dir.file("t.pt")}, card, {}, cpu());
     const Segmentation s = segment(model, {img}, cpu(), false);
     EXPECT_EQ(s.labels.geometry(), img.geometry()) << orientation;
     ASSERT_EQ(s.labels.pixelType, PixelType::UInt8);
@@ -97,6 +98,37 @@ TEST(Segmenter, OrientationPolicyKeepsTheInputGrid) {
   }
 }
 
+TEST(Segmenter, PostprocessingKeepsTheLargestComponent) {
+  VOXSEG_REQUIRE_DATA(pir, sharedPath("data/niftispace/PIR.nii.gz"));
+  TempDir dir;
+  torch::jit::Module m("Threshold");
+  m.define("def forward(self, x):\n    return torch.cat([x * 0.0 + 60.0, x], 1)\n");
+  m.save(dir.file("t.pt"));
+  const io::Volume img = io::readVolume(pir);
+  std::size_t counts[2] = {0, 0};
+  for (int pass = 0; pass < 2; ++pass) {
+    std::ofstream(dir.file("card.json")) << R"({"name": "t", "axis_order": "xyz", "spacing": "input",
+        "patch_size": [32, 32, 32], "importance": {"type": "constant"},
+        "channels": [{"name": "T1", "normalization": {"type": "none"}}],
+        "labels": [{"value": 0, "name": "bg"}, {"value": 1, "name": "bright"}])"
+                                         << (pass ? R"(, "postprocessing": {"keep_largest_component": [1]}})" : "}");
+    const Segmentation s = segment(loadModel({dir.file("t.pt")}, dir.file("card.json"), {}, cpu()), {img}, cpu(), false);
+    auto labels = processing::LabelImage::New();
+    labels->SetRegions(s.labels.image->GetLargestPossibleRegion());
+    labels->Allocate();
+    const auto* src = s.labels.as<std::uint8_t>()->GetBufferPointer();
+    for (std::size_t i = 0; i < img.geometry().voxelCount(); ++i) {
+      labels->GetBufferPointer()[i] = src[i];
+      counts[pass] += src[i] == 1;
+    }
+    const std::size_t more = processing::keepLargestComponent(*labels, {1});
+    if (pass == 0) EXPECT_GT(more, 0u) << "the raw threshold should leave several components";
+    else EXPECT_EQ(more, 0u) << "after postprocessing only one component is left";
+  }
+  EXPECT_LT(counts[1], counts[0]);
+  EXPECT_GT(counts[1], 0u);
+}
+
 TEST(Segmenter, CardAndNetworkMustAgree) {
   TempDir dir;
   torch::jit::Module m("Two");
@@ -106,7 +138,7 @@ TEST(Segmenter, CardAndNetworkMustAgree) {
       "channels": [{"name": "CT", "normalization": {"type": "none"}}],
       "labels": [{"value": 0, "name": "bg"}, {"value": 1, "name": "a"}, {"value": 2, "name": "b"}]})";
   try {
-    loadModel(dir.file("two.pt"), dir.file("three.json"), {}, cpu());
+    loadModel({dir.file("two.pt")}, dir.file("three.json"), {}, cpu());
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::Model);
@@ -114,7 +146,7 @@ TEST(Segmenter, CardAndNetworkMustAgree) {
         << e.what();
   }
   try {
-    loadModel(dir.file("two.pt"), "", {}, cpu());
+    loadModel({dir.file("two.pt")}, "", {}, cpu());
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("no model card embedded"), std::string::npos) << e.what();

@@ -60,3 +60,33 @@ TEST(Reorient, WorksForFloatAndRejectsAWrongTypeTag) {
 
 } // namespace
 } // namespace voxseg::processing
+
+#include "voxseg/processing/Components.h"
+
+namespace voxseg::processing {
+namespace {
+
+TEST(Components, KeepLargestComponentPerLabel) {
+  auto img = LabelImage::New();
+  LabelImage::RegionType region;
+  region.SetSize({10, 3, 3});
+  img->SetRegions(region);
+  img->Allocate(true);
+  auto* p = img->GetBufferPointer();
+  // label 1: a 3-voxel run at x 0..2 and a 1-voxel island at x 6 (same row); label 2: two islands.
+  for (int x : {0, 1, 2}) p[x] = 1;
+  p[6] = 1;
+  p[9] = 2;
+  p[9 + 20] = 2;
+  p[8 + 20 + 30] = 2; // (8, 2, 1): a diagonal (26-connected) neighbour of (9, 2, 0)
+  EXPECT_EQ(keepLargestComponent(*img, {1}), 1u);
+  EXPECT_EQ(p[6], 0);
+  EXPECT_EQ(p[1], 1);
+  EXPECT_EQ(keepLargestComponent(*img, {2}), 1u); // the pair survives, the lone voxel goes
+  EXPECT_EQ(p[9], 0);
+  EXPECT_EQ(p[29], 2);
+  EXPECT_EQ(keepLargestComponent(*img, {5}), 0u); // absent label: nothing to do
+}
+
+} // namespace
+} // namespace voxseg::processing

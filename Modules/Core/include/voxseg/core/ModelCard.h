@@ -64,6 +64,11 @@ struct Region {
   int label = 0; ///< label value written where this region wins
 };
 
+/// Label-map clean-up after argmax.
+struct Postprocessing {
+  std::vector<int> keepLargestComponent; ///< these labels keep only their largest connected component
+};
+
 struct ModelCard {
   std::string name;
   std::string version;
@@ -81,6 +86,7 @@ struct ModelCard {
   int swBatch = 1;
   std::vector<LabelInfo> labels; ///< softmax output: channel i -> labels[i]
   std::vector<Region> regions;   ///< when set: sigmoid outputs, one per region
+  Postprocessing postprocessing;
 
   /// Output channels the network must produce.
   int outputChannels() const { return static_cast<int>(regions.empty() ? labels.size() : regions.size()); }

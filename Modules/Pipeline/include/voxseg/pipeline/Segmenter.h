@@ -43,8 +43,9 @@ struct Model {
 
 /// Loads a TorchScript model (card embedded, or given by cardPath) and applies the overrides. A
 /// file without a card needs at least the axis order and the patch size on the command line.
-/// Checks channel and class counts against the card by probing the network once.
-Model loadModel(const std::string& modelPath, const std::string& cardPath, const CardOverrides& overrides,
+/// Checks channel and class counts against the card by probing the network once. Several files
+/// (e.g. the folds of one training) form an ensemble averaged in logit space; the card is the first's.
+Model loadModel(const std::vector<std::string>& modelPaths, const std::string& cardPath, const CardOverrides& overrides,
                 const SegmenterOptions& options);
 
 struct Segmentation {
