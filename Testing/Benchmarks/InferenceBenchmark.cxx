@@ -13,9 +13,9 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
-#include <chrono>
 #include <iostream>
 
 using namespace voxseg;
@@ -89,18 +89,29 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--network") networkPath = value();
-    else if (a == "--input") inputPath = value();
-    else if (a == "--threads") threads = std::stoi(value());
-    else if (a == "--roi") roi = std::stoi(value());
-    else if (a == "--sw-batch") swBatch = std::stoi(value());
-    else if (a == "--overlaps") overlapsText = value();
-    else if (a == "--device") device = value();
-    else if (a == "--precision") precision = value();
-    else if (a == "--skip-original") skipOriginal = true;
+    if (a == "--network")
+      networkPath = value();
+    else if (a == "--input")
+      inputPath = value();
+    else if (a == "--threads")
+      threads = std::stoi(value());
+    else if (a == "--roi")
+      roi = std::stoi(value());
+    else if (a == "--sw-batch")
+      swBatch = std::stoi(value());
+    else if (a == "--overlaps")
+      overlapsText = value();
+    else if (a == "--device")
+      device = value();
+    else if (a == "--precision")
+      precision = value();
+    else if (a == "--skip-original")
+      skipOriginal = true;
     else {
-      std::cerr << "usage: voxsegBenchInference --network NET.pt --input VOL.npy [--threads 2] [--roi 96] [--sw-batch 4]\n"
-                   "       [--overlaps 0.25,0.5] [--device cpu|cuda] [--precision float32|float16|bfloat16] [--skip-original]\n";
+      std::cerr
+          << "usage: voxsegBenchInference --network NET.pt --input VOL.npy [--threads 2] [--roi 96] [--sw-batch 4]\n"
+             "       [--overlaps 0.25,0.5] [--device cpu|cuda] [--precision float32|float16|bfloat16] "
+             "[--skip-original]\n";
       return a == "--help" ? 0 : 2;
     }
   }
@@ -119,7 +130,7 @@ int main(int argc, char** argv) {
   // The machine's ceiling: one large conv3d (32 -> 64 channels, 3^3 kernel, 64^3 voxels).
   // On CUDA the ceiling is measured in the precision under test (TF32 on only for "tf32").
   if (dev.is_cuda()) voxseg::inference::compat::setTf32(precision == "tf32");
-  const auto ceilType = !dev.is_cuda() ? torch::kFloat
+  const auto ceilType = !dev.is_cuda()            ? torch::kFloat
                         : precision == "float16"  ? torch::kHalf
                         : precision == "bfloat16" ? torch::kBFloat16
                                                   : torch::kFloat;
@@ -129,10 +140,11 @@ int main(int argc, char** argv) {
   torch::conv3d(cx, cw, {}, 1, 1);
   sync();
   double best = 1e30;
-  for (int i = 0; i < 3; ++i) best = std::min(best, seconds([&] {
-                                                torch::conv3d(cx, cw, {}, 1, 1);
-                                                sync();
-                                              }));
+  for (int i = 0; i < 3; ++i)
+    best = std::min(best, seconds([&] {
+                      torch::conv3d(cx, cw, {}, 1, 1);
+                      sync();
+                    }));
   const double ceiling = ceilFlops / best / 1e9;
 
   const auto npy = voxseg::testing::readNpy(inputPath);
@@ -161,7 +173,8 @@ int main(int argc, char** argv) {
 
   std::cout << strf("device %s (%d threads), LibTorch %s, precision %s\n", dev.str().c_str(), threads,
                     torchVersion().c_str(), precision.c_str());
-  std::cout << strf("conv3d ceiling: %.1f GFLOP/s (1x32x64^3 -> 64 channels, 3^3 kernel, in the precision under test)\n", ceiling);
+  std::cout << strf(
+      "conv3d ceiling: %.1f GFLOP/s (1x32x64^3 -> 64 channels, 3^3 kernel, in the precision under test)\n", ceiling);
   std::cout << strf("network: %.2f GFLOP per %d^3 window; %d transposed convolution(s) rewritten\n",
                     flopsPerWindow / 1e9, roi, rewritten);
   std::cout << strf("%-10s %7s %8s %9s %10s %9s %9s %11s %12s\n", "network", "overlap", "windows", "seconds",
@@ -188,9 +201,9 @@ int main(int argc, char** argv) {
       for (int rep = 0; rep < (dev.is_cuda() ? 3 : 1); ++rep) { // CUDA runs are short: best of three
         out = LogitCollector();
         s = std::min(s, seconds([&] {
-          st = slidingWindow({&net}, in, AxisOrder::ZYX, o, out);
-          sync();
-        }));
+                       st = slidingWindow({&net}, in, AxisOrder::ZYX, o, out);
+                       sync();
+                     }));
       }
       double diff = 0;
       if (variant == 0) {

@@ -29,7 +29,8 @@ std::array<double, 3> parseTriple(const std::string& text, const std::string& op
   std::size_t pos = 0;
   for (int i = 0; i < 3; ++i) {
     const auto comma = text.find(',', pos);
-    if ((i < 2) == (comma == std::string::npos)) throw usageError(option + " '" + text + "': expected three comma-separated numbers");
+    if ((i < 2) == (comma == std::string::npos))
+      throw usageError(option + " '" + text + "': expected three comma-separated numbers");
     try {
       v[std::size_t(i)] = std::stod(text.substr(pos, comma - pos));
     } catch (const std::exception&) {
@@ -59,9 +60,12 @@ pipeline::CardOverrides parseOverrides(const OverrideText& t) {
   if (t.step > 0) o.step = t.step;
   if (t.overlap >= 0) o.overlap = t.overlap;
   if (!t.importance.empty()) {
-    if (t.importance == "constant") o.importance = ImportanceMap::Type::Constant;
-    else if (t.importance == "gaussian_nnunet") o.importance = ImportanceMap::Type::GaussianNnUNet;
-    else if (t.importance == "gaussian_monai") o.importance = ImportanceMap::Type::GaussianMonai;
+    if (t.importance == "constant")
+      o.importance = ImportanceMap::Type::Constant;
+    else if (t.importance == "gaussian_nnunet")
+      o.importance = ImportanceMap::Type::GaussianNnUNet;
+    else if (t.importance == "gaussian_monai")
+      o.importance = ImportanceMap::Type::GaussianMonai;
     else // "gaussian": the flavour of the tiling rule in use
       o.importance = t.tiling == "nnunet" ? ImportanceMap::Type::GaussianNnUNet : ImportanceMap::Type::GaussianMonai;
   }
@@ -72,8 +76,10 @@ pipeline::CardOverrides parseOverrides(const OverrideText& t) {
   if (!t.normalization.empty())
     o.normalization = t.normalization == "zscore" ? Normalization::Type::ZScore : Normalization::Type::None;
   if (!t.spacing.empty()) {
-    if (t.spacing == "input") o.spacing = std::optional<std::array<double, 3>>{};
-    else o.spacing = std::optional<std::array<double, 3>>{parseTriple(t.spacing, "--spacing")};
+    if (t.spacing == "input")
+      o.spacing = std::optional<std::array<double, 3>>{};
+    else
+      o.spacing = std::optional<std::array<double, 3>>{parseTriple(t.spacing, "--spacing")};
   }
   return o;
 }
@@ -116,16 +122,22 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   SegmentArgs seg;
   OverrideText ov;
   std::string segNonUniform = "error";
-  bool noOptimize = false;
-  auto* segCmd = app.add_subcommand("segment", "Segment a volume with a TorchScript model (card embedded, or given by "
-                                               "--card / the overrides below); the label map is written on the input's grid");
-  segCmd->add_option("-m,--model", seg.models, "TorchScript model (.pt); repeat for an ensemble (folds), averaged in logit space")
+  bool noOptimize = false, optimize = false;
+  auto* segCmd =
+      app.add_subcommand("segment", "Segment a volume with a TorchScript model (card embedded, or given by "
+                                    "--card / the overrides below); the label map is written on the input's grid");
+  segCmd
+      ->add_option("-m,--model", seg.models,
+                   "TorchScript model (.pt); repeat for an ensemble (folds), averaged in logit space")
       ->required();
-  segCmd->add_option("-i,--input", seg.inputs, "input volume or DICOM folder; repeat for multi-channel models, in card order")
+  segCmd
+      ->add_option("-i,--input", seg.inputs,
+                   "input volume or DICOM folder; repeat for multi-channel models, in card order")
       ->required();
   segCmd->add_option("-o,--output", seg.output, "label map: .nii.gz, .nii, .nrrd or .mha")->required();
   segCmd->add_option("--card", seg.card, "model card JSON to use instead of the embedded one");
-  segCmd->add_option("--save-logits", seg.saveLogits, "also write the blended network outputs (float32, one component per class)");
+  segCmd->add_option("--save-logits", seg.saveLogits,
+                     "also write the blended network outputs (float32, one component per class)");
   segCmd->add_option("--save-probabilities", seg.saveProbabilities, "also write softmax (or sigmoid) probabilities");
   segCmd->add_option("--axis-order", ov.axisOrder, "network input order: xyz (MONAI/nibabel) or zyx (nnU-Net)")
       ->check(CLI::IsMember({"xyz", "zyx"}));
@@ -147,7 +159,11 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   segCmd->add_option("--precision", seg.options.precision, "CUDA autocast precision")
       ->check(CLI::IsMember({"float32", "tf32", "float16", "bfloat16"}))
       ->capture_default_str();
-  segCmd->add_flag("--no-optimize", noOptimize, "run the TorchScript graph as it is (no transposed-convolution rewrite)");
+  segCmd->add_flag("--optimize", optimize,
+                   "rewrite transposed convolutions on the CPU (default unless the card "
+                   "accumulates in float16, as nnU-Net does)");
+  segCmd->add_flag("--no-optimize", noOptimize,
+                   "run the TorchScript graph as it is (no transposed-convolution rewrite)");
   segCmd->add_flag("-f,--force", seg.force, "overwrite existing output files");
   addReadOptions(*segCmd, seg.read, segNonUniform);
 
@@ -186,7 +202,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
     if (segCmd->parsed()) {
       seg.read.nonUniform = io::parseSliceSpacingPolicy(segNonUniform);
       seg.overrides = parseOverrides(ov);
-      seg.options.optimizeGraph = !noOptimize;
+      if (optimize && noOptimize) throw usageError("--optimize and --no-optimize exclude each other");
+      if (optimize) seg.options.optimizeGraph = true;
+      if (noOptimize) seg.options.optimizeGraph = false;
       return runSegment(seg);
     }
     if (packCmd->parsed()) return runModelPack(pack);

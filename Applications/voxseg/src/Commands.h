@@ -28,7 +28,7 @@ int runConvert(const ConvertArgs& args);
 
 struct SegmentArgs {
   std::vector<std::string> models; ///< several: an ensemble (folds), averaged in logit space
-  std::string card; ///< a card file replacing the embedded one
+  std::string card;                ///< a card file replacing the embedded one
   std::vector<std::string> inputs;
   std::string output;
   std::string saveLogits;

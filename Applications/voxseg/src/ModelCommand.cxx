@@ -20,12 +20,12 @@ int runModelPack(const ModelPackArgs& args) {
   const ModelCard card = parseModelCard(text.str(), args.card);
   // The card must fit the network before it is packed with it.
   const inference::Network net = inference::Network::loadTorchScript(args.network, inference::DeviceSpec{"cpu"});
-  const auto shape = net.probeOutputShape(int(card.channels.size()),
-                                          {card.patchSize[0], card.patchSize[1], card.patchSize[2]});
+  const auto shape =
+      net.probeOutputShape(int(card.channels.size()), {card.patchSize[0], card.patchSize[1], card.patchSize[2]});
   if (shape.size() != 5 || shape[1] != card.outputChannels())
-    throw Error(ExitCode::Model, args.network + ": the network gives " + std::to_string(shape.size() > 1 ? shape[1] : 0) +
-                                     " output channels, the card " + args.card + " names " +
-                                     std::to_string(card.outputChannels()));
+    throw Error(ExitCode::Model, args.network + ": the network gives " +
+                                     std::to_string(shape.size() > 1 ? shape[1] : 0) + " output channels, the card " +
+                                     args.card + " names " + std::to_string(card.outputChannels()));
   inference::Network::pack(args.network, modelCardToJson(card).dump(2), out.tempPath());
   out.commit();
   return 0;

@@ -54,7 +54,8 @@ public:
       if (def) return *def;
       fail(at(key), "missing (expected an integer)");
     }
-    if (!j_.at(key).is_number_integer()) fail(at(key), "expected an integer, got " + std::string(j_.at(key).type_name()));
+    if (!j_.at(key).is_number_integer())
+      fail(at(key), "expected an integer, got " + std::string(j_.at(key).type_name()));
     return j_.at(key).get<int>();
   }
   bool boolean(const std::string& key, bool def) const {
@@ -77,13 +78,15 @@ public:
     std::array<T, N> out{};
     for (std::size_t i = 0; i < N; ++i) {
       if (!a[i].is_number() || (std::is_integral_v<T> && !a[i].is_number_integer()))
-        fail(at(key) + "[" + std::to_string(i) + "]", std::is_integral_v<T> ? "expected an integer" : "expected a number");
+        fail(at(key) + "[" + std::to_string(i) + "]",
+             std::is_integral_v<T> ? "expected an integer" : "expected a number");
       out[i] = a[i].get<T>();
     }
     return out;
   }
-  template <typename E> E choice(const std::string& key, const std::vector<std::pair<std::string, E>>& options,
-                                 std::optional<std::string> def = std::nullopt) const {
+  template <typename E>
+  E choice(const std::string& key, const std::vector<std::pair<std::string, E>>& options,
+           std::optional<std::string> def = std::nullopt) const {
     const std::string v = str(key, def);
     std::string names;
     for (const auto& [name, value] : options) {
@@ -155,8 +158,8 @@ std::string axisOrderName(AxisOrder order) { return order == AxisOrder::XYZ ? "x
 ModelCard modelCardFromJson(const json& j, const std::string& source) {
   Fields f(j, "", source);
   f.onlyKnown({"schema_version", "name", "version", "description", "task", "axis_order", "channels", "spacing",
-               "orientation", "patch_size", "tiling", "importance", "accumulation", "mirror_axes", "sw_batch",
-               "labels", "regions", "postprocessing"});
+               "orientation", "patch_size", "tiling", "importance", "accumulation", "mirror_axes", "sw_batch", "labels",
+               "regions", "postprocessing"});
   const int schema = f.integer("schema_version", 1);
   if (schema != 1) f.fail("schema_version", "unsupported version " + std::to_string(schema) + " (this voxseg reads 1)");
   ModelCard c;
@@ -318,7 +321,8 @@ json modelCardToJson(const ModelCard& c) {
   j["labels"] = json::array();
   for (const auto& l : c.labels) {
     json lj{{"value", l.value}, {"name", l.name}, {"color", l.color}};
-    if (l.category) lj["category"] = {{"value", l.category->value}, {"scheme", l.category->scheme}, {"meaning", l.category->meaning}};
+    if (l.category)
+      lj["category"] = {{"value", l.category->value}, {"scheme", l.category->scheme}, {"meaning", l.category->meaning}};
     if (l.type) lj["type"] = {{"value", l.type->value}, {"scheme", l.type->scheme}, {"meaning", l.type->meaning}};
     j["labels"].push_back(lj);
   }

@@ -1,5 +1,5 @@
-#include "voxseg/core/Error.h"
 #include "voxseg/core/ModelCard.h"
+#include "voxseg/core/Error.h"
 
 #include <nlohmann/json.hpp>
 
@@ -69,18 +69,30 @@ TEST(ModelCard, ErrorsNameTheField) {
   const std::vector<Case> cases{
       {[](json& j) { j.erase("name"); }, "card.json: name: missing"},
       {[](json& j) { j["axis_order"] = "yxz"; }, "axis_order: 'yxz' is not one of: xyz, zyx"},
-      {[](json& j) { j["patch_size"] = {20, 48}; }, "patch_size: expected 3 numbers, got 2"},
+      {[](json& j) {
+         j["patch_size"] = {20, 48};
+       },
+       "patch_size: expected 3 numbers, got 2"},
       {[](json& j) { j["patch_size"][1] = "48"; }, "patch_size[1]: expected an integer"},
-      {[](json& j) { j["labels"][1]["color"] = {1, 2, 300}; }, "labels[1].color: RGB values must be 0..255"},
+      {[](json& j) {
+         j["labels"][1]["color"] = {1, 2, 300};
+       },
+       "labels[1].color: RGB values must be 0..255"},
       {[](json& j) { j["labels"][1]["value"] = 0; }, "labels[1].value: value 0 used twice"},
       {[](json& j) { j["channels"][0]["normalization"].erase("std"); }, "channels[0].normalization.std: missing"},
       {[](json& j) { j["tiling"]["step"] = 0; }, "tiling.step: must be in (0, 1]"},
       {[](json& j) { j["colour"] = 1; }, "colour: unknown field"},
       {[](json& j) { j["mirror_axes"] = {3}; }, "mirror_axes[0]: expected an axis 0, 1 or 2"},
       {[](json& j) { j["orientation"] = "RAX"; }, "orientation:"},
-      {[](json& j) { j["spacing"] = {1, -1, 1}; }, "spacing: values must be positive"},
+      {[](json& j) {
+         j["spacing"] = {1, -1, 1};
+       },
+       "spacing: values must be positive"},
       {[](json& j) { j["labels"][1]["type"].erase("scheme"); }, "labels[1].type.scheme: missing"},
-      {[](json& j) { j["regions"] = {{{"name", "r"}, {"label", 7}}}; }, "regions[0].label: label 7 is not in labels"},
+      {[](json& j) {
+         j["regions"] = {{{"name", "r"}, {"label", 7}}};
+       },
+       "regions[0].label: label 7 is not in labels"},
       {[](json& j) { j["sw_batch"] = 1.5; }, "sw_batch: expected an integer"},
       {[](json& j) { j["postprocessing"]["keep_largest_component"] = {4}; },
        "postprocessing.keep_largest_component[0]: expected a label value from labels"},

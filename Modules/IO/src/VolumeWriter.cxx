@@ -39,8 +39,8 @@ void checkWritableExtension(const std::string& path) {
 }
 } // namespace
 
-void writeComponents(const std::vector<float>& data, std::int64_t components, const Geometry& g, const std::string& path,
-                     const WriteOptions& options) {
+void writeComponents(const std::vector<float>& data, std::int64_t components, const Geometry& g,
+                     const std::string& path, const WriteOptions& options) {
   checkWritableExtension(path);
   AtomicOutput out(path, options.overwrite);
   using ImageType = itk::VectorImage<float, 3>;
@@ -54,7 +54,8 @@ void writeComponents(const std::vector<float>& data, std::int64_t components, co
   const std::size_t n = g.voxelCount();
   float* p = img->GetBufferPointer();
   for (std::size_t v = 0; v < n; ++v)
-    for (std::int64_t c = 0; c < components; ++c) p[v * std::size_t(components) + std::size_t(c)] = data[std::size_t(c) * n + v];
+    for (std::int64_t c = 0; c < components; ++c)
+      p[v * std::size_t(components) + std::size_t(c)] = data[std::size_t(c) * n + v];
   try {
     auto writer = itk::ImageFileWriter<ImageType>::New();
     writer->SetInput(img);

@@ -22,7 +22,8 @@ template <typename F> void forEachVoxel(const SlabView& s, F&& f) {
       for (std::int64_t j = 0; j < n2; ++j) {
         const std::int64_t a = s.begin + r; // network axis 0
         // ZYX: (z, y, x) = (a, i, j); XYZ: (x, y, z) = (a, i, j)
-        const std::int64_t flat = s.order == AxisOrder::ZYX ? (a * zyx[1] + i) * zyx[2] + j : (j * zyx[1] + i) * zyx[2] + a;
+        const std::int64_t flat =
+            s.order == AxisOrder::ZYX ? (a * zyx[1] + i) * zyx[2] + j : (j * zyx[1] + i) * zyx[2] + a;
         f(flat, (r * n1 + i) * n2 + j);
       }
 }
@@ -57,7 +58,8 @@ LabelConsumer::LabelConsumer(const ModelCard& card) : regions_(!card.regions.emp
 
 void LabelConsumer::consume(const SlabView& s) {
   if (s.channels != std::int64_t(labelOfChannel_.size()))
-    throw Error(ExitCode::Model, "the network gives " + std::to_string(s.channels) + " output channels, the model card names " +
+    throw Error(ExitCode::Model, "the network gives " + std::to_string(s.channels) +
+                                     " output channels, the model card names " +
                                      std::to_string(labelOfChannel_.size()) + (regions_ ? " regions" : " labels"));
   if (labels.empty()) {
     zyx = zyxOf(s);

@@ -84,7 +84,8 @@ Network Network::loadTorchScript(const std::string& path, const DeviceSpec& devi
   try {
     impl->module = torch::jit::load(path, impl->device, extra);
   } catch (const c10::Error& e) {
-    throw Error(ExitCode::Model, path + ": not a loadable TorchScript model (" + firstLine(e.what_without_backtrace()) + ")");
+    throw Error(ExitCode::Model,
+                path + ": not a loadable TorchScript model (" + firstLine(e.what_without_backtrace()) + ")");
   } catch (const std::exception& e) {
     throw Error(ExitCode::Model, path + ": not a loadable TorchScript model (" + firstLine(e.what()) + ")");
   }

@@ -37,8 +37,8 @@ std::vector<std::vector<std::int64_t>> mirrorCombinations(const std::vector<int>
 }
 
 // Network output for a batch of windows, averaged over the mirrorings as nnU-Net does (float32).
-torch::Tensor predict(const Network::Impl& net, const torch::Tensor& x, const std::vector<std::vector<std::int64_t>>& flips,
-                      bool autocast, at::ScalarType autocastType) {
+torch::Tensor predict(const Network::Impl& net, const torch::Tensor& x,
+                      const std::vector<std::vector<std::int64_t>>& flips, bool autocast, at::ScalarType autocastType) {
   compat::AutocastGuard guard(autocast, autocastType);
   torch::Tensor pred = net.forward(x).to(torch::kFloat);
   for (const auto& axes : flips) pred += torch::flip(net.forward(torch::flip(x, axes)), axes).to(torch::kFloat);
@@ -141,7 +141,8 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
   const auto t0 = std::chrono::steady_clock::now();
   c10::InferenceMode inferenceMode;
   const torch::Device device = networks.front()->impl().device;
-  if (opt.precision != "float32" && opt.precision != "tf32" && opt.precision != "float16" && opt.precision != "bfloat16")
+  if (opt.precision != "float32" && opt.precision != "tf32" && opt.precision != "float16" &&
+      opt.precision != "bfloat16")
     throw usageError("precision '" + opt.precision + "': expected float32, tf32, float16 or bfloat16");
   const bool autocast = device.is_cuda() && (opt.precision == "float16" || opt.precision == "bfloat16");
   const at::ScalarType autocastType = opt.precision == "bfloat16" ? at::kBFloat16 : at::kHalf;
@@ -152,14 +153,16 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
   const std::int64_t C = std::int64_t(input.channels.size());
   auto vol = torch::empty({C, s[0], s[1], s[2]}, torch::kFloat);
   for (std::int64_t c = 0; c < C; ++c)
-    std::memcpy(vol[c].data_ptr<float>(), input.channels[std::size_t(c)], sizeof(float) * std::size_t(s[0] * s[1] * s[2]));
+    std::memcpy(vol[c].data_ptr<float>(), input.channels[std::size_t(c)],
+                sizeof(float) * std::size_t(s[0] * s[1] * s[2]));
   if (order == AxisOrder::XYZ) vol = vol.permute({0, 3, 2, 1}).contiguous();
   const Shape3 shape{vol.size(1), vol.size(2), vol.size(3)};
   const WindowGrid grid = planWindows(shape, opt.patch, opt.tiling);
   if (grid.paddedShape != shape)
-    vol = torch::constant_pad_nd(vol, {grid.padBefore[2], grid.padAfter[2], grid.padBefore[1], grid.padAfter[1],
-                                       grid.padBefore[0], grid.padAfter[0]},
-                                 opt.padValue);
+    vol = torch::constant_pad_nd(
+        vol,
+        {grid.padBefore[2], grid.padAfter[2], grid.padBefore[1], grid.padAfter[1], grid.padBefore[0], grid.padAfter[0]},
+        opt.padValue);
   vol = vol.to(device);
 
   const at::ScalarType accType = opt.halfAccumulation ? at::kHalf : at::kFloat;
@@ -222,7 +225,8 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     for (const auto& p : preds)
       if (p.size(1) != channels || p.size(2) != opt.patch[0] || p.size(3) != opt.patch[1] || p.size(4) != opt.patch[2])
         throw Error(ExitCode::Model, "network output shape " + c10::str(p.sizes()) + " does not match " +
-                                         std::to_string(channels) + " channels x the patch " + c10::str(c10::IntArrayRef(opt.patch.data(), 3)));
+                                         std::to_string(channels) + " channels x the patch " +
+                                         c10::str(c10::IntArrayRef(opt.patch.data(), 3)));
     emit(starts.front()[0]);
     std::int64_t maxEnd = 0;
     for (const auto& w : starts) maxEnd = std::max(maxEnd, w[0] + opt.patch[0]);

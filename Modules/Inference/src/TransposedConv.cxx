@@ -71,12 +71,15 @@ std::optional<Params> match(torch::jit::Node* n) {
   const auto s = intList(n->input(stride)), pd = intList(n->input(padding)), op = intList(n->input(outPad)),
              dl = intList(n->input(dilation));
   if (!s || !pd || !op || !dl) return std::nullopt;
-  const auto expand = [](std::vector<std::int64_t> v) { return v.size() == 1 ? std::vector<std::int64_t>(3, v[0]) : v; };
+  const auto expand = [](std::vector<std::int64_t> v) {
+    return v.size() == 1 ? std::vector<std::int64_t>(3, v[0]) : v;
+  };
   p.stride = expand(*s);
   p.padding = expand(*pd);
   p.outputPadding = expand(*op);
   const auto d = expand(*dl);
-  if (p.stride.size() != 3 || p.padding.size() != 3 || p.outputPadding.size() != 3 || d != std::vector<std::int64_t>{1, 1, 1})
+  if (p.stride.size() != 3 || p.padding.size() != 3 || p.outputPadding.size() != 3 ||
+      d != std::vector<std::int64_t>{1, 1, 1})
     return std::nullopt;
   return p;
 }

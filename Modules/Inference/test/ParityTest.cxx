@@ -43,15 +43,17 @@ LogitCollector run(const Network& net, const NpyArray& image, const EngineOption
 
 TEST(MonaiParity, EveryCase) {
   VOXSEG_REQUIRE_DATA(casesPath, sharedPath("fixtures/monai/cases.json"));
-  setThreads(2);
+  setThreads(1); // ctest runs two tests at once on two cores: oversubscribed OpenMP threads spin
   const std::string dir = sharedPath("fixtures/monai/");
   const auto j = nlohmann::json::parse(std::ifstream(casesPath));
   std::map<std::string, std::unique_ptr<Network>> nets;
   int n = 0;
   for (const auto& c : j["cases"]) {
     const std::string netFile = c["network"];
-    if (!nets.count(netFile))
+    if (!nets.count(netFile)) { // as voxseg segment runs them: transposed convolutions rewritten
       nets[netFile] = std::make_unique<Network>(Network::loadTorchScript(dir + netFile, DeviceSpec{"cpu"}));
+      nets[netFile]->optimizeTransposedConvolutions();
+    }
     const auto image = readNpy(dir + c["input"].get<std::string>());
     const auto expected = readNpy(dir + c["output"].get<std::string>());
     const auto& p = c["params"];
@@ -77,10 +79,12 @@ class NnUNetParity : public ::testing::TestWithParam<std::tuple<std::string, boo
 TEST_P(NnUNetParity, TorchScriptLogitsOnPreprocessedArrays) {
   const auto [name, mirror] = GetParam();
   VOXSEG_REQUIRE_DATA(netPath, sharedPath("fixtures/nnunet/torchscript/network_fold0.pt"));
-  setThreads(2);
+  setThreads(1); // ctest runs two tests at once on two cores: oversubscribed OpenMP threads spin
   const auto pre = readNpy(sharedPath("fixtures/nnunet/preprocessed/" + name + ".npy"));
   const auto expected = readNpy(sharedPath(std::string("fixtures/nnunet/predictions/") +
                                            (mirror ? "fold0_mirror/" : "fold0_nomirror/") + name + "_logits.npy"));
+  // The graph as exported: with float16 accumulators a 1e-7 change of the network output (such as the
+  // transposed-convolution rewrite makes) can flip one float16 rounding, 1.6e-2 at values of 16..32.
   const Network net = Network::loadTorchScript(netPath, DeviceSpec{"cpu"});
   EngineOptions o;
   o.patch = {20, 48, 48};
@@ -94,8 +98,8 @@ TEST_P(NnUNetParity, TorchScriptLogitsOnPreprocessedArrays) {
   const RunStats st = slidingWindow({&net}, in, AxisOrder::ZYX, o, out);
   EXPECT_EQ(st.forwardCalls, st.windows);
   const Diff d = compare(out.logits, expected);
-  EXPECT_LE(d.maxAbs, 1e-4 * d.maxExpected) << name << (mirror ? " mirror" : "") << ": max abs diff " << d.maxAbs
-                                            << " of max " << d.maxExpected;
+  EXPECT_LE(d.maxAbs, 1e-4 * d.maxExpected)
+      << name << (mirror ? " mirror" : "") << ": max abs diff " << d.maxAbs << " of max " << d.maxExpected;
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, NnUNetParity,

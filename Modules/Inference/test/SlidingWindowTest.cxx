@@ -1,7 +1,7 @@
 // The engine on tiny TorchScript networks defined here: axis order, memory bound, mirroring,
 // fold averaging, label mapping.
-#include "voxseg/core/Error.h"
 #include "voxseg/inference/SlidingWindow.h"
+#include "voxseg/core/Error.h"
 #include "voxseg/testing/Data.h"
 
 #include <torch/script.h>
@@ -26,10 +26,9 @@ Network scripted(const TempDir& dir, const std::string& name, const std::string&
 }
 
 // Output channel 0 and 1: the index along the network's first spatial axis (then + 1).
-const char* kAxisIndexNet =
-    "    a = (torch.arange(x.size(2)) * 1.0).view(1, 1, -1, 1, 1)\n"
-    "    a = a.expand(x.size(0), 1, x.size(2), x.size(3), x.size(4))\n"
-    "    return torch.cat([a, a + 1.0], 1)";
+const char* kAxisIndexNet = "    a = (torch.arange(x.size(2)) * 1.0).view(1, 1, -1, 1, 1)\n"
+                            "    a = a.expand(x.size(0), 1, x.size(2), x.size(3), x.size(4))\n"
+                            "    return torch.cat([a, a + 1.0], 1)";
 
 InputVolume volumeOf(const std::vector<float>& data, Shape3 zyx) {
   InputVolume in;
@@ -119,7 +118,8 @@ TEST(SlidingWindow, SmallerThanThePatchIsPaddedAndCroppedBack) {
   LogitCollector out;
   slidingWindow({&net}, volumeOf(data, {3, 5, 2}), AxisOrder::ZYX, o, out);
   ASSERT_EQ(out.zyx, (Shape3{3, 5, 2}));
-  for (std::size_t i = 0; i < data.size(); ++i) EXPECT_NEAR(out.logits[i], data[i], 1e-2) << i; // float16 accumulation off
+  for (std::size_t i = 0; i < data.size(); ++i)
+    EXPECT_NEAR(out.logits[i], data[i], 1e-2) << i; // float16 accumulation off
 }
 
 TEST(LabelConsumer, MapsChannelsToCardLabelsAndRegions) {

@@ -21,8 +21,7 @@ TEST(TransposedConv, RewriteKeepsTheNumbers) {
       {{2, 2, 2}, {2, 2, 2}, {0, 0, 0}, {0, 0, 0}, true},  // nnU-Net: kernel = stride
       {{3, 3, 3}, {2, 2, 2}, {1, 1, 1}, {1, 1, 1}, true},  // MONAI UNet up-sampling
       {{1, 2, 2}, {1, 2, 2}, {0, 0, 0}, {0, 0, 0}, false}, // anisotropic nnU-Net stage
-      {{3, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, true},
-      {{4, 4, 4}, {2, 2, 2}, {1, 1, 1}, {0, 0, 0}, false},
+      {{3, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, true},  {{4, 4, 4}, {2, 2, 2}, {1, 1, 1}, {0, 0, 0}, false},
       {{3, 3, 3}, {2, 2, 2}, {0, 0, 0}, {0, 0, 0}, true},
   };
   int i = 0;

@@ -7,8 +7,8 @@
 #include "voxseg/processing/Reorient.h"
 #include "voxseg/processing/Resample.h"
 
-#include <nlohmann/json.hpp>
 #include "voxseg/core/Log.h"
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstring>
@@ -21,9 +21,16 @@ namespace {
 
 using FloatImage = itk::Image<float, 3>;
 
-const std::array<std::array<int, 3>, 10> kPalette{{{128, 174, 128}, {241, 214, 145}, {177, 122, 101}, {111, 184, 210},
-                                                    {216, 101, 79}, {221, 130, 101}, {144, 238, 144}, {192, 104, 88},
-                                                    {220, 245, 20}, {78, 63, 0}}};
+const std::array<std::array<int, 3>, 10> kPalette{{{128, 174, 128},
+                                                   {241, 214, 145},
+                                                   {177, 122, 101},
+                                                   {111, 184, 210},
+                                                   {216, 101, 79},
+                                                   {221, 130, 101},
+                                                   {144, 238, 144},
+                                                   {192, 104, 88},
+                                                   {220, 245, 20},
+                                                   {78, 63, 0}}};
 
 ModelCard defaultCard(const std::string& modelPath, const CardOverrides& ov) {
   if (!ov.axisOrder || !ov.patch)
@@ -108,16 +115,21 @@ Model loadModel(const std::vector<std::string>& modelPaths, const std::string& c
     if (needLabels && i == 0) {
       m.card.labels.clear();
       for (std::int64_t c = 0; c < k; ++c)
-        m.card.labels.push_back({int(c), c == 0 ? "background" : "label_" + std::to_string(c),
-                                 c == 0 ? std::array<int, 3>{0, 0, 0} : kPalette[std::size_t(c - 1) % kPalette.size()], {}, {}});
+        m.card.labels.push_back({int(c),
+                                 c == 0 ? "background" : "label_" + std::to_string(c),
+                                 c == 0 ? std::array<int, 3>{0, 0, 0} : kPalette[std::size_t(c - 1) % kPalette.size()],
+                                 {},
+                                 {}});
     }
     if (k != m.card.outputChannels())
       throw Error(ExitCode::Model, modelPaths[i] + ": the network gives " + std::to_string(k) +
-                                       " output channels, the model card names " + std::to_string(m.card.outputChannels()) +
+                                       " output channels, the model card names " +
+                                       std::to_string(m.card.outputChannels()) +
                                        (m.card.regions.empty() ? " labels" : " regions"));
   }
+  const bool optimize = options.optimizeGraph.value_or(m.card.accumulation != "float16");
   for (auto& n : m.networks)
-    if (options.optimizeGraph && n.device() == "cpu") {
+    if (optimize && n.device() == "cpu") {
       const int rewritten = n.optimizeTransposedConvolutions();
       if (rewritten > 0) logDebug("rewrote " + std::to_string(rewritten) + " transposed convolution(s) for the CPU");
     }
@@ -130,8 +142,8 @@ Segmentation segment(const Model& model, const std::vector<io::Volume>& channels
   if (channels.size() != card.channels.size()) {
     std::string names;
     for (const auto& c : card.channels) names += (names.empty() ? "" : ", ") + c.name;
-    throw usageError("the model needs " + std::to_string(card.channels.size()) + " input volume(s) (" + names + "), got " +
-                     std::to_string(channels.size()));
+    throw usageError("the model needs " + std::to_string(card.channels.size()) + " input volume(s) (" + names +
+                     "), got " + std::to_string(channels.size()));
   }
   const Geometry inputGeometry = channels.front().geometry();
   for (const auto& c : channels)
@@ -159,7 +171,8 @@ Segmentation segment(const Model& model, const std::vector<io::Volume>& channels
   if (card.spacing) {
     Vec3 target = card.axisOrder == AxisOrder::ZYX ? Vec3{(*card.spacing)[2], (*card.spacing)[1], (*card.spacing)[0]}
                                                    : Vec3{(*card.spacing)[0], (*card.spacing)[1], (*card.spacing)[2]};
-    for (int a = 0; a < 3; ++a) resampled = resampled || std::fabs(target[a] - workGeometry.spacing[a]) > 1e-3 * target[a];
+    for (int a = 0; a < 3; ++a)
+      resampled = resampled || std::fabs(target[a] - workGeometry.spacing[a]) > 1e-3 * target[a];
     if (resampled) {
       const Geometry grid = processing::gridWithSpacing(workGeometry, target);
       for (auto& img : work) img = processing::resampleLinear(*img, grid);
@@ -202,7 +215,8 @@ Segmentation segment(const Model& model, const std::vector<io::Volume>& channels
     }
     inference::SlabView whole;
     whole.order = AxisOrder::ZYX;
-    whole.shape = {std::int64_t(workGeometry.size[2]), std::int64_t(workGeometry.size[1]), std::int64_t(workGeometry.size[0])};
+    whole.shape = {std::int64_t(workGeometry.size[2]), std::int64_t(workGeometry.size[1]),
+                   std::int64_t(workGeometry.size[0])};
     whole.begin = 0;
     whole.end = whole.shape[0];
     whole.channels = k;
@@ -237,7 +251,8 @@ Segmentation segment(const Model& model, const std::vector<io::Volume>& channels
       std::vector<float> re(logits.size());
       const std::size_t n = workGeometry.voxelCount();
       for (std::int64_t c = 0; c < k; ++c)
-        reorientBuffer(logits.data() + std::size_t(c) * n, re.data() + std::size_t(c) * n, sizeof(float), workGeometry.size, back);
+        reorientBuffer(logits.data() + std::size_t(c) * n, re.data() + std::size_t(c) * n, sizeof(float),
+                       workGeometry.size, back);
       logits = std::move(re);
     }
   }

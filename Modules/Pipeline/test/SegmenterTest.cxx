@@ -1,7 +1,7 @@
 // One case end to end: axis order, orientation policy, output geometry, card checks.
+#include "voxseg/pipeline/Segmenter.h"
 #include "voxseg/core/Error.h"
 #include "voxseg/io/VolumeIO.h"
-#include "voxseg/pipeline/Segmenter.h"
 #include "voxseg/processing/Components.h"
 #include "voxseg/testing/Data.h"
 #include "voxseg/testing/Npy.h"
@@ -22,7 +22,7 @@ using voxseg::testing::TempDir;
 SegmenterOptions cpu() {
   SegmenterOptions o;
   o.device.name = "cpu";
-  o.threads = 2;
+  o.threads = 1; // ctest runs two tests at once on two cores
   return o;
 }
 
@@ -112,7 +112,8 @@ TEST(Segmenter, PostprocessingKeepsTheLargestComponent) {
         "channels": [{"name": "T1", "normalization": {"type": "none"}}],
         "labels": [{"value": 0, "name": "bg"}, {"value": 1, "name": "bright"}])"
                                          << (pass ? R"(, "postprocessing": {"keep_largest_component": [1]}})" : "}");
-    const Segmentation s = segment(loadModel({dir.file("t.pt")}, dir.file("card.json"), {}, cpu()), {img}, cpu(), false);
+    const Segmentation s =
+        segment(loadModel({dir.file("t.pt")}, dir.file("card.json"), {}, cpu()), {img}, cpu(), false);
     auto labels = processing::LabelImage::New();
     labels->SetRegions(s.labels.image->GetLargestPossibleRegion());
     labels->Allocate();
@@ -122,8 +123,10 @@ TEST(Segmenter, PostprocessingKeepsTheLargestComponent) {
       counts[pass] += src[i] == 1;
     }
     const std::size_t more = processing::keepLargestComponent(*labels, {1});
-    if (pass == 0) EXPECT_GT(more, 0u) << "the raw threshold should leave several components";
-    else EXPECT_EQ(more, 0u) << "after postprocessing only one component is left";
+    if (pass == 0)
+      EXPECT_GT(more, 0u) << "the raw threshold should leave several components";
+    else
+      EXPECT_EQ(more, 0u) << "after postprocessing only one component is left";
   }
   EXPECT_LT(counts[1], counts[0]);
   EXPECT_GT(counts[1], 0u);
@@ -134,7 +137,8 @@ TEST(Segmenter, CardAndNetworkMustAgree) {
   torch::jit::Module m("Two");
   m.define("def forward(self, x):\n    return torch.cat([x, x], 1)\n");
   m.save(dir.file("two.pt"));
-  std::ofstream(dir.file("three.json")) << R"({"name": "t", "axis_order": "zyx", "spacing": "input", "patch_size": [8, 8, 8],
+  std::ofstream(dir.file("three.json"))
+      << R"({"name": "t", "axis_order": "zyx", "spacing": "input", "patch_size": [8, 8, 8],
       "channels": [{"name": "CT", "normalization": {"type": "none"}}],
       "labels": [{"value": 0, "name": "bg"}, {"value": 1, "name": "a"}, {"value": 2, "name": "b"}]})";
   try {

@@ -47,8 +47,8 @@ struct LabelInfo {
 struct Tiling {
   enum class Rule { NnUNet, Monai };
   Rule rule = Rule::NnUNet;
-  double step = 0.5;     ///< nnU-Net: step as a fraction of the patch
-  double overlap = 0.5;  ///< MONAI: overlap fraction
+  double step = 0.5;    ///< nnU-Net: step as a fraction of the patch
+  double overlap = 0.5; ///< MONAI: overlap fraction
 };
 
 struct ImportanceMap {

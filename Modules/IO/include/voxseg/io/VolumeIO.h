@@ -34,7 +34,7 @@ void writeVolume(const Volume& volume, const std::string& path, const WriteOptio
 
 /// Writes `components` float32 values per voxel (data laid out [component][Z][Y][X]) as one vector
 /// image on grid `g` (NIfTI: 5-D x, y, z, 1, components), atomically.
-void writeComponents(const std::vector<float>& data, std::int64_t components, const Geometry& g, const std::string& path,
-                     const WriteOptions& options = {});
+void writeComponents(const std::vector<float>& data, std::int64_t components, const Geometry& g,
+                     const std::string& path, const WriteOptions& options = {});
 
 } // namespace voxseg::io

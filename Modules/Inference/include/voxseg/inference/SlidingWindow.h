@@ -18,9 +18,9 @@ struct EngineOptions {
   Shape3 patch{0, 0, 0}; ///< network axis order
   Tiling tiling;
   ImportanceMap importance;
-  bool halfAccumulation = false; ///< float16 accumulators, as nnU-Net v2 (bit-compatible with it)
-  std::vector<int> mirrorAxes;   ///< test-time mirroring over every combination of these axes
-  int swBatch = 1;               ///< windows per forward call
+  bool halfAccumulation = false;     ///< float16 accumulators, as nnU-Net v2 (bit-compatible with it)
+  std::vector<int> mirrorAxes;       ///< test-time mirroring over every combination of these axes
+  int swBatch = 1;                   ///< windows per forward call
   std::string precision = "float32"; ///< CUDA: "float32" (TF32 off), "tf32", "float16"/"bfloat16" (autocast)
   float padValue = 0.0f;
 };

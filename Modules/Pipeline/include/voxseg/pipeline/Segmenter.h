@@ -32,7 +32,10 @@ struct SegmenterOptions {
   inference::DeviceSpec device;
   int threads = 0;                   ///< 0 = every core
   std::string precision = "float32"; ///< CUDA autocast: float16, bfloat16
-  bool optimizeGraph = true;         ///< rewrite transposed convolutions (same numbers, faster on CPU)
+  /// Rewrite transposed convolutions on the CPU (same numbers to float rounding, several times faster).
+  /// Unset: on, except for cards with float16 accumulation (nnU-Net), whose results it would change
+  /// by one float16 rounding here and there instead of reproducing them bit for bit.
+  std::optional<bool> optimizeGraph;
 };
 
 struct Model {
@@ -49,8 +52,8 @@ Model loadModel(const std::vector<std::string>& modelPaths, const std::string& c
                 const SegmenterOptions& options);
 
 struct Segmentation {
-  io::Volume labels;                        ///< uint8 (uint16 beyond 255) on the input grid
-  std::vector<float> logits;                ///< [K][Z][Y][X] on the input grid, when requested
+  io::Volume labels;         ///< uint8 (uint16 beyond 255) on the input grid
+  std::vector<float> logits; ///< [K][Z][Y][X] on the input grid, when requested
   std::int64_t channels = 0;
   inference::RunStats stats;
 };
