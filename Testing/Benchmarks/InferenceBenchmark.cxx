@@ -7,6 +7,7 @@
 #include "TorchCompat.h"
 #include "voxseg/inference/SlidingWindow.h"
 #include "voxseg/testing/Npy.h"
+#include "voxseg/testing/Strf.h"
 
 #include <ATen/record_function.h>
 
@@ -23,15 +24,7 @@ using namespace voxseg::inference;
 
 namespace {
 
-// printf-style formatting: these programs also build against pip's LibTorch, which bundles its own fmt.
-std::string strf(const char* format, ...) {
-  char buf[512];
-  va_list args;
-  va_start(args, format);
-  std::vsnprintf(buf, sizeof(buf), format, args);
-  va_end(args);
-  return buf;
-}
+using voxseg::testing::strf;
 
 std::atomic<double> gFlops{0};
 

@@ -4,6 +4,7 @@
 // The data folder holds monai/{cases.json, net_*.pt, img_*.npy} and nnunet/{network_fold0.pt, phantom*.npy}.
 #include "voxseg/inference/SlidingWindow.h"
 #include "voxseg/testing/Npy.h"
+#include "voxseg/testing/Strf.h"
 
 #include <nlohmann/json.hpp>
 
@@ -21,15 +22,7 @@ using namespace voxseg::inference;
 
 namespace {
 
-// printf-style formatting: these programs also build against pip's LibTorch, which bundles its own fmt.
-std::string strf(const char* format, ...) {
-  char buf[512];
-  va_list args;
-  va_start(args, format);
-  std::vsnprintf(buf, sizeof(buf), format, args);
-  va_end(args);
-  return buf;
-}
+using voxseg::testing::strf;
 
 struct Case {
   std::string name, network;

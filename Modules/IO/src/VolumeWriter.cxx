@@ -37,12 +37,27 @@ void checkWritableExtension(const std::string& path) {
     throw usageError(path + ": cannot write this file type (writable: " + list + ")");
   }
 }
+// Runs an ITK writer on the temporary file, then renames it into place.
+template <typename ImageType>
+void writeAtomically(const ImageType* image, const std::string& path, const WriteOptions& options) {
+  AtomicOutput out(path, options.overwrite);
+  try {
+    auto writer = itk::ImageFileWriter<ImageType>::New();
+    writer->SetInput(image);
+    writer->SetFileName(out.tempPath());
+    writer->SetUseCompression(endsWith(path, ".gz") || (options.compress && !endsWith(path, ".nii")));
+    writer->Update();
+  } catch (const itk::ExceptionObject& e) {
+    throw outputError(path, "cannot write: " + detail::itkMessage(e));
+  }
+  out.commit();
+}
+
 } // namespace
 
 void writeComponents(const std::vector<float>& data, std::int64_t components, const Geometry& g,
                      const std::string& path, const WriteOptions& options) {
   checkWritableExtension(path);
-  AtomicOutput out(path, options.overwrite);
   using ImageType = itk::VectorImage<float, 3>;
   auto img = ImageType::New();
   ImageType::RegionType region;
@@ -56,39 +71,20 @@ void writeComponents(const std::vector<float>& data, std::int64_t components, co
   for (std::size_t v = 0; v < n; ++v)
     for (std::int64_t c = 0; c < components; ++c)
       p[v * std::size_t(components) + std::size_t(c)] = data[std::size_t(c) * n + v];
-  try {
-    auto writer = itk::ImageFileWriter<ImageType>::New();
-    writer->SetInput(img);
-    writer->SetFileName(out.tempPath());
-    writer->SetUseCompression(endsWith(path, ".gz") || (options.compress && !endsWith(path, ".nii")));
-    writer->Update();
-  } catch (const itk::ExceptionObject& e) {
-    throw outputError(path, "cannot write: " + detail::itkMessage(e));
-  }
-  out.commit();
+  writeAtomically(img.GetPointer(), path, options);
 }
 
 void writeVolume(const Volume& volume, const std::string& path, const WriteOptions& options) {
   checkWritableExtension(path);
-  AtomicOutput out(path, options.overwrite);
-  try {
-    visitPixelType(volume.pixelType, [&](auto tag) {
-      using ImageType = itk::Image<typename decltype(tag)::type, 3>;
-      auto writer = itk::ImageFileWriter<ImageType>::New();
-      // A view of the voxels without the reader's metadata: DICOM tags (patient data) must not
-      // leak into NRRD/MHA key-value headers.
-      auto view = ImageType::New();
-      view->Graft(volume.as<typename decltype(tag)::type>());
-      view->SetMetaDataDictionary(itk::MetaDataDictionary());
-      writer->SetInput(view);
-      writer->SetFileName(out.tempPath());
-      writer->SetUseCompression(endsWith(path, ".gz") || (options.compress && !endsWith(path, ".nii")));
-      writer->Update();
-    });
-  } catch (const itk::ExceptionObject& e) {
-    throw outputError(path, "cannot write: " + detail::itkMessage(e));
-  }
-  out.commit();
+  visitPixelType(volume.pixelType, [&](auto tag) {
+    using ImageType = itk::Image<typename decltype(tag)::type, 3>;
+    // A view of the voxels without the reader's metadata: DICOM tags (patient data) must not
+    // leak into NRRD/MHA key-value headers.
+    auto view = ImageType::New();
+    view->Graft(volume.as<typename decltype(tag)::type>());
+    view->SetMetaDataDictionary(itk::MetaDataDictionary());
+    writeAtomically(view.GetPointer(), path, options);
+  });
 }
 
 } // namespace voxseg::io
