@@ -74,6 +74,36 @@ TEST(Dicom, CtThreeSlicesSortedByPositionNotInstanceNumber) {
   }
 }
 
+// A folder holding two series (copied into a temporary folder): refused without --series, with the
+// list in the message; each readable by its UID.
+TEST(Dicom, SeveralSeriesNeedAChoice) {
+  VOXSEG_REQUIRE_DATA(ct, sharedPath("data/dcmqi/segmentations/ct-3slice"));
+  VOXSEG_REQUIRE_DATA(mr, sharedPath("data/dcm_qa_decubitus/HFS_t1"));
+  voxseg::testing::TempDir dir;
+  for (const auto& src : {ct, mr}) {
+    const auto sub = dir.path() / std::filesystem::path(src).filename();
+    std::filesystem::create_directory(sub);
+    for (const auto& f : std::filesystem::directory_iterator(src)) std::filesystem::copy(f.path(), sub / f.path().filename());
+  }
+  const auto series = scanDicomFolder(dir.path().string());
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_EQ(series[0].modality, "MR"); // largest first
+  try {
+    readVolume(dir.path().string());
+    FAIL() << "read a folder with two series without a choice";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(e.code(), ExitCode::Input);
+    EXPECT_NE(msg.find("2 DICOM series found; choose one with --series"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(series[1].seriesUid), std::string::npos) << msg;
+  }
+  ReadOptions o;
+  o.seriesUid = series[1].seriesUid;
+  EXPECT_EQ(readVolume(dir.path().string(), o).geometry().size, (Size3{512, 512, 3}));
+  o.seriesUid = "1.2.3.4";
+  EXPECT_THROW(readVolume(dir.path().string(), o), Error);
+}
+
 TEST(Dicom, Jpeg2000SeriesLandsOnTheReferenceSegmentationGrid) {
   VOXSEG_REQUIRE_DATA(dir, sharedPath("data/totalsegmentator/example_ct_dicom"));
   VOXSEG_REQUIRE_DATA(segPath, sharedPath("data/totalsegmentator/example_seg_dicom.nii.gz"));
