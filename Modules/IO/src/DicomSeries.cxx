@@ -208,8 +208,8 @@ const DicomSeriesInfo& selectSeries(const std::vector<DicomSeriesInfo>& series, 
   if (series.size() == 1) return series.front();
   std::string list;
   for (const auto& s : series)
-    list +=
-        "\n  " + s.seriesUid + "  " + s.modality + "  " + std::to_string(s.files.size()) + " files  " + s.description;
+    list += (list.empty() ? " " : "; ") + s.seriesUid + " (" + s.modality + ", " + std::to_string(s.files.size()) +
+            " files" + (s.description.empty() ? "" : ", " + s.description) + ")";
   throw inputError(folder, std::to_string(series.size()) +
                                " DICOM series found; choose one with --series <SeriesInstanceUID>:" + list);
 }

@@ -96,6 +96,7 @@ TEST(Dicom, SeveralSeriesNeedAChoice) {
     EXPECT_EQ(e.code(), ExitCode::Input);
     EXPECT_NE(msg.find("2 DICOM series found; choose one with --series"), std::string::npos) << msg;
     EXPECT_NE(msg.find(series[1].seriesUid), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
   }
   ReadOptions o;
   o.seriesUid = series[1].seriesUid;
