@@ -14,7 +14,10 @@ if(VOXSEG_SANITIZE)
       message(FATAL_ERROR "VOXSEG_SANITIZE: unknown sanitizer '${s}'")
     endif()
   endforeach()
-  add_compile_options(-fsanitize=${VOXSEG_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  # Everything aborts on the first report, except pointer-overflow: it must stay recoverable so that
+  # Testing/Scripts/ubsan.supp can silence a report inside ITK's headers.
+  add_compile_options(-fsanitize=${VOXSEG_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+                      -fsanitize-recover=pointer-overflow)
   add_link_options(-fsanitize=${VOXSEG_SANITIZE})
 endif()
 

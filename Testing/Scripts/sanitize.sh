@@ -9,5 +9,5 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVOXSEG_SANITIZE=add
   -DVOXSEG_DEBIAN_DATA_DIR="$PWD/build-asan/debian-data"
 cmake --build build-asan -j "$(nproc)"
 export LSAN_OPTIONS="suppressions=$PWD/Testing/Scripts/lsan.supp"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$PWD/Testing/Scripts/ubsan.supp"
 ctest --test-dir build-asan --output-on-failure -j "$(nproc)" -LE benchmark

@@ -57,6 +57,7 @@ torch::Device resolveDevice(const DeviceSpec& spec) {
 }
 
 torch::Tensor Network::Impl::forward(const torch::Tensor& x) const {
+  if (native) return native(x);
   auto& m = const_cast<torch::jit::Module&>(module);
   torch::jit::IValue out = m.forward({x});
   if (out.isTensor()) return out.toTensor();
@@ -73,6 +74,7 @@ Network& Network::operator=(Network&&) noexcept = default;
 const std::string& Network::path() const { return impl_->path; }
 std::string Network::device() const { return impl_->device.str(); }
 const std::optional<std::string>& Network::embeddedCard() const { return impl_->card; }
+const std::vector<int>& Network::allowedMirrorAxes() const { return impl_->mirrorAxes; }
 
 Network Network::loadTorchScript(const std::string& path, const DeviceSpec& device) {
   std::error_code ec;

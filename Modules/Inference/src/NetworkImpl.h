@@ -6,6 +6,8 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include <functional>
+
 namespace voxseg::inference {
 
 struct Network::Impl {
@@ -13,6 +15,8 @@ struct Network::Impl {
   torch::Device device{torch::kCPU};
   torch::jit::Module module;
   std::optional<std::string> card;
+  std::function<torch::Tensor(const torch::Tensor&)> native; ///< set for natively rebuilt networks
+  std::vector<int> mirrorAxes;
 
   torch::Tensor forward(const torch::Tensor& x) const;
 };

@@ -116,6 +116,7 @@ void collect(torch::jit::Block* block, std::vector<torch::jit::Node*>& out) {
 } // namespace
 
 int Network::optimizeTransposedConvolutions() {
+  if (impl_->native) return 0; // native networks call aten ops directly
   torch::jit::Module frozen;
   try {
     frozen = torch::jit::freeze(impl_->module);

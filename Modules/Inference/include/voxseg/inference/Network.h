@@ -39,6 +39,15 @@ public:
   /// The card embedded in the file, if any (raw JSON text).
   const std::optional<std::string>& embeddedCard() const;
 
+  /// One fold of an nnU-Net v2 trained-model folder (plans.json, dataset.json,
+  /// fold_<fold>/checkpoint_<checkpoint>.pth), the network rebuilt natively from plans.json — no
+  /// TorchScript export needed. The configuration is the folder name's last "__" part (e.g. 3d_fullres).
+  /// Throws Error(Model) naming the file and the problem (cascades are refused).
+  static Network loadNnUNetFold(const std::string& folder, int fold, const std::string& checkpoint = "final",
+                                const DeviceSpec& device = {});
+  /// nnU-Net folds: the checkpoint's inference_allowed_mirroring_axes (empty otherwise).
+  const std::vector<int>& allowedMirrorAxes() const;
+
   /// Output shape for a zero input of shape [1, channels, patch]; throws Error(Model) with the
   /// network's own message when the input does not fit.
   std::vector<std::int64_t> probeOutputShape(int channels, const std::array<std::int64_t, 3>& patch) const;

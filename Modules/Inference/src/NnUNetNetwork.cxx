@@ -1,0 +1,196 @@
+#include "NnUNetNetwork.h"
+
+#include "voxseg/core/Error.h"
+
+#include <map>
+#include <set>
+
+namespace voxseg::inference::nnunet {
+namespace {
+
+using nlohmann::json;
+
+struct ConvBlock {
+  torch::Tensor weight, bias, normWeight, normBias, runningMean, runningVar;
+  std::vector<std::int64_t> stride, padding;
+};
+
+struct Ops {
+  bool instanceNorm = true;
+  double eps = 1e-5;
+  std::string nonlin = "LeakyReLU";
+  double negativeSlope = 0.01;
+};
+
+// Weights by name, with the bookkeeping for the error messages.
+class WeightTable {
+public:
+  WeightTable(const Checkpoint& cp, torch::Device device, std::string source) : source_(std::move(source)) {
+    for (const auto& [name, t] : cp.weights) weights_[name] = t.to(device, torch::kFloat);
+  }
+  torch::Tensor take(const std::string& name, const std::vector<std::int64_t>& shape) {
+    const auto it = weights_.find(name);
+    if (it == weights_.end()) {
+      missing_.push_back(name);
+      return {};
+    }
+    used_.insert(name);
+    if (it->second.sizes().vec() != shape) mismatched_.push_back(name + " " + c10::str(it->second.sizes()) + " != " + c10::str(c10::IntArrayRef(shape)));
+    return it->second;
+  }
+  void markOptional(const std::string& prefix) {
+    for (const auto& [name, t] : weights_)
+      if (name.rfind(prefix, 0) == 0) used_.insert(name);
+  }
+  void check() const {
+    std::vector<std::string> unexpected;
+    for (const auto& [name, t] : weights_)
+      if (!used_.count(name) && name.find(".all_modules.") == std::string::npos && name.rfind("decoder.encoder.", 0) != 0)
+        unexpected.push_back(name);
+    const auto list = [](const std::vector<std::string>& v) {
+      std::string s;
+      for (std::size_t i = 0; i < v.size() && i < 12; ++i) s += (i ? ", " : "") + v[i];
+      if (v.size() > 12) s += ", ... (" + std::to_string(v.size()) + " in all)";
+      return s;
+    };
+    if (!missing_.empty()) throw Error(ExitCode::Model, source_ + ": weights missing from the checkpoint: " + list(missing_));
+    if (!mismatched_.empty()) throw Error(ExitCode::Model, source_ + ": weights of the wrong shape: " + list(mismatched_));
+    if (!unexpected.empty())
+      throw Error(ExitCode::Model, source_ + ": checkpoint weights the architecture does not use: " + list(unexpected));
+  }
+
+private:
+  std::string source_;
+  std::map<std::string, torch::Tensor> weights_;
+  std::set<std::string> used_;
+  std::vector<std::string> missing_, mismatched_;
+};
+
+std::vector<std::vector<std::int64_t>> perStage(const json& v, std::size_t stages, const std::string& what, const std::string& source) {
+  std::vector<std::vector<std::int64_t>> out;
+  if (!v.is_array() || v.size() != stages) throw Error(ExitCode::Model, source + ": arch_kwargs." + what + " must have one entry per stage");
+  for (const auto& e : v) {
+    if (e.is_number_integer()) out.push_back({e.get<std::int64_t>(), e.get<std::int64_t>(), e.get<std::int64_t>()});
+    else out.push_back(e.get<std::vector<std::int64_t>>());
+    if (out.back().size() != 3) throw Error(ExitCode::Model, source + ": arch_kwargs." + what + ": only 3D configurations are supported");
+  }
+  return out;
+}
+
+std::vector<std::int64_t> intList(const json& v, std::size_t n, const std::string& what, const std::string& source) {
+  if (v.is_number_integer()) return std::vector<std::int64_t>(n, v.get<std::int64_t>());
+  if (!v.is_array() || v.size() != n) throw Error(ExitCode::Model, source + ": arch_kwargs." + what + " must have " + std::to_string(n) + " entries");
+  return v.get<std::vector<std::int64_t>>();
+}
+
+std::string shortName(const json& v) {
+  if (!v.is_string()) return "";
+  const std::string s = v.get<std::string>();
+  return s.substr(s.rfind('.') + 1);
+}
+
+ConvBlock block(WeightTable& w, const std::string& prefix, std::int64_t in, std::int64_t out,
+                const std::vector<std::int64_t>& kernel, const std::vector<std::int64_t>& stride, bool bias, const Ops& ops) {
+  ConvBlock b;
+  b.weight = w.take(prefix + ".conv.weight", {out, in, kernel[0], kernel[1], kernel[2]});
+  if (bias) b.bias = w.take(prefix + ".conv.bias", {out});
+  b.normWeight = w.take(prefix + ".norm.weight", {out});
+  b.normBias = w.take(prefix + ".norm.bias", {out});
+  if (!ops.instanceNorm) {
+    b.runningMean = w.take(prefix + ".norm.running_mean", {out});
+    b.runningVar = w.take(prefix + ".norm.running_var", {out});
+    w.markOptional(prefix + ".norm.num_batches_tracked");
+  }
+  b.stride = stride;
+  for (auto k : kernel) b.padding.push_back((k - 1) / 2);
+  return b;
+}
+
+torch::Tensor apply(const ConvBlock& b, torch::Tensor x, const Ops& ops) {
+  x = torch::conv3d(x, b.weight, b.bias, b.stride, b.padding);
+  x = ops.instanceNorm ? torch::instance_norm(x, b.normWeight, b.normBias, {}, {}, true, 0.1, ops.eps, false)
+                       : torch::batch_norm(x, b.normWeight, b.normBias, b.runningMean, b.runningVar, false, 0.1, ops.eps, false);
+  return ops.nonlin == "ReLU" ? torch::relu(x) : torch::leaky_relu(x, ops.negativeSlope);
+}
+
+} // namespace
+
+Forward buildNetwork(const json& arch, int inputChannels, int numClasses, const Checkpoint& cp, torch::Device device,
+                     const std::string& source) {
+  const std::string cls = arch.value("network_class_name", "");
+  if (shortName(cls) != "PlainConvUNet")
+    throw Error(ExitCode::Model, source + ": network class '" + cls +
+                                     "' is not supported natively yet (supported: dynamic_network_architectures PlainConvUNet)");
+  const json& k = arch.at("arch_kwargs");
+  const std::size_t n = k.at("n_stages").get<std::size_t>();
+  const auto features = intList(k.at("features_per_stage"), n, "features_per_stage", source);
+  const auto kernels = perStage(k.at("kernel_sizes"), n, "kernel_sizes", source);
+  const auto strides = perStage(k.at("strides"), n, "strides", source);
+  const auto convsEnc = intList(k.at("n_conv_per_stage"), n, "n_conv_per_stage", source);
+  const auto convsDec = intList(k.at("n_conv_per_stage_decoder"), n - 1, "n_conv_per_stage_decoder", source);
+  const bool bias = k.value("conv_bias", false);
+  if (shortName(k.value("conv_op", json())) != "Conv3d")
+    throw Error(ExitCode::Model, source + ": conv_op must be torch.nn.Conv3d (only 3D configurations are supported)");
+  Ops ops;
+  const std::string norm = shortName(k.value("norm_op", json()));
+  if (norm != "InstanceNorm3d" && norm != "BatchNorm3d")
+    throw Error(ExitCode::Model, source + ": norm_op '" + norm + "' is not supported (InstanceNorm3d, BatchNorm3d)");
+  ops.instanceNorm = norm == "InstanceNorm3d";
+  const json normKw = k.value("norm_op_kwargs", json::object());
+  ops.eps = normKw.is_object() ? normKw.value("eps", 1e-5) : 1e-5;
+  if (ops.instanceNorm && normKw.is_object() && !normKw.value("affine", false))
+    throw Error(ExitCode::Model, source + ": InstanceNorm3d without affine parameters is not supported");
+  ops.nonlin = shortName(k.value("nonlin", json()));
+  if (ops.nonlin != "LeakyReLU" && ops.nonlin != "ReLU")
+    throw Error(ExitCode::Model, source + ": nonlin '" + ops.nonlin + "' is not supported (LeakyReLU, ReLU)");
+  const json nonlinKw = k.value("nonlin_kwargs", json::object());
+  ops.negativeSlope = nonlinKw.is_object() ? nonlinKw.value("negative_slope", 0.01) : 0.01;
+  if (k.value("nonlin_first", false)) throw Error(ExitCode::Model, source + ": nonlin_first is not supported");
+
+  WeightTable w(cp, device, source);
+  std::vector<std::vector<ConvBlock>> enc(n), dec(n - 1);
+  std::int64_t in = inputChannels;
+  for (std::size_t s = 0; s < n; ++s)
+    for (std::int64_t i = 0; i < convsEnc[s]; ++i) {
+      enc[s].push_back(block(w, "encoder.stages." + std::to_string(s) + ".0.convs." + std::to_string(i), in, features[s],
+                             kernels[s], i == 0 ? strides[s] : std::vector<std::int64_t>{1, 1, 1}, bias, ops));
+      in = features[s];
+    }
+  std::vector<torch::Tensor> tw(n - 1), tb(n - 1);
+  for (std::size_t s = 0; s + 1 < n; ++s) {
+    const std::size_t below = n - 1 - s, above = n - 2 - s; // stage indices of the encoder
+    const auto& st = strides[below];
+    tw[s] = w.take("decoder.transpconvs." + std::to_string(s) + ".weight", {features[below], features[above], st[0], st[1], st[2]});
+    if (bias) tb[s] = w.take("decoder.transpconvs." + std::to_string(s) + ".bias", {features[above]});
+    std::int64_t cin = 2 * features[above];
+    for (std::int64_t i = 0; i < convsDec[s]; ++i) {
+      dec[s].push_back(block(w, "decoder.stages." + std::to_string(s) + ".convs." + std::to_string(i), cin, features[above],
+                             kernels[above], {1, 1, 1}, bias, ops));
+      cin = features[above];
+    }
+  }
+  const std::string seg = "decoder.seg_layers." + std::to_string(n - 2);
+  torch::Tensor segW = w.take(seg + ".weight", {numClasses, features[0], 1, 1, 1});
+  torch::Tensor segB = w.take(seg + ".bias", {numClasses});
+  w.markOptional("decoder.seg_layers."); // deep-supervision heads: present in every checkpoint, unused at inference
+  w.check();
+
+  return [=](const torch::Tensor& input) {
+    std::vector<torch::Tensor> skips;
+    torch::Tensor x = input;
+    for (const auto& stage : enc) {
+      for (const auto& b : stage) x = apply(b, x, ops);
+      skips.push_back(x);
+    }
+    torch::Tensor lres = skips.back();
+    for (std::size_t s = 0; s + 1 < enc.size(); ++s) {
+      x = torch::conv_transpose3d(lres, tw[s], tb[s], strides[enc.size() - 1 - s]);
+      x = torch::cat({x, skips[skips.size() - 2 - s]}, 1);
+      for (const auto& b : dec[s]) x = apply(b, x, ops);
+      lres = x;
+    }
+    return torch::conv3d(lres, segW, segB);
+  };
+}
+
+} // namespace voxseg::inference::nnunet

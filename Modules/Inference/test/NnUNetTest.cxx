@@ -1,0 +1,146 @@
+// nnU-Net v2 trained-model folders read natively: checkpoint pickle, network rebuilt from plans.json.
+#include "NetworkImpl.h"
+#include "NnUNetCheckpoint.h"
+#include "NnUNetNetwork.h"
+#include "voxseg/inference/SlidingWindow.h"
+#include "voxseg/testing/Npy.h"
+#include "voxseg/core/Error.h"
+#include "voxseg/testing/Data.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+namespace voxseg::inference {
+namespace {
+
+using voxseg::testing::sharedPath;
+using voxseg::testing::TempDir;
+
+const std::string kModel = "fixtures/nnunet/model/Dataset990_Phantom/nnUNetTrainer__nnUNetPlans__3d_fullres";
+
+TEST(NnUNetCheckpoint, ReadsWeightsMirrorAxesAndSkipsTheRest) {
+  VOXSEG_REQUIRE_DATA(path, sharedPath(kModel + "/fold_0/checkpoint_final.pth"));
+  const auto cp = nnunet::readCheckpoint(path);
+  EXPECT_EQ(cp.weights.size(), 188u);
+  EXPECT_TRUE(cp.hasMirrorAxes);
+  EXPECT_EQ(cp.mirrorAxes, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(cp.trainerName, "nnUNetTrainer");
+  std::int64_t params = 0;
+  for (const auto& [name, t] : cp.weights)
+    if (name.find("all_modules") == std::string::npos && name.rfind("decoder.encoder.", 0) != 0) params += t.numel();
+  EXPECT_EQ(params, 346065);
+  EXPECT_FALSE(cp.skipped.empty()); // optimizer_state, logging, init_args, ...
+}
+
+TEST(NnUNetCheckpoint, BadFilesAreModelErrors) {
+  TempDir dir;
+  std::ofstream(dir.file("x.pth")) << "PK not really a zip";
+  for (const std::string& p : {dir.file("x.pth"), dir.file("missing.pth")}) {
+    try {
+      nnunet::readCheckpoint(p);
+      FAIL() << p;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Model);
+      EXPECT_EQ(std::string(e.what()).rfind(p, 0), 0u) << e.what();
+    }
+  }
+}
+
+double maxRelDiff(const std::vector<float>& got, const std::vector<float>& want) {
+  double d = 0, m = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    d = std::max(d, double(std::fabs(got[i] - want[i])));
+    m = std::max(m, double(std::fabs(want[i])));
+  }
+  return d / m;
+}
+
+TEST(NnUNetNetwork, NativePlainConvUNetMatchesTheTracedNetwork) {
+  VOXSEG_REQUIRE_DATA(folder, sharedPath(kModel));
+  const auto in = voxseg::testing::readNpy(sharedPath("fixtures/nnunet/torchscript/ts_input.npy"));
+  const auto want = voxseg::testing::readNpy(sharedPath("fixtures/nnunet/torchscript/ts_output.npy"));
+  const Network net = Network::loadNnUNetFold(folder, 0, "final", DeviceSpec{"cpu"});
+  EXPECT_EQ(net.allowedMirrorAxes(), (std::vector<int>{0, 1, 2}));
+  c10::InferenceMode guard;
+  const auto x = torch::from_blob(const_cast<float*>(in.data.data()), in.shape, torch::kFloat);
+  const auto y = net.impl().forward(x).contiguous();
+  ASSERT_EQ(y.sizes().vec(), want.shape);
+  const std::vector<float> got(y.data_ptr<float>(), y.data_ptr<float>() + y.numel());
+  EXPECT_LE(maxRelDiff(got, want.data), 1e-5);
+}
+
+class NnUNetFolderParity : public ::testing::TestWithParam<std::tuple<std::string, bool, bool>> {};
+
+// Sliding-window logits of the natively rebuilt folds against nnU-Net's own, fold 0 and folds 0+1.
+TEST_P(NnUNetFolderParity, LogitsOnPreprocessedArrays) {
+  const auto [name, mirror, twoFolds] = GetParam();
+  VOXSEG_REQUIRE_DATA(folder, sharedPath(kModel));
+  setThreads(1);
+  const auto pre = voxseg::testing::readNpy(sharedPath("fixtures/nnunet/preprocessed/" + name + ".npy"));
+  const std::string mode = std::string(twoFolds ? "folds01" : "fold0") + (mirror ? "_mirror" : "_nomirror");
+  const auto want = voxseg::testing::readNpy(sharedPath("fixtures/nnunet/predictions/" + mode + "/" + name + "_logits.npy"));
+  std::vector<Network> nets;
+  nets.push_back(Network::loadNnUNetFold(folder, 0, "final", DeviceSpec{"cpu"}));
+  if (twoFolds) nets.push_back(Network::loadNnUNetFold(folder, 1, "final", DeviceSpec{"cpu"}));
+  EngineOptions o;
+  o.patch = {20, 48, 48};
+  o.importance.type = ImportanceMap::Type::GaussianNnUNet;
+  o.halfAccumulation = true;
+  if (mirror) o.mirrorAxes = nets.front().allowedMirrorAxes();
+  InputVolume in;
+  in.zyx = {pre.shape[1], pre.shape[2], pre.shape[3]};
+  in.channels = {pre.data.data()};
+  LogitCollector out;
+  std::vector<const Network*> ptrs;
+  for (const auto& n : nets) ptrs.push_back(&n);
+  slidingWindow(ptrs, in, AxisOrder::ZYX, o, out);
+  EXPECT_LE(maxRelDiff(out.logits, want.data), 1e-4) << mode << " " << name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, NnUNetFolderParity,
+                         ::testing::Combine(::testing::Values("phantomA", "phantomB", "phantomC"), ::testing::Bool(),
+                                            ::testing::Bool()));
+
+TEST(NnUNetNetwork, WrongWeightsAreListed) {
+  VOXSEG_REQUIRE_DATA(path, sharedPath(kModel + "/fold_0/checkpoint_final.pth"));
+  auto cp = nnunet::readCheckpoint(path);
+  const auto plans = nlohmann::json::parse(std::ifstream(sharedPath(kModel + "/plans.json")));
+  const auto& arch = plans["configurations"]["3d_fullres"]["architecture"];
+  auto broken = cp;
+  broken.weights.erase(broken.weights.begin()); // encoder.stages.0.0.convs.0.conv.weight
+  broken.weights.emplace_back("decoder.extra.weight", torch::zeros({1}));
+  try {
+    nnunet::buildNetwork(arch, 1, 3, broken, torch::kCPU, "ckpt");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("weights missing from the checkpoint: encoder.stages.0.0.convs.0.conv.weight"),
+              std::string::npos)
+        << e.what();
+  }
+  try {
+    nnunet::buildNetwork(arch, 2, 3, cp, torch::kCPU, "ckpt"); // two input channels: first conv mis-shaped
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("weights of the wrong shape: encoder.stages.0.0.convs.0.conv.weight"),
+              std::string::npos)
+        << e.what();
+  }
+  auto extra = cp;
+  extra.weights.emplace_back("decoder.extra.weight", torch::zeros({1}));
+  try {
+    nnunet::buildNetwork(arch, 1, 3, extra, torch::kCPU, "ckpt");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("checkpoint weights the architecture does not use: decoder.extra.weight"),
+              std::string::npos)
+        << e.what();
+  }
+  nlohmann::json other = arch;
+  other["network_class_name"] = "dynamic_network_architectures.architectures.unet.ResidualEncoderUNet";
+  EXPECT_THROW(nnunet::buildNetwork(other, 1, 3, cp, torch::kCPU, "ckpt"), Error);
+}
+
+} // namespace
+} // namespace voxseg::inference
