@@ -83,7 +83,8 @@ TEST(Dicom, SeveralSeriesNeedAChoice) {
   for (const auto& src : {ct, mr}) {
     const auto sub = dir.path() / std::filesystem::path(src).filename();
     std::filesystem::create_directory(sub);
-    for (const auto& f : std::filesystem::directory_iterator(src)) std::filesystem::copy(f.path(), sub / f.path().filename());
+    for (const auto& f : std::filesystem::directory_iterator(src))
+      std::filesystem::copy(f.path(), sub / f.path().filename());
   }
   const auto series = scanDicomFolder(dir.path().string());
   ASSERT_EQ(series.size(), 2u);

@@ -13,9 +13,9 @@ namespace {
 
 at::ScalarType storageType(const std::string& name) {
   static const std::map<std::string, at::ScalarType> types{
-      {"FloatStorage", at::kFloat}, {"HalfStorage", at::kHalf},  {"BFloat16Storage", at::kBFloat16},
+      {"FloatStorage", at::kFloat},   {"HalfStorage", at::kHalf}, {"BFloat16Storage", at::kBFloat16},
       {"DoubleStorage", at::kDouble}, {"LongStorage", at::kLong}, {"IntStorage", at::kInt},
-      {"ShortStorage", at::kShort}, {"CharStorage", at::kChar},  {"ByteStorage", at::kByte},
+      {"ShortStorage", at::kShort},   {"CharStorage", at::kChar}, {"ByteStorage", at::kByte},
       {"BoolStorage", at::kBool}};
   const auto it = types.find(name);
   if (it == types.end()) throw std::runtime_error("unsupported storage type " + name);

@@ -23,9 +23,11 @@ nlohmann::json readJson(const fs::path& path) {
 }
 
 // plans["configurations"][name], with "inherits_from" resolved (the child's keys win).
-nlohmann::json configuration(const nlohmann::json& plans, const std::string& name, const std::string& source, int depth = 0) {
+nlohmann::json configuration(const nlohmann::json& plans, const std::string& name, const std::string& source,
+                             int depth = 0) {
   const auto& configs = plans.at("configurations");
-  if (!configs.contains(name)) throw Error(ExitCode::Model, source + ": plans.json has no configuration '" + name + "'");
+  if (!configs.contains(name))
+    throw Error(ExitCode::Model, source + ": plans.json has no configuration '" + name + "'");
   nlohmann::json c = configs.at(name);
   if (c.contains("inherits_from") && depth < 8) {
     nlohmann::json base = configuration(plans, c.at("inherits_from").get<std::string>(), source, depth + 1);
@@ -53,9 +55,11 @@ Network Network::loadNnUNetFold(const std::string& folder, int fold, const std::
     throw Error(ExitCode::Model, folder + ": configuration '" + configName + "' is a cascade stage (previous_stage " +
                                      config.at("previous_stage").dump() + "); cascades are not supported yet");
   if (!config.contains("architecture"))
-    throw Error(ExitCode::Model, folder + ": plans.json configuration '" + configName +
-                                     "' has no 'architecture' block (plans from nnU-Net older than v2.4 are not supported)");
-  const int channels = static_cast<int>(dataset.value("channel_names", dataset.value("modality", nlohmann::json::object())).size());
+    throw Error(ExitCode::Model,
+                folder + ": plans.json configuration '" + configName +
+                    "' has no 'architecture' block (plans from nnU-Net older than v2.4 are not supported)");
+  const int channels =
+      static_cast<int>(dataset.value("channel_names", dataset.value("modality", nlohmann::json::object())).size());
   int classes = 0;
   if (dataset.contains("regions_class_order")) {
     classes = static_cast<int>(dataset.at("regions_class_order").size());

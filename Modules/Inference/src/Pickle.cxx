@@ -20,58 +20,117 @@ public:
     while (true) {
       const std::uint8_t op = u8();
       switch (op) {
-      case 0x80: u8(); break;                 // PROTO
-      case 0x95: skip(8); break;              // FRAME
-      case 0x2e: return pop();                // STOP
-      case 0x28: marks_.push_back(stack_.size()); break; // MARK
-      case 0x4e: push(make(std::monostate{})); break;    // NONE
-      case 0x88: push(make(true)); break;                // NEWTRUE
-      case 0x89: push(make(false)); break;               // NEWFALSE
-      case 0x4b: push(make(std::int64_t(u8()))); break;  // BININT1
-      case 0x4d: push(make(std::int64_t(le<std::uint16_t>()))); break; // BININT2
-      case 0x4a: push(make(std::int64_t(le<std::int32_t>()))); break;  // BININT
-      case 0x8a: push(make(long1(u8()))); break;                       // LONG1
-      case 0x8b: push(make(long1(le<std::int32_t>()))); break;         // LONG4
-      case 0x47: push(make(be_double())); break;                       // BINFLOAT
-      case 0x58: push(make(text(le<std::uint32_t>()))); break;         // BINUNICODE
-      case 0x8c: push(make(text(u8()))); break;                        // SHORT_BINUNICODE
+      case 0x80: u8(); break;                                               // PROTO
+      case 0x95: skip(8); break;                                            // FRAME
+      case 0x2e: return pop();                                              // STOP
+      case 0x28: marks_.push_back(stack_.size()); break;                    // MARK
+      case 0x4e: push(make(std::monostate{})); break;                       // NONE
+      case 0x88: push(make(true)); break;                                   // NEWTRUE
+      case 0x89: push(make(false)); break;                                  // NEWFALSE
+      case 0x4b: push(make(std::int64_t(u8()))); break;                     // BININT1
+      case 0x4d: push(make(std::int64_t(le<std::uint16_t>()))); break;      // BININT2
+      case 0x4a: push(make(std::int64_t(le<std::int32_t>()))); break;       // BININT
+      case 0x8a: push(make(long1(u8()))); break;                            // LONG1
+      case 0x8b: push(make(long1(le<std::int32_t>()))); break;              // LONG4
+      case 0x47: push(make(be_double())); break;                            // BINFLOAT
+      case 0x58: push(make(text(le<std::uint32_t>()))); break;              // BINUNICODE
+      case 0x8c: push(make(text(u8()))); break;                             // SHORT_BINUNICODE
       case 0x8d: push(make(text(std::size_t(le<std::uint64_t>())))); break; // BINUNICODE8
-      case 0x54: push(make(text(le<std::uint32_t>()))); break;         // BINSTRING
-      case 0x55: push(make(text(u8()))); break;                        // SHORT_BINSTRING
-      case 0x42: push(make(text(le<std::uint32_t>()))); break;         // BINBYTES
-      case 0x43: push(make(text(u8()))); break;                        // SHORT_BINBYTES
+      case 0x54: push(make(text(le<std::uint32_t>()))); break;              // BINSTRING
+      case 0x55: push(make(text(u8()))); break;                             // SHORT_BINSTRING
+      case 0x42: push(make(text(le<std::uint32_t>()))); break;              // BINBYTES
+      case 0x43: push(make(text(u8()))); break;                             // SHORT_BINBYTES
       case 0x8e: push(make(text(std::size_t(le<std::uint64_t>())))); break; // BINBYTES8
-      case 0x7d: push(make(Dict{})); break;                            // EMPTY_DICT
-      case 0x5d: push(make(List{})); break;                            // EMPTY_LIST
-      case 0x29: push(make(List{})); break;                            // EMPTY_TUPLE
-      case 0x8f: push(make(List{})); break;                            // EMPTY_SET
-      case 0x74: push(make(popMark())); break;                         // TUPLE
-      case 0x6c: push(make(popMark())); break;                         // LIST
-      case 0x85: { auto a = pop(); push(make(List{a})); break; }       // TUPLE1
-      case 0x86: { auto b = pop(), a = pop(); push(make(List{a, b})); break; } // TUPLE2
-      case 0x87: { auto c = pop(), b = pop(), a = pop(); push(make(List{a, b, c})); break; } // TUPLE3
-      case 0x91: push(make(popMark())); break;                         // FROZENSET
-      case 0x64: { auto items = popMark(); Dict d; for (std::size_t i = 0; i + 1 < items.size(); i += 2) d.emplace_back(items[i], items[i + 1]); push(make(d)); break; } // DICT
-      case 0x61: { auto v = pop(); appendTo(top(), {v}); break; }      // APPEND
-      case 0x65: { auto items = popMark(); appendTo(top(), items); break; } // APPENDS
-      case 0x90: { auto items = popMark(); appendTo(top(), items); break; } // ADDITEMS
-      case 0x73: { auto v = pop(), k = pop(); setItems(top(), {k, v}); break; } // SETITEM
-      case 0x75: { auto items = popMark(); setItems(top(), items); break; }    // SETITEMS
-      case 0x71: memo(u8()); break;                                    // BINPUT
-      case 0x72: memo(le<std::uint32_t>()); break;                     // LONG_BINPUT
-      case 0x94: memo(memo_.size()); break;                            // MEMOIZE
-      case 0x68: push(recall(u8())); break;                            // BINGET
-      case 0x6a: push(recall(le<std::uint32_t>())); break;             // LONG_BINGET
-      case 0x63: { std::string m = line(), n = line(); push(make(Global{m, n})); break; } // GLOBAL
-      case 0x93: { auto n = pop(), m = pop(); push(make(Global{asStr(m), asStr(n)})); break; } // STACK_GLOBAL
-      case 0x52: { auto args = pop(), fn = pop(); push(reduce(fn, args)); break; } // REDUCE
-      case 0x81: { auto args = pop(), cls = pop(); push(reduce(cls, args)); break; } // NEWOBJ
-      case 0x51: push(persistent(pop())); break;                       // BINPERSID
-      case 0x62: { auto state = pop(); build(top(), state); break; }   // BUILD
-      case 0x30: pop(); break;                                         // POP
-      case 0x31: popMark(); break;                                     // POP_MARK
-      case 0x32: push(top()); break;                                   // DUP
-      default: throw std::runtime_error("unsupported pickle opcode 0x" + hex(op) + " at byte " + std::to_string(pos_ - 1));
+      case 0x7d: push(make(Dict{})); break;                                 // EMPTY_DICT
+      case 0x5d: push(make(List{})); break;                                 // EMPTY_LIST
+      case 0x29: push(make(List{})); break;                                 // EMPTY_TUPLE
+      case 0x8f: push(make(List{})); break;                                 // EMPTY_SET
+      case 0x74: push(make(popMark())); break;                              // TUPLE
+      case 0x6c: push(make(popMark())); break;                              // LIST
+      case 0x85: {
+        auto a = pop();
+        push(make(List{a}));
+        break;
+      } // TUPLE1
+      case 0x86: {
+        auto b = pop(), a = pop();
+        push(make(List{a, b}));
+        break;
+      } // TUPLE2
+      case 0x87: {
+        auto c = pop(), b = pop(), a = pop();
+        push(make(List{a, b, c}));
+        break;
+      }                                        // TUPLE3
+      case 0x91: push(make(popMark())); break; // FROZENSET
+      case 0x64: {
+        auto items = popMark();
+        Dict d;
+        for (std::size_t i = 0; i + 1 < items.size(); i += 2) d.emplace_back(items[i], items[i + 1]);
+        push(make(d));
+        break;
+      } // DICT
+      case 0x61: {
+        auto v = pop();
+        appendTo(top(), {v});
+        break;
+      } // APPEND
+      case 0x65: {
+        auto items = popMark();
+        appendTo(top(), items);
+        break;
+      } // APPENDS
+      case 0x90: {
+        auto items = popMark();
+        appendTo(top(), items);
+        break;
+      } // ADDITEMS
+      case 0x73: {
+        auto v = pop(), k = pop();
+        setItems(top(), {k, v});
+        break;
+      } // SETITEM
+      case 0x75: {
+        auto items = popMark();
+        setItems(top(), items);
+        break;
+      }                                                    // SETITEMS
+      case 0x71: memo(u8()); break;                        // BINPUT
+      case 0x72: memo(le<std::uint32_t>()); break;         // LONG_BINPUT
+      case 0x94: memo(memo_.size()); break;                // MEMOIZE
+      case 0x68: push(recall(u8())); break;                // BINGET
+      case 0x6a: push(recall(le<std::uint32_t>())); break; // LONG_BINGET
+      case 0x63: {
+        std::string m = line(), n = line();
+        push(make(Global{m, n}));
+        break;
+      } // GLOBAL
+      case 0x93: {
+        auto n = pop(), m = pop();
+        push(make(Global{asStr(m), asStr(n)}));
+        break;
+      } // STACK_GLOBAL
+      case 0x52: {
+        auto args = pop(), fn = pop();
+        push(reduce(fn, args));
+        break;
+      } // REDUCE
+      case 0x81: {
+        auto args = pop(), cls = pop();
+        push(reduce(cls, args));
+        break;
+      }                                          // NEWOBJ
+      case 0x51: push(persistent(pop())); break; // BINPERSID
+      case 0x62: {
+        auto state = pop();
+        build(top(), state);
+        break;
+      }                              // BUILD
+      case 0x30: pop(); break;       // POP
+      case 0x31: popMark(); break;   // POP_MARK
+      case 0x32: push(top()); break; // DUP
+      default:
+        throw std::runtime_error("unsupported pickle opcode 0x" + hex(op) + " at byte " + std::to_string(pos_ - 1));
       }
     }
   }
@@ -165,8 +224,10 @@ private:
     return *s;
   }
   static void appendTo(const ValuePtr& target, const List& items) {
-    if (auto* l = std::get_if<List>(&target->v)) l->insert(l->end(), items.begin(), items.end());
-    else if (auto* o = std::get_if<Object>(&target->v)) o->args.insert(o->args.end(), items.begin(), items.end());
+    if (auto* l = std::get_if<List>(&target->v))
+      l->insert(l->end(), items.begin(), items.end());
+    else if (auto* o = std::get_if<Object>(&target->v))
+      o->args.insert(o->args.end(), items.begin(), items.end());
   }
   static void setItems(const ValuePtr& target, const List& items) {
     Dict* d = std::get_if<Dict>(&target->v);
