@@ -25,9 +25,10 @@ void normalize(float* v, std::size_t n, const Normalization& spec) {
     for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<float>((v[i] - mean) / d);
     return;
   }
-  case T::CT: {
-    const double lo = *spec.lower, hi = *spec.upper, mean = *spec.mean, d = std::max(*spec.std, 1e-8);
-    for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<float>((std::clamp(double(v[i]), lo, hi) - mean) / d);
+  case T::CT: { // float32 arithmetic with float32 constants, as nnU-Net's CTNormalization does in NumPy
+    const float lo = float(*spec.lower), hi = float(*spec.upper), mean = float(*spec.mean);
+    const float d = float(std::max(*spec.std, 1e-8));
+    for (std::size_t i = 0; i < n; ++i) v[i] = (std::clamp(v[i], lo, hi) - mean) / d;
     return;
   }
   case T::Rescale: {

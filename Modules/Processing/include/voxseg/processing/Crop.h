@@ -1,0 +1,30 @@
+#pragma once
+// Cropping to the non-zero region, as nnU-Net's crop_to_nonzero does before normalization.
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace voxseg::processing {
+
+using Shape3 = std::array<std::int64_t, 3>;
+
+/// A box [begin, end) per axis of a C-order (slowest-first) array.
+struct Box {
+  Shape3 begin{0, 0, 0};
+  Shape3 end{0, 0, 0};
+  Shape3 size() const { return {end[0] - begin[0], end[1] - begin[1], end[2] - begin[2]}; }
+};
+
+/// Bounding box of the voxels that are non-zero in at least one channel (nnU-Net's
+/// create_nonzero_mask + get_bbox_from_mask; filling holes cannot change the box). All-zero input:
+/// the whole array.
+Box nonzeroBox(const std::vector<const float*>& channels, const Shape3& shape);
+
+/// The box's voxels, C order.
+std::vector<float> crop(const float* data, const Shape3& shape, const Box& box);
+
+/// Writes `cropped` (box.size()) into `full` (shape), voxels outside the box set to `fill`.
+void uncrop(const float* cropped, const Box& box, float* full, const Shape3& shape, float fill);
+
+} // namespace voxseg::processing

@@ -1,0 +1,80 @@
+#include "voxseg/processing/Crop.h"
+#include "voxseg/core/ModelCard.h"
+#include "voxseg/io/VolumeIO.h"
+#include "voxseg/processing/Intensity.h"
+#include "voxseg/testing/Data.h"
+#include "voxseg/testing/Npy.h"
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+namespace voxseg::processing {
+namespace {
+
+using voxseg::testing::sharedPath;
+
+TEST(Crop, BoxCropAndUncrop) {
+  const Shape3 shape{2, 3, 4};
+  std::vector<float> a(24, 0.0f), b(24, 0.0f);
+  a[1 * 12 + 1 * 4 + 2] = 5.0f;  // (1, 1, 2)
+  b[0 * 12 + 2 * 4 + 1] = -1.0f; // (0, 2, 1), second channel
+  const Box box = nonzeroBox({a.data(), b.data()}, shape);
+  EXPECT_EQ(box.begin, (Shape3{0, 1, 1}));
+  EXPECT_EQ(box.end, (Shape3{2, 3, 3}));
+  const auto c = crop(a.data(), shape, box);
+  ASSERT_EQ(c.size(), 8u);
+  EXPECT_EQ(c[1 * 4 + 0 * 2 + 1], 5.0f);
+  std::vector<float> back(24);
+  uncrop(c.data(), box, back.data(), shape, 0.0f);
+  EXPECT_EQ(back, a);
+  std::vector<float> zeros(24, 0.0f);
+  const Box all = nonzeroBox({zeros.data()}, shape);
+  EXPECT_EQ(all.end, shape);
+}
+
+// nnU-Net's DefaultPreprocessor on the fixture inputs: crop box for every case; for phantomB (already at
+// the model spacing, so no resampling) the whole preprocessed array.
+TEST(NnUNetPreprocessing, CropAndCtNormalizationMatchNnUNet) {
+  const std::string fx = "fixtures/nnunet/";
+  VOXSEG_REQUIRE_DATA(plansPath,
+                      sharedPath(fx + "model/Dataset990_Phantom/nnUNetTrainer__nnUNetPlans__3d_fullres/plans.json"));
+  const auto plans = nlohmann::json::parse(std::ifstream(plansPath));
+  const auto& stats = plans["foreground_intensity_properties_per_channel"]["0"];
+  Normalization ct;
+  ct.type = Normalization::Type::CT;
+  ct.mean = stats["mean"].get<double>();
+  ct.std = stats["std"].get<double>();
+  ct.lower = stats["percentile_00_5"].get<double>();
+  ct.upper = stats["percentile_99_5"].get<double>();
+  for (const std::string name : {"phantomA", "phantomB", "phantomC"}) {
+    const auto props =
+        nlohmann::json::parse(std::ifstream(sharedPath(fx + "preprocessed/" + name + ".json")))["properties"];
+    const io::Volume v = io::readVolume(sharedPath(fx + "inputs/" + name + "_0000.nii.gz"));
+    const Geometry g = v.geometry();
+    const Shape3 zyx{std::int64_t(g.size[2]), std::int64_t(g.size[1]),
+                     std::int64_t(g.size[0])}; // nnU-Net's transposed array
+    EXPECT_EQ(std::vector<std::int64_t>(zyx.begin(), zyx.end()),
+              props["shape_before_cropping"].get<std::vector<std::int64_t>>());
+    const auto f = v.toFloat();
+    const Box box = nonzeroBox({f->GetBufferPointer()}, zyx);
+    for (int a = 0; a < 3; ++a) {
+      EXPECT_EQ(box.begin[a], props["bbox_used_for_cropping"][a][0].get<std::int64_t>()) << name;
+      EXPECT_EQ(box.end[a], props["bbox_used_for_cropping"][a][1].get<std::int64_t>()) << name;
+    }
+    if (name != "phantomB") continue;
+    auto cropped = crop(f->GetBufferPointer(), zyx, box);
+    normalize(cropped.data(), cropped.size(), ct);
+    const auto want = voxseg::testing::readNpy(sharedPath(fx + "preprocessed/phantomB.npy"));
+    ASSERT_EQ(cropped.size(), want.data.size());
+    double d = 0;
+    for (std::size_t i = 0; i < cropped.size(); ++i) d = std::max(d, double(std::fabs(cropped[i] - want.data[i])));
+    EXPECT_LE(d, 1e-4);
+  }
+}
+
+} // namespace
+} // namespace voxseg::processing
