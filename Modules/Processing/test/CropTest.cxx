@@ -2,6 +2,7 @@
 #include "voxseg/core/ModelCard.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/processing/Intensity.h"
+#include "voxseg/processing/NnUNetResampling.h"
 #include "voxseg/testing/Data.h"
 #include "voxseg/testing/Npy.h"
 
@@ -11,6 +12,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <iostream>
 
 namespace voxseg::processing {
 namespace {
@@ -36,9 +38,9 @@ TEST(Crop, BoxCropAndUncrop) {
   EXPECT_EQ(all.end, shape);
 }
 
-// nnU-Net's DefaultPreprocessor on the fixture inputs: crop box for every case; for phantomB (already at
-// the model spacing, so no resampling) the whole preprocessed array.
-TEST(NnUNetPreprocessing, CropAndCtNormalizationMatchNnUNet) {
+// nnU-Net's DefaultPreprocessor on the fixture inputs: crop box, CT normalization and resampling
+// (phantomA: separate z; phantomB: already at the model spacing; phantomC: oblique, plain 3-D).
+TEST(NnUNetPreprocessing, CropNormalizeResampleMatchNnUNet) {
   const std::string fx = "fixtures/nnunet/";
   VOXSEG_REQUIRE_DATA(plansPath,
                       sharedPath(fx + "model/Dataset990_Phantom/nnUNetTrainer__nnUNetPlans__3d_fullres/plans.json"));
@@ -65,14 +67,23 @@ TEST(NnUNetPreprocessing, CropAndCtNormalizationMatchNnUNet) {
       EXPECT_EQ(box.begin[a], props["bbox_used_for_cropping"][a][0].get<std::int64_t>()) << name;
       EXPECT_EQ(box.end[a], props["bbox_used_for_cropping"][a][1].get<std::int64_t>()) << name;
     }
-    if (name != "phantomB") continue;
     auto cropped = crop(f->GetBufferPointer(), zyx, box);
     normalize(cropped.data(), cropped.size(), ct);
-    const auto want = voxseg::testing::readNpy(sharedPath(fx + "preprocessed/phantomB.npy"));
-    ASSERT_EQ(cropped.size(), want.data.size());
+    // nnU-Net's spacing is NIfTI's zooms reversed (z, y, x); resampling order 3, separate z with order 0.
+    const Spacing3 spacing{g.spacing[2], g.spacing[1], g.spacing[0]};
+    const Spacing3 target{2.5, 0.9, 0.9};
+    const Shape3 newShape = nnunetNewShape(box.size(), spacing, target);
+    const SeparateZ sep = nnunetSeparateZ(spacing, target);
+    EXPECT_EQ(sep.separate, name == "phantomA") << name;
+    const auto resampled = nnunetResample(cropped.data(), box.size(), newShape, 3, sep, 0);
+    const auto want = voxseg::testing::readNpy(sharedPath(fx + "preprocessed/" + name + ".npy"));
+    EXPECT_EQ((std::vector<std::int64_t>{1, newShape[0], newShape[1], newShape[2]}), want.shape) << name;
+    ASSERT_EQ(resampled.size(), want.data.size());
     double d = 0;
-    for (std::size_t i = 0; i < cropped.size(); ++i) d = std::max(d, double(std::fabs(cropped[i] - want.data[i])));
-    EXPECT_LE(d, 1e-4);
+    for (std::size_t i = 0; i < resampled.size(); ++i) d = std::max(d, double(std::fabs(resampled[i] - want.data[i])));
+    EXPECT_LE(d, 1e-4) << name;
+    std::cout << name << ": preprocessed " << want.shape[1] << "x" << want.shape[2] << "x" << want.shape[3]
+              << ", max abs diff " << d << (sep.separate ? " (separate z)" : "") << "\n";
   }
 }
 

@@ -1,0 +1,32 @@
+#pragma once
+// nnU-Net v2's resampling (default_resampling.resample_data_or_seg_to_shape) reproduced without
+// Python: skimage.transform.resize (scipy.ndimage.zoom, grid mode, spline order 0/1/3, edge mode,
+// output clipped to the input range) and the separate-z rule for anisotropic data.
+
+#include "voxseg/processing/Crop.h"
+
+#include <array>
+#include <vector>
+
+namespace voxseg::processing {
+
+using Spacing3 = std::array<double, 3>;
+
+/// nnU-Net compute_new_shape: round(spacing / newSpacing * shape) per axis (round half to even).
+Shape3 nnunetNewShape(const Shape3& shape, const Spacing3& spacing, const Spacing3& newSpacing);
+
+/// nnU-Net determine_do_sep_z_and_axis (threshold 3): separate z when the current spacing, else the
+/// new spacing, is anisotropic with exactly one low-resolution axis. axis = -1 when not separate.
+struct SeparateZ {
+  bool separate = false;
+  int axis = -1;
+};
+SeparateZ nnunetSeparateZ(const Spacing3& current, const Spacing3& target);
+
+/// One channel (C order, `shape`) resampled to `newShape` with spline `order` (0, 1 or 3); with
+/// separate z: per slice along `sep.axis` with `order`, then along that axis with `orderZ` (0 or 1).
+/// Computed in double precision, returned as float, as nnU-Net does for float32 data.
+std::vector<float> nnunetResample(const float* data, const Shape3& shape, const Shape3& newShape, int order,
+                                  const SeparateZ& sep, int orderZ);
+
+} // namespace voxseg::processing
