@@ -219,4 +219,56 @@ std::vector<float> nnunetResample(const float* data, const Shape3& shape, const 
   return std::vector<float>(out.v.begin(), out.v.end());
 }
 
+float roundToHalf(float x) {
+  if (!std::isfinite(x)) return x;
+  const float a = std::fabs(x);
+  if (a >= 65520.0f) return std::copysign(INFINITY, x);
+  int e = 0;
+  std::frexp(a, &e);                    // a = m * 2^e, m in [0.5, 1)
+  const int exp = std::max(e - 1, -14); // float16: normal exponents from -14, subnormals below
+  const float step = std::ldexp(1.0f, exp - 10);
+  return std::copysign(std::nearbyint(a / step) * step, x); // nearbyint: ties to even
+}
+
+ExportResult nnunetExport(const std::vector<float>& logits, std::int64_t channels, const Shape3& netShape,
+                          const Box& box, const Shape3& fullShape, const Spacing3& targetSpacing,
+                          const Spacing3& originalSpacing) {
+  const Shape3 cropShape = box.size();
+  const SeparateZ sep = nnunetSeparateZ(targetSpacing, originalSpacing);
+  const std::size_t nNet = std::size_t(netShape[0] * netShape[1] * netShape[2]);
+  const std::size_t nCrop = std::size_t(cropShape[0] * cropShape[1] * cropShape[2]);
+  std::vector<float> resampled(std::size_t(channels) * nCrop);
+  for (std::int64_t c = 0; c < channels; ++c) {
+    const auto r = nnunetResample(logits.data() + std::size_t(c) * nNet, netShape, cropShape, 1, sep, 0);
+    for (std::size_t i = 0; i < nCrop; ++i) resampled[std::size_t(c) * nCrop + i] = roundToHalf(r[i]);
+  }
+  // softmax (float32) and argmax on the cropped grid
+  std::vector<float> prob(resampled.size());
+  std::vector<std::uint8_t> lab(nCrop);
+  for (std::size_t i = 0; i < nCrop; ++i) {
+    float mx = resampled[i];
+    std::int64_t best = 0;
+    for (std::int64_t c = 1; c < channels; ++c)
+      if (resampled[std::size_t(c) * nCrop + i] > mx) {
+        mx = resampled[std::size_t(c) * nCrop + i];
+        best = c;
+      }
+    float sum = 0;
+    for (std::int64_t c = 0; c < channels; ++c) sum += std::exp(resampled[std::size_t(c) * nCrop + i] - mx);
+    for (std::int64_t c = 0; c < channels; ++c)
+      prob[std::size_t(c) * nCrop + i] = std::exp(resampled[std::size_t(c) * nCrop + i] - mx) / sum;
+    lab[i] = static_cast<std::uint8_t>(best);
+  }
+  ExportResult out;
+  const std::size_t nFull = std::size_t(fullShape[0] * fullShape[1] * fullShape[2]);
+  out.probabilities.resize(std::size_t(channels) * nFull);
+  for (std::int64_t c = 0; c < channels; ++c)
+    uncrop(prob.data() + std::size_t(c) * nCrop, box, out.probabilities.data() + std::size_t(c) * nFull, fullShape,
+           c == 0 ? 1.0f : 0.0f);
+  std::vector<float> labF(lab.begin(), lab.end()), fullF(nFull);
+  uncrop(labF.data(), box, fullF.data(), fullShape, 0.0f);
+  out.labels.assign(fullF.begin(), fullF.end());
+  return out;
+}
+
 } // namespace voxseg::processing

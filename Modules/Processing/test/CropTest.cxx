@@ -89,3 +89,52 @@ TEST(NnUNetPreprocessing, CropNormalizeResampleMatchNnUNet) {
 
 } // namespace
 } // namespace voxseg::processing
+
+namespace voxseg::processing {
+namespace {
+
+TEST(NnUNetExport, RoundToHalf) {
+  EXPECT_EQ(roundToHalf(1.0f), 1.0f);
+  EXPECT_EQ(roundToHalf(1.0f + 1.0f / 4096), 1.0f);               // below half a step
+  EXPECT_EQ(roundToHalf(1.0f + 3.0f / 2048), 1.0f + 2.0f / 1024); // ties to even
+  EXPECT_EQ(roundToHalf(-70.1f), -70.125f);
+  EXPECT_EQ(roundToHalf(1e-7f), 1.1920929e-07f); // subnormal step 2^-24
+}
+
+// nnU-Net's own logits through our export: its probabilities and its written label map.
+TEST(NnUNetExport, ProbabilitiesAndLabelsFromNnUNetLogits) {
+  const std::string fx = "fixtures/nnunet/";
+  VOXSEG_REQUIRE_DATA(dir, sharedPath(fx + "predictions"));
+  for (const std::string mode : {"fold0_mirror", "folds01_nomirror"})
+    for (const std::string name : {"phantomA", "phantomB", "phantomC"}) {
+      const auto info = nlohmann::json::parse(std::ifstream(dir + "/" + mode + "/" + name + ".json"));
+      const auto& props = info["properties_from_nnunet_pkl"];
+      const auto logits = voxseg::testing::readNpy(dir + "/" + mode + "/" + name + "_logits.npy");
+      const auto probs = voxseg::testing::readNpy(dir + "/" + mode + "/" + name + "_probabilities.npy");
+      Box box;
+      Shape3 full{}, net{logits.shape[1], logits.shape[2], logits.shape[3]};
+      Spacing3 spacing{};
+      for (int a = 0; a < 3; ++a) {
+        box.begin[a] = props["bbox_used_for_cropping"][a][0];
+        box.end[a] = props["bbox_used_for_cropping"][a][1];
+        full[a] = props["shape_before_cropping"][a];
+        spacing[a] = props["spacing"][a];
+      }
+      const ExportResult r = nnunetExport(logits.data, logits.shape[0], net, box, full, {2.5, 0.9, 0.9}, spacing);
+      ASSERT_EQ(r.probabilities.size(), probs.data.size());
+      double d = 0;
+      for (std::size_t i = 0; i < probs.data.size(); ++i)
+        d = std::max(d, double(std::fabs(r.probabilities[i] - probs.data[i])));
+      EXPECT_LE(d, 1e-3) << mode << " " << name;
+      const io::Volume seg = io::readVolume(dir + "/" + mode + "/" + name + ".nii.gz");
+      const auto* want = seg.as<std::uint8_t>()->GetBufferPointer();
+      std::size_t same = 0;
+      for (std::size_t i = 0; i < r.labels.size(); ++i) same += r.labels[i] == want[i];
+      const double frac = double(same) / double(r.labels.size());
+      EXPECT_GE(frac, 0.9999) << mode << " " << name;
+      std::cout << mode << " " << name << ": probabilities max diff " << d << ", labels equal " << 100 * frac << "%\n";
+    }
+}
+
+} // namespace
+} // namespace voxseg::processing

@@ -6,6 +6,7 @@
 #include "voxseg/processing/Crop.h"
 
 #include <array>
+#include <cstdint>
 #include <vector>
 
 namespace voxseg::processing {
@@ -28,5 +29,20 @@ SeparateZ nnunetSeparateZ(const Spacing3& current, const Spacing3& target);
 /// Computed in double precision, returned as float, as nnU-Net does for float32 data.
 std::vector<float> nnunetResample(const float* data, const Shape3& shape, const Shape3& newShape, int order,
                                   const SeparateZ& sep, int orderZ);
+
+/// Rounds to the nearest float16 value (ties to even), as a cast to torch.float16 does.
+float roundToHalf(float x);
+
+/// nnU-Net's export of softmax logits (convert_predicted_logits_to_segmentation_with_correct_shape):
+/// each channel resampled from the network grid (`netShape`) to the cropped grid (order 1, separate z
+/// with order 0 by the rule applied to (target, original spacing)), rounded to float16 as nnU-Net keeps
+/// its logits, softmax, argmax, then put back into the full array (outside the box: background).
+struct ExportResult {
+  std::vector<float> probabilities; ///< [K][full shape]
+  std::vector<std::uint8_t> labels; ///< channel index of the maximum, full shape
+};
+ExportResult nnunetExport(const std::vector<float>& logits, std::int64_t channels, const Shape3& netShape,
+                          const Box& box, const Shape3& fullShape, const Spacing3& targetSpacing,
+                          const Spacing3& originalSpacing);
 
 } // namespace voxseg::processing
