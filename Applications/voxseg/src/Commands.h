@@ -3,6 +3,7 @@
 // tests call the functions directly. Each returns a process exit code or throws voxseg::Error.
 
 #include "voxseg/io/VolumeIO.h"
+#include "voxseg/pipeline/NnUNet.h"
 #include "voxseg/pipeline/Segmenter.h"
 
 #include <iosfwd>
@@ -34,6 +35,8 @@ struct SegmentArgs {
   std::string saveLogits;
   std::string saveProbabilities;
   pipeline::CardOverrides overrides;
+  std::string nnunet; ///< an nnU-Net v2 trained-model folder instead of --model
+  pipeline::NnUNetOptions nnunetOptions;
   pipeline::SegmenterOptions options;
   bool force = false;
   io::ReadOptions read;

@@ -1,0 +1,49 @@
+#pragma once
+// nnU-Net v2 trained-model folders run natively: nnU-Net's preprocessing (crop to non-zero,
+// normalization by scheme, resampling with the separate-z rule), its sliding window (Gaussian, float16
+// accumulators, mirroring, fold ensemble) and its export (resampling back, softmax, argmax, un-crop).
+// Like nnU-Net, this path works on the voxel array and ignores the direction matrix; the label map
+// gets the input's geometry.
+
+#include "voxseg/inference/Network.h"
+#include "voxseg/io/Volume.h"
+#include "voxseg/pipeline/Segmenter.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace voxseg::pipeline {
+
+struct NnUNetOptions {
+  std::string folder; ///< e.g. .../Dataset003_Liver/nnUNetTrainer__nnUNetPlans__3d_fullres
+  std::vector<int> folds{0};
+  std::string checkpoint = "final"; ///< final | best
+  double step = 0.5;
+  bool tta = true; ///< mirroring over the checkpoint's allowed axes
+};
+
+struct NnUNetModel {
+  std::vector<inference::Network> folds;
+  nlohmann::json configuration; ///< plans' configuration (inherits_from resolved)
+  nlohmann::json plans;
+  nlohmann::json dataset;
+  NnUNetOptions options;
+};
+
+/// Reads the folder and rebuilds every fold's network. Throws Error(Model) naming the file and problem.
+NnUNetModel loadNnUNet(const NnUNetOptions& options, const SegmenterOptions& run);
+
+struct NnUNetResult {
+  io::Volume labels;                ///< uint8 on the input grid
+  std::vector<float> probabilities; ///< [K][Z][Y][X] (ITK layout) when requested
+  std::int64_t channels = 0;
+  inference::RunStats stats;
+};
+
+NnUNetResult segmentNnUNet(const NnUNetModel& model, const std::vector<io::Volume>& channels,
+                           const SegmenterOptions& run, bool keepProbabilities,
+                           const inference::ProgressFn& progress = {});
+
+} // namespace voxseg::pipeline
