@@ -150,13 +150,7 @@ NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& 
   for (std::size_t c = 0; c < channels.size(); ++c) {
     auto v = processing::crop(ptrs[c], full, box);
     const bool useMask = cfg["use_mask_for_norm"][c].get<bool>();
-    if (useMask && mask.empty()) { // crop_to_nonzero's mask: voxels non-zero in any channel
-      mask.assign(v.size(), 0);
-      for (std::size_t k = 0; k < channels.size(); ++k) {
-        const auto ck = processing::crop(ptrs[k], full, box);
-        for (std::size_t i = 0; i < ck.size(); ++i) mask[i] = mask[i] || ck[i] != 0.0f;
-      }
-    }
+    if (useMask && mask.empty()) mask = processing::nonzeroMask(ptrs, full, box); // crop_to_nonzero's seg >= 0
     const json props = m.plans["foreground_intensity_properties_per_channel"].value(std::to_string(c), json::object());
     normalizeChannel(v, cfg["normalization_schemes"][c].get<std::string>(), useMask, props, mask, m.options.folder);
     pre.push_back(processing::nnunetResample(v.data(), cropShape, netShape, order, sep, orderZ));

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -36,6 +37,20 @@ TEST(Crop, BoxCropAndUncrop) {
   std::vector<float> zeros(24, 0.0f);
   const Box all = nonzeroBox({zeros.data()}, shape);
   EXPECT_EQ(all.end, shape);
+}
+
+TEST(Crop, NonzeroMaskFillsHoles) {
+  const Shape3 shape{5, 5, 5};
+  std::vector<float> v(125, 0.0f);
+  for (std::int64_t z = 1; z < 4; ++z) // hollow 3x3x3 cube
+    for (std::int64_t y = 1; y < 4; ++y)
+      for (std::int64_t x = 1; x < 4; ++x)
+        if (z != 2 || y != 2 || x != 2) v[std::size_t((z * 5 + y) * 5 + x)] = 1.0f;
+  const Box box = nonzeroBox({v.data()}, shape);
+  const auto mask = nonzeroMask({v.data()}, shape, box);
+  ASSERT_EQ(mask.size(), 27u);
+  EXPECT_EQ(mask[13], 1); // the centre hole is filled
+  EXPECT_EQ(std::count(mask.begin(), mask.end(), 1), 27);
 }
 
 // nnU-Net's DefaultPreprocessor on the fixture inputs: crop box, CT normalization and resampling

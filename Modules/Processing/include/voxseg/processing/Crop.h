@@ -21,6 +21,10 @@ struct Box {
 /// the whole array.
 Box nonzeroBox(const std::vector<const float*>& channels, const Shape3& shape);
 
+/// The non-zero mask of nnU-Net's create_nonzero_mask inside `box`: voxels non-zero in any channel,
+/// with holes filled (scipy binary_fill_holes: background connected to the border by faces stays).
+std::vector<std::uint8_t> nonzeroMask(const std::vector<const float*>& channels, const Shape3& shape, const Box& box);
+
 /// The box's voxels, C order.
 std::vector<float> crop(const float* data, const Shape3& shape, const Box& box);
 
