@@ -1,5 +1,7 @@
 #include "voxseg/pipeline/NnUNet.h"
 
+#include "NnUNetExport.h"
+
 #include "voxseg/core/Error.h"
 #include "voxseg/core/Log.h"
 #include "voxseg/processing/Crop.h"
@@ -170,16 +172,15 @@ NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& 
   for (const auto& p : pre) in.channels.push_back(p.data());
   std::vector<const inference::Network*> nets;
   for (const auto& n : m.folds) nets.push_back(&n);
-  inference::LogitCollector logits;
+  NnUNetStreamingExport exporter(netShape, box, full, target, spacing, keepProbabilities);
   NnUNetResult r;
-  r.stats = inference::slidingWindow(nets, in, AxisOrder::ZYX, o, logits, progress);
-
-  const auto exported = processing::nnunetExport(logits.logits, logits.channels, netShape, box, full, target, spacing);
+  r.stats = inference::slidingWindow(nets, in, AxisOrder::ZYX, o, exporter, progress);
+  exporter.finish();
   r.labels = io::makeVolume(PixelType::UInt8, g);
-  std::copy(exported.labels.begin(), exported.labels.end(), r.labels.as<std::uint8_t>()->GetBufferPointer());
+  std::copy(exporter.labels.begin(), exporter.labels.end(), r.labels.as<std::uint8_t>()->GetBufferPointer());
   r.labels.source = channels.front().source;
-  r.channels = logits.channels;
-  if (keepProbabilities) r.probabilities = exported.probabilities;
+  r.channels = exporter.channels;
+  if (keepProbabilities) r.probabilities = std::move(exporter.probabilities);
   return r;
 }
 

@@ -219,6 +219,13 @@ std::vector<float> nnunetResample(const float* data, const Shape3& shape, const 
   return std::vector<float>(out.v.begin(), out.v.end());
 }
 
+std::vector<double> nnunetResizePlane(const double* plane, std::int64_t h, std::int64_t w, std::int64_t outH,
+                                      std::int64_t outW, int order) {
+  Array in{{1, h, w}, std::vector<double>(plane, plane + h * w)};
+  if (h == outH && w == outW) return in.v;
+  return resize(in, {1, outH, outW}, {false, true, true}, order).v;
+}
+
 float roundToHalf(float x) {
   if (!std::isfinite(x)) return x;
   const float a = std::fabs(x);

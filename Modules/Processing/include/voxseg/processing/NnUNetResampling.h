@@ -30,6 +30,11 @@ SeparateZ nnunetSeparateZ(const Spacing3& current, const Spacing3& target);
 std::vector<float> nnunetResample(const float* data, const Shape3& shape, const Shape3& newShape, int order,
                                   const SeparateZ& sep, int orderZ);
 
+/// skimage.transform.resize of one 2-D plane (h x w, C order) to outH x outW with spline `order`,
+/// in double precision, clipped to the plane's range: the in-plane step of nnunetResample.
+std::vector<double> nnunetResizePlane(const double* plane, std::int64_t h, std::int64_t w, std::int64_t outH,
+                                      std::int64_t outW, int order);
+
 /// Rounds to the nearest float16 value (ties to even), as a cast to torch.float16 does.
 float roundToHalf(float x);
 

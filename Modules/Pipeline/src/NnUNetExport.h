@@ -1,0 +1,45 @@
+#pragma once
+// nnU-Net's export done slab by slab as the sliding window finishes rows of the network grid, so that
+// memory holds a few rows of K-channel logits instead of K x the whole volume (issue [3]'s 105-class
+// target). Bit-identical to processing::nnunetExport; falls back to it when the separate-z axis is not
+// the first one (then every output row needs every input row).
+
+#include "voxseg/inference/SlidingWindow.h"
+#include "voxseg/processing/NnUNetResampling.h"
+
+#include <map>
+#include <vector>
+
+namespace voxseg::pipeline {
+
+class NnUNetStreamingExport : public inference::SlabConsumer {
+public:
+  NnUNetStreamingExport(const processing::Shape3& netShape, const processing::Box& box, const processing::Shape3& full,
+                        const processing::Spacing3& target, const processing::Spacing3& original,
+                        bool keepProbabilities);
+  void consume(const inference::SlabView& slab) override;
+  /// Completes the export (fallback path, or a check that every row was emitted).
+  void finish();
+
+  std::vector<std::uint8_t> labels; ///< full shape
+  std::vector<float> probabilities; ///< [K][full shape] when kept
+  std::int64_t channels = 0;
+  std::size_t maxBufferedRows = 0; ///< most network rows held at once (memory check)
+
+private:
+  void emitReady();
+  std::vector<double> row(std::int64_t r, std::int64_t k) const;
+
+  processing::Shape3 net_, full_, crop_;
+  processing::Box box_;
+  processing::Spacing3 target_, original_;
+  processing::SeparateZ sep_;
+  bool keep_;
+  bool streaming_;
+  std::map<std::int64_t, std::vector<float>> rows_; ///< network row -> [K][Y][X]
+  std::int64_t available_ = 0;                      ///< rows [0, available_) have arrived
+  std::int64_t next_ = 0;                           ///< next output row of the cropped grid
+  std::vector<float> all_;                          ///< fallback: every row, [K][Z][Y][X]
+};
+
+} // namespace voxseg::pipeline
