@@ -3,6 +3,7 @@
 #include "voxseg/core/Error.h"
 
 #include <map>
+#include <optional>
 #include <set>
 
 namespace voxseg::inference::nnunet {
@@ -127,12 +128,32 @@ torch::Tensor conv(const torch::Tensor& x, const torch::Tensor& w, const torch::
   return torch::conv3d(x, w, b, stride, padding);
 }
 
-torch::Tensor apply(const ConvBlock& b, torch::Tensor x, const Ops& ops) {
+torch::Tensor nonlinearity(const torch::Tensor& x, const Ops& ops) {
+  return ops.nonlin == "ReLU" ? torch::relu(x) : torch::leaky_relu(x, ops.negativeSlope);
+}
+
+torch::Tensor apply(const ConvBlock& b, torch::Tensor x, const Ops& ops, bool withNonlin = true) {
   x = conv(x, b.weight, b.bias, b.stride, b.padding);
   x = ops.instanceNorm
           ? torch::instance_norm(x, b.normWeight, b.normBias, {}, {}, true, 0.1, ops.eps, false)
           : torch::batch_norm(x, b.normWeight, b.normBias, b.runningMean, b.runningVar, false, 0.1, ops.eps, false);
-  return ops.nonlin == "ReLU" ? torch::relu(x) : torch::leaky_relu(x, ops.negativeSlope);
+  return withNonlin ? nonlinearity(x, ops) : x;
+}
+
+// dynamic_network_architectures' BasicBlockD: conv-norm-nonlin, conv-norm, plus a skip (average pooling
+// where strided, then a 1x1 conv-norm where the channel count changes), then the nonlinearity.
+struct ResidualBlock {
+  ConvBlock conv1, conv2, skip;
+  bool pool = false, project = false;
+  std::vector<std::int64_t> stride;
+};
+
+torch::Tensor apply(const ResidualBlock& b, const torch::Tensor& x, const Ops& ops) {
+  torch::Tensor residual = x;
+  if (b.pool) residual = torch::avg_pool3d(residual, b.stride, b.stride);
+  if (b.project) residual = apply(b.skip, residual, ops, false);
+  torch::Tensor out = apply(b.conv2, apply(b.conv1, x, ops), ops, false);
+  return nonlinearity(out + residual, ops);
 }
 
 } // namespace
@@ -140,16 +161,25 @@ torch::Tensor apply(const ConvBlock& b, torch::Tensor x, const Ops& ops) {
 Forward buildNetwork(const json& arch, int inputChannels, int numClasses, const Checkpoint& cp, torch::Device device,
                      const std::string& source) {
   const std::string cls = arch.value("network_class_name", "");
-  if (shortName(cls) != "PlainConvUNet")
-    throw Error(ExitCode::Model,
-                source + ": network class '" + cls +
-                    "' is not supported natively yet (supported: dynamic_network_architectures PlainConvUNet)");
+  const bool residual = shortName(cls) == "ResidualEncoderUNet";
+  if (shortName(cls) != "PlainConvUNet" && !residual)
+    throw Error(ExitCode::Model, source + ": network class '" + cls +
+                                     "' is not supported natively (supported: dynamic_network_architectures "
+                                     "PlainConvUNet, ResidualEncoderUNet)");
   const json& k = arch.at("arch_kwargs");
   const std::size_t n = k.at("n_stages").get<std::size_t>();
   const auto features = intList(k.at("features_per_stage"), n, "features_per_stage", source);
   const auto kernels = perStage(k.at("kernel_sizes"), n, "kernel_sizes", source);
   const auto strides = perStage(k.at("strides"), n, "strides", source);
-  const auto convsEnc = intList(k.at("n_conv_per_stage"), n, "n_conv_per_stage", source);
+  const std::string perStageKey = residual ? "n_blocks_per_stage" : "n_conv_per_stage";
+  const auto convsEnc = intList(k.at(perStageKey), n, perStageKey, source);
+  if (residual && (k.contains("block") || k.value("bottleneck_channels", json()).is_array() ||
+                   k.value("stochastic_depth_p", 0.0) != 0.0 || k.value("squeeze_excitation", false) ||
+                   k.value("disable_default_stem", false) || !k.value("stem_channels", json()).is_null() ||
+                   k.value("pool_type", std::string("conv")) != "conv"))
+    throw Error(ExitCode::Model, source + ": ResidualEncoderUNet options beyond nnU-Net's ResEnc presets (block, "
+                                          "bottleneck, stochastic depth, squeeze-excitation, stem, pooling) are not "
+                                          "supported");
   const auto convsDec = intList(k.at("n_conv_per_stage_decoder"), n - 1, "n_conv_per_stage_decoder", source);
   const bool bias = k.value("conv_bias", false);
   if (shortName(k.value("conv_op", json())) != "Conv3d")
@@ -172,12 +202,32 @@ Forward buildNetwork(const json& arch, int inputChannels, int numClasses, const 
 
   WeightTable w(cp, device, source);
   std::vector<std::vector<ConvBlock>> enc(n), dec(n - 1);
+  std::vector<std::vector<ResidualBlock>> resEnc(n);
+  std::optional<ConvBlock> stem;
   std::int64_t in = inputChannels;
+  const std::vector<std::int64_t> one{1, 1, 1};
+  if (residual) {
+    stem = block(w, "encoder.stem.convs.0", in, features[0], kernels[0], one, bias, ops);
+    in = features[0];
+  }
   for (std::size_t s = 0; s < n; ++s)
     for (std::int64_t i = 0; i < convsEnc[s]; ++i) {
-      enc[s].push_back(block(w, "encoder.stages." + std::to_string(s) + ".0.convs." + std::to_string(i), in,
-                             features[s], kernels[s], i == 0 ? strides[s] : std::vector<std::int64_t>{1, 1, 1}, bias,
-                             ops));
+      const auto stride = i == 0 ? strides[s] : one;
+      if (residual) {
+        const std::string pre = "encoder.stages." + std::to_string(s) + ".blocks." + std::to_string(i);
+        ResidualBlock b;
+        b.conv1 = block(w, pre + ".conv1", in, features[s], kernels[s], stride, bias, ops);
+        b.conv2 = block(w, pre + ".conv2", features[s], features[s], kernels[s], one, bias, ops);
+        b.stride = stride;
+        b.pool = stride != one;
+        b.project = in != features[s];
+        if (b.project)
+          b.skip = block(w, pre + ".skip." + std::string(b.pool ? "1" : "0"), in, features[s], one, one, false, ops);
+        resEnc[s].push_back(b);
+      } else {
+        enc[s].push_back(block(w, "encoder.stages." + std::to_string(s) + ".0.convs." + std::to_string(i), in,
+                               features[s], kernels[s], stride, bias, ops));
+      }
       in = features[s];
     }
   std::vector<torch::Tensor> tw(n - 1), tb(n - 1);
@@ -202,14 +252,17 @@ Forward buildNetwork(const json& arch, int inputChannels, int numClasses, const 
 
   return [=](const torch::Tensor& input) {
     std::vector<torch::Tensor> skips;
-    torch::Tensor x = input;
-    for (const auto& stage : enc) {
-      for (const auto& b : stage) x = apply(b, x, ops);
+    torch::Tensor x = stem ? apply(*stem, input, ops) : input;
+    for (std::size_t s = 0; s < n; ++s) {
+      if (residual)
+        for (const auto& b : resEnc[s]) x = apply(b, x, ops);
+      else
+        for (const auto& b : enc[s]) x = apply(b, x, ops);
       skips.push_back(x);
     }
     torch::Tensor lres = skips.back();
-    for (std::size_t s = 0; s + 1 < enc.size(); ++s) {
-      x = torch::conv_transpose3d(lres, tw[s], tb[s], strides[enc.size() - 1 - s]);
+    for (std::size_t s = 0; s + 1 < n; ++s) {
+      x = torch::conv_transpose3d(lres, tw[s], tb[s], strides[n - 1 - s]);
       x = torch::cat({x, skips[skips.size() - 2 - s]}, 1);
       for (const auto& b : dec[s]) x = apply(b, x, ops);
       lres = x;
