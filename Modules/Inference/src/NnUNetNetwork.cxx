@@ -94,6 +94,11 @@ std::vector<std::int64_t> intList(const json& v, std::size_t n, const std::strin
   return v.get<std::vector<std::int64_t>>();
 }
 
+const json& need(const json& k, const std::string& key, const std::string& source) {
+  if (!k.contains(key)) throw Error(ExitCode::Model, source + ": plans.json architecture lacks arch_kwargs." + key);
+  return k.at(key);
+}
+
 std::string shortName(const json& v) {
   if (!v.is_string()) return "";
   const std::string s = v.get<std::string>();
@@ -166,13 +171,15 @@ Forward buildNetwork(const json& arch, int inputChannels, int numClasses, const 
     throw Error(ExitCode::Model, source + ": network class '" + cls +
                                      "' is not supported natively (supported: dynamic_network_architectures "
                                      "PlainConvUNet, ResidualEncoderUNet)");
+  if (!arch.contains("arch_kwargs"))
+    throw Error(ExitCode::Model, source + ": plans.json architecture lacks arch_kwargs");
   const json& k = arch.at("arch_kwargs");
-  const std::size_t n = k.at("n_stages").get<std::size_t>();
-  const auto features = intList(k.at("features_per_stage"), n, "features_per_stage", source);
-  const auto kernels = perStage(k.at("kernel_sizes"), n, "kernel_sizes", source);
-  const auto strides = perStage(k.at("strides"), n, "strides", source);
+  const std::size_t n = need(k, "n_stages", source).get<std::size_t>();
+  const auto features = intList(need(k, "features_per_stage", source), n, "features_per_stage", source);
+  const auto kernels = perStage(need(k, "kernel_sizes", source), n, "kernel_sizes", source);
+  const auto strides = perStage(need(k, "strides", source), n, "strides", source);
   const std::string perStageKey = residual ? "n_blocks_per_stage" : "n_conv_per_stage";
-  const auto convsEnc = intList(k.at(perStageKey), n, perStageKey, source);
+  const auto convsEnc = intList(need(k, perStageKey, source), n, perStageKey, source);
   if (residual && (k.contains("block") || k.value("bottleneck_channels", json()).is_array() ||
                    k.value("stochastic_depth_p", 0.0) != 0.0 || k.value("squeeze_excitation", false) ||
                    k.value("disable_default_stem", false) || !k.value("stem_channels", json()).is_null() ||
@@ -180,7 +187,7 @@ Forward buildNetwork(const json& arch, int inputChannels, int numClasses, const 
     throw Error(ExitCode::Model, source + ": ResidualEncoderUNet options beyond nnU-Net's ResEnc presets (block, "
                                           "bottleneck, stochastic depth, squeeze-excitation, stem, pooling) are not "
                                           "supported");
-  const auto convsDec = intList(k.at("n_conv_per_stage_decoder"), n - 1, "n_conv_per_stage_decoder", source);
+  const auto convsDec = intList(need(k, "n_conv_per_stage_decoder", source), n - 1, "n_conv_per_stage_decoder", source);
   const bool bias = k.value("conv_bias", false);
   if (shortName(k.value("conv_op", json())) != "Conv3d")
     throw Error(ExitCode::Model, source + ": conv_op must be torch.nn.Conv3d (only 3D configurations are supported)");

@@ -153,6 +153,22 @@ TEST(NnUNetNetwork, WrongWeightsAreListed) {
   }
   nlohmann::json other = arch;
   other["network_class_name"] = "dynamic_network_architectures.architectures.unet.ResidualEncoderUNet";
+  try { // a ResEnc architecture needs n_blocks_per_stage
+    nnunet::buildNetwork(other, 1, 3, cp, torch::kCPU, "ckpt");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("lacks arch_kwargs.n_blocks_per_stage"), std::string::npos) << e.what();
+  }
+  other["arch_kwargs"]["n_blocks_per_stage"] = {1, 1, 1, 1}; // then the plain checkpoint's names do not fit
+  try {
+    nnunet::buildNetwork(other, 1, 3, cp, torch::kCPU, "ckpt");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("weights missing from the checkpoint: encoder.stem.convs.0.conv.weight"),
+              std::string::npos)
+        << e.what();
+  }
+  other["network_class_name"] = "some.other.Net";
   EXPECT_THROW(nnunet::buildNetwork(other, 1, 3, cp, torch::kCPU, "ckpt"), Error);
 }
 
