@@ -65,6 +65,13 @@ TEST(MonaiParity, EveryCase) {
     o.importance.sigmaScale = p["sigma_scale"];
     o.swBatch = p["sw_batch_size"];
     o.padValue = p["cval"];
+    // The windows of this very call: padding, starts per axis (window order is checked in TilingTest).
+    const WindowGrid grid = planWindows({image.shape[2], image.shape[3], image.shape[4]}, o.patch, o.tiling);
+    for (int a = 0; a < 3; ++a) {
+      EXPECT_EQ(grid.starts[std::size_t(a)], c["starts_per_axis"][a].get<std::vector<std::int64_t>>()) << c["id"];
+      EXPECT_EQ(grid.paddedShape[std::size_t(a)], c["padded_image_size"][a].get<std::int64_t>()) << c["id"];
+    }
+    EXPECT_EQ(grid.count(), c["num_windows"].get<std::int64_t>()) << c["id"];
     const auto out = run(*nets[netFile], image, o);
     EXPECT_EQ(out.channels, expected.shape[1]);
     const Diff d = compare(out.logits, expected);
