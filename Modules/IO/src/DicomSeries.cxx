@@ -58,12 +58,6 @@ unsigned parseUnsigned(const std::string& s) {
   }
 }
 
-// Rows and Columns are binary US values: gdcm::Scanner gives them as text already.
-Vec3 cross(const Vec3& a, const Vec3& b) {
-  return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
-}
-double dot(const Vec3& a, const Vec3& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
-
 struct FileEntry {
   std::string path;
   std::vector<double> position;

@@ -18,11 +18,6 @@
 namespace voxseg::io::detail {
 namespace {
 
-bool endsWithNoCase(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(), [](char a, char b) { return std::tolower(a) == b; });
-}
-
 template <typename T> T load(const unsigned char* p, bool swap) {
   unsigned char b[sizeof(T)];
   std::memcpy(b, p, sizeof(T));
@@ -38,7 +33,11 @@ struct GzCloser {
 
 } // namespace
 
-bool isNiftiPath(const std::string& path) { return endsWithNoCase(path, ".nii") || endsWithNoCase(path, ".nii.gz"); }
+bool endsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool isNiftiPath(const std::string& path) { return endsWith(path, ".nii") || endsWith(path, ".nii.gz"); }
 
 void checkNiftiFile(const std::string& path) {
   // gzopen reads uncompressed files transparently.
@@ -93,7 +92,7 @@ void checkNiftiFile(const std::string& path) {
                                std::to_string(total));
 }
 
-bool isMetaImagePath(const std::string& path) { return endsWithNoCase(path, ".mha") || endsWithNoCase(path, ".mhd"); }
+bool isMetaImagePath(const std::string& path) { return endsWith(path, ".mha") || endsWith(path, ".mhd"); }
 
 void checkMetaImageFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

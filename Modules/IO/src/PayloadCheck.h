@@ -7,6 +7,10 @@
 
 namespace voxseg::io::detail {
 
+/// Suffix test. Case-sensitive on purpose: ITK's NIfTI/NRRD/MetaImage IO accept lower-case extensions
+/// only, so "A.NII.GZ" is not a NIfTI name for voxseg either.
+bool endsWith(const std::string& s, const std::string& suffix);
+
 /// True for .nii and .nii.gz names.
 bool isNiftiPath(const std::string& path);
 

@@ -158,10 +158,6 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
   return v;
 }
 
-Vec3 cross(const Vec3& a, const Vec3& b) {
-  return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
-}
-
 // Linear interpolation of the slices onto an even grid at `spacing` along the normal.
 Volume resampleSlices(const Volume& in, const std::vector<double>& positions, double spacing) {
   const Geometry g = in.geometry();

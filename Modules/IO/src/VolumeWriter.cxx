@@ -2,6 +2,7 @@
 #include "voxseg/io/VolumeIO.h"
 
 #include "ItkError.h"
+#include "PayloadCheck.h"
 #include "voxseg/core/Error.h"
 
 #include <itkImageFileWriter.h>
@@ -10,17 +11,8 @@
 #include "voxseg/core/ItkGeometry.h"
 
 #include <algorithm>
-#include <cctype>
 
 namespace voxseg::io {
-namespace {
-
-bool endsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(), [](char a, char b) { return std::tolower(a) == b; });
-}
-
-} // namespace
 
 const std::vector<std::string>& writableExtensions() {
   // .mhd and .nhdr are left out: their detached data file could not be renamed atomically.
@@ -31,7 +23,7 @@ const std::vector<std::string>& writableExtensions() {
 namespace {
 void checkWritableExtension(const std::string& path) {
   const auto& exts = writableExtensions();
-  if (std::none_of(exts.begin(), exts.end(), [&](const std::string& e) { return endsWith(path, e); })) {
+  if (std::none_of(exts.begin(), exts.end(), [&](const std::string& e) { return detail::endsWith(path, e); })) {
     std::string list;
     for (const auto& e : exts) list += (list.empty() ? "" : ", ") + e;
     throw usageError(path + ": cannot write this file type (writable: " + list + ")");
@@ -45,7 +37,7 @@ void writeAtomically(const ImageType* image, const std::string& path, const Writ
     auto writer = itk::ImageFileWriter<ImageType>::New();
     writer->SetInput(image);
     writer->SetFileName(out.tempPath());
-    writer->SetUseCompression(endsWith(path, ".gz") || (options.compress && !endsWith(path, ".nii")));
+    writer->SetUseCompression(detail::endsWith(path, ".gz") || (options.compress && !detail::endsWith(path, ".nii")));
     writer->Update();
   } catch (const itk::ExceptionObject& e) {
     throw outputError(path, "cannot write: " + detail::itkMessage(e));

@@ -56,6 +56,17 @@ INSTANTIATE_TEST_SUITE_P(Formats, RoundTrip,
                                                               PixelType::Int16, PixelType::UInt32, PixelType::Int32,
                                                               PixelType::Float32, PixelType::Float64)));
 
+TEST(WriteVolume, UpperCaseExtensionsAreRefusedUpFront) {
+  TempDir dir; // ITK's writers take lower-case extensions only: refuse before any work, as a usage error
+  try {
+    writeVolume(rampVolume(PixelType::Int16), dir.file("UPPER.NII.GZ"));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Usage) << e.what();
+  }
+  EXPECT_EQ(dir.entryCount(), 0u);
+}
+
 TEST(WriteVolume, RefusesToOverwriteWithoutForce) {
   TempDir dir;
   const std::string path = dir.file("a.nrrd");

@@ -1,3 +1,4 @@
+#include "voxseg/inference/NnUNetFolder.h"
 #include "NetworkImpl.h"
 #include "NnUNetNetwork.h"
 #include "voxseg/core/Error.h"
@@ -39,40 +40,54 @@ nlohmann::json configuration(const nlohmann::json& plans, const std::string& nam
 
 } // namespace
 
-Network Network::loadNnUNetFold(const std::string& folder, int fold, const std::string& checkpoint,
-                                const DeviceSpec& device) {
+NnUNetFolder readNnUNetFolder(const std::string& folder) {
   const fs::path dir(folder);
   if (!fs::is_directory(dir)) throw Error(ExitCode::Model, folder + ": no such nnU-Net trained-model folder");
-  const auto plans = readJson(dir / "plans.json");
-  const auto dataset = readJson(dir / "dataset.json");
+  NnUNetFolder f;
+  f.path = folder;
+  f.plans = readJson(dir / "plans.json");
+  f.dataset = readJson(dir / "dataset.json");
   const std::string base = dir.filename().empty() ? dir.parent_path().filename().string() : dir.filename().string();
   const auto sep = base.rfind("__");
   if (sep == std::string::npos)
     throw Error(ExitCode::Model, folder + ": folder name is not <trainer>__<plans>__<configuration>");
-  const std::string configName = base.substr(sep + 2);
-  const auto config = configuration(plans, configName, (dir / "plans.json").string());
+  f.configurationName = base.substr(sep + 2);
+  f.configuration = configuration(f.plans, f.configurationName, (dir / "plans.json").string());
+  const auto& config = f.configuration;
   if (config.contains("previous_stage") && !config.at("previous_stage").is_null())
-    throw Error(ExitCode::Model, folder + ": configuration '" + configName + "' is a cascade stage (previous_stage " +
-                                     config.at("previous_stage").dump() + "); cascades are not supported yet");
+    throw Error(ExitCode::Model, folder + ": configuration '" + f.configurationName +
+                                     "' is a cascade stage (previous_stage " + config.at("previous_stage").dump() +
+                                     "); cascades are not supported yet");
   if (!config.contains("architecture"))
     throw Error(ExitCode::Model,
-                folder + ": plans.json configuration '" + configName +
+                folder + ": plans.json configuration '" + f.configurationName +
                     "' has no 'architecture' block (plans from nnU-Net older than v2.4 are not supported)");
-  const int channels =
-      static_cast<int>(dataset.value("channel_names", dataset.value("modality", nlohmann::json::object())).size());
-  int classes = 0;
-  if (dataset.contains("regions_class_order")) {
-    classes = static_cast<int>(dataset.at("regions_class_order").size());
-  } else {
-    classes = static_cast<int>(dataset.at("labels").size());
-  }
-  const fs::path cpPath = dir / ("fold_" + std::to_string(fold)) / ("checkpoint_" + checkpoint + ".pth");
-  const nnunet::Checkpoint cp = nnunet::readCheckpoint(cpPath.string());
+  f.inputChannels =
+      static_cast<int>(f.dataset.value("channel_names", f.dataset.value("modality", nlohmann::json::object())).size());
+  if (f.dataset.contains("regions_class_order"))
+    f.numClasses = static_cast<int>(f.dataset.at("regions_class_order").size());
+  else if (f.dataset.contains("labels"))
+    f.numClasses = static_cast<int>(f.dataset.at("labels").size());
+  else
+    throw Error(ExitCode::Model, (dir / "dataset.json").string() + ": no 'labels'");
+  return f;
+}
 
+Network Network::loadNnUNetFold(const std::string& folder, int fold, const std::string& checkpoint,
+                                const DeviceSpec& device) {
+  return loadNnUNetFold(readNnUNetFolder(folder), fold, checkpoint, device);
+}
+
+Network Network::loadNnUNetFold(const NnUNetFolder& folder, int fold, const std::string& checkpoint,
+                                const DeviceSpec& device) {
+  const fs::path cpPath =
+      fs::path(folder.path) / ("fold_" + std::to_string(fold)) / ("checkpoint_" + checkpoint + ".pth");
+  const nnunet::Checkpoint cp = nnunet::readCheckpoint(cpPath.string());
   auto impl = std::make_unique<Impl>();
   impl->path = cpPath.string();
   impl->device = resolveDevice(device);
-  impl->native = nnunet::buildNetwork(config.at("architecture"), channels, classes, cp, impl->device, cpPath.string());
+  impl->native = nnunet::buildNetwork(folder.configuration.at("architecture"), folder.inputChannels, folder.numClasses,
+                                      cp, impl->device, cpPath.string());
   impl->mirrorAxes = cp.hasMirrorAxes ? cp.mirrorAxes : std::vector<int>{};
   return Network(std::move(impl));
 }

@@ -4,13 +4,13 @@
 
 #include "voxseg/core/Error.h"
 #include "voxseg/core/Log.h"
+#include "voxseg/inference/NnUNetFolder.h"
 #include "voxseg/processing/Crop.h"
 #include "voxseg/processing/NnUNetResampling.h"
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 
 namespace fs = std::filesystem;
 
@@ -19,28 +19,6 @@ namespace {
 
 using nlohmann::json;
 using processing::Shape3;
-
-json readJson(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw Error(ExitCode::Model, p.string() + ": missing (not an nnU-Net trained-model folder?)");
-  try {
-    return json::parse(in);
-  } catch (const json::exception& e) {
-    throw Error(ExitCode::Model, p.string() + ": not valid JSON (" + e.what() + ")");
-  }
-}
-
-json resolveConfiguration(const json& plans, const std::string& name, const std::string& source, int depth = 0) {
-  if (!plans.contains("configurations") || !plans["configurations"].contains(name))
-    throw Error(ExitCode::Model, source + ": plans.json has no configuration '" + name + "'");
-  json c = plans["configurations"][name];
-  if (c.contains("inherits_from") && depth < 8) {
-    json base = resolveConfiguration(plans, c["inherits_from"].get<std::string>(), source, depth + 1);
-    base.merge_patch(c);
-    c = base;
-  }
-  return c;
-}
 
 // DefaultPreprocessor._normalize for one channel, in float32 as NumPy does it.
 void normalizeChannel(std::vector<float>& v, const std::string& scheme, bool useMask, const json& props,
@@ -80,27 +58,23 @@ void normalizeChannel(std::vector<float>& v, const std::string& scheme, bool use
 
 NnUNetModel loadNnUNet(const NnUNetOptions& options, const SegmenterOptions& run) {
   inference::setThreads(run.threads);
-  const fs::path dir(options.folder);
-  if (!fs::is_directory(dir)) throw Error(ExitCode::Model, options.folder + ": no such nnU-Net trained-model folder");
+  const inference::NnUNetFolder folder = inference::readNnUNetFolder(options.folder); // read once for every fold
   NnUNetModel m;
   m.options = options;
-  m.plans = readJson(dir / "plans.json");
-  m.dataset = readJson(dir / "dataset.json");
-  const std::string base = dir.filename().empty() ? dir.parent_path().filename().string() : dir.filename().string();
-  const auto sep = base.rfind("__");
-  if (sep == std::string::npos)
-    throw Error(ExitCode::Model, options.folder + ": folder name is not <trainer>__<plans>__<configuration>");
-  m.configuration = resolveConfiguration(m.plans, base.substr(sep + 2), (dir / "plans.json").string());
+  m.plans = folder.plans;
+  m.dataset = folder.dataset;
+  m.configuration = folder.configuration;
+  const fs::path dir(options.folder);
   const auto identity = json::array({0, 1, 2});
   if (m.plans.value("transpose_forward", identity) != identity)
     throw Error(ExitCode::Model, (dir / "plans.json").string() + ": transpose_forward " +
                                      m.plans["transpose_forward"].dump() + " is not supported yet (only [0, 1, 2])");
   if (m.dataset.contains("regions_class_order"))
     throw Error(ExitCode::Model, (dir / "dataset.json").string() + ": region-based models are not supported yet");
-  if (m.configuration["patch_size"].size() != 3)
+  if (!m.configuration.contains("patch_size") || m.configuration["patch_size"].size() != 3)
     throw Error(ExitCode::Model, options.folder + ": only 3D configurations are supported");
   for (int fold : options.folds)
-    m.folds.push_back(inference::Network::loadNnUNetFold(options.folder, fold, options.checkpoint, run.device));
+    m.folds.push_back(inference::Network::loadNnUNetFold(folder, fold, options.checkpoint, run.device));
   return m;
 }
 

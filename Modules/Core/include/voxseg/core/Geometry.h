@@ -17,6 +17,11 @@ using Mat3 = std::array<double, 9>;
 
 constexpr Mat3 identityDirection() { return {1, 0, 0, 0, 1, 0, 0, 0, 1}; }
 
+constexpr Vec3 cross(const Vec3& a, const Vec3& b) {
+  return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
+}
+constexpr double dot(const Vec3& a, const Vec3& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+
 struct Geometry {
   Size3 size{0, 0, 0};
   Vec3 spacing{1, 1, 1};

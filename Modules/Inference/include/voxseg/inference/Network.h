@@ -25,6 +25,8 @@ bool cudaAvailable();
 /// Human-readable LibTorch version, e.g. "1.13.1".
 std::string torchVersion();
 
+struct NnUNetFolder; // voxseg/inference/NnUNetFolder.h
+
 class Network {
 public:
   /// Loads a TorchScript file. Throws Error(Model) naming the file when it is not one.
@@ -44,6 +46,9 @@ public:
   /// TorchScript export needed. The configuration is the folder name's last "__" part (e.g. 3d_fullres).
   /// Throws Error(Model) naming the file and the problem (cascades are refused).
   static Network loadNnUNetFold(const std::string& folder, int fold, const std::string& checkpoint = "final",
+                                const DeviceSpec& device = {});
+  /// The same with the folder already read (readNnUNetFolder), e.g. for several folds.
+  static Network loadNnUNetFold(const NnUNetFolder& folder, int fold, const std::string& checkpoint = "final",
                                 const DeviceSpec& device = {});
   /// nnU-Net folds: the checkpoint's inference_allowed_mirroring_axes (empty otherwise).
   const std::vector<int>& allowedMirrorAxes() const;

@@ -1,0 +1,25 @@
+#pragma once
+// An nnU-Net v2 trained-model folder's description, read once: plans.json, dataset.json and the
+// configuration named by the folder (<trainer>__<plans>__<configuration>), inherits_from resolved.
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace voxseg::inference {
+
+struct NnUNetFolder {
+  std::string path;
+  std::string configurationName; ///< e.g. "3d_fullres"
+  nlohmann::json plans;
+  nlohmann::json dataset;
+  nlohmann::json configuration; ///< plans["configurations"][name], inherits_from resolved
+  int inputChannels = 0;        ///< entries of dataset.json channel_names
+  int numClasses = 0;           ///< labels (or regions_class_order for region-based datasets)
+};
+
+/// Reads and checks the folder; throws Error(Model) naming the file and the problem (missing files,
+/// invalid JSON, unknown configuration, cascades, plans without an architecture block).
+NnUNetFolder readNnUNetFolder(const std::string& folder);
+
+} // namespace voxseg::inference
