@@ -62,26 +62,28 @@ TEST(Segmenter, MonaiNetworkFromNiftiNeedsXyzOrder) {
   EXPECT_GT(maxDiff[AxisOrder::ZYX], 0.05) << "the wrong axis order must not pass silently";
 }
 
-// A network that marks voxels above a threshold, with a card asking for RAS: labels land on the
-// input's exact grid, whatever the input's orientation.
+// A TorchScript network whose label 1 wins where the voxel exceeds `threshold`; returns its path.
+std::string thresholdNetwork(const TempDir& dir, double threshold) {
+  torch::jit::Module m("Threshold");
+  m.define("def forward(self, x):\n    return torch.cat([x * 0.0 + " + std::to_string(threshold) + ", x], 1)\n");
+  m.save(dir.file("t.pt"));
+  return dir.file("t.pt");
+}
+
+// A card asking for RAS (or LPS, or keep): labels land on the input's exact grid, whatever the
+// input's orientation.
 TEST(Segmenter, OrientationPolicyKeepsTheInputGrid) {
   VOXSEG_REQUIRE_DATA(pir, sharedPath("data/niftispace/PIR.nii.gz"));
   TempDir dir;
-  torch::jit::Module m("Threshold");
-  m.define("def forward(self, x):\n    return torch.cat([x * 0.0 + 40.0, x], 1)\n");
-  m.save(dir.file("t.pt"));
+  const std::string net = thresholdNetwork(dir, 40.0);
   const io::Volume img = io::readVolume(pir);
-  ModelCard reference;
   for (const std::string orientation : {"keep", "RAS", "LPS"}) {
-    CardOverrides ov;
-    ov.axisOrder = AxisOrder::XYZ;
-    ov.patch = std::array<int, 3>{32, 32, 32};
     const std::string card = dir.file("card.json");
     std::ofstream(card) << R"({"name": "t", "axis_order": "xyz", "spacing": "input", "orientation": ")" << orientation
                         << R"(", "patch_size": [32, 32, 32], "importance": {"type": "constant"},
                            "channels": [{"name": "T1", "normalization": {"type": "none"}}],
                            "labels": [{"value": 0, "name": "bg"}, {"value": 9, "name": "bright"}]})";
-    const Model model = loadModel({dir.file("t.pt")}, card, {}, cpu());
+    const Model model = loadModel({net}, card, {}, cpu());
     const Segmentation s = segment(model, {img}, cpu(), false);
     EXPECT_EQ(s.labels.geometry(), img.geometry()) << orientation;
     ASSERT_EQ(s.labels.pixelType, PixelType::UInt8);
@@ -101,9 +103,7 @@ TEST(Segmenter, OrientationPolicyKeepsTheInputGrid) {
 TEST(Segmenter, PostprocessingKeepsTheLargestComponent) {
   VOXSEG_REQUIRE_DATA(pir, sharedPath("data/niftispace/PIR.nii.gz"));
   TempDir dir;
-  torch::jit::Module m("Threshold");
-  m.define("def forward(self, x):\n    return torch.cat([x * 0.0 + 60.0, x], 1)\n");
-  m.save(dir.file("t.pt"));
+  const std::string net = thresholdNetwork(dir, 60.0);
   const io::Volume img = io::readVolume(pir);
   std::size_t counts[2] = {0, 0};
   for (int pass = 0; pass < 2; ++pass) {
@@ -112,8 +112,7 @@ TEST(Segmenter, PostprocessingKeepsTheLargestComponent) {
         "channels": [{"name": "T1", "normalization": {"type": "none"}}],
         "labels": [{"value": 0, "name": "bg"}, {"value": 1, "name": "bright"}])"
                                          << (pass ? R"(, "postprocessing": {"keep_largest_component": [1]}})" : "}");
-    const Segmentation s =
-        segment(loadModel({dir.file("t.pt")}, dir.file("card.json"), {}, cpu()), {img}, cpu(), false);
+    const Segmentation s = segment(loadModel({net}, dir.file("card.json"), {}, cpu()), {img}, cpu(), false);
     auto labels = processing::LabelImage::New();
     labels->SetRegions(s.labels.image->GetLargestPossibleRegion());
     labels->Allocate();
