@@ -7,8 +7,8 @@
 
 #include "voxseg/core/Log.h"
 
+#include <array>
 #include <chrono>
-#include <cstring>
 
 namespace voxseg::inference {
 namespace {
@@ -46,80 +46,112 @@ torch::Tensor predict(const Network::Impl& net, const torch::Tensor& x,
   return pred;
 }
 
+// Float16/float32 accumulators for the rows of the padded network grid that windows still touch: a
+// fixed block of `capacity` rows per fold (the most rows one batch spans), allocated once. Finished
+// rows leave one at a time; live rows are moved to the front when the next batch would not fit.
 class Accumulator {
 public:
-  Accumulator(int folds, std::int64_t channels, const Shape3& padded, at::ScalarType dtype, torch::Device device)
-      : folds_(folds), channels_(channels), padded_(padded), dtype_(dtype), device_(device) {}
+  Accumulator(int folds, std::int64_t channels, const Shape3& padded, std::int64_t capacity, at::ScalarType dtype,
+              torch::Device device)
+      : capacity_(capacity) {
+    const auto opts = torch::TensorOptions().dtype(dtype).device(device);
+    for (int f = 0; f < folds; ++f) acc_.push_back(torch::empty({channels, capacity, padded[1], padded[2]}, opts));
+    count_ = torch::empty({1, capacity, padded[1], padded[2]}, opts);
+  }
 
   std::int64_t begin() const { return begin_; }
-  torch::Device device() const { return device_; }
+  std::int64_t filled() const { return filled_; }
+  torch::Device device() const { return count_.device(); }
   std::int64_t bytes() const {
-    std::int64_t b = count_.defined() ? count_.numel() * count_.element_size() : 0;
+    std::int64_t b = count_.numel() * count_.element_size();
     for (const auto& a : acc_) b += a.numel() * a.element_size();
     return b;
   }
 
-  // Makes rows [begin, end) addressable.
+  // Makes rows [begin, end) addressable; rows seen for the first time start at zero.
   void ensure(std::int64_t end) {
-    const std::int64_t have = count_.defined() ? count_.size(1) : 0;
-    const std::int64_t need = end - begin_;
-    if (need <= have) return;
-    const auto opts = torch::TensorOptions().dtype(dtype_).device(device_);
-    auto grow = [&](torch::Tensor& t, std::int64_t c) {
-      auto extra = torch::zeros({c, need - have, padded_[1], padded_[2]}, opts);
-      t = t.defined() ? torch::cat({t, extra}, 1) : extra;
-    };
-    if (acc_.empty()) acc_.resize(std::size_t(folds_));
-    for (auto& a : acc_) grow(a, channels_);
-    grow(count_, 1);
+    if (end - base_ > capacity_) compact();
+    if (end - base_ > capacity_) throw Error(ExitCode::Internal, "sliding window: accumulator rows exhausted");
+    if (end <= filled_) return;
+    for (auto* t : all()) t->narrow(1, filled_ - base_, end - filled_).zero_();
+    filled_ = end;
   }
 
   void add(int fold, const Shape3& start, const Shape3& patch, const torch::Tensor& weighted) {
-    acc_[std::size_t(fold)]
-        .index({Slice(), Slice(start[0] - begin_, start[0] - begin_ + patch[0]), Slice(start[1], start[1] + patch[1]),
-                Slice(start[2], start[2] + patch[2])})
-        .add_(weighted);
+    region(acc_[std::size_t(fold)], start, patch).add_(weighted);
   }
   void addWeight(const Shape3& start, const Shape3& patch, const torch::Tensor& w) {
-    count_
-        .index({Slice(), Slice(start[0] - begin_, start[0] - begin_ + patch[0]), Slice(start[1], start[1] + patch[1]),
-                Slice(start[2], start[2] + patch[2])})
-        .add_(w);
+    region(count_, start, patch).add_(w);
   }
 
-  // Rows [begin, upTo) are final: blended (per fold, then the fold average) in the accumulator's dtype.
-  torch::Tensor take(std::int64_t upTo) {
-    const std::int64_t n = std::min<std::int64_t>(upTo - begin_, count_.defined() ? count_.size(1) : 0);
-    if (n <= 0) return {};
-    const auto cnt = count_.narrow(1, 0, n);
+  // Row `begin` is final: blended per fold, then the fold average, in the accumulator's dtype ([K, 1, Y, X]).
+  torch::Tensor takeRow() {
+    const std::int64_t i = begin_ - base_;
+    const auto cnt = count_.narrow(1, i, 1);
     torch::Tensor result;
     for (std::size_t f = 0; f < acc_.size(); ++f) {
-      auto blended = acc_[f].narrow(1, 0, n) / cnt;
+      auto blended = acc_[f].narrow(1, i, 1) / cnt;
       result = f == 0 ? blended : result.add_(blended);
     }
     if (acc_.size() > 1) result /= static_cast<double>(acc_.size());
-    for (auto& a : acc_) a = a.narrow(1, n, a.size(1) - n);
-    count_ = count_.narrow(1, n, count_.size(1) - n);
-    begin_ += n;
+    ++begin_;
     return result;
   }
 
   void moveTo(torch::Device d) {
-    for (auto& a : acc_) a = a.to(d);
-    if (count_.defined()) count_ = count_.to(d);
-    device_ = d;
+    for (auto* t : all()) *t = t->to(d);
   }
 
 private:
-  int folds_;
-  std::int64_t channels_;
-  Shape3 padded_;
-  at::ScalarType dtype_;
-  torch::Device device_;
+  std::vector<torch::Tensor*> all() {
+    std::vector<torch::Tensor*> v{&count_};
+    for (auto& a : acc_) v.push_back(&a);
+    return v;
+  }
+  torch::Tensor region(const torch::Tensor& t, const Shape3& start, const Shape3& patch) const {
+    return t.index({Slice(), Slice(start[0] - base_, start[0] - base_ + patch[0]), Slice(start[1], start[1] + patch[1]),
+                    Slice(start[2], start[2] + patch[2])});
+  }
+  // Live rows [begin, filled) to slots [0, filled - begin); row by row upwards, so no source is overwritten
+  // before it is read.
+  void compact() {
+    const std::int64_t from = begin_ - base_, live = filled_ - begin_;
+    if (from > 0)
+      for (auto* t : all())
+        for (std::int64_t r = 0; r < live; ++r) t->narrow(1, r, 1).copy_(t->narrow(1, from + r, 1));
+    base_ = begin_;
+  }
+
+  std::int64_t capacity_;
   std::vector<torch::Tensor> acc_;
   torch::Tensor count_;
-  std::int64_t begin_ = 0;
+  std::int64_t base_ = 0;   ///< padded row held in slot 0
+  std::int64_t begin_ = 0;  ///< rows below are emitted
+  std::int64_t filled_ = 0; ///< rows below have been zeroed (addressable)
 };
+
+// One window of the padded grid cut from the unpadded [Z, Y, X] channel views: the part inside the
+// volume, padded with `value` where the window hangs over. Returns [C, pz, py, px].
+torch::Tensor cutWindow(const std::vector<torch::Tensor>& chans, const WindowGrid& grid, const Shape3& shape,
+                        const Shape3& start, const Shape3& patch, float value) {
+  std::array<std::int64_t, 3> lo{}, hi{};
+  std::vector<std::int64_t> pad(6, 0); // constant_pad_nd order: last axis first
+  bool inside = true;
+  for (int a = 0; a < 3; ++a) {
+    const std::int64_t s = start[a] - grid.padBefore[a], e = s + patch[a];
+    lo[a] = std::max<std::int64_t>(s, 0);
+    hi[a] = std::min(e, shape[a]);
+    pad[std::size_t(2 * (2 - a))] = lo[a] - s;
+    pad[std::size_t(2 * (2 - a) + 1)] = e - hi[a];
+    inside = inside && lo[a] == s && hi[a] == e;
+  }
+  std::vector<torch::Tensor> parts;
+  for (const auto& c : chans) {
+    auto part = c.index({Slice(lo[0], hi[0]), Slice(lo[1], hi[1]), Slice(lo[2], hi[2])});
+    parts.push_back(inside ? part : torch::constant_pad_nd(part, pad, value));
+  }
+  return torch::stack(parts);
+}
 
 } // namespace
 
@@ -148,22 +180,17 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
   const at::ScalarType autocastType = opt.precision == "bfloat16" ? at::kBFloat16 : at::kHalf;
   if (device.is_cuda()) compat::setTf32(opt.precision == "tf32");
 
-  // [C, Z, Y, X] from the ITK buffers, then network order.
+  // One [Z, Y, X] view per channel over the caller's buffers (no copy on the CPU), in network order.
+  // Windows are cut from these views and padded one by one, so the padded volume never exists.
   const auto& s = input.zyx;
-  const std::int64_t C = std::int64_t(input.channels.size());
-  auto vol = torch::empty({C, s[0], s[1], s[2]}, torch::kFloat);
-  for (std::int64_t c = 0; c < C; ++c)
-    std::memcpy(vol[c].data_ptr<float>(), input.channels[std::size_t(c)],
-                sizeof(float) * std::size_t(s[0] * s[1] * s[2]));
-  if (order == AxisOrder::XYZ) vol = vol.permute({0, 3, 2, 1}).contiguous();
-  const Shape3 shape{vol.size(1), vol.size(2), vol.size(3)};
+  std::vector<torch::Tensor> chans;
+  for (const float* p : input.channels) {
+    auto c = torch::from_blob(const_cast<float*>(p), {s[0], s[1], s[2]}, torch::kFloat); // read only
+    if (order == AxisOrder::XYZ) c = c.permute({2, 1, 0});
+    chans.push_back(device.is_cpu() ? c : c.to(device));
+  }
+  const Shape3 shape{chans.front().size(0), chans.front().size(1), chans.front().size(2)};
   const WindowGrid grid = planWindows(shape, opt.patch, opt.tiling);
-  if (grid.paddedShape != shape)
-    vol = torch::constant_pad_nd(
-        vol,
-        {grid.padBefore[2], grid.padAfter[2], grid.padBefore[1], grid.padAfter[1], grid.padBefore[0], grid.padAfter[0]},
-        opt.padValue);
-  vol = vol.to(device);
 
   const at::ScalarType accType = opt.halfAccumulation ? at::kHalf : at::kFloat;
   const auto impValues = importanceMap(opt.patch, opt.importance);
@@ -179,29 +206,39 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
   std::int64_t channels = 0;
   const std::int64_t rowBegin = grid.padBefore[0], rowEnd = grid.padBefore[0] + shape[0];
 
+  // Finished rows go to the consumer one at a time (float32, unpadded, on the host).
   auto emit = [&](std::int64_t upTo) {
-    torch::Tensor rows = acc->take(upTo);
-    if (!rows.defined()) return;
-    const std::int64_t first = acc->begin() - rows.size(1); // padded coordinate of rows[0]
-    const std::int64_t lo = std::max(first, rowBegin), hi = std::min(first + rows.size(1), rowEnd);
-    if (lo >= hi) return;
-    auto out = rows.narrow(1, lo - first, hi - lo)
-                   .narrow(2, grid.padBefore[1], shape[1])
-                   .narrow(3, grid.padBefore[2], shape[2])
-                   .to(torch::kCPU, torch::kFloat)
-                   .contiguous();
-    SlabView v;
-    v.order = order;
-    v.shape = shape;
-    v.begin = lo - rowBegin;
-    v.end = hi - rowBegin;
-    v.channels = channels;
-    v.data = out.data_ptr<float>();
-    consumer.consume(v);
-    ++stats.slabs;
+    while (acc && acc->begin() < std::min(upTo, acc->filled())) {
+      const std::int64_t r = acc->begin();
+      torch::Tensor row = acc->takeRow();
+      if (r < rowBegin || r >= rowEnd) continue;
+      auto out = row.narrow(2, grid.padBefore[1], shape[1])
+                     .narrow(3, grid.padBefore[2], shape[2])
+                     .to(torch::kCPU, torch::kFloat)
+                     .contiguous();
+      SlabView v;
+      v.order = order;
+      v.shape = shape;
+      v.begin = r - rowBegin;
+      v.end = v.begin + 1;
+      v.channels = channels;
+      v.data = out.data_ptr<float>();
+      consumer.consume(v);
+      ++stats.slabs;
+    }
   };
 
+  // Rows one batch spans at most: the accumulators' fixed height.
   const int batch = std::max(1, opt.swBatch);
+  std::int64_t capacity = 0;
+  for (std::int64_t first = 0; first < total; first += batch) {
+    std::int64_t lo = grid.window(first)[0], hi = 0;
+    for (std::int64_t i = first; i < std::min(total, first + batch); ++i) {
+      lo = std::min(lo, grid.window(i)[0]);
+      hi = std::max(hi, grid.window(i)[0] + opt.patch[0]);
+    }
+    capacity = std::max(capacity, hi - lo);
+  }
   for (std::int64_t first = 0; first < total; first += batch) {
     const std::int64_t last = std::min(total, first + batch);
     std::vector<Shape3> starts;
@@ -209,8 +246,7 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     for (std::int64_t i = first; i < last; ++i) {
       starts.push_back(grid.window(i));
       const auto& w = starts.back();
-      windows.push_back(vol.index({Slice(), Slice(w[0], w[0] + opt.patch[0]), Slice(w[1], w[1] + opt.patch[1]),
-                                   Slice(w[2], w[2] + opt.patch[2])}));
+      windows.push_back(cutWindow(chans, grid, shape, w, opt.patch, opt.padValue));
     }
     const auto x = torch::stack(windows);
     std::vector<torch::Tensor> preds;
@@ -220,7 +256,16 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     }
     if (!acc) {
       channels = preds.front().size(1);
-      acc = std::make_unique<Accumulator>(int(networks.size()), channels, grid.paddedShape, accType, device);
+      try {
+        acc =
+            std::make_unique<Accumulator>(int(networks.size()), channels, grid.paddedShape, capacity, accType, device);
+      } catch (const c10::Error& e) {
+        if (!compat::isOutOfMemory(e) || !device.is_cuda()) throw;
+        logWarning("device memory exhausted: accumulating on the host");
+        acc = std::make_unique<Accumulator>(int(networks.size()), channels, grid.paddedShape, capacity, accType,
+                                            torch::kCPU);
+        imp = imp.to(torch::kCPU);
+      }
     }
     for (const auto& p : preds)
       if (p.size(1) != channels || p.size(2) != opt.patch[0] || p.size(3) != opt.patch[1] || p.size(4) != opt.patch[2])
@@ -230,11 +275,14 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     emit(starts.front()[0]);
     std::int64_t maxEnd = 0;
     for (const auto& w : starts) maxEnd = std::max(maxEnd, w[0] + opt.patch[0]);
+    // Every allocation first, then the in-place adds: an allocation failure leaves the sums untouched.
     auto accumulate = [&] {
+      std::vector<torch::Tensor> weighted;
+      for (const auto& p : preds) weighted.push_back(p.to(acc->device()) * imp);
       acc->ensure(maxEnd);
       for (std::size_t f = 0; f < preds.size(); ++f)
         for (std::size_t b = 0; b < starts.size(); ++b)
-          acc->add(int(f), starts[b], opt.patch, preds[f][std::int64_t(b)].to(acc->device()) * imp);
+          acc->add(int(f), starts[b], opt.patch, weighted[f][std::int64_t(b)]);
       for (const auto& w : starts) acc->addWeight(w, opt.patch, imp);
     };
     try {

@@ -54,6 +54,29 @@ void normalizeChannel(std::vector<float>& v, const std::string& scheme, bool use
   }
 }
 
+// plans.json's transpose_forward / transpose_backward: a permutation of 0, 1, 2 (identity if absent).
+std::array<int, 3> permutation(const json& plans, const char* key, const fs::path& file) {
+  std::array<int, 3> p{0, 1, 2};
+  if (!plans.contains(key)) return p;
+  const auto& v = plans[key];
+  bool ok = v.is_array() && v.size() == 3;
+  std::array<bool, 3> seen{};
+  for (std::size_t a = 0; ok && a < 3; ++a) {
+    ok = v[a].is_number_integer() && v[a].get<int>() >= 0 && v[a].get<int>() < 3 && !seen[v[a].get<std::size_t>()];
+    if (ok) {
+      p[a] = v[a].get<int>();
+      seen[std::size_t(p[a])] = true;
+    }
+  }
+  if (!ok)
+    throw Error(ExitCode::Model, file.string() + ": " + key + " " + v.dump() + " is not a permutation of 0, 1, 2");
+  return p;
+}
+
+template <class T> std::array<T, 3> permuted(const std::array<T, 3>& v, const std::array<int, 3>& p) {
+  return {v[std::size_t(p[0])], v[std::size_t(p[1])], v[std::size_t(p[2])]};
+}
+
 } // namespace
 
 NnUNetModel loadNnUNet(const NnUNetOptions& options, const SegmenterOptions& run) {
@@ -65,12 +88,32 @@ NnUNetModel loadNnUNet(const NnUNetOptions& options, const SegmenterOptions& run
   m.dataset = folder.dataset;
   m.configuration = folder.configuration;
   const fs::path dir(options.folder);
-  const auto identity = json::array({0, 1, 2});
-  if (m.plans.value("transpose_forward", identity) != identity)
-    throw Error(ExitCode::Model, (dir / "plans.json").string() + ": transpose_forward " +
-                                     m.plans["transpose_forward"].dump() + " is not supported yet (only [0, 1, 2])");
-  if (m.dataset.contains("regions_class_order"))
-    throw Error(ExitCode::Model, (dir / "dataset.json").string() + ": region-based models are not supported yet");
+  m.transposeForward = permutation(m.plans, "transpose_forward", dir / "plans.json");
+  m.transposeBackward = permutation(m.plans, "transpose_backward", dir / "plans.json");
+  for (int a = 0; a < 3; ++a)
+    if (m.transposeBackward[std::size_t(m.transposeForward[std::size_t(a)])] != a)
+      throw Error(ExitCode::Model, (dir / "plans.json").string() + ": transpose_backward " +
+                                       m.plans["transpose_backward"].dump() + " does not undo transpose_forward " +
+                                       m.plans["transpose_forward"].dump());
+  if (m.dataset.contains("regions_class_order")) {
+    const auto& r = m.dataset["regions_class_order"];
+    if (!r.is_array() || r.empty())
+      throw Error(ExitCode::Model, (dir / "dataset.json").string() + ": regions_class_order must be a list of labels");
+    for (const auto& v : r) {
+      if (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > 65535)
+        throw Error(ExitCode::Model,
+                    (dir / "dataset.json").string() + ": regions_class_order entry " + v.dump() + " is not a label");
+      m.regionsClassOrder.push_back(v.get<int>());
+    }
+  }
+  m.maxLabel = 0;
+  const json labels = m.dataset.value("labels", json::object());
+  for (const auto& [name, v] : labels.items()) {
+    const auto values = v.is_array() ? v : json::array({v});
+    for (const auto& x : values)
+      if (x.is_number_integer()) m.maxLabel = std::max(m.maxLabel, x.get<int>());
+  }
+  for (int r : m.regionsClassOrder) m.maxLabel = std::max(m.maxLabel, r);
   if (!m.configuration.contains("patch_size") || m.configuration["patch_size"].size() != 3)
     throw Error(ExitCode::Model, options.folder + ": only 3D configurations are supported");
   for (int fold : options.folds)
@@ -90,18 +133,44 @@ NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& 
   const Geometry g = channels.front().geometry();
   for (const auto& c : channels)
     if (c.geometry().size != g.size) throw inputError(c.source, "not the same size as " + channels.front().source);
-  // nnU-Net's array: (z, y, x) = ITK's buffer; spacing reversed.
-  const Shape3 full{std::int64_t(g.size[2]), std::int64_t(g.size[1]), std::int64_t(g.size[0])};
-  const processing::Spacing3 spacing{g.spacing[2], g.spacing[1], g.spacing[0]};
-  std::vector<itk::Image<float, 3>::Pointer> floats;
-  std::vector<const float*> ptrs;
-  for (const auto& c : channels) {
-    floats.push_back(c.toFloat());
-    ptrs.push_back(floats.back()->GetBufferPointer());
-  }
-  const processing::Box box = processing::nonzeroBox(ptrs, full);
-  const Shape3 cropShape = box.size();
+  // nnU-Net's array: (z, y, x) = ITK's buffer; spacing reversed; then transpose_forward.
+  const Shape3 arrayShape{std::int64_t(g.size[2]), std::int64_t(g.size[1]), std::int64_t(g.size[0])};
+  const auto& tf = m.transposeForward;
+  const bool transpose = tf != std::array<int, 3>{0, 1, 2};
+  const Shape3 full = permuted(arrayShape, tf);
+  const processing::Spacing3 spacing = permuted(processing::Spacing3{g.spacing[2], g.spacing[1], g.spacing[0]}, tf);
+  // Crop every channel while the float copies exist, then let them go: at most one full float copy
+  // per channel plus the cropped arrays at a time (a 512x512x1000 CT is 1 GiB per float copy).
+  processing::Box box;
+  std::vector<std::vector<float>> cropped;
   std::vector<std::uint8_t> mask;
+  bool anyMask = false;
+  for (std::size_t c = 0; c < channels.size(); ++c) anyMask = anyMask || cfg["use_mask_for_norm"][c].get<bool>();
+  {
+    std::vector<itk::Image<float, 3>::Pointer> floats;
+    std::vector<std::vector<float>> transposedCopies;
+    std::vector<const float*> ptrs;
+    for (const auto& c : channels) {
+      auto f = c.toFloat();
+      if (transpose) {
+        transposedCopies.push_back(processing::transposed(f->GetBufferPointer(), arrayShape, tf));
+        ptrs.push_back(transposedCopies.back().data()); // stays valid: moving a vector keeps its buffer
+      } else {
+        floats.push_back(f);
+        ptrs.push_back(f->GetBufferPointer());
+      }
+    }
+    box = processing::nonzeroBox(ptrs, full);
+    if (anyMask) mask = processing::nonzeroMask(ptrs, full, box); // crop_to_nonzero's seg >= 0
+    for (std::size_t c = 0; c < channels.size(); ++c) {
+      cropped.push_back(processing::crop(ptrs[c], full, box));
+      if (transpose)
+        std::vector<float>().swap(transposedCopies[c]);
+      else
+        floats[c] = nullptr;
+    }
+  }
+  const Shape3 cropShape = box.size();
   const processing::Spacing3 target{cfg["spacing"][0].get<double>(), cfg["spacing"][1].get<double>(),
                                     cfg["spacing"][2].get<double>()};
   const Shape3 netShape = processing::nnunetNewShape(cropShape, spacing, target);
@@ -124,12 +193,16 @@ NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& 
   }
   std::vector<std::vector<float>> pre;
   for (std::size_t c = 0; c < channels.size(); ++c) {
-    auto v = processing::crop(ptrs[c], full, box);
+    auto& v = cropped[c];
     const bool useMask = cfg["use_mask_for_norm"][c].get<bool>();
-    if (useMask && mask.empty()) mask = processing::nonzeroMask(ptrs, full, box); // crop_to_nonzero's seg >= 0
     const json props = m.plans["foreground_intensity_properties_per_channel"].value(std::to_string(c), json::object());
     normalizeChannel(v, cfg["normalization_schemes"][c].get<std::string>(), useMask, props, mask, m.options.folder);
-    pre.push_back(processing::nnunetResample(v.data(), cropShape, netShape, order, sep, orderZ));
+    if (netShape == cropShape) {
+      pre.push_back(std::move(v)); // nnU-Net skips resampling when the shape does not change
+    } else {
+      pre.push_back(processing::nnunetResample(v.data(), cropShape, netShape, order, sep, orderZ));
+      std::vector<float>().swap(v);
+    }
   }
 
   inference::EngineOptions o;
@@ -146,14 +219,36 @@ NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& 
   for (const auto& p : pre) in.channels.push_back(p.data());
   std::vector<const inference::Network*> nets;
   for (const auto& n : m.folds) nets.push_back(&n);
-  NnUNetStreamingExport exporter(netShape, box, full, target, spacing, keepProbabilities);
   NnUNetResult r;
+  r.labels = io::makeVolume(m.maxLabel > 255 ? PixelType::UInt16 : PixelType::UInt8, g);
+  r.labels.source = channels.front().source;
+  const std::size_t n = std::size_t(full[0] * full[1] * full[2]);
+  std::vector<std::uint16_t> transposedLabels(transpose ? n : 0);
+  LabelBuffer out;
+  if (transpose)
+    out.u16 = transposedLabels.data();
+  else if (m.maxLabel > 255)
+    out.u16 = r.labels.as<std::uint16_t>()->GetBufferPointer();
+  else
+    out.u8 = r.labels.as<std::uint8_t>()->GetBufferPointer();
+  NnUNetStreamingExport exporter(netShape, box, full, target, spacing, keepProbabilities, out, m.regionsClassOrder);
   r.stats = inference::slidingWindow(nets, in, AxisOrder::ZYX, o, exporter, progress);
   exporter.finish();
-  r.labels = io::makeVolume(PixelType::UInt8, g);
-  std::copy(exporter.labels.begin(), exporter.labels.end(), r.labels.as<std::uint8_t>()->GetBufferPointer());
-  r.labels.source = channels.front().source;
   r.channels = exporter.channels;
+  if (transpose) { // back to the input's axes (transpose_backward)
+    const auto back = processing::transposed(transposedLabels.data(), full, m.transposeBackward);
+    for (std::size_t i = 0; i < n; ++i)
+      if (m.maxLabel > 255)
+        r.labels.as<std::uint16_t>()->GetBufferPointer()[i] = back[i];
+      else
+        r.labels.as<std::uint8_t>()->GetBufferPointer()[i] = static_cast<std::uint8_t>(back[i]);
+    if (keepProbabilities)
+      for (std::int64_t k = 0; k < r.channels; ++k) {
+        float* p = exporter.probabilities.data() + std::size_t(k) * n;
+        const auto b = processing::transposed(p, full, m.transposeBackward);
+        std::copy(b.begin(), b.end(), p);
+      }
+  }
   if (keepProbabilities) r.probabilities = std::move(exporter.probabilities);
   return r;
 }

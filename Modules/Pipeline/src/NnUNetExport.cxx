@@ -10,12 +10,11 @@ namespace voxseg::pipeline {
 
 NnUNetStreamingExport::NnUNetStreamingExport(const processing::Shape3& netShape, const processing::Box& box,
                                              const processing::Shape3& full, const processing::Spacing3& target,
-                                             const processing::Spacing3& original, bool keepProbabilities)
+                                             const processing::Spacing3& original, bool keepProbabilities,
+                                             LabelBuffer labels, std::vector<int> regionsClassOrder)
     : net_(netShape), full_(full), crop_(box.size()), box_(box), target_(target), original_(original),
       sep_(processing::nnunetSeparateZ(target, original)), keep_(keepProbabilities),
-      streaming_(!sep_.separate || sep_.axis == 0) {
-  labels.assign(std::size_t(full[0] * full[1] * full[2]), 0);
-}
+      streaming_(!sep_.separate || sep_.axis == 0), out_(labels), regions_(std::move(regionsClassOrder)) {}
 
 std::vector<double> NnUNetStreamingExport::row(std::int64_t r, std::int64_t k) const {
   const std::int64_t plane = net_[1] * net_[2];
@@ -31,7 +30,8 @@ void NnUNetStreamingExport::consume(const inference::SlabView& s) {
     if (keep_) {
       const std::size_t n = std::size_t(full_[0] * full_[1] * full_[2]);
       probabilities.assign(std::size_t(channels) * n, 0.0f);
-      std::fill(probabilities.begin(), probabilities.begin() + std::ptrdiff_t(n), 1.0f); // background outside the box
+      if (regions_.empty()) // softmax background outside the box
+        std::fill(probabilities.begin(), probabilities.begin() + std::ptrdiff_t(n), 1.0f);
     }
     if (!streaming_) all_.assign(std::size_t(channels * net_[0] * net_[1] * net_[2]), 0.0f);
   }
@@ -88,27 +88,17 @@ void NnUNetStreamingExport::emitReady() {
       for (std::int64_t i = 0; i < planeOut; ++i)
         out[std::size_t(k * planeOut + i)] = processing::roundToHalf(float(plane[std::size_t(i)]));
     }
-    // softmax and argmax, written into the full arrays
+    // probabilities and labels, written into the full arrays
     const std::int64_t z = box_.begin[0] + next_;
     const std::size_t nFull = std::size_t(full_[0] * full_[1] * full_[2]);
     for (std::int64_t y = 0; y < crop_[1]; ++y)
       for (std::int64_t x = 0; x < crop_[2]; ++x) {
         const std::int64_t i = y * crop_[2] + x;
-        float mx = out[std::size_t(i)];
-        std::int64_t best = 0;
-        for (std::int64_t k = 1; k < channels; ++k)
-          if (out[std::size_t(k * planeOut + i)] > mx) {
-            mx = out[std::size_t(k * planeOut + i)];
-            best = k;
-          }
         const std::size_t at = std::size_t((z * full_[1] + box_.begin[1] + y) * full_[2] + box_.begin[2] + x);
-        labels[at] = static_cast<std::uint8_t>(best);
-        if (keep_) {
-          float sum = 0;
-          for (std::int64_t k = 0; k < channels; ++k) sum += std::exp(out[std::size_t(k * planeOut + i)] - mx);
-          for (std::int64_t k = 0; k < channels; ++k)
-            probabilities[std::size_t(k) * nFull + at] = std::exp(out[std::size_t(k * planeOut + i)] - mx) / sum;
-        }
+        const int label =
+            processing::nnunetVoxelLabel(out.data() + i, planeOut, channels, regions_,
+                                         keep_ ? probabilities.data() + at : nullptr, std::int64_t(nFull));
+        if (label != 0) out_.set(at, label);
       }
     ++next_;
     // rows no later output can need
@@ -123,8 +113,8 @@ void NnUNetStreamingExport::finish() {
     if (next_ != crop_[0]) throw Error(ExitCode::Internal, "nnU-Net export: rows missing at the end");
     return;
   }
-  const auto r = processing::nnunetExport(all_, channels, net_, box_, full_, target_, original_);
-  labels = r.labels;
+  const auto r = processing::nnunetExport(all_, channels, net_, box_, full_, target_, original_, regions_);
+  for (std::size_t i = 0; i < r.labels.size(); ++i) out_.set(i, r.labels[i]);
   if (keep_) probabilities = r.probabilities;
   all_.clear();
 }

@@ -1,5 +1,5 @@
 #pragma once
-// nnU-Net's export done slab by slab as the sliding window finishes rows of the network grid, so that
+// nnU-Net's export done row by row as the sliding window finishes rows of the network grid, so that
 // memory holds a few rows of K-channel logits instead of K x the whole volume (issue [3]'s 105-class
 // target). Bit-identical to processing::nnunetExport; falls back to it when the separate-z axis is not
 // the first one (then every output row needs every input row).
@@ -12,16 +12,28 @@
 
 namespace voxseg::pipeline {
 
+/// Where labels go: one of the two pointers, to full-shape storage owned by the caller.
+struct LabelBuffer {
+  std::uint8_t* u8 = nullptr;
+  std::uint16_t* u16 = nullptr;
+  void set(std::size_t at, int label) const {
+    if (u8)
+      u8[at] = static_cast<std::uint8_t>(label);
+    else
+      u16[at] = static_cast<std::uint16_t>(label);
+  }
+};
+
 class NnUNetStreamingExport : public inference::SlabConsumer {
 public:
+  /// `labels` must hold full[0]*full[1]*full[2] zeros. Empty `regionsClassOrder`: softmax + argmax.
   NnUNetStreamingExport(const processing::Shape3& netShape, const processing::Box& box, const processing::Shape3& full,
                         const processing::Spacing3& target, const processing::Spacing3& original,
-                        bool keepProbabilities);
+                        bool keepProbabilities, LabelBuffer labels, std::vector<int> regionsClassOrder = {});
   void consume(const inference::SlabView& slab) override;
   /// Completes the export (fallback path, or a check that every row was emitted).
   void finish();
 
-  std::vector<std::uint8_t> labels; ///< full shape
   std::vector<float> probabilities; ///< [K][full shape] when kept
   std::int64_t channels = 0;
   std::size_t maxBufferedRows = 0; ///< most network rows held at once (memory check)
@@ -36,6 +48,8 @@ private:
   processing::SeparateZ sep_;
   bool keep_;
   bool streaming_;
+  LabelBuffer out_;
+  std::vector<int> regions_;
   std::map<std::int64_t, std::vector<float>> rows_; ///< network row -> [K][Y][X]
   std::int64_t available_ = 0;                      ///< rows [0, available_) have arrived
   std::int64_t next_ = 0;                           ///< next output row of the cropped grid

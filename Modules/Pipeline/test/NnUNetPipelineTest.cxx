@@ -1,5 +1,6 @@
 // nnU-Net v2 folder end to end against nnU-Net's own predictions (../shared/fixtures/nnunet).
 #include "NnUNetExport.h"
+#include "voxseg/core/Error.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/pipeline/NnUNet.h"
 #include "voxseg/testing/Data.h"
@@ -8,8 +9,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 
 namespace voxseg::pipeline {
@@ -77,7 +81,10 @@ TEST(NnUNetStreamingExport, EqualsTheWholeVolumeExport) {
     }
     const processing::Spacing3 target{2.5, 0.9, 0.9};
     const auto whole = processing::nnunetExport(logits.data, logits.shape[0], net, box, full, target, spacing);
-    NnUNetStreamingExport stream(net, box, full, target, spacing, true);
+    std::vector<std::uint16_t> labels(std::size_t(full[0] * full[1] * full[2]));
+    LabelBuffer out;
+    out.u16 = labels.data();
+    NnUNetStreamingExport stream(net, box, full, target, spacing, true, out);
     const std::int64_t plane = net[1] * net[2];
     for (std::int64_t z = 0; z < net[0]; ++z) { // one row per slab
       std::vector<float> slab(std::size_t(logits.shape[0] * plane));
@@ -92,10 +99,149 @@ TEST(NnUNetStreamingExport, EqualsTheWholeVolumeExport) {
       stream.consume(v);
     }
     stream.finish();
-    EXPECT_EQ(stream.labels, whole.labels) << name;
+    EXPECT_EQ(labels, whole.labels) << name;
     EXPECT_EQ(stream.probabilities, whole.probabilities) << name;
     EXPECT_LE(stream.maxBufferedRows, 3u) << name;
   }
+}
+
+// The fixture model with edited plans.json / dataset.json, fold 0 linked in (a fresh folder per test).
+std::string editedModel(const voxseg::testing::TempDir& tmp, const std::string& folder,
+                        const std::function<void(nlohmann::json&, nlohmann::json&)>& edit) {
+  auto plans = nlohmann::json::parse(std::ifstream(folder + "/plans.json"));
+  auto dataset = nlohmann::json::parse(std::ifstream(folder + "/dataset.json"));
+  edit(plans, dataset);
+  const std::string dir = tmp.file("nnUNetTrainer__nnUNetPlans__3d_fullres");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/plans.json") << plans.dump(1);
+  std::ofstream(dir + "/dataset.json") << dataset.dump(1);
+  std::filesystem::create_directory_symlink(folder + "/fold_0", dir + "/fold_0");
+  return dir;
+}
+
+SegmenterOptions oneCpuThread() {
+  SegmenterOptions run;
+  run.device.name = "cpu";
+  run.threads = 1;
+  return run;
+}
+
+NnUNetModel loadFold0WithoutMirroring(const std::string& folder) {
+  NnUNetOptions o;
+  o.folder = folder;
+  o.tta = false;
+  return loadNnUNet(o, oneCpuThread());
+}
+
+// transpose_forward: an input whose array is the fixture's with z and x swapped, under plans that swap
+// them back, is preprocessed into the same array, so its labels are the fixture run's labels swapped.
+TEST(NnUNetTranspose, SwappedInputUnderSwappingPlansGivesSwappedLabels) {
+  VOXSEG_REQUIRE_DATA(folder,
+                      sharedPath("fixtures/nnunet/model/Dataset990_Phantom/nnUNetTrainer__nnUNetPlans__3d_fullres"));
+  voxseg::testing::TempDir tmp;
+  const std::string swapped = editedModel(tmp, folder, [](nlohmann::json& plans, nlohmann::json&) {
+    plans["transpose_forward"] = {2, 1, 0};
+    plans["transpose_backward"] = {2, 1, 0};
+  });
+  const SegmenterOptions run = oneCpuThread();
+  const NnUNetModel plain = loadFold0WithoutMirroring(folder);
+  const NnUNetModel transposing = loadFold0WithoutMirroring(swapped);
+
+  const io::Volume a = io::readVolume(sharedPath("fixtures/nnunet/inputs/phantomA_0000.nii.gz"));
+  const Geometry ga = a.geometry();
+  Geometry gb; // ITK size and spacing reversed; direction and origin do not matter to this path
+  for (int i = 0; i < 3; ++i) {
+    gb.size[std::size_t(i)] = ga.size[std::size_t(2 - i)];
+    gb.spacing[std::size_t(i)] = ga.spacing[std::size_t(2 - i)];
+  }
+  const processing::Shape3 arrayA{std::int64_t(ga.size[2]), std::int64_t(ga.size[1]), std::int64_t(ga.size[0])};
+  io::Volume b = io::makeVolume(PixelType::Float32, gb);
+  const auto fa = a.toFloat();
+  const auto swappedValues = processing::transposed(fa->GetBufferPointer(), arrayA, {2, 1, 0});
+  std::copy(swappedValues.begin(), swappedValues.end(), b.as<float>()->GetBufferPointer());
+
+  const NnUNetResult ra = segmentNnUNet(plain, {a}, run, true);
+  const NnUNetResult rb = segmentNnUNet(transposing, {b}, run, true);
+  ASSERT_EQ(rb.labels.geometry(), gb);
+  const auto want = processing::transposed(ra.labels.as<std::uint8_t>()->GetBufferPointer(), arrayA, {2, 1, 0});
+  const auto* got = rb.labels.as<std::uint8_t>()->GetBufferPointer();
+  EXPECT_TRUE(std::equal(want.begin(), want.end(), got));
+  EXPECT_GT(std::count_if(want.begin(), want.end(), [](std::uint8_t v) { return v == 2; }), 100);
+  const std::size_t n = want.size();
+  for (std::int64_t k = 0; k < ra.channels; ++k) {
+    const auto p = processing::transposed(ra.probabilities.data() + std::size_t(k) * n, arrayA, {2, 1, 0});
+    EXPECT_TRUE(std::equal(p.begin(), p.end(), rb.probabilities.begin() + std::ptrdiff_t(std::size_t(k) * n)))
+        << "channel " << k;
+  }
+}
+
+TEST(NnUNetTranspose, PlansThatAreNotAPermutationAreRefused) {
+  VOXSEG_REQUIRE_DATA(folder,
+                      sharedPath("fixtures/nnunet/model/Dataset990_Phantom/nnUNetTrainer__nnUNetPlans__3d_fullres"));
+  voxseg::testing::TempDir tmp;
+  const std::string bad = editedModel(tmp, folder, [](nlohmann::json& plans, nlohmann::json&) {
+    plans["transpose_forward"] = {0, 0, 1};
+  });
+  SegmenterOptions run;
+  run.device.name = "cpu";
+  NnUNetOptions o;
+  o.folder = bad;
+  try {
+    loadNnUNet(o, run);
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Model);
+    EXPECT_NE(std::string(e.what()).find("transpose_forward [0,0,1] is not a permutation"), std::string::npos)
+        << e.what();
+  }
+}
+
+// Region-based model (sigmoid per region, regions_class_order): probabilities are sigmoids, labels follow
+// the regions rule voxel by voxel, background outside the crop box has probability 0 for every region.
+TEST(NnUNetRegions, LabelsFollowRegionsClassOrder) {
+  VOXSEG_REQUIRE_DATA(folder,
+                      sharedPath("fixtures/nnunet/model/Dataset990_Phantom/nnUNetTrainer__nnUNetPlans__3d_fullres"));
+  voxseg::testing::TempDir tmp;
+  const std::string regions = editedModel(tmp, folder, [](nlohmann::json&, nlohmann::json& dataset) {
+    dataset["labels"] = {{"background", 0}, {"any", {1, 2, 3}}, {"inner", {2, 3}}, {"core", 3}};
+    dataset["regions_class_order"] = {1, 2, 3};
+  });
+  const SegmenterOptions run = oneCpuThread();
+  const NnUNetModel m = loadFold0WithoutMirroring(regions);
+  EXPECT_EQ(m.regionsClassOrder, (std::vector<int>{1, 2, 3}));
+  const io::Volume input = io::readVolume(sharedPath("fixtures/nnunet/inputs/phantomB_0000.nii.gz"));
+  const NnUNetResult r = segmentNnUNet(m, {input}, run, true);
+  const std::size_t n = input.geometry().voxelCount();
+  ASSERT_EQ(r.probabilities.size(), 3 * n);
+  const auto* labels = r.labels.as<std::uint8_t>()->GetBufferPointer();
+  std::array<std::size_t, 4> count{};
+  for (std::size_t i = 0; i < n; ++i) {
+    int want = 0;
+    for (int c = 0; c < 3; ++c) {
+      const float p = r.probabilities[std::size_t(c) * n + i];
+      ASSERT_GE(p, 0.0f);
+      ASSERT_LE(p, 1.0f);
+      if (p > 0.5f) want = c + 1;
+    }
+    ASSERT_EQ(int(labels[i]), want) << "voxel " << i;
+    ++count[std::size_t(want)];
+  }
+  EXPECT_GT(count[0], 0u);
+  EXPECT_GT(count[1] + count[2] + count[3], 0u);
+}
+
+TEST(NnUNetVoxelLabel, SoftmaxArgmaxAndRegions) {
+  const float logits[3] = {-1.0f, 2.0f, 0.5f};
+  float p[3];
+  EXPECT_EQ(processing::nnunetVoxelLabel(logits, 1, 3, {}, p, 1), 1);
+  EXPECT_NEAR(p[0] + p[1] + p[2], 1.0f, 1e-6f);
+  EXPECT_NEAR(p[1], std::exp(2.0) / (std::exp(-1.0) + std::exp(2.0) + std::exp(0.5)), 1e-6);
+  // regions: sigmoid > 0.5 for channels 1 and 2; the later region wins
+  EXPECT_EQ(processing::nnunetVoxelLabel(logits, 1, 3, {1, 2, 3}, p, 1), 3);
+  EXPECT_NEAR(p[0], 1.0 / (1.0 + std::exp(1.0)), 1e-6);
+  EXPECT_EQ(processing::nnunetVoxelLabel(logits, 1, 3, {5, 7, 9}, nullptr, 1), 9);
+  const float none[3] = {-1.0f, -2.0f, 0.0f}; // sigmoid(0) = 0.5 is not above 0.5
+  EXPECT_EQ(processing::nnunetVoxelLabel(none, 1, 3, {1, 2, 3}, nullptr, 1), 0);
 }
 
 } // namespace

@@ -237,9 +237,35 @@ float roundToHalf(float x) {
   return std::copysign(std::nearbyint(a / step) * step, x); // nearbyint: ties to even
 }
 
+int nnunetVoxelLabel(const float* logits, std::int64_t stride, std::int64_t channels,
+                     const std::vector<int>& regionsClassOrder, float* probs, std::int64_t probStride) {
+  if (!regionsClassOrder.empty()) { // torch.sigmoid in float32, then the regions in order
+    int label = 0;
+    for (std::int64_t c = 0; c < channels; ++c) {
+      const float p = 1.0f / (1.0f + std::exp(-logits[c * stride]));
+      if (probs) probs[c * probStride] = p;
+      if (p > 0.5f && std::size_t(c) < regionsClassOrder.size()) label = regionsClassOrder[std::size_t(c)];
+    }
+    return label;
+  }
+  float mx = logits[0];
+  int best = 0;
+  for (std::int64_t c = 1; c < channels; ++c)
+    if (logits[c * stride] > mx) {
+      mx = logits[c * stride];
+      best = int(c);
+    }
+  if (probs) { // softmax in float32
+    float sum = 0;
+    for (std::int64_t c = 0; c < channels; ++c) sum += std::exp(logits[c * stride] - mx);
+    for (std::int64_t c = 0; c < channels; ++c) probs[c * probStride] = std::exp(logits[c * stride] - mx) / sum;
+  }
+  return best;
+}
+
 ExportResult nnunetExport(const std::vector<float>& logits, std::int64_t channels, const Shape3& netShape,
                           const Box& box, const Shape3& fullShape, const Spacing3& targetSpacing,
-                          const Spacing3& originalSpacing) {
+                          const Spacing3& originalSpacing, const std::vector<int>& regionsClassOrder) {
   const Shape3 cropShape = box.size();
   const SeparateZ sep = nnunetSeparateZ(targetSpacing, originalSpacing);
   const std::size_t nNet = std::size_t(netShape[0] * netShape[1] * netShape[2]);
@@ -249,31 +275,19 @@ ExportResult nnunetExport(const std::vector<float>& logits, std::int64_t channel
     const auto r = nnunetResample(logits.data() + std::size_t(c) * nNet, netShape, cropShape, 1, sep, 0);
     for (std::size_t i = 0; i < nCrop; ++i) resampled[std::size_t(c) * nCrop + i] = roundToHalf(r[i]);
   }
-  // softmax (float32) and argmax on the cropped grid
   std::vector<float> prob(resampled.size());
-  std::vector<std::uint8_t> lab(nCrop);
-  for (std::size_t i = 0; i < nCrop; ++i) {
-    float mx = resampled[i];
-    std::int64_t best = 0;
-    for (std::int64_t c = 1; c < channels; ++c)
-      if (resampled[std::size_t(c) * nCrop + i] > mx) {
-        mx = resampled[std::size_t(c) * nCrop + i];
-        best = c;
-      }
-    float sum = 0;
-    for (std::int64_t c = 0; c < channels; ++c) sum += std::exp(resampled[std::size_t(c) * nCrop + i] - mx);
-    for (std::int64_t c = 0; c < channels; ++c)
-      prob[std::size_t(c) * nCrop + i] = std::exp(resampled[std::size_t(c) * nCrop + i] - mx) / sum;
-    lab[i] = static_cast<std::uint8_t>(best);
-  }
+  std::vector<float> lab(nCrop);
+  for (std::size_t i = 0; i < nCrop; ++i)
+    lab[i] = float(nnunetVoxelLabel(resampled.data() + i, std::int64_t(nCrop), channels, regionsClassOrder,
+                                    prob.data() + i, std::int64_t(nCrop)));
   ExportResult out;
   const std::size_t nFull = std::size_t(fullShape[0] * fullShape[1] * fullShape[2]);
   out.probabilities.resize(std::size_t(channels) * nFull);
   for (std::int64_t c = 0; c < channels; ++c)
     uncrop(prob.data() + std::size_t(c) * nCrop, box, out.probabilities.data() + std::size_t(c) * nFull, fullShape,
-           c == 0 ? 1.0f : 0.0f);
-  std::vector<float> labF(lab.begin(), lab.end()), fullF(nFull);
-  uncrop(labF.data(), box, fullF.data(), fullShape, 0.0f);
+           c == 0 && regionsClassOrder.empty() ? 1.0f : 0.0f);
+  std::vector<float> fullF(nFull);
+  uncrop(lab.data(), box, fullF.data(), fullShape, 0.0f);
   out.labels.assign(fullF.begin(), fullF.end());
   return out;
 }

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -30,13 +31,17 @@ struct NnUNetModel {
   nlohmann::json plans;
   nlohmann::json dataset;
   NnUNetOptions options;
+  std::array<int, 3> transposeForward{0, 1, 2};  ///< plans.json, applied to the (z, y, x) array
+  std::array<int, 3> transposeBackward{0, 1, 2}; ///< its inverse
+  std::vector<int> regionsClassOrder;            ///< dataset.json; empty: softmax model
+  int maxLabel = 0;                              ///< largest label value the model can write
 };
 
 /// Reads the folder and rebuilds every fold's network. Throws Error(Model) naming the file and problem.
 NnUNetModel loadNnUNet(const NnUNetOptions& options, const SegmenterOptions& run);
 
 struct NnUNetResult {
-  io::Volume labels;                ///< uint8 on the input grid
+  io::Volume labels;                ///< on the input grid; uint8, or uint16 when labels exceed 255
   std::vector<float> probabilities; ///< [K][Z][Y][X] (ITK layout) when requested
   std::int64_t channels = 0;
   inference::RunStats stats;

@@ -38,16 +38,39 @@ std::vector<double> nnunetResizePlane(const double* plane, std::int64_t h, std::
 /// Rounds to the nearest float16 value (ties to even), as a cast to torch.float16 does.
 float roundToHalf(float x);
 
-/// nnU-Net's export of softmax logits (convert_predicted_logits_to_segmentation_with_correct_shape):
-/// each channel resampled from the network grid (`netShape`) to the cropped grid (order 1, separate z
-/// with order 0 by the rule applied to (target, original spacing)), rounded to float16 as nnU-Net keeps
-/// its logits, softmax, argmax, then put back into the full array (outside the box: background).
+/// nnU-Net's LabelManager for one voxel of float16-rounded logits (K values `stride` apart): softmax and
+/// argmax; or, for a region-based model (`regionsClassOrder` not empty), sigmoid per channel and
+/// `seg[p[i] > 0.5] = regionsClassOrder[i]` in order. Writes the K probabilities to `probs` (stride
+/// `probStride`) unless null; returns the label.
+int nnunetVoxelLabel(const float* logits, std::int64_t stride, std::int64_t channels,
+                     const std::vector<int>& regionsClassOrder, float* probs, std::int64_t probStride);
+
+/// nnU-Net's export of logits (convert_predicted_logits_to_segmentation_with_correct_shape): each
+/// channel resampled from the network grid (`netShape`) to the cropped grid (order 1, separate z with
+/// order 0 by the rule applied to (target, original spacing)), rounded to float16 as nnU-Net keeps its
+/// logits, nnunetVoxelLabel, then put back into the full array (outside the box: background, i.e.
+/// probability 1 for channel 0 of a softmax model and 0 for every region).
 struct ExportResult {
-  std::vector<float> probabilities; ///< [K][full shape]
-  std::vector<std::uint8_t> labels; ///< channel index of the maximum, full shape
+  std::vector<float> probabilities;  ///< [K][full shape]
+  std::vector<std::uint16_t> labels; ///< full shape
 };
 ExportResult nnunetExport(const std::vector<float>& logits, std::int64_t channels, const Shape3& netShape,
                           const Box& box, const Shape3& fullShape, const Spacing3& targetSpacing,
-                          const Spacing3& originalSpacing);
+                          const Spacing3& originalSpacing, const std::vector<int>& regionsClassOrder = {});
+
+/// numpy's a.transpose(perm) of a C-order array, copied: out[i0, i1, i2] = in[j] with j[perm[a]] = i[a].
+/// The shape of the result is {shape[perm[0]], shape[perm[1]], shape[perm[2]]}.
+template <class T> std::vector<T> transposed(const T* in, const Shape3& shape, const std::array<int, 3>& perm) {
+  const Shape3 out{shape[std::size_t(perm[0])], shape[std::size_t(perm[1])], shape[std::size_t(perm[2])]};
+  const Shape3 stride{shape[1] * shape[2], shape[2], 1};
+  const std::int64_t s0 = stride[std::size_t(perm[0])], s1 = stride[std::size_t(perm[1])],
+                     s2 = stride[std::size_t(perm[2])];
+  std::vector<T> r(std::size_t(out[0] * out[1] * out[2]));
+  std::size_t o = 0;
+  for (std::int64_t i = 0; i < out[0]; ++i)
+    for (std::int64_t j = 0; j < out[1]; ++j)
+      for (std::int64_t k = 0; k < out[2]; ++k) r[o++] = in[i * s0 + j * s1 + k * s2];
+  return r;
+}
 
 } // namespace voxseg::processing
