@@ -274,7 +274,7 @@ Forward buildNetwork(const json& arch, int inputChannels, int numClasses, const 
       for (const auto& b : dec[s]) x = apply(b, x, ops);
       lres = x;
     }
-    return torch::conv3d(lres, segW, segB);
+    return conv(lres, segW, segB, {1, 1, 1}, {0, 0, 0});
   };
 }
 

@@ -98,10 +98,6 @@ public:
     return result;
   }
 
-  void moveTo(torch::Device d) {
-    for (auto* t : all()) *t = t->to(d);
-  }
-
 private:
   std::vector<torch::Tensor*> all() {
     std::vector<torch::Tensor*> v{&count_};
@@ -275,25 +271,15 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     emit(starts.front()[0]);
     std::int64_t maxEnd = 0;
     for (const auto& w : starts) maxEnd = std::max(maxEnd, w[0] + opt.patch[0]);
-    // Every allocation first, then the in-place adds: an allocation failure leaves the sums untouched.
-    auto accumulate = [&] {
-      std::vector<torch::Tensor> weighted;
-      for (const auto& p : preds) weighted.push_back(p.to(acc->device()) * imp);
-      acc->ensure(maxEnd);
-      for (std::size_t f = 0; f < preds.size(); ++f)
-        for (std::size_t b = 0; b < starts.size(); ++b)
-          acc->add(int(f), starts[b], opt.patch, weighted[f][std::int64_t(b)]);
-      for (const auto& w : starts) acc->addWeight(w, opt.patch, imp);
-    };
-    try {
-      accumulate();
-    } catch (const c10::Error& e) {
-      if (!compat::isOutOfMemory(e) || !acc->device().is_cuda()) throw;
-      logWarning("device memory exhausted: accumulating on the host from now on (finished rows are kept)");
-      acc->moveTo(torch::kCPU);
-      imp = imp.to(torch::kCPU);
-      accumulate();
+    // Gaussian-weighted in place (the accumulators were allocated up front, so nothing here allocates on
+    // the device), then added row block by row block.
+    acc->ensure(maxEnd);
+    for (std::size_t f = 0; f < preds.size(); ++f) {
+      const torch::Tensor weighted =
+          preds[f].device() == acc->device() ? preds[f].mul_(imp) : preds[f].to(acc->device()) * imp;
+      for (std::size_t b = 0; b < starts.size(); ++b) acc->add(int(f), starts[b], opt.patch, weighted[std::int64_t(b)]);
     }
+    for (const auto& w : starts) acc->addWeight(w, opt.patch, imp);
     stats.peakAccumulatorBytes = std::max(stats.peakAccumulatorBytes, acc->bytes());
     stats.windows = last;
     if (progress) progress(last, total);

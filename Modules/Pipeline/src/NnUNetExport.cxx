@@ -74,10 +74,13 @@ void NnUNetStreamingExport::emitReady() {
     // Logits of this output row, per channel, as nnunetResample + the float16 rounding compute them.
     std::vector<float> out(std::size_t(channels * planeOut));
     for (std::int64_t k = 0; k < channels; ++k) {
+      if (sameShape) { // no resampling: the values only pass through float16
+        const float* p = rows_.at(r0).data() + k * planeOut;
+        for (std::int64_t i = 0; i < planeOut; ++i) out[std::size_t(k * planeOut + i)] = processing::roundToHalf(p[i]);
+        continue;
+      }
       std::vector<double> plane;
-      if (sameShape) {
-        plane = row(r0, k);
-      } else if (sep_.separate) {
+      if (sep_.separate) {
         plane = processing::nnunetResizePlane(row(r0, k).data(), net_[1], net_[2], crop_[1], crop_[2], 1);
       } else {
         const auto a = row(r0, k), b = row(r1, k);

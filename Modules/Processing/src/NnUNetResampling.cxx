@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace voxseg::processing {
 namespace {
@@ -227,14 +228,18 @@ std::vector<double> nnunetResizePlane(const double* plane, std::int64_t h, std::
 }
 
 float roundToHalf(float x) {
-  if (!std::isfinite(x)) return x;
-  const float a = std::fabs(x);
-  if (a >= 65520.0f) return std::copysign(INFINITY, x);
-  int e = 0;
-  std::frexp(a, &e);                    // a = m * 2^e, m in [0.5, 1)
-  const int exp = std::max(e - 1, -14); // float16: normal exponents from -14, subnormals below
-  const float step = std::ldexp(1.0f, exp - 10);
-  return std::copysign(std::nearbyint(a / step) * step, x); // nearbyint: ties to even
+  std::uint32_t u;
+  std::memcpy(&u, &x, 4);
+  const std::uint32_t sign = u & 0x80000000u;
+  u ^= sign;
+  if (u >= 0x7f800000u) return x;                                     // inf, nan
+  if (u >= 0x477ff000u) return std::copysign(INFINITY, x);            // |x| >= 65520: beyond float16
+  if (u < 0x38800000u) return std::nearbyint(x * 0x1p24f) * 0x1p-24f; // subnormal float16: step 2^-24, ties to even
+  u += 0x0fffu + ((u >> 13) & 1u);                                    // keep 10 mantissa bits, ties to even
+  u = (u & ~0x1fffu) | sign;
+  float r;
+  std::memcpy(&r, &u, 4);
+  return r;
 }
 
 int nnunetVoxelLabel(const float* logits, std::int64_t stride, std::int64_t channels,

@@ -114,6 +114,22 @@ TEST(NnUNetExport, RoundToHalf) {
   EXPECT_EQ(roundToHalf(1.0f + 3.0f / 2048), 1.0f + 2.0f / 1024); // ties to even
   EXPECT_EQ(roundToHalf(-70.1f), -70.125f);
   EXPECT_EQ(roundToHalf(1e-7f), 1.1920929e-07f); // subnormal step 2^-24
+  EXPECT_EQ(roundToHalf(65519.0f), 65504.0f);
+  EXPECT_EQ(roundToHalf(-65520.0f), -INFINITY);
+  // The same as rounding by the definition (step 2^(e-10), subnormals 2^-24, ties to even), everywhere.
+  auto byDefinition = [](float x) {
+    const float a = std::fabs(x);
+    int e = 0;
+    std::frexp(a, &e);
+    const float step = std::ldexp(1.0f, std::max(e - 1, -14) - 10);
+    return std::copysign(std::nearbyint(a / step) * step, x);
+  };
+  std::uint32_t state = 12345;
+  for (int i = 0; i < 200000; ++i) {
+    state = state * 1664525u + 1013904223u;
+    const float x = std::ldexp(float(state >> 8) / float(1 << 24) - 0.5f, int(state % 40) - 25);
+    ASSERT_EQ(roundToHalf(x), byDefinition(x)) << x;
+  }
 }
 
 // nnU-Net's own logits through our export: its probabilities and its written label map.
