@@ -1,9 +1,10 @@
 # Runs one voxseg command line and checks what a user would see.
 #   cmake -DCOMMAND="exe;arg;..." -DEXPECT_CODE=N [-DOUT_REGEX=re] [-DERR_REGEX=re]
 #         [-DMUST_NOT_EXIST="path;..."] [-DMUST_EXIST="path;..."] [-DWORKDIR=dir] [-DSETUP="cmd;..."]
+#         [-DFILE_MATCHES="path=~regex;..."]  (the first 64 KiB of the file must match the regex)
 #         -P RunCliTest.cmake
 # List values may be joined with "@@" instead of ";".
-foreach(var COMMAND SETUP MUST_EXIST MUST_NOT_EXIST)
+foreach(var COMMAND SETUP MUST_EXIST MUST_NOT_EXIST FILE_MATCHES)
   string(REPLACE "@@" ";" ${var} "${${var}}")
 endforeach()
 if(WORKDIR)
@@ -35,6 +36,19 @@ endforeach()
 foreach(p IN LISTS MUST_EXIST)
   if(NOT EXISTS "${p}")
     message(FATAL_ERROR "file should exist: ${p}")
+  endif()
+endforeach()
+foreach(check IN LISTS FILE_MATCHES)
+  string(FIND "${check}" "=~" at)
+  string(SUBSTRING "${check}" 0 ${at} path)
+  math(EXPR from "${at} + 2")
+  string(SUBSTRING "${check}" ${from} -1 regex)
+  if(NOT EXISTS "${path}")
+    message(FATAL_ERROR "file should exist: ${path}")
+  endif()
+  file(READ "${path}" content LIMIT 65536)
+  if(NOT content MATCHES "${regex}")
+    message(FATAL_ERROR "${path} does not match: ${regex}\n--- content ---\n${content}")
   endif()
 endforeach()
 if(WORKDIR)

@@ -11,7 +11,7 @@ packages=(
   libdcmtk-dev dcmtk
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libtbb-dev
-  zlib1g-dev
+  zlib1g-dev libssl-dev
   xvfb xauth
   python3
 )

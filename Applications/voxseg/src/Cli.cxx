@@ -94,9 +94,11 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   CLI::App app{"voxseg: 3D medical image segmentation toolkit", "voxseg"};
   app.set_version_flag("--version", versionText());
   app.require_subcommand(1);
-  bool verbose = false, quiet = false;
+  app.fallthrough(); // -q, -v, --log-json also after the subcommand
+  bool verbose = false, quiet = false, logJson = false;
   app.add_flag("-v,--verbose", verbose, "more messages on stderr");
   app.add_flag("-q,--quiet", quiet, "only errors on stderr");
+  app.add_flag("--log-json", logJson, "log messages as JSON lines on stderr (time, level, message)");
   app.footer("Exit codes: 0 ok, 1 internal error, 2 usage, 3 bad input, 4 output not written, "
              "5 model error, 130 interrupted.");
 
@@ -138,11 +140,37 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->capture_default_str();
   bool disableTta = false;
   segCmd->add_flag("--disable-tta", disableTta, "--nnunet: no test-time mirroring");
+  segCmd->add_option("-i,--input", seg.inputs,
+                     "input volume or DICOM folder; repeat for multi-channel models, in card order");
   segCmd
-      ->add_option("-i,--input", seg.inputs,
-                   "input volume or DICOM folder; repeat for multi-channel models, in card order")
+      ->add_option("-o,--output", seg.output,
+                   "label map: .nii.gz, .nii, .nrrd, .mha, or .seg.nrrd (3D Slicer segmentation with names and "
+                   "colors); with --batch a pattern containing {case}")
       ->required();
-  segCmd->add_option("-o,--output", seg.output, "label map: .nii.gz, .nii, .nrrd or .mha")->required();
+  segCmd->add_option("--batch", seg.batch,
+                     "segment every case of a folder (volume files, <case>_0000.nii.gz channel files, DICOM "
+                     "subfolders) or CSV manifest (case id, input path(s)); failed cases are reported, not fatal");
+  segCmd->add_option("--summary", seg.summary, "--batch: summary CSV (a JSON twin is written beside it)");
+  segCmd->add_flag("--skip-existing", seg.skipExisting, "--batch: skip cases whose label map exists (resume)");
+  segCmd->add_option("--jobs", seg.jobs, "--batch: 2 reads the next case while one runs")->check(CLI::Range(1, 2));
+  segCmd->add_option("--instances", seg.instances,
+                     "instance map: every connected component of --instance-classes gets its own id; a JSON table "
+                     "(class, voxels, ml, centroid, box) goes beside it");
+  segCmd->add_option("--instance-classes", seg.instanceClasses, "labels split into instances: 1,2 or all")
+      ->capture_default_str();
+  segCmd->add_option("--split", seg.split, "folder for one binary mask per label (<name>.nii.gz)");
+  segCmd->add_option("--color-table", seg.colorTables,
+                     "color table for viewers: .ctbl / .csv (3D Slicer) or .txt / .label (ITK-SNAP); repeatable");
+  segCmd->add_option("--report", seg.report,
+                     "report.json: inputs, model and SHA-256, device, timings, per-label volumes, warnings");
+  segCmd->add_option("--keep-largest", seg.keepLargest, "keep only the largest component of these labels: 1,2 or all");
+  segCmd->add_option("--fill-holes", seg.fillHoles, "fill enclosed background inside these labels: 1,2 or all");
+  segCmd->add_option("--min-size", seg.minVoxels, "drop components smaller than this many voxels");
+  segCmd->add_option("--min-volume", seg.minMl, "drop components smaller than this volume (ml)");
+  segCmd->add_option("--remap", seg.remap, "relabel at the end: old:new pairs, e.g. 1:3,2:0");
+  segCmd->add_option("--progress", seg.progress, "auto (bar on a terminal, lines otherwise), bar, plain, none")
+      ->check(CLI::IsMember({"auto", "bar", "plain", "none"}))
+      ->capture_default_str();
   segCmd->add_option("--card", seg.card, "model card JSON to use instead of the embedded one");
   segCmd->add_option("--save-logits", seg.saveLogits,
                      "also write the blended network outputs (float32, one component per class)");
@@ -196,7 +224,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   }
 
   io::installInterruptCleanup();
-  initLogging(quiet ? Verbosity::Quiet : verbose ? Verbosity::Verbose : Verbosity::Normal);
+  initLogging(quiet ? Verbosity::Quiet : verbose ? Verbosity::Verbose : Verbosity::Normal, logJson);
   itk::Object::SetGlobalWarningDisplay(verbose);
   try {
     if (infoCmd->parsed()) {

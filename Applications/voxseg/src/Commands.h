@@ -40,6 +40,22 @@ struct SegmentArgs {
   pipeline::SegmenterOptions options;
   bool force = false;
   io::ReadOptions read;
+  // more outputs (see SegmentOutputs.h); "{case}" in a path is the case id (batches)
+  std::string instances;               ///< instance map (+ <stem>.json table)
+  std::string instanceClasses = "all"; ///< "1,3" or "all"
+  std::string split;                   ///< folder of per-label binary masks
+  std::vector<std::string> colorTables;
+  std::string report;
+  // post-processing after the model's own: label lists are "1,2" or "all"
+  std::string keepLargest, fillHoles, remap; ///< remap: "old:new,..."
+  std::int64_t minVoxels = 0;
+  double minMl = 0;
+  // batch
+  std::string batch;   ///< folder or CSV manifest; outputs must contain {case}
+  std::string summary; ///< summary .csv (and .json beside it); default: beside the first case's labels
+  bool skipExisting = false;
+  int jobs = 1; ///< 2: read the next case while this one runs
+  std::string progress = "auto";
 };
 int runSegment(const SegmentArgs& args);
 

@@ -1,91 +1,295 @@
+#include "Batch.h"
 #include "Commands.h"
+#include "Progress.h"
+#include "SegmentCase.h"
+#include "SegmentOutputs.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/Version.h"
 #include "voxseg/io/AtomicOutput.h"
+#include "voxseg/processing/LabelMaps.h"
 
 #include <spdlog/spdlog.h>
 
-#include <cmath>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <optional>
+
+namespace fs = std::filesystem;
 
 namespace voxseg::cli {
 namespace {
 
-// Softmax over channels (sigmoid per channel for region models), [K][N] layout, in place.
-void toProbabilities(std::vector<float>& v, std::int64_t k, bool regions) {
-  const std::size_t n = v.size() / std::size_t(k);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (regions) {
-      for (std::int64_t c = 0; c < k; ++c) {
-        float& x = v[std::size_t(c) * n + i];
-        x = 1.0f / (1.0f + std::exp(-x));
-      }
-      continue;
-    }
-    float mx = v[i];
-    for (std::int64_t c = 1; c < k; ++c) mx = std::max(mx, v[std::size_t(c) * n + i]);
-    double sum = 0;
-    for (std::int64_t c = 0; c < k; ++c) sum += std::exp(double(v[std::size_t(c) * n + i] - mx));
-    for (std::int64_t c = 0; c < k; ++c) {
-      float& x = v[std::size_t(c) * n + i];
-      x = static_cast<float>(std::exp(double(x - mx)) / sum);
-    }
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// "1,2,5" or "all" (every non-background label the model knows).
+std::vector<int> labelList(const std::string& text, const std::string& flag, const CaseRunner& model) {
+  std::vector<int> out;
+  if (text.empty()) return out;
+  if (text == "all") {
+    for (const auto& l : model.labels())
+      if (l.value != 0) out.push_back(l.value);
+    return out;
   }
+  for (std::size_t pos = 0; pos <= text.size();) {
+    const auto comma = std::min(text.find(',', pos), text.size());
+    try {
+      std::size_t used = 0;
+      const std::string item = text.substr(pos, comma - pos);
+      const int v = std::stoi(item, &used);
+      if (used != item.size() || v < 0 || v > 65535) throw std::invalid_argument(item);
+      out.push_back(v);
+    } catch (const std::exception&) {
+      throw usageError(flag + " '" + text + "': expected label values such as 1,2 or 'all'");
+    }
+    pos = comma + 1;
+  }
+  return out;
+}
+
+std::map<int, int> remapList(const std::string& text) {
+  std::map<int, int> out;
+  if (text.empty()) return out;
+  for (std::size_t pos = 0; pos <= text.size();) {
+    const auto comma = std::min(text.find(',', pos), text.size());
+    const std::string item = text.substr(pos, comma - pos);
+    const auto colon = item.find(':');
+    try {
+      if (colon == std::string::npos) throw std::invalid_argument(item);
+      std::size_t a = 0, b = 0;
+      const int from = std::stoi(item.substr(0, colon), &a), to = std::stoi(item.substr(colon + 1), &b);
+      if (a != colon || b != item.size() - colon - 1 || from < 0 || to < 0 || from > 65535 || to > 65535)
+        throw std::invalid_argument(item);
+      out[from] = to;
+    } catch (const std::exception&) {
+      throw usageError("--remap '" + text + "': expected old:new pairs such as 1:3,2:0");
+    }
+    pos = comma + 1;
+  }
+  return out;
+}
+
+nlohmann::ordered_json geometryJson(const io::Volume& v) {
+  const Geometry g = v.geometry();
+  return {{"path", v.source},   {"size", g.size},           {"spacing", g.spacing},
+          {"origin", g.origin}, {"direction", g.direction}, {"pixel_type", pixelTypeName(v.pixelType)}};
+}
+
+// One case: read (or take the prefetched volumes), segment, post-process, write everything, report.
+nlohmann::ordered_json processCase(const CaseRunner& model, const SegmentArgs& args,
+                                   const std::vector<std::string>& inputs, std::vector<io::Volume> volumes,
+                                   double readSeconds, const OutputPaths& out, const processing::Postprocessing& post,
+                                   const std::string& caseId, double loadSeconds) {
+  const auto t0 = Clock::now();
+  checkDestinations(out, model.labels(), args.force);
+  if (volumes.empty()) {
+    const auto tr = Clock::now();
+    for (const auto& p : inputs) volumes.push_back(io::readVolume(p, args.read));
+    readSeconds = since(tr);
+  }
+  nlohmann::ordered_json warnings = nlohmann::ordered_json::array();
+  for (const auto& v : volumes)
+    for (const auto& w : v.warnings) warnings.push_back(v.source + ": " + w);
+
+  const bool keep = !out.saveLogits.empty() || !out.saveProbabilities.empty();
+  CaseResult r;
+  {
+    Progress bar(parseProgressStyle(args.progress), args.batch.empty() ? "segment" : caseId);
+    r = model.run(volumes, keep, [&](std::int64_t done, std::int64_t total) { bar.update(done, total); });
+  }
+  spdlog::info("{} windows, {} forward calls on {} in {:.2f} s", r.stats.windows, r.stats.forwardCalls, r.stats.device,
+               r.stats.seconds);
+
+  const auto tp = Clock::now();
+  auto img = toLabelImage(r.labels);
+  const auto counts = processing::postprocess(*img, post);
+  const bool changed = counts.largestRemoved + counts.holesFilled + counts.smallRemoved + counts.remapped > 0;
+  if (changed) r.labels = fromLabelImage(*img, r.labels.source);
+  const double postSeconds = since(tp);
+  if (r.labels.geometry() != volumes.front().geometry())
+    throw Error(ExitCode::Internal, "the label map's geometry differs from the input's");
+
+  const auto tw = Clock::now();
+  nlohmann::ordered_json written = writeCaseOutputs(out, r, model, args.force);
+  const double writeSeconds = since(tw);
+
+  nlohmann::ordered_json inputsJson = nlohmann::ordered_json::array();
+  for (const auto& v : volumes) inputsJson.push_back(geometryJson(v));
+  nlohmann::ordered_json report{
+      {"voxseg_version", versionString()},
+      {"case", caseId},
+      {"inputs", inputsJson},
+      {"model", model.description()},
+      {"device", r.stats.device},
+      {"threads", args.options.threads},
+      {"precision", args.options.precision},
+      {"sliding_window", {{"windows", r.stats.windows}, {"forward_calls", r.stats.forwardCalls}}},
+      {"timings_s",
+       {{"load_model", loadSeconds},
+        {"read", readSeconds},
+        {"inference", r.stats.seconds},
+        {"postprocess", postSeconds},
+        {"write", writeSeconds},
+        {"case_total", since(t0) + readSeconds}}},
+      {"postprocessing",
+       {{"largest_component_removed_voxels", counts.largestRemoved},
+        {"holes_filled_voxels", counts.holesFilled},
+        {"small_components_removed_voxels", counts.smallRemoved},
+        {"remapped_voxels", counts.remapped}}},
+      {"labels", labelTable(*img, model.labels())},
+      {"outputs", written.at("outputs")},
+      {"warnings", warnings}};
+  if (written.contains("instances")) report["instances"] = written["instances"];
+  if (!out.report.empty()) {
+    report["outputs"].push_back(out.report);
+    writeJsonFile(report, out.report, args.force);
+  }
+  spdlog::info("wrote {}", out.labels);
+  return report;
+}
+
+void writeSummary(const std::vector<nlohmann::ordered_json>& rows, const std::string& csvPath, bool force) {
+  const std::string jsonPath = fs::path(csvPath).replace_extension(".json").string();
+  {
+    io::AtomicOutput csv(csvPath, force);
+    {
+      std::ofstream f(csv.tempPath());
+      f << "case,status,exit_code,seconds,output,error\n";
+      for (const auto& r : rows)
+        f << csvField(r["case"]) << "," << r["status"].get<std::string>() << "," << r["exit_code"].get<int>() << ","
+          << r["seconds"].get<double>() << "," << csvField(r["output"]) << "," << csvField(r["error"]) << "\n";
+      if (!f) throw Error(ExitCode::Output, csvPath + ": write failed");
+    }
+    csv.commit();
+  }
+  writeJsonFile({{"cases", rows}}, jsonPath, force);
+}
+
+int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths& paths,
+             const processing::Postprocessing& post, double loadSeconds) {
+  if (paths.labels.find("{case}") == std::string::npos)
+    throw usageError("--batch: -o must contain {case}, e.g. -o out/{case}.nii.gz");
+  for (const auto& f : paths.files())
+    if (f.find("{case}") == std::string::npos && f != paths.report)
+      throw usageError("--batch: " + f + " must contain {case} (one file per case)");
+  const std::string summary =
+      !args.summary.empty() ? args.summary : (fs::path(paths.labels).parent_path() / "summary.csv").string();
+  { // the summary's destinations are checked before any work, like every output
+    io::AtomicOutput a(summary, args.force);
+    io::AtomicOutput b(fs::path(summary).replace_extension(".json").string(), args.force);
+  }
+  const auto cases = listBatch(args.batch, model.channelCount());
+  spdlog::info("batch: {} case(s) from {}", cases.size(), args.batch);
+
+  auto readCase = [&args](const BatchCase& c) {
+    std::vector<io::Volume> v;
+    for (const auto& p : c.inputs) v.push_back(io::readVolume(p, args.read));
+    return v;
+  };
+  std::vector<nlohmann::ordered_json> rows;
+  int firstFailure = 0;
+  std::optional<std::future<std::vector<io::Volume>>> next;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const BatchCase& c = cases[i];
+    const OutputPaths out = paths.forCase(c.id);
+    nlohmann::ordered_json row{
+        {"case", c.id}, {"output", out.labels}, {"error", ""}, {"exit_code", 0}, {"seconds", 0.0}};
+    const auto t0 = Clock::now();
+    std::future<std::vector<io::Volume>> mine;
+    if (next) {
+      mine = std::move(*next);
+      next.reset();
+    }
+    // --jobs 2: the next case is read while this one runs
+    if (args.jobs > 1 && i + 1 < cases.size() && cases[i + 1].problem.empty() &&
+        !(args.skipExisting && fs::exists(paths.forCase(cases[i + 1].id).labels)))
+      next = std::async(std::launch::async, readCase, std::cref(cases[i + 1]));
+    try {
+      if (!c.problem.empty()) throw inputError(args.batch, "case " + c.id + ": " + c.problem);
+      for (const auto& f : out.files()) fs::create_directories(fs::path(f).parent_path()); // per-case folders
+      if (args.skipExisting && fs::exists(out.labels)) {
+        row["status"] = "skipped";
+        spdlog::info("{}: {} exists, skipped", c.id, out.labels);
+      } else {
+        std::vector<io::Volume> volumes;
+        double readSeconds = 0;
+        if (mine.valid()) {
+          const auto tr = Clock::now();
+          volumes = mine.get();
+          readSeconds = since(tr);
+        }
+        processCase(model, args, c.inputs, std::move(volumes), readSeconds, out, post, c.id, loadSeconds);
+        row["status"] = "ok";
+      }
+    } catch (const Error& e) {
+      row["status"] = "failed";
+      row["error"] = e.what();
+      row["exit_code"] = static_cast<int>(e.code());
+      if (!firstFailure) firstFailure = static_cast<int>(e.code());
+      spdlog::error("{}: {}", c.id, e.what());
+    }
+    row["seconds"] = since(t0);
+    rows.push_back(row);
+  }
+  writeSummary(rows, summary, args.force);
+  std::size_t failed = 0;
+  for (const auto& r : rows) failed += r["status"] == "failed";
+  spdlog::info(
+      "batch: {} ok, {} skipped, {} failed; summary {}",
+      rows.size() - failed -
+          std::size_t(std::count_if(rows.begin(), rows.end(),
+                                    [](const nlohmann::ordered_json& r) { return r["status"] == "skipped"; })),
+      std::count_if(rows.begin(), rows.end(), [](const nlohmann::ordered_json& r) { return r["status"] == "skipped"; }),
+      failed, summary);
+  return firstFailure;
 }
 
 } // namespace
 
 int runSegment(const SegmentArgs& args) {
-  // Every destination is checked before any work.
-  for (const std::string* out : {&args.output, &args.saveLogits, &args.saveProbabilities})
-    if (!out->empty()) io::AtomicOutput probe(*out, args.force);
-
-  std::int64_t lastDecile = -1;
-  const auto progress = [&](std::int64_t done, std::int64_t total) {
-    const std::int64_t decile = done * 10 / std::max<std::int64_t>(total, 1);
-    if (decile != lastDecile) spdlog::info("windows {}/{}", done, total);
-    lastDecile = decile;
-  };
-  io::WriteOptions w;
-  w.overwrite = args.force;
-
-  if (!args.nnunet.empty()) { // nnU-Net v2 folder: its own preprocessing, sliding window and export
-    if (!args.models.empty() || !args.card.empty()) throw usageError("--nnunet replaces --model and --card");
-    if (!args.saveLogits.empty())
-      throw usageError("--save-logits is not available with --nnunet (use --save-probabilities)");
-    pipeline::NnUNetOptions o = args.nnunetOptions;
-    o.folder = args.nnunet;
-    const pipeline::NnUNetModel model = pipeline::loadNnUNet(o, args.options);
-    std::vector<io::Volume> inputs;
-    for (const auto& path : args.inputs) inputs.push_back(io::readVolume(path, args.read));
-    const pipeline::NnUNetResult r =
-        pipeline::segmentNnUNet(model, inputs, args.options, !args.saveProbabilities.empty(), progress);
-    spdlog::info("{} windows, {} forward calls on {} in {:.2f} s", r.stats.windows, r.stats.forwardCalls,
-                 r.stats.device, r.stats.seconds);
-    io::writeVolume(r.labels, args.output, w);
-    if (!args.saveProbabilities.empty())
-      io::writeComponents(r.probabilities, r.channels, r.labels.geometry(), args.saveProbabilities, w);
-    spdlog::info("wrote {}", args.output);
-    return 0;
+  OutputPaths paths;
+  paths.labels = args.output;
+  paths.saveLogits = args.saveLogits;
+  paths.saveProbabilities = args.saveProbabilities;
+  paths.instances = args.instances;
+  paths.split = args.split;
+  paths.colorTables = args.colorTables;
+  paths.report = args.report;
+  parseProgressStyle(args.progress); // usage errors before the model loads
+  remapList(args.remap);
+  if (args.batch.empty() && !args.inputs.empty()) {
+    // Every destination is checked before any work (the split files once the labels are known).
+    for (const auto& f : paths.files()) io::AtomicOutput probe(f, args.force);
   }
-  if (args.models.empty()) throw usageError("give a model with --model (TorchScript) or --nnunet (nnU-Net v2 folder)");
+  if (args.batch.empty() && args.inputs.empty()) throw usageError("give the input(s) with -i, or --batch");
+  if (!args.batch.empty() && !args.inputs.empty()) throw usageError("-i and --batch exclude each other");
+  if (!args.nnunet.empty() && !args.saveLogits.empty())
+    throw usageError("--save-logits is not available with --nnunet (use --save-probabilities)");
 
-  const pipeline::Model model = pipeline::loadModel(args.models, args.card, args.overrides, args.options);
-  std::vector<io::Volume> inputs;
-  for (const auto& path : args.inputs) inputs.push_back(io::readVolume(path, args.read));
+  const auto tl = Clock::now();
+  const CaseRunner model(args.models, args.card, args.overrides, args.nnunet, args.nnunetOptions, args.options);
+  const double loadSeconds = since(tl);
+  processing::Postprocessing post;
+  post.keepLargest = labelList(args.keepLargest, "--keep-largest", model);
+  post.fillHoles = labelList(args.fillHoles, "--fill-holes", model);
+  post.minVoxels = args.minVoxels;
+  post.minMl = args.minMl;
+  post.remap = remapList(args.remap);
+  paths.instanceClasses =
+      labelList(args.instanceClasses == "all" ? "" : args.instanceClasses, "--instance-classes", model);
 
-  const bool keep = !args.saveLogits.empty() || !args.saveProbabilities.empty();
-  pipeline::Segmentation seg = pipeline::segment(model, inputs, args.options, keep, progress);
-  spdlog::info("{} windows, {} forward calls on {} in {:.2f} s", seg.stats.windows, seg.stats.forwardCalls,
-               seg.stats.device, seg.stats.seconds);
-
-  io::writeVolume(seg.labels, args.output, w);
-  const Geometry g = seg.labels.geometry();
-  if (!args.saveLogits.empty()) io::writeComponents(seg.logits, seg.channels, g, args.saveLogits, w);
-  if (!args.saveProbabilities.empty()) {
-    toProbabilities(seg.logits, seg.channels, !model.card.regions.empty());
-    io::writeComponents(seg.logits, seg.channels, g, args.saveProbabilities, w);
-  }
-  spdlog::info("wrote {}", args.output);
+  if (!args.batch.empty()) return runBatch(model, args, paths, post, loadSeconds);
+  std::string id = fs::path(args.inputs.front()).filename().string(); // the case: the first input's name
+  for (const char* ext : {".nii.gz", ".nii", ".nrrd", ".mha", ".mhd", ".dcm"})
+    if (id.size() > std::strlen(ext) && id.compare(id.size() - std::strlen(ext), std::strlen(ext), ext) == 0) {
+      id.resize(id.size() - std::strlen(ext));
+      break;
+    }
+  processCase(model, args, args.inputs, {}, 0.0, paths, post, id, loadSeconds);
   return 0;
 }
 

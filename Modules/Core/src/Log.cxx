@@ -1,15 +1,59 @@
 #include "voxseg/core/Log.h"
 
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-namespace voxseg {
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
 
-void initLogging(Verbosity verbosity) {
+namespace voxseg {
+namespace {
+
+// One JSON object per message on stderr, for log collectors (--log-json).
+class JsonLinesSink : public spdlog::sinks::base_sink<std::mutex> {
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    const auto t = std::chrono::system_clock::to_time_t(msg.time);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count() % 1000;
+    std::tm utc{};
+    gmtime_r(&t, &utc);
+    char stamp[96];
+    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                  utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, int(ms));
+    const auto level = spdlog::level::to_string_view(msg.level);
+    const nlohmann::json j{{"time", stamp},
+                           {"level", std::string(level.data(), level.size())},
+                           {"message", std::string(msg.payload.data(), msg.payload.size())}};
+    const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+  void flush_() override { std::fflush(stderr); }
+};
+
+} // namespace
+
+void initLogging(Verbosity verbosity, bool json) {
+  static std::mutex guard;
+  static bool jsonMode = false;
+  const std::lock_guard<std::mutex> lock(guard);
   auto logger = spdlog::get("voxseg");
+  if (logger && json != jsonMode) { // switching format: a fresh logger
+    spdlog::drop("voxseg");
+    logger = nullptr;
+  }
   if (!logger) {
-    logger = spdlog::stderr_color_mt("voxseg");
-    logger->set_pattern("voxseg: %^%l%$: %v");
+    if (json) {
+      logger = std::make_shared<spdlog::logger>("voxseg", std::make_shared<JsonLinesSink>());
+      spdlog::register_logger(logger);
+    } else {
+      logger = spdlog::stderr_color_mt("voxseg");
+      logger->set_pattern("voxseg: %^%l%$: %v");
+    }
+    jsonMode = json;
     spdlog::set_default_logger(logger);
   }
   switch (verbosity) {

@@ -9,8 +9,9 @@ namespace voxseg {
 
 enum class Verbosity { Quiet, Normal, Verbose, Debug };
 
-/// Installs the stderr logger used by every voxseg program; safe to call more than once.
-void initLogging(Verbosity verbosity);
+/// Installs the stderr logger used by every voxseg program; safe to call more than once. With `json`,
+/// every message is one JSON object per line: {"time": ISO 8601 UTC, "level": ..., "message": ...}.
+void initLogging(Verbosity verbosity, bool json = false);
 
 void logDebug(const std::string& message);
 void logInfo(const std::string& message);

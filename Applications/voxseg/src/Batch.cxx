@@ -1,0 +1,153 @@
+#include "Batch.h"
+
+#include "voxseg/core/Error.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+
+namespace fs = std::filesystem;
+
+namespace voxseg::cli {
+namespace {
+
+const std::vector<std::string>& volumeExtensions() {
+  static const std::vector<std::string> e{".nii.gz", ".nii", ".nrrd", ".mha", ".mhd", ".dcm"};
+  return e;
+}
+
+// File name without its volume extension, or "" when it is not a volume file.
+std::string volumeStem(const std::string& name) {
+  for (const auto& e : volumeExtensions())
+    if (name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0 &&
+        name.find(".seg.nrrd") == std::string::npos)
+      return name.substr(0, name.size() - e.size());
+  return "";
+}
+
+std::vector<BatchCase> fromFolder(const fs::path& dir, std::size_t channels) {
+  std::vector<fs::path> entries;
+  for (const auto& e : fs::directory_iterator(dir)) entries.push_back(e.path());
+  std::sort(entries.begin(), entries.end());
+  static const std::regex channelName(R"((.+)_(\d{4}))");
+  std::map<std::string, std::map<int, std::string>> groups; // id -> channel -> path
+  std::vector<BatchCase> out;
+  for (const auto& p : entries) {
+    const std::string name = p.filename().string();
+    if (name.empty() || name[0] == '.') continue;
+    if (fs::is_directory(p)) { // a DICOM series folder
+      out.push_back({name, {p.string()}, ""});
+      continue;
+    }
+    const std::string stem = volumeStem(name);
+    if (stem.empty()) continue;
+    std::smatch m;
+    if (std::regex_match(stem, m, channelName))
+      groups[m[1]][std::stoi(m[2])] = p.string();
+    else
+      out.push_back({stem, {p.string()}, ""});
+  }
+  for (const auto& [id, byChannel] : groups) {
+    BatchCase c{id, {}, ""};
+    for (std::size_t ch = 0; ch < channels; ++ch) {
+      const auto it = byChannel.find(int(ch));
+      if (it == byChannel.end()) {
+        char want[24];
+        std::snprintf(want, sizeof want, "%04zu", ch);
+        c.problem = "channel file " + id + "_" + want + " is missing";
+        break;
+      }
+      c.inputs.push_back(it->second);
+    }
+    if (c.problem.empty() && byChannel.size() > channels)
+      c.problem = std::to_string(byChannel.size()) + " channel files, the model takes " + std::to_string(channels);
+    out.push_back(c);
+  }
+  std::sort(out.begin(), out.end(), [](const BatchCase& a, const BatchCase& b) { return a.id < b.id; });
+  return out;
+}
+
+std::vector<BatchCase> fromCsv(const fs::path& csv, std::size_t channels) {
+  std::ifstream in(csv);
+  if (!in) throw inputError(csv.string(), "cannot be read");
+  std::string line;
+  if (!std::getline(in, line)) throw inputError(csv.string(), "empty manifest (expected a header row)");
+  const auto header = splitCsvLine(line);
+  if (header.size() < 2) throw inputError(csv.string(), "header needs a case id column and input column(s)");
+  std::vector<BatchCase> out;
+  int row = 1;
+  while (std::getline(in, line)) {
+    ++row;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    const auto f = splitCsvLine(line);
+    BatchCase c;
+    c.id = f.empty() ? "" : f[0];
+    if (c.id.empty()) c.id = "row" + std::to_string(row);
+    for (std::size_t i = 1; i < f.size(); ++i) {
+      if (f[i].empty()) continue;
+      const fs::path p(f[i]);
+      c.inputs.push_back(p.is_absolute() ? p.string() : (csv.parent_path() / p).string());
+    }
+    if (c.inputs.size() != channels)
+      c.problem = "line " + std::to_string(row) + " of " + csv.string() + " names " + std::to_string(c.inputs.size()) +
+                  " input(s), the model takes " + std::to_string(channels);
+    out.push_back(c);
+  }
+  return out;
+}
+
+} // namespace
+
+std::vector<std::string> splitCsvLine(const std::string& line) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        out.back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        out.back() += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      out.emplace_back();
+    } else if (c != '\r') {
+      out.back() += c;
+    }
+  }
+  for (auto& f : out) { // trim spaces around unquoted content
+    const auto a = f.find_first_not_of(" \t"), b = f.find_last_not_of(" \t");
+    f = a == std::string::npos ? "" : f.substr(a, b - a + 1);
+  }
+  return out;
+}
+
+std::string csvField(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::vector<BatchCase> listBatch(const std::string& folderOrCsv, std::size_t channels) {
+  const fs::path p(folderOrCsv);
+  if (!fs::exists(p)) throw inputError(folderOrCsv, "no such folder or manifest");
+  std::vector<BatchCase> cases;
+  if (fs::is_directory(p)) {
+    cases = fromFolder(p, channels);
+  } else {
+    cases = fromCsv(p, channels);
+  }
+  if (cases.empty()) throw inputError(folderOrCsv, "no case found (volume files, DICOM folders or CSV rows)");
+  return cases;
+}
+
+} // namespace voxseg::cli

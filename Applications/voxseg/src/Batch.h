@@ -1,0 +1,27 @@
+#pragma once
+// The cases of a batch: a folder (one volume file or DICOM folder per case; nnU-Net style
+// <case>_0000.nii.gz, <case>_0001.nii.gz ... grouped as the channels of one case) or a CSV manifest
+// (header row; first column the case id, then one column per input channel; relative paths are
+// relative to the CSV's folder).
+
+#include <string>
+#include <vector>
+
+namespace voxseg::cli {
+
+struct BatchCase {
+  std::string id;
+  std::vector<std::string> inputs; ///< in channel order
+  std::string problem;             ///< set when the case cannot run (reported, the batch goes on)
+};
+
+/// Throws Error(Input) when the folder or manifest itself cannot be read or lists no case.
+std::vector<BatchCase> listBatch(const std::string& folderOrCsv, std::size_t channels);
+
+/// One CSV line split into fields (double quotes group, "" is a quote).
+std::vector<std::string> splitCsvLine(const std::string& line);
+
+/// A CSV field, quoted when needed.
+std::string csvField(const std::string& s);
+
+} // namespace voxseg::cli

@@ -1,0 +1,165 @@
+#include "SegmentCase.h"
+
+#include "voxseg/core/Error.h"
+
+#include <openssl/evp.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+namespace fs = std::filesystem;
+
+namespace voxseg::cli {
+namespace {
+
+// Labels of an nnU-Net dataset.json: name -> value, or for region-based models name -> [values] with
+// the written value taken from regions_class_order in the order of the foreground entries.
+std::vector<LabelInfo> nnunetLabels(const pipeline::NnUNetModel& m) {
+  std::vector<LabelInfo> out;
+  const nlohmann::json labels = m.dataset.value("labels", nlohmann::json::object());
+  std::size_t region = 0;
+  for (const auto& [name, v] : labels.items()) {
+    LabelInfo l;
+    l.name = name;
+    if (!m.regionsClassOrder.empty()) {
+      if (v.is_number_integer() && v.get<int>() == 0) {
+        l.value = 0;
+      } else {
+        if (region >= m.regionsClassOrder.size()) continue;
+        l.value = m.regionsClassOrder[region++];
+      }
+    } else if (v.is_number_integer()) {
+      l.value = v.get<int>();
+    } else {
+      continue;
+    }
+    out.push_back(l);
+  }
+  std::sort(out.begin(), out.end(), [](const LabelInfo& a, const LabelInfo& b) { return a.value < b.value; });
+  return out;
+}
+
+nlohmann::ordered_json fileEntry(const std::string& path) { return {{"path", path}, {"sha256", sha256File(path)}}; }
+
+} // namespace
+
+std::array<int, 3> generatedColor(int value) {
+  if (value == 0) return {0, 0, 0};
+  const double h = std::fmod(double(value) * 137.50776405, 360.0) / 60.0; // golden angle
+  const double s = value % 2 ? 0.75 : 0.55, v = value % 3 ? 0.95 : 0.8;
+  const double c = v * s, x = c * (1 - std::fabs(std::fmod(h, 2.0) - 1)), m = v - c;
+  double r = 0, g = 0, b = 0;
+  switch (int(h)) {
+  case 0: r = c, g = x; break;
+  case 1: r = x, g = c; break;
+  case 2: g = c, b = x; break;
+  case 3: g = x, b = c; break;
+  case 4: r = x, b = c; break;
+  default: r = c, b = x; break;
+  }
+  return {int(std::lround((r + m) * 255)), int(std::lround((g + m) * 255)), int(std::lround((b + m) * 255))};
+}
+
+std::string sha256File(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw inputError(path, "cannot be read (for its SHA-256)");
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
+    throw Error(ExitCode::Internal, "SHA-256 is not available from OpenSSL");
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), std::streamsize(buf.size()));
+    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf.data(), std::size_t(in.gcount()));
+  }
+  if (in.bad()) throw inputError(path, "read error while computing its SHA-256");
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), md, &len);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string& card,
+                       const pipeline::CardOverrides& overrides, const std::string& nnunetFolder,
+                       const pipeline::NnUNetOptions& nnunet, const pipeline::SegmenterOptions& options)
+    : options_(options) {
+  nlohmann::ordered_json files = nlohmann::ordered_json::array();
+  if (!nnunetFolder.empty()) {
+    if (!models.empty() || !card.empty()) throw usageError("--nnunet replaces --model and --card");
+    pipeline::NnUNetOptions o = nnunet;
+    o.folder = nnunetFolder;
+    nnunet_ = std::make_unique<pipeline::NnUNetModel>(pipeline::loadNnUNet(o, options));
+    labels_ = nnunetLabels(*nnunet_);
+    for (const char* f : {"plans.json", "dataset.json"}) files.push_back(fileEntry((fs::path(o.folder) / f).string()));
+    for (int fold : o.folds)
+      files.push_back(fileEntry(
+          (fs::path(o.folder) / ("fold_" + std::to_string(fold)) / ("checkpoint_" + o.checkpoint + ".pth")).string()));
+    description_ = {
+        {"kind", "nnunet"},
+        {"name", nnunet_->plans.value("dataset_name", fs::path(o.folder).parent_path().filename().string())},
+        {"version", nnunet_->plans.value("plans_name", "")},
+        {"folder", o.folder},
+        {"folds", o.folds},
+        {"checkpoint", o.checkpoint},
+        {"test_time_mirroring", o.tta}};
+  } else {
+    if (models.empty()) throw usageError("give a model with --model (TorchScript) or --nnunet (nnU-Net v2 folder)");
+    torch_ = std::make_unique<pipeline::Model>(pipeline::loadModel(models, card, overrides, options));
+    labels_ = torch_->card.labels;
+    if (labels_.empty())
+      for (const auto& r : torch_->card.regions) {
+        LabelInfo l;
+        l.value = r.label;
+        l.name = r.name;
+        labels_.push_back(l);
+      }
+    if (std::none_of(labels_.begin(), labels_.end(), [](const LabelInfo& l) { return l.value == 0; })) {
+      LabelInfo bg;
+      bg.name = "background";
+      labels_.insert(labels_.begin(), bg);
+    }
+    for (const auto& m : models) files.push_back(fileEntry(m));
+    if (!card.empty()) files.push_back(fileEntry(card));
+    description_ = {{"kind", "torchscript"}, {"name", torch_->card.name}, {"version", torch_->card.version}};
+  }
+  for (auto& l : labels_)
+    if (l.value != 0 && l.color == std::array<int, 3>{0, 0, 0}) l.color = generatedColor(l.value);
+  description_["files"] = files;
+}
+
+bool CaseRunner::isRegionBased() const {
+  return nnunet_ ? !nnunet_->regionsClassOrder.empty() : !torch_->card.regions.empty();
+}
+
+std::size_t CaseRunner::channelCount() const {
+  return nnunet_ ? nnunet_->dataset.at("channel_names").size() : torch_->card.channels.size();
+}
+
+CaseResult CaseRunner::run(const std::vector<io::Volume>& inputs, bool keepValues,
+                           const inference::ProgressFn& progress) const {
+  CaseResult r;
+  if (nnunet_) {
+    pipeline::NnUNetResult n = pipeline::segmentNnUNet(*nnunet_, inputs, options_, keepValues, progress);
+    r.labels = std::move(n.labels);
+    r.values = std::move(n.probabilities);
+    r.valuesAreProbabilities = true;
+    r.channels = n.channels;
+    r.stats = n.stats;
+  } else {
+    pipeline::Segmentation s = pipeline::segment(*torch_, inputs, options_, keepValues, progress);
+    r.labels = std::move(s.labels);
+    r.values = std::move(s.logits);
+    r.channels = s.channels;
+    r.stats = s.stats;
+  }
+  return r;
+}
+
+} // namespace voxseg::cli

@@ -1,0 +1,58 @@
+#pragma once
+// One loaded model (TorchScript + card, or an nnU-Net v2 folder) applied to case after case: the
+// `voxseg segment` engine shared by single runs and batches.
+
+#include "voxseg/core/ModelCard.h"
+#include "voxseg/io/Volume.h"
+#include "voxseg/pipeline/NnUNet.h"
+#include "voxseg/pipeline/Segmenter.h"
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace voxseg::cli {
+
+struct CaseResult {
+  io::Volume labels;         ///< on the input grid
+  std::vector<float> values; ///< [K][Z][Y][X]: logits (TorchScript) or probabilities (nnU-Net) when kept
+  bool valuesAreProbabilities = false;
+  std::int64_t channels = 0;
+  inference::RunStats stats;
+};
+
+class CaseRunner {
+public:
+  /// Loads the model once; `nnunetFolder` empty means TorchScript `models` with optional `card`.
+  CaseRunner(const std::vector<std::string>& models, const std::string& card, const pipeline::CardOverrides& overrides,
+             const std::string& nnunetFolder, const pipeline::NnUNetOptions& nnunet,
+             const pipeline::SegmenterOptions& options);
+
+  /// Segments one case; `keepValues` keeps logits (TorchScript) or probabilities (nnU-Net).
+  CaseResult run(const std::vector<io::Volume>& inputs, bool keepValues, const inference::ProgressFn& progress) const;
+
+  bool isNnUNet() const { return nnunet_ != nullptr; }
+  bool isRegionBased() const;
+  /// Every label the model can write, background first, with names and (generated when absent) colors.
+  const std::vector<LabelInfo>& labels() const { return labels_; }
+  /// Name, version, kind and every file with its SHA-256 (for report.json).
+  const nlohmann::ordered_json& description() const { return description_; }
+  std::size_t channelCount() const;
+
+private:
+  std::unique_ptr<pipeline::Model> torch_;
+  std::unique_ptr<pipeline::NnUNetModel> nnunet_;
+  pipeline::SegmenterOptions options_;
+  std::vector<LabelInfo> labels_;
+  nlohmann::ordered_json description_;
+};
+
+/// A distinct, stable color for label `value` (golden-angle hues), for labels without one.
+std::array<int, 3> generatedColor(int value);
+
+/// SHA-256 of a file's bytes as 64 hex digits; throws Error(Input) naming the file.
+std::string sha256File(const std::string& path);
+
+} // namespace voxseg::cli

@@ -1,0 +1,241 @@
+#include "SegmentOutputs.h"
+
+#include "voxseg/core/Error.h"
+#include "voxseg/io/AtomicOutput.h"
+#include "voxseg/io/SegmentationFiles.h"
+#include "voxseg/io/VolumeIO.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+namespace fs = std::filesystem;
+
+namespace voxseg::cli {
+namespace {
+
+bool endsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string stripVolumeExtension(const std::string& path) {
+  for (const char* ext : {".seg.nrrd", ".nii.gz", ".nii", ".nrrd", ".mha", ".mhd"})
+    if (endsWith(path, ext)) return path.substr(0, path.size() - std::string(ext).size());
+  return path;
+}
+
+// A file name from a label name: letters, digits, '-', '_' and '.'; anything else becomes '_'.
+std::string safeName(const LabelInfo& l) {
+  std::string s = l.name.empty() ? "label_" + std::to_string(l.value) : l.name;
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+  return s;
+}
+
+std::vector<std::string> splitFiles(const OutputPaths& p, const std::vector<LabelInfo>& labels) {
+  std::vector<std::string> out;
+  if (p.split.empty()) return out;
+  for (const auto& l : labels)
+    if (l.value != 0) out.push_back((fs::path(p.split) / (safeName(l) + ".nii.gz")).string());
+  return out;
+}
+
+} // namespace
+
+std::vector<std::string> OutputPaths::files() const {
+  std::vector<std::string> out;
+  for (const std::string* s : {&labels, &saveLogits, &saveProbabilities, &instances})
+    if (!s->empty()) out.push_back(*s);
+  if (!instances.empty()) out.push_back(instancesTable());
+  for (const auto& c : colorTables) out.push_back(c);
+  if (!report.empty()) out.push_back(report);
+  return out;
+}
+
+std::string OutputPaths::instancesTable() const { return stripVolumeExtension(instances) + ".json"; }
+
+OutputPaths OutputPaths::forCase(const std::string& id) const {
+  auto sub = [&](std::string s) {
+    for (std::size_t at = s.find("{case}"); at != std::string::npos; at = s.find("{case}", at + id.size()))
+      s.replace(at, 6, id);
+    return s;
+  };
+  OutputPaths o = *this;
+  for (std::string* s : {&o.labels, &o.saveLogits, &o.saveProbabilities, &o.instances, &o.split, &o.report})
+    *s = sub(*s);
+  for (auto& c : o.colorTables) c = sub(c);
+  return o;
+}
+
+void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& labels, bool force) {
+  for (const auto& f : paths.files()) io::AtomicOutput probe(f, force);
+  if (paths.split.empty()) return;
+  if (fs::exists(paths.split) && !fs::is_directory(paths.split))
+    throw Error(ExitCode::Output, paths.split + ": --split needs a folder, this is a file");
+  if (fs::is_directory(paths.split))
+    for (const auto& f : splitFiles(paths, labels)) io::AtomicOutput probe(f, force);
+}
+
+processing::LabelImage::Pointer toLabelImage(const io::Volume& labels) {
+  auto img = processing::LabelImage::New();
+  img->CopyInformation(labels.image);
+  img->SetRegions(labels.image->GetLargestPossibleRegion());
+  img->Allocate();
+  unsigned short* p = img->GetBufferPointer();
+  const std::size_t n = labels.geometry().voxelCount();
+  visitPixelType(labels.pixelType, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_integral_v<T>) {
+      const T* src = labels.as<T>()->GetBufferPointer();
+      for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<unsigned short>(src[i]);
+    } else {
+      throw Error(ExitCode::Internal, "label map of a non-integer type");
+    }
+  });
+  return img;
+}
+
+io::Volume fromLabelImage(const processing::LabelImage& image, const std::string& source) {
+  const std::size_t n = image.GetLargestPossibleRegion().GetNumberOfPixels();
+  const unsigned short* p = image.GetBufferPointer();
+  const bool wide = std::any_of(p, p + n, [](unsigned short v) { return v > 255; });
+  io::Volume out;
+  out.pixelType = wide ? PixelType::UInt16 : PixelType::UInt8;
+  if (wide) {
+    auto copy = itk::Image<std::uint16_t, 3>::New();
+    copy->CopyInformation(&image);
+    copy->SetRegions(image.GetLargestPossibleRegion());
+    copy->Allocate();
+    std::copy(p, p + n, copy->GetBufferPointer());
+    out.image = copy;
+  } else {
+    auto img = itk::Image<std::uint8_t, 3>::New();
+    img->CopyInformation(&image);
+    img->SetRegions(image.GetLargestPossibleRegion());
+    img->Allocate();
+    std::uint8_t* q = img->GetBufferPointer();
+    for (std::size_t i = 0; i < n; ++i) q[i] = static_cast<std::uint8_t>(p[i]);
+    out.image = img;
+  }
+  out.source = source;
+  return out;
+}
+
+nlohmann::ordered_json labelTable(const processing::LabelImage& labels, const std::vector<LabelInfo>& known) {
+  std::map<int, nlohmann::ordered_json> rows;
+  for (const auto& l : known)
+    if (l.value != 0)
+      rows[l.value] = {{"value", l.value}, {"name", l.name}, {"voxels", 0}, {"ml", 0.0}, {"components", 0}};
+  for (const auto& s : processing::labelStatistics(labels)) {
+    auto& r = rows[s.label];
+    r["value"] = s.label;
+    if (!r.contains("name")) r["name"] = "";
+    r["voxels"] = s.voxels;
+    r["ml"] = s.ml;
+    r["components"] = s.components;
+  }
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (auto& [v, r] : rows) out.push_back(r);
+  return out;
+}
+
+void writeJsonFile(const nlohmann::ordered_json& j, const std::string& path, bool force) {
+  io::AtomicOutput out(path, force);
+  {
+    std::ofstream f(out.tempPath());
+    f << j.dump(2) << "\n";
+    if (!f) throw Error(ExitCode::Output, path + ": write failed");
+  }
+  out.commit();
+}
+
+nlohmann::ordered_json writeCaseOutputs(const OutputPaths& paths, const CaseResult& result, const CaseRunner& model,
+                                        bool force) {
+  io::WriteOptions w;
+  w.overwrite = force;
+  nlohmann::ordered_json written = nlohmann::ordered_json::array();
+  const Geometry g = result.labels.geometry();
+  if (endsWith(paths.labels, ".seg.nrrd"))
+    io::writeSegNrrd(result.labels, model.labels(), paths.labels, w);
+  else
+    io::writeVolume(result.labels, paths.labels, w);
+  written.push_back(paths.labels);
+
+  if (!paths.saveLogits.empty()) {
+    if (result.valuesAreProbabilities)
+      throw usageError("--save-logits is not available with --nnunet (use --save-probabilities)");
+    io::writeComponents(result.values, result.channels, g, paths.saveLogits, w);
+    written.push_back(paths.saveLogits);
+  }
+  if (!paths.saveProbabilities.empty()) {
+    std::vector<float> p = result.values;
+    if (!result.valuesAreProbabilities) { // softmax, or sigmoid per region, of the logits
+      const std::size_t n = g.voxelCount();
+      const auto k = std::size_t(result.channels);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (model.isRegionBased()) {
+          for (std::size_t c = 0; c < k; ++c) p[c * n + i] = 1.0f / (1.0f + std::exp(-p[c * n + i]));
+          continue;
+        }
+        float mx = p[i];
+        for (std::size_t c = 1; c < k; ++c) mx = std::max(mx, p[c * n + i]);
+        double sum = 0;
+        for (std::size_t c = 0; c < k; ++c) sum += std::exp(double(p[c * n + i] - mx));
+        for (std::size_t c = 0; c < k; ++c) p[c * n + i] = float(std::exp(double(p[c * n + i] - mx)) / sum);
+      }
+    }
+    io::writeComponents(p, result.channels, g, paths.saveProbabilities, w);
+    written.push_back(paths.saveProbabilities);
+  }
+
+  nlohmann::ordered_json extra;
+  if (!paths.instances.empty() || !paths.split.empty()) {
+    const auto img = toLabelImage(result.labels);
+    if (!paths.instances.empty()) {
+      processing::LabelImage::Pointer inst;
+      const auto table = processing::labelInstances(*img, paths.instanceClasses, inst);
+      io::writeVolume(fromLabelImage(*inst, result.labels.source), paths.instances, w);
+      nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+      for (const auto& t : table) {
+        const LabelInfo* l = nullptr;
+        for (const auto& k : model.labels())
+          if (k.value == t.label) l = &k;
+        rows.push_back({{"id", t.id},
+                        {"label", t.label},
+                        {"name", l ? l->name : ""},
+                        {"voxels", t.voxels},
+                        {"ml", t.ml},
+                        {"centroid_lps_mm", t.centroid},
+                        {"bbox_index_begin", t.begin},
+                        {"bbox_index_end", t.end}});
+      }
+      writeJsonFile({{"instance_map", paths.instances}, {"instances", rows}}, paths.instancesTable(), force);
+      written.push_back(paths.instances);
+      written.push_back(paths.instancesTable());
+      extra["instances"] = table.size();
+    }
+    if (!paths.split.empty()) {
+      fs::create_directories(paths.split);
+      const auto files = splitFiles(paths, model.labels());
+      std::size_t f = 0;
+      const unsigned short* p = img->GetBufferPointer();
+      for (const auto& l : model.labels()) {
+        if (l.value == 0) continue;
+        io::Volume mask = io::makeVolume(PixelType::UInt8, g);
+        std::uint8_t* m = mask.as<std::uint8_t>()->GetBufferPointer();
+        for (std::size_t i = 0; i < g.voxelCount(); ++i) m[i] = p[i] == l.value;
+        io::writeVolume(mask, files[f], w);
+        written.push_back(files[f++]);
+      }
+    }
+  }
+  for (const auto& c : paths.colorTables) {
+    io::writeColorTable(model.labels(), c, force);
+    written.push_back(c);
+  }
+  extra["outputs"] = written;
+  return extra;
+}
+
+} // namespace voxseg::cli

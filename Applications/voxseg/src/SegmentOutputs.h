@@ -1,0 +1,54 @@
+#pragma once
+// What `voxseg segment` writes for one case besides the label map: Slicer .seg.nrrd, instance map +
+// table, per-structure masks, probabilities/logits, color tables, report.json. Every destination is
+// checked before any work, and each file is written atomically.
+
+#include "SegmentCase.h"
+
+#include "voxseg/processing/LabelMaps.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace voxseg::cli {
+
+struct OutputPaths {
+  std::string labels;            ///< .nii.gz/.nii/.nrrd/.mha label map, or .seg.nrrd (Slicer segmentation)
+  std::string saveLogits;        ///< TorchScript models only
+  std::string saveProbabilities; ///< float32 components
+  std::string instances;         ///< instance map; its table goes to instancesTable()
+  std::vector<int> instanceClasses;
+  std::string split; ///< folder for one binary mask per label
+  std::vector<std::string> colorTables;
+  std::string report; ///< report.json
+
+  /// Every file path this request names (the table of instances included), in writing order.
+  std::vector<std::string> files() const;
+  /// `instances` with its volume extension replaced by ".json".
+  std::string instancesTable() const;
+  /// These paths with every "{case}" replaced by `id`.
+  OutputPaths forCase(const std::string& id) const;
+};
+
+/// Throws Error(Output) for a destination that exists (without `force`) or cannot be written
+/// (the --split files are named after `labels`).
+void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& labels, bool force);
+
+/// Label map <-> the uint16 ITK image post-processing works on (same geometry).
+processing::LabelImage::Pointer toLabelImage(const io::Volume& labels);
+io::Volume fromLabelImage(const processing::LabelImage& image, const std::string& source);
+
+/// Writes everything requested except the report; returns the JSON fragments for the report
+/// ("outputs": [...], "instances": count).
+nlohmann::ordered_json writeCaseOutputs(const OutputPaths& paths, const CaseResult& result, const CaseRunner& model,
+                                        bool force);
+
+/// The label table of the report: every label present or known to the model with voxels, ml, components.
+nlohmann::ordered_json labelTable(const processing::LabelImage& labels, const std::vector<LabelInfo>& known);
+
+/// Writes JSON atomically (pretty printed).
+void writeJsonFile(const nlohmann::ordered_json& j, const std::string& path, bool force);
+
+} // namespace voxseg::cli
