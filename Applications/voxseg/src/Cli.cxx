@@ -128,8 +128,10 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   auto* segCmd =
       app.add_subcommand("segment", "Segment a volume with a TorchScript model (card embedded, or given by "
                                     "--card / the overrides below); the label map is written on the input's grid");
-  segCmd->add_option("-m,--model", seg.models,
-                     "TorchScript model (.pt); repeat for an ensemble (folds), averaged in logit space");
+  segCmd->add_option(
+      "-m,--model", seg.models,
+      "TorchScript model (.pt; repeat for an ensemble of folds, averaged in logit space), or an nnU-Net v2 "
+      "trained-model folder (detected; same as --nnunet)");
   segCmd->add_option("--nnunet", seg.nnunet,
                      "nnU-Net v2 trained-model folder (plans.json, dataset.json, fold_N/) run natively with nnU-Net's "
                      "preprocessing, sliding window and export");
@@ -241,16 +243,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       if (optimize && noOptimize) throw usageError("--optimize and --no-optimize exclude each other");
       seg.nnunetOptions.tta = !disableTta;
       seg.nnunetOptions.step = ov.step > 0 ? ov.step : 0.5;
-      seg.nnunetOptions.folds.clear();
-      for (std::size_t pos = 0; pos < foldsText.size();) {
-        const auto comma = foldsText.find(',', pos);
-        try {
-          seg.nnunetOptions.folds.push_back(std::stoi(foldsText.substr(pos, comma - pos)));
-        } catch (const std::exception&) {
-          throw usageError("--folds '" + foldsText + "': expected fold numbers such as 0,1,2");
-        }
-        pos = comma == std::string::npos ? foldsText.size() : comma + 1;
-      }
+      seg.nnunetOptions.folds = pipeline::parseNnUNetFolds(foldsText);
       if (optimize) seg.options.optimizeGraph = true;
       if (noOptimize) seg.options.optimizeGraph = false;
       return runSegment(seg);

@@ -91,10 +91,15 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
                        const pipeline::NnUNetOptions& nnunet, const pipeline::SegmenterOptions& options)
     : options_(options) {
   nlohmann::ordered_json files = nlohmann::ordered_json::array();
-  if (!nnunetFolder.empty()) {
-    if (!models.empty() || !card.empty()) throw usageError("--nnunet replaces --model and --card");
+  // --model detects an nnU-Net trained-model folder (plans.json + dataset.json) by itself.
+  const bool folderModel =
+      models.size() == 1 && fs::is_directory(models.front()) && fs::exists(fs::path(models.front()) / "plans.json");
+  if (!nnunetFolder.empty() || folderModel) {
+    if (!nnunetFolder.empty() && (!models.empty() || !card.empty()))
+      throw usageError("--nnunet replaces --model and --card");
+    if (!card.empty()) throw usageError("--card applies to TorchScript models, not to nnU-Net folders");
     pipeline::NnUNetOptions o = nnunet;
-    o.folder = nnunetFolder;
+    o.folder = folderModel ? models.front() : nnunetFolder;
     nnunet_ = std::make_unique<pipeline::NnUNetModel>(pipeline::loadNnUNet(o, options));
     labels_ = nnunetLabels(*nnunet_);
     for (const char* f : {"plans.json", "dataset.json"}) files.push_back(fileEntry((fs::path(o.folder) / f).string()));

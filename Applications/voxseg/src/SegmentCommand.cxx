@@ -267,7 +267,8 @@ int runSegment(const SegmentArgs& args) {
   }
   if (args.batch.empty() && args.inputs.empty()) throw usageError("give the input(s) with -i, or --batch");
   if (!args.batch.empty() && !args.inputs.empty()) throw usageError("-i and --batch exclude each other");
-  if (!args.nnunet.empty() && !args.saveLogits.empty())
+  if ((!args.nnunet.empty() || (args.models.size() == 1 && fs::is_directory(args.models.front()))) &&
+      !args.saveLogits.empty())
     throw usageError("--save-logits is not available with --nnunet (use --save-probabilities)");
 
   const auto tl = Clock::now();

@@ -79,6 +79,24 @@ template <class T> std::array<T, 3> permuted(const std::array<T, 3>& v, const st
 
 } // namespace
 
+std::vector<int> parseNnUNetFolds(const std::string& text) {
+  const auto bad = [&] { return usageError("--folds '" + text + "': expected fold numbers such as 0,1,2"); };
+  std::vector<int> folds;
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', pos);
+    std::string item = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (item.empty() || item.size() > 3 || item.find_first_not_of("0123456789") != std::string::npos) throw bad();
+    const int fold = std::stoi(item);
+    if (std::find(folds.begin(), folds.end(), fold) != folds.end()) throw bad();
+    folds.push_back(fold);
+    if (comma == std::string::npos) return folds;
+    pos = comma + 1;
+  }
+}
+
 NnUNetModel loadNnUNet(const NnUNetOptions& options, const SegmenterOptions& run) {
   inference::setThreads(run.threads);
   const inference::NnUNetFolder folder = inference::readNnUNetFolder(options.folder); // read once for every fold

@@ -37,6 +37,10 @@ struct NnUNetModel {
   int maxLabel = 0;                              ///< largest label value the model can write
 };
 
+/// "0,1, 2" -> {0, 1, 2}: the --folds text of the command-line tools. Anything else (empty items,
+/// non-digits, duplicates) throws usageError naming the option.
+std::vector<int> parseNnUNetFolds(const std::string& text);
+
 /// Reads the folder and rebuilds every fold's network. Throws Error(Model) naming the file and problem.
 NnUNetModel loadNnUNet(const NnUNetOptions& options, const SegmenterOptions& run);
 
