@@ -84,17 +84,18 @@ public:
     region(count_, start, patch).add_(w);
   }
 
-  // Row `begin` is final: blended per fold, then the fold average, in the accumulator's dtype ([K, 1, Y, X]).
-  torch::Tensor takeRow() {
+  // Rows [begin, begin + n) are final: blended per fold, then the fold average, in the accumulator's
+  // dtype ([K, n, Y, X]).
+  torch::Tensor take(std::int64_t n) {
     const std::int64_t i = begin_ - base_;
-    const auto cnt = count_.narrow(1, i, 1);
+    const auto cnt = count_.narrow(1, i, n);
     torch::Tensor result;
     for (std::size_t f = 0; f < acc_.size(); ++f) {
-      auto blended = acc_[f].narrow(1, i, 1) / cnt;
+      auto blended = acc_[f].narrow(1, i, n) / cnt;
       result = f == 0 ? blended : result.add_(blended);
     }
     if (acc_.size() > 1) result /= static_cast<double>(acc_.size());
-    ++begin_;
+    begin_ += n;
     return result;
   }
 
@@ -203,20 +204,27 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
   const std::int64_t rowBegin = grid.padBefore[0], rowEnd = grid.padBefore[0] + shape[0];
 
   // Finished rows go to the consumer one at a time (float32, unpadded, on the host).
+  // Finished rows go to the consumer (float32, unpadded, on the host) in slabs of at most ~64 MB, so
+  // that a 105-class head on a 512 x 512 plane passes a row at a time while small heads pass whole
+  // blocks (one device-to-host copy each).
+  std::int64_t rowsPerSlab = 1;
   auto emit = [&](std::int64_t upTo) {
     while (acc && acc->begin() < std::min(upTo, acc->filled())) {
-      const std::int64_t r = acc->begin();
-      torch::Tensor row = acc->takeRow();
-      if (r < rowBegin || r >= rowEnd) continue;
-      auto out = row.narrow(2, grid.padBefore[1], shape[1])
+      const std::int64_t first = acc->begin();
+      const std::int64_t n = std::min(rowsPerSlab, std::min(upTo, acc->filled()) - first);
+      torch::Tensor rows = acc->take(n);
+      const std::int64_t lo = std::max(first, rowBegin), hi = std::min(first + n, rowEnd);
+      if (lo >= hi) continue;
+      auto out = rows.narrow(1, lo - first, hi - lo)
+                     .narrow(2, grid.padBefore[1], shape[1])
                      .narrow(3, grid.padBefore[2], shape[2])
                      .to(torch::kCPU, torch::kFloat)
                      .contiguous();
       SlabView v;
       v.order = order;
       v.shape = shape;
-      v.begin = r - rowBegin;
-      v.end = v.begin + 1;
+      v.begin = lo - rowBegin;
+      v.end = hi - rowBegin;
       v.channels = channels;
       v.data = out.data_ptr<float>();
       consumer.consume(v);
@@ -252,6 +260,7 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     }
     if (!acc) {
       channels = preds.front().size(1);
+      rowsPerSlab = std::max<std::int64_t>(1, (std::int64_t(64) << 20) / (4 * channels * shape[1] * shape[2]));
       try {
         acc =
             std::make_unique<Accumulator>(int(networks.size()), channels, grid.paddedShape, capacity, accType, device);

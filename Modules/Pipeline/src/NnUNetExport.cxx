@@ -40,8 +40,11 @@ void NnUNetStreamingExport::consume(const inference::SlabView& s) {
     std::vector<float> data(std::size_t(channels * plane));
     for (std::int64_t k = 0; k < channels; ++k)
       std::memcpy(data.data() + k * plane, s.data + (k * rowsIn + r) * plane, sizeof(float) * std::size_t(plane));
-    if (streaming_) {
+    if (streaming_) { // each row is exported as soon as it can be, so few rows are held
       rows_[s.begin + r] = std::move(data);
+      available_ = s.begin + r + 1;
+      maxBufferedRows = std::max(maxBufferedRows, rows_.size());
+      emitReady();
     } else {
       for (std::int64_t k = 0; k < channels; ++k)
         std::memcpy(all_.data() + (k * net_[0] + s.begin + r) * plane, data.data() + k * plane,
@@ -49,8 +52,6 @@ void NnUNetStreamingExport::consume(const inference::SlabView& s) {
     }
   }
   available_ = s.end;
-  maxBufferedRows = std::max(maxBufferedRows, rows_.size());
-  if (streaming_) emitReady();
 }
 
 void NnUNetStreamingExport::emitReady() {
