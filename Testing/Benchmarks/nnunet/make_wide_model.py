@@ -32,7 +32,8 @@ def main():
         w = weights[name]
         shape = (k,) + tuple(w.shape[1:])
         weights[name] = torch.randn(shape, generator=g) * (0.5 if name.endswith("weight") else 0.1)
-    cp["init_args"] = {}  # not read at inference; the fixture's copy names 3 classes
+    if isinstance(cp.get("init_args"), dict) and "dataset_json" in cp["init_args"]:
+        cp["init_args"]["dataset_json"] = dataset  # nnU-Net's predictor reads the configuration from here
     os.makedirs(os.path.join(a.out, "fold_0"), exist_ok=True)
     with open(os.path.join(a.out, "dataset.json"), "w") as f:
         json.dump(dataset, f, indent=1)
