@@ -1,0 +1,38 @@
+#pragma once
+// Tables, dataset statistics and the HTML summary of `voxseg evaluate`, from flat rows
+// (case, label, metric -> value). Non-finite values are written as "nan" / "inf" / "-inf".
+
+#include "EvaluateSupport.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace voxseg::cli {
+
+struct MetricRow {
+  std::string caseId;
+  int label = 0;
+  std::string labelName;
+  std::vector<std::pair<std::string, double>> metrics; ///< in a stable order
+};
+
+/// "nan", "inf", "-inf" or the shortest round-trip decimal.
+std::string numberText(double v);
+
+/// Per-case per-label CSV: case,label,name,<metric>... (metrics in the order of the first row).
+void writeMetricsCsv(const std::vector<MetricRow>& rows, const std::string& path, bool force);
+
+/// Per label and metric: the Summary over cases.
+using LabelSummaries = std::map<int, std::vector<std::pair<std::string, Summary>>>;
+LabelSummaries summarizeRows(const std::vector<MetricRow>& rows);
+
+/// Dataset CSV: label,name,metric,cases,finite,nan,inf,mean,std,median,q1,q3,min,max.
+void writeSummaryCsv(const LabelSummaries& s, const std::vector<MetricRow>& rows, const std::string& path, bool force);
+
+/// A self-contained HTML page: the dataset table and SVG box plots of `plotted` metrics per label.
+void writeHtmlReport(const std::vector<MetricRow>& rows, const LabelSummaries& s,
+                     const std::vector<std::string>& plotted, const std::string& title, const std::string& path,
+                     bool force);
+
+} // namespace voxseg::cli

@@ -1,0 +1,198 @@
+#include "EvaluateSupport.h"
+
+#include "Batch.h"
+
+#include "voxseg/core/Error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace voxseg::cli {
+namespace {
+
+std::string caseStem(const std::string& name) {
+  for (const char* ext : {".seg.nrrd", ".nii.gz", ".nii", ".nrrd", ".mha", ".mhd"}) {
+    const std::string e(ext);
+    if (name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0)
+      return name.substr(0, name.size() - e.size());
+  }
+  return "";
+}
+
+std::map<std::string, std::string> volumesIn(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    const std::string stem = caseStem(e.path().filename().string());
+    if (!stem.empty()) out[stem] = e.path().string();
+  }
+  return out;
+}
+
+double quantile(const std::vector<double>& sorted, double q) {
+  const double pos = q * double(sorted.size() - 1);
+  const auto lo = std::size_t(std::floor(pos));
+  const auto hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (pos - double(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+} // namespace
+
+std::vector<EvalCase> listEvalCases(const std::string& prediction, const std::string& reference,
+                                    const std::string& csv) {
+  std::vector<EvalCase> out;
+  if (!csv.empty()) {
+    std::ifstream in(csv);
+    if (!in) throw inputError(csv, "cannot be read");
+    std::string line;
+    if (!std::getline(in, line)) throw inputError(csv, "empty (expected a header: case,prediction,reference)");
+    int row = 1;
+    const fs::path base = fs::path(csv).parent_path();
+    auto resolve = [&](const std::string& p) { return fs::path(p).is_absolute() ? p : (base / p).string(); };
+    while (std::getline(in, line)) {
+      ++row;
+      const auto f = splitCsvLine(line);
+      if (f.size() == 1 && f[0].empty()) continue;
+      EvalCase c;
+      c.id = f.empty() || f[0].empty() ? "row" + std::to_string(row) : f[0];
+      if (f.size() < 3 || f[1].empty() || f[2].empty())
+        c.problem = "line " + std::to_string(row) + " of " + csv + ": expected case,prediction,reference";
+      else
+        c.prediction = resolve(f[1]), c.reference = resolve(f[2]);
+      out.push_back(c);
+    }
+    if (out.empty()) throw inputError(csv, "no case listed");
+    return out;
+  }
+  if (prediction.empty() || reference.empty()) throw usageError("give a prediction and a reference, or --csv");
+  if (!fs::exists(prediction)) throw inputError(prediction, "no such file or folder");
+  if (!fs::exists(reference)) throw inputError(reference, "no such file or folder");
+  if (fs::is_directory(prediction) != fs::is_directory(reference))
+    throw usageError("prediction and reference must both be files or both be folders");
+  if (!fs::is_directory(prediction)) {
+    std::string id = caseStem(fs::path(reference).filename().string());
+    out.push_back({id.empty() ? fs::path(reference).filename().string() : id, prediction, reference, ""});
+    return out;
+  }
+  const auto preds = volumesIn(prediction), refs = volumesIn(reference);
+  std::map<std::string, EvalCase> byId;
+  for (const auto& [id, p] : refs) byId[id] = {id, "", p, ""};
+  for (const auto& [id, p] : preds) {
+    auto& c = byId[id];
+    c.id = id;
+    c.prediction = p;
+  }
+  for (auto& [id, c] : byId) {
+    if (c.prediction.empty()) c.problem = "no prediction for reference " + c.reference;
+    if (c.reference.empty()) c.problem = "no reference for prediction " + c.prediction;
+    out.push_back(c);
+  }
+  if (out.empty()) throw inputError(reference, "no label maps found (.nii.gz, .nii, .nrrd, .mha, .seg.nrrd)");
+  return out;
+}
+
+std::vector<int> selectLabels(const std::string& text, const std::vector<LabelInfo>& table) {
+  std::vector<int> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (item.empty()) throw usageError("--labels '" + text + "': empty item");
+    if (item.find_first_not_of("0123456789") == std::string::npos) {
+      const long v = std::stol(item);
+      if (v < 1 || v > 65535) throw usageError("--labels '" + text + "': label " + item + " out of 1..65535");
+      out.push_back(int(v));
+      continue;
+    }
+    const auto it = std::find_if(table.begin(), table.end(), [&](const LabelInfo& l) { return l.name == item; });
+    if (it == table.end())
+      throw usageError("--labels '" + text + "': no label named '" + item + "'" +
+                       (table.empty() ? " (give --label-table)" : " in the label table"));
+    out.push_back(it->value);
+  }
+  return out;
+}
+
+std::vector<LabelInfo> readLabelTable(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw inputError(path, "cannot be read");
+  std::vector<LabelInfo> out;
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && text[first] == '{') {
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded()) throw inputError(path, "not valid JSON");
+    if (j.contains("labels") && j["labels"].is_object()) { // nnU-Net dataset.json
+      for (const auto& [name, v] : j["labels"].items())
+        if (v.is_number_integer()) {
+          LabelInfo l;
+          l.name = name;
+          l.value = v.get<int>();
+          out.push_back(l);
+        }
+      return out;
+    }
+    return modelCardFromJson(j, path).labels; // a model card
+  }
+  std::stringstream ss(text);
+  std::string line;
+  while (std::getline(ss, line)) { // Slicer .ctbl: value name r g b a; ITK-SNAP: value r g b a vis mesh "name"
+    if (line.empty() || line[0] == '#') continue;
+    std::stringstream ls(line);
+    LabelInfo l;
+    if (!(ls >> l.value)) continue;
+    const auto quote = line.find('"');
+    if (quote != std::string::npos) {
+      l.name = line.substr(quote + 1, line.rfind('"') - quote - 1);
+    } else {
+      ls >> l.name;
+    }
+    if (l.value != 0) out.push_back(l);
+  }
+  if (out.empty()) throw inputError(path, "no labels found (model card, dataset.json, .ctbl or ITK-SNAP table)");
+  return out;
+}
+
+Summary summarize(const std::vector<double>& values) {
+  Summary s;
+  s.cases = values.size();
+  std::vector<double> v;
+  for (double x : values) {
+    if (std::isnan(x))
+      ++s.nan;
+    else if (std::isinf(x))
+      ++s.inf;
+    else
+      v.push_back(x);
+  }
+  s.finite = v.size();
+  if (v.empty()) {
+    s.mean = s.std = s.median = s.q1 = s.q3 = s.min = s.max = std::numeric_limits<double>::quiet_NaN();
+    return s;
+  }
+  std::sort(v.begin(), v.end());
+  double sum = 0;
+  for (double x : v) sum += x;
+  s.mean = sum / double(v.size());
+  double sq = 0;
+  for (double x : v) sq += (x - s.mean) * (x - s.mean);
+  s.std = std::sqrt(sq / double(v.size()));
+  s.median = quantile(v, 0.5);
+  s.q1 = quantile(v, 0.25);
+  s.q3 = quantile(v, 0.75);
+  s.min = v.front();
+  s.max = v.back();
+  return s;
+}
+
+} // namespace voxseg::cli

@@ -1,0 +1,44 @@
+#pragma once
+// The parts of `voxseg evaluate` around the metrics: which cases to compare (a pair, two folders, a
+// CSV), which labels (values, or names through a label table / model), and dataset statistics.
+
+#include "voxseg/core/ModelCard.h"
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace voxseg::cli {
+
+struct EvalCase {
+  std::string id;
+  std::string prediction, reference;
+  std::string problem; ///< set when the case cannot be evaluated (reported, the others go on)
+};
+
+/// Two files -> one case; two folders -> cases matched by file name without the volume extension
+/// (a prediction without reference, or the reverse, is a case with a problem); a CSV with a header
+/// and columns case, prediction, reference (relative paths relative to the CSV).
+std::vector<EvalCase> listEvalCases(const std::string& prediction, const std::string& reference,
+                                    const std::string& csv);
+
+/// "1,2,liver": values as given, names looked up in `table` (case-sensitive). Throws usageError for
+/// an unknown name or a bad value.
+std::vector<int> selectLabels(const std::string& text, const std::vector<LabelInfo>& table);
+
+/// Labels for names: a model card JSON, a .ctbl / ITK-SNAP label file, or an nnU-Net dataset.json.
+std::vector<LabelInfo> readLabelTable(const std::string& path);
+
+/// Statistics of one metric over cases. NaN and infinite values are not part of mean/std/median/IQR:
+/// they are counted apart (nan, inf), so that "how empty cases were treated" is explicit.
+struct Summary {
+  std::size_t cases = 0;  ///< values seen
+  std::size_t finite = 0; ///< values behind the statistics
+  std::size_t nan = 0, inf = 0;
+  double mean = 0, std = 0, median = 0, q1 = 0, q3 = 0, min = 0, max = 0; ///< NaN when finite == 0
+};
+/// std is the population standard deviation (numpy's default, ddof 0); quartiles interpolate
+/// linearly between order statistics (numpy.percentile's default).
+Summary summarize(const std::vector<double>& values);
+
+} // namespace voxseg::cli

@@ -1,0 +1,87 @@
+// `voxseg evaluate` around the metrics: case matching, label selection, statistics, number text.
+#include "EvaluateSupport.h"
+#include "EvaluateReport.h"
+
+#include "voxseg/core/Error.h"
+#include "voxseg/testing/Data.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+
+namespace voxseg::cli {
+namespace {
+
+using voxseg::testing::TempDir;
+constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+TEST(EvaluateSummary, FiniteValuesOnlyWithNumpyQuartilesAndPopulationStd) {
+  const Summary s = summarize({4.0, 1.0, kNan, 3.0, 2.0, kInf});
+  EXPECT_EQ(s.cases, 6u);
+  EXPECT_EQ(s.finite, 4u);
+  EXPECT_EQ(s.nan, 1u);
+  EXPECT_EQ(s.inf, 1u);
+  EXPECT_DOUBLE_EQ(s.mean, 2.5);
+  EXPECT_DOUBLE_EQ(s.std, std::sqrt(1.25)); // numpy.std([1, 2, 3, 4])
+  EXPECT_DOUBLE_EQ(s.median, 2.5);
+  EXPECT_DOUBLE_EQ(s.q1, 1.75); // numpy.percentile([1, 2, 3, 4], 25)
+  EXPECT_DOUBLE_EQ(s.q3, 3.25);
+  const Summary none = summarize({kNan});
+  EXPECT_EQ(none.finite, 0u);
+  EXPECT_TRUE(std::isnan(none.mean));
+}
+
+TEST(EvaluateNumbers, ShortestRoundTripAndNonFiniteWords) {
+  EXPECT_EQ(numberText(0.1), "0.1");
+  EXPECT_EQ(numberText(2.0000000477), "2.0000000477");
+  EXPECT_EQ(numberText(kNan), "nan");
+  EXPECT_EQ(numberText(-kInf), "-inf");
+  const double third = 1.0 / 3.0;
+  EXPECT_EQ(std::strtod(numberText(third).c_str(), nullptr), third);
+}
+
+TEST(EvaluateCases, FoldersMatchByNameAndReportOrphans) {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.file("pred"));
+  std::filesystem::create_directories(tmp.file("ref"));
+  for (const char* f : {"pred/a.nii.gz", "pred/b.nrrd", "ref/a.nii.gz", "ref/c.mha", "ref/notes.txt"})
+    std::ofstream(tmp.file(f)) << "x";
+  std::ofstream(tmp.file("ref/b.nii")) << "x";
+  const auto cases = listEvalCases(tmp.file("pred"), tmp.file("ref"), "");
+  ASSERT_EQ(cases.size(), 3u);
+  EXPECT_EQ(cases[0].id, "a");
+  EXPECT_TRUE(cases[0].problem.empty());
+  EXPECT_EQ(cases[1].id, "b"); // b.nrrd against b.nii
+  EXPECT_TRUE(cases[1].problem.empty());
+  EXPECT_EQ(cases[2].id, "c");
+  EXPECT_NE(cases[2].problem.find("no prediction"), std::string::npos);
+}
+
+TEST(EvaluateCases, CsvRowsWithRelativePaths) {
+  TempDir tmp;
+  std::ofstream(tmp.file("list.csv")) << "case,prediction,reference\none,p1.nii.gz,r1.nii.gz\ntwo,p2.nii.gz\n";
+  const auto cases = listEvalCases("", "", tmp.file("list.csv"));
+  ASSERT_EQ(cases.size(), 2u);
+  EXPECT_EQ(cases[0].prediction, tmp.file("p1.nii.gz"));
+  EXPECT_EQ(cases[0].reference, tmp.file("r1.nii.gz"));
+  EXPECT_NE(cases[1].problem.find("expected case,prediction,reference"), std::string::npos);
+}
+
+TEST(EvaluateLabels, ValuesAndNamesFromATable) {
+  TempDir tmp;
+  std::ofstream(tmp.file("c.ctbl")) << "# Color table file c.ctbl\n0 background 0 0 0 0\n1 liver 200 0 0 255\n"
+                                       "2 spleen 0 200 0 255\n";
+  const auto table = readLabelTable(tmp.file("c.ctbl"));
+  ASSERT_EQ(table.size(), 2u);
+  EXPECT_EQ(selectLabels("spleen,1", table), (std::vector<int>{2, 1}));
+  EXPECT_THROW(selectLabels("kidney", table), Error);
+  EXPECT_THROW(selectLabels("0", table), Error);
+  std::ofstream(tmp.file("dataset.json")) << R"({"labels": {"background": 0, "tumor": 1}})";
+  EXPECT_EQ(selectLabels("tumor", readLabelTable(tmp.file("dataset.json"))), (std::vector<int>{1}));
+}
+
+} // namespace
+} // namespace voxseg::cli
