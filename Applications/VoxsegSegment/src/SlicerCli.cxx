@@ -1,5 +1,6 @@
 #include "SlicerCli.h"
 
+#include "voxseg/cli/CommandLine.h"
 #include "voxseg/core/Error.h"
 #include "voxseg/core/Log.h"
 #include "voxseg/core/Version.h"
@@ -202,29 +203,13 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e, out, err);
-    return code == 0 ? 0 : static_cast<int>(ExitCode::Usage);
-  }
+  if (const auto code = cli::parseCommandLine(app, argc, argv, out, err)) return *code;
 
   io::installInterruptCleanup();
   // Slicer reports a run that wrote to stderr as "completed with errors": only errors go there.
   initLogging(Verbosity::Quiet);
   itk::Object::SetGlobalWarningDisplay(false);
-  try {
-    return run(args, out);
-  } catch (const Error& e) {
-    err << "voxseg: error: " << e.what() << "\n";
-    return static_cast<int>(e.code());
-  } catch (const std::bad_alloc&) {
-    err << "voxseg: error: out of memory\n";
-    return static_cast<int>(ExitCode::Internal);
-  } catch (const std::exception& e) {
-    err << "voxseg: internal error: " << e.what() << "\n";
-    return static_cast<int>(ExitCode::Internal);
-  }
+  return cli::runReportingErrors(err, [&] { return run(args, out); });
 }
 
 } // namespace voxseg::slicer

@@ -1,6 +1,7 @@
 #include "Cli.h"
 
 #include "Commands.h"
+#include "voxseg/cli/CommandLine.h"
 #include "voxseg/core/Error.h"
 #include "voxseg/core/Log.h"
 #include "voxseg/core/Version.h"
@@ -218,17 +219,12 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   inspectCmd->add_option("model", inspect.model, "TorchScript model (.pt)")->required();
   inspectCmd->add_flag("--json", inspect.json, "print JSON");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e, out, err);
-    return code == 0 ? 0 : static_cast<int>(ExitCode::Usage);
-  }
+  if (const auto code = parseCommandLine(app, argc, argv, out, err)) return *code;
 
   io::installInterruptCleanup();
   initLogging(quiet ? Verbosity::Quiet : verbose ? Verbosity::Verbose : Verbosity::Normal, logJson);
   itk::Object::SetGlobalWarningDisplay(verbose);
-  try {
+  return runReportingErrors(err, [&]() -> int {
     if (infoCmd->parsed()) {
       info.read.nonUniform = io::parseSliceSpacingPolicy(infoNonUniform);
       return runInfo(info, out);
@@ -250,17 +246,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
     }
     if (packCmd->parsed()) return runModelPack(pack);
     if (inspectCmd->parsed()) return runModelInspect(inspect, out);
-  } catch (const Error& e) {
-    err << "voxseg: error: " << e.what() << "\n";
-    return static_cast<int>(e.code());
-  } catch (const std::bad_alloc&) {
-    err << "voxseg: error: out of memory\n";
-    return static_cast<int>(ExitCode::Internal);
-  } catch (const std::exception& e) {
-    err << "voxseg: internal error: " << e.what() << "\n";
-    return static_cast<int>(ExitCode::Internal);
-  }
-  return static_cast<int>(ExitCode::Usage);
+    return static_cast<int>(ExitCode::Usage);
+  });
 }
 
 } // namespace voxseg::cli

@@ -18,14 +18,19 @@ namespace {
 using voxseg::testing::sharedPath;
 using voxseg::testing::TempDir;
 
-TEST(Info, JsonHasGeometryOrientationTypeAndRange) {
-  VOXSEG_REQUIRE_DATA(path, sharedPath("data/niftispace/PIR.nii.gz"));
+// `voxseg info --json <input>` in-process: it exits 0 (else the test fails) and prints this JSON.
+nlohmann::json infoJson(const std::string& input) {
   InfoArgs a;
-  a.input = path;
+  a.input = input;
   a.json = true;
   std::ostringstream out;
-  ASSERT_EQ(runInfo(a, out), 0);
-  const auto j = nlohmann::json::parse(out.str());
+  EXPECT_EQ(runInfo(a, out), 0);
+  return nlohmann::json::parse(out.str());
+}
+
+TEST(Info, JsonHasGeometryOrientationTypeAndRange) {
+  VOXSEG_REQUIRE_DATA(path, sharedPath("data/niftispace/PIR.nii.gz"));
+  const auto j = infoJson(path);
   const auto& v = j["volume"];
   EXPECT_EQ(v["size"], nlohmann::json({79, 67, 64}));
   EXPECT_EQ(v["orientation"], "PIR");
@@ -36,12 +41,7 @@ TEST(Info, JsonHasGeometryOrientationTypeAndRange) {
 
 TEST(Info, DicomFolderListsSeries) {
   VOXSEG_REQUIRE_DATA(dir, sharedPath("data/dcmqi/segmentations/ct-3slice"));
-  InfoArgs a;
-  a.input = dir;
-  a.json = true;
-  std::ostringstream out;
-  ASSERT_EQ(runInfo(a, out), 0);
-  const auto j = nlohmann::json::parse(out.str());
+  const auto j = infoJson(dir);
   ASSERT_EQ(j["series"].size(), 1u);
   EXPECT_EQ(j["series"][0]["modality"], "CT");
   EXPECT_EQ(j["series"][0]["slices"], 3);

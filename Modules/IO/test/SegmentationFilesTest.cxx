@@ -3,9 +3,11 @@
 #include "voxseg/core/Error.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/testing/Data.h"
+#include "voxseg/testing/Grids.h"
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -17,13 +19,8 @@ namespace {
 using voxseg::testing::TempDir;
 
 Geometry obliqueGeometry() {
-  Geometry g;
-  g.size = {5, 4, 3};
-  g.spacing = {0.75, 1.25, 2.5};
-  g.origin = {-10.5, 20.25, 3.125};
   const double c = std::cos(0.3), s = std::sin(0.3);
-  g.direction = {c, 0, s, 0, -1, 0, -s, 0, c}; // rotated about y, y flipped
-  return g;
+  return voxseg::testing::obliqueGeometry({c, 0, s, 0, -1, 0, -s, 0, c}); // rotated about y, y flipped
 }
 
 template <typename T> void setVoxel(Volume& v, std::size_t x, std::size_t y, std::size_t z, T value) {
@@ -40,32 +37,26 @@ Volume labelVolume() {
   return v;
 }
 
-LabelInfo liver() {
+LabelInfo label(int value, const std::string& name, const std::array<int, 3>& color = {0, 0, 0}) {
   LabelInfo l;
-  l.value = 1;
-  l.name = "liver";
-  l.color = {220, 20, 30};
+  l.value = value;
+  l.name = name;
+  l.color = color;
+  return l;
+}
+
+LabelInfo liver() {
+  LabelInfo l = label(1, "liver", {220, 20, 30});
   l.category = Code{"123037004", "SCT", "Anatomical Structure"};
   l.type = Code{"10200004", "SCT", "Liver"};
   return l;
 }
 
-LabelInfo kidney() {
-  LabelInfo l;
-  l.value = 2;
-  l.name = "right kidney";
-  l.color = {0, 255, 0};
-  return l;
-}
+LabelInfo kidney() { return label(2, "right kidney", {0, 255, 0}); }
 
+// Background, liver, kidney and an absent label 3.
 std::vector<LabelInfo> segments() {
-  LabelInfo background;
-  background.name = "background";
-  LabelInfo absent;
-  absent.value = 3;
-  absent.name = "spleen";
-  absent.color = {10, 20, 30};
-  return {background, liver(), kidney(), absent};
+  return {label(0, "background"), liver(), kidney(), label(3, "spleen", {10, 20, 30})};
 }
 
 std::string readFile(const std::string& path) {
@@ -351,8 +342,7 @@ TEST(ColorTable, ItkSnapLabelDescription) {
 
 TEST(ColorTable, BackgroundIsTransparent) {
   TempDir dir;
-  LabelInfo background;
-  background.name = "background";
+  const LabelInfo background = label(0, "background");
   writeColorTable({background, liver()}, dir.file("a.ctbl"));
   EXPECT_EQ(readFile(dir.file("a.ctbl")), "# Color table file a.ctbl\n"
                                           "# 2 values\n"

@@ -2,6 +2,7 @@
 #include "voxseg/core/Error.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/testing/Data.h"
+#include "voxseg/testing/Grids.h"
 
 #include <gtest/gtest.h>
 
@@ -15,13 +16,8 @@ namespace {
 using voxseg::testing::TempDir;
 
 Geometry obliqueGeometry() {
-  Geometry g;
-  g.size = {5, 4, 3};
-  g.spacing = {0.75, 1.25, 2.5};
-  g.origin = {-10.5, 20.25, 3.125};
   const double c = std::cos(0.2), s = std::sin(0.2);
-  g.direction = {c, -s, 0, s, c, 0, 0, 0, -1}; // rotated and z flipped
-  return g;
+  return voxseg::testing::obliqueGeometry({c, -s, 0, s, c, 0, 0, 0, -1}); // rotated and z flipped
 }
 
 Volume rampVolume(PixelType type) {

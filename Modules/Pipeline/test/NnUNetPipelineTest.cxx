@@ -1,5 +1,6 @@
 // nnU-Net v2 folder end to end against nnU-Net's own predictions (../shared/fixtures/nnunet).
 #include "NnUNetExport.h"
+#include "PipelineTestOptions.h"
 #include "voxseg/core/Error.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/pipeline/NnUNet.h"
@@ -21,15 +22,16 @@ namespace {
 
 using voxseg::testing::sharedPath;
 
+// The nnU-Net v2 fixture's trained-model folder, below ../shared.
+const std::string kModelFolder = "fixtures/nnunet/model/Dataset990_Phantom/nnUNetTrainer__nnUNetPlans__3d_fullres";
+
 class NnUNetEndToEnd : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
 
 TEST_P(NnUNetEndToEnd, LabelsAndProbabilitiesMatchNnUNet) {
   const auto [name, mode] = GetParam();
   const std::string fx = "fixtures/nnunet/";
-  VOXSEG_REQUIRE_DATA(folder, sharedPath(fx + "model/Dataset990_Phantom/nnUNetTrainer__nnUNetPlans__3d_fullres"));
-  SegmenterOptions run;
-  run.device.name = "cpu";
-  run.threads = 1;
+  VOXSEG_REQUIRE_DATA(folder, sharedPath(kModelFolder));
+  const SegmenterOptions run = oneCpuThread();
   NnUNetOptions o;
   o.folder = folder;
   o.folds = mode.rfind("folds01", 0) == 0 ? std::vector<int>{0, 1} : std::vector<int>{0};
@@ -119,13 +121,6 @@ std::string editedModel(const voxseg::testing::TempDir& tmp, const std::string& 
   return dir;
 }
 
-SegmenterOptions oneCpuThread() {
-  SegmenterOptions run;
-  run.device.name = "cpu";
-  run.threads = 1;
-  return run;
-}
-
 NnUNetModel loadFold0WithoutMirroring(const std::string& folder) {
   NnUNetOptions o;
   o.folder = folder;
@@ -136,8 +131,7 @@ NnUNetModel loadFold0WithoutMirroring(const std::string& folder) {
 // transpose_forward: an input whose array is the fixture's with z and x swapped, under plans that swap
 // them back, is preprocessed into the same array, so its labels are the fixture run's labels swapped.
 TEST(NnUNetTranspose, SwappedInputUnderSwappingPlansGivesSwappedLabels) {
-  VOXSEG_REQUIRE_DATA(folder,
-                      sharedPath("fixtures/nnunet/model/Dataset990_Phantom/nnUNetTrainer__nnUNetPlans__3d_fullres"));
+  VOXSEG_REQUIRE_DATA(folder, sharedPath(kModelFolder));
   voxseg::testing::TempDir tmp;
   const std::string swapped = editedModel(tmp, folder, [](nlohmann::json& plans, nlohmann::json&) {
     plans["transpose_forward"] = {2, 1, 0};
@@ -176,8 +170,7 @@ TEST(NnUNetTranspose, SwappedInputUnderSwappingPlansGivesSwappedLabels) {
 }
 
 TEST(NnUNetTranspose, PlansThatAreNotAPermutationAreRefused) {
-  VOXSEG_REQUIRE_DATA(folder,
-                      sharedPath("fixtures/nnunet/model/Dataset990_Phantom/nnUNetTrainer__nnUNetPlans__3d_fullres"));
+  VOXSEG_REQUIRE_DATA(folder, sharedPath(kModelFolder));
   voxseg::testing::TempDir tmp;
   const std::string bad = editedModel(tmp, folder, [](nlohmann::json& plans, nlohmann::json&) {
     plans["transpose_forward"] = {0, 0, 1};
@@ -199,8 +192,7 @@ TEST(NnUNetTranspose, PlansThatAreNotAPermutationAreRefused) {
 // Region-based model (sigmoid per region, regions_class_order): probabilities are sigmoids, labels follow
 // the regions rule voxel by voxel, background outside the crop box has probability 0 for every region.
 TEST(NnUNetRegions, LabelsFollowRegionsClassOrder) {
-  VOXSEG_REQUIRE_DATA(folder,
-                      sharedPath("fixtures/nnunet/model/Dataset990_Phantom/nnUNetTrainer__nnUNetPlans__3d_fullres"));
+  VOXSEG_REQUIRE_DATA(folder, sharedPath(kModelFolder));
   voxseg::testing::TempDir tmp;
   const std::string regions = editedModel(tmp, folder, [](nlohmann::json&, nlohmann::json& dataset) {
     dataset["labels"] = {{"background", 0}, {"any", {1, 2, 3}}, {"inner", {2, 3}}, {"core", 3}};

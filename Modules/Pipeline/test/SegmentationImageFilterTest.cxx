@@ -1,6 +1,7 @@
 // SegmentationImageFilter: the input's exact grid, the same labels as pipeline::segment, one model
 // for many images, ITK exceptions and progress events.
 #include "voxseg/pipeline/SegmentationImageFilter.h"
+#include "PipelineTestOptions.h"
 #include "voxseg/inference/Network.h"
 #include "voxseg/testing/Data.h"
 
@@ -19,13 +20,6 @@ namespace {
 
 using voxseg::testing::sharedPath;
 using voxseg::testing::TempDir;
-
-SegmenterOptions cpu() {
-  SegmenterOptions o;
-  o.device.name = "cpu";
-  o.threads = 1; // ctest runs two tests at once on two cores
-  return o;
-}
 
 std::string readText(const std::string& path) {
   std::ifstream in(path);
@@ -126,23 +120,33 @@ template <typename TA, typename TB> void expectSameGrid(const TA* a, const TB* b
 
 std::string describe(const itk::ExceptionObject& e) { return e.GetDescription(); }
 
+// `action`, which does what `refused` says, throws an itk::ExceptionObject whose description holds `words`.
+template <typename Action> void expectItkError(const char* refused, const std::string& words, Action action) {
+  try {
+    action();
+    FAIL() << refused;
+  } catch (const itk::ExceptionObject& e) {
+    EXPECT_NE(describe(e).find(words), std::string::npos) << describe(e);
+  }
+}
+
 TEST(SegmentationImageFilter, OutputIsOnTheInputGridWithTheLabelsOfSegment) {
   VOXSEG_REQUIRE_DATA(net, sharedPath("fixtures/monai/net_unet.pt"));
   TempDir dir;
   using Filter = SegmentationImageFilter<itk::Image<short, 3>, itk::Image<unsigned char, 3>>;
-  const auto model = Filter::LoadModel(packFixture(dir, net), cpu());
+  const auto model = Filter::LoadModel(packFixture(dir, net), oneCpuThread());
   EXPECT_EQ(model->card.name, "monai-unet-fixture");
   const auto img = makeImage<short>({30, 37, 20}, 0.0);
 
   auto filter = Filter::New();
   filter->SetModel(model);
-  filter->SetOptions(cpu());
+  filter->SetOptions(oneCpuThread());
   filter->SetInput(img);
   filter->Update();
   const auto* out = filter->GetOutput();
   expectSameGrid(out, img.GetPointer());
 
-  const Segmentation direct = segment(*model, {volumeOf<short>(img)}, cpu(), false);
+  const Segmentation direct = segment(*model, {volumeOf<short>(img)}, oneCpuThread(), false);
   const std::vector<int> got = labelsOf(out);
   EXPECT_EQ(got, labelsOf(direct.labels));
   const std::set<int> values(got.begin(), got.end());
@@ -156,13 +160,13 @@ TEST(SegmentationImageFilter, OneModelServesManyImages) {
   VOXSEG_REQUIRE_DATA(net, sharedPath("fixtures/monai/net_unet.pt"));
   TempDir dir;
   using Filter = SegmentationImageFilter<itk::Image<float, 3>, itk::Image<unsigned short, 3>>;
-  const Filter::ModelPointer model = Filter::LoadModel(packFixture(dir, net), cpu()); // loaded once
+  const Filter::ModelPointer model = Filter::LoadModel(packFixture(dir, net), oneCpuThread()); // loaded once
   auto filter = Filter::New();
   filter->SetModel(model);
-  filter->SetOptions(cpu());
+  filter->SetOptions(oneCpuThread());
   auto other = Filter::New(); // a second filter shares the same network
   other->SetModel(model);
-  other->SetOptions(cpu());
+  other->SetOptions(oneCpuThread());
 
   const auto a = makeImage<float>({30, 37, 20}, 0.0);
   const auto b = makeImage<float>({41, 26, 17}, 1.3);
@@ -170,11 +174,13 @@ TEST(SegmentationImageFilter, OneModelServesManyImages) {
     filter->SetInput(img);
     filter->Update();
     expectSameGrid(filter->GetOutput(), img.GetPointer());
-    EXPECT_EQ(labelsOf(filter->GetOutput()), labelsOf(segment(*model, {volumeOf<float>(img)}, cpu(), false).labels));
+    EXPECT_EQ(labelsOf(filter->GetOutput()),
+              labelsOf(segment(*model, {volumeOf<float>(img)}, oneCpuThread(), false).labels));
   }
   other->SetInput(a);
   other->Update();
-  EXPECT_EQ(labelsOf(other->GetOutput()), labelsOf(segment(*model, {volumeOf<float>(a)}, cpu(), false).labels));
+  EXPECT_EQ(labelsOf(other->GetOutput()),
+            labelsOf(segment(*model, {volumeOf<float>(a)}, oneCpuThread(), false).labels));
   EXPECT_EQ(filter->GetModel().get(), model.get());
   EXPECT_EQ(other->GetModel().get(), model.get());
   EXPECT_EQ(model.use_count(), 3); // here and in the two filters: nothing was copied or reloaded
@@ -188,21 +194,11 @@ TEST(SegmentationImageFilter, WrongChannelCountIsAnItkException) {
   auto filter = Filter::New();
   filter->SetInput(0, img);
   filter->SetInput(1, img);
-  try {
-    filter->Update();
-    FAIL() << "no model set";
-  } catch (const itk::ExceptionObject& e) {
-    EXPECT_NE(describe(e).find("no model set"), std::string::npos) << describe(e);
-  }
-  filter->SetModel(Filter::LoadModel(packFixture(dir, net), cpu()));
-  filter->SetOptions(cpu());
-  try {
-    filter->Update();
-    FAIL() << "two inputs for a one-channel model";
-  } catch (const itk::ExceptionObject& e) {
-    EXPECT_NE(describe(e).find("the model monai-unet-fixture needs 1 input image(s) (image), got 2"), std::string::npos)
-        << describe(e);
-  }
+  expectItkError("no model set", "no model set", [&] { filter->Update(); });
+  filter->SetModel(Filter::LoadModel(packFixture(dir, net), oneCpuThread()));
+  filter->SetOptions(oneCpuThread());
+  expectItkError("two inputs for a one-channel model",
+                 "the model monai-unet-fixture needs 1 input image(s) (image), got 2", [&] { filter->Update(); });
 }
 
 TEST(SegmentationImageFilter, ProgressEventsAreReported) {
@@ -210,8 +206,8 @@ TEST(SegmentationImageFilter, ProgressEventsAreReported) {
   TempDir dir;
   using Filter = SegmentationImageFilter<itk::Image<float, 3>, itk::Image<unsigned char, 3>>;
   auto filter = Filter::New();
-  filter->SetModel(Filter::LoadModel(packFixture(dir, net), cpu()));
-  filter->SetOptions(cpu());
+  filter->SetModel(Filter::LoadModel(packFixture(dir, net), oneCpuThread()));
+  filter->SetOptions(oneCpuThread());
   filter->SetInput(makeImage<float>({30, 37, 20}, 0.0)); // 2 x 2 x 2 windows, 2 per batch
   std::vector<float> seen;
   filter->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject&) { seen.push_back(filter->GetProgress()); });
@@ -232,28 +228,23 @@ TEST(SegmentationImageFilter, LabelsMustFitTheOutputPixelType) {
   VOXSEG_REQUIRE_DATA(net, sharedPath("fixtures/monai/net_unet.pt"));
   TempDir dir;
   const auto model = std::make_shared<const Model>(
-      loadModel({packFixture(dir, net, [](ModelCard& c) { c.labels[2].value = 300; })}, "", {}, cpu()));
+      loadModel({packFixture(dir, net, [](ModelCard& c) { c.labels[2].value = 300; })}, "", {}, oneCpuThread()));
   const auto img = makeImage<float>({30, 37, 20}, 0.0);
   auto narrow = SegmentationImageFilter<itk::Image<float, 3>, itk::Image<unsigned char, 3>>::New();
   narrow->SetModel(model);
-  narrow->SetOptions(cpu());
+  narrow->SetOptions(oneCpuThread());
   narrow->SetInput(img);
-  try {
-    narrow->Update();
-    FAIL() << "label 300 in an unsigned char image";
-  } catch (const itk::ExceptionObject& e) {
-    EXPECT_NE(describe(e).find("label 300 (spleen) of the model monai-unet-fixture does not fit the output pixel type "
-                               "(0 to 255)"),
-              std::string::npos)
-        << describe(e);
-  }
+  expectItkError("label 300 in an unsigned char image",
+                 "label 300 (spleen) of the model monai-unet-fixture does not fit the output pixel type "
+                 "(0 to 255)",
+                 [&] { narrow->Update(); });
   auto wide = SegmentationImageFilter<itk::Image<float, 3>, itk::Image<unsigned short, 3>>::New();
   wide->SetModel(model);
-  wide->SetOptions(cpu());
+  wide->SetOptions(oneCpuThread());
   wide->SetInput(img);
   wide->Update();
   const std::vector<int> got = labelsOf(wide->GetOutput());
-  EXPECT_EQ(got, labelsOf(segment(*model, {volumeOf<float>(img)}, cpu(), false).labels));
+  EXPECT_EQ(got, labelsOf(segment(*model, {volumeOf<float>(img)}, oneCpuThread(), false).labels));
   for (int v : std::set<int>(got.begin(), got.end())) {
     EXPECT_TRUE(v == 0 || v == 1 || v == 300) << v;
   }
@@ -264,24 +255,15 @@ TEST(SegmentationImageFilter, VoxsegErrorsBecomeItkExceptions) {
   TempDir dir;
   using Filter = SegmentationImageFilter<itk::Image<float, 3>, itk::Image<unsigned char, 3>>;
   std::ofstream(dir.file("m.pt")).close();
-  try {
-    Filter::LoadModel(dir.file("m.pt"), cpu());
-    FAIL() << "an empty file is no model";
-  } catch (const itk::ExceptionObject& e) {
-    EXPECT_NE(describe(e).find("m.pt: not a loadable TorchScript model"), std::string::npos) << describe(e);
-  }
+  expectItkError("an empty file is no model", "m.pt: not a loadable TorchScript model",
+                 [&] { Filter::LoadModel(dir.file("m.pt"), oneCpuThread()); });
   // Same origin, spacing and direction (ITK's own check passes), different sizes: voxseg refuses.
   auto filter = Filter::New();
-  filter->SetModel(Filter::LoadModel(packIdentity(dir), cpu()));
-  filter->SetOptions(cpu());
+  filter->SetModel(Filter::LoadModel(packIdentity(dir), oneCpuThread()));
+  filter->SetOptions(oneCpuThread());
   filter->SetInput(0, makeImage<float>({20, 18, 10}, 0.0));
   filter->SetInput(1, makeImage<float>({20, 18, 11}, 0.0));
-  try {
-    filter->Update();
-    FAIL() << "inputs on different grids";
-  } catch (const itk::ExceptionObject& e) {
-    EXPECT_NE(describe(e).find("input 1: not on the same grid as input 0"), std::string::npos) << describe(e);
-  }
+  expectItkError("inputs on different grids", "input 1: not on the same grid as input 0", [&] { filter->Update(); });
 }
 
 // Channels in card order through SetInput(i, ...); a pixel type voxseg does not store (long) and a
@@ -289,20 +271,16 @@ TEST(SegmentationImageFilter, VoxsegErrorsBecomeItkExceptions) {
 TEST(SegmentationImageFilter, MultiChannelInputsInCardOrder) {
   TempDir dir;
   using Filter = SegmentationImageFilter<itk::Image<long, 3>, itk::Image<int, 3>>;
-  const auto model = Filter::LoadModel(packIdentity(dir), cpu());
+  const auto model = Filter::LoadModel(packIdentity(dir), oneCpuThread());
   const itk::Index<3> start{{5, -3, 2}};
   const auto a = makeImage<long>({20, 18, 10}, 0.0, start);
   const auto b = makeImage<long>({20, 18, 10}, 2.0, start);
   auto filter = Filter::New();
   filter->SetModel(model);
-  filter->SetOptions(cpu());
+  filter->SetOptions(oneCpuThread());
   filter->SetInput(0, a);
-  try {
-    filter->Update();
-    FAIL() << "one input for a two-channel model";
-  } catch (const itk::ExceptionObject& e) {
-    EXPECT_NE(describe(e).find("needs 2 input image(s) (a, b), got 1"), std::string::npos) << describe(e);
-  }
+  expectItkError("one input for a two-channel model", "needs 2 input image(s) (a, b), got 1",
+                 [&] { filter->Update(); });
   for (const bool swap : {false, true}) {
     filter->SetInput(0, swap ? b : a);
     filter->SetInput(1, swap ? a : b);
@@ -328,8 +306,8 @@ TEST(SegmentationImageFilter, AbortStopsTheRun) {
   TempDir dir;
   using Filter = SegmentationImageFilter<itk::Image<float, 3>, itk::Image<unsigned char, 3>>;
   auto filter = Filter::New();
-  filter->SetModel(Filter::LoadModel(packIdentity(dir), cpu()));
-  filter->SetOptions(cpu());
+  filter->SetModel(Filter::LoadModel(packIdentity(dir), oneCpuThread()));
+  filter->SetOptions(oneCpuThread());
   filter->SetInput(0, makeImage<float>({40, 40, 40}, 0.0)); // 6 x 6 x 6 windows of 16
   filter->SetInput(1, makeImage<float>({40, 40, 40}, 1.0));
   std::size_t events = 0;

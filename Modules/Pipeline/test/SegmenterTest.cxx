@@ -1,5 +1,6 @@
 // One case end to end: axis order, orientation policy, output geometry, card checks.
 #include "voxseg/pipeline/Segmenter.h"
+#include "PipelineTestOptions.h"
 #include "voxseg/core/Error.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/processing/Components.h"
@@ -19,13 +20,6 @@ using voxseg::testing::readNpy;
 using voxseg::testing::sharedPath;
 using voxseg::testing::TempDir;
 
-SegmenterOptions cpu() {
-  SegmenterOptions o;
-  o.device.name = "cpu";
-  o.threads = 1; // ctest runs two tests at once on two cores
-  return o;
-}
-
 // MONAI's UNet fed from the NIfTI file: the card's axis order decides what the network sees.
 TEST(Segmenter, MonaiNetworkFromNiftiNeedsXyzOrder) {
   VOXSEG_REQUIRE_DATA(net, sharedPath("fixtures/monai/net_unet.pt"));
@@ -41,9 +35,9 @@ TEST(Segmenter, MonaiNetworkFromNiftiNeedsXyzOrder) {
     ov.tiling = Tiling::Rule::Monai;
     ov.overlap = 0.25;
     ov.importance = ImportanceMap::Type::Constant;
-    const Model m = loadModel({net}, "", ov, cpu());
+    const Model m = loadModel({net}, "", ov, oneCpuThread());
     EXPECT_EQ(m.card.labels.size(), 3u);
-    const Segmentation s = segment(m, {img}, cpu(), true);
+    const Segmentation s = segment(m, {img}, oneCpuThread(), true);
     EXPECT_EQ(s.labels.geometry(), g);
     const std::size_t n = g.voxelCount();
     double d = 0, mx = 0;
@@ -83,8 +77,8 @@ TEST(Segmenter, OrientationPolicyKeepsTheInputGrid) {
                         << R"(", "patch_size": [32, 32, 32], "importance": {"type": "constant"},
                            "channels": [{"name": "T1", "normalization": {"type": "none"}}],
                            "labels": [{"value": 0, "name": "bg"}, {"value": 9, "name": "bright"}]})";
-    const Model model = loadModel({net}, card, {}, cpu());
-    const Segmentation s = segment(model, {img}, cpu(), false);
+    const Model model = loadModel({net}, card, {}, oneCpuThread());
+    const Segmentation s = segment(model, {img}, oneCpuThread(), false);
     EXPECT_EQ(s.labels.geometry(), img.geometry()) << orientation;
     ASSERT_EQ(s.labels.pixelType, PixelType::UInt8);
     const auto f = img.toFloat();
@@ -112,7 +106,8 @@ TEST(Segmenter, PostprocessingKeepsTheLargestComponent) {
         "channels": [{"name": "T1", "normalization": {"type": "none"}}],
         "labels": [{"value": 0, "name": "bg"}, {"value": 1, "name": "bright"}])"
                                          << (pass ? R"(, "postprocessing": {"keep_largest_component": [1]}})" : "}");
-    const Segmentation s = segment(loadModel({net}, dir.file("card.json"), {}, cpu()), {img}, cpu(), false);
+    const Segmentation s =
+        segment(loadModel({net}, dir.file("card.json"), {}, oneCpuThread()), {img}, oneCpuThread(), false);
     auto labels = processing::LabelImage::New();
     labels->SetRegions(s.labels.image->GetLargestPossibleRegion());
     labels->Allocate();
@@ -141,7 +136,7 @@ TEST(Segmenter, CardAndNetworkMustAgree) {
       "channels": [{"name": "CT", "normalization": {"type": "none"}}],
       "labels": [{"value": 0, "name": "bg"}, {"value": 1, "name": "a"}, {"value": 2, "name": "b"}]})";
   try {
-    loadModel({dir.file("two.pt")}, dir.file("three.json"), {}, cpu());
+    loadModel({dir.file("two.pt")}, dir.file("three.json"), {}, oneCpuThread());
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::Model);
@@ -149,7 +144,7 @@ TEST(Segmenter, CardAndNetworkMustAgree) {
         << e.what();
   }
   try {
-    loadModel({dir.file("two.pt")}, "", {}, cpu());
+    loadModel({dir.file("two.pt")}, "", {}, oneCpuThread());
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("no model card embedded"), std::string::npos) << e.what();

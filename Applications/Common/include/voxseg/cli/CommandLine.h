@@ -1,0 +1,47 @@
+#pragma once
+// What the voxseg and VoxsegSegment executables share on their way from the command line to an exit code:
+// CLI11's parse errors and the exceptions of a run mapped to Documentation/exit-codes.md, with one-line messages
+// on stderr. Header-only, Core and CLI11 only (VoxsegSegment links no more for it).
+
+#include "voxseg/core/Error.h"
+
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <new>
+#include <optional>
+#include <ostream>
+#include <utility>
+
+namespace voxseg::cli {
+
+/// Parses the command line into `app`. Returns nothing when the program goes on, else the exit code to return at
+/// once, after CLI11 has printed the help, the version (0) or the usage error (ExitCode::Usage).
+inline std::optional<int> parseCommandLine(CLI::App& app, int argc, char** argv, std::ostream& out, std::ostream& err) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e, out, err);
+    return code == 0 ? 0 : static_cast<int>(ExitCode::Usage);
+  }
+  return std::nullopt;
+}
+
+/// Returns what `run` returns; what it throws becomes a line on `err` and an exit code: a voxseg::Error
+/// "voxseg: error: <message>" and its own code, running out of memory and any other exception ExitCode::Internal.
+template <typename Run> int runReportingErrors(std::ostream& err, Run&& run) {
+  try {
+    return std::forward<Run>(run)();
+  } catch (const Error& e) {
+    err << "voxseg: error: " << e.what() << "\n";
+    return static_cast<int>(e.code());
+  } catch (const std::bad_alloc&) {
+    err << "voxseg: error: out of memory\n";
+    return static_cast<int>(ExitCode::Internal);
+  } catch (const std::exception& e) {
+    err << "voxseg: internal error: " << e.what() << "\n";
+    return static_cast<int>(ExitCode::Internal);
+  }
+}
+
+} // namespace voxseg::cli
