@@ -4,12 +4,12 @@
 set(VOXSEG_CLI_RUNNER ${CMAKE_CURRENT_LIST_DIR}/RunCliTest.cmake)
 
 # voxseg_add_run_test(<test> <executable target> <work folder> CODE <n> ARGS ... [OUT re] [ERR re] [ABSENT files]
-#                     [PRESENT files] [SETUP cmd] [NEEDS path] [MATCHES "file=~regex" ...])
+#                     [PRESENT files] [SETUP cmd] [NEEDS paths] [MATCHES "file=~regex" ...])
 # Test <test> (label cli) runs the target with ARGS after emptying <work folder> and running SETUP; it checks the
 # exit code, stdout and stderr against the regexes, which files exist afterwards, and the first 64 KiB of each
-# MATCHES file. NEEDS: a file or folder whose absence skips the test.
+# MATCHES file. NEEDS: files or folders whose absence skips the test.
 function(voxseg_add_run_test test target workdir)
-  cmake_parse_arguments(T "" "CODE;OUT;ERR;NEEDS" "ARGS;ABSENT;PRESENT;SETUP;MATCHES" ${ARGN})
+  cmake_parse_arguments(T "" "CODE;OUT;ERR" "ARGS;ABSENT;PRESENT;SETUP;MATCHES;NEEDS" ${ARGN})
   # Lists travel to the runner joined with "@@" (it splits them again).
   list(JOIN T_ARGS "@@" args)
   list(JOIN T_ABSENT "@@" absent)
