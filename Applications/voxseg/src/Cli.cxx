@@ -206,6 +206,31 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   segCmd->add_flag("-f,--force", seg.force, "overwrite existing output files");
   addReadOptions(*segCmd, seg.read, segNonUniform);
 
+  EvaluateArgs eval;
+  std::string evalNonUniform = "error";
+  auto* evalCmd = app.add_subcommand(
+      "evaluate", "Compare predicted label maps with references: overlap and surface metrics per label with the "
+                  "conventions of DeepMind surface-distance or MONAI (Documentation/evaluation.md)");
+  evalCmd->add_option("prediction", eval.prediction, "predicted label map, or a folder of them");
+  evalCmd->add_option("reference", eval.reference, "reference label map, or a folder (cases matched by file name)");
+  evalCmd->add_option("--csv", eval.csv, "instead: a CSV with columns case,prediction,reference");
+  evalCmd->add_option("--labels", eval.labels, "labels to evaluate, by value or name (default: every label present)");
+  evalCmd->add_option("--label-table", eval.labelTable,
+                      "label names: a model card, nnU-Net dataset.json, Slicer .ctbl or ITK-SNAP label file");
+  evalCmd->add_option("--preset", eval.presets, "deepmind (default) and/or monai; repeat for both")
+      ->check(CLI::IsMember({"deepmind", "monai"}));
+  evalCmd->add_option("--percentile", eval.percentile, "robust Hausdorff percentile")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
+  evalCmd->add_option("--tolerance", eval.tolerancesMm, "surface Dice / overlap tolerance in mm; repeatable (1, 2)");
+  evalCmd->add_flag("--resample", eval.resample,
+                    "put a prediction on another grid onto the reference grid (nearest neighbour, with a warning)");
+  evalCmd->add_option("-o,--output-dir", eval.outputDir,
+                      "folder for metrics.csv, metrics.json, summary.csv (per label over cases) and report.html");
+  evalCmd->add_option("--threads", eval.threads, "labels evaluated at once (0 = every core)")->capture_default_str();
+  evalCmd->add_flag("-f,--force", eval.force, "overwrite existing outputs");
+  addReadOptions(*evalCmd, eval.read, evalNonUniform);
+
   auto* modelCmd = app.add_subcommand("model", "Pack a model card into a TorchScript file, or inspect a model");
   modelCmd->require_subcommand(1);
   ModelPackArgs pack;
@@ -243,6 +268,10 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       if (optimize) seg.options.optimizeGraph = true;
       if (noOptimize) seg.options.optimizeGraph = false;
       return runSegment(seg);
+    }
+    if (evalCmd->parsed()) {
+      eval.read.nonUniform = io::parseSliceSpacingPolicy(evalNonUniform);
+      return runEvaluate(eval, out);
     }
     if (packCmd->parsed()) return runModelPack(pack);
     if (inspectCmd->parsed()) return runModelInspect(inspect, out);

@@ -59,6 +59,23 @@ struct SegmentArgs {
 };
 int runSegment(const SegmentArgs& args);
 
+struct EvaluateArgs {
+  std::string prediction, reference; ///< two label maps or two folders (cases matched by file name)
+  std::string csv;                   ///< or a CSV: case,prediction,reference
+  std::string labels;                ///< "1,2" or names (with labelTable); empty: every label present
+  std::string labelTable;            ///< model card, dataset.json, .ctbl or ITK-SNAP table
+  std::vector<std::string> presets{"deepmind"};
+  double percentile = 95;
+  std::vector<double> tolerancesMm; ///< empty: 1 and 2 mm
+  bool resample = false;            ///< prediction onto the reference grid (nearest neighbour)
+  std::string outputDir;            ///< metrics.csv/.json, summary.csv, report.html
+  int threads = 0;
+  bool force = false;
+  io::ReadOptions read;
+};
+/// Prints a per-case per-label table (Dice, HD95) to `out`; returns 0, or the first failed case's code.
+int runEvaluate(const EvaluateArgs& args, std::ostream& out);
+
 struct ModelPackArgs {
   std::string network;
   std::string card;

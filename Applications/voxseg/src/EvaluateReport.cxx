@@ -90,6 +90,10 @@ std::string numberText(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   char b[40];
+  if (v == std::floor(v) && std::fabs(v) < 1e15) { // integers (counts) without an exponent
+    std::snprintf(b, sizeof b, "%.0f", v);
+    return b;
+  }
   std::snprintf(b, sizeof b, "%.17g", v);
   for (int p = 1; p < 17; ++p) { // shortest text that reads back as the same double
     char s[40];

@@ -1,0 +1,173 @@
+#include "Commands.h"
+#include "EvaluateReport.h"
+#include "EvaluateSupport.h"
+
+#include "voxseg/core/Error.h"
+#include "voxseg/evaluation/Evaluate.h"
+#include "voxseg/io/AtomicOutput.h"
+#include "voxseg/io/VolumeIO.h"
+
+#include <itkNearestNeighborInterpolateImageFunction.h>
+#include <itkResampleImageFilter.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <limits>
+
+namespace fs = std::filesystem;
+
+namespace voxseg::cli {
+namespace {
+
+using LabelImage = itk::Image<std::uint16_t, 3>;
+
+// The label map as uint16 (labels are integers up to 65535; evaluation::toLabelMap checks that).
+LabelImage::Pointer asUInt16(const io::Volume& v) {
+  const auto lm = evaluation::toLabelMap(v);
+  auto img = LabelImage::New();
+  img->CopyInformation(v.image);
+  img->SetRegions(v.image->GetLargestPossibleRegion());
+  img->Allocate();
+  std::copy(lm.voxels.begin(), lm.voxels.end(), img->GetBufferPointer());
+  return img;
+}
+
+// Nearest-neighbour resampling of the prediction onto the reference grid (--resample).
+io::Volume onGrid(const io::Volume& prediction, const io::Volume& reference) {
+  auto resample = itk::ResampleImageFilter<LabelImage, LabelImage>::New();
+  resample->SetInput(asUInt16(prediction));
+  resample->SetInterpolator(itk::NearestNeighborInterpolateImageFunction<LabelImage, double>::New());
+  resample->SetOutputParametersFromImage(reference.image);
+  resample->SetDefaultPixelValue(0);
+  resample->Update();
+  io::Volume out;
+  out.image = resample->GetOutput();
+  out.pixelType = PixelType::UInt16;
+  out.source = prediction.source;
+  return out;
+}
+
+double valueOf(const nlohmann::json& v) {
+  if (v.is_number()) return v.get<double>();
+  if (v == "inf") return std::numeric_limits<double>::infinity();
+  if (v == "-inf") return -std::numeric_limits<double>::infinity();
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+// One row per label: voxel counts, overlap metrics, then each preset's metrics as "<preset>.<name>"
+// (presets in the order asked for; names in the JSON's order).
+MetricRow flatten(const std::string& caseId, const nlohmann::json& label, const std::vector<LabelInfo>& names,
+                  const evaluation::EvaluationOptions& opt) {
+  MetricRow r;
+  r.caseId = caseId;
+  r.label = label.at("label").get<int>();
+  for (const auto& n : names)
+    if (n.value == r.label) r.labelName = n.name;
+  std::vector<std::pair<std::string, std::string>> groups{{"voxel_counts", ""}, {"overlap", ""}};
+  for (const auto p : opt.presets) groups.emplace_back(evaluation::presetName(p), evaluation::presetName(p) + ".");
+  for (const auto& [group, prefix] : groups)
+    if (label.contains(group))
+      for (const auto& [name, v] : label[group].items()) r.metrics.emplace_back(prefix + name, valueOf(v));
+  return r;
+}
+
+evaluation::LabelMap labelsOf(const io::Volume& v) { return evaluation::toLabelMap(v); }
+
+} // namespace
+
+int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
+  evaluation::EvaluationOptions opt;
+  opt.presets.clear();
+  for (const auto& p : args.presets) opt.presets.push_back(evaluation::parsePreset(p));
+  if (opt.presets.empty()) opt.presets.push_back(evaluation::Preset::DeepMind);
+  opt.percentile = args.percentile;
+  if (!args.tolerancesMm.empty()) opt.tolerancesMm = args.tolerancesMm;
+  opt.threads = args.threads;
+  const std::vector<LabelInfo> table =
+      args.labelTable.empty() ? std::vector<LabelInfo>{} : readLabelTable(args.labelTable);
+  const std::vector<int> chosen = args.labels.empty() ? std::vector<int>{} : selectLabels(args.labels, table);
+  if (!args.outputDir.empty() && !fs::is_directory(args.outputDir))
+    throw Error(ExitCode::Output, args.outputDir + ": no such folder");
+  const fs::path dir(args.outputDir);
+  const std::vector<std::string> files{(dir / "metrics.csv").string(), (dir / "metrics.json").string(),
+                                       (dir / "summary.csv").string(), (dir / "report.html").string()};
+  if (!args.outputDir.empty())
+    for (const auto& f : files) io::AtomicOutput probe(f, args.force); // before any work
+
+  const auto cases = listEvalCases(args.prediction, args.reference, args.csv);
+  std::vector<MetricRow> rows;
+  nlohmann::json all = nlohmann::json::array();
+  int firstFailure = 0;
+  for (const auto& c : cases) {
+    try {
+      if (!c.problem.empty()) throw inputError(c.id, c.problem);
+      const io::Volume ref = io::readVolume(c.reference, args.read);
+      io::Volume pred = io::readVolume(c.prediction, args.read);
+      if (!(pred.geometry() == ref.geometry())) {
+        if (!args.resample)
+          throw inputError(c.prediction, "not on the reference's grid (" + c.reference +
+                                             "): size, spacing, origin or direction differ (use --resample)");
+        spdlog::warn("{}: resampled onto the reference grid (nearest neighbour)", c.prediction);
+        pred = onGrid(pred, ref);
+      }
+      const auto refMap = labelsOf(ref), predMap = labelsOf(pred);
+      const auto labels = chosen.empty() ? evaluation::presentLabels(refMap, predMap) : chosen;
+      const auto results = evaluation::evaluateLabels(refMap, predMap, labels, opt);
+      nlohmann::json j = evaluation::caseToJson(c.id, results, opt);
+      j["prediction"] = c.prediction;
+      j["reference"] = c.reference;
+      for (const auto& l : j["labels"]) rows.push_back(flatten(c.id, l, table, opt));
+      all.push_back(j);
+    } catch (const Error& e) {
+      if (cases.size() == 1) throw; // a single pair: a plain error, nothing written
+      if (!firstFailure) firstFailure = static_cast<int>(e.code());
+      spdlog::error("{}: {}", c.id, e.what());
+      all.push_back({{"case", c.id}, {"error", e.what()}});
+    }
+  }
+  // the console table: Dice and the first preset's HD95 per case and label
+  const std::string hd = evaluation::presetName(opt.presets.front()) +
+                         (opt.presets.front() == evaluation::Preset::Monai ? ".hausdorff_95" : ".robust_hausdorff_95");
+  out << std::left << std::setw(24) << "case" << std::setw(8) << "label" << std::setw(16) << "name" << std::setw(12)
+      << "dice"
+      << "hd95 (mm)\n";
+  for (const auto& r : rows) {
+    double dice = std::numeric_limits<double>::quiet_NaN(), h = dice;
+    for (const auto& [m, v] : r.metrics) {
+      if (m == "dice") dice = v;
+      if (m.rfind(hd.substr(0, hd.find('.')) + ".", 0) == 0 && m.find("hausdorff_95") != std::string::npos &&
+          m.find("directed") == std::string::npos)
+        h = v;
+    }
+    auto shown = [](double v) {
+      if (!std::isfinite(v)) return numberText(v);
+      char b[32];
+      std::snprintf(b, sizeof b, "%.4f", v);
+      return std::string(b);
+    };
+    out << std::setw(24) << r.caseId << " " << std::setw(8) << r.label << std::setw(16) << r.labelName << std::setw(12)
+        << shown(dice) << shown(h) << "\n";
+  }
+  if (!args.outputDir.empty()) {
+    writeMetricsCsv(rows, files[0], args.force);
+    {
+      io::AtomicOutput f(files[1], args.force);
+      std::ofstream(f.tempPath()) << nlohmann::json{{"cases", all}}.dump(2) << "\n";
+      f.commit();
+    }
+    const auto summaries = summarizeRows(rows);
+    writeSummaryCsv(summaries, rows, files[2], args.force);
+    std::vector<std::string> plotted{"dice"};
+    for (const auto& [m, v] : rows.empty() ? std::vector<std::pair<std::string, double>>{} : rows.front().metrics)
+      if (m.find("hausdorff_95") != std::string::npos && m.find("directed") == std::string::npos) plotted.push_back(m);
+    writeHtmlReport(rows, summaries, plotted, "voxseg evaluate", files[3], args.force);
+    spdlog::info("wrote {}, {}, {}, {}", files[0], files[1], files[2], files[3]);
+  }
+  return firstFailure;
+}
+
+} // namespace voxseg::cli

@@ -1,0 +1,152 @@
+#include "voxseg/evaluation/Evaluate.h"
+
+#include "Parallel.h"
+#include "Presets.h"
+
+#include "voxseg/core/Error.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <numeric>
+
+namespace voxseg::evaluation {
+namespace {
+
+struct Box {
+  std::array<std::size_t, 3> lo{SIZE_MAX, SIZE_MAX, SIZE_MAX}, hi{0, 0, 0};
+  bool empty() const { return lo[0] == SIZE_MAX; }
+  void add(std::size_t x, std::size_t y, std::size_t z) {
+    lo = {std::min(lo[0], x), std::min(lo[1], y), std::min(lo[2], z)};
+    hi = {std::max(hi[0], x), std::max(hi[1], y), std::max(hi[2], z)};
+  }
+  void add(const Box& b) {
+    if (b.empty()) return;
+    add(b.lo[0], b.lo[1], b.lo[2]);
+    add(b.hi[0], b.hi[1], b.hi[2]);
+  }
+  std::size_t extent(int i) const { return empty() ? 0 : hi[i] - lo[i] + 1; }
+  std::size_t volume() const { return extent(0) * extent(1) * extent(2); }
+};
+
+struct LabelStats {
+  VoxelCounts counts;
+  Box reference, prediction;
+  void add(const LabelStats& o) {
+    counts.reference += o.counts.reference;
+    counts.prediction += o.counts.prediction;
+    counts.intersection += o.counts.intersection;
+    reference.add(o.reference);
+    prediction.add(o.prediction);
+  }
+};
+
+// One pass over both maps: counts and bounding boxes of every requested label, slabs of z in parallel.
+std::vector<LabelStats> labelStats(const LabelMap& ref, const LabelMap& pred, const std::vector<int>& slot,
+                                   std::size_t labels, int threads) {
+  const Size3 n = ref.size;
+  const unsigned workers = detail::workerCount(threads, n[2]);
+  const std::size_t slabs = std::min<std::size_t>(n[2], 4 * workers);
+  std::vector<std::vector<LabelStats>> perSlab(slabs, std::vector<LabelStats>(labels));
+  detail::parallelFor(slabs, workers, [&](std::size_t s) {
+    std::vector<LabelStats>& st = perSlab[s];
+    const std::size_t z0 = n[2] * s / slabs, z1 = n[2] * (s + 1) / slabs;
+    for (std::size_t z = z0; z < z1; ++z)
+      for (std::size_t y = 0; y < n[1]; ++y) {
+        const std::size_t row = (z * n[1] + y) * n[0];
+        const std::uint16_t* r = ref.voxels.data() + row;
+        const std::uint16_t* p = pred.voxels.data() + row;
+        for (std::size_t x = 0; x < n[0]; ++x) {
+          const int sr = slot[r[x]], sp = slot[p[x]];
+          if (sr >= 0) {
+            ++st[sr].counts.reference;
+            st[sr].reference.add(x, y, z);
+            if (r[x] == p[x]) ++st[sr].counts.intersection;
+          }
+          if (sp >= 0) {
+            ++st[sp].counts.prediction;
+            st[sp].prediction.add(x, y, z);
+          }
+        }
+      }
+  });
+  std::vector<LabelStats> total(labels);
+  for (const auto& slab : perSlab)
+    for (std::size_t l = 0; l < labels; ++l) total[l].add(slab[l]);
+  for (auto& t : total) t.counts.total = ref.voxelCount();
+  return total;
+}
+
+void extractMask(const LabelMap& map, std::uint16_t label, const Box& box, std::vector<std::uint8_t>& out) {
+  const Size3 n = map.size;
+  out.assign(box.volume(), 0);
+  std::size_t i = 0;
+  for (std::size_t z = box.lo[2]; z <= box.hi[2]; ++z)
+    for (std::size_t y = box.lo[1]; y <= box.hi[1]; ++y) {
+      const std::uint16_t* row = map.voxels.data() + (z * n[1] + y) * n[0];
+      for (std::size_t x = box.lo[0]; x <= box.hi[0]; ++x) out[i++] = row[x] == label;
+    }
+}
+
+} // namespace
+
+std::vector<LabelResult> evaluateLabels(const LabelMap& reference, const LabelMap& prediction,
+                                        const std::vector<int>& labels, const EvaluationOptions& options) {
+  detail::validateOptions(options);
+  if (reference.size != prediction.size) throw usageError("reference and prediction label maps have different grids");
+  if (reference.voxels.size() != reference.voxelCount() || prediction.voxels.size() != prediction.voxelCount())
+    throw usageError("label map buffer does not match its grid size");
+  std::vector<int> slot(65536, -1);
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const int l = labels[i];
+    if (l < 0 || l > 65535) throw usageError("label " + std::to_string(l) + " is outside 0..65535");
+    if (slot[l] >= 0) throw usageError("label " + std::to_string(l) + " is listed twice");
+    slot[l] = static_cast<int>(i);
+  }
+
+  const std::vector<LabelStats> stats = labelStats(reference, prediction, slot, labels.size(), options.threads);
+
+  // Largest boxes first, so that the longest tasks do not start last.
+  std::vector<std::size_t> order(labels.size());
+  std::iota(order.begin(), order.end(), 0);
+  auto unionBox = [&](std::size_t i) {
+    Box b = stats[i].reference;
+    b.add(stats[i].prediction);
+    return b;
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return unionBox(a).volume() > unionBox(b).volume(); });
+
+  std::vector<LabelResult> results(labels.size());
+  auto evaluate = [&](std::size_t i, int threads) {
+    LabelResult& r = results[i];
+    r.label = labels[i];
+    r.counts = stats[i].counts;
+    r.overlap = overlapMetrics(r.counts, reference.spacing);
+    const Box box = unionBox(i);
+    std::vector<std::uint8_t> ref, pred;
+    Size3 size{1, 1, 1};
+    if (box.empty()) {
+      ref.assign(1, 0);
+      pred.assign(1, 0);
+    } else {
+      size = {box.extent(0), box.extent(1), box.extent(2)};
+      extractMask(reference, static_cast<std::uint16_t>(r.label), box, ref);
+      extractMask(prediction, static_cast<std::uint16_t>(r.label), box, pred);
+    }
+    r.presets = detail::evaluateMasks(r.counts, ref.data(), pred.data(), size, reference.spacing, options, threads);
+  };
+  // A label with at least a thread's share of all the work runs alone on every thread; the others run
+  // side by side, one thread each.
+  const unsigned threads = detail::workerCount(options.threads, SIZE_MAX);
+  std::size_t work = 0;
+  for (std::size_t i : order) work += unionBox(i).volume();
+  std::size_t large = 0;
+  while (threads > 1 && large < order.size() && unionBox(order[large]).volume() * threads >= work)
+    evaluate(order[large++], static_cast<int>(threads));
+  detail::parallelFor(order.size() - large, detail::workerCount(options.threads, order.size() - large),
+                      [&](std::size_t k) { evaluate(order[large + k], 1); });
+  return results;
+}
+
+} // namespace voxseg::evaluation

@@ -1,0 +1,163 @@
+#include "voxseg/evaluation/Evaluate.h"
+
+#include "voxseg/core/Error.h"
+#include "voxseg/io/Volume.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+using namespace voxseg::evaluation;
+
+namespace {
+
+LabelMap makeMap(voxseg::Size3 size, voxseg::Vec3 spacing) {
+  LabelMap m;
+  m.size = size;
+  m.spacing = spacing;
+  m.voxels.assign(size[0] * size[1] * size[2], 0);
+  return m;
+}
+
+void fill(LabelMap& m, voxseg::Size3 lo, voxseg::Size3 hi, std::uint16_t label) {
+  for (std::size_t z = lo[2]; z <= hi[2]; ++z)
+    for (std::size_t y = lo[1]; y <= hi[1]; ++y)
+      for (std::size_t x = lo[0]; x <= hi[0]; ++x) m.voxels[x + m.size[0] * (y + m.size[1] * z)] = label;
+}
+
+EvaluationOptions bothPresets() {
+  EvaluationOptions o;
+  o.presets = {Preset::DeepMind, Preset::Monai};
+  return o;
+}
+
+} // namespace
+
+TEST(Evaluate, PresetKeysAndSimpleValues) {
+  LabelMap gt = makeMap({12, 10, 8}, {1, 1, 1}), pred = makeMap({12, 10, 8}, {1, 1, 1});
+  fill(gt, {2, 2, 2}, {5, 5, 5}, 1);
+  fill(pred, {4, 2, 2}, {7, 5, 5}, 1); // shifted by 2 along x: half overlap
+  fill(gt, {9, 7, 5}, {9, 7, 5}, 2);   // label 2 only in the reference
+  const auto results = evaluateLabels(gt, pred, {1, 2, 3}, bothPresets());
+  ASSERT_EQ(results.size(), 3u);
+  const LabelResult& one = results[0];
+  EXPECT_EQ(one.counts.intersection, 32u);
+  EXPECT_DOUBLE_EQ(one.presets[0].at("dice"), 0.5);
+  EXPECT_DOUBLE_EQ(one.presets[0].at("robust_hausdorff_100"), 2.0);
+  EXPECT_DOUBLE_EQ(one.presets[1].at("hausdorff_100"), 2.0);
+  EXPECT_FLOAT_EQ(static_cast<float>(one.presets[1].at("dice_ignore_empty_true")), 0.5f);
+  EXPECT_EQ(one.presets[0].metrics.size(), 15u);
+  EXPECT_EQ(one.presets[1].metrics.size(), 13u);
+  EXPECT_EQ(one.presets[0].metrics[5].name, "surface_overlap_gt_at_1mm");
+  EXPECT_EQ(one.presets[1].metrics[9].name, "surface_dice_1_subvoxels_false");
+
+  const LabelResult& two = results[1]; // prediction empty
+  EXPECT_EQ(two.presets[0].at("dice"), 0.0);
+  EXPECT_TRUE(std::isinf(two.presets[0].at("robust_hausdorff_95")));
+  EXPECT_TRUE(std::isnan(two.presets[1].at("hausdorff_95")));
+  EXPECT_EQ(two.presets[1].at("surface_dice_2_subvoxels_true"), 0.0);
+
+  const LabelResult& three = results[2]; // in neither map
+  EXPECT_TRUE(std::isnan(three.presets[0].at("dice")));
+  EXPECT_TRUE(std::isinf(three.presets[0].at("robust_hausdorff_100")));
+  EXPECT_TRUE(std::isnan(three.presets[1].at("dice_ignore_empty_true")));
+  EXPECT_EQ(three.presets[1].at("dice_ignore_empty_false"), 1.0);
+  EXPECT_TRUE(std::isnan(three.presets[1].at("hausdorff_100")));
+  EXPECT_THROW(three.presets[0].at("no_such_metric"), voxseg::Error);
+
+  const auto level = monaiCaseLevel(results);
+  ASSERT_EQ(level.size(), 2u);
+  EXPECT_FLOAT_EQ(static_cast<float>(level[0].value), 0.25f); // (0.5 + 0) / 2, label 3 is NaN
+  EXPECT_FLOAT_EQ(static_cast<float>(level[1].value), 0.5f);  // (0.5 + 0 + 1) / 3
+}
+
+TEST(Evaluate, OptionsNameTheKeys) {
+  LabelMap gt = makeMap({8, 8, 8}, {0.5, 0.5, 2}), pred = gt;
+  fill(gt, {2, 2, 2}, {5, 5, 5}, 7);
+  fill(pred, {2, 2, 3}, {5, 5, 5}, 7);
+  EvaluationOptions o = bothPresets();
+  o.percentile = 90;
+  o.tolerancesMm = {0.5};
+  const auto r = evaluateLabels(gt, pred, {7}, o);
+  EXPECT_NO_THROW(r[0].presets[0].at("robust_hausdorff_90"));
+  EXPECT_NO_THROW(r[0].presets[0].at("surface_dice_at_0.5mm"));
+  EXPECT_NO_THROW(r[0].presets[1].at("hausdorff_90"));
+  EXPECT_NO_THROW(r[0].presets[1].at("surface_dice_0.5_subvoxels_true"));
+  EXPECT_DOUBLE_EQ(r[0].presets[0].at("robust_hausdorff_100"), 2.0); // one slice of 2 mm
+  o.percentile = 101;
+  EXPECT_THROW(evaluateLabels(gt, pred, {7}, o), voxseg::Error);
+}
+
+TEST(Evaluate, ThreadsGiveTheSameResults) {
+  LabelMap gt = makeMap({20, 18, 16}, {0.8, 1.2, 2.5}), pred = gt;
+  for (std::uint16_t l = 1; l <= 6; ++l) {
+    fill(gt, {l, l, 1}, {std::size_t(l + 6), std::size_t(l + 5), std::size_t(l + 4)}, l);
+    fill(pred, {std::size_t(l + 1), l, 2}, {std::size_t(l + 7), std::size_t(l + 4), std::size_t(l + 5)}, l);
+  }
+  EvaluationOptions one = bothPresets(), many = bothPresets();
+  one.threads = 1;
+  many.threads = 4;
+  const auto a = evaluateLabels(gt, pred, presentLabels(gt, pred), one);
+  const auto b = evaluateLabels(gt, pred, presentLabels(gt, pred), many);
+  ASSERT_EQ(a.size(), 6u);
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(toJson(a[i]).dump(), toJson(b[i]).dump());
+}
+
+TEST(Evaluate, RejectsBadInput) {
+  LabelMap gt = makeMap({4, 4, 4}, {1, 1, 1}), pred = makeMap({4, 4, 5}, {1, 1, 1});
+  EXPECT_THROW(evaluateLabels(gt, pred, {1}), voxseg::Error);
+  EXPECT_THROW(requireSameGrid(gt, pred, "pred.nii.gz"), voxseg::Error);
+  pred = makeMap({4, 4, 4}, {1, 1, 1.5});
+  EXPECT_THROW(requireSameGrid(gt, pred, "pred.nii.gz"), voxseg::Error);
+  EXPECT_THROW(evaluateLabels(gt, gt, {1, 1}), voxseg::Error);
+  EXPECT_THROW(evaluateLabels(gt, gt, {70000}), voxseg::Error);
+  EXPECT_THROW(parsePreset("nnunet"), voxseg::Error);
+  EXPECT_EQ(parsePreset("monai"), Preset::Monai);
+}
+
+TEST(Evaluate, LabelMapFromVolume) {
+  voxseg::Geometry g;
+  g.size = {3, 2, 2};
+  g.spacing = {0.5, 0.7, 3};
+  voxseg::io::Volume v = voxseg::io::makeVolume(voxseg::PixelType::Float32, g);
+  float* p = v.as<float>()->GetBufferPointer();
+  p[3] = 2;
+  p[11] = 300;
+  const LabelMap m = toLabelMap(v);
+  EXPECT_EQ(m.size, g.size);
+  EXPECT_EQ(m.spacing, g.spacing);
+  EXPECT_EQ(m.voxels[3], 2);
+  EXPECT_EQ(m.voxels[11], 300);
+  EXPECT_EQ(presentLabels(m, m), (std::vector<int>{2, 300}));
+  p[5] = 1.5f;
+  EXPECT_THROW(toLabelMap(v), voxseg::Error);
+  p[5] = -1;
+  EXPECT_THROW(toLabelMap(v), voxseg::Error);
+}
+
+TEST(Evaluate, JsonSpellsNonFiniteValues) {
+  EXPECT_EQ(metricJson(std::nan("")), "nan");
+  EXPECT_EQ(metricJson(INFINITY), "inf");
+  EXPECT_EQ(metricJson(-INFINITY), "-inf");
+  EXPECT_EQ(metricJson(0.25), 0.25);
+
+  LabelMap gt = makeMap({6, 6, 6}, {1, 1, 1}), pred = gt;
+  fill(gt, {1, 1, 1}, {3, 3, 3}, 1);
+  EvaluationOptions o = bothPresets();
+  const auto results = evaluateLabels(gt, pred, {1}, o);
+  const nlohmann::json j = caseToJson("case-01", results, o);
+  EXPECT_EQ(j["case"], "case-01");
+  EXPECT_EQ(j["options"]["presets"], nlohmann::json::array({"deepmind", "monai"}));
+  const auto& label = j["labels"][0];
+  EXPECT_EQ(label["label"], 1);
+  EXPECT_EQ(label["voxel_counts"]["reference"], 27);
+  EXPECT_EQ(label["voxel_counts"]["true_negatives"], 216 - 27);
+  EXPECT_EQ(label["overlap"]["precision"], "nan");
+  EXPECT_EQ(label["overlap"]["relative_volume_difference"], -1.0);
+  EXPECT_EQ(label["deepmind"]["average_surface_distance_gt_to_pred"], "inf");
+  EXPECT_EQ(label["deepmind"]["average_surface_distance_pred_to_gt"], "nan");
+  EXPECT_EQ(label["monai"]["hausdorff_95"], "nan");
+  EXPECT_EQ(j["monai_case_level"]["DiceMetric_mean_ignore_empty_false"], 0.0);
+  EXPECT_EQ(label["deepmind"].size(), 15u);
+}
