@@ -70,6 +70,8 @@ struct EvaluateArgs {
   bool resample = false;            ///< prediction onto the reference grid (nearest neighbour)
   std::string outputDir;            ///< metrics.csv/.json, summary.csv, report.html
   int threads = 0;
+  bool instances = false;   ///< lesion-wise detection and panoptic quality per label ("instances.<name>")
+  double instanceIou = 0.5; ///< components match when their IoU is above this
   bool force = false;
   io::ReadOptions read;
 };

@@ -4,6 +4,7 @@
 
 #include "voxseg/core/Error.h"
 #include "voxseg/evaluation/Evaluate.h"
+#include "voxseg/evaluation/Instances.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/io/VolumeIO.h"
 
@@ -59,9 +60,10 @@ double valueOf(const nlohmann::json& v) {
 }
 
 // One row per label: voxel counts, overlap metrics, then each preset's metrics as "<preset>.<name>"
-// (presets in the order asked for; names in the JSON's order).
+// (presets in the order asked for; names in the JSON's order), then "instances.<name>" with --instances
+// (lists such as the per-lesion Dice values stay in the JSON only).
 MetricRow flatten(const std::string& caseId, const nlohmann::json& label, const std::vector<LabelInfo>& names,
-                  const evaluation::EvaluationOptions& opt) {
+                  const evaluation::EvaluationOptions& opt, bool instances) {
   MetricRow r;
   r.caseId = caseId;
   r.label = label.at("label").get<int>();
@@ -69,9 +71,11 @@ MetricRow flatten(const std::string& caseId, const nlohmann::json& label, const 
     if (n.value == r.label) r.labelName = n.name;
   std::vector<std::pair<std::string, std::string>> groups{{"voxel_counts", ""}, {"overlap", ""}};
   for (const auto p : opt.presets) groups.emplace_back(evaluation::presetName(p), evaluation::presetName(p) + ".");
+  if (instances) groups.emplace_back("instances", "instances.");
   for (const auto& [group, prefix] : groups)
     if (label.contains(group))
-      for (const auto& [name, v] : label[group].items()) r.metrics.emplace_back(prefix + name, valueOf(v));
+      for (const auto& [name, v] : label[group].items())
+        if (!v.is_structured()) r.metrics.emplace_back(prefix + name, valueOf(v));
   return r;
 }
 
@@ -120,7 +124,17 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
       nlohmann::json j = evaluation::caseToJson(c.id, results, opt);
       j["prediction"] = c.prediction;
       j["reference"] = c.reference;
-      for (const auto& l : j["labels"]) rows.push_back(flatten(c.id, l, table, opt));
+      if (args.instances) {
+        evaluation::InstanceOptions instanceOpt;
+        instanceOpt.iouThreshold = args.instanceIou;
+        j["options"]["instance_iou"] = args.instanceIou;
+        for (auto& l : j["labels"]) {
+          const auto m = evaluation::instanceMetrics(refMap, predMap, l.at("label").get<int>(), instanceOpt);
+          l["instances"] = evaluation::instancesToJson(m);
+          l["instances"]["lesion_dice"] = evaluation::lesionDiceJson(m);
+        }
+      }
+      for (const auto& l : j["labels"]) rows.push_back(flatten(c.id, l, table, opt, args.instances));
       all.push_back(j);
     } catch (const Error& e) {
       if (cases.size() == 1) throw; // a single pair: a plain error, nothing written
