@@ -13,20 +13,6 @@ namespace fs = std::filesystem;
 namespace voxseg::cli {
 namespace {
 
-const std::vector<std::string>& volumeExtensions() {
-  static const std::vector<std::string> e{".nii.gz", ".nii", ".nrrd", ".mha", ".mhd", ".dcm"};
-  return e;
-}
-
-// File name without its volume extension, or "" when it is not a volume file.
-std::string volumeStem(const std::string& name) {
-  for (const auto& e : volumeExtensions())
-    if (name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0 &&
-        name.find(".seg.nrrd") == std::string::npos)
-      return name.substr(0, name.size() - e.size());
-  return "";
-}
-
 std::vector<BatchCase> fromFolder(const fs::path& dir, std::size_t channels) {
   std::vector<fs::path> entries;
   for (const auto& e : fs::directory_iterator(dir)) entries.push_back(e.path());
@@ -41,8 +27,8 @@ std::vector<BatchCase> fromFolder(const fs::path& dir, std::size_t channels) {
       out.push_back({name, {p.string()}, ""});
       continue;
     }
-    const std::string stem = volumeStem(name);
-    if (stem.empty()) continue;
+    const std::string stem = volumeFileStem(name);
+    if (stem.empty() || name.find(".seg.nrrd") != std::string::npos) continue; // segmentations are not inputs
     std::smatch m;
     if (std::regex_match(stem, m, channelName))
       groups[m[1]][std::stoi(m[2])] = p.string();
@@ -100,6 +86,13 @@ std::vector<BatchCase> fromCsv(const fs::path& csv, std::size_t channels) {
 }
 
 } // namespace
+
+std::string volumeFileStem(const std::string& name) {
+  for (const std::string e : {".seg.nrrd", ".nii.gz", ".nii", ".nrrd", ".mha", ".mhd", ".dcm"})
+    if (name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0)
+      return name.substr(0, name.size() - e.size());
+  return "";
+}
 
 std::vector<std::string> splitCsvLine(const std::string& line) {
   std::vector<std::string> out(1);

@@ -15,6 +15,10 @@ struct BatchCase {
   std::string problem;             ///< set when the case cannot run (reported, the batch goes on)
 };
 
+/// `name` (a file name or path) without its volume extension (.seg.nrrd, .nii.gz, .nii, .nrrd, .mha,
+/// .mhd, .dcm), or "" when it has none.
+std::string volumeFileStem(const std::string& name);
+
 /// Throws Error(Input) when the folder or manifest itself cannot be read or lists no case.
 std::vector<BatchCase> listBatch(const std::string& folderOrCsv, std::size_t channels);
 

@@ -79,8 +79,6 @@ MetricRow flatten(const std::string& caseId, const nlohmann::json& label, const 
   return r;
 }
 
-evaluation::LabelMap labelsOf(const io::Volume& v) { return evaluation::toLabelMap(v); }
-
 } // namespace
 
 int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
@@ -118,7 +116,7 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
         spdlog::warn("{}: resampled onto the reference grid (nearest neighbour)", c.prediction);
         pred = onGrid(pred, ref);
       }
-      const auto refMap = labelsOf(ref), predMap = labelsOf(pred);
+      const auto refMap = evaluation::toLabelMap(ref), predMap = evaluation::toLabelMap(pred);
       const auto labels = chosen.empty() ? evaluation::presentLabels(refMap, predMap) : chosen;
       const auto results = evaluation::evaluateLabels(refMap, predMap, labels, opt);
       nlohmann::json j = evaluation::caseToJson(c.id, results, opt);

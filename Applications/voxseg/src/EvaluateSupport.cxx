@@ -19,13 +19,11 @@ namespace fs = std::filesystem;
 namespace voxseg::cli {
 namespace {
 
+// A label map's case id: its file name without the volume extension ("" for other files; DICOM files
+// are not label maps here).
 std::string caseStem(const std::string& name) {
-  for (const char* ext : {".seg.nrrd", ".nii.gz", ".nii", ".nrrd", ".mha", ".mhd"}) {
-    const std::string e(ext);
-    if (name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0)
-      return name.substr(0, name.size() - e.size());
-  }
-  return "";
+  const bool dicom = name.size() > 4 && name.compare(name.size() - 4, 4, ".dcm") == 0;
+  return dicom ? "" : volumeFileStem(name);
 }
 
 std::map<std::string, std::string> volumesIn(const fs::path& dir) {

@@ -12,7 +12,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -80,10 +79,9 @@ nlohmann::ordered_json geometryJson(const io::Volume& v) {
 }
 
 // One case: read (or take the prefetched volumes), segment, post-process, write everything, report.
-nlohmann::ordered_json processCase(const CaseRunner& model, const SegmentArgs& args,
-                                   const std::vector<std::string>& inputs, std::vector<io::Volume> volumes,
-                                   double readSeconds, const OutputPaths& out, const processing::Postprocessing& post,
-                                   const std::string& caseId, double loadSeconds) {
+void processCase(const CaseRunner& model, const SegmentArgs& args, const std::vector<std::string>& inputs,
+                 std::vector<io::Volume> volumes, double readSeconds, const OutputPaths& out,
+                 const processing::Postprocessing& post, const std::string& caseId, double loadSeconds) {
   const auto t0 = Clock::now();
   checkDestinations(out, model.labels(), args.force);
   if (volumes.empty()) {
@@ -104,18 +102,28 @@ nlohmann::ordered_json processCase(const CaseRunner& model, const SegmentArgs& a
   spdlog::info("{} windows, {} forward calls on {} in {:.2f} s", r.stats.windows, r.stats.forwardCalls, r.stats.device,
                r.stats.seconds);
 
+  // The uint16 ITK copy of the labels exists only when a step below reads it.
   const auto tp = Clock::now();
-  auto img = toLabelImage(r.labels);
-  const auto counts = processing::postprocess(*img, post);
-  const bool changed = counts.largestRemoved + counts.holesFilled + counts.smallRemoved + counts.remapped > 0;
-  if (changed) r.labels = fromLabelImage(*img, r.labels.source);
+  const bool postprocessing = !post.keepLargest.empty() || !post.fillHoles.empty() || post.minVoxels > 0 ||
+                              post.minMl > 0 || !post.remap.empty();
+  processing::LabelImage::Pointer img;
+  if (postprocessing || !out.report.empty() || !out.instances.empty() || !out.split.empty())
+    img = toLabelImage(r.labels);
+  processing::PostprocessingCounts counts;
+  if (postprocessing) {
+    counts = processing::postprocess(*img, post);
+    if (counts.largestRemoved + counts.holesFilled + counts.smallRemoved + counts.remapped > 0)
+      r.labels = fromLabelImage(*img, r.labels.source);
+  }
   const double postSeconds = since(tp);
   if (r.labels.geometry() != volumes.front().geometry())
     throw Error(ExitCode::Internal, "the label map's geometry differs from the input's");
 
   const auto tw = Clock::now();
-  nlohmann::ordered_json written = writeCaseOutputs(out, r, model, args.force);
+  nlohmann::ordered_json written = writeCaseOutputs(out, r, img.GetPointer(), model, args.force);
   const double writeSeconds = since(tw);
+  spdlog::info("wrote {}", out.labels);
+  if (out.report.empty()) return;
 
   nlohmann::ordered_json inputsJson = nlohmann::ordered_json::array();
   for (const auto& v : volumes) inputsJson.push_back(geometryJson(v));
@@ -144,12 +152,8 @@ nlohmann::ordered_json processCase(const CaseRunner& model, const SegmentArgs& a
       {"outputs", written.at("outputs")},
       {"warnings", warnings}};
   if (written.contains("instances")) report["instances"] = written["instances"];
-  if (!out.report.empty()) {
-    report["outputs"].push_back(out.report);
-    writeJsonFile(report, out.report, args.force);
-  }
-  spdlog::info("wrote {}", out.labels);
-  return report;
+  report["outputs"].push_back(out.report);
+  writeJsonFile(report, out.report, args.force);
 }
 
 void writeSummary(const std::vector<nlohmann::ordered_json>& rows, const std::string& csvPath, bool force) {
@@ -284,12 +288,8 @@ int runSegment(const SegmentArgs& args) {
       labelList(args.instanceClasses == "all" ? "" : args.instanceClasses, "--instance-classes", model);
 
   if (!args.batch.empty()) return runBatch(model, args, paths, post, loadSeconds);
-  std::string id = fs::path(args.inputs.front()).filename().string(); // the case: the first input's name
-  for (const char* ext : {".nii.gz", ".nii", ".nrrd", ".mha", ".mhd", ".dcm"})
-    if (id.size() > std::strlen(ext) && id.compare(id.size() - std::strlen(ext), std::strlen(ext), ext) == 0) {
-      id.resize(id.size() - std::strlen(ext));
-      break;
-    }
+  const std::string name = fs::path(args.inputs.front()).filename().string(); // the case: the first input's name
+  const std::string id = volumeFileStem(name).empty() ? name : volumeFileStem(name);
   processCase(model, args, args.inputs, {}, 0.0, paths, post, id, loadSeconds);
   return 0;
 }

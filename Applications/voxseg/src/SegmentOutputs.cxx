@@ -1,5 +1,7 @@
 #include "SegmentOutputs.h"
 
+#include "Batch.h"
+
 #include "voxseg/core/Error.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/io/SegmentationFiles.h"
@@ -20,9 +22,8 @@ bool endsWith(const std::string& s, const std::string& suffix) {
 }
 
 std::string stripVolumeExtension(const std::string& path) {
-  for (const char* ext : {".seg.nrrd", ".nii.gz", ".nii", ".nrrd", ".mha", ".mhd"})
-    if (endsWith(path, ext)) return path.substr(0, path.size() - std::string(ext).size());
-  return path;
+  const std::string stem = volumeFileStem(path);
+  return stem.empty() ? path : stem;
 }
 
 // A file name from a label name: letters, digits, '-', '_' and '.'; anything else becomes '_'.
@@ -150,8 +151,8 @@ void writeJsonFile(const nlohmann::ordered_json& j, const std::string& path, boo
   out.commit();
 }
 
-nlohmann::ordered_json writeCaseOutputs(const OutputPaths& paths, const CaseResult& result, const CaseRunner& model,
-                                        bool force) {
+nlohmann::ordered_json writeCaseOutputs(const OutputPaths& paths, const CaseResult& result,
+                                        const processing::LabelImage* labels, const CaseRunner& model, bool force) {
   io::WriteOptions w;
   w.overwrite = force;
   nlohmann::ordered_json written = nlohmann::ordered_json::array();
@@ -191,7 +192,8 @@ nlohmann::ordered_json writeCaseOutputs(const OutputPaths& paths, const CaseResu
 
   nlohmann::ordered_json extra;
   if (!paths.instances.empty() || !paths.split.empty()) {
-    const auto img = toLabelImage(result.labels);
+    if (!labels) throw Error(ExitCode::Internal, "writeCaseOutputs: instances and masks need the label image");
+    const processing::LabelImage* img = labels;
     if (!paths.instances.empty()) {
       processing::LabelImage::Pointer inst;
       const auto table = processing::labelInstances(*img, paths.instanceClasses, inst);

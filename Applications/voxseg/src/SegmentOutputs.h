@@ -42,8 +42,9 @@ io::Volume fromLabelImage(const processing::LabelImage& image, const std::string
 
 /// Writes everything requested except the report; returns the JSON fragments for the report
 /// ("outputs": [...], "instances": count).
-nlohmann::ordered_json writeCaseOutputs(const OutputPaths& paths, const CaseResult& result, const CaseRunner& model,
-                                        bool force);
+/// `labels`: the label map as the uint16 ITK image (needed for instances and --split; may be null otherwise).
+nlohmann::ordered_json writeCaseOutputs(const OutputPaths& paths, const CaseResult& result,
+                                        const processing::LabelImage* labels, const CaseRunner& model, bool force);
 
 /// The label table of the report: every label present or known to the model with voxels, ml, components.
 nlohmann::ordered_json labelTable(const processing::LabelImage& labels, const std::vector<LabelInfo>& known);

@@ -57,6 +57,24 @@ std::size_t voxelCount(const LabelImage& image) { return image.GetLargestPossibl
 
 } // namespace
 
+std::size_t keepLargestComponent(LabelImage& image, const std::vector<int>& labels) {
+  std::size_t removed = 0;
+  const std::size_t n = voxelCount(image);
+  unsigned short* p = image.GetBufferPointer();
+  for (int label : labels) {
+    std::size_t objects = 0;
+    const auto comp = componentsOf(image, label, objects); // 1 = largest
+    if (objects < 2) continue;
+    const unsigned int* c = comp->GetBufferPointer();
+    for (std::size_t i = 0; i < n; ++i)
+      if (c[i] > 1) {
+        p[i] = 0;
+        ++removed;
+      }
+  }
+  return removed;
+}
+
 PostprocessingCounts postprocess(LabelImage& image, const Postprocessing& steps) {
   PostprocessingCounts counts;
   const std::size_t n = voxelCount(image);

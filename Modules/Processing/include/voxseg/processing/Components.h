@@ -1,5 +1,6 @@
 #pragma once
-// Connected-component clean-up of label maps (ITK's ConnectedComponentImageFilter).
+// Connected-component clean-up of label maps (ITK's ConnectedComponentImageFilter); implemented in
+// LabelMaps.cxx beside the other component-based steps.
 
 #include <itkImage.h>
 
