@@ -281,7 +281,7 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     std::int64_t maxEnd = 0;
     for (const auto& w : starts) maxEnd = std::max(maxEnd, w[0] + opt.patch[0]);
     // Gaussian-weighted in place (the accumulators were allocated up front, so nothing here allocates on
-    // the device), then added row block by row block.
+    // the device), then added window by window.
     acc->ensure(maxEnd);
     for (std::size_t f = 0; f < preds.size(); ++f) {
       const torch::Tensor weighted =
