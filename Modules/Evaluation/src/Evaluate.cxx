@@ -46,6 +46,7 @@ std::vector<LabelStats> labelStats(const LabelMap& ref, const LabelMap& pred, co
                                    std::size_t labels, int threads) {
   const Size3 n = ref.size;
   const unsigned workers = detail::workerCount(threads, n[2]);
+  const bool skipBackground = slot[0] < 0;
   const std::size_t slabs = std::min<std::size_t>(n[2], 4 * workers);
   std::vector<std::vector<LabelStats>> perSlab(slabs, std::vector<LabelStats>(labels));
   detail::parallelFor(slabs, workers, [&](std::size_t s) {
@@ -56,6 +57,11 @@ std::vector<LabelStats> labelStats(const LabelMap& ref, const LabelMap& pred, co
         const std::size_t row = (z * n[1] + y) * n[0];
         const std::uint16_t* r = ref.voxels.data() + row;
         const std::uint16_t* p = pred.voxels.data() + row;
+        if (skipBackground) { // most rows hold no label at all: one vectorised OR over the row tells
+          std::uint16_t any = 0;
+          for (std::size_t x = 0; x < n[0]; ++x) any |= static_cast<std::uint16_t>(r[x] | p[x]);
+          if (!any) continue;
+        }
         for (std::size_t x = 0; x < n[0]; ++x) {
           const int sr = slot[r[x]], sp = slot[p[x]];
           if (sr >= 0) {

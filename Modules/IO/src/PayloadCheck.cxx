@@ -46,7 +46,13 @@ void checkNiftiFile(const std::string& path) {
   gzbuffer(f.get(), 1 << 17);
   std::array<unsigned char, 540> hdr{};
   const int got = gzread(f.get(), hdr.data(), static_cast<unsigned>(hdr.size()));
-  if (got < 348) throw inputError(path, "truncated NIfTI header");
+  if (got < 348) {
+    int err = Z_OK;
+    const char* msg = gzerror(f.get(), &err);
+    if (err != Z_OK && err != Z_STREAM_END) // zlib inflates ahead: damage anywhere in its first block shows here
+      throw inputError(path, std::string("corrupt or truncated compressed data (") + msg + ")");
+    throw inputError(path, "truncated NIfTI header");
+  }
   std::uint64_t total = static_cast<std::uint64_t>(got);
 
   const std::int32_t size = load<std::int32_t>(hdr.data(), false);

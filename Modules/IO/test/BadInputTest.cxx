@@ -68,6 +68,22 @@ TEST(BadInput, TruncatedGzip) {
   expectInputError(p, "truncated compressed data");
 }
 
+// Damage inside the compressed stream with an intact trailer: ITK would read it without complaint;
+// the payload check inflates the whole stream and the checksum refuses it.
+TEST(BadInput, CorruptGzipWithIntactTrailer) {
+  TempDir dir;
+  const std::string p = dir.file("damaged.nii.gz");
+  writeNoise(p, 32);
+  std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(0, std::ios::end);
+  const auto size = static_cast<std::streamoff>(f.tellg());
+  f.seekp(size / 2);
+  const std::string junk(64, '\x5a');
+  f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  f.close();
+  expectInputError(p, "corrupt or truncated compressed data");
+}
+
 TEST(BadInput, TruncatedUncompressed) {
   TempDir dir;
   const std::string p = dir.file("cut.nii");

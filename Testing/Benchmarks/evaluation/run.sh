@@ -14,6 +14,8 @@ PYTHONPATH=$peer /usr/bin/time -f "DeepMind surface-distance (whole process): %e
   /usr/bin/python3 $here/deepmind_reference.py "$out/ref300.nii.gz" "$out/pred300.nii.gz" >"$out/deepmind.jsonl"
 head -n 1 "$out/deepmind.jsonl"
 /usr/bin/time -f "voxseg evaluate --preset deepmind (whole process): %e s, peak RSS %M KB" \
-  build/bin/voxseg -q evaluate "$out/pred300.nii.gz" "$out/ref300.nii.gz" --preset deepmind -o "$out" --force >/dev/null
+  build/bin/voxseg -vv evaluate "$out/pred300.nii.gz" "$out/ref300.nii.gz" --preset deepmind -o "$out" --force \
+  2>&1 >/dev/null | grep -E "read in|whole process" # the debug line times reading and metrics apart
+/usr/bin/python3 $here/compare.py "$out/deepmind.jsonl" "$out/metrics.json"
 /usr/bin/time -f "voxseg evaluate, both presets (whole process): %e s, peak RSS %M KB" \
   build/bin/voxseg -q evaluate "$out/pred300.nii.gz" "$out/ref300.nii.gz" --preset deepmind --preset monai >/dev/null
