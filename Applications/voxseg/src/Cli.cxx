@@ -226,7 +226,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   evalCmd->add_flag("--resample", eval.resample,
                     "put a prediction on another grid onto the reference grid (nearest neighbour, with a warning)");
   evalCmd->add_option("-o,--output-dir", eval.outputDir,
-                      "folder for metrics.csv, metrics.json, summary.csv (per label over cases) and report.html");
+                      "folder for metrics.csv, metrics.json, summary.csv (per label over cases), report.html and "
+                      "box plots (boxplot_<metric>.png)");
   evalCmd->add_option("--threads", eval.threads, "labels evaluated at once (0 = every core)")->capture_default_str();
   evalCmd->add_flag("--instances", eval.instances,
                     "also lesion-wise metrics: 26-connected components matched by IoU, detection TP/FP/FN, "
@@ -234,6 +235,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   evalCmd->add_option("--instance-iou", eval.instanceIou, "IoU a component pair must exceed to match (--instances)")
       ->check(CLI::Range(0.0, 0.999999))
       ->capture_default_str();
+  evalCmd->add_flag("!--no-plots", eval.plots,
+                    "skip the PNG box plots (Dice and HD95 per label across cases) in the output folder");
   evalCmd->add_flag("-f,--force", eval.force, "overwrite existing outputs");
   addReadOptions(*evalCmd, eval.read, evalNonUniform);
 

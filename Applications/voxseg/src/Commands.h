@@ -72,6 +72,7 @@ struct EvaluateArgs {
   int threads = 0;
   bool instances = false;   ///< lesion-wise detection and panoptic quality per label ("instances.<name>")
   double instanceIou = 0.5; ///< components match when their IoU is above this
+  bool plots = true;        ///< box plots as PNG in outputDir (VTK charts; an X server or Xvfb)
   bool force = false;
   io::ReadOptions read;
 };

@@ -106,6 +106,12 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   if (!args.outputDir.empty())
     for (const auto& f : files) io::AtomicOutput probe(f, args.force); // before any work
 
+  std::vector<std::string> plotted{"dice"}; // box plots, in report.html and as PNG
+  for (const auto p : opt.presets)
+    plotted.push_back(evaluation::presetName(p) + "." + evaluation::hausdorffMetricName(p, opt.percentile));
+  if (!args.outputDir.empty() && args.plots)
+    for (const auto& m : plotted) io::AtomicOutput probe((dir / boxPlotFileName(m)).string(), args.force);
+
   const auto cases = listEvalCases(args.prediction, args.reference, args.csv);
   std::vector<MetricRow> rows;
   nlohmann::json all = nlohmann::json::array();
@@ -159,19 +165,17 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
       all.push_back({{"case", c.id}, {"error", e.what()}});
     }
   }
-  // the console table: Dice and the first preset's HD95 per case and label
-  const std::string hd = evaluation::presetName(opt.presets.front()) +
-                         (opt.presets.front() == evaluation::Preset::Monai ? ".hausdorff_95" : ".robust_hausdorff_95");
+  // the console table: Dice and the first preset's percentile Hausdorff distance per case and label
+  const std::string hd = evaluation::presetName(opt.presets.front()) + "." +
+                         evaluation::hausdorffMetricName(opt.presets.front(), opt.percentile);
   out << std::left << std::setw(24) << "case" << std::setw(8) << "label" << std::setw(16) << "name" << std::setw(12)
       << "dice"
-      << "hd95 (mm)\n";
+      << "hd" << numberText(opt.percentile) << " (mm)\n";
   for (const auto& r : rows) {
     double dice = std::numeric_limits<double>::quiet_NaN(), h = dice;
     for (const auto& [m, v] : r.metrics) {
       if (m == "dice") dice = v;
-      if (m.rfind(hd.substr(0, hd.find('.')) + ".", 0) == 0 && m.find("hausdorff_95") != std::string::npos &&
-          m.find("directed") == std::string::npos)
-        h = v;
+      if (m == hd) h = v;
     }
     auto shown = [](double v) {
       if (!std::isfinite(v)) return numberText(v);
@@ -191,11 +195,17 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     }
     const auto summaries = summarizeRows(rows);
     writeSummaryCsv(summaries, rows, files[2], args.force);
-    std::vector<std::string> plotted{"dice"};
-    for (const auto& [m, v] : rows.empty() ? std::vector<std::pair<std::string, double>>{} : rows.front().metrics)
-      if (m.find("hausdorff_95") != std::string::npos && m.find("directed") == std::string::npos) plotted.push_back(m);
     writeHtmlReport(rows, summaries, plotted, "voxseg evaluate", files[3], args.force);
     spdlog::info("wrote {}, {}, {}, {}", files[0], files[1], files[2], files[3]);
+    if (args.plots) {
+      try {
+        writeBoxPlotPngs(summaries, rows, plotted, table, args.outputDir, args.force);
+        spdlog::info("wrote box plots ({}...) in {}", boxPlotFileName("dice"), args.outputDir);
+      } catch (const Error& e) { // the metrics stand without their pictures
+        if (e.code() != ExitCode::Internal) throw;
+        spdlog::warn("box plots not written: {}", e.what());
+      }
+    }
   }
   return firstFailure;
 }

@@ -4,11 +4,13 @@
 
 #include "voxseg/core/Error.h"
 #include "voxseg/io/AtomicOutput.h"
+#include "voxseg/rendering/Charts.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -177,6 +179,43 @@ void writeHtmlReport(const std::vector<MetricRow>& rows, const LabelSummaries& s
           << fixed(x.q3) << "</td></tr>";
     f << "</table></body></html>\n";
   });
+}
+
+std::string boxPlotFileName(const std::string& metric) {
+  std::string name = metric;
+  std::replace(name.begin(), name.end(), '.', '_');
+  return "boxplot_" + name + ".png";
+}
+
+void writeBoxPlotPngs(const LabelSummaries& s, const std::vector<MetricRow>& rows,
+                      const std::vector<std::string>& plotted, const std::vector<LabelInfo>& labels,
+                      const std::string& dir, bool force) {
+  for (const auto& metric : plotted) {
+    std::vector<rendering::Box> boxes;
+    std::size_t cases = 0;
+    for (const auto& [label, list] : s)
+      for (const auto& [m, sum] : list) {
+        if (m != metric || sum.finite == 0) continue;
+        const std::string name = nameOf(rows, label);
+        rendering::Box b{std::to_string(label) + (name.empty() ? "" : " " + name),
+                         sum.min,
+                         sum.q1,
+                         sum.median,
+                         sum.q3,
+                         sum.max,
+                         defaultLabelColor(label)};
+        for (const auto& l : labels)
+          if (l.value == label && l.color != std::array<int, 3>{0, 0, 0}) b.color = l.color;
+        boxes.push_back(b);
+        cases = std::max(cases, sum.finite);
+      }
+    if (boxes.empty()) continue;
+    rendering::ChartOptions opt;
+    opt.title = metric + " per label (" + std::to_string(cases) + (cases == 1 ? " case)" : " cases)");
+    opt.yTitle = metric;
+    opt.width = std::max(480, 90 * int(boxes.size()) + 160);
+    writeBoxPlotPng(boxes, opt, (std::filesystem::path(dir) / boxPlotFileName(metric)).string(), force);
+  }
 }
 
 } // namespace voxseg::cli

@@ -35,4 +35,14 @@ void writeHtmlReport(const std::vector<MetricRow>& rows, const LabelSummaries& s
                      const std::vector<std::string>& plotted, const std::string& title, const std::string& path,
                      bool force);
 
+/// File name of a metric's box plot: "boxplot_<metric>.png", dots in the metric's name as '_'.
+std::string boxPlotFileName(const std::string& metric);
+
+/// One PNG per metric in `plotted`: a box per label across cases (quartiles of the finite values,
+/// whiskers at min and max), colored as `labels` say (default colors otherwise). Needs an X server or
+/// Xvfb (rendering::ensureDisplay); the paths were reserved before any work.
+void writeBoxPlotPngs(const LabelSummaries& s, const std::vector<MetricRow>& rows,
+                      const std::vector<std::string>& plotted, const std::vector<LabelInfo>& labels,
+                      const std::string& dir, bool force);
+
 } // namespace voxseg::cli

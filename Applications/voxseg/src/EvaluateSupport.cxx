@@ -136,6 +136,7 @@ std::vector<LabelInfo> readLabelTable(const std::string& path) {
           LabelInfo l;
           l.name = name;
           l.value = v.get<int>();
+          l.color = defaultLabelColor(l.value);
           out.push_back(l);
         }
       return out;
@@ -150,11 +151,13 @@ std::vector<LabelInfo> readLabelTable(const std::string& path) {
     LabelInfo l;
     if (!(ls >> l.value)) continue;
     const auto quote = line.find('"');
-    if (quote != std::string::npos) {
+    if (quote != std::string::npos) { // ITK-SNAP: value r g b ...
       l.name = line.substr(quote + 1, line.rfind('"') - quote - 1);
-    } else {
-      ls >> l.name;
+      ls >> l.color[0] >> l.color[1] >> l.color[2];
+    } else { // Slicer: value name r g b a
+      ls >> l.name >> l.color[0] >> l.color[1] >> l.color[2];
     }
+    if (!ls) l.color = defaultLabelColor(l.value);
     if (l.value != 0) out.push_back(l);
   }
   if (out.empty()) throw inputError(path, "no labels found (model card, dataset.json, .ctbl or ITK-SNAP table)");

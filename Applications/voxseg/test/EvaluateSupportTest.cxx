@@ -10,6 +10,7 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <set>
 
 namespace voxseg::cli {
 namespace {
@@ -81,6 +82,23 @@ TEST(EvaluateLabels, ValuesAndNamesFromATable) {
   EXPECT_THROW(selectLabels("0", table), Error);
   std::ofstream(tmp.file("dataset.json")) << R"({"labels": {"background": 0, "tumor": 1}})";
   EXPECT_EQ(selectLabels("tumor", readLabelTable(tmp.file("dataset.json"))), (std::vector<int>{1}));
+}
+
+TEST(EvaluateLabels, ColorsFromSlicerAndItkSnapTablesOrDefaults) {
+  TempDir tmp;
+  std::ofstream(tmp.file("c.ctbl")) << "1 liver 200 10 20 255\n2 spleen\n";
+  const auto slicer = readLabelTable(tmp.file("c.ctbl"));
+  ASSERT_EQ(slicer.size(), 2u);
+  EXPECT_EQ(slicer[0].color, (std::array<int, 3>{200, 10, 20}));
+  EXPECT_EQ(slicer[1].color, defaultLabelColor(2));
+  std::ofstream(tmp.file("snap.txt")) << "0 0 0 0 0 0 0 \"Clear Label\"\n3 12 34 56 1 1 1 \"left kidney\"\n";
+  const auto snap = readLabelTable(tmp.file("snap.txt"));
+  ASSERT_EQ(snap.size(), 1u);
+  EXPECT_EQ(snap[0].name, "left kidney");
+  EXPECT_EQ(snap[0].color, (std::array<int, 3>{12, 34, 56}));
+  std::set<std::array<int, 3>> distinct; // default colors stay apart for many labels
+  for (int v = 1; v <= 60; ++v) distinct.insert(defaultLabelColor(v));
+  EXPECT_EQ(distinct.size(), 60u);
 }
 
 } // namespace

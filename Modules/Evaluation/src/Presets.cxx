@@ -44,7 +44,7 @@ std::vector<Metric> deepMind(const VoxelCounts& c, const SurfaceDistances& s, co
   m.push_back({"average_surface_distance_pred_to_gt", averageDistance(s.predictionToReference)});
   m.push_back({"robust_hausdorff_100", hausdorffDistance(s, 100, conv)});
   if (o.percentile != 100)
-    m.push_back({"robust_hausdorff_" + number(o.percentile), hausdorffDistance(s, o.percentile, conv)});
+    m.push_back({hausdorffMetricName(Preset::DeepMind, o.percentile), hausdorffDistance(s, o.percentile, conv)});
   for (double tol : o.tolerancesMm) {
     m.push_back({"surface_overlap_gt_at_" + number(tol) + "mm", surfaceOverlap(s.referenceToPrediction, tol, conv)});
     m.push_back({"surface_overlap_pred_at_" + number(tol) + "mm", surfaceOverlap(s.predictionToReference, tol, conv)});
@@ -68,7 +68,7 @@ std::vector<Metric> monai(const VoxelCounts& c, const SurfaceDistances& edges, c
   m.push_back({"DiceMetric_ignore_empty_false", monaiDice(c, false)});
   m.push_back({"hausdorff_100", f32(maximumHausdorffDistance(edges))});
   if (o.percentile != 100)
-    m.push_back({"hausdorff_" + number(o.percentile), f32(hausdorffDistance(edges, o.percentile, conv))});
+    m.push_back({hausdorffMetricName(Preset::Monai, o.percentile), f32(hausdorffDistance(edges, o.percentile, conv))});
   m.push_back({"hausdorff_100_directed_pred_to_gt", f32(maximumDistance(edges.predictionToReference))});
   m.push_back({"average_surface_distance_symmetric_false", f32(averageDistance(edges.predictionToReference))});
   m.push_back({"average_surface_distance_symmetric_true", f32(averageDistanceBoth(edges))});
@@ -113,6 +113,10 @@ std::vector<PresetMetrics> evaluateMasks(const VoxelCounts& counts, const std::u
 }
 
 } // namespace detail
+
+std::string hausdorffMetricName(Preset preset, double percentile) {
+  return (preset == Preset::DeepMind ? "robust_hausdorff_" : "hausdorff_") + number(percentile);
+}
 
 std::string presetName(Preset preset) { return preset == Preset::DeepMind ? "deepmind" : "monai"; }
 

@@ -21,17 +21,6 @@ namespace {
 
 using FloatImage = itk::Image<float, 3>;
 
-const std::array<std::array<int, 3>, 10> kPalette{{{128, 174, 128},
-                                                   {241, 214, 145},
-                                                   {177, 122, 101},
-                                                   {111, 184, 210},
-                                                   {216, 101, 79},
-                                                   {221, 130, 101},
-                                                   {144, 238, 144},
-                                                   {192, 104, 88},
-                                                   {220, 245, 20},
-                                                   {78, 63, 0}}};
-
 ModelCard defaultCard(const std::string& modelPath, const CardOverrides& ov) {
   if (!ov.axisOrder || !ov.patch)
     throw Error(ExitCode::Model, modelPath + ": no model card embedded; give one with --card, or at least --axis-order "
@@ -115,11 +104,8 @@ Model loadModel(const std::vector<std::string>& modelPaths, const std::string& c
     if (needLabels && i == 0) {
       m.card.labels.clear();
       for (std::int64_t c = 0; c < k; ++c)
-        m.card.labels.push_back({int(c),
-                                 c == 0 ? "background" : "label_" + std::to_string(c),
-                                 c == 0 ? std::array<int, 3>{0, 0, 0} : kPalette[std::size_t(c - 1) % kPalette.size()],
-                                 {},
-                                 {}});
+        m.card.labels.push_back(
+            {int(c), c == 0 ? "background" : "label_" + std::to_string(c), defaultLabelColor(c), {}, {}});
     }
     if (k != m.card.outputChannels())
       throw Error(ExitCode::Model, modelPaths[i] + ": the network gives " + std::to_string(k) +

@@ -22,6 +22,9 @@ enum class Preset {
 std::string presetName(Preset preset);
 /// Inverse of presetName; throws Error(Usage) naming the accepted values.
 Preset parsePreset(const std::string& name);
+/// The name of a preset's percentile Hausdorff distance: "robust_hausdorff_95" (deepmind),
+/// "hausdorff_95" (monai), with the percentile as given (100 names the maximum).
+std::string hausdorffMetricName(Preset preset, double percentile);
 
 struct EvaluationOptions {
   std::vector<Preset> presets{Preset::DeepMind};
