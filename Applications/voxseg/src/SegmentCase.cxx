@@ -45,23 +45,6 @@ nlohmann::ordered_json fileEntry(const std::string& path) { return {{"path", pat
 
 } // namespace
 
-std::array<int, 3> generatedColor(int value) {
-  if (value == 0) return {0, 0, 0};
-  const double h = std::fmod(double(value) * 137.50776405, 360.0) / 60.0; // golden angle
-  const double s = value % 2 ? 0.75 : 0.55, v = value % 3 ? 0.95 : 0.8;
-  const double c = v * s, x = c * (1 - std::fabs(std::fmod(h, 2.0) - 1)), m = v - c;
-  double r = 0, g = 0, b = 0;
-  switch (int(h)) {
-  case 0: r = c, g = x; break;
-  case 1: r = x, g = c; break;
-  case 2: g = c, b = x; break;
-  case 3: g = x, b = c; break;
-  case 4: r = x, b = c; break;
-  default: r = c, b = x; break;
-  }
-  return {int(std::lround((r + m) * 255)), int(std::lround((g + m) * 255)), int(std::lround((b + m) * 255))};
-}
-
 std::string sha256File(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw inputError(path, "cannot be read (for its SHA-256)");
@@ -135,7 +118,7 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
     description_ = {{"kind", "torchscript"}, {"name", torch_->card.name}, {"version", torch_->card.version}};
   }
   for (auto& l : labels_)
-    if (l.value != 0 && l.color == std::array<int, 3>{0, 0, 0}) l.color = generatedColor(l.value);
+    if (l.value != 0 && l.color == std::array<int, 3>{0, 0, 0}) l.color = defaultLabelColor(l.value);
   description_["files"] = files;
 }
 

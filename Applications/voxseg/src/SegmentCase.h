@@ -49,9 +49,6 @@ private:
   nlohmann::ordered_json description_;
 };
 
-/// A distinct, stable color for label `value` (golden-angle hues), for labels without one.
-std::array<int, 3> generatedColor(int value);
-
 /// SHA-256 of a file's bytes as 64 hex digits; throws Error(Input) naming the file.
 std::string sha256File(const std::string& path);
 
