@@ -203,6 +203,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
                    "accumulates in float16, as nnU-Net does)");
   segCmd->add_flag("--no-optimize", noOptimize,
                    "run the TorchScript graph as it is (no transposed-convolution rewrite)");
+  segCmd->add_option("--render", seg.render,
+                     "folder for label meshes (STL), 3D and slice pictures and review.html, as `voxseg render` "
+                     "writes them ({case} in batches)");
   segCmd->add_flag("-f,--force", seg.force, "overwrite existing output files");
   addReadOptions(*segCmd, seg.read, segNonUniform);
 
@@ -239,6 +242,57 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
                     "skip the PNG box plots (Dice and HD95 per label across cases) in the output folder");
   evalCmd->add_flag("-f,--force", eval.force, "overwrite existing outputs");
   addReadOptions(*evalCmd, eval.read, evalNonUniform);
+
+  RenderArgs render;
+  std::string renderNonUniform = "error";
+  auto* renderCmd = app.add_subcommand(
+      "render", "Surfaces, meshes, 3D and slice pictures and a review page for a label map (Documentation/render.md)");
+  renderCmd
+      ->add_option("inputs", render.inputs,
+                   "[image] labels: the image shown under the labels (optional) and "
+                   "the label map")
+      ->required()
+      ->expected(1, 2);
+  renderCmd->add_option("-o,--output-dir", render.settings.outputDir, "folder for meshes, pictures and review.html")
+      ->required();
+  renderCmd->add_option("--label-table", render.labelTable,
+                        "label names and colors: model card, nnU-Net dataset.json, Slicer .ctbl or ITK-SNAP file "
+                        "(.seg.nrrd label maps carry their own)");
+  renderCmd->add_option("--reference", render.reference, "reference label map: Dice, HD95... on the review page");
+  renderCmd
+      ->add_option("--mesh-format", render.settings.meshFormats,
+                   "stl, obj (+ .mtl), ply, vtp, gltf; repeat for several, 'none' for no meshes")
+      ->capture_default_str();
+  renderCmd->add_flag("--combined", render.settings.combined, "one mesh file with every label (labels.<ext>)");
+  renderCmd
+      ->add_option("--mesh-space", render.settings.meshSpace,
+                   "coordinates of mesh files: lps (Slicer >= 4.11, ITK, DICOM) or ras")
+      ->check(CLI::IsMember({"lps", "ras"}))
+      ->capture_default_str();
+  renderCmd
+      ->add_option("--smoothing", render.settings.surface.smoothingIterations,
+                   "windowed-sinc smoothing iterations (0: none)")
+      ->capture_default_str();
+  renderCmd->add_option("--pass-band", render.settings.surface.passBand, "windowed-sinc pass band (smaller: smoother)")
+      ->capture_default_str();
+  renderCmd->add_option("--decimate", render.settings.surface.decimation, "fraction of triangles removed (0: none)")
+      ->capture_default_str();
+  renderCmd->add_option("--size", render.settings.size, "3D pictures: width and height in pixels")
+      ->capture_default_str();
+  renderCmd->add_option("--tile", render.settings.tile, "slice pictures: pixels per tile")->capture_default_str();
+  renderCmd->add_option("--mosaic", render.mosaic, "slice pictures: ROWSxCOLUMNS of slices")->capture_default_str();
+  renderCmd
+      ->add_option("--window", render.settings.window,
+                   "intensity window: auto, ct-soft, ct-bone, ct-lung, ct-brain, mr (percentiles) or lo,hi")
+      ->capture_default_str();
+  renderCmd->add_flag("!--no-3d", render.settings.views3d, "no 3D pictures (anterior, left, superior)");
+  renderCmd->add_flag("!--no-slices", render.settings.slices, "no slice pictures (axial, coronal, sagittal)");
+  renderCmd->add_flag("!--no-review", render.settings.review, "no review.html");
+  renderCmd->add_flag("--interactive", render.settings.interactive, "then open a window with the surfaces ($DISPLAY)");
+  renderCmd->add_option("--threads", render.settings.threads, "labels meshed at once (0 = every core)")
+      ->capture_default_str();
+  renderCmd->add_flag("-f,--force", render.settings.force, "overwrite existing outputs");
+  addReadOptions(*renderCmd, render.read, renderNonUniform);
 
   auto* modelCmd = app.add_subcommand("model", "Pack a model card into a TorchScript file, or inspect a model");
   modelCmd->require_subcommand(1);
@@ -281,6 +335,12 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
     if (evalCmd->parsed()) {
       eval.read.nonUniform = io::parseSliceSpacingPolicy(evalNonUniform);
       return runEvaluate(eval, out);
+    }
+    if (renderCmd->parsed()) {
+      render.read.nonUniform = io::parseSliceSpacingPolicy(renderNonUniform);
+      auto& formats = render.settings.meshFormats;
+      if (formats.size() == 1 && formats.front() == "none") formats.clear();
+      return runRender(render);
     }
     if (packCmd->parsed()) return runModelPack(pack);
     if (inspectCmd->parsed()) return runModelInspect(inspect, out);

@@ -2,6 +2,8 @@
 // voxseg subcommands as functions: main.cxx parses the command line into these structs, and
 // tests call the functions directly. Each returns a process exit code or throws voxseg::Error.
 
+#include "RenderCase.h"
+
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/pipeline/NnUNet.h"
 #include "voxseg/pipeline/Segmenter.h"
@@ -46,6 +48,8 @@ struct SegmentArgs {
   std::string split;                   ///< folder of per-label binary masks
   std::vector<std::string> colorTables;
   std::string report;
+  std::string render; ///< folder: meshes, pictures, review page (renderSettings)
+  RenderSettings renderSettings;
   // post-processing after the model's own: label lists are "1,2" or "all"
   std::string keepLargest, fillHoles, remap; ///< remap: "old:new,..."
   std::int64_t minVoxels = 0;
@@ -78,6 +82,17 @@ struct EvaluateArgs {
 };
 /// Prints a per-case per-label table (Dice, HD95) to `out`; returns 0, or the first failed case's code.
 int runEvaluate(const EvaluateArgs& args, std::ostream& out);
+
+struct RenderArgs {
+  std::vector<std::string> inputs; ///< [image] labels
+  std::string labelTable;          ///< names and colors (model card, dataset.json, .ctbl, ITK-SNAP)
+  std::string reference;           ///< optional reference label map: metrics on the review page
+  std::string mosaic = "3x3";
+  RenderSettings settings;
+  io::ReadOptions read;
+};
+/// Meshes, pictures and review page of one label map (Documentation/render.md).
+int runRender(const RenderArgs& args);
 
 struct ModelPackArgs {
   std::string network;

@@ -123,6 +123,22 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
   nlohmann::ordered_json written = writeCaseOutputs(out, r, img.GetPointer(), model, args.force);
   const double writeSeconds = since(tw);
   spdlog::info("wrote {}", out.labels);
+  nlohmann::ordered_json rendered;
+  if (!out.render.empty()) {
+    RenderSettings rs = args.renderSettings;
+    rs.outputDir = out.render;
+    rs.force = args.force;
+    RenderInputs in;
+    in.caseId = caseId;
+    in.image = &volumes.front();
+    in.labels = &r.labels;
+    in.known = model.labels();
+    in.facts = {{"input", volumes.front().source},
+                {"model", model.description().value("name", std::string())},
+                {"voxseg", versionString()}};
+    rendered = renderCase(in, rs);
+    spdlog::info("rendered into {}", out.render);
+  }
   if (out.report.empty()) return;
 
   nlohmann::ordered_json inputsJson = nlohmann::ordered_json::array();
@@ -152,6 +168,8 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
       {"outputs", written.at("outputs")},
       {"warnings", warnings}};
   if (written.contains("instances")) report["instances"] = written["instances"];
+  if (rendered.contains("files"))
+    for (const auto& f : rendered["files"]) report["outputs"].push_back(f);
   report["outputs"].push_back(out.report);
   writeJsonFile(report, out.report, args.force);
 }
@@ -180,6 +198,8 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
   for (const auto& f : paths.files())
     if (f.find("{case}") == std::string::npos && f != paths.report)
       throw usageError("--batch: " + f + " must contain {case} (one file per case)");
+  if (!paths.render.empty() && paths.render.find("{case}") == std::string::npos)
+    throw usageError("--batch: --render " + paths.render + " must contain {case} (one folder per case)");
   const std::string summary =
       !args.summary.empty() ? args.summary : (fs::path(paths.labels).parent_path() / "summary.csv").string();
   { // the summary's destinations are checked before any work, like every output
@@ -263,7 +283,19 @@ int runSegment(const SegmentArgs& args) {
   paths.split = args.split;
   paths.colorTables = args.colorTables;
   paths.report = args.report;
+  paths.render = args.render;
   parseProgressStyle(args.progress); // usage errors before the model loads
+  if (!args.render.empty()) {
+    RenderSettings rs = args.renderSettings;
+    rs.outputDir = args.render;
+    checkRenderSettings(rs); // a display for the 3D pictures, before the model loads
+    if (args.batch.empty() && !args.inputs.empty()) {
+      std::error_code ec;
+      fs::create_directories(args.render, ec);
+      if (ec) throw Error(ExitCode::Output, args.render + ": cannot create the folder (" + ec.message() + ")");
+      for (const auto& f : renderDestinations(rs, {})) io::AtomicOutput probe(f, args.force);
+    }
+  }
   remapList(args.remap);
   if (args.batch.empty() && !args.inputs.empty()) {
     // Every destination is checked before any work (the split files once the labels are known).

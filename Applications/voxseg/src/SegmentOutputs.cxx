@@ -63,7 +63,7 @@ OutputPaths OutputPaths::forCase(const std::string& id) const {
     return s;
   };
   OutputPaths o = *this;
-  for (std::string* s : {&o.labels, &o.saveLogits, &o.saveProbabilities, &o.instances, &o.split, &o.report})
+  for (std::string* s : {&o.labels, &o.saveLogits, &o.saveProbabilities, &o.instances, &o.split, &o.report, &o.render})
     *s = sub(*s);
   for (auto& c : o.colorTables) c = sub(c);
   return o;

@@ -23,6 +23,7 @@ struct OutputPaths {
   std::string split; ///< folder for one binary mask per label
   std::vector<std::string> colorTables;
   std::string report; ///< report.json
+  std::string render; ///< folder for meshes, pictures and review.html (RenderCase.h)
 
   /// Every file path this request names (the table of instances included), in writing order.
   std::vector<std::string> files() const;

@@ -5,9 +5,11 @@
 #include <itkBinaryFillholeImageFilter.h>
 #include <itkBinaryThresholdImageFilter.h>
 #include <itkConnectedComponentImageFilter.h>
+#include <itkRegionOfInterestImageFilter.h>
 #include <itkRelabelComponentImageFilter.h>
 
 #include <algorithm>
+#include <array>
 #include <set>
 
 namespace voxseg::processing {
@@ -120,15 +122,52 @@ PostprocessingCounts postprocess(LabelImage& image, const Postprocessing& steps)
 }
 
 std::vector<LabelStatistics> labelStatistics(const LabelImage& image) {
+  // One pass for voxel counts and bounding boxes; components are counted on each label's box only
+  // (the mask is empty outside it, so the count is the same as on the whole grid).
+  const auto size = image.GetLargestPossibleRegion().GetSize();
+  struct Box {
+    std::size_t voxels = 0;
+    std::array<std::size_t, 3> lo{SIZE_MAX, SIZE_MAX, SIZE_MAX}, hi{0, 0, 0};
+  };
+  std::vector<Box> boxes(65536);
+  const unsigned short* p = image.GetBufferPointer();
+  std::size_t i = 0;
+  for (std::size_t z = 0; z < size[2]; ++z)
+    for (std::size_t y = 0; y < size[1]; ++y)
+      for (std::size_t x = 0; x < size[0]; ++x, ++i) {
+        if (!p[i]) continue;
+        Box& b = boxes[p[i]];
+        ++b.voxels;
+        b.lo = {std::min(b.lo[0], x), std::min(b.lo[1], y), std::min(b.lo[2], z)};
+        b.hi = {std::max(b.hi[0], x), std::max(b.hi[1], y), std::max(b.hi[2], z)};
+      }
   std::vector<LabelStatistics> out;
   const double ml = voxelMl(image);
-  const std::size_t n = voxelCount(image);
-  for (int label : presentLabels(image)) {
+  for (int label = 1; label < 65536; ++label) {
+    const Box& b = boxes[label];
+    if (!b.voxels) continue;
+    LabelImage::RegionType region;
+    for (unsigned a = 0; a < 3; ++a) {
+      region.SetIndex(a, static_cast<itk::IndexValueType>(b.lo[a]));
+      region.SetSize(a, b.hi[a] - b.lo[a] + 1);
+    }
+    auto crop = itk::RegionOfInterestImageFilter<LabelImage, LabelImage>::New();
+    crop->SetInput(&image);
+    crop->SetRegionOfInterest(region);
+    auto cc = itk::ConnectedComponentImageFilter<Mask, Components>::New();
+    auto mask = itk::BinaryThresholdImageFilter<LabelImage, Mask>::New();
+    mask->SetInput(crop->GetOutput());
+    mask->SetLowerThreshold(static_cast<unsigned short>(label));
+    mask->SetUpperThreshold(static_cast<unsigned short>(label));
+    mask->SetInsideValue(1);
+    mask->SetOutsideValue(0);
+    cc->SetInput(mask->GetOutput());
+    cc->SetFullyConnected(true);
+    cc->Update();
     LabelStatistics s;
     s.label = label;
-    const auto comp = componentsOf(image, label, s.components);
-    const unsigned int* c = comp->GetBufferPointer();
-    for (std::size_t i = 0; i < n; ++i) s.voxels += c[i] != 0;
+    s.voxels = b.voxels;
+    s.components = cc->GetObjectCount();
     s.ml = double(s.voxels) * ml;
     out.push_back(s);
   }

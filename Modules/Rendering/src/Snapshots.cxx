@@ -1,0 +1,130 @@
+#include "voxseg/rendering/Snapshots.h"
+
+#include "PngOutput.h"
+
+#include "voxseg/core/Error.h"
+#include "voxseg/io/AtomicOutput.h"
+#include "voxseg/rendering/Display.h"
+
+#include <vtkActor.h>
+#include <vtkCamera.h>
+#include <vtkGLTFExporter.h>
+#include <vtkInteractorStyleTrackballCamera.h>
+#include <vtkNew.h>
+#include <vtkPolyData.h>
+#include <vtkPolyDataMapper.h>
+#include <vtkProperty.h>
+#include <vtkRenderWindow.h>
+#include <vtkRenderWindowInteractor.h>
+#include <vtkRenderer.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace voxseg::rendering {
+namespace {
+
+struct Scene {
+  vtkNew<vtkRenderer> renderer;
+  vtkNew<vtkRenderWindow> window;
+};
+
+void fill(Scene& s, const std::vector<NamedSurface>& surfaces, const std::array<double, 3>& background) {
+  s.renderer->SetBackground(background[0], background[1], background[2]);
+  s.window->AddRenderer(s.renderer);
+  for (const auto& n : surfaces) {
+    vtkNew<vtkPolyDataMapper> mapper;
+    mapper->SetInputData(n.surface->surface);
+    mapper->ScalarVisibilityOff();
+    vtkNew<vtkActor> actor;
+    actor->SetMapper(mapper);
+    actor->GetProperty()->SetColor(n.color[0] / 255.0, n.color[1] / 255.0, n.color[2] / 255.0);
+    actor->GetProperty()->SetSpecular(0.2);
+    actor->GetProperty()->SetSpecularPower(20);
+    s.renderer->AddActor(actor);
+  }
+}
+
+// Camera on the given side of the scene (LPS: anterior is -y, left is +x, superior is +z).
+void look(vtkRenderer* renderer, View view) {
+  vtkCamera* camera = renderer->GetActiveCamera();
+  camera->SetFocalPoint(0, 0, 0);
+  switch (view) {
+  case View::Anterior:
+    camera->SetPosition(0, -1, 0);
+    camera->SetViewUp(0, 0, 1);
+    break;
+  case View::Left:
+    camera->SetPosition(1, 0, 0);
+    camera->SetViewUp(0, 0, 1);
+    break;
+  case View::Superior:
+    camera->SetPosition(0, 0, 1);
+    camera->SetViewUp(0, -1, 0);
+    break;
+  }
+  renderer->ResetCamera(); // fitted to the visible actors' bounds
+  camera->Zoom(1.15);
+  renderer->ResetCameraClippingRange();
+}
+
+} // namespace
+
+std::string viewName(View v) { return v == View::Anterior ? "anterior" : v == View::Left ? "left" : "superior"; }
+
+std::vector<std::string> writeSurfaceSnapshots(const std::vector<NamedSurface>& surfaces,
+                                               const std::vector<View>& views, const SnapshotOptions& options,
+                                               const std::string& prefix, bool overwrite) {
+  if (surfaces.empty()) throw usageError(prefix + "*.png: no surface to render");
+  ensureDisplay();
+  Scene s;
+  fill(s, surfaces, options.background);
+  s.window->SetOffScreenRendering(1);
+  s.window->SetSize(options.width, options.height);
+  s.window->SetMultiSamples(4);
+  std::vector<std::string> written;
+  for (View v : views) {
+    look(s.renderer, v);
+    const std::string path = prefix + viewName(v) + ".png";
+    writeViewPng(s.window, path, overwrite);
+    written.push_back(path);
+  }
+  return written;
+}
+
+void writeGltf(const std::vector<NamedSurface>& surfaces, const std::string& path, bool overwrite) {
+  if (surfaces.empty()) throw usageError(path + ": no surface to write");
+  ensureDisplay();
+  Scene s;
+  fill(s, surfaces, {1, 1, 1});
+  s.window->SetOffScreenRendering(1);
+  s.window->SetSize(64, 64);
+  io::AtomicOutput out(path, overwrite);
+  vtkNew<vtkGLTFExporter> exporter;
+  exporter->SetRenderWindow(s.window);
+  exporter->SetFileName(out.tempPath().c_str());
+  exporter->InlineDataOn();
+  exporter->SaveNormalOn();
+  exporter->Write();
+  if (!std::filesystem::exists(out.tempPath()) || std::filesystem::file_size(out.tempPath()) == 0)
+    throw Error(ExitCode::Output, path + ": cannot write the glTF file");
+  out.commit();
+}
+
+void showInteractive(const std::vector<NamedSurface>& surfaces, const std::string& title) {
+  const char* display = std::getenv("DISPLAY");
+  if (!display || !*display) throw usageError("--interactive needs a display ($DISPLAY is not set)");
+  Scene s;
+  fill(s, surfaces, {0.1, 0.1, 0.12});
+  s.window->SetSize(1000, 800);
+  s.window->SetWindowName(title.c_str());
+  look(s.renderer, View::Anterior);
+  vtkNew<vtkRenderWindowInteractor> interactor;
+  vtkNew<vtkInteractorStyleTrackballCamera> style;
+  interactor->SetInteractorStyle(style);
+  interactor->SetRenderWindow(s.window);
+  s.window->Render();
+  interactor->Start();
+}
+
+} // namespace voxseg::rendering
