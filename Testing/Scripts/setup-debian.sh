@@ -8,7 +8,7 @@ packages=(
   libinsighttoolkit5-dev libgdcm-dev
   libvtk9-dev
   libtorch-dev
-  libdcmtk-dev dcmtk
+  libdcmtk-dev dcmtk dicom3tools
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libtbb-dev
   zlib1g-dev libssl-dev

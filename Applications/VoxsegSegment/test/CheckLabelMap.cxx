@@ -30,19 +30,13 @@ std::string describe(const Geometry& g) {
   return s.str();
 }
 
-// The voxel values of an integer label map, widened.
-std::vector<long> labelValues(const io::Volume& v) {
+// The voxel values of an 8- or 16-bit integer label map.
+std::vector<long> integerLabels(const io::Volume& v) {
   if (v.pixelType != PixelType::UInt8 && v.pixelType != PixelType::Int8 && v.pixelType != PixelType::UInt16 &&
       v.pixelType != PixelType::Int16)
     throw voxseg::inputError(v.source, "not an 8- or 16-bit integer label map");
-  const std::size_t n = v.geometry().voxelCount();
-  return voxseg::visitPixelType(v.pixelType, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* p = static_cast<const T*>(io::bufferOf(v));
-    std::vector<long> out(n);
-    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<long>(p[i]);
-    return out;
-  });
+  const auto values = io::labelValues(v);
+  return std::vector<long>(values.begin(), values.end());
 }
 
 } // namespace
@@ -60,10 +54,10 @@ int main(int argc, char** argv) {
                 << "\n  labels: " << describe(labels.geometry()) << "\n";
       return 1;
     }
-    const std::vector<long> values = labelValues(labels);
+    const std::vector<long> values = integerLabels(labels);
     std::cout << argv[2] << ": on the input's grid (" << describe(labels.geometry()) << ")\n";
     if (argc == 5) {
-      const std::vector<long> want = labelValues(io::readVolume(argv[3]));
+      const std::vector<long> want = integerLabels(io::readVolume(argv[3]));
       if (want.size() != values.size()) {
         std::cerr << argv[3] << ": " << want.size() << " voxels, the labels have " << values.size() << "\n";
         return 1;

@@ -116,8 +116,16 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   std::string convNonUniform = "error";
   auto* convCmd = app.add_subcommand("convert", "Convert a volume or DICOM series to NIfTI/NRRD/MHA, optionally "
                                                 "reoriented losslessly (axis permutation and flips)");
-  convCmd->add_option("input", conv.input, "volume file or DICOM folder")->required();
-  convCmd->add_option("output", conv.output, "output file: .nii.gz, .nii, .nrrd or .mha")->required();
+  convCmd->add_option("input", conv.input, "volume file, DICOM folder or DICOM SEG (.dcm)")->required();
+  convCmd
+      ->add_option("output", conv.output,
+                   "output file: .nii.gz, .nii, .nrrd, .mha, .seg.nrrd, or .dcm (DICOM SEG of a label map)")
+      ->required();
+  convCmd->add_option("--reference-series", conv.referenceSeries,
+                      "DICOM folder: the series a SEG output refers to, or the grid a SEG input is read onto "
+                      "(default: the grid its frames span)");
+  convCmd->add_option("--label-table", conv.labelTable,
+                      "names, colors and codes for a .dcm or .seg.nrrd output (model card, dataset.json, .ctbl)");
   convCmd->add_option("--orient", conv.orient, "target orientation code, e.g. RAS, LPS, PIR (closest axes)");
   convCmd->add_flag("-f,--force", conv.force, "overwrite an existing output file");
   addReadOptions(*convCmd, conv.read, convNonUniform);
@@ -203,6 +211,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
                    "accumulates in float16, as nnU-Net does)");
   segCmd->add_flag("--no-optimize", noOptimize,
                    "run the TorchScript graph as it is (no transposed-convolution rewrite)");
+  segCmd->add_option("--dicom-seg", seg.dicomSeg,
+                     "also write a DICOM SEG (binary) referencing the input series (-i must be a DICOM folder)");
   segCmd->add_option("--render", seg.render,
                      "folder for label meshes (STL), 3D and slice pictures and review.html, as `voxseg render` "
                      "writes them ({case} in batches)");

@@ -23,7 +23,9 @@ int runInfo(const InfoArgs& args, std::ostream& out);
 struct ConvertArgs {
   std::string input;
   std::string output;
-  std::string orient; ///< empty: keep the input's index order
+  std::string orient;          ///< empty: keep the input's index order
+  std::string referenceSeries; ///< DICOM folder: the source of a SEG (output .dcm) or the grid to read one onto
+  std::string labelTable;      ///< names, colors and codes for a SEG or .seg.nrrd output
   bool force = false;
   io::ReadOptions read;
 };
@@ -48,7 +50,8 @@ struct SegmentArgs {
   std::string split;                   ///< folder of per-label binary masks
   std::vector<std::string> colorTables;
   std::string report;
-  std::string render; ///< folder: meshes, pictures, review page (renderSettings)
+  std::string render;   ///< folder: meshes, pictures, review page (renderSettings)
+  std::string dicomSeg; ///< DICOM SEG against the input series (the input must be a DICOM folder)
   RenderSettings renderSettings;
   // post-processing after the model's own: label lists are "1,2" or "all"
   std::string keepLargest, fillHoles, remap; ///< remap: "old:new,..."

@@ -1,25 +1,89 @@
+#include "Batch.h"
 #include "Commands.h"
+#include "EvaluateSupport.h"
 
+#include "voxseg/core/Error.h"
 #include "voxseg/io/AtomicOutput.h"
+#include "voxseg/io/DicomSeg.h"
+#include "voxseg/io/SegmentationFiles.h"
 #include "voxseg/processing/Reorient.h"
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+
 namespace voxseg::cli {
+namespace {
+
+bool endsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// A label map and its segments to `path`: .seg.nrrd with names and colors, any other volume format plain.
+void writeLabels(const io::Volume& v, const std::vector<LabelInfo>& segments, const std::string& path, bool force) {
+  io::WriteOptions w;
+  w.overwrite = force;
+  if (endsWith(path, ".seg.nrrd"))
+    io::writeSegNrrd(v, segments, path, w);
+  else
+    io::writeVolume(v, path, w);
+}
+
+// DICOM SEG -> label map (+ one mask per segment beside it when segments overlap).
+int segToLabels(const ConvertArgs& args) {
+  const auto seg = io::readDicomSeg(args.input, args.referenceSeries);
+  std::vector<std::string> maskPaths;
+  if (!seg.overlaps.empty()) {
+    const std::string stem = volumeFileStem(args.output).empty() ? args.output : volumeFileStem(args.output);
+    const std::string ext = args.output.substr(stem.size());
+    for (const auto& s : seg.segments)
+      maskPaths.push_back(stem + "_segment" + std::to_string(s.value) + (endsWith(ext, ".seg.nrrd") ? ".nrrd" : ext));
+    for (const auto& p : maskPaths) io::AtomicOutput probe(p, args.force);
+  }
+  writeLabels(seg.labels, seg.segments, args.output, args.force);
+  for (const auto& s : seg.segments) spdlog::info("segment {}: {}", s.value, s.name);
+  if (!seg.overlaps.empty()) {
+    for (const auto& o : seg.overlaps) spdlog::warn("{}: {} (the label map keeps the later segment)", args.input, o);
+    io::WriteOptions w;
+    w.overwrite = args.force;
+    for (std::size_t i = 0; i < maskPaths.size(); ++i) io::writeVolume(seg.masks[i], maskPaths[i], w);
+    spdlog::info("overlapping segments: one mask per segment written beside {}", args.output);
+  }
+  spdlog::info("wrote {}", args.output);
+  return 0;
+}
+
+} // namespace
 
 int runConvert(const ConvertArgs& args) {
   if (!args.orient.empty()) validateOrientationCode(args.orient);
   // Check the destination before reading: a large input should not be read for nothing.
   { io::AtomicOutput probe(args.output, args.force); }
+  if (!std::filesystem::is_directory(args.input) && endsWith(args.input, ".dcm") && io::isDicomSegFile(args.input)) {
+    if (!args.orient.empty()) throw usageError("--orient does not apply to a DICOM SEG input");
+    return segToLabels(args);
+  }
   io::Volume v = io::readVolume(args.input, args.read);
+  if (endsWith(args.output, ".dcm")) { // label map -> DICOM SEG against its source series
+    if (args.referenceSeries.empty())
+      throw usageError("a DICOM SEG output needs its source series: --reference-series <DICOM folder>");
+    if (!args.orient.empty())
+      throw usageError("--orient does not apply to a DICOM SEG output (it keeps the series' grid)");
+    const auto labels = args.labelTable.empty() ? std::vector<LabelInfo>{} : readLabelTable(args.labelTable);
+    io::DicomSegOptions o;
+    o.seriesUid = args.read.seriesUid;
+    io::writeDicomSeg(v, labels, args.referenceSeries, args.output, o, args.force);
+    spdlog::info("wrote {}", args.output);
+    return 0;
+  }
   if (!args.orient.empty()) {
     const std::string before = orientationCode(v.geometry().direction);
     v.image = processing::reorientTo(*v.image, v.pixelType, args.orient);
     spdlog::info("reoriented {} -> {}", before, orientationCode(v.geometry().direction));
   }
-  io::WriteOptions w;
-  w.overwrite = args.force;
-  io::writeVolume(v, args.output, w);
+  std::vector<LabelInfo> segments;
+  if (endsWith(args.output, ".seg.nrrd") && !args.labelTable.empty()) segments = readLabelTable(args.labelTable);
+  writeLabels(v, segments, args.output, args.force);
   spdlog::info("wrote {}", args.output);
   return 0;
 }

@@ -3,6 +3,7 @@
 #include "Batch.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/LabelColors.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/rendering/Charts.h"
 

@@ -3,6 +3,7 @@
 #include "Batch.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/LabelColors.h"
 
 #include <nlohmann/json.hpp>
 

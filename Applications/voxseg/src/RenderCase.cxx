@@ -4,6 +4,7 @@
 #include "SegmentOutputs.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/LabelColors.h"
 #include "voxseg/evaluation/Evaluate.h"
 #include "voxseg/evaluation/LabelMap.h"
 #include "voxseg/io/AtomicOutput.h"

@@ -1,6 +1,7 @@
 #include "SegmentCase.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/LabelColors.h"
 
 #include <openssl/evp.h>
 

@@ -7,6 +7,7 @@
 #include "voxseg/core/Error.h"
 #include "voxseg/core/Version.h"
 #include "voxseg/io/AtomicOutput.h"
+#include "voxseg/io/DicomSeg.h"
 #include "voxseg/processing/LabelMaps.h"
 
 #include <spdlog/spdlog.h>
@@ -123,6 +124,16 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
   nlohmann::ordered_json written = writeCaseOutputs(out, r, img.GetPointer(), model, args.force);
   const double writeSeconds = since(tw);
   spdlog::info("wrote {}", out.labels);
+  if (!out.dicomSeg.empty()) {
+    if (!fs::is_directory(inputs.front()))
+      throw usageError("--dicom-seg needs a DICOM folder as input (" + inputs.front() + " is not one)");
+    io::DicomSegOptions o;
+    o.seriesUid = args.read.seriesUid;
+    o.seriesDescription = "voxseg " + model.description().value("name", std::string("segmentation"));
+    io::writeDicomSeg(r.labels, model.labels(), inputs.front(), out.dicomSeg, o, args.force);
+    written["outputs"].push_back(out.dicomSeg);
+    spdlog::info("wrote {}", out.dicomSeg);
+  }
   nlohmann::ordered_json rendered;
   if (!out.render.empty()) {
     RenderSettings rs = args.renderSettings;
@@ -284,6 +295,9 @@ int runSegment(const SegmentArgs& args) {
   paths.colorTables = args.colorTables;
   paths.report = args.report;
   paths.render = args.render;
+  paths.dicomSeg = args.dicomSeg;
+  if (!args.dicomSeg.empty() && args.batch.empty() && !args.inputs.empty() && !fs::is_directory(args.inputs.front()))
+    throw usageError("--dicom-seg needs a DICOM folder as input (" + args.inputs.front() + " is not one)");
   parseProgressStyle(args.progress); // usage errors before the model loads
   if (!args.render.empty()) {
     RenderSettings rs = args.renderSettings;

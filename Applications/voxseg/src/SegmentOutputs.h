@@ -22,8 +22,9 @@ struct OutputPaths {
   std::vector<int> instanceClasses;
   std::string split; ///< folder for one binary mask per label
   std::vector<std::string> colorTables;
-  std::string report; ///< report.json
-  std::string render; ///< folder for meshes, pictures and review.html (RenderCase.h)
+  std::string report;   ///< report.json
+  std::string render;   ///< folder for meshes, pictures and review.html (RenderCase.h)
+  std::string dicomSeg; ///< DICOM SEG against the input series
 
   /// Every file path this request names (the table of instances included), in writing order.
   std::vector<std::string> files() const;

@@ -3,6 +3,7 @@
 #include "EvaluateReport.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/LabelColors.h"
 #include "voxseg/testing/Data.h"
 
 #include <gtest/gtest.h>

@@ -16,30 +16,7 @@ LabelMap toLabelMap(const io::Volume& volume) {
   LabelMap out;
   out.size = g.size;
   out.spacing = g.spacing;
-  out.voxels.resize(g.voxelCount());
-  visitPixelType(volume.pixelType, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* p = volume.as<T>()->GetBufferPointer();
-    const std::size_t n = out.voxels.size();
-    auto refuse = [&](double v) {
-      throw inputError(volume.source, "voxel value " + std::to_string(v) +
-                                          " is not a label; a label map holds integers from 0 to 65535");
-    };
-    if constexpr (std::is_integral_v<T> && std::is_unsigned_v<T> && sizeof(T) <= 2) {
-      std::copy(p, p + n, out.voxels.begin()); // every value is a label
-    } else if constexpr (std::is_integral_v<T>) {
-      for (std::size_t i = 0; i < n; ++i) {
-        if (p[i] < 0 || static_cast<std::uint64_t>(p[i]) > 65535) refuse(static_cast<double>(p[i]));
-        out.voxels[i] = static_cast<std::uint16_t>(p[i]);
-      }
-    } else {
-      for (std::size_t i = 0; i < n; ++i) {
-        const double v = static_cast<double>(p[i]);
-        if (!(v >= 0 && v <= 65535 && std::floor(v) == v)) refuse(v);
-        out.voxels[i] = static_cast<std::uint16_t>(v);
-      }
-    }
-  });
+  out.voxels = io::labelValues(volume);
   return out;
 }
 

@@ -3,8 +3,12 @@
 #include "voxseg/core/Error.h"
 #include "voxseg/core/ItkGeometry.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <type_traits>
+#include <vector>
 
 namespace voxseg::io {
 
@@ -12,6 +16,34 @@ Geometry Volume::geometry() const { return geometryOf(*image); }
 
 void Volume::throwTypeMismatch() const {
   throw Error(ExitCode::Internal, source + ": image is not stored as " + pixelTypeName(pixelType));
+}
+
+std::vector<std::uint16_t> labelValues(const Volume& volume) {
+  std::vector<std::uint16_t> out(volume.geometry().voxelCount());
+  visitPixelType(volume.pixelType, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* p = volume.as<T>()->GetBufferPointer();
+    const std::size_t n = out.size();
+    auto refuse = [&](double v) {
+      throw inputError(volume.source, "voxel value " + std::to_string(v) +
+                                          " is not a label; a label map holds integers from 0 to 65535");
+    };
+    if constexpr (std::is_integral_v<T> && std::is_unsigned_v<T> && sizeof(T) <= 2) {
+      std::copy(p, p + n, out.begin()); // every value is a label
+    } else if constexpr (std::is_integral_v<T>) {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (p[i] < 0 || static_cast<std::uint64_t>(p[i]) > 65535) refuse(static_cast<double>(p[i]));
+        out[i] = static_cast<std::uint16_t>(p[i]);
+      }
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        const double v = static_cast<double>(p[i]);
+        if (!(v >= 0 && v <= 65535 && std::floor(v) == v)) refuse(v);
+        out[i] = static_cast<std::uint16_t>(v);
+      }
+    }
+  });
+  return out;
 }
 
 void* bufferOf(const Volume& volume) {

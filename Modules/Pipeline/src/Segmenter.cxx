@@ -1,6 +1,7 @@
 #include "voxseg/pipeline/Segmenter.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/LabelColors.h"
 #include "voxseg/core/ItkGeometry.h"
 #include "voxseg/processing/Components.h"
 #include "voxseg/processing/Intensity.h"

@@ -3,6 +3,7 @@
 #include "PngOutput.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/LabelColors.h"
 #include "voxseg/core/ModelCard.h"
 
 #include <vtkImageData.h>

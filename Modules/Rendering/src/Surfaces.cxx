@@ -145,18 +145,7 @@ LabelSurface surfaceOf(const Labels& l, int label, const Box& b, const SurfaceOp
 Labels toLabels(const io::Volume& volume) {
   Labels out;
   out.geometry = volume.geometry();
-  out.voxels.resize(out.geometry.voxelCount());
-  visitPixelType(volume.pixelType, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* p = volume.as<T>()->GetBufferPointer();
-    for (std::size_t i = 0; i < out.voxels.size(); ++i) {
-      const double v = static_cast<double>(p[i]);
-      if (!(v >= 0 && v <= 65535 && std::floor(v) == v))
-        throw inputError(volume.source, "voxel value " + std::to_string(v) +
-                                            " is not a label; a label map holds integers from 0 to 65535");
-      out.voxels[i] = static_cast<std::uint16_t>(v);
-    }
-  });
+  out.voxels = io::labelValues(volume);
   return out;
 }
 

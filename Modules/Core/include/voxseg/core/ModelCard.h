@@ -100,8 +100,4 @@ nlohmann::json modelCardToJson(const ModelCard& card);
 
 std::string axisOrderName(AxisOrder order);
 
-/// The color given to a label that has none (value >= 1): 3D Slicer's first ten generic anatomy colors,
-/// then hues spaced by the golden angle, so that neighbouring values stay distinguishable.
-std::array<int, 3> defaultLabelColor(int value);
-
 } // namespace voxseg

@@ -36,6 +36,10 @@ private:
 /// Allocates a volume of the given type and geometry, zero-filled.
 Volume makeVolume(PixelType type, const Geometry& geometry);
 
+/// The voxels of a label map as 16-bit labels (x fastest). Throws Error(Input) naming the volume's
+/// source for a value that is not an integer in 0..65535.
+std::vector<std::uint16_t> labelValues(const Volume& volume);
+
 /// Raw pointer to the first voxel of a volume's buffer (x fastest).
 void* bufferOf(const Volume& volume);
 

@@ -1,0 +1,241 @@
+#include "DicomSegCommon.h"
+
+#include "voxseg/core/Error.h"
+#include "voxseg/io/DicomSeg.h"
+#include "voxseg/io/VolumeIO.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmfg/fginterface.h>
+#include <dcmtk/dcmfg/fgpixmsr.h>
+#include <dcmtk/dcmfg/fgplanor.h>
+#include <dcmtk/dcmfg/fgplanpo.h>
+#include <dcmtk/dcmfg/fgseg.h>
+#include <dcmtk/dcmiod/cielabutil.h>
+#include <dcmtk/dcmseg/segdoc.h>
+#include <dcmtk/dcmseg/segment.h>
+#include <dcmtk/dcmseg/segutils.h>
+#include <dcmtk/oflog/oflog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <mutex>
+
+namespace voxseg::io {
+
+namespace detail {
+
+void quietDcmtk() {
+  static std::once_flag once;
+  std::call_once(once, [] { OFLog::configure(OFLogger::FATAL_LOG_LEVEL); });
+}
+
+OFString newUid() {
+  char uid[100];
+  dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT);
+  return uid;
+}
+
+} // namespace detail
+
+namespace {
+
+std::optional<Code> codeFrom(CodeSequenceMacro& m) {
+  OFString value, scheme, meaning;
+  m.getCodeValue(value);
+  m.getCodingSchemeDesignator(scheme);
+  m.getCodeMeaning(meaning);
+  if (value.empty()) return std::nullopt;
+  return Code{value.c_str(), scheme.c_str(), meaning.c_str()};
+}
+
+struct FrameInfo {
+  Uint16 segment = 0;
+  Vec3 position{};
+};
+
+} // namespace
+
+bool isDicomSegFile(const std::string& path) {
+  detail::quietDcmtk();
+  DcmFileFormat f;
+  if (f.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, 256, ERM_autoDetect).bad()) return false;
+  OFString sopClass;
+  f.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClass);
+  return sopClass == UID_SegmentationStorage;
+}
+
+DicomSegContent readDicomSeg(const std::string& path, const std::string& referenceFolder) {
+  detail::quietDcmtk();
+  DcmFileFormat raw;
+  if (raw.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, 256, ERM_autoDetect).bad())
+    throw inputError(path, "not a readable DICOM file");
+  DicomSegContent out;
+  Uint16 rows = 0, columns = 0;
+  Uint16 maxFraction = 255; // fractional SEGs (occupancy or probability) are thresholded at half of it
+  {
+    DcmDataset& d = *raw.getDataset();
+    d.findAndGetUint16(DCM_MaximumFractionalValue, maxFraction);
+    d.findAndGetUint16(DCM_Rows, rows);
+    d.findAndGetUint16(DCM_Columns, columns);
+    if (maxFraction == 0) maxFraction = 255;
+    OFString sopClass, uid;
+    d.findAndGetOFString(DCM_SOPClassUID, sopClass);
+    if (sopClass != UID_SegmentationStorage)
+      throw inputError(path, "not a DICOM Segmentation (SOP class " + std::string(sopClass.c_str()) + ")");
+    d.findAndGetOFString(DCM_FrameOfReferenceUID, uid);
+    out.frameOfReferenceUid = uid.c_str();
+    DcmItem* series = nullptr;
+    if (d.findAndGetSequenceItem(DCM_ReferencedSeriesSequence, series, 0).good() && series) {
+      series->findAndGetOFString(DCM_SeriesInstanceUID, uid);
+      out.referencedSeriesUid = uid.c_str();
+    }
+  }
+  DcmSegmentation* loaded = nullptr;
+  const OFCondition status = DcmSegmentation::loadFile(path.c_str(), loaded);
+  std::unique_ptr<DcmSegmentation> seg(loaded);
+  if (status.bad() || !seg) throw inputError(path, std::string("not a valid DICOM SEG (") + status.text() + ")");
+  const bool fractional = seg->getSegmentationType() == DcmSegTypes::ST_FRACTIONAL;
+  FGInterface& fg = seg->getFunctionalGroups();
+  const std::size_t frames = seg->getNumberOfFrames();
+  if (frames == 0) throw inputError(path, "the SEG holds no frame");
+
+  // orientation and spacing (shared or first frame's)
+  auto* orientation = dynamic_cast<FGPlaneOrientationPatient*>(fg.get(0, DcmFGTypes::EFG_PLANEORIENTPATIENT));
+  auto* measures = dynamic_cast<FGPixelMeasures*>(fg.get(0, DcmFGTypes::EFG_PIXELMEASURES));
+  if (!orientation || !measures) throw inputError(path, "the SEG lacks plane orientation or pixel measures");
+  Float64 o[6] = {0, 0, 0, 0, 0, 0};
+  orientation->getImageOrientationPatient(o[0], o[1], o[2], o[3], o[4], o[5]);
+  const Vec3 rowCosine{o[0], o[1], o[2]}, columnCosine{o[3], o[4], o[5]};
+  const Vec3 normal = cross(rowCosine, columnCosine);
+  Float64 rowSpacing = 0, columnSpacing = 0, between = 0;
+  measures->getPixelSpacing(rowSpacing, 0);
+  measures->getPixelSpacing(columnSpacing, 1);
+  measures->getSpacingBetweenSlices(between);
+
+  std::vector<FrameInfo> info(frames);
+  for (std::size_t f = 0; f < frames; ++f) {
+    auto* position = dynamic_cast<FGPlanePosPatient*>(fg.get(Uint32(f), DcmFGTypes::EFG_PLANEPOSPATIENT));
+    auto* segment = dynamic_cast<FGSegmentation*>(fg.get(Uint32(f), DcmFGTypes::EFG_SEGMENTATION));
+    if (!position || !segment)
+      throw inputError(path, "frame " + std::to_string(f + 1) + " lacks its plane position or segment number");
+    position->getImagePositionPatient(info[f].position[0], info[f].position[1], info[f].position[2]);
+    segment->getReferencedSegmentNumber(info[f].segment);
+    if (info[f].segment < 1 || info[f].segment > seg->getNumberOfSegments())
+      throw inputError(path, "frame " + std::to_string(f + 1) + " refers to segment " +
+                                 std::to_string(info[f].segment) + ", which does not exist");
+  }
+
+  // the grid: the referenced series', or the one the frames span
+  Geometry g;
+  if (!referenceFolder.empty()) {
+    ReadOptions ro;
+    ro.seriesUid = out.referencedSeriesUid;
+    g = readVolume(referenceFolder, ro).geometry();
+  } else {
+    std::vector<double> along;
+    for (const auto& fi : info) along.push_back(dot(fi.position, normal));
+    std::sort(along.begin(), along.end());
+    along.erase(std::unique(along.begin(), along.end(), [](double a, double b) { return std::fabs(a - b) < 1e-3; }),
+                along.end());
+    double spacing = between > 0 ? between : 0;
+    if (spacing <= 0) {
+      std::vector<double> gaps;
+      for (std::size_t i = 1; i < along.size(); ++i) gaps.push_back(along[i] - along[i - 1]);
+      std::sort(gaps.begin(), gaps.end());
+      spacing = gaps.empty() ? 1.0 : gaps[gaps.size() / 2];
+    }
+    const FrameInfo* first = &info.front();
+    for (const auto& fi : info)
+      if (dot(fi.position, normal) < dot(first->position, normal)) first = &fi;
+    g.origin = first->position;
+    g.size = {columns, rows, std::size_t(std::lround((along.back() - along.front()) / spacing)) + 1};
+    g.spacing = {columnSpacing, rowSpacing, spacing};
+    for (int r = 0; r < 3; ++r) {
+      g.direction[3 * r + 0] = rowCosine[r];
+      g.direction[3 * r + 1] = columnCosine[r];
+      g.direction[3 * r + 2] = normal[r];
+    }
+  }
+  auto axis = [&](int c) { return Vec3{g.direction[c], g.direction[3 + c], g.direction[6 + c]}; };
+  if (g.size[0] != columns || g.size[1] != rows || dot(axis(0), rowCosine) < 1 - 1e-4 ||
+      dot(axis(1), columnCosine) < 1 - 1e-4)
+    throw inputError(path, "its frames do not lie on the grid of " +
+                               (referenceFolder.empty() ? std::string("its own frames") : referenceFolder));
+
+  // segments
+  const std::size_t count = seg->getNumberOfSegments();
+  for (std::size_t n = 1; n <= count; ++n) {
+    DcmSegment* s = seg->getSegment(n);
+    LabelInfo l;
+    l.value = int(n);
+    OFString label;
+    s->getSegmentLabel(label);
+    l.name = label.c_str();
+    Uint16 L = 0, a = 0, b = 0;
+    if (s->getRecommendedDisplayCIELabValue(L, a, b).good()) {
+      double R = 0, G = 0, B = 0;
+      IODCIELabUtil::dicomLab2RGB(R, G, B, L, a, b);
+      l.color = {int(std::lround(std::clamp(R, 0.0, 1.0) * 255)), int(std::lround(std::clamp(G, 0.0, 1.0) * 255)),
+                 int(std::lround(std::clamp(B, 0.0, 1.0) * 255))};
+    }
+    l.category = codeFrom(s->getSegmentedPropertyCategoryCode());
+    l.type = codeFrom(s->getSegmentedPropertyTypeCode());
+    out.segments.push_back(l);
+  }
+
+  // voxels: one mask per segment first, so overlaps can be counted
+  const std::size_t plane = std::size_t(rows) * columns;
+  std::vector<std::vector<std::uint8_t>> masks(count, std::vector<std::uint8_t>(g.voxelCount(), 0));
+  const double tolerance = std::max(1e-3, 0.01 * std::min(g.spacing[0], g.spacing[1]));
+  for (std::size_t f = 0; f < frames; ++f) {
+    const Vec3 d{info[f].position[0] - g.origin[0], info[f].position[1] - g.origin[1],
+                 info[f].position[2] - g.origin[2]};
+    const double k = dot(d, axis(2)) / g.spacing[2];
+    const auto slice = std::lround(k);
+    if (std::fabs(dot(d, axis(0))) > tolerance || std::fabs(dot(d, axis(1))) > tolerance ||
+        std::fabs(k - double(slice)) * g.spacing[2] > tolerance || slice < 0 || std::size_t(slice) >= g.size[2])
+      throw inputError(path, "frame " + std::to_string(f + 1) + " lies off the grid of " +
+                                 (referenceFolder.empty() ? std::string("the SEG") : referenceFolder));
+    const DcmIODTypes::Frame* stored = seg->getFrame(f);
+    if (!stored) throw inputError(path, "frame " + std::to_string(f + 1) + " cannot be read");
+    std::unique_ptr<DcmIODTypes::Frame> unpacked;
+    const Uint8* pixels = stored->pixData;
+    if (!fractional && stored->length < plane) {
+      unpacked.reset(DcmSegUtils::unpackBinaryFrame(stored, rows, columns));
+      if (!unpacked) throw inputError(path, "frame " + std::to_string(f + 1) + " cannot be unpacked");
+      pixels = unpacked->pixData;
+    }
+    std::uint8_t* m = masks[info[f].segment - 1].data() + std::size_t(slice) * plane;
+    for (std::size_t i = 0; i < plane; ++i)
+      if (fractional ? pixels[i] * 2 >= maxFraction : pixels[i] != 0) m[i] = 1;
+  }
+  std::vector<std::size_t> pairCount(count * count, 0);
+  out.labels = makeVolume(PixelType::UInt16, g);
+  out.labels.source = path;
+  std::uint16_t* lab = out.labels.as<std::uint16_t>()->GetBufferPointer();
+  for (std::size_t i = 0; i < g.voxelCount(); ++i)
+    for (std::size_t n = 0; n < count; ++n)
+      if (masks[n][i]) {
+        if (lab[i]) ++pairCount[std::size_t(lab[i] - 1) * count + n];
+        lab[i] = static_cast<std::uint16_t>(n + 1);
+      }
+  for (std::size_t a = 0; a < count; ++a)
+    for (std::size_t b = 0; b < count; ++b)
+      if (pairCount[a * count + b])
+        out.overlaps.push_back("segments " + std::to_string(a + 1) + " and " + std::to_string(b + 1) + " share " +
+                               std::to_string(pairCount[a * count + b]) + " voxels");
+  if (!out.overlaps.empty())
+    for (std::size_t n = 0; n < count; ++n) {
+      Volume v = makeVolume(PixelType::UInt8, g);
+      v.source = path;
+      std::copy(masks[n].begin(), masks[n].end(), v.as<std::uint8_t>()->GetBufferPointer());
+      out.masks.push_back(std::move(v));
+    }
+  return out;
+}
+
+} // namespace voxseg::io

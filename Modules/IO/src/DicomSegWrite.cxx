@@ -1,0 +1,216 @@
+#include "DicomSegCommon.h"
+
+#include "voxseg/core/Error.h"
+#include "voxseg/core/LabelColors.h"
+#include "voxseg/core/Version.h"
+#include "voxseg/io/AtomicOutput.h"
+#include "voxseg/io/DicomSeg.h"
+#include "voxseg/io/DicomSeries.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmfg/fgderimg.h>
+#include <dcmtk/dcmfg/fgfracon.h>
+#include <dcmtk/dcmfg/fgpixmsr.h>
+#include <dcmtk/dcmfg/fgplanor.h>
+#include <dcmtk/dcmfg/fgplanpo.h>
+#include <dcmtk/dcmiod/cielabutil.h>
+#include <dcmtk/dcmiod/iodreferences.h>
+#include <dcmtk/dcmseg/segdoc.h>
+#include <dcmtk/dcmseg/segment.h>
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <set>
+
+namespace voxseg::io {
+namespace {
+
+std::string ds(double v) { // DICOM DS: at most 16 characters
+  char b[32];
+  for (int precision = 10; precision > 0; --precision) {
+    std::snprintf(b, sizeof b, "%.*g", precision, std::fabs(v) < 1e-12 ? 0.0 : v);
+    if (std::string(b).size() <= 16) break;
+  }
+  return b;
+}
+
+struct SourceSlice {
+  std::string file, sopInstanceUid, sopClassUid;
+  Vec3 position{};
+};
+
+std::string stringOf(DcmDataset& d, const DcmTagKey& tag) {
+  OFString v;
+  d.findAndGetOFStringArray(tag, v);
+  return v.c_str();
+}
+
+// The code of a label, or the default (SCT 85756007 "Tissue") for category and type.
+CodeSequenceMacro codeOf(const std::optional<Code>& c) {
+  if (c) return CodeSequenceMacro(c->value.c_str(), c->scheme.c_str(), c->meaning.c_str());
+  return CodeSequenceMacro("85756007", "SCT", "Tissue");
+}
+
+void check(const OFCondition& c, const std::string& path, const std::string& what) {
+  if (c.bad()) throw Error(ExitCode::Output, path + ": cannot build the DICOM SEG (" + what + ": " + c.text() + ")");
+}
+
+} // namespace
+
+void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, const std::string& sourceFolder,
+                   const std::string& path, const DicomSegOptions& options, bool overwrite) {
+  detail::quietDcmtk();
+  const auto series = scanDicomFolder(sourceFolder);
+  const DicomSeriesInfo& s = selectSeries(series, options.seriesUid, sourceFolder);
+  if (!s.positionsKnown || s.frames > 1)
+    throw inputError(sourceFolder, "series " + s.seriesUid +
+                                       ": a SEG needs single-frame source images with ImagePositionPatient "
+                                       "and one ImageOrientationPatient");
+  const Geometry g = labels.geometry();
+  // the label map must lie on the series' grid: same in-plane axes and size, one slice per source image
+  auto column = [&](int c) { return Vec3{g.direction[c], g.direction[3 + c], g.direction[6 + c]}; };
+  if (g.size[0] != s.columns || g.size[1] != s.rows || dot(column(0), s.rowCosine) < 1 - 1e-4 ||
+      dot(column(1), s.columnCosine) < 1 - 1e-4)
+    throw inputError(labels.source, "not on the grid of DICOM series " + s.seriesUid + " (" + sourceFolder +
+                                        "): the rows, columns or in-plane orientation differ");
+  std::vector<SourceSlice> slices(g.size[2]);
+  std::vector<bool> used(s.files.size(), false);
+  const double tolerance = std::max(1e-3, 0.01 * std::min(g.spacing[0], g.spacing[1]));
+  for (std::size_t z = 0; z < g.size[2]; ++z) {
+    const Vec3 p = g.indexToWorld({0, 0, double(z)});
+    std::size_t best = s.files.size();
+    double bestDistance = tolerance;
+    for (std::size_t k = 0; k < s.files.size(); ++k) {
+      const Vec3 d{p[0] - s.positions[k][0], p[1] - s.positions[k][1], p[2] - s.positions[k][2]};
+      const double distance = std::sqrt(dot(d, d));
+      if (distance <= bestDistance) best = k, bestDistance = distance;
+    }
+    if (best == s.files.size() || used[best])
+      throw inputError(labels.source, "not on the grid of DICOM series " + s.seriesUid + ": slice " +
+                                          std::to_string(z) + " matches no source image position");
+    used[best] = true;
+    slices[z].file = s.files[best];
+    slices[z].position = s.positions[best];
+  }
+  // the source images' identities
+  std::string patientId, studyUid;
+  for (auto& sl : slices) {
+    DcmFileFormat f;
+    if (f.loadFile(sl.file.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect).bad())
+      throw inputError(sl.file, "cannot read the DICOM header");
+    DcmDataset& d = *f.getDataset();
+    sl.sopInstanceUid = stringOf(d, DCM_SOPInstanceUID);
+    sl.sopClassUid = stringOf(d, DCM_SOPClassUID);
+    patientId = stringOf(d, DCM_PatientID);
+    studyUid = stringOf(d, DCM_StudyInstanceUID);
+    if (sl.sopInstanceUid.empty() || sl.sopClassUid.empty())
+      throw inputError(sl.file, "no SOPInstanceUID or SOPClassUID: a SEG cannot reference it");
+  }
+
+  // the segments: labels present, in ascending order
+  std::set<int> present;
+  const std::vector<std::uint16_t> values = labelValues(labels);
+  for (std::uint16_t v : values)
+    if (v) present.insert(v);
+  if (present.empty()) throw usageError(labels.source + ": no label to write into a DICOM SEG (the map is empty)");
+
+  IODGeneralEquipmentModule::EquipmentInfo equipment("voxseg", "voxseg", "0", versionString());
+  ContentIdentificationMacro content("1", options.contentLabel.c_str(), options.seriesDescription.c_str(),
+                                     options.contentCreator.c_str());
+  DcmSegmentation* raw = nullptr;
+  check(DcmSegmentation::createBinarySegmentation(raw, static_cast<Uint16>(s.rows), static_cast<Uint16>(s.columns),
+                                                  equipment, content),
+        path, "create");
+  std::unique_ptr<DcmSegmentation> seg(raw);
+  check(seg->importFromSourceImage(slices.front().file.c_str(), OFTrue), path, "patient, study and frame of reference");
+  seg->getSeries().setSeriesDescription(options.seriesDescription.c_str());
+  seg->getSeries().setSeriesNumber(options.seriesNumber.c_str());
+
+  // shared functional groups: orientation and pixel measures
+  std::unique_ptr<FGPlaneOrientationPatient> orientation(FGPlaneOrientationPatient::createMinimal(
+      ds(s.rowCosine[0]).c_str(), ds(s.rowCosine[1]).c_str(), ds(s.rowCosine[2]).c_str(), ds(s.columnCosine[0]).c_str(),
+      ds(s.columnCosine[1]).c_str(), ds(s.columnCosine[2]).c_str()));
+  check(seg->addForAllFrames(*orientation), path, "plane orientation");
+  FGPixelMeasures measures;
+  measures.setPixelSpacing((ds(g.spacing[1]) + "\\" + ds(g.spacing[0])).c_str()); // rows \ columns
+  measures.setSliceThickness(ds(g.spacing[2]).c_str());
+  measures.setSpacingBetweenSlices(ds(g.spacing[2]).c_str());
+  check(seg->addForAllFrames(measures), path, "pixel measures");
+  const OFString dimensionUid = detail::newUid();
+  check(seg->getDimensions().addDimensionIndex(DCM_ReferencedSegmentNumber, dimensionUid,
+                                               DCM_SegmentIdentificationSequence, "ReferencedSegmentNumber"),
+        path, "dimension index");
+  check(seg->getDimensions().addDimensionIndex(DCM_ImagePositionPatient, dimensionUid, DCM_PlanePositionSequence,
+                                               "ImagePositionPatient"),
+        path, "dimension index");
+
+  const std::size_t plane = std::size_t(s.rows) * s.columns;
+  std::vector<Uint8> frame(plane);
+  Uint16 number = 0;
+  for (int value : present) {
+    LabelInfo info;
+    info.value = value;
+    info.color = defaultLabelColor(value);
+    for (const auto& l : known)
+      if (l.value == value) {
+        info = l;
+        if (info.color == std::array<int, 3>{0, 0, 0}) info.color = defaultLabelColor(value);
+      }
+    const std::string name = info.name.empty() ? "label " + std::to_string(value) : info.name;
+    DcmSegment* segment = nullptr;
+    check(DcmSegment::create(segment, name.substr(0, 64).c_str(), codeOf(info.category), codeOf(info.type),
+                             DcmSegTypes::SAT_AUTOMATIC, options.algorithmName.c_str()),
+          path, "segment " + name);
+    std::unique_ptr<DcmSegment> owned(segment);
+    auto& algorithm = segment->getSegmentationAlgorithmIdentification();
+    algorithm.setAlgorithmName(options.algorithmName.c_str());
+    algorithm.setAlgorithmVersion(
+        (options.algorithmVersion.empty() ? std::string(versionString()) : options.algorithmVersion).c_str());
+    algorithm.getAlgorithmFamilyCode().set("123110", "DCM", "Artificial Intelligence");
+    double L = 0, a = 0, b = 0;
+    IODCIELabUtil::rgb2DicomLab(L, a, b, info.color[0] / 255.0, info.color[1] / 255.0, info.color[2] / 255.0);
+    segment->setRecommendedDisplayCIELabValue(static_cast<Uint16>(std::lround(L)), static_cast<Uint16>(std::lround(a)),
+                                              static_cast<Uint16>(std::lround(b)));
+    check(seg->addSegment(segment, number), path, "segment " + name);
+    owned.release(); // the segmentation owns it now
+    for (std::size_t z = 0; z < g.size[2]; ++z) {
+      bool any = false;
+      for (std::size_t i = 0; i < plane; ++i) {
+        frame[i] = values[z * plane + i] == value;
+        any |= frame[i] != 0;
+      }
+      if (!any) continue; // empty frames are not stored
+      const SourceSlice& sl = slices[z];
+      std::unique_ptr<FGPlanePosPatient> position(FGPlanePosPatient::createMinimal(
+          ds(sl.position[0]).c_str(), ds(sl.position[1]).c_str(), ds(sl.position[2]).c_str()));
+      FGFrameContent frameContent;
+      frameContent.setDimensionIndexValues(number, 0);
+      frameContent.setDimensionIndexValues(static_cast<Uint32>(z + 1), 1);
+      ImageSOPInstanceReferenceMacro* reference = nullptr;
+      check(ImageSOPInstanceReferenceMacro::create(sl.sopClassUid.c_str(), sl.sopInstanceUid.c_str(), reference), path,
+            "source image reference");
+      std::unique_ptr<ImageSOPInstanceReferenceMacro> ownedReference(reference);
+      OFVector<ImageSOPInstanceReferenceMacro> sources;
+      sources.push_back(*reference);
+      std::unique_ptr<FGDerivationImage> derivation(
+          DcmSegmentation::createDerivationImageFG(sources, "voxseg automatic segmentation"));
+      if (!derivation) throw Error(ExitCode::Output, path + ": cannot build the derivation image reference");
+      OFVector<FGBase*> perFrame{position.get(), &frameContent, derivation.get()};
+      check(seg->addFrame(frame.data(), number, perFrame), path, "frame");
+    }
+  }
+  IODReferences references;
+  for (const auto& sl : slices)
+    references.add(new IODImageReference(patientId.c_str(), studyUid.c_str(), s.seriesUid.c_str(),
+                                         sl.sopInstanceUid.c_str(), sl.sopClassUid.c_str()));
+  seg->getCommonInstanceReference().addReferences(references, studyUid.c_str());
+
+  AtomicOutput out(path, overwrite);
+  check(seg->saveFile(out.tempPath().c_str(), EXS_LittleEndianExplicit), path, "write");
+  out.commit();
+}
+
+} // namespace voxseg::io
