@@ -124,6 +124,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   convCmd->add_option("--reference-series", conv.referenceSeries,
                       "DICOM folder: the series a SEG output refers to, or the grid a SEG input is read onto "
                       "(default: the grid its frames span)");
+  convCmd->add_flag("--rtstruct", conv.rtstruct,
+                    "write the .dcm output as an RT Structure Set (closed planar contours per slice) instead of a SEG");
   convCmd->add_option("--label-table", conv.labelTable,
                       "names, colors and codes for a .dcm or .seg.nrrd output (model card, dataset.json, .ctbl)");
   convCmd->add_option("--orient", conv.orient, "target orientation code, e.g. RAS, LPS, PIR (closest axes)");
@@ -213,6 +215,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
                    "run the TorchScript graph as it is (no transposed-convolution rewrite)");
   segCmd->add_option("--dicom-seg", seg.dicomSeg,
                      "also write a DICOM SEG (binary) referencing the input series (-i must be a DICOM folder)");
+  segCmd->add_option("--dicom-rtstruct", seg.rtstruct,
+                     "also write an RT Structure Set (contours per slice) referencing the input series (-i: a DICOM "
+                     "folder)");
   segCmd->add_option("--render", seg.render,
                      "folder for label meshes (STL), 3D and slice pictures and review.html, as `voxseg render` "
                      "writes them ({case} in batches)");

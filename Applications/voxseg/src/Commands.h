@@ -26,6 +26,7 @@ struct ConvertArgs {
   std::string orient;          ///< empty: keep the input's index order
   std::string referenceSeries; ///< DICOM folder: the source of a SEG (output .dcm) or the grid to read one onto
   std::string labelTable;      ///< names, colors and codes for a SEG or .seg.nrrd output
+  bool rtstruct = false;       ///< a .dcm output is an RT Structure Set instead of a SEG
   bool force = false;
   io::ReadOptions read;
 };
@@ -52,6 +53,7 @@ struct SegmentArgs {
   std::string report;
   std::string render;   ///< folder: meshes, pictures, review page (renderSettings)
   std::string dicomSeg; ///< DICOM SEG against the input series (the input must be a DICOM folder)
+  std::string rtstruct; ///< RT Structure Set against the input series (likewise)
   RenderSettings renderSettings;
   // post-processing after the model's own: label lists are "1,2" or "all"
   std::string keepLargest, fillHoles, remap; ///< remap: "old:new,..."

@@ -5,6 +5,7 @@
 #include "voxseg/core/Error.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/io/DicomSeg.h"
+#include "voxseg/io/RtStruct.h"
 #include "voxseg/io/SegmentationFiles.h"
 #include "voxseg/processing/Reorient.h"
 
@@ -64,15 +65,23 @@ int runConvert(const ConvertArgs& args) {
     return segToLabels(args);
   }
   io::Volume v = io::readVolume(args.input, args.read);
-  if (endsWith(args.output, ".dcm")) { // label map -> DICOM SEG against its source series
+  if (args.rtstruct && !endsWith(args.output, ".dcm")) throw usageError("--rtstruct writes a .dcm file");
+  if (endsWith(args.output, ".dcm")) { // label map -> DICOM SEG or RT Structure Set against its source series
     if (args.referenceSeries.empty())
-      throw usageError("a DICOM SEG output needs its source series: --reference-series <DICOM folder>");
+      throw usageError(std::string(args.rtstruct ? "an RT Structure Set" : "a DICOM SEG") +
+                       " output needs its source series: --reference-series <DICOM folder>");
     if (!args.orient.empty())
       throw usageError("--orient does not apply to a DICOM SEG output (it keeps the series' grid)");
     const auto labels = args.labelTable.empty() ? std::vector<LabelInfo>{} : readLabelTable(args.labelTable);
-    io::DicomSegOptions o;
-    o.seriesUid = args.read.seriesUid;
-    io::writeDicomSeg(v, labels, args.referenceSeries, args.output, o, args.force);
+    if (args.rtstruct) {
+      io::RtStructOptions o;
+      o.seriesUid = args.read.seriesUid;
+      io::writeRtStruct(v, labels, args.referenceSeries, args.output, o, args.force);
+    } else {
+      io::DicomSegOptions o;
+      o.seriesUid = args.read.seriesUid;
+      io::writeDicomSeg(v, labels, args.referenceSeries, args.output, o, args.force);
+    }
     spdlog::info("wrote {}", args.output);
     return 0;
   }

@@ -8,6 +8,7 @@
 #include "voxseg/core/Version.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/io/DicomSeg.h"
+#include "voxseg/io/RtStruct.h"
 #include "voxseg/processing/LabelMaps.h"
 
 #include <spdlog/spdlog.h>
@@ -124,6 +125,16 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
   nlohmann::ordered_json written = writeCaseOutputs(out, r, img.GetPointer(), model, args.force);
   const double writeSeconds = since(tw);
   spdlog::info("wrote {}", out.labels);
+  if (!out.rtstruct.empty()) {
+    if (!fs::is_directory(inputs.front()))
+      throw usageError("--dicom-rtstruct needs a DICOM folder as input (" + inputs.front() + " is not one)");
+    io::RtStructOptions o;
+    o.seriesUid = args.read.seriesUid;
+    o.structureSetLabel = model.description().value("name", std::string("voxseg")).substr(0, 16);
+    io::writeRtStruct(r.labels, model.labels(), inputs.front(), out.rtstruct, o, args.force);
+    written["outputs"].push_back(out.rtstruct);
+    spdlog::info("wrote {}", out.rtstruct);
+  }
   if (!out.dicomSeg.empty()) {
     if (!fs::is_directory(inputs.front()))
       throw usageError("--dicom-seg needs a DICOM folder as input (" + inputs.front() + " is not one)");
@@ -296,8 +307,10 @@ int runSegment(const SegmentArgs& args) {
   paths.report = args.report;
   paths.render = args.render;
   paths.dicomSeg = args.dicomSeg;
-  if (!args.dicomSeg.empty() && args.batch.empty() && !args.inputs.empty() && !fs::is_directory(args.inputs.front()))
-    throw usageError("--dicom-seg needs a DICOM folder as input (" + args.inputs.front() + " is not one)");
+  paths.rtstruct = args.rtstruct;
+  for (const auto& [path, option] : {std::pair{args.dicomSeg, "--dicom-seg"}, {args.rtstruct, "--dicom-rtstruct"}})
+    if (!path.empty() && args.batch.empty() && !args.inputs.empty() && !fs::is_directory(args.inputs.front()))
+      throw usageError(std::string(option) + " needs a DICOM folder as input (" + args.inputs.front() + " is not one)");
   parseProgressStyle(args.progress); // usage errors before the model loads
   if (!args.render.empty()) {
     RenderSettings rs = args.renderSettings;

@@ -46,7 +46,7 @@ std::vector<std::string> splitFiles(const OutputPaths& p, const std::vector<Labe
 
 std::vector<std::string> OutputPaths::files() const {
   std::vector<std::string> out;
-  for (const std::string* s : {&labels, &saveLogits, &saveProbabilities, &instances, &dicomSeg})
+  for (const std::string* s : {&labels, &saveLogits, &saveProbabilities, &instances, &dicomSeg, &rtstruct})
     if (!s->empty()) out.push_back(*s);
   if (!instances.empty()) out.push_back(instancesTable());
   for (const auto& c : colorTables) out.push_back(c);

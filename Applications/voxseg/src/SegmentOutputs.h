@@ -25,6 +25,7 @@ struct OutputPaths {
   std::string report;   ///< report.json
   std::string render;   ///< folder for meshes, pictures and review.html (RenderCase.h)
   std::string dicomSeg; ///< DICOM SEG against the input series
+  std::string rtstruct; ///< RT Structure Set against the input series
 
   /// Every file path this request names (the table of instances included), in writing order.
   std::vector<std::string> files() const;

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,73 @@ OFString newUid() {
   char uid[100];
   dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT);
   return uid;
+}
+
+std::string decimalString(double v) {
+  char b[32];
+  for (int precision = 10; precision > 0; --precision) {
+    std::snprintf(b, sizeof b, "%.*g", precision, std::fabs(v) < 1e-12 ? 0.0 : v);
+    if (std::string(b).size() <= 16) break;
+  }
+  return b;
+}
+
+std::string stringOf(DcmItem& item, const DcmTagKey& tag) {
+  OFString v;
+  item.findAndGetOFStringArray(tag, v);
+  return v.c_str();
+}
+
+SourceSeries sourceSeriesOf(const Volume& labels, const std::string& folder, const std::string& seriesUid,
+                            const std::string& what) {
+  SourceSeries out;
+  const auto series = scanDicomFolder(folder);
+  out.info = selectSeries(series, seriesUid, folder);
+  const DicomSeriesInfo& s = out.info;
+  if (!s.positionsKnown || s.frames > 1)
+    throw inputError(folder, "series " + s.seriesUid + ": a " + what +
+                                 " needs single-frame source images with ImagePositionPatient and one "
+                                 "ImageOrientationPatient");
+  const Geometry g = labels.geometry();
+  // same in-plane axes and size, one slice per source image
+  auto column = [&](int c) { return Vec3{g.direction[c], g.direction[3 + c], g.direction[6 + c]}; };
+  if (g.size[0] != s.columns || g.size[1] != s.rows || dot(column(0), s.rowCosine) < 1 - 1e-4 ||
+      dot(column(1), s.columnCosine) < 1 - 1e-4)
+    throw inputError(labels.source, "not on the grid of DICOM series " + s.seriesUid + " (" + folder +
+                                        "): the rows, columns or in-plane orientation differ");
+  out.slices.resize(g.size[2]);
+  std::vector<bool> used(s.files.size(), false);
+  const double tolerance = std::max(1e-3, 0.01 * std::min(g.spacing[0], g.spacing[1]));
+  for (std::size_t z = 0; z < g.size[2]; ++z) {
+    const Vec3 p = g.indexToWorld({0, 0, double(z)});
+    std::size_t best = s.files.size();
+    double bestDistance = tolerance;
+    for (std::size_t k = 0; k < s.files.size(); ++k) {
+      const Vec3 d{p[0] - s.positions[k][0], p[1] - s.positions[k][1], p[2] - s.positions[k][2]};
+      const double distance = std::sqrt(dot(d, d));
+      if (distance <= bestDistance) best = k, bestDistance = distance;
+    }
+    if (best == s.files.size() || used[best])
+      throw inputError(labels.source, "not on the grid of DICOM series " + s.seriesUid + ": slice " +
+                                          std::to_string(z) + " matches no source image position");
+    used[best] = true;
+    out.slices[z].file = s.files[best];
+    out.slices[z].position = s.positions[best];
+  }
+  for (auto& sl : out.slices) {
+    DcmFileFormat f;
+    if (f.loadFile(sl.file.c_str(), EXS_Unknown, EGL_noChange, 256, ERM_autoDetect).bad())
+      throw inputError(sl.file, "cannot read the DICOM header");
+    DcmDataset& d = *f.getDataset();
+    sl.sopInstanceUid = stringOf(d, DCM_SOPInstanceUID);
+    sl.sopClassUid = stringOf(d, DCM_SOPClassUID);
+    out.patientId = stringOf(d, DCM_PatientID);
+    out.studyUid = stringOf(d, DCM_StudyInstanceUID);
+    out.frameOfReferenceUid = stringOf(d, DCM_FrameOfReferenceUID);
+    if (sl.sopInstanceUid.empty() || sl.sopClassUid.empty())
+      throw inputError(sl.file, "no SOPInstanceUID or SOPClassUID: a " + what + " cannot reference it");
+  }
+  return out;
 }
 
 } // namespace detail

@@ -28,26 +28,6 @@
 namespace voxseg::io {
 namespace {
 
-std::string ds(double v) { // DICOM DS: at most 16 characters
-  char b[32];
-  for (int precision = 10; precision > 0; --precision) {
-    std::snprintf(b, sizeof b, "%.*g", precision, std::fabs(v) < 1e-12 ? 0.0 : v);
-    if (std::string(b).size() <= 16) break;
-  }
-  return b;
-}
-
-struct SourceSlice {
-  std::string file, sopInstanceUid, sopClassUid;
-  Vec3 position{};
-};
-
-std::string stringOf(DcmDataset& d, const DcmTagKey& tag) {
-  OFString v;
-  d.findAndGetOFStringArray(tag, v);
-  return v.c_str();
-}
-
 // The code of a label, or the default (SCT 85756007 "Tissue") for category and type.
 CodeSequenceMacro codeOf(const std::optional<Code>& c) {
   if (c) return CodeSequenceMacro(c->value.c_str(), c->scheme.c_str(), c->meaning.c_str());
@@ -63,52 +43,12 @@ void check(const OFCondition& c, const std::string& path, const std::string& wha
 void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, const std::string& sourceFolder,
                    const std::string& path, const DicomSegOptions& options, bool overwrite) {
   detail::quietDcmtk();
-  const auto series = scanDicomFolder(sourceFolder);
-  const DicomSeriesInfo& s = selectSeries(series, options.seriesUid, sourceFolder);
-  if (!s.positionsKnown || s.frames > 1)
-    throw inputError(sourceFolder, "series " + s.seriesUid +
-                                       ": a SEG needs single-frame source images with ImagePositionPatient "
-                                       "and one ImageOrientationPatient");
+  const detail::SourceSeries source = detail::sourceSeriesOf(labels, sourceFolder, options.seriesUid, "SEG");
+  const DicomSeriesInfo& s = source.info;
+  const auto& slices = source.slices;
+  const std::string& patientId = source.patientId;
+  const std::string& studyUid = source.studyUid;
   const Geometry g = labels.geometry();
-  // the label map must lie on the series' grid: same in-plane axes and size, one slice per source image
-  auto column = [&](int c) { return Vec3{g.direction[c], g.direction[3 + c], g.direction[6 + c]}; };
-  if (g.size[0] != s.columns || g.size[1] != s.rows || dot(column(0), s.rowCosine) < 1 - 1e-4 ||
-      dot(column(1), s.columnCosine) < 1 - 1e-4)
-    throw inputError(labels.source, "not on the grid of DICOM series " + s.seriesUid + " (" + sourceFolder +
-                                        "): the rows, columns or in-plane orientation differ");
-  std::vector<SourceSlice> slices(g.size[2]);
-  std::vector<bool> used(s.files.size(), false);
-  const double tolerance = std::max(1e-3, 0.01 * std::min(g.spacing[0], g.spacing[1]));
-  for (std::size_t z = 0; z < g.size[2]; ++z) {
-    const Vec3 p = g.indexToWorld({0, 0, double(z)});
-    std::size_t best = s.files.size();
-    double bestDistance = tolerance;
-    for (std::size_t k = 0; k < s.files.size(); ++k) {
-      const Vec3 d{p[0] - s.positions[k][0], p[1] - s.positions[k][1], p[2] - s.positions[k][2]};
-      const double distance = std::sqrt(dot(d, d));
-      if (distance <= bestDistance) best = k, bestDistance = distance;
-    }
-    if (best == s.files.size() || used[best])
-      throw inputError(labels.source, "not on the grid of DICOM series " + s.seriesUid + ": slice " +
-                                          std::to_string(z) + " matches no source image position");
-    used[best] = true;
-    slices[z].file = s.files[best];
-    slices[z].position = s.positions[best];
-  }
-  // the source images' identities
-  std::string patientId, studyUid;
-  for (auto& sl : slices) {
-    DcmFileFormat f;
-    if (f.loadFile(sl.file.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect).bad())
-      throw inputError(sl.file, "cannot read the DICOM header");
-    DcmDataset& d = *f.getDataset();
-    sl.sopInstanceUid = stringOf(d, DCM_SOPInstanceUID);
-    sl.sopClassUid = stringOf(d, DCM_SOPClassUID);
-    patientId = stringOf(d, DCM_PatientID);
-    studyUid = stringOf(d, DCM_StudyInstanceUID);
-    if (sl.sopInstanceUid.empty() || sl.sopClassUid.empty())
-      throw inputError(sl.file, "no SOPInstanceUID or SOPClassUID: a SEG cannot reference it");
-  }
 
   // the segments: labels present, in ascending order
   std::set<int> present;
@@ -131,13 +71,15 @@ void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, co
 
   // shared functional groups: orientation and pixel measures
   std::unique_ptr<FGPlaneOrientationPatient> orientation(FGPlaneOrientationPatient::createMinimal(
-      ds(s.rowCosine[0]).c_str(), ds(s.rowCosine[1]).c_str(), ds(s.rowCosine[2]).c_str(), ds(s.columnCosine[0]).c_str(),
-      ds(s.columnCosine[1]).c_str(), ds(s.columnCosine[2]).c_str()));
+      detail::decimalString(s.rowCosine[0]).c_str(), detail::decimalString(s.rowCosine[1]).c_str(),
+      detail::decimalString(s.rowCosine[2]).c_str(), detail::decimalString(s.columnCosine[0]).c_str(),
+      detail::decimalString(s.columnCosine[1]).c_str(), detail::decimalString(s.columnCosine[2]).c_str()));
   check(seg->addForAllFrames(*orientation), path, "plane orientation");
   FGPixelMeasures measures;
-  measures.setPixelSpacing((ds(g.spacing[1]) + "\\" + ds(g.spacing[0])).c_str()); // rows \ columns
-  measures.setSliceThickness(ds(g.spacing[2]).c_str());
-  measures.setSpacingBetweenSlices(ds(g.spacing[2]).c_str());
+  measures.setPixelSpacing(
+      (detail::decimalString(g.spacing[1]) + "\\" + detail::decimalString(g.spacing[0])).c_str()); // rows \ columns
+  measures.setSliceThickness(detail::decimalString(g.spacing[2]).c_str());
+  measures.setSpacingBetweenSlices(detail::decimalString(g.spacing[2]).c_str());
   check(seg->addForAllFrames(measures), path, "pixel measures");
   const OFString dimensionUid = detail::newUid();
   check(seg->getDimensions().addDimensionIndex(DCM_ReferencedSegmentNumber, dimensionUid,
@@ -183,9 +125,10 @@ void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, co
         any |= frame[i] != 0;
       }
       if (!any) continue; // empty frames are not stored
-      const SourceSlice& sl = slices[z];
+      const detail::SourceSlice& sl = slices[z];
       std::unique_ptr<FGPlanePosPatient> position(FGPlanePosPatient::createMinimal(
-          ds(sl.position[0]).c_str(), ds(sl.position[1]).c_str(), ds(sl.position[2]).c_str()));
+          detail::decimalString(sl.position[0]).c_str(), detail::decimalString(sl.position[1]).c_str(),
+          detail::decimalString(sl.position[2]).c_str()));
       FGFrameContent frameContent;
       frameContent.setDimensionIndexValues(number, 0);
       frameContent.setDimensionIndexValues(static_cast<Uint32>(z + 1), 1);
