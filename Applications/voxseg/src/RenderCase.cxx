@@ -43,20 +43,6 @@ std::string meshStem(const LabelInfo& l) {
 
 std::string path(const RenderSettings& s, const std::string& name) { return (fs::path(s.outputDir) / name).string(); }
 
-// The known label's name and color, or a default color.
-LabelInfo describe(int value, const std::vector<LabelInfo>& known) {
-  for (const auto& l : known)
-    if (l.value == value) {
-      LabelInfo out = l;
-      if (out.color == std::array<int, 3>{0, 0, 0}) out.color = defaultLabelColor(value);
-      return out;
-    }
-  LabelInfo out;
-  out.value = value;
-  out.color = defaultLabelColor(value);
-  return out;
-}
-
 std::string fixed(double v, const char* f = "%.4f") {
   if (!std::isfinite(v)) return numberText(v);
   char b[48];
@@ -120,7 +106,7 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
   if (in.image && !in.image->geometry().nearlyEqual(labels.geometry, 1e-4))
     throw inputError(in.image->source, "not on the label map's grid (" + in.labels->source + ")");
   std::vector<LabelInfo> present;
-  for (int v : rendering::presentLabels(labels)) present.push_back(describe(v, in.known));
+  for (int v : rendering::presentLabels(labels)) present.push_back(describeLabel(v, in.known));
   fs::create_directories(s.outputDir);
   if (!s.combined && !s.meshFormats.empty()) fs::create_directories(path(s, "meshes"));
   const auto destinations = renderDestinations(s, present);
@@ -216,7 +202,7 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
       const auto& dm = l["deepmind"];
       const double asd =
           0.5 * (metric(dm, "average_surface_distance_gt_to_pred") + metric(dm, "average_surface_distance_pred_to_gt"));
-      page.metricRows.push_back({std::to_string(value), describe(value, in.known).name, fixed(metric(dm, "dice")),
+      page.metricRows.push_back({std::to_string(value), describeLabel(value, in.known).name, fixed(metric(dm, "dice")),
                                  fixed(metric(dm, "robust_hausdorff_95"), "%.2f"),
                                  fixed(metric(dm, "robust_hausdorff_100"), "%.2f"), fixed(asd, "%.3f"),
                                  fixed(metric(dm, "surface_dice_at_2mm"))});

@@ -35,4 +35,13 @@ std::array<int, 3> defaultLabelColor(int value) {
   return {byte(r), byte(g), byte(b)};
 }
 
+LabelInfo describeLabel(int value, const std::vector<LabelInfo>& known) {
+  LabelInfo out;
+  out.value = value;
+  for (const auto& l : known)
+    if (l.value == value) out = l;
+  if (out.color == std::array<int, 3>{0, 0, 0}) out.color = defaultLabelColor(value);
+  return out;
+}
+
 } // namespace voxseg

@@ -93,14 +93,7 @@ void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, co
   std::vector<Uint8> frame(plane);
   Uint16 number = 0;
   for (int value : present) {
-    LabelInfo info;
-    info.value = value;
-    info.color = defaultLabelColor(value);
-    for (const auto& l : known)
-      if (l.value == value) {
-        info = l;
-        if (info.color == std::array<int, 3>{0, 0, 0}) info.color = defaultLabelColor(value);
-      }
+    const LabelInfo info = describeLabel(value, known);
     const std::string name = info.name.empty() ? "label " + std::to_string(value) : info.name;
     DcmSegment* segment = nullptr;
     check(DcmSegment::create(segment, name.substr(0, 64).c_str(), codeOf(info.category), codeOf(info.type),

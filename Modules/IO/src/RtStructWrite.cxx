@@ -139,14 +139,7 @@ void writeRtStruct(const Volume& labels, const std::vector<LabelInfo>& known, co
   }
 
   for (int value : present) {
-    LabelInfo info;
-    info.value = value;
-    info.color = defaultLabelColor(value);
-    for (const auto& l : known)
-      if (l.value == value) {
-        info = l;
-        if (info.color == std::array<int, 3>{0, 0, 0}) info.color = defaultLabelColor(value);
-      }
+    const LabelInfo info = describeLabel(value, known);
     const std::string number = std::to_string(value);
     DRTStructureSetROISequence::Item* roi = nullptr;
     check(rt.getStructureSetROISequence().addItem(roi), path, "ROI");
