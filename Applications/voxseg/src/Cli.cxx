@@ -18,7 +18,9 @@ namespace voxseg::cli {
 namespace {
 
 void addReadOptions(CLI::App& cmd, io::ReadOptions& read, std::string& nonUniform) {
-  cmd.add_option("--series", read.seriesUid, "DICOM folder: SeriesInstanceUID of the series to read");
+  cmd.add_option("--series", read.seriesUid,
+                 "DICOM folder: SeriesInstanceUID of the series to read, or largest (the axial CT/MR series with the "
+                 "most slices)");
   cmd.add_option("--nonuniform", nonUniform,
                  "DICOM slices not evenly spaced or missing: error (default), accept (mean spacing), resample")
       ->check(CLI::IsMember({"error", "accept", "resample"}));

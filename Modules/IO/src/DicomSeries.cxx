@@ -24,7 +24,7 @@ namespace {
 const gdcm::Tag kSeriesUid(0x0020, 0x000e), kStudyUid(0x0020, 0x000d), kModality(0x0008, 0x0060),
     kDescription(0x0008, 0x103e), kSeriesNumber(0x0020, 0x0011), kPosition(0x0020, 0x0032),
     kOrientation(0x0020, 0x0037), kRows(0x0028, 0x0010), kColumns(0x0028, 0x0011), kFrames(0x0028, 0x0008),
-    kSopClass(0x0008, 0x0016);
+    kSopClass(0x0008, 0x0016), kImageType(0x0008, 0x0008);
 constexpr const char* kNoUidPrefix = "\x01nouid|";
 
 std::string trim(const char* s) {
@@ -62,9 +62,53 @@ struct FileEntry {
   std::string path;
   std::vector<double> position;
   std::vector<double> orientation;
+  bool localizer = false; ///< ImageType contains LOCALIZER (scout, topogram)
 };
 
+bool sameOrientation(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != 6 || b.size() != 6) return false;
+  for (int i = 0; i < 6; ++i)
+    if (std::fabs(a[i] - b[i]) >= 1e-4) return false;
+  return true;
+}
+
+// Localizer images (ImageType LOCALIZER) stored in a series with other images are set aside: they lie
+// in another plane and would break the stack.
+void dropLocalizers(DicomSeriesInfo& s, std::vector<FileEntry>& files) {
+  const auto isLocalizer = [](const FileEntry& f) { return f.localizer; };
+  const auto n = std::count_if(files.begin(), files.end(), isLocalizer);
+  if (n == 0 || n == static_cast<long>(files.size())) return;
+  files.erase(std::remove_if(files.begin(), files.end(), isLocalizer), files.end());
+  s.localizersSetAside = static_cast<unsigned>(n);
+}
+
+// Why a series' slices cannot be stacked: which files lack geometry, or how the orientations split.
+std::string stackProblem(const std::vector<FileEntry>& files) {
+  std::size_t missing = 0;
+  std::vector<std::pair<std::vector<double>, std::size_t>> groups;
+  for (const auto& f : files) {
+    if (f.position.size() != 3 || f.orientation.size() != 6) {
+      ++missing;
+      continue;
+    }
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const auto& g) { return sameOrientation(g.first, f.orientation); });
+    if (it == groups.end())
+      groups.push_back({f.orientation, 1});
+    else
+      ++it->second;
+  }
+  if (missing)
+    return std::to_string(missing) + " of " + std::to_string(files.size()) +
+           " slices lack ImagePositionPatient or ImageOrientationPatient";
+  std::string counts;
+  for (const auto& [o, count] : groups) counts += (counts.empty() ? "" : ", ") + std::to_string(count);
+  return "slices in " + std::to_string(groups.size()) + " different orientations (" + counts +
+         " slices); a volume needs one";
+}
+
 void sortSeries(DicomSeriesInfo& s, std::vector<FileEntry>& files) {
+  dropLocalizers(s, files);
   const auto& o0 = files.front().orientation;
   bool known = o0.size() == 6;
   for (const auto& f : files) {
@@ -74,6 +118,7 @@ void sortSeries(DicomSeriesInfo& s, std::vector<FileEntry>& files) {
   }
   s.positionsKnown = known;
   if (!known) {
+    s.stackProblem = stackProblem(files);
     std::sort(files.begin(), files.end(), [](const FileEntry& a, const FileEntry& b) { return a.path < b.path; });
     for (const auto& f : files) s.files.push_back(f.path);
     return;
@@ -138,7 +183,7 @@ std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder) {
 
   gdcm::Scanner scanner;
   for (const auto& t : {kSeriesUid, kStudyUid, kModality, kDescription, kSeriesNumber, kPosition, kOrientation, kRows,
-                        kColumns, kFrames, kSopClass})
+                        kColumns, kFrames, kSopClass, kImageType})
     scanner.AddTag(t);
   scanner.Scan(names);
 
@@ -168,8 +213,10 @@ std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder) {
       s.columns = parseUnsigned(trim(scanner.GetValue(name.c_str(), kColumns)));
     }
     s.frames = std::max(s.frames, parseUnsigned(trim(scanner.GetValue(name.c_str(), kFrames))));
-    filesBySeries[uid].push_back({name, parseNumbers(trim(scanner.GetValue(name.c_str(), kPosition))),
-                                  parseNumbers(trim(scanner.GetValue(name.c_str(), kOrientation)))});
+    filesBySeries[uid].push_back(
+        {name, parseNumbers(trim(scanner.GetValue(name.c_str(), kPosition))),
+         parseNumbers(trim(scanner.GetValue(name.c_str(), kOrientation))),
+         trim(scanner.GetValue(name.c_str(), kImageType)).find("LOCALIZER") != std::string::npos});
   }
   if (bySeries.empty())
     throw inputError(folder,
@@ -193,19 +240,32 @@ std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder) {
 
 const DicomSeriesInfo& selectSeries(const std::vector<DicomSeriesInfo>& series, const std::string& uid,
                                     const std::string& folder) {
-  if (!uid.empty()) {
+  if (!uid.empty() && uid != "largest") {
     for (const auto& s : series)
       if (s.seriesUid == uid) return s;
     throw inputError(folder, "no series with SeriesInstanceUID " + uid + " (run 'voxseg info " + folder +
                                  "' to list the " + std::to_string(series.size()) + " series)");
   }
   if (series.size() == 1) return series.front();
+  if (uid == "largest") { // documented rule: the CT or MR series with the most slices stacked along z
+    const DicomSeriesInfo* best = nullptr;
+    for (const auto& s : series) {
+      const Vec3 normal = cross(s.rowCosine, s.columnCosine);
+      if ((s.modality != "CT" && s.modality != "MR") || !s.positionsKnown || std::fabs(normal[2]) < 0.8) continue;
+      const std::size_t slices = s.frames > 1 ? s.frames : s.files.size();
+      if (!best || slices > (best->frames > 1 ? best->frames : best->files.size())) best = &s;
+    }
+    if (best) return *best;
+    throw inputError(folder, "--series largest: none of the " + std::to_string(series.size()) +
+                                 " series is an axial CT or MR stack");
+  }
   std::string list;
   for (const auto& s : series)
     list += (list.empty() ? " " : "; ") + s.seriesUid + " (" + s.modality + ", " + std::to_string(s.files.size()) +
             " files" + (s.description.empty() ? "" : ", " + s.description) + ")";
-  throw inputError(folder, std::to_string(series.size()) +
-                               " DICOM series found; choose one with --series <SeriesInstanceUID>:" + list);
+  throw inputError(
+      folder, std::to_string(series.size()) +
+                  " DICOM series found; choose one with --series <SeriesInstanceUID> (or --series largest):" + list);
 }
 
 SliceSpacingCheck checkSliceSpacing(const DicomSeriesInfo& s) {

@@ -194,11 +194,12 @@ Volume readSeries(const std::string& folder, const DicomSeriesInfo& s, const Rea
     v.source = folder;
     return v;
   }
-  if (!s.positionsKnown)
-    throw inputError(folder, "series " + s.seriesUid +
-                                 ": slices lack ImagePositionPatient/ImageOrientationPatient or mix orientations");
+  if (!s.positionsKnown) throw inputError(folder, "series " + s.seriesUid + ": " + s.stackProblem);
   const SliceSpacingCheck check = checkSliceSpacing(s);
   std::vector<std::string> warnings;
+  if (s.localizersSetAside)
+    warnings.push_back(std::to_string(s.localizersSetAside) + " localizer image(s) of series " + s.seriesUid +
+                       " left out of the volume");
   if (!check.uniform) {
     const bool tilt = check.tiltDegrees > 0.05 && check.maxDeviation <= std::max(0.01 * check.medianSpacing, 1e-3);
     if (options.nonUniform == SliceSpacingPolicy::Error)

@@ -7,6 +7,10 @@
 
 #include <itkImageFileReader.h>
 
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcuid.h>
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -104,6 +108,48 @@ TEST(Dicom, SeveralSeriesNeedAChoice) {
   EXPECT_EQ(readVolume(dir.path().string(), o).geometry().size, (Size3{512, 512, 3}));
   o.seriesUid = "1.2.3.4";
   EXPECT_THROW(readVolume(dir.path().string(), o), Error);
+  // the documented rule: the axial CT/MR stack with the most slices (the MR here is sagittal)
+  o.seriesUid = "largest";
+  EXPECT_EQ(readVolume(dir.path().string(), o).geometry().size, (Size3{512, 512, 3}));
+}
+
+// A copy of a CT slice turned into another plane, optionally marked LOCALIZER, in the same series.
+void addOtherPlaneSlice(const std::string& from, const std::string& to, bool localizer) {
+  DcmFileFormat f;
+  ASSERT_TRUE(f.loadFile(from.c_str()).good());
+  DcmDataset& d = *f.getDataset();
+  char uid[100];
+  d.putAndInsertString(DCM_SOPInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT));
+  d.putAndInsertString(DCM_ImageOrientationPatient, "0\\1\\0\\0\\0\\-1");
+  d.putAndInsertString(DCM_ImagePositionPatient, "0\\-200\\100");
+  if (localizer) d.putAndInsertString(DCM_ImageType, "ORIGINAL\\PRIMARY\\LOCALIZER");
+  ASSERT_TRUE(f.saveFile(to.c_str(), EXS_LittleEndianExplicit).good());
+}
+
+// A localizer stored in the axial series is left out with a warning; another plane without the
+// LOCALIZER mark is refused with the orientations counted.
+TEST(Dicom, LocalizerInTheSeriesIsLeftOutOtherPlanesAreRefused) {
+  VOXSEG_REQUIRE_DATA(ct, sharedPath("data/dcmqi/segmentations/ct-3slice"));
+  for (const bool localizer : {true, false}) {
+    voxseg::testing::TempDir dir;
+    for (const auto& f : std::filesystem::directory_iterator(ct))
+      std::filesystem::copy(f.path(), dir.path() / f.path().filename());
+    addOtherPlaneSlice(ct + "/01.dcm", dir.file("scout.dcm"), localizer);
+    if (localizer) {
+      const Volume v = readVolume(dir.path().string());
+      EXPECT_EQ(v.geometry().size, (Size3{512, 512, 3}));
+      ASSERT_EQ(v.warnings.size(), 1u);
+      EXPECT_NE(v.warnings[0].find("1 localizer image(s)"), std::string::npos) << v.warnings[0];
+      continue;
+    }
+    try {
+      readVolume(dir.path().string());
+      FAIL() << "stacked slices of two planes";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("slices in 2 different orientations (1, 3 slices)"), std::string::npos)
+          << "message: " << e.what();
+    }
+  }
 }
 
 TEST(Dicom, Jpeg2000SeriesLandsOnTheReferenceSegmentationGrid) {

@@ -34,14 +34,17 @@ struct DicomSeriesInfo {
   bool positionsKnown = false;        ///< every file has ImagePositionPatient and one orientation
   Vec3 rowCosine{1, 0, 0};
   Vec3 columnCosine{0, 1, 0};
-  std::vector<Vec3> positions; ///< ImagePositionPatient of each sorted file
+  std::vector<Vec3> positions;     ///< ImagePositionPatient of each sorted file
+  unsigned localizersSetAside = 0; ///< LOCALIZER images of the series left out of the stack
+  std::string stackProblem;        ///< why the slices cannot be stacked (positionsKnown false)
 };
 
 /// Every DICOM image series below `folder` (recursively), largest first. Non-DICOM files are
 /// ignored. Throws Error(Input) when the folder does not exist or holds no DICOM image.
 std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder);
 
-/// The series named by uid, or the only one. Throws Error(Input) listing the series otherwise.
+/// The series named by uid, or the only one; uid "largest" picks the axial (slice normal within 37
+/// degrees of z) CT or MR series with the most slices. Throws Error(Input) listing the series otherwise.
 const DicomSeriesInfo& selectSeries(const std::vector<DicomSeriesInfo>& series, const std::string& uid,
                                     const std::string& folder);
 
