@@ -126,6 +126,26 @@ void addOtherPlaneSlice(const std::string& from, const std::string& to, bool loc
   ASSERT_TRUE(f.saveFile(to.c_str(), EXS_LittleEndianExplicit).good());
 }
 
+// Explicit VR big endian (retired, still found in archives): the same voxels and grid as the original.
+TEST(Dicom, BigEndianSeriesReadsLikeTheOriginal) {
+  VOXSEG_REQUIRE_DATA(ct, sharedPath("data/dcmqi/segmentations/ct-3slice"));
+  voxseg::testing::TempDir dir;
+  for (const auto& f : std::filesystem::directory_iterator(ct)) {
+    DcmFileFormat file;
+    ASSERT_TRUE(file.loadFile(f.path().c_str()).good());
+    ASSERT_TRUE(file.getDataset()->chooseRepresentation(EXS_BigEndianExplicit, nullptr).good());
+    ASSERT_TRUE(file.saveFile(dir.file(f.path().filename().string()).c_str(), EXS_BigEndianExplicit).good());
+  }
+  const Volume original = readVolume(ct), big = readVolume(dir.path().string());
+  ASSERT_TRUE(big.geometry() == original.geometry());
+  ASSERT_EQ(big.pixelType, original.pixelType);
+  const auto a = original.toFloat(), b = big.toFloat();
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < original.geometry().voxelCount(); ++i)
+    differ += a->GetBufferPointer()[i] != b->GetBufferPointer()[i];
+  EXPECT_EQ(differ, 0u);
+}
+
 // A localizer stored in the axial series is left out with a warning; another plane without the
 // LOCALIZER mark is refused with the orientations counted.
 TEST(Dicom, LocalizerInTheSeriesIsLeftOutOtherPlanesAreRefused) {
