@@ -74,3 +74,13 @@ function(voxseg_add_gtest name)
   voxseg_target_warnings(${name})
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "unit;${T_LABELS}")
 endfunction()
+
+# voxseg_link_torch(<target>): LibTorch as a private dependency, its headers as SYSTEM (third-party:
+# our warning flags stay off them).
+function(voxseg_link_torch target)
+  target_link_libraries(${target} PRIVATE ${TORCH_LIBRARIES})
+  get_target_property(_torch_inc torch INTERFACE_INCLUDE_DIRECTORIES)
+  if(_torch_inc)
+    target_include_directories(${target} SYSTEM PRIVATE ${_torch_inc})
+  endif()
+endfunction()

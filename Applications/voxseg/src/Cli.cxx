@@ -311,6 +311,45 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   renderCmd->add_flag("-f,--force", render.settings.force, "overwrite existing outputs");
   addReadOptions(*renderCmd, render.read, renderNonUniform);
 
+  TrainArgs trainArgs;
+  auto& to = trainArgs.options;
+  auto* trainCmd = app.add_subcommand(
+      "train", "Train a 3D U-Net (nnU-Net's PlainConvUNet) on an nnU-Net raw dataset; the model folder runs with "
+               "`segment -m` (Documentation/training.md)");
+  trainCmd->add_option("dataset", to.dataset, "nnU-Net raw dataset: dataset.json, imagesTr/, labelsTr/")->required();
+  trainCmd->add_option("-o,--output", to.output, "model folder to write (plans.json, dataset.json, fold_0/)")
+      ->required();
+  trainCmd->add_option("--epochs", to.epochs, "epochs")->capture_default_str();
+  trainCmd->add_option("--iterations", to.iterationsPerEpoch, "iterations per epoch")->capture_default_str();
+  trainCmd->add_option("--batch", to.batch, "patches per iteration")->capture_default_str();
+  trainCmd->add_option("--patch", trainArgs.patch, "patch size z,y,x (default: planned from the data)");
+  trainCmd->add_option("--max-patch-voxels", to.maxPatchVoxels, "planning budget for the patch")->capture_default_str();
+  trainCmd->add_option("--spacing", trainArgs.spacing, "target spacing z,y,x in mm (default: the median)");
+  trainCmd->add_option("--features", to.baseFeatures, "features of the first stage (doubling per stage)")
+      ->capture_default_str();
+  trainCmd->add_option("--max-features", to.maxFeatures, "feature cap")->capture_default_str();
+  trainCmd->add_option("--max-stages", to.maxStages, "at most this many resolution stages")->capture_default_str();
+  trainCmd->add_option("--optimizer", to.optimizer, "sgd (Nesterov, momentum 0.99) or adamw")
+      ->check(CLI::IsMember({"sgd", "adamw"}))
+      ->capture_default_str();
+  trainCmd->add_option("--lr", to.learningRate, "initial learning rate, poly decay (default 0.01 sgd, 3e-4 adamw)");
+  trainCmd->add_option("--weight-decay", to.weightDecay, "weight decay")->capture_default_str();
+  trainCmd->add_flag("!--no-deep-supervision", to.deepSupervision, "loss at full resolution only");
+  trainCmd->add_option("--foreground", to.foregroundFraction, "fraction of patches centred on foreground")
+      ->capture_default_str();
+  trainCmd->add_flag("--no-augment", trainArgs.noAugment, "no data augmentation");
+  trainCmd->add_option("--val-fraction", to.validationFraction, "cases held out for validation")->capture_default_str();
+  trainCmd->add_option("--validate-every", to.validateEvery, "epochs between validation Dice")->capture_default_str();
+  trainCmd->add_option("--checkpoint-every", to.checkpointEvery, "epochs between resumable checkpoints")
+      ->capture_default_str();
+  trainCmd->add_flag("--resume", to.resume, "continue from the model folder's last checkpoint");
+  trainCmd->add_option("--seed", to.seed, "random seed (same seed, data and threads: same model)")
+      ->capture_default_str();
+  trainCmd->add_option("--threads", to.threads, "CPU threads (0 = every core)")->capture_default_str();
+  trainCmd->add_option("--device", to.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  trainCmd->add_flag("!--no-curve", trainArgs.curve, "skip the training curve PNG");
+  trainCmd->add_flag("-f,--force", to.force, "overwrite an existing model folder's files");
+
   auto* modelCmd = app.add_subcommand("model", "Pack a model card into a TorchScript file, or inspect a model");
   modelCmd->require_subcommand(1);
   ModelPackArgs pack;
@@ -359,6 +398,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       if (formats.size() == 1 && formats.front() == "none") formats.clear();
       return runRender(render);
     }
+    if (trainCmd->parsed()) return runTrain(trainArgs);
     if (packCmd->parsed()) return runModelPack(pack);
     if (inspectCmd->parsed()) return runModelInspect(inspect, out);
     return static_cast<int>(ExitCode::Usage);

@@ -7,6 +7,7 @@
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/pipeline/NnUNet.h"
 #include "voxseg/pipeline/Segmenter.h"
+#include "voxseg/training/Train.h"
 
 #include <iosfwd>
 #include <string>
@@ -98,6 +99,15 @@ struct RenderArgs {
 };
 /// Meshes, pictures and review page of one label map (Documentation/render.md).
 int runRender(const RenderArgs& args);
+
+struct TrainArgs {
+  training::TrainOptions options;
+  std::string patch, spacing; ///< "z,y,x"
+  bool noAugment = false;
+  bool curve = true; ///< training curve PNG beside the checkpoint
+};
+/// Trains on an nnU-Net raw dataset and exports an nnU-Net folder `segment -m` runs (Documentation/training.md).
+int runTrain(const TrainArgs& args);
 
 struct ModelPackArgs {
   std::string network;

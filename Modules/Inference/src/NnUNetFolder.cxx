@@ -49,9 +49,15 @@ NnUNetFolder readNnUNetFolder(const std::string& folder) {
   f.dataset = readJson(dir / "dataset.json");
   const std::string base = dir.filename().empty() ? dir.parent_path().filename().string() : dir.filename().string();
   const auto sep = base.rfind("__");
-  if (sep == std::string::npos)
-    throw Error(ExitCode::Model, folder + ": folder name is not <trainer>__<plans>__<configuration>");
-  f.configurationName = base.substr(sep + 2);
+  const auto& configurations = f.plans.contains("configurations") ? f.plans["configurations"] : nlohmann::json();
+  if (sep != std::string::npos) {
+    f.configurationName = base.substr(sep + 2);
+  } else if (configurations.is_object() && configurations.size() == 1) { // e.g. a `voxseg train` folder
+    f.configurationName = configurations.begin().key();
+  } else {
+    throw Error(ExitCode::Model, folder + ": folder name is not <trainer>__<plans>__<configuration> and plans.json "
+                                          "holds several configurations");
+  }
   f.configuration = configuration(f.plans, f.configurationName, (dir / "plans.json").string());
   const auto& config = f.configuration;
   if (config.contains("previous_stage") && !config.at("previous_stage").is_null())

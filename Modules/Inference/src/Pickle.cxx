@@ -261,6 +261,9 @@ private:
         }
       }
       if (q == "torch._utils._rebuild_parameter" && !a->empty()) return (*a)[0]; // (tensor, requires_grad, hooks)
+      // LibTorch's pickler (torch::pickle_save, e.g. `voxseg train`) tags typed containers: (value, "Dict[str,
+      // Tensor]")
+      if (q == "torch.jit._pickle.restore_type_tag" && !a->empty()) return (*a)[0];
     }
     Object o;
     if (g) o.cls = *g;

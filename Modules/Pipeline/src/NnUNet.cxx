@@ -6,6 +6,7 @@
 #include "voxseg/core/Log.h"
 #include "voxseg/inference/NnUNetFolder.h"
 #include "voxseg/processing/Crop.h"
+#include "voxseg/processing/NnUNetNormalization.h"
 #include "voxseg/processing/NnUNetResampling.h"
 
 #include <algorithm>
@@ -19,40 +20,6 @@ namespace {
 
 using nlohmann::json;
 using processing::Shape3;
-
-// DefaultPreprocessor._normalize for one channel, in float32 as NumPy does it.
-void normalizeChannel(std::vector<float>& v, const std::string& scheme, bool useMask, const json& props,
-                      const std::vector<std::uint8_t>& mask, const std::string& source) {
-  if (scheme == "CTNormalization") {
-    const float lo = props.at("percentile_00_5").get<float>(), hi = props.at("percentile_99_5").get<float>();
-    const float mean = props.at("mean").get<float>();
-    const float sd = float(std::max(props.at("std").get<double>(), 1e-8));
-    for (float& x : v) x = (std::clamp(x, lo, hi) - mean) / sd;
-  } else if (scheme == "ZScoreNormalization") {
-    double sum = 0, sq = 0;
-    std::size_t n = 0;
-    for (std::size_t i = 0; i < v.size(); ++i)
-      if (!useMask || mask[i]) {
-        sum += v[i];
-        ++n;
-      }
-    const double mean = n ? sum / double(n) : 0.0;
-    for (std::size_t i = 0; i < v.size(); ++i)
-      if (!useMask || mask[i]) sq += (v[i] - mean) * (v[i] - mean);
-    const double sd = std::max(n ? std::sqrt(sq / double(n)) : 0.0, 1e-8);
-    for (std::size_t i = 0; i < v.size(); ++i)
-      if (!useMask || mask[i]) v[i] = float((v[i] - mean) / sd);
-  } else if (scheme == "RescaleTo01Normalization") {
-    float lo = v.empty() ? 0 : *std::min_element(v.begin(), v.end());
-    float hi = v.empty() ? 0 : *std::max_element(v.begin(), v.end());
-    for (float& x : v) x = (x - lo) / std::max(hi - lo, 1e-8f);
-  } else if (scheme != "NoNormalization") {
-    throw Error(ExitCode::Model,
-                source + ": normalization scheme '" + scheme +
-                    "' is not supported (CTNormalization, ZScoreNormalization, RescaleTo01Normalization, "
-                    "NoNormalization)");
-  }
-}
 
 // plans.json's transpose_forward / transpose_backward: a permutation of 0, 1, 2 (identity if absent).
 std::array<int, 3> permutation(const json& plans, const char* key, const fs::path& file) {
@@ -214,7 +181,8 @@ NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& 
     auto& v = cropped[c];
     const bool useMask = cfg["use_mask_for_norm"][c].get<bool>();
     const json props = m.plans["foreground_intensity_properties_per_channel"].value(std::to_string(c), json::object());
-    normalizeChannel(v, cfg["normalization_schemes"][c].get<std::string>(), useMask, props, mask, m.options.folder);
+    processing::nnunetNormalize(v, cfg["normalization_schemes"][c].get<std::string>(), useMask, props, mask,
+                                m.options.folder);
     if (netShape == cropShape) {
       pre.push_back(std::move(v)); // nnU-Net skips resampling when the shape does not change
     } else {

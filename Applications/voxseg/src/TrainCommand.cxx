@@ -1,0 +1,74 @@
+#include "Commands.h"
+
+#include "voxseg/core/Error.h"
+#include "voxseg/rendering/Charts.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <sstream>
+
+namespace voxseg::cli {
+namespace {
+
+template <class T> std::vector<T> triple(const std::string& text, const std::string& option) {
+  std::vector<T> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    std::istringstream is(item);
+    T v{};
+    if (!(is >> v) || v <= 0) throw usageError(option + " '" + text + "': expected three positive numbers z,y,x");
+    out.push_back(v);
+  }
+  if (out.size() != 3) throw usageError(option + " '" + text + "': expected three numbers z,y,x");
+  return out;
+}
+
+std::string diceText(const std::vector<double>& dice) {
+  std::string s;
+  for (double d : dice) {
+    char b[16];
+    std::snprintf(b, sizeof b, "%s%.3f", s.empty() ? "" : " ", d);
+    s += b;
+  }
+  return s;
+}
+
+} // namespace
+
+int runTrain(const TrainArgs& args) {
+  training::TrainOptions o = args.options;
+  if (!args.patch.empty()) o.patch = triple<int>(args.patch, "--patch");
+  if (!args.spacing.empty()) o.spacing = triple<double>(args.spacing, "--spacing");
+  if (args.noAugment) {
+    o.augment = training::Augmentation{};
+    o.augment.mirror = o.augment.intensity = o.augment.noise = o.augment.lowResolution = false;
+    o.augment.rotationDegrees = 0;
+    o.augment.scaleLow = o.augment.scaleHigh = 1;
+  }
+  const auto summary = training::train(o, [](const training::EpochReport& r) {
+    spdlog::info("epoch {}/{}: loss {:.4f}{}, {:.1f} s, ETA {:.1f} min", r.epoch, r.epochs, r.loss,
+                 r.validationDice.empty() ? "" : ", validation Dice " + diceText(r.validationDice), r.seconds,
+                 r.etaSeconds / 60.0);
+  });
+  spdlog::info("trained {} epochs on {} ({:.2f} iterations/s, {} parameters, patch {}x{}x{}, {} stages); model: {}",
+               summary.losses.size(), summary.device, summary.iterationsPerSecond, summary.parameters, summary.patch[0],
+               summary.patch[1], summary.patch[2], summary.stages, summary.modelFolder);
+  if (args.curve) {
+    const std::string png = (std::filesystem::path(summary.modelFolder) / "fold_0" / "training_curve.png").string();
+    std::vector<double> epochs;
+    for (std::size_t i = 0; i < summary.losses.size(); ++i) epochs.push_back(double(i + 1));
+    try {
+      rendering::writeLineChartPng(epochs, {{"training loss", summary.losses, {31, 119, 180}}}, "epoch",
+                                   {"voxseg train: loss (Dice + cross-entropy)", "loss", 800, 450}, png, true);
+      spdlog::info("wrote {}", png);
+    } catch (const Error& e) {
+      if (e.code() != ExitCode::Internal) throw;
+      spdlog::warn("training curve not drawn: {}", e.what());
+    }
+  }
+  return 0;
+}
+
+} // namespace voxseg::cli

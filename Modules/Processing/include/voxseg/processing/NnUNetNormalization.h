@@ -1,0 +1,20 @@
+#pragma once
+// nnU-Net v2's DefaultPreprocessor._normalize for one channel, shared by inference (Pipeline) and
+// training (Training) so that a trained model sees the intensities it was trained on.
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace voxseg::processing {
+
+/// Normalizes one channel in place, in float32 as NumPy does it. `scheme`: CTNormalization (clip to
+/// the foreground percentiles 0.5/99.5 of `props`, then its mean/std), ZScoreNormalization (over the
+/// voxels, or over mask voxels only when useMask), RescaleTo01Normalization, NoNormalization.
+/// Throws Error(Model) naming `source` for another scheme.
+void nnunetNormalize(std::vector<float>& v, const std::string& scheme, bool useMask, const nlohmann::json& props,
+                     const std::vector<std::uint8_t>& mask, const std::string& source);
+
+} // namespace voxseg::processing

@@ -1,0 +1,30 @@
+#pragma once
+// The nnU-Net raw dataset layout users already have: dataset.json (channel_names, labels,
+// numTraining, file_ending), imagesTr/<case>_<cccc><ending>, labelsTr/<case><ending>.
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace voxseg::training {
+
+struct TrainingCase {
+  std::string id;
+  std::vector<std::string> images; ///< one file per channel, in channel order
+  std::string labels;
+};
+
+struct RawDataset {
+  std::string folder, name;
+  std::vector<std::string> channelNames; ///< e.g. "CT", "T1"
+  std::map<std::string, int> labels;     ///< name -> value, background 0 included
+  std::string fileEnding;                ///< ".nii.gz"
+  std::vector<TrainingCase> cases;       ///< sorted by id
+};
+
+/// Reads and checks the layout: dataset.json fields and types, every case's channel files and label
+/// file present, numTraining equal to the cases found, labels 0..N consecutive, regions refused.
+/// Throws Error(Input) naming the file and the problem.
+RawDataset readRawDataset(const std::string& folder);
+
+} // namespace voxseg::training

@@ -1,0 +1,82 @@
+#include "voxseg/training/Dataset.h"
+
+#include "voxseg/core/Error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+namespace fs = std::filesystem;
+
+namespace voxseg::training {
+
+RawDataset readRawDataset(const std::string& folder) {
+  RawDataset d;
+  d.folder = folder;
+  const fs::path root(folder);
+  const std::string jsonPath = (root / "dataset.json").string();
+  if (!fs::is_directory(root)) throw inputError(folder, "no such dataset folder");
+  std::ifstream in(jsonPath);
+  if (!in) throw inputError(jsonPath, "missing: an nnU-Net raw dataset has dataset.json, imagesTr/ and labelsTr/");
+  const auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw inputError(jsonPath, "not valid JSON");
+  const auto need = [&](const char* key, bool (nlohmann::json::*is)() const noexcept, const char* what) {
+    if (!j.contains(key) || !(j[key].*is)())
+      throw inputError(jsonPath, std::string("needs \"") + key + "\" (" + what + ")");
+    return j[key];
+  };
+  const auto channels = need("channel_names", &nlohmann::json::is_object, "an object: index -> name");
+  const auto labels = need("labels", &nlohmann::json::is_object, "an object: name -> value");
+  d.fileEnding = need("file_ending", &nlohmann::json::is_string, "e.g. \".nii.gz\"").get<std::string>();
+  const int numTraining = need("numTraining", &nlohmann::json::is_number_integer, "an integer").get<int>();
+  d.name = j.value("name", root.filename().string());
+  for (std::size_t c = 0; c < channels.size(); ++c) {
+    const std::string key = std::to_string(c);
+    if (!channels.contains(key) || !channels[key].is_string())
+      throw inputError(jsonPath, "channel_names must map \"0\".." + std::to_string(channels.size() - 1) + " to names");
+    d.channelNames.push_back(channels[key].get<std::string>());
+  }
+  if (d.channelNames.empty()) throw inputError(jsonPath, "channel_names is empty");
+  std::set<int> values;
+  for (const auto& [name, v] : labels.items()) {
+    if (!v.is_number_integer())
+      throw inputError(jsonPath, "label \"" + name + "\" is not an integer (region-based training is not supported)");
+    d.labels[name] = v.get<int>();
+    values.insert(v.get<int>());
+  }
+  if (values.empty() || *values.begin() != 0 || *values.rbegin() != int(values.size()) - 1 || values.size() < 2)
+    throw inputError(jsonPath, "labels must be 0 (background), 1, ..., N without gaps");
+  const fs::path images = root / "imagesTr", labelDir = root / "labelsTr";
+  if (!fs::is_directory(labelDir)) throw inputError(labelDir.string(), "missing");
+  if (!fs::is_directory(images)) throw inputError(images.string(), "missing");
+  for (const auto& e : fs::directory_iterator(labelDir)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() <= d.fileEnding.size() ||
+        name.compare(name.size() - d.fileEnding.size(), d.fileEnding.size(), d.fileEnding) != 0)
+      continue;
+    TrainingCase c;
+    c.id = name.substr(0, name.size() - d.fileEnding.size());
+    c.labels = e.path().string();
+    for (std::size_t ch = 0; ch < d.channelNames.size(); ++ch) {
+      char suffix[32];
+      std::snprintf(suffix, sizeof suffix, "_%04zu", ch);
+      const fs::path img = images / (c.id + suffix + d.fileEnding);
+      if (!fs::exists(img))
+        throw inputError(img.string(), "missing: channel " + std::to_string(ch) + " of case " + c.id);
+      c.images.push_back(img.string());
+    }
+    d.cases.push_back(c);
+  }
+  std::sort(d.cases.begin(), d.cases.end(), [](const TrainingCase& a, const TrainingCase& b) { return a.id < b.id; });
+  if (d.cases.empty()) throw inputError(labelDir.string(), "no label file ending in " + d.fileEnding);
+  if (numTraining != int(d.cases.size()))
+    throw inputError(jsonPath, "numTraining is " + std::to_string(numTraining) + " but labelsTr holds " +
+                                   std::to_string(d.cases.size()) + " cases");
+  return d;
+}
+
+} // namespace voxseg::training

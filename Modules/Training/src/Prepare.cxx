@@ -1,0 +1,232 @@
+#include "Prepare.h"
+
+#include "voxseg/core/Error.h"
+#include "voxseg/io/VolumeIO.h"
+#include "voxseg/processing/Crop.h"
+#include "voxseg/processing/NnUNetNormalization.h"
+#include "voxseg/processing/NnUNetResampling.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <random>
+
+namespace voxseg::training {
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : (v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]));
+}
+
+double percentile(std::vector<float>& v, double p) { // numpy's linear interpolation
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double pos = p / 100.0 * double(v.size() - 1);
+  const auto lo = std::size_t(std::floor(pos));
+  const auto hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - double(lo)) * (v[hi] - v[lo]);
+}
+
+bool isCt(const std::string& name) {
+  std::string s;
+  for (char c : name) s += char(std::toupper(static_cast<unsigned char>(c)));
+  return s == "CT";
+}
+
+struct RawCase {
+  std::string id;
+  std::array<double, 3> spacing; ///< (z, y, x)
+  processing::Shape3 shape;      ///< cropped
+  std::vector<std::vector<float>> channels;
+  std::vector<float> labels;
+};
+
+} // namespace
+
+std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, Plan& plan) {
+  const int maxLabel = static_cast<int>(ds.labels.size()) - 1;
+  std::vector<RawCase> raw;
+  std::vector<std::vector<float>> foregroundSamples(ds.channelNames.size());
+  std::mt19937_64 rng(o.seed);
+  for (const auto& c : ds.cases) {
+    RawCase r;
+    r.id = c.id;
+    const io::Volume labels = io::readVolume(c.labels);
+    const Geometry g = labels.geometry();
+    r.spacing = {g.spacing[2], g.spacing[1], g.spacing[0]};
+    const processing::Shape3 full{std::int64_t(g.size[2]), std::int64_t(g.size[1]), std::int64_t(g.size[0])};
+    std::vector<std::vector<float>> channels;
+    for (const auto& path : c.images) {
+      const io::Volume v = io::readVolume(path);
+      if (!v.geometry().nearlyEqual(g, 1e-4)) throw inputError(path, "not on the grid of its label map " + c.labels);
+      const auto f = v.toFloat();
+      channels.emplace_back(f->GetBufferPointer(), f->GetBufferPointer() + g.voxelCount());
+    }
+    const auto values = io::labelValues(labels);
+    for (std::uint16_t v : values)
+      if (v > maxLabel)
+        throw inputError(c.labels, "label " + std::to_string(v) + " is not listed in dataset.json (0.." +
+                                       std::to_string(maxLabel) + ")");
+    std::vector<const float*> pointers;
+    for (const auto& ch : channels) pointers.push_back(ch.data());
+    const processing::Box box = processing::nonzeroBox(pointers, full);
+    for (const auto& ch : channels) r.channels.push_back(processing::crop(ch.data(), full, box));
+    std::vector<float> labelFloat(values.begin(), values.end());
+    r.labels = processing::crop(labelFloat.data(), full, box);
+    r.shape = box.size();
+    // foreground intensities, at most 10000 per case and channel (nnU-Net's fingerprint)
+    std::vector<std::size_t> fg;
+    for (std::size_t i = 0; i < r.labels.size(); ++i)
+      if (r.labels[i] > 0) fg.push_back(i);
+    std::shuffle(fg.begin(), fg.end(), rng);
+    fg.resize(std::min<std::size_t>(fg.size(), 10000));
+    for (std::size_t ch = 0; ch < r.channels.size(); ++ch)
+      for (std::size_t i : fg) foregroundSamples[ch].push_back(r.channels[ch][i]);
+    raw.push_back(std::move(r));
+  }
+
+  // plan: spacing, normalization, patch, network
+  for (int a = 0; a < 3; ++a) {
+    std::vector<double> s;
+    for (const auto& r : raw) s.push_back(r.spacing[a]);
+    plan.spacing[a] = o.spacing.size() == 3 ? o.spacing[a] : median(s);
+  }
+  plan.intensityProperties = nlohmann::json::object();
+  for (std::size_t ch = 0; ch < ds.channelNames.size(); ++ch) {
+    plan.normalization.push_back(isCt(ds.channelNames[ch]) ? "CTNormalization" : "ZScoreNormalization");
+    auto& v = foregroundSamples[ch];
+    double sum = 0, sq = 0;
+    for (float x : v) sum += x;
+    const double mean = v.empty() ? 0 : sum / double(v.size());
+    for (float x : v) sq += (x - mean) * (x - mean);
+    plan.intensityProperties[std::to_string(ch)] = {{"mean", mean},
+                                                    {"std", v.empty() ? 1.0 : std::sqrt(sq / double(v.size()))},
+                                                    {"percentile_00_5", percentile(v, 0.5)},
+                                                    {"percentile_99_5", percentile(v, 99.5)},
+                                                    {"min", v.empty() ? 0.0 : double(v.front())},
+                                                    {"max", v.empty() ? 0.0 : double(v.back())},
+                                                    {"median", percentile(v, 50)}};
+  }
+  std::vector<PreparedCase> out;
+  std::array<std::vector<double>, 3> shapes;
+  for (auto& r : raw) {
+    PreparedCase p;
+    p.id = r.id;
+    const processing::Spacing3 from{r.spacing[0], r.spacing[1], r.spacing[2]},
+        to{plan.spacing[0], plan.spacing[1], plan.spacing[2]};
+    const processing::Shape3 newShape = processing::nnunetNewShape(r.shape, from, to);
+    const auto sep = processing::nnunetSeparateZ(from, to);
+    for (std::size_t ch = 0; ch < r.channels.size(); ++ch) {
+      processing::nnunetNormalize(r.channels[ch], plan.normalization[ch], false,
+                                  plan.intensityProperties[std::to_string(ch)], {}, ds.folder);
+      const auto resampled = newShape == r.shape
+                                 ? r.channels[ch]
+                                 : processing::nnunetResample(r.channels[ch].data(), r.shape, newShape, 3, sep, 0);
+      p.data.insert(p.data.end(), resampled.begin(), resampled.end());
+    }
+    const auto labels =
+        newShape == r.shape ? r.labels : processing::nnunetResample(r.labels.data(), r.shape, newShape, 0, sep, 0);
+    p.labels.assign(labels.size(), 0);
+    for (std::size_t i = 0; i < labels.size(); ++i) p.labels[i] = static_cast<std::uint8_t>(std::lround(labels[i]));
+    p.shape = {newShape[0], newShape[1], newShape[2]};
+    p.foreground.resize(ds.labels.size() - 1);
+    for (std::size_t i = 0; i < p.labels.size(); ++i)
+      if (p.labels[i]) p.foreground[p.labels[i] - 1].push_back(std::int64_t(i));
+    for (auto& f : p.foreground) { // keep a sample: enough to centre patches on
+      std::shuffle(f.begin(), f.end(), rng);
+      f.resize(std::min<std::size_t>(f.size(), 20000));
+    }
+    for (int a = 0; a < 3; ++a) shapes[a].push_back(double(p.shape[a]));
+    out.push_back(std::move(p));
+  }
+  for (int a = 0; a < 3; ++a) plan.medianShape[a] = std::int64_t(median(shapes[a]));
+
+  // patch: the median shape, shrunk (largest physical axis first) to the voxel budget; each axis a
+  // multiple of 2^(pools on that axis), pools while the axis stays >= 8 voxels (at most maxStages - 1)
+  Shape patch = plan.medianShape;
+  if (o.patch.size() == 3)
+    patch = {o.patch[0], o.patch[1], o.patch[2]};
+  else
+    while (patch[0] * patch[1] * patch[2] > o.maxPatchVoxels) {
+      int axis = 0;
+      for (int a = 1; a < 3; ++a)
+        if (double(patch[a]) * plan.spacing[a] > double(patch[axis]) * plan.spacing[axis]) axis = a;
+      patch[axis] = std::max<std::int64_t>(8, patch[axis] - std::max<std::int64_t>(1, patch[axis] / 10));
+    }
+  std::array<int, 3> pools{0, 0, 0};
+  for (int a = 0; a < 3; ++a) {
+    while (pools[a] < o.maxStages - 1 && (patch[a] >> (pools[a] + 1)) >= 4) ++pools[a];
+    const std::int64_t unit = std::int64_t(1) << pools[a];
+    patch[a] = std::max(unit, patch[a] / unit * unit);
+  }
+  plan.patch = patch;
+  const int stages = 1 + *std::max_element(pools.begin(), pools.end());
+  UNetShape& n = plan.network;
+  n.inputChannels = int(ds.channelNames.size());
+  n.classes = int(ds.labels.size());
+  n.features.clear(), n.kernels.clear(), n.strides.clear();
+  for (int s = 0; s < stages; ++s) {
+    n.features.push_back(std::min<std::int64_t>(o.maxFeatures, std::int64_t(o.baseFeatures) << s));
+    n.kernels.push_back({3, 3, 3});
+    std::vector<std::int64_t> stride{1, 1, 1};
+    for (int a = 0; a < 3; ++a)
+      if (s > 0 && s <= pools[a]) stride[a] = 2;
+    n.strides.push_back(stride);
+  }
+  return out;
+}
+
+nlohmann::json plansJson(const RawDataset& ds, const Plan& plan, const TrainOptions& o) {
+  using nlohmann::json;
+  const auto& n = plan.network;
+  json arch = {{"network_class_name", "dynamic_network_architectures.architectures.unet.PlainConvUNet"},
+               {"arch_kwargs",
+                {{"n_stages", n.features.size()},
+                 {"features_per_stage", n.features},
+                 {"conv_op", "torch.nn.modules.conv.Conv3d"},
+                 {"kernel_sizes", n.kernels},
+                 {"strides", n.strides},
+                 {"n_conv_per_stage", std::vector<int>(n.features.size(), n.convsPerStage)},
+                 {"n_conv_per_stage_decoder", std::vector<int>(n.features.size() - 1, n.convsPerStage)},
+                 {"conv_bias", true},
+                 {"norm_op", "torch.nn.modules.instancenorm.InstanceNorm3d"},
+                 {"norm_op_kwargs", {{"eps", 1e-05}, {"affine", true}}},
+                 {"dropout_op", nullptr},
+                 {"dropout_op_kwargs", nullptr},
+                 {"nonlin", "torch.nn.LeakyReLU"},
+                 {"nonlin_kwargs", {{"inplace", true}}}}},
+               {"_kw_requires_import", {"conv_op", "norm_op", "dropout_op", "nonlin"}}};
+  const json resampling = {{"is_seg", false}, {"order", 3}, {"order_z", 0}, {"force_separate_z", nullptr}};
+  json config = {
+      {"data_identifier", "voxsegPlans_3d_fullres"},
+      {"preprocessor_name", "DefaultPreprocessor"},
+      {"batch_size", o.batch},
+      {"patch_size", plan.patch},
+      {"median_image_size_in_voxels", plan.medianShape},
+      {"spacing", plan.spacing},
+      {"normalization_schemes", plan.normalization},
+      {"use_mask_for_norm", std::vector<bool>(plan.normalization.size(), false)},
+      {"resampling_fn_data", "resample_data_or_seg_to_shape"},
+      {"resampling_fn_seg", "resample_data_or_seg_to_shape"},
+      {"resampling_fn_data_kwargs", resampling},
+      {"resampling_fn_seg_kwargs", {{"is_seg", true}, {"order", 1}, {"order_z", 0}, {"force_separate_z", nullptr}}},
+      {"resampling_fn_probabilities", "resample_data_or_seg_to_shape"},
+      {"resampling_fn_probabilities_kwargs",
+       {{"is_seg", false}, {"order", 1}, {"order_z", 0}, {"force_separate_z", nullptr}}},
+      {"architecture", arch},
+      {"batch_dice", true}};
+  return {{"dataset_name", ds.name},
+          {"plans_name", "voxsegPlans"},
+          {"original_median_spacing_after_transp", plan.spacing},
+          {"original_median_shape_after_transp", plan.medianShape},
+          {"image_reader_writer", "SimpleITKIO"},
+          {"transpose_forward", {0, 1, 2}},
+          {"transpose_backward", {0, 1, 2}},
+          {"configurations", {{"3d_fullres", config}}},
+          {"experiment_planner_used", "voxseg train"},
+          {"label_manager", "LabelManager"},
+          {"foreground_intensity_properties_per_channel", plan.intensityProperties}};
+}
+
+} // namespace voxseg::training

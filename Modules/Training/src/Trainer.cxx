@@ -1,0 +1,294 @@
+#include "Batches.h"
+#include "Prepare.h"
+#include "UNet.h"
+
+#include "voxseg/core/Error.h"
+#include "voxseg/io/AtomicOutput.h"
+#include "voxseg/training/Train.h"
+
+#include <torch/script.h>
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace voxseg::training {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// nnU-Net's DC_and_CE_loss: cross-entropy + (1 - soft Dice over the batch, foreground classes only).
+torch::Tensor diceCeLoss(const torch::Tensor& logits, const torch::Tensor& target) {
+  const auto ce = torch::nn::functional::cross_entropy(logits, target);
+  const auto probs = torch::softmax(logits, 1);
+  const auto onehot = torch::one_hot(target, logits.size(1)).permute({0, 4, 1, 2, 3}).to(probs.dtype());
+  const std::vector<std::int64_t> dims{0, 2, 3, 4}; // batch Dice
+  const auto tp = (probs * onehot).sum(dims), fp = (probs * (1 - onehot)).sum(dims),
+             fn = ((1 - probs) * onehot).sum(dims);
+  const auto dice = (2 * tp + 1e-5) / (2 * tp + fp + fn + 1e-5).clamp_min(1e-8);
+  return ce - dice.slice(0, 1).mean();
+}
+
+// Deep supervision: the loss at every decoder resolution against the labels resized (nearest) to it,
+// weighted 1, 1/2, 1/4, ... with the lowest resolution left out, as nnU-Net does.
+torch::Tensor totalLoss(const std::vector<torch::Tensor>& outputs, const torch::Tensor& labels, bool deep) {
+  if (!deep || outputs.size() == 1) return diceCeLoss(outputs.front(), labels);
+  std::vector<double> w;
+  for (std::size_t i = 0; i < outputs.size(); ++i) w.push_back(i + 1 == outputs.size() ? 0.0 : 1.0 / double(1 << i));
+  double sum = 0;
+  for (double v : w) sum += v;
+  torch::Tensor loss;
+  const auto l = labels.unsqueeze(1).to(torch::kFloat);
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    if (w[i] == 0) continue;
+    const auto& o = outputs[i];
+    const auto t = i == 0 ? labels
+                          : torch::nn::functional::interpolate(
+                                l, torch::nn::functional::InterpolateFuncOptions()
+                                       .size(std::vector<std::int64_t>{o.size(2), o.size(3), o.size(4)})
+                                       .mode(torch::kNearest))
+                                .squeeze(1)
+                                .to(torch::kLong);
+    const auto term = diceCeLoss(o, t) * (w[i] / sum);
+    loss = loss.defined() ? loss + term : term;
+  }
+  return loss;
+}
+
+torch::Device pickDevice(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  if (name.rfind("cuda", 0) == 0) {
+    if (!torch::cuda::is_available()) throw usageError("--device " + name + ": CUDA is not available");
+    return torch::Device(name);
+  }
+  throw usageError("--device '" + name + "': expected auto, cpu, cuda or cuda:N");
+}
+
+void writeText(const std::string& path, const std::string& text, bool overwrite) {
+  io::AtomicOutput out(path, overwrite);
+  {
+    std::ofstream f(out.tempPath(), std::ios::binary);
+    f << text;
+    if (!f.flush()) throw Error(ExitCode::Output, path + ": cannot write");
+  }
+  out.commit();
+}
+
+// nnU-Net checkpoint: a pickled dict with network_weights (name -> tensor), trainer name, mirroring.
+void writeCheckpoint(UNet& net, const std::string& path, bool overwrite) {
+  // nnU-Net's modules register each conv/norm twice (".all_modules.0/1") and the decoder keeps the
+  // encoder (".decoder.encoder."): PyTorch's strict load_state_dict wants those names too.
+  c10::Dict<std::string, at::Tensor> weights;
+  auto alias = [](std::string name) {
+    for (const auto& [from, to] :
+         {std::pair<std::string, std::string>{".conv.", ".all_modules.0."}, {".norm.", ".all_modules.1."}}) {
+      const auto at = name.rfind(from);
+      if (at != std::string::npos && name.find(".convs.") != std::string::npos)
+        return name.replace(at, from.size(), to);
+    }
+    return std::string();
+  };
+  for (const auto& p : net->named_parameters()) {
+    const auto t = p.value().detach().to(torch::kCPU).contiguous();
+    std::vector<std::string> names{p.key()};
+    if (const auto a = alias(p.key()); !a.empty()) names.push_back(a);
+    if (p.key().rfind("encoder.", 0) == 0)
+      for (std::size_t i = 0, n = names.size(); i < n; ++i) names.push_back("decoder." + names[i]);
+    for (const auto& name : names) weights.insert(name, t);
+  }
+  c10::impl::GenericDict cp(c10::StringType::get(), c10::AnyType::get());
+  cp.insert("network_weights", weights);
+  // nnU-Net's predictor rebuilds the network with its default trainer from plans.json (the same
+  // PlainConvUNet), so the checkpoint names that trainer and the configuration as nnU-Net does.
+  cp.insert("trainer_name", std::string("nnUNetTrainer"));
+  c10::impl::GenericDict init(c10::StringType::get(), c10::AnyType::get());
+  init.insert("configuration", std::string("3d_fullres"));
+  init.insert("fold", std::int64_t(0));
+  cp.insert("init_args", init);
+  cp.insert("inference_allowed_mirroring_axes", c10::List<std::int64_t>({0, 1, 2}));
+  const std::vector<char> bytes = torch::pickle_save(cp);
+  writeText(path, std::string(bytes.begin(), bytes.end()), overwrite);
+}
+
+// Dice per foreground class of argmax predictions on validation patches.
+std::vector<double> validate(UNet& net, const std::vector<PreparedCase>& cases, const std::vector<std::size_t>& pool,
+                             const Plan& plan, int classes, torch::Device device, std::uint64_t seed) {
+  torch::NoGradGuard noGrad;
+  std::mt19937_64 rng(seed); // the same patches at every validation
+  std::vector<double> tp(classes, 0), fp(classes, 0), fn(classes, 0);
+  for (std::size_t k = 0; k < pool.size(); ++k)
+    for (int rep = 0; rep < 4; ++rep) {
+      Batch b = sampleBatch(cases, {pool[k]}, plan.network.inputChannels, plan.patch, 1, rep < 2 ? 1.0 : 0.0, rng);
+      const auto pred = net->forward(b.data.to(device)).front().argmax(1).to(torch::kCPU);
+      for (int c = 1; c < classes; ++c) {
+        const auto p = pred == c, t = b.labels == c;
+        tp[c] += double((p & t).sum().item<std::int64_t>());
+        fp[c] += double((p & ~t).sum().item<std::int64_t>());
+        fn[c] += double((~p & t).sum().item<std::int64_t>());
+      }
+    }
+  std::vector<double> dice;
+  for (int c = 1; c < classes; ++c)
+    dice.push_back(tp[c] + fp[c] + fn[c] > 0 ? 2 * tp[c] / (2 * tp[c] + fp[c] + fn[c]) : std::nan(""));
+  return dice;
+}
+
+} // namespace
+
+TrainSummary train(const TrainOptions& o, const std::function<void(const EpochReport&)>& progress) {
+  if (o.epochs < 1 || o.iterationsPerEpoch < 1 || o.batch < 1)
+    throw usageError("epochs, iterations and batch must be >= 1");
+  if (o.optimizer != "sgd" && o.optimizer != "adamw")
+    throw usageError("--optimizer '" + o.optimizer + "': sgd or adamw");
+  if (o.foregroundFraction < 0 || o.foregroundFraction > 1) throw usageError("--foreground must be within [0, 1]");
+  if (o.output.empty()) throw usageError("give the model folder (-o)");
+  const RawDataset ds = readRawDataset(o.dataset);
+  const fs::path out(o.output), fold = out / "fold_0", state = out / "training";
+  const std::vector<std::string> finals{(out / "plans.json").string(), (out / "dataset.json").string(),
+                                        (fold / "checkpoint_final.pth").string(), (fold / "progress.json").string()};
+  fs::create_directories(fold);
+  fs::create_directories(state);
+  for (const auto& f : finals) io::AtomicOutput probe(f, o.force || o.resume); // before any work
+
+  if (o.threads > 0) torch::set_num_threads(o.threads);
+  torch::manual_seed(o.seed);
+  const torch::Device device = pickDevice(o.device);
+  Plan plan;
+  const auto t0 = Clock::now();
+  const std::vector<PreparedCase> cases = prepare(ds, o, plan);
+  spdlog::info("{} cases prepared in {:.1f} s: spacing {} x {} x {} mm (z, y, x), patch {} x {} x {}, {} stages",
+               cases.size(), std::chrono::duration<double>(Clock::now() - t0).count(), plan.spacing[0], plan.spacing[1],
+               plan.spacing[2], plan.patch[0], plan.patch[1], plan.patch[2], plan.network.features.size());
+
+  // cases held out for validation (the last ones after a seeded shuffle); a single case validates on itself
+  std::vector<std::size_t> order(cases.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::mt19937_64 rng(o.seed);
+  std::shuffle(order.begin(), order.end(), rng);
+  std::size_t held =
+      cases.size() < 2
+          ? 0
+          : std::max<std::size_t>(1, std::size_t(std::lround(o.validationFraction * double(cases.size()))));
+  held = std::min(held, cases.size() - 1);
+  const std::vector<std::size_t> trainPool(order.begin(), order.end() - std::ptrdiff_t(held));
+  const std::vector<std::size_t> valPool =
+      held ? std::vector<std::size_t>(order.end() - std::ptrdiff_t(held), order.end()) : trainPool;
+
+  UNet net(plan.network);
+  net->to(device);
+  std::int64_t parameters = 0;
+  for (const auto& p : net->parameters()) parameters += p.numel();
+  const double lr0 = o.learningRate > 0 ? o.learningRate : (o.optimizer == "sgd" ? 0.01 : 3e-4);
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  if (o.optimizer == "sgd")
+    optimizer = std::make_unique<torch::optim::SGD>(
+        net->parameters(), torch::optim::SGDOptions(lr0).momentum(0.99).nesterov(true).weight_decay(o.weightDecay));
+  else
+    optimizer = std::make_unique<torch::optim::AdamW>(net->parameters(),
+                                                      torch::optim::AdamWOptions(lr0).weight_decay(o.weightDecay));
+  TrainSummary summary;
+  int firstEpoch = 0;
+  const std::string stateJson = (state / "state.json").string();
+  if (o.resume) {
+    std::ifstream in(stateJson);
+    if (!in) throw inputError(stateJson, "no training state to resume from");
+    const auto j = nlohmann::json::parse(in);
+    firstEpoch = j.at("epoch").get<int>();
+    summary.losses = j.at("losses").get<std::vector<double>>();
+    summary.validation = j.at("validation").get<std::vector<std::pair<int, std::vector<double>>>>();
+    std::istringstream rs(j.at("rng").get<std::string>());
+    rs >> rng;
+    torch::load(net, (state / "network.pt").string());
+    torch::load(*optimizer, (state / "optimizer.pt").string());
+    net->to(device);
+    spdlog::info("resuming after epoch {} of {}", firstEpoch, o.epochs);
+  }
+
+  const auto tTrain = Clock::now();
+  std::int64_t iterations = 0;
+  for (int epoch = firstEpoch; epoch < o.epochs; ++epoch) {
+    const auto te = Clock::now();
+    const double lr = lr0 * std::pow(1.0 - double(epoch) / double(o.epochs), 0.9);
+    for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
+    net->train();
+    double lossSum = 0;
+    for (int it = 0; it < o.iterationsPerEpoch; ++it) {
+      Batch b =
+          sampleBatch(cases, trainPool, plan.network.inputChannels, plan.patch, o.batch, o.foregroundFraction, rng);
+      augment(b, o.augment, rng);
+      optimizer->zero_grad();
+      torch::Tensor loss;
+      {
+        const auto outputs = net->forward(b.data.to(device));
+        loss = totalLoss(outputs, b.labels.to(device), o.deepSupervision);
+      }
+      loss.backward();
+      torch::nn::utils::clip_grad_norm_(net->parameters(), o.gradientClip);
+      optimizer->step();
+      lossSum += loss.item<double>();
+      ++iterations;
+    }
+    EpochReport report;
+    report.epoch = epoch + 1;
+    report.epochs = o.epochs;
+    report.loss = lossSum / o.iterationsPerEpoch;
+    summary.losses.push_back(report.loss);
+    if ((epoch + 1) % std::max(1, o.validateEvery) == 0 || epoch + 1 == o.epochs) {
+      net->eval();
+      report.validationDice = validate(net, cases, valPool, plan, plan.network.classes, device, o.seed + 1);
+      summary.validation.emplace_back(epoch + 1, report.validationDice);
+    }
+    report.seconds = std::chrono::duration<double>(Clock::now() - te).count();
+    report.etaSeconds = report.seconds * (o.epochs - epoch - 1);
+    if (progress) progress(report);
+    if ((epoch + 1) % std::max(1, o.checkpointEvery) == 0 && epoch + 1 < o.epochs) {
+      torch::save(net, (state / "network.pt").string());
+      torch::save(*optimizer, (state / "optimizer.pt").string());
+      std::ostringstream rs;
+      rs << rng;
+      writeText(
+          stateJson,
+          nlohmann::json{
+              {"epoch", epoch + 1}, {"losses", summary.losses}, {"validation", summary.validation}, {"rng", rs.str()}}
+              .dump(),
+          true);
+    }
+  }
+  summary.iterationsPerSecond =
+      double(iterations) / std::max(1e-9, std::chrono::duration<double>(Clock::now() - tTrain).count());
+
+  // the model folder nnU-Net (and voxseg segment -m) reads
+  nlohmann::json dataset = {{"channel_names", nlohmann::json::object()},
+                            {"labels", ds.labels},
+                            {"numTraining", ds.cases.size()},
+                            {"file_ending", ds.fileEnding},
+                            {"name", ds.name}};
+  for (std::size_t c = 0; c < ds.channelNames.size(); ++c)
+    dataset["channel_names"][std::to_string(c)] = ds.channelNames[c];
+  writeText(finals[0], plansJson(ds, plan, o).dump(2) + "\n", o.force || o.resume);
+  writeText(finals[1], dataset.dump(2) + "\n", o.force || o.resume);
+  writeCheckpoint(net, finals[2], o.force || o.resume);
+  writeText(finals[3],
+            nlohmann::json{{"losses", summary.losses},
+                           {"validation_dice", summary.validation},
+                           {"seed", o.seed},
+                           {"iterations_per_second", summary.iterationsPerSecond}}
+                    .dump(2) +
+                "\n",
+            o.force || o.resume);
+  summary.modelFolder = o.output;
+  summary.patch = {int(plan.patch[0]), int(plan.patch[1]), int(plan.patch[2])};
+  summary.spacing = {plan.spacing[0], plan.spacing[1], plan.spacing[2]};
+  summary.stages = int(plan.network.features.size());
+  summary.parameters = parameters;
+  summary.device = device.str();
+  return summary;
+}
+
+} // namespace voxseg::training

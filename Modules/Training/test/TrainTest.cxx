@@ -1,0 +1,124 @@
+// voxseg train on a tiny synthetic dataset: the dataset is checked, the loss falls, the exported
+// nnU-Net folder runs through voxseg's nnU-Net inference and finds the structures, runs are
+// deterministic with a seed, and training resumes from a checkpoint.
+#include "voxseg/training/Train.h"
+#include "voxseg/core/Error.h"
+#include "voxseg/core/ItkGeometry.h"
+#include "voxseg/io/VolumeIO.h"
+#include "voxseg/pipeline/NnUNet.h"
+#include "voxseg/testing/Data.h"
+#include "voxseg/training/Dataset.h"
+
+#include "ToyDataset.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+
+namespace voxseg::training {
+namespace {
+
+using voxseg::testing::TempDir;
+
+TrainOptions small(const std::string& dataset, const std::string& out) {
+  TrainOptions o;
+  o.dataset = dataset;
+  o.output = out;
+  o.epochs = 12;
+  o.iterationsPerEpoch = 8;
+  o.batch = 2;
+  o.baseFeatures = 8;
+  o.maxFeatures = 32;
+  o.maxStages = 3;
+  o.validateEvery = 4;
+  o.checkpointEvery = 4;
+  o.threads = 1;
+  o.seed = 7;
+  o.device = "cpu";
+  return o;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST(Train, LearnsTheToyStructuresAndTheExportRunsThroughNnUNetInference) {
+  TempDir dir;
+  const std::string ds = makeToyDataset(dir.file("Dataset001_Toy"), 4);
+  const auto summary = train(small(ds, dir.file("model")));
+  ASSERT_EQ(summary.losses.size(), 12u);
+  EXPECT_LT(summary.losses.back(), 0.6 * summary.losses.front())
+      << summary.losses.front() << " -> " << summary.losses.back();
+  ASSERT_FALSE(summary.validation.empty());
+  EXPECT_EQ(summary.validation.back().first, 12);
+  EXPECT_GT(summary.validation.back().second[0], 0.5) << "ball";
+  EXPECT_GT(summary.iterationsPerSecond, 0);
+  for (const char* f : {"plans.json", "dataset.json", "fold_0/checkpoint_final.pth", "fold_0/progress.json"})
+    EXPECT_TRUE(std::filesystem::exists(dir.file("model/") + f)) << f;
+  // the exported folder through voxseg's nnU-Net inference
+  pipeline::NnUNetOptions nn;
+  nn.folder = dir.file("model");
+  nn.tta = false;
+  pipeline::SegmenterOptions run;
+  run.threads = 1;
+  const auto model = pipeline::loadNnUNet(nn, run);
+  const io::Volume image = io::readVolume(ds + "/imagesTr/case03_0000.nii.gz");
+  const io::Volume truth = io::readVolume(ds + "/labelsTr/case03.nii.gz");
+  const auto result = pipeline::segmentNnUNet(model, {image}, run, false);
+  ASSERT_TRUE(result.labels.geometry() == truth.geometry());
+  const auto want = io::labelValues(truth), got = io::labelValues(result.labels);
+  double tp = 0, sum = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    tp += want[i] == 1 && got[i] == 1;
+    sum += (want[i] == 1) + (got[i] == 1);
+  }
+  EXPECT_GT(2 * tp / sum, 0.6) << "Dice of the ball on a training case";
+}
+
+TEST(Train, SameSeedSameWeightsAndResumeContinues) {
+  TempDir dir;
+  const std::string ds = makeToyDataset(dir.file("Dataset001_Toy"), 2);
+  TrainOptions o = small(ds, dir.file("a"));
+  o.epochs = 4;
+  o.iterationsPerEpoch = 2;
+  o.checkpointEvery = 2;
+  train(o);
+  o.output = dir.file("b");
+  train(o);
+  EXPECT_EQ(slurp(dir.file("a/fold_0/checkpoint_final.pth")), slurp(dir.file("b/fold_0/checkpoint_final.pth")));
+  // resume from epoch 2 of "a": the same final weights as the uninterrupted run
+  std::filesystem::remove(dir.file("a/fold_0/checkpoint_final.pth"));
+  o.output = dir.file("a");
+  o.resume = true;
+  const auto resumed = train(o);
+  EXPECT_EQ(resumed.losses.size(), 4u);
+  EXPECT_EQ(slurp(dir.file("a/fold_0/checkpoint_final.pth")), slurp(dir.file("b/fold_0/checkpoint_final.pth")));
+  // an existing model is not overwritten without force
+  o.resume = false;
+  EXPECT_THROW(train(o), Error);
+}
+
+TEST(Dataset, LayoutProblemsNameTheFile) {
+  TempDir dir;
+  const std::string ds = makeToyDataset(dir.file("Dataset001_Toy"), 2);
+  std::filesystem::remove(ds + "/imagesTr/case01_0000.nii.gz");
+  try {
+    readRawDataset(ds);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("case01_0000.nii.gz: missing: channel 0 of case case01"), std::string::npos)
+        << e.what();
+  }
+  std::ofstream(ds + "/dataset.json") << R"({"channel_names": {"0": "MR"}, "labels": {"background": 0, "a": 2},
+    "numTraining": 2, "file_ending": ".nii.gz"})";
+  EXPECT_THROW(readRawDataset(ds), Error);
+  EXPECT_THROW(readRawDataset(dir.file("nowhere")), Error);
+}
+
+} // namespace
+} // namespace voxseg::training
