@@ -126,6 +126,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   convCmd->add_option("--reference-series", conv.referenceSeries,
                       "DICOM folder: the series a SEG output refers to, or the grid a SEG input is read onto "
                       "(default: the grid its frames span)");
+  convCmd->add_flag("--binarize", conv.binarize, "write a mask: voxels above 0 become 1 (uint8)");
   convCmd->add_flag("--rtstruct", conv.rtstruct,
                     "write the .dcm output as an RT Structure Set (closed planar contours per slice) instead of a SEG");
   convCmd->add_option("--label-table", conv.labelTable,

@@ -28,6 +28,7 @@ struct ConvertArgs {
   std::string referenceSeries; ///< DICOM folder: the source of a SEG (output .dcm) or the grid to read one onto
   std::string labelTable;      ///< names, colors and codes for a SEG or .seg.nrrd output
   bool rtstruct = false;       ///< a .dcm output is an RT Structure Set instead of a SEG
+  bool binarize = false;       ///< voxels > 0 become 1 (uint8): a mask from a label map or a skull-stripped image
   bool force = false;
   io::ReadOptions read;
 };

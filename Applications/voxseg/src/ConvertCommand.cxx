@@ -90,6 +90,14 @@ int runConvert(const ConvertArgs& args) {
     v.image = processing::reorientTo(*v.image, v.pixelType, args.orient);
     spdlog::info("reoriented {} -> {}", before, orientationCode(v.geometry().direction));
   }
+  if (args.binarize) {
+    io::Volume mask = io::makeVolume(PixelType::UInt8, v.geometry());
+    mask.source = v.source;
+    const auto f = v.toFloat();
+    std::uint8_t* m = mask.as<std::uint8_t>()->GetBufferPointer();
+    for (std::size_t i = 0; i < v.geometry().voxelCount(); ++i) m[i] = f->GetBufferPointer()[i] > 0 ? 1 : 0;
+    v = mask;
+  }
   std::vector<LabelInfo> segments;
   if (endsWith(args.output, ".seg.nrrd") && !args.labelTable.empty()) segments = readLabelTable(args.labelTable);
   writeLabels(v, segments, args.output, args.force);

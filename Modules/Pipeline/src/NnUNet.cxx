@@ -3,11 +3,13 @@
 #include "NnUNetExport.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/ItkGeometry.h"
 #include "voxseg/core/Log.h"
 #include "voxseg/inference/NnUNetFolder.h"
 #include "voxseg/processing/Crop.h"
 #include "voxseg/processing/NnUNetNormalization.h"
 #include "voxseg/processing/NnUNetResampling.h"
+#include "voxseg/processing/Reorient.h"
 
 #include <algorithm>
 #include <cmath>
@@ -106,7 +108,10 @@ NnUNetModel loadNnUNet(const NnUNetOptions& options, const SegmenterOptions& run
   return m;
 }
 
-NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& channels, const SegmenterOptions& run,
+namespace {
+
+// nnU-Net's own path: the voxel arrays as they are (the direction matrix is ignored, as nnU-Net does).
+NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& channels, const SegmenterOptions& run,
                            bool keepProbabilities, const inference::ProgressFn& progress) {
   const json& cfg = m.configuration;
   const auto& names = m.dataset.at("channel_names");
@@ -236,6 +241,38 @@ NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& 
       }
   }
   if (keepProbabilities) r.probabilities = std::move(exporter.probabilities);
+  return r;
+}
+
+} // namespace
+
+NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& channels, const SegmenterOptions& run,
+                           bool keepProbabilities, const inference::ProgressFn& progress) {
+  // Models trained by `voxseg train` record the orientation their arrays were in ("voxseg_orientation",
+  // a key nnU-Net ignores): inputs are reoriented to it losslessly and the outputs back.
+  const std::string code = m.plans.value("voxseg_orientation", std::string());
+  if (code.empty() || channels.empty()) return segmentArrays(m, channels, run, keepProbabilities, progress);
+  const std::string original = orientationCode(channels.front().geometry().direction);
+  if (original == code) return segmentArrays(m, channels, run, keepProbabilities, progress);
+  std::vector<io::Volume> turned = channels;
+  for (auto& v : turned) v.image = processing::reorientTo(*v.image, v.pixelType, code);
+  NnUNetResult r = segmentArrays(m, turned, run, keepProbabilities, progress);
+  const Geometry turnedGeometry = turned.front().geometry();
+  r.labels.image = processing::reorientTo(*r.labels.image, r.labels.pixelType, original);
+  if (!r.probabilities.empty()) {
+    const std::size_t n = turnedGeometry.voxelCount();
+    for (std::int64_t k = 0; k < r.channels; ++k) {
+      io::Volume p = io::makeVolume(PixelType::Float32, turnedGeometry);
+      std::copy(r.probabilities.begin() + std::ptrdiff_t(k * n), r.probabilities.begin() + std::ptrdiff_t((k + 1) * n),
+                p.as<float>()->GetBufferPointer());
+      p.image = processing::reorientTo(*p.image, PixelType::Float32, original);
+      const float* q = p.as<float>()->GetBufferPointer();
+      std::copy(q, q + n, r.probabilities.begin() + std::ptrdiff_t(k * n));
+    }
+  }
+  if (!r.labels.geometry().nearlyEqual(channels.front().geometry(), 1e-6))
+    throw Error(ExitCode::Internal, "reorienting the labels back did not restore the input grid");
+  setGeometry(*r.labels.image, channels.front().geometry()); // the input's grid bit for bit (no rounding)
   return r;
 }
 

@@ -5,6 +5,7 @@
 #include "voxseg/processing/Crop.h"
 #include "voxseg/processing/NnUNetNormalization.h"
 #include "voxseg/processing/NnUNetResampling.h"
+#include "voxseg/processing/Reorient.h"
 
 #include <algorithm>
 #include <cctype>
@@ -52,13 +53,17 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
   for (const auto& c : ds.cases) {
     RawCase r;
     r.id = c.id;
-    const io::Volume labels = io::readVolume(c.labels);
+    // arrays in one orientation (kTrainingOrientation), whatever each file's voxel order: `segment`
+    // reorients new images the same way (plans.json "voxseg_orientation")
+    io::Volume labels = io::readVolume(c.labels);
+    labels.image = processing::reorientTo(*labels.image, labels.pixelType, kTrainingOrientation);
     const Geometry g = labels.geometry();
     r.spacing = {g.spacing[2], g.spacing[1], g.spacing[0]};
     const processing::Shape3 full{std::int64_t(g.size[2]), std::int64_t(g.size[1]), std::int64_t(g.size[0])};
     std::vector<std::vector<float>> channels;
     for (const auto& path : c.images) {
-      const io::Volume v = io::readVolume(path);
+      io::Volume v = io::readVolume(path);
+      v.image = processing::reorientTo(*v.image, v.pixelType, kTrainingOrientation);
       if (!v.geometry().nearlyEqual(g, 1e-4)) throw inputError(path, "not on the grid of its label map " + c.labels);
       const auto f = v.toFloat();
       channels.emplace_back(f->GetBufferPointer(), f->GetBufferPointer() + g.voxelCount());
@@ -226,7 +231,8 @@ nlohmann::json plansJson(const RawDataset& ds, const Plan& plan, const TrainOpti
           {"configurations", {{"3d_fullres", config}}},
           {"experiment_planner_used", "voxseg train"},
           {"label_manager", "LabelManager"},
-          {"foreground_intensity_properties_per_channel", plan.intensityProperties}};
+          {"foreground_intensity_properties_per_channel", plan.intensityProperties},
+          {"voxseg_orientation", kTrainingOrientation}};
 }
 
 } // namespace voxseg::training

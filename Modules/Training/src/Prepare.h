@@ -19,6 +19,9 @@ namespace voxseg::training {
 
 using Shape = std::array<std::int64_t, 3>; ///< (z, y, x)
 
+/// The orientation training arrays are put in (and new images at inference).
+constexpr const char* kTrainingOrientation = "RAS";
+
 struct PreparedCase {
   std::string id;
   Shape shape{0, 0, 0};

@@ -6,6 +6,7 @@
 #include "voxseg/core/ItkGeometry.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/pipeline/NnUNet.h"
+#include "voxseg/processing/Reorient.h"
 #include "voxseg/testing/Data.h"
 #include "voxseg/training/Dataset.h"
 
@@ -78,6 +79,15 @@ TEST(Train, LearnsTheToyStructuresAndTheExportRunsThroughNnUNetInference) {
     sum += (want[i] == 1) + (got[i] == 1);
   }
   EXPECT_GT(2 * tp / sum, 0.6) << "Dice of the ball on a training case";
+  // the same image stored in another voxel order gives the same labels, on its own grid
+  io::Volume turned = image;
+  turned.image = processing::reorientTo(*image.image, image.pixelType, "PIL");
+  const auto other = pipeline::segmentNnUNet(model, {turned}, run, false);
+  ASSERT_TRUE(other.labels.geometry() == turned.geometry());
+  io::Volume back = other.labels;
+  back.image =
+      processing::reorientTo(*other.labels.image, other.labels.pixelType, orientationCode(image.geometry().direction));
+  EXPECT_EQ(io::labelValues(back), got);
 }
 
 TEST(Train, SameSeedSameWeightsAndResumeContinues) {
