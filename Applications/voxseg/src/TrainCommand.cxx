@@ -43,7 +43,7 @@ int runTrain(const TrainArgs& args) {
   if (!args.spacing.empty()) o.spacing = triple<double>(args.spacing, "--spacing");
   if (args.noAugment) {
     o.augment = training::Augmentation{};
-    o.augment.mirror = o.augment.intensity = o.augment.noise = o.augment.lowResolution = false;
+    o.augment.mirror = o.augment.intensity = o.augment.noise = o.augment.lowResolution = o.augment.blur = false;
     o.augment.rotationDegrees = 0;
     o.augment.scaleLow = o.augment.scaleHigh = 1;
   }

@@ -92,6 +92,23 @@ void augment(Batch& b, const Augmentation& a, std::mt19937_64& rng) {
           y = y.flip({axis});
         }
     if (a.noise && chance(rng, 0.1)) x = x + torch::randn_like(x) * std::sqrt(uniform(rng, 0, 0.1));
+    if (a.blur && chance(rng, 0.2)) { // separable Gaussian, kernel radius 3 sigma, replicate borders
+      const double sigma = uniform(rng, 0.5, 1.0);
+      const int r = int(std::ceil(3 * sigma));
+      auto k = torch::arange(-r, r + 1, torch::kFloat);
+      k = torch::exp(-k * k / float(2 * sigma * sigma));
+      k = k / k.sum();
+      for (int axis = 0; axis < 3; ++axis) {
+        std::vector<std::int64_t> shape{1, 1, 1, 1, 1};
+        shape[2 + axis] = 2 * r + 1;
+        std::vector<std::int64_t> pad(6, 0); // (x, x, y, y, z, z)
+        pad[2 * (2 - axis)] = pad[2 * (2 - axis) + 1] = r;
+        const auto c = x.size(1);
+        x = F::conv3d(F::pad(x, F::PadFuncOptions(pad).mode(torch::kReplicate)),
+                      k.view(shape).expand({c, 1, shape[2], shape[3], shape[4]}).contiguous(),
+                      F::Conv3dFuncOptions().groups(c));
+      }
+    }
     if (a.intensity && chance(rng, 0.15)) x = x * uniform(rng, 0.75, 1.25);
     if (a.intensity && chance(rng, 0.15)) {
       const auto mean = x.mean(), lo = x.min(), hi = x.max();

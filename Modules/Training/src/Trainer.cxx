@@ -6,6 +6,7 @@
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/training/Train.h"
 
+#include <ATen/autocast_mode.h>
 #include <torch/script.h>
 
 #include <spdlog/spdlog.h>
@@ -225,7 +226,15 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
       optimizer->zero_grad();
       torch::Tensor loss;
       {
-        const auto outputs = net->forward(b.data.to(device));
+        // CUDA: float16 autocast for the forward pass (the loss in float32), as nnU-Net trains
+        const bool autocast = o.mixedPrecision && device.is_cuda();
+        if (autocast) at::autocast::set_enabled(true);
+        auto outputs = net->forward(b.data.to(device));
+        if (autocast) {
+          at::autocast::set_enabled(false);
+          at::autocast::clear_cache();
+          for (auto& t : outputs) t = t.to(torch::kFloat);
+        }
         loss = totalLoss(outputs, b.labels.to(device), o.deepSupervision);
       }
       loss.backward();

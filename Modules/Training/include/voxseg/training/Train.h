@@ -16,6 +16,7 @@ struct Augmentation {
   double scaleLow = 0.7, scaleHigh = 1.4; ///< p 0.2
   bool intensity = true;                  ///< brightness x[0.75, 1.25] p 0.15, contrast p 0.15, gamma [0.7, 1.5] p 0.3
   bool noise = true;                      ///< Gaussian noise, variance up to 0.1, p 0.1
+  bool blur = true;                       ///< Gaussian blur, sigma 0.5-1 voxel, p 0.2
   bool lowResolution = true;              ///< down by 1-2x and back up, p 0.25
 };
 
