@@ -80,6 +80,18 @@ std::vector<BatchCase> fromCsv(const fs::path& csv, std::size_t channels) {
     if (c.inputs.size() != channels)
       c.problem = "line " + std::to_string(row) + " of " + csv.string() + " names " + std::to_string(c.inputs.size()) +
                   " input(s), the model takes " + std::to_string(channels);
+    // the id becomes part of output paths ({case}): a manifest must not steer them outside their folder
+    const bool control =
+        std::any_of(c.id.begin(), c.id.end(), [](char ch) { return static_cast<unsigned char>(ch) < 32; });
+    if (c.id == "." || c.id == ".." || c.id.find_first_of("/\\") != std::string::npos || control) {
+      c.problem = "line " + std::to_string(row) + " of " + csv.string() + ": case id '" + c.id +
+                  "' is not a plain file name (no '/', '\\', '.' or '..'): outputs would leave their folder";
+      c.id = "row" + std::to_string(row);
+    } else if (std::any_of(out.begin(), out.end(), [&](const BatchCase& o) { return o.id == c.id; })) {
+      c.problem = "line " + std::to_string(row) + " of " + csv.string() + ": case id '" + c.id +
+                  "' is listed twice (its outputs would collide)";
+      c.id += "#row" + std::to_string(row);
+    }
     out.push_back(c);
   }
   return out;
