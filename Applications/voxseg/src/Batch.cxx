@@ -1,6 +1,8 @@
 #include "Batch.h"
+#include "SegmentOutputs.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/io/AtomicOutput.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -153,6 +155,23 @@ std::vector<BatchCase> listBatch(const std::string& folderOrCsv, std::size_t cha
   }
   if (cases.empty()) throw inputError(folderOrCsv, "no case found (volume files, DICOM folders or CSV rows)");
   return cases;
+}
+
+void writeSummary(const std::vector<nlohmann::ordered_json>& rows, const std::string& csvPath, bool force) {
+  const std::string jsonPath = fs::path(csvPath).replace_extension(".json").string();
+  {
+    io::AtomicOutput csv(csvPath, force);
+    {
+      std::ofstream f(csv.tempPath());
+      f << "case,status,exit_code,seconds,output,error\n";
+      for (const auto& r : rows)
+        f << csvField(r["case"]) << "," << r["status"].get<std::string>() << "," << r["exit_code"].get<int>() << ","
+          << r["seconds"].get<double>() << "," << csvField(r["output"]) << "," << csvField(r["error"]) << "\n";
+      if (!f) throw Error(ExitCode::Output, csvPath + ": write failed");
+    }
+    csv.commit();
+  }
+  writeJsonFile({{"cases", rows}}, jsonPath, force);
 }
 
 } // namespace voxseg::cli

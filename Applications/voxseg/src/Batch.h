@@ -4,6 +4,8 @@
 // (header row; first column the case id, then one column per input channel; relative paths are
 // relative to the CSV's folder).
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
@@ -27,5 +29,9 @@ std::vector<std::string> splitCsvLine(const std::string& line);
 
 /// A CSV field, quoted when needed.
 std::string csvField(const std::string& s);
+
+/// A batch summary: CSV (case,status,exit_code,seconds,output,error) and the same rows as JSON
+/// ({"cases": [...]}) beside it (same name, .json), both written atomically.
+void writeSummary(const std::vector<nlohmann::ordered_json>& rows, const std::string& csvPath, bool force);
 
 } // namespace voxseg::cli

@@ -224,6 +224,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   segCmd->add_option("--render", seg.render,
                      "folder for label meshes (STL), 3D and slice pictures and review.html, as `voxseg render` "
                      "writes them ({case} in batches)");
+  segCmd->add_option("--shard", seg.shard,
+                     "--batch: run every n-th case from the i-th (i/n, 1-based); without it, Slurm's "
+                     "SLURM_ARRAY_TASK_ID/COUNT/MIN decide when set; summaries become summary.shard-i-of-n.csv");
   segCmd->add_flag("-f,--force", seg.force, "overwrite existing output files");
   addReadOptions(*segCmd, seg.read, segNonUniform);
 
@@ -311,6 +314,15 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->capture_default_str();
   renderCmd->add_flag("-f,--force", render.settings.force, "overwrite existing outputs");
   addReadOptions(*renderCmd, render.read, renderNonUniform);
+
+  ReportMergeArgs merge;
+  auto* reportCmd = app.add_subcommand("report", "Work on batch reports");
+  reportCmd->require_subcommand(1);
+  auto* mergeCmd = reportCmd->add_subcommand(
+      "merge", "Merge batch summaries (e.g. one per shard or Slurm array task) into one summary .csv/.json");
+  mergeCmd->add_option("summaries", merge.inputs, "summary .csv or .json files")->required();
+  mergeCmd->add_option("-o,--output", merge.output, "merged summary .csv (the .json beside it)")->required();
+  mergeCmd->add_flag("-f,--force", merge.force, "overwrite the merged summary");
 
   TrainArgs trainArgs;
   auto& to = trainArgs.options;
@@ -400,6 +412,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       return runRender(render);
     }
     if (trainCmd->parsed()) return runTrain(trainArgs);
+    if (mergeCmd->parsed()) return runReportMerge(merge, out);
     if (packCmd->parsed()) return runModelPack(pack);
     if (inspectCmd->parsed()) return runModelInspect(inspect, out);
     return static_cast<int>(ExitCode::Usage);

@@ -65,7 +65,8 @@ struct SegmentArgs {
   std::string batch;   ///< folder or CSV manifest; outputs must contain {case}
   std::string summary; ///< summary .csv (and .json beside it); default: beside the first case's labels
   bool skipExisting = false;
-  int jobs = 1; ///< 2: read the next case while this one runs
+  int jobs = 1;      ///< 2: read the next case while this one runs
+  std::string shard; ///< "i/n" (1-based): every n-th case from the i-th; empty: Slurm's array variables if set
   std::string progress = "auto";
 };
 int runSegment(const SegmentArgs& args);
@@ -100,6 +101,14 @@ struct RenderArgs {
 };
 /// Meshes, pictures and review page of one label map (Documentation/render.md).
 int runRender(const RenderArgs& args);
+
+struct ReportMergeArgs {
+  std::vector<std::string> inputs; ///< shard summaries (.json written beside each summary .csv)
+  std::string output;              ///< merged .csv (and .json beside it)
+  bool force = false;
+};
+/// Merges batch summaries (e.g. one per Slurm array task) into one; exit 3 when a case failed.
+int runReportMerge(const ReportMergeArgs& args, std::ostream& out);
 
 struct TrainArgs {
   training::TrainOptions options;

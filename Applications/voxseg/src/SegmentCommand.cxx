@@ -11,9 +11,11 @@
 #include "voxseg/io/RtStruct.h"
 #include "voxseg/processing/LabelMaps.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -196,21 +198,45 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
   writeJsonFile(report, out.report, args.force);
 }
 
-void writeSummary(const std::vector<nlohmann::ordered_json>& rows, const std::string& csvPath, bool force) {
-  const std::string jsonPath = fs::path(csvPath).replace_extension(".json").string();
-  {
-    io::AtomicOutput csv(csvPath, force);
-    {
-      std::ofstream f(csv.tempPath());
-      f << "case,status,exit_code,seconds,output,error\n";
-      for (const auto& r : rows)
-        f << csvField(r["case"]) << "," << r["status"].get<std::string>() << "," << r["exit_code"].get<int>() << ","
-          << r["seconds"].get<double>() << "," << csvField(r["output"]) << "," << csvField(r["error"]) << "\n";
-      if (!f) throw Error(ExitCode::Output, csvPath + ": write failed");
+struct Shard {
+  std::size_t index = 1, count = 1;
+};
+
+// "--shard i/n", or Slurm's array variables when the option is absent (task ids counted from the
+// array's minimum), or the whole batch.
+Shard parseShard(const std::string& text) {
+  Shard s;
+  if (text.empty()) {
+    const char* id = std::getenv("SLURM_ARRAY_TASK_ID");
+    const char* count = std::getenv("SLURM_ARRAY_TASK_COUNT");
+    const char* min = std::getenv("SLURM_ARRAY_TASK_MIN");
+    if (!id || !count) return s;
+    try {
+      s.count = std::stoul(count);
+      s.index = std::stoul(id) - (min ? std::stoul(min) : 0) + 1;
+    } catch (const std::exception&) {
+      throw usageError("SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT are not numbers");
     }
-    csv.commit();
+    if (s.index < 1 || s.index > s.count)
+      throw usageError("Slurm array task " + std::string(id) + " is outside 1.." + std::string(count) +
+                       " after subtracting SLURM_ARRAY_TASK_MIN; use --shard i/n");
+    spdlog::info("batch: shard {} of {} from Slurm's array variables", s.index, s.count);
+    return s;
   }
-  writeJsonFile({{"cases", rows}}, jsonPath, force);
+  const auto slash = text.find('/');
+  try {
+    if (slash == std::string::npos) throw std::invalid_argument("no slash");
+    std::size_t used = 0;
+    s.index = std::stoul(text.substr(0, slash), &used);
+    if (used != slash) throw std::invalid_argument("index");
+    s.count = std::stoul(text.substr(slash + 1), &used);
+    if (used != text.size() - slash - 1) throw std::invalid_argument("count");
+  } catch (const std::exception&) {
+    throw usageError("--shard '" + text + "': expected i/n with 1 <= i <= n, e.g. 2/4");
+  }
+  if (s.count < 1 || s.index < 1 || s.index > s.count)
+    throw usageError("--shard '" + text + "': expected i/n with 1 <= i <= n, e.g. 2/4");
+  return s;
 }
 
 int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths& paths,
@@ -222,14 +248,25 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
       throw usageError("--batch: " + f + " must contain {case} (one file per case)");
   if (!paths.render.empty() && paths.render.find("{case}") == std::string::npos)
     throw usageError("--batch: --render " + paths.render + " must contain {case} (one folder per case)");
+  const Shard shard = parseShard(args.shard);
+  const std::string summaryName =
+      shard.count > 1 ? "summary.shard-" + std::to_string(shard.index) + "-of-" + std::to_string(shard.count) + ".csv"
+                      : "summary.csv"; // shards never write the same summary
   const std::string summary =
-      !args.summary.empty() ? args.summary : (fs::path(paths.labels).parent_path() / "summary.csv").string();
+      !args.summary.empty() ? args.summary : (fs::path(paths.labels).parent_path() / summaryName).string();
   { // the summary's destinations are checked before any work, like every output
     io::AtomicOutput a(summary, args.force);
     io::AtomicOutput b(fs::path(summary).replace_extension(".json").string(), args.force);
   }
-  const auto cases = listBatch(args.batch, model.channelCount());
-  spdlog::info("batch: {} case(s) from {}", cases.size(), args.batch);
+  std::vector<BatchCase> cases = listBatch(args.batch, model.channelCount());
+  const std::size_t listed = cases.size();
+  if (shard.count > 1) { // every count-th case of the sorted list, from index-1: disjoint, together complete
+    std::vector<BatchCase> mine;
+    for (std::size_t k = shard.index - 1; k < cases.size(); k += shard.count) mine.push_back(cases[k]);
+    cases = std::move(mine);
+  }
+  spdlog::info("batch: {} case(s) from {}{}", cases.size(), args.batch,
+               shard.count > 1 ? fmt::format(" (shard {} of {}, {} listed)", shard.index, shard.count, listed) : "");
 
   auto readCase = [&args](const BatchCase& c) {
     std::vector<io::Volume> v;
@@ -312,6 +349,8 @@ int runSegment(const SegmentArgs& args) {
     if (!path.empty() && args.batch.empty() && !args.inputs.empty() && !fs::is_directory(args.inputs.front()))
       throw usageError(std::string(option) + " needs a DICOM folder as input (" + args.inputs.front() + " is not one)");
   parseProgressStyle(args.progress); // usage errors before the model loads
+  if (!args.shard.empty() && args.batch.empty()) throw usageError("--shard splits a --batch");
+  if (!args.batch.empty()) parseShard(args.shard);
   if (!args.render.empty()) {
     RenderSettings rs = args.renderSettings;
     rs.outputDir = args.render;

@@ -1,0 +1,61 @@
+#include "Batch.h"
+#include "Commands.h"
+
+#include "voxseg/core/Error.h"
+#include "voxseg/io/AtomicOutput.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <ostream>
+
+namespace fs = std::filesystem;
+
+namespace voxseg::cli {
+
+int runReportMerge(const ReportMergeArgs& args, std::ostream& out) {
+  if (args.inputs.empty()) throw usageError("give the shard summaries to merge");
+  { // destinations first
+    io::AtomicOutput a(args.output, args.force);
+    io::AtomicOutput b(fs::path(args.output).replace_extension(".json").string(), args.force);
+  }
+  std::map<std::string, nlohmann::ordered_json> byCase;
+  std::map<std::string, std::string> from;
+  for (const auto& input : args.inputs) {
+    // a summary .csv has its rows as JSON beside it; either name may be given
+    const std::string json =
+        fs::path(input).extension() == ".json" ? input : fs::path(input).replace_extension(".json").string();
+    std::ifstream in(json);
+    if (!in) throw inputError(json, "cannot be read (batch summaries are written as .csv and .json)");
+    const auto j = nlohmann::ordered_json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.contains("cases") || !j["cases"].is_array())
+      throw inputError(json, "not a voxseg batch summary (no \"cases\" list)");
+    for (const auto& row : j["cases"]) {
+      if (!row.contains("case") || !row["case"].is_string() || !row.contains("status"))
+        throw inputError(json, "a row lacks \"case\" or \"status\"");
+      const std::string id = row["case"].get<std::string>();
+      if (byCase.count(id))
+        throw inputError(json, "case " + id + " is also in " + from[id] + ": shards must not overlap");
+      byCase[id] = row;
+      from[id] = json;
+    }
+  }
+  std::vector<nlohmann::ordered_json> rows;
+  std::size_t ok = 0, skipped = 0, failed = 0;
+  for (const auto& [id, row] : byCase) {
+    rows.push_back(row);
+    const std::string status = row["status"].get<std::string>();
+    ok += status == "ok", skipped += status == "skipped", failed += status == "failed";
+  }
+  writeSummary(rows, args.output, args.force);
+  out << rows.size() << " cases from " << args.inputs.size() << " summaries: " << ok << " ok, " << skipped
+      << " skipped, " << failed << " failed\n";
+  spdlog::info("wrote {} and {}", args.output, fs::path(args.output).replace_extension(".json").string());
+  return failed ? static_cast<int>(ExitCode::Input) : 0;
+}
+
+} // namespace voxseg::cli
