@@ -254,10 +254,15 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
                       : "summary.csv"; // shards never write the same summary
   const std::string summary =
       !args.summary.empty() ? args.summary : (fs::path(paths.labels).parent_path() / summaryName).string();
+  // a resumed batch (--skip-existing) replaces the summary of the run it resumes
+  const bool replaceSummary = args.force || args.skipExisting;
   { // the summary's destinations are checked before any work, like every output
-    io::AtomicOutput a(summary, args.force);
-    io::AtomicOutput b(fs::path(summary).replace_extension(".json").string(), args.force);
+    io::AtomicOutput a(summary, replaceSummary);
+    io::AtomicOutput b(fs::path(summary).replace_extension(".json").string(), replaceSummary);
   }
+  // a batch killed without cleanup (SIGKILL, node failure) left temporaries: the rerun removes them
+  for (const auto& name : io::removeStaleTemporaries(fs::path(paths.labels).parent_path().string()))
+    spdlog::warn("removed {} left by an earlier run that was killed", name);
   std::vector<BatchCase> cases = listBatch(args.batch, model.channelCount());
   const std::size_t listed = cases.size();
   if (shard.count > 1) { // every count-th case of the sorted list, from index-1: disjoint, together complete
@@ -318,7 +323,7 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
     row["seconds"] = since(t0);
     rows.push_back(row);
   }
-  writeSummary(rows, summary, args.force);
+  writeSummary(rows, summary, replaceSummary);
   std::size_t failed = 0;
   for (const auto& r : rows) failed += r["status"] == "failed";
   spdlog::info(

@@ -98,4 +98,23 @@ void AtomicOutput::commit() {
   committed_ = true;
 }
 
+std::vector<std::string> removeStaleTemporaries(const std::string& folder) {
+  std::vector<std::string> removed;
+  std::error_code ec;
+  const std::string prefix = ".voxseg-tmp-";
+  for (const auto& e : std::filesystem::directory_iterator(folder, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const auto dash = name.find('-', prefix.size());
+    if (dash == std::string::npos) continue;
+    const std::string pidText = name.substr(prefix.size(), dash - prefix.size());
+    if (pidText.empty() || pidText.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(pidText));
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue; // alive, or not ours to judge
+    std::error_code rm;
+    if (std::filesystem::remove(e.path(), rm)) removed.push_back(name);
+  }
+  return removed;
+}
+
 } // namespace voxseg::io

@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -108,6 +111,25 @@ TEST(WriteVolume, RefusesBadDestinations) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::Usage);
   }
+}
+
+// A process killed with SIGKILL cannot clean up: the next run removes its temporaries, and only those
+// of processes that no longer run.
+TEST(AtomicOutput, StaleTemporariesOfDeadProcessesAreRemoved) {
+  TempDir dir;
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ::waitpid(child, nullptr, 0); // now a pid that no longer runs
+  const std::string dead = ".voxseg-tmp-" + std::to_string(child) + "-0-labels.nii.gz";
+  const std::string alive = ".voxseg-tmp-" + std::to_string(::getppid()) + "-0-other.nii.gz";
+  for (const auto& name : {dead, alive, std::string("labels.nii.gz")}) std::ofstream(dir.file(name)) << "x";
+  const auto removed = removeStaleTemporaries(dir.path().string());
+  ASSERT_EQ(removed.size(), 1u);
+  EXPECT_EQ(removed[0], dead);
+  EXPECT_FALSE(std::filesystem::exists(dir.file(dead)));
+  EXPECT_TRUE(std::filesystem::exists(dir.file(alive)));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("labels.nii.gz")));
 }
 
 TEST(AtomicOutput, RemovesTemporaryFileUnlessCommitted) {

@@ -3,6 +3,7 @@
 // when complete, so a failed or interrupted write never leaves a partial output file.
 
 #include <string>
+#include <vector>
 
 namespace voxseg::io {
 
@@ -27,6 +28,10 @@ private:
   bool committed_ = false;
   int slot_ = -1; ///< entry in the interrupt-cleanup registry
 };
+
+/// Removes temporary outputs (.voxseg-tmp-<pid>-...) that a process killed without cleanup (SIGKILL,
+/// power loss) left in `folder`: only those whose process no longer runs. Returns their names.
+std::vector<std::string> removeStaleTemporaries(const std::string& folder);
 
 /// Installs SIGINT/SIGTERM handlers that delete every pending temporary output and exit with
 /// ExitCode::Interrupted (130). Programs that write outputs call this once at start.
