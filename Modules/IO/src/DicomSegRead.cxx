@@ -138,8 +138,8 @@ bool isDicomSegFile(const std::string& path) {
 
 DicomSegContent readDicomSeg(const std::string& path, const std::string& referenceFolder) {
   detail::quietDcmtk();
-  DcmFileFormat raw;
-  if (raw.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, 256, ERM_autoDetect).bad())
+  DcmFileFormat raw; // read once: the attributes below, then the segmentation from the same dataset
+  if (raw.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect).bad())
     throw inputError(path, "not a readable DICOM file");
   DicomSegContent out;
   Uint16 rows = 0, columns = 0;
@@ -163,7 +163,7 @@ DicomSegContent readDicomSeg(const std::string& path, const std::string& referen
     }
   }
   DcmSegmentation* loaded = nullptr;
-  const OFCondition status = DcmSegmentation::loadFile(path.c_str(), loaded);
+  const OFCondition status = DcmSegmentation::loadDataset(*raw.getDataset(), loaded);
   std::unique_ptr<DcmSegmentation> seg(loaded);
   if (status.bad() || !seg) throw inputError(path, std::string("not a valid DICOM SEG (") + status.text() + ")");
   const bool fractional = seg->getSegmentationType() == DcmSegTypes::ST_FRACTIONAL;
