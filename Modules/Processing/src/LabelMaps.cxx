@@ -1,6 +1,7 @@
 #include "voxseg/processing/LabelMaps.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/LabelExtents.h"
 
 #include <itkBinaryFillholeImageFilter.h>
 #include <itkBinaryThresholdImageFilter.h>
@@ -125,26 +126,11 @@ std::vector<LabelStatistics> labelStatistics(const LabelImage& image) {
   // One pass for voxel counts and bounding boxes; components are counted on each label's box only
   // (the mask is empty outside it, so the count is the same as on the whole grid).
   const auto size = image.GetLargestPossibleRegion().GetSize();
-  struct Box {
-    std::size_t voxels = 0;
-    std::array<std::size_t, 3> lo{SIZE_MAX, SIZE_MAX, SIZE_MAX}, hi{0, 0, 0};
-  };
-  std::vector<Box> boxes(65536);
-  const unsigned short* p = image.GetBufferPointer();
-  std::size_t i = 0;
-  for (std::size_t z = 0; z < size[2]; ++z)
-    for (std::size_t y = 0; y < size[1]; ++y)
-      for (std::size_t x = 0; x < size[0]; ++x, ++i) {
-        if (!p[i]) continue;
-        Box& b = boxes[p[i]];
-        ++b.voxels;
-        b.lo = {std::min(b.lo[0], x), std::min(b.lo[1], y), std::min(b.lo[2], z)};
-        b.hi = {std::max(b.hi[0], x), std::max(b.hi[1], y), std::max(b.hi[2], z)};
-      }
+  const auto boxes = labelExtents(image.GetBufferPointer(), {size[0], size[1], size[2]});
   std::vector<LabelStatistics> out;
   const double ml = voxelMl(image);
   for (int label = 1; label < 65536; ++label) {
-    const Box& b = boxes[label];
+    const LabelExtent& b = boxes[label];
     if (!b.voxels) continue;
     LabelImage::RegionType region;
     for (unsigned a = 0; a < 3; ++a) {

@@ -1,6 +1,7 @@
 #include "voxseg/rendering/Surfaces.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/LabelExtents.h"
 #include "voxseg/core/PixelType.h"
 
 #include <vtkDiscreteFlyingEdges3D.h>
@@ -28,27 +29,7 @@ namespace {
 
 constexpr std::size_t kSmallestSmoothed = 27; // voxels: labels below keep their raw surface
 
-struct Box {
-  std::array<std::size_t, 3> lo{SIZE_MAX, SIZE_MAX, SIZE_MAX}, hi{0, 0, 0};
-  std::size_t voxels = 0;
-};
-
-std::vector<Box> boxes(const Labels& l) {
-  std::vector<Box> out(65536);
-  const auto& n = l.geometry.size;
-  std::size_t i = 0;
-  for (std::size_t z = 0; z < n[2]; ++z)
-    for (std::size_t y = 0; y < n[1]; ++y)
-      for (std::size_t x = 0; x < n[0]; ++x, ++i) {
-        const std::uint16_t v = l.voxels[i];
-        if (!v) continue;
-        Box& b = out[v];
-        ++b.voxels;
-        b.lo = {std::min(b.lo[0], x), std::min(b.lo[1], y), std::min(b.lo[2], z)};
-        b.hi = {std::max(b.hi[0], x), std::max(b.hi[1], y), std::max(b.hi[2], z)};
-      }
-  return out;
-}
+using Box = LabelExtent;
 
 // The label's mask on its bounding box plus one voxel of background all round (closed surfaces).
 vtkSmartPointer<vtkImageData> paddedMask(const Labels& l, int label, const Box& b) {
@@ -162,10 +143,15 @@ std::vector<LabelSurface> extractSurfaces(const Labels& labels, const std::vecto
                                           const SurfaceOptions& options, int threads) {
   if (labels.voxels.size() != labels.geometry.voxelCount())
     throw usageError("label buffer does not match its grid size");
-  const auto box = boxes(labels);
+  const auto box = labelExtents(labels.voxels.data(), labels.geometry.size); // also tells which are present
   std::vector<int> todo;
-  for (int l : which.empty() ? presentLabels(labels) : which)
-    if (l > 0 && l < 65536 && box[l].voxels > 0) todo.push_back(l);
+  if (which.empty()) {
+    for (int l = 1; l < 65536; ++l)
+      if (box[l].voxels > 0) todo.push_back(l);
+  } else {
+    for (int l : which)
+      if (l > 0 && l < 65536 && box[l].voxels > 0) todo.push_back(l);
+  }
   std::sort(todo.begin(), todo.end());
   todo.erase(std::unique(todo.begin(), todo.end()), todo.end());
   std::vector<LabelSurface> out(todo.size());
