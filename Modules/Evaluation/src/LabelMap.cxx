@@ -1,6 +1,7 @@
 #include "voxseg/evaluation/LabelMap.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/LabelExtents.h"
 #include "voxseg/io/Volume.h"
 
 #include <algorithm>
@@ -38,22 +39,8 @@ void requireSameGrid(const LabelMap& reference, const LabelMap& prediction, cons
 
 std::vector<int> presentLabels(const LabelMap& reference, const LabelMap& prediction) {
   std::vector<char> seen(65536, 0);
-  for (const auto* map : {&reference, &prediction}) {
-    const std::uint16_t* v = map->voxels.data();
-    const std::size_t n = map->voxels.size();
-    constexpr std::size_t block = 256; // most blocks hold one label: a vectorised test, one table write
-    std::size_t i = 0;
-    for (; i + block <= n; i += block) {
-      std::uint16_t differ = 0;
-      for (std::size_t k = 0; k < block; ++k) differ |= static_cast<std::uint16_t>(v[i + k] ^ v[i]);
-      if (!differ) {
-        seen[v[i]] = 1;
-        continue;
-      }
-      for (std::size_t k = 0; k < block; ++k) seen[v[i + k]] = 1;
-    }
-    for (; i < n; ++i) seen[v[i]] = 1;
-  }
+  markLabels(reference.voxels.data(), reference.voxels.size(), seen);
+  markLabels(prediction.voxels.data(), prediction.voxels.size(), seen);
   std::vector<int> out;
   for (int v = 1; v < 65536; ++v)
     if (seen[v]) out.push_back(v);

@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <array>
-#include <set>
 
 namespace voxseg::processing {
 namespace {
@@ -42,13 +41,8 @@ Components::Pointer componentsOf(const LabelImage& image, int label, std::size_t
   return relabel->GetOutput();
 }
 
-std::set<int> presentLabels(const LabelImage& image) {
-  std::set<int> out;
-  const unsigned short* p = image.GetBufferPointer();
-  const std::size_t n = image.GetLargestPossibleRegion().GetNumberOfPixels();
-  for (std::size_t i = 0; i < n; ++i)
-    if (p[i] != 0) out.insert(p[i]);
-  return out;
+std::vector<int> presentLabels(const LabelImage& image) {
+  return voxseg::presentLabels(image.GetBufferPointer(), image.GetLargestPossibleRegion().GetNumberOfPixels());
 }
 
 double voxelMl(const LabelImage& image) {

@@ -131,12 +131,7 @@ Labels toLabels(const io::Volume& volume) {
 }
 
 std::vector<int> presentLabels(const Labels& labels) {
-  std::vector<char> seen(65536, 0);
-  for (std::uint16_t v : labels.voxels) seen[v] = 1;
-  std::vector<int> out;
-  for (int v = 1; v < 65536; ++v)
-    if (seen[v]) out.push_back(v);
-  return out;
+  return voxseg::presentLabels(labels.voxels.data(), labels.voxels.size());
 }
 
 std::vector<LabelSurface> extractSurfaces(const Labels& labels, const std::vector<int>& which,

@@ -20,4 +20,10 @@ struct LabelExtent {
 /// `size` voxels). The vector has 65536 entries; absent labels have 0 voxels.
 std::vector<LabelExtent> labelExtents(const std::uint16_t* voxels, const Size3& size);
 
+/// Marks seen[v] = 1 for every value v among the n voxels (seen has 65536 entries).
+void markLabels(const std::uint16_t* voxels, std::size_t n, std::vector<char>& seen);
+
+/// The non-zero values among the n voxels, ascending.
+std::vector<int> presentLabels(const std::uint16_t* voxels, std::size_t n);
+
 } // namespace voxseg
