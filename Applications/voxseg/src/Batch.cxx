@@ -101,6 +101,10 @@ std::vector<BatchCase> fromCsv(const fs::path& csv, std::size_t channels) {
 
 } // namespace
 
+bool endsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
 std::string volumeFileStem(const std::string& name) {
   for (const std::string e : {".seg.nrrd", ".nii.gz", ".nii", ".nrrd", ".mha", ".mhd", ".dcm"})
     if (name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0)

@@ -17,6 +17,9 @@ struct BatchCase {
   std::string problem;             ///< set when the case cannot run (reported, the batch goes on)
 };
 
+/// True when `s` ends with `tail`.
+bool endsWith(const std::string& s, const std::string& tail);
+
 /// `name` (a file name or path) without its volume extension (.seg.nrrd, .nii.gz, .nii, .nrrd, .mha,
 /// .mhd, .dcm), or "" when it has none.
 std::string volumeFileStem(const std::string& name);

@@ -16,10 +16,6 @@
 namespace voxseg::cli {
 namespace {
 
-bool endsWith(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 // A label map and its segments to `path`: .seg.nrrd with names and colors, any other volume format plain.
 void writeLabels(const io::Volume& v, const std::vector<LabelInfo>& segments, const std::string& path, bool force) {
   io::WriteOptions w;

@@ -9,14 +9,6 @@
 #include <sstream>
 
 namespace voxseg::cli {
-namespace {
-
-bool endsWith(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
-} // namespace
-
 int runRender(const RenderArgs& args) {
   if (args.inputs.empty() || args.inputs.size() > 2) throw usageError("give [image] labels");
   RenderSettings s = args.settings;

@@ -17,10 +17,6 @@ namespace fs = std::filesystem;
 namespace voxseg::cli {
 namespace {
 
-bool endsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::string stripVolumeExtension(const std::string& path) {
   const std::string stem = volumeFileStem(path);
   return stem.empty() ? path : stem;
