@@ -9,6 +9,7 @@
 #include <sstream>
 
 namespace voxseg::cli {
+
 int runRender(const RenderArgs& args) {
   if (args.inputs.empty() || args.inputs.size() > 2) throw usageError("give [image] labels");
   RenderSettings s = args.settings;
