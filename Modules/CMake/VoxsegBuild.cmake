@@ -61,6 +61,14 @@ function(voxseg_add_module name)
   list(TRANSFORM M_MODULES PREPEND "voxseg::" OUTPUT_VARIABLE _mods)
   target_link_libraries(${target} PUBLIC ${_mods} ${M_PUBLIC_LIBS} PRIVATE ${M_PRIVATE_LIBS})
   voxseg_target_warnings(${target})
+  if(VOXSEG_INSTALL)
+    install(TARGETS ${target} EXPORT voxsegTargets
+      ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+      INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+    install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+      FILES_MATCHING PATTERN "*.h")
+    set_property(GLOBAL APPEND PROPERTY VOXSEG_INSTALLED_MODULES ${name})
+  endif()
 endfunction()
 
 # voxseg_add_gtest(<name> SOURCES ... LIBS ...): one GoogleTest executable, tests discovered by ctest.

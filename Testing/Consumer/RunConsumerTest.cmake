@@ -1,0 +1,40 @@
+# ctest install.consumer: installs the built voxseg into a fresh prefix, builds Testing/Consumer
+# against it (find_package(voxseg)), runs it, and runs the installed executables.
+#   cmake -DVOXSEG_BUILD=<build dir> -DSOURCE=<Testing/Consumer> -DWORK=<dir> -DGENERATOR=<gen>
+#         -DIMAGE=<image> -DMODEL=<packed model> -DREFERENCE=<labels from the in-tree example> -P RunConsumerTest.cmake
+file(REMOVE_RECURSE ${WORK})
+set(prefix ${WORK}/prefix)
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  message(STATUS "$ ${ARGN}\n${out}${err}")
+  if(NOT code EQUAL 0)
+    message(FATAL_ERROR "failed (${code}): ${ARGN}")
+  endif()
+  set(out "${out}" PARENT_SCOPE)
+endfunction()
+
+run(${CMAKE_COMMAND} --install ${VOXSEG_BUILD} --prefix ${prefix})
+foreach(f bin/voxseg lib/voxseg/cli-modules/VoxsegSegment lib/cmake/voxseg/voxsegConfig.cmake
+          include/voxseg/pipeline/SegmentationImageFilter.h include/voxseg/core/Version.h
+          share/voxseg/Models/brain-t1/plans.json)
+  if(NOT EXISTS ${prefix}/${f})
+    message(FATAL_ERROR "not installed: ${f}")
+  endif()
+endforeach()
+run(${prefix}/bin/voxseg --version)
+run(${prefix}/lib/voxseg/cli-modules/VoxsegSegment --xml)
+if(NOT out MATCHES "<executable>")
+  message(FATAL_ERROR "the installed Slicer CLI module's --xml gives no module description")
+endif()
+
+set(launcher "")
+if(CMAKE_CXX_COMPILER_LAUNCHER)
+  set(launcher -DCMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER})
+endif()
+run(${CMAKE_COMMAND} -S ${SOURCE} -B ${WORK}/build -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release
+    -DCMAKE_PREFIX_PATH=${prefix} ${launcher})
+run(${CMAKE_COMMAND} --build ${WORK}/build)
+run(${WORK}/build/segment_with_voxseg ${IMAGE} ${MODEL} ${WORK}/labels.nii.gz ${REFERENCE})
+if(NOT out MATCHES "same grid as the input.*\n0 voxels differ")
+  message(FATAL_ERROR "unexpected output of the consumer")
+endif()
