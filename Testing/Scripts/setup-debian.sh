@@ -13,6 +13,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libtbb-dev
   zlib1g-dev libssl-dev
   xvfb xauth
+  slurm-wlm munge
   python3
 )
 

@@ -12,10 +12,43 @@
 #include <fstream>
 #include <map>
 #include <ostream>
+#include <regex>
+#include <set>
 
 namespace fs = std::filesystem;
 
 namespace voxseg::cli {
+namespace {
+
+// Shard summaries are named summary.shard-<i>-of-<n>.csv/.json: when one of a split is not given (an
+// array task that never ran or lost its output), the merge would look complete, so it is refused.
+void requireEveryShard(const std::vector<std::string>& inputs) {
+  static const std::regex name(R"(.*\.shard-([0-9]+)-of-([0-9]+)\.(csv|json))");
+  std::map<unsigned long, std::set<unsigned long>> given; // n -> indices
+  std::map<unsigned long, std::string> example;
+  for (const auto& input : inputs) {
+    std::smatch m;
+    const std::string file = fs::path(input).filename().string();
+    if (!std::regex_match(file, m, name)) continue;
+    try {
+      const unsigned long index = std::stoul(m[1]), count = std::stoul(m[2]);
+      given[count].insert(index);
+      example[count] = input;
+    } catch (const std::exception&) {
+      throw inputError(input, "shard numbers out of range");
+    }
+  }
+  for (const auto& [count, indices] : given) {
+    std::string missing;
+    for (unsigned long i = 1; i <= count && missing.size() < 200; ++i)
+      if (!indices.count(i)) missing += (missing.empty() ? "" : ", ") + std::to_string(i);
+    if (!missing.empty())
+      throw inputError(example[count], "shard(s) " + missing + " of " + std::to_string(count) +
+                                           " not given: the batch is incomplete (did an array task fail?)");
+  }
+}
+
+} // namespace
 
 int runReportMerge(const ReportMergeArgs& args, std::ostream& out) {
   if (args.inputs.empty()) throw usageError("give the shard summaries to merge");
@@ -23,6 +56,7 @@ int runReportMerge(const ReportMergeArgs& args, std::ostream& out) {
     io::AtomicOutput a(args.output, args.force);
     io::AtomicOutput b(fs::path(args.output).replace_extension(".json").string(), args.force);
   }
+  requireEveryShard(args.inputs);
   std::map<std::string, nlohmann::ordered_json> byCase;
   std::map<std::string, std::string> from;
   for (const auto& input : args.inputs) {

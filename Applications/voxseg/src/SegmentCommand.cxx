@@ -204,7 +204,7 @@ struct Shard {
 
 // "--shard i/n", or Slurm's array variables when the option is absent (task ids counted from the
 // array's minimum), or the whole batch.
-Shard parseShard(const std::string& text) {
+Shard parseShard(const std::string& text, bool log = true) {
   Shard s;
   if (text.empty()) {
     const char* id = std::getenv("SLURM_ARRAY_TASK_ID");
@@ -220,7 +220,7 @@ Shard parseShard(const std::string& text) {
     if (s.index < 1 || s.index > s.count)
       throw usageError("Slurm array task " + std::string(id) + " is outside 1.." + std::string(count) +
                        " after subtracting SLURM_ARRAY_TASK_MIN; use --shard i/n");
-    spdlog::info("batch: shard {} of {} from Slurm's array variables", s.index, s.count);
+    if (log) spdlog::info("batch: shard {} of {} from Slurm's array variables", s.index, s.count);
     return s;
   }
   const auto slash = text.find('/');
@@ -355,7 +355,7 @@ int runSegment(const SegmentArgs& args) {
       throw usageError(std::string(option) + " needs a DICOM folder as input (" + args.inputs.front() + " is not one)");
   parseProgressStyle(args.progress); // usage errors before the model loads
   if (!args.shard.empty() && args.batch.empty()) throw usageError("--shard splits a --batch");
-  if (!args.batch.empty()) parseShard(args.shard);
+  if (!args.batch.empty()) parseShard(args.shard, false); // refuse a bad shard before loading the model
   if (!args.render.empty()) {
     RenderSettings rs = args.renderSettings;
     rs.outputDir = args.render;
