@@ -1,19 +1,68 @@
-// Writes the catalogue of malformed inputs used by the CLI bad-input tests into a folder.
+// Writes the malformed files of the bad-input catalogue (Testing/BadInputs/CMakeLists.txt) into a folder.
 // Usage: voxsegMakeBadInputs <folder>
 #include "voxseg/testing/MalformedFiles.h"
 
+#include <itkImageFileWriter.h>
 #include <itkRGBPixel.h>
 
 #include <array>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <string>
+#include <vector>
+#include <zlib.h>
 
 using voxseg::testing::patchNiftiDims;
 using voxseg::testing::truncateFile;
 using voxseg::testing::writeBlankImage;
+
+namespace {
+
+template <typename T> void patch(const std::string& path, std::streamoff at, T value) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(at);
+  f.write(reinterpret_cast<const char*>(&value), sizeof(T));
+  if (!f) throw std::runtime_error(path + ": cannot patch");
+}
+
+// A float image whose voxels count up from 0 (x fastest), with `special` written at the given voxels.
+void writeRamp(const std::string& path, std::array<unsigned, 3> size,
+               const std::vector<std::pair<std::size_t, float>>& special = {}) {
+  using ImageType = itk::Image<float, 3>;
+  auto img = ImageType::New();
+  ImageType::RegionType region;
+  for (unsigned i = 0; i < 3; ++i) region.SetSize(i, size[i]);
+  img->SetRegions(region);
+  img->Allocate();
+  float* p = img->GetBufferPointer();
+  const std::size_t n = std::size_t{size[0]} * size[1] * size[2];
+  for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<float>(i % 7);
+  for (const auto& [at, v] : special) p[at] = v;
+  auto writer = itk::ImageFileWriter<ImageType>::New();
+  writer->SetInput(img);
+  writer->SetFileName(path);
+  writer->Update();
+}
+
+// gzip-compresses `in` into `out` and flips bytes in the middle of the compressed stream, leaving the
+// header and the trailer (CRC, length) intact.
+void writeCorruptGzip(const std::string& in, const std::string& out) {
+  std::ifstream src(in, std::ios::binary);
+  const std::string raw((std::istreambuf_iterator<char>(src)), std::istreambuf_iterator<char>());
+  gzFile gz = gzopen(out.c_str(), "wb6");
+  gzwrite(gz, raw.data(), static_cast<unsigned>(raw.size()));
+  gzclose(gz);
+  const auto size = std::filesystem::file_size(out);
+  for (std::uintmax_t k = size / 2; k < size / 2 + 16; ++k)
+    patch<unsigned char>(out, static_cast<std::streamoff>(k), 0x5a);
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -28,6 +77,8 @@ int main(int argc, char** argv) {
     patchNiftiDims(p("absurd_dims.nii"), {3, 32767, 32767, 32767});
     writeBlankImage<3>(p("zero_dim.nii"), {4, 4, 4});
     patchNiftiDims(p("zero_dim.nii"), {3, 4, 0, 4});
+    writeBlankImage<3>(p("negative_dim.nii"), {4, 4, 4});
+    patchNiftiDims(p("negative_dim.nii"), {3, 4, -4, 4});
     writeBlankImage<3>(p("truncated.nii"), {16, 16, 16});
     truncateFile(p("truncated.nii"), 0.5);
     writeBlankImage<4>(p("four_d.nii.gz"), {4, 4, 4, 3});
@@ -35,6 +86,46 @@ int main(int argc, char** argv) {
     writeBlankImage<3, itk::RGBPixel<unsigned char>>(p("rgb.nrrd"), {4, 4, 4});
     std::ofstream(p("text.nii")) << "This is a text file with a NIfTI name.\n" << std::string(400, '.') << "\n";
     std::ofstream(p("empty.nii.gz"));
+
+    // NIfTI-1 header fields (byte offsets of nifti1.h): magic 344, sizeof_hdr 0, vox_offset 108,
+    // scl_slope 112, qform_code 252, sform_code 254, srow_y 296.
+    writeBlankImage<3>(p("wrong_magic.nii"), {4, 4, 4});
+    patch<std::array<char, 4>>(p("wrong_magic.nii"), 344, {'n', 'i', '1', '\0'});
+    writeBlankImage<3>(p("header_size_lies.nii"), {4, 4, 4});
+    patch<std::int32_t>(p("header_size_lies.nii"), 0, 540);
+    writeBlankImage<3>(p("vox_offset_beyond.nii"), {4, 4, 4});
+    patch<float>(p("vox_offset_beyond.nii"), 108, 1.0e6f);
+    // int16 values 0..99, then a slope that overflows float for every value >= 2
+    writeBlankImage<3, short>(p("extreme_scl_slope.nii"), {8, 8, 8});
+    {
+      std::fstream f(p("extreme_scl_slope.nii"), std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(352);
+      for (short v = 0; v < 512; ++v) {
+        const short x = static_cast<short>(v % 100);
+        f.write(reinterpret_cast<const char*>(&x), sizeof x);
+      }
+    }
+    patch<float>(p("extreme_scl_slope.nii"), 112, 3.0e38f);
+    writeBlankImage<3>(p("singular_direction.nii"), {4, 4, 4});
+    patch<std::int16_t>(p("singular_direction.nii"), 252, 0);
+    patch<std::int16_t>(p("singular_direction.nii"), 254, 1);
+    patch<std::array<float, 4>>(p("singular_direction.nii"), 280, {1, 0, 0, 0});
+    patch<std::array<float, 4>>(p("singular_direction.nii"), 296, {1, 0, 0, 0});
+    patch<std::array<float, 4>>(p("singular_direction.nii"), 312, {0, 0, 1, 0});
+    // NRRD keeps NaN and Inf (nifticlib sets them to 0 when reading NIfTI)
+    writeRamp(p("nan_voxels.nrrd"), {24, 32, 16},
+              {{10, std::numeric_limits<float>::quiet_NaN()}, {20, std::numeric_limits<float>::infinity()}});
+    writeRamp(p("not_labels.nii.gz"), {4, 4, 4}, {{5, 0.5f}});
+    writeRamp(p("big.nii"), {64, 64, 64});
+    writeRamp(p("plain.nii"), {16, 16, 16});
+    writeCorruptGzip(p("plain.nii"), p("corrupt_gzip.nii.gz"));
+    writeBlankImage<3>(p("truncated.mha"), {16, 16, 16});
+    truncateFile(p("truncated.mha"), 0.6);
+    std::ofstream(p("long_line.nrrd"), std::ios::binary)
+        << "NRRD0004\ntype: uint8\ndimension: 3\nsizes: 2 2 2\nencoding: raw\nspace origin: (" << std::string(2000, '1')
+        << ",0,0)\n\n"
+        << std::string(8, '\0');
+    std::ofstream(p("random.pt"), std::ios::binary) << "PK\x03\x04" << std::string(500, '\x7f');
   } catch (const std::exception& e) {
     std::cerr << "voxsegMakeBadInputs: " << e.what() << "\n";
     return 1;

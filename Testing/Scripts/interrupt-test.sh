@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# SIGINT while voxseg writes its output: exit code 130 and nothing left in the output folder.
-# Usage: interrupt-test.sh <voxseg> <large input volume> <work folder>
+# SIGINT (or another signal) while voxseg writes its output: exit code 130 and nothing left in the
+# output folder.
+# Usage: interrupt-test.sh <voxseg> <large input volume> <work folder> [signal, default INT]
 set -u
-voxseg=$1 input=$2 work=$3
+voxseg=$1 input=$2 work=$3 signal=${4:-INT}
 rm -rf "$work" && mkdir -p "$work"
 "$voxseg" convert "$input" "$work/out.nii.gz" &
 pid=$!
@@ -14,7 +15,7 @@ done
 if ! compgen -G "$work/.voxseg-tmp-*" >/dev/null; then
   wait $pid; echo "the write finished before it could be interrupted"; exit 1
 fi
-kill -INT $pid
+kill -"$signal" $pid
 wait $pid
 rc=$?
 left=$(ls -A "$work")

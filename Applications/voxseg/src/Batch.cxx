@@ -1,5 +1,4 @@
 #include "Batch.h"
-#include "SegmentOutputs.h"
 
 #include "voxseg/core/Error.h"
 #include "voxseg/io/AtomicOutput.h"
@@ -84,10 +83,14 @@ std::vector<BatchCase> fromCsv(const fs::path& csv, std::size_t channels) {
                   " input(s), the model takes " + std::to_string(channels);
     // the id becomes part of output paths ({case}): a manifest must not steer them outside their folder
     const bool control =
-        std::any_of(c.id.begin(), c.id.end(), [](char ch) { return static_cast<unsigned char>(ch) < 32; });
+        std::any_of(c.id.begin(), c.id.end(), [](char ch) { return static_cast<unsigned char>(ch) < 32 || ch == 127; });
     if (c.id == "." || c.id == ".." || c.id.find_first_of("/\\") != std::string::npos || control) {
-      c.problem = "line " + std::to_string(row) + " of " + csv.string() + ": case id '" + c.id +
-                  "' is not a plain file name (no '/', '\\', '.' or '..'): outputs would leave their folder";
+      std::string shown = c.id; // control characters not echoed to a terminal
+      std::replace_if(
+          shown.begin(), shown.end(), [](char ch) { return static_cast<unsigned char>(ch) < 32 || ch == 127; }, '?');
+      c.problem = "line " + std::to_string(row) + " of " + csv.string() + ": case id '" + shown +
+                  "' is not a plain file name ('/', '\\', '.', '..' or a control character): outputs would "
+                  "leave their folder";
       c.id = "row" + std::to_string(row);
     } else if (std::any_of(out.begin(), out.end(), [&](const BatchCase& o) { return o.id == c.id; })) {
       c.problem = "line " + std::to_string(row) + " of " + csv.string() + ": case id '" + c.id +
@@ -161,6 +164,16 @@ std::vector<BatchCase> listBatch(const std::string& folderOrCsv, std::size_t cha
   return cases;
 }
 
+void writeJsonFile(const nlohmann::ordered_json& j, const std::string& path, bool force) {
+  io::AtomicOutput out(path, force);
+  {
+    std::ofstream f(out.tempPath());
+    f << j.dump(2) << "\n";
+    if (!f.flush()) throw outputError(path, "write failed (disk full?)");
+  }
+  out.commit();
+}
+
 void writeSummary(const std::vector<nlohmann::ordered_json>& rows, const std::string& csvPath, bool force) {
   const std::string jsonPath = fs::path(csvPath).replace_extension(".json").string();
   {
@@ -171,7 +184,7 @@ void writeSummary(const std::vector<nlohmann::ordered_json>& rows, const std::st
       for (const auto& r : rows)
         f << csvField(r["case"]) << "," << r["status"].get<std::string>() << "," << r["exit_code"].get<int>() << ","
           << r["seconds"].get<double>() << "," << csvField(r["output"]) << "," << csvField(r["error"]) << "\n";
-      if (!f) throw Error(ExitCode::Output, csvPath + ": write failed");
+      if (!f.flush()) throw outputError(csvPath, "write failed (disk full?)");
     }
     csv.commit();
   }

@@ -33,6 +33,9 @@ std::vector<std::string> splitCsvLine(const std::string& line);
 /// A CSV field, quoted when needed.
 std::string csvField(const std::string& s);
 
+/// Writes JSON atomically (pretty printed).
+void writeJsonFile(const nlohmann::ordered_json& j, const std::string& path, bool force);
+
 /// A batch summary: CSV (case,status,exit_code,seconds,output,error) and the same rows as JSON
 /// ({"cases": [...]}) beside it (same name, .json), both written atomically.
 void writeSummary(const std::vector<nlohmann::ordered_json>& rows, const std::string& csvPath, bool force);

@@ -3,6 +3,7 @@
 #include "EvaluateSupport.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/LabelExtents.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/io/DicomSeg.h"
 #include "voxseg/io/RtStruct.h"
@@ -11,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace voxseg::cli {
@@ -50,6 +52,17 @@ int segToLabels(const ConvertArgs& args) {
   return 0;
 }
 
+// A label table given by the user describes every label of the map: a value it lacks would be written
+// with a made-up name and color, so it is refused.
+void requireLabelsInTable(const io::Volume& labels, const std::vector<LabelInfo>& table, const std::string& tablePath) {
+  const std::vector<std::uint16_t> voxels = io::labelValues(labels);
+  std::string missing;
+  for (const int value : presentLabels(voxels.data(), voxels.size()))
+    if (std::none_of(table.begin(), table.end(), [&](const LabelInfo& l) { return l.value == value; }))
+      missing += (missing.empty() ? "" : ", ") + std::to_string(value);
+  if (!missing.empty()) throw inputError(tablePath, "no entry for label value(s) " + missing + " of " + labels.source);
+}
+
 } // namespace
 
 int runConvert(const ConvertArgs& args) {
@@ -69,6 +82,7 @@ int runConvert(const ConvertArgs& args) {
     if (!args.orient.empty())
       throw usageError("--orient does not apply to a DICOM SEG output (it keeps the series' grid)");
     const auto labels = args.labelTable.empty() ? std::vector<LabelInfo>{} : readLabelTable(args.labelTable);
+    if (!args.labelTable.empty()) requireLabelsInTable(v, labels, args.labelTable);
     if (args.rtstruct) {
       io::RtStructOptions o;
       o.seriesUid = args.read.seriesUid;
@@ -95,7 +109,10 @@ int runConvert(const ConvertArgs& args) {
     v = mask;
   }
   std::vector<LabelInfo> segments;
-  if (endsWith(args.output, ".seg.nrrd") && !args.labelTable.empty()) segments = readLabelTable(args.labelTable);
+  if (endsWith(args.output, ".seg.nrrd") && !args.labelTable.empty()) {
+    segments = readLabelTable(args.labelTable);
+    requireLabelsInTable(v, segments, args.labelTable);
+  }
   writeLabels(v, segments, args.output, args.force);
   spdlog::info("wrote {}", args.output);
   return 0;

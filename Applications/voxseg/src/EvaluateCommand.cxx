@@ -1,3 +1,4 @@
+#include "Batch.h"
 #include "Commands.h"
 #include "EvaluateReport.h"
 #include "EvaluateSupport.h"
@@ -188,11 +189,7 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   }
   if (!args.outputDir.empty()) {
     writeMetricsCsv(rows, files[0], args.force);
-    {
-      io::AtomicOutput f(files[1], args.force);
-      std::ofstream(f.tempPath()) << nlohmann::json{{"cases", all}}.dump(2) << "\n";
-      f.commit();
-    }
+    { writeJsonFile(nlohmann::ordered_json{{"cases", all}}, files[1], args.force); }
     const auto summaries = summarizeRows(rows);
     writeSummaryCsv(summaries, rows, files[2], args.force);
     writeHtmlReport(rows, summaries, plotted, "voxseg evaluate", files[3], args.force);

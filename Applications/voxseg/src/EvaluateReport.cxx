@@ -23,7 +23,7 @@ template <class Fn> void writeText(const std::string& path, bool force, Fn&& fil
   {
     std::ofstream f(out.tempPath());
     fill(f);
-    if (!f) throw Error(ExitCode::Output, path + ": write failed");
+    if (!f.flush()) throw outputError(path, "write failed (disk full?)");
   }
   out.commit();
 }

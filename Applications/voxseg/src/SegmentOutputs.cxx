@@ -137,16 +137,6 @@ nlohmann::ordered_json labelTable(const processing::LabelImage& labels, const st
   return out;
 }
 
-void writeJsonFile(const nlohmann::ordered_json& j, const std::string& path, bool force) {
-  io::AtomicOutput out(path, force);
-  {
-    std::ofstream f(out.tempPath());
-    f << j.dump(2) << "\n";
-    if (!f) throw Error(ExitCode::Output, path + ": write failed");
-  }
-  out.commit();
-}
-
 nlohmann::ordered_json writeCaseOutputs(const OutputPaths& paths, const CaseResult& result,
                                         const processing::LabelImage* labels, const CaseRunner& model, bool force) {
   io::WriteOptions w;

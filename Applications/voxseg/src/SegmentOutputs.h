@@ -52,7 +52,4 @@ nlohmann::ordered_json writeCaseOutputs(const OutputPaths& paths, const CaseResu
 /// The label table of the report: every label present or known to the model with voxels, ml, components.
 nlohmann::ordered_json labelTable(const processing::LabelImage& labels, const std::vector<LabelInfo>& known);
 
-/// Writes JSON atomically (pretty printed).
-void writeJsonFile(const nlohmann::ordered_json& j, const std::string& path, bool force);
-
 } // namespace voxseg::cli

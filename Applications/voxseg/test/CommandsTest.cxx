@@ -1,5 +1,6 @@
 // The subcommands called in-process: what they print and write.
 #include "Commands.h"
+#include "Batch.h"
 #include "Cli.h"
 #include "voxseg/core/Error.h"
 #include "voxseg/io/VolumeIO.h"
@@ -10,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
 #include <sstream>
 
 namespace voxseg::cli {
@@ -83,6 +85,27 @@ TEST(Main, MapsErrorsToExitCodesAndOneLineMessages) {
   char* argv[] = {a0.data(), a1.data(), a2.data()};
   EXPECT_EQ(main(3, argv, out, err), 3);
   EXPECT_EQ(err.str(), "voxseg: error: /nonexistent.nii.gz: no such file or folder\n");
+}
+
+// Found by Testing/Fuzz/FuzzCsvManifest: an id with DEL (0x7f) passed; it is refused per case now, and
+// the message does not echo control characters. An empty id is named after its row.
+TEST(Batch, ManifestIdsThatAreNotPlainFileNamesAreRefusedPerCase) {
+  TempDir dir;
+  std::ofstream(dir.file("cases.csv")) << "case,image\na\x7f\x1b[2Jb,x.nii.gz\n,y.nii.gz\nok,z.nii.gz\n";
+  const auto cases = listBatch(dir.file("cases.csv"), 1);
+  ASSERT_EQ(cases.size(), 3u);
+  int refused = 0;
+  for (const auto& c : cases) {
+    if (c.problem.empty()) {
+      EXPECT_TRUE(c.id == "ok" || c.id == "row3") << c.id;
+      continue;
+    }
+    ++refused;
+    EXPECT_NE(c.problem.find("is not a plain file name"), std::string::npos) << c.problem;
+    EXPECT_EQ(c.problem.find('\x1b'), std::string::npos) << "control character echoed";
+    EXPECT_EQ(c.id.rfind("row", 0), 0u) << c.id;
+  }
+  EXPECT_EQ(refused, 1);
 }
 
 } // namespace

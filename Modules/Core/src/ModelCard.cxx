@@ -282,7 +282,7 @@ ModelCard parseModelCard(const std::string& text, const std::string& source) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) { // parse_error, and out_of_range for a number beyond double
     throw Error(ExitCode::Model, "model card " + source + ": not valid JSON (" + e.what() + ")");
   }
   return modelCardFromJson(j, source);

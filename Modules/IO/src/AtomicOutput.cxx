@@ -87,6 +87,9 @@ void installInterruptCleanup() {
   sigemptyset(&sa.sa_mask);
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
+  // Past a file size limit (ulimit -f) a write fails with EFBIG instead of killing the process, so
+  // the output error is reported and the temporary removed like any other failed write.
+  ::signal(SIGXFSZ, SIG_IGN);
 }
 
 void AtomicOutput::commit() {

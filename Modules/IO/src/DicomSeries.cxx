@@ -24,6 +24,7 @@ namespace {
 const gdcm::Tag kSeriesUid(0x0020, 0x000e), kStudyUid(0x0020, 0x000d), kModality(0x0008, 0x0060),
     kDescription(0x0008, 0x103e), kSeriesNumber(0x0020, 0x0011), kPosition(0x0020, 0x0032),
     kOrientation(0x0020, 0x0037), kRows(0x0028, 0x0010), kColumns(0x0028, 0x0011), kFrames(0x0028, 0x0008),
+    kBitsAllocated(0x0028, 0x0100), kSamples(0x0028, 0x0002), kTransferSyntax(0x0002, 0x0010),
     kSopClass(0x0008, 0x0016), kImageType(0x0008, 0x0008);
 constexpr const char* kNoUidPrefix = "\x01nouid|";
 
@@ -63,7 +64,27 @@ struct FileEntry {
   std::vector<double> position;
   std::vector<double> orientation;
   bool localizer = false; ///< ImageType contains LOCALIZER (scout, topogram)
+  unsigned rows = 0, columns = 0;
+  std::uint64_t pixelBytes = 0; ///< uncompressed pixel data the header asks for; 0 when compressed
 };
+
+// Slices of one series must share their size, and an uncompressed file must be at least as long as
+// its pixel data (a copy cut short is otherwise read with zeros, silently).
+std::string fileProblem(const std::vector<FileEntry>& files) {
+  for (const auto& f : files)
+    if (f.rows != files.front().rows || f.columns != files.front().columns)
+      return "slices of different sizes: " + std::to_string(files.front().columns) + "x" +
+             std::to_string(files.front().rows) + " in " + fs::path(files.front().path).filename().string() + ", " +
+             std::to_string(f.columns) + "x" + std::to_string(f.rows) + " in " + fs::path(f.path).filename().string();
+  for (const auto& f : files) {
+    std::error_code ec;
+    const auto size = fs::file_size(f.path, ec);
+    if (!ec && f.pixelBytes > 0 && size < f.pixelBytes)
+      return fs::path(f.path).filename().string() + " is truncated: its pixel data needs " +
+             std::to_string(f.pixelBytes) + " bytes, the file holds " + std::to_string(size);
+  }
+  return {};
+}
 
 bool sameOrientation(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.size() != 6 || b.size() != 6) return false;
@@ -183,7 +204,7 @@ std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder) {
 
   gdcm::Scanner scanner;
   for (const auto& t : {kSeriesUid, kStudyUid, kModality, kDescription, kSeriesNumber, kPosition, kOrientation, kRows,
-                        kColumns, kFrames, kSopClass, kImageType})
+                        kColumns, kFrames, kSopClass, kImageType, kBitsAllocated, kSamples, kTransferSyntax})
     scanner.AddTag(t);
   scanner.Scan(names);
 
@@ -213,10 +234,20 @@ std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder) {
       s.columns = parseUnsigned(trim(scanner.GetValue(name.c_str(), kColumns)));
     }
     s.frames = std::max(s.frames, parseUnsigned(trim(scanner.GetValue(name.c_str(), kFrames))));
-    filesBySeries[uid].push_back(
-        {name, parseNumbers(trim(scanner.GetValue(name.c_str(), kPosition))),
-         parseNumbers(trim(scanner.GetValue(name.c_str(), kOrientation))),
-         trim(scanner.GetValue(name.c_str(), kImageType)).find("LOCALIZER") != std::string::npos});
+    FileEntry entry{name, parseNumbers(trim(scanner.GetValue(name.c_str(), kPosition))),
+                    parseNumbers(trim(scanner.GetValue(name.c_str(), kOrientation))),
+                    trim(scanner.GetValue(name.c_str(), kImageType)).find("LOCALIZER") != std::string::npos};
+    entry.rows = rows;
+    entry.columns = parseUnsigned(trim(scanner.GetValue(name.c_str(), kColumns)));
+    const std::string syntax = trim(scanner.GetValue(name.c_str(), kTransferSyntax));
+    if (syntax.empty() || syntax == "1.2.840.10008.1.2" || syntax == "1.2.840.10008.1.2.1" ||
+        syntax == "1.2.840.10008.1.2.2") { // uncompressed: implicit/explicit little, explicit big endian
+      const std::uint64_t samples = std::max(1u, parseUnsigned(trim(scanner.GetValue(name.c_str(), kSamples))));
+      const std::uint64_t frames = std::max(1u, parseUnsigned(trim(scanner.GetValue(name.c_str(), kFrames))));
+      const std::uint64_t bits = parseUnsigned(trim(scanner.GetValue(name.c_str(), kBitsAllocated)));
+      entry.pixelBytes = std::uint64_t{rows} * entry.columns * samples * frames * bits / 8;
+    }
+    filesBySeries[uid].push_back(std::move(entry));
   }
   if (bySeries.empty())
     throw inputError(folder,
@@ -225,7 +256,8 @@ std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder) {
   std::vector<DicomSeriesInfo> out;
   int noUid = 0;
   for (auto& [uid, s] : bySeries) {
-    sortSeries(s, filesBySeries[uid]);
+    sortSeries(s, filesBySeries[uid]); // sets localizers aside first
+    s.fileProblem = fileProblem(filesBySeries[uid]);
     if (uid.rfind(kNoUidPrefix, 0) == 0) {
       s.seriesUid = "noUID." + std::to_string(++noUid);
       s.uidMissing = true;

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 namespace voxseg::io::detail {
@@ -39,6 +40,28 @@ bool endsWith(const std::string& s, const std::string& suffix) {
 
 bool isNiftiPath(const std::string& path) { return endsWith(path, ".nii") || endsWith(path, ".nii.gz"); }
 
+void checkNrrdHeader(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(4 << 20, '\0'); // headers are small; a line running past this is too long anyway
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  if (head.compare(0, 4, "NRRD") != 0) return;
+  constexpr std::size_t kMaxFieldLine = 900;
+  std::size_t start = 0;
+  for (int number = 1; start < head.size(); ++number) {
+    std::size_t end = head.find('\n', start);
+    if (end == std::string::npos) end = head.size();
+    std::string_view line(head.data() + start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) break; // end of the header (an attached payload follows)
+    start = end + 1;
+    if (line[0] == '#' || line.find(":=") != std::string_view::npos) continue;
+    if (line.size() >= kMaxFieldLine)
+      throw inputError(path, "NRRD header line " + std::to_string(number) + " is " + std::to_string(line.size()) +
+                                 " bytes long, not a NRRD field (refused: ITK's NRRD reader overflows a buffer on it)");
+  }
+}
+
 void checkNiftiFile(const std::string& path) {
   // gzopen reads uncompressed files transparently.
   std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
@@ -61,17 +84,33 @@ void checkNiftiFile(const std::string& path) {
   std::uint64_t voxOffset = 0;
   std::array<std::int64_t, 8> dim{};
   std::int64_t bitpix = 0;
+  // A .nii file is one NIfTI-1 ("n+1") or NIfTI-2 ("n+2") file; anything else (Analyze 7.5, a
+  // .hdr/.img header "ni1") would be read by ITK without NIfTI's orientation, so it is refused.
+  const auto magicIs = [&](std::size_t at, const char* m) { return std::memcmp(hdr.data() + at, m, 4) == 0; };
+  const auto magicText = [&](std::size_t at) {
+    std::string m;
+    for (std::size_t i = at; i < at + 3; ++i) m += std::isprint(hdr[i]) ? static_cast<char>(hdr[i]) : '?';
+    return m;
+  };
   if (sizeHdr == 348) {
+    if (!magicIs(344, "n+1\0"))
+      throw inputError(path, "not a single-file NIfTI-1: the header's magic is '" + magicText(344) +
+                                 "', not 'n+1' (Analyze 7.5 and .hdr/.img pairs are not read)");
     bitpix = load<std::int16_t>(hdr.data() + 72, swap);
     for (int i = 0; i < 8; ++i) dim[i] = load<std::int16_t>(hdr.data() + 40 + 2 * i, swap);
     const float off = load<float>(hdr.data() + 108, swap);
+    if (!(off < 1e12f)) throw inputError(path, "invalid NIfTI vox_offset " + std::to_string(off));
     voxOffset = off > 0 ? static_cast<std::uint64_t>(off) : 352;
   } else if (sizeHdr == 540 && got == 540) {
+    if (!magicIs(4, "n+2\0"))
+      throw inputError(path, "header size 540 (NIfTI-2) but the magic is '" + magicText(4) + "', not 'n+2'");
     bitpix = load<std::int16_t>(hdr.data() + 14, swap);
     for (int i = 0; i < 8; ++i) dim[i] = load<std::int64_t>(hdr.data() + 16 + 8 * i, swap);
-    voxOffset = static_cast<std::uint64_t>(std::max<std::int64_t>(load<std::int64_t>(hdr.data() + 168, swap), 544));
+    const std::int64_t off = load<std::int64_t>(hdr.data() + 168, swap);
+    if (off > (std::int64_t{1} << 40)) throw inputError(path, "invalid NIfTI vox_offset " + std::to_string(off));
+    voxOffset = static_cast<std::uint64_t>(std::max<std::int64_t>(off, 544));
   } else {
-    throw inputError(path, "not a NIfTI file (bad header size field)");
+    throw inputError(path, "not a NIfTI file (header size field " + std::to_string(size) + ", expected 348 or 540)");
   }
   if (dim[0] < 1 || dim[0] > 7) throw inputError(path, "invalid NIfTI dim[0] = " + std::to_string(dim[0]));
   for (int i = 1; i <= dim[0]; ++i)
@@ -81,8 +120,12 @@ void checkNiftiFile(const std::string& path) {
 
   if (bitpix <= 0 || bitpix % 8 != 0) throw inputError(path, "invalid NIfTI bitpix " + std::to_string(bitpix));
   std::uint64_t payloadBytes = static_cast<std::uint64_t>(bitpix / 8);
-  for (int i = 1; i <= dim[0]; ++i) payloadBytes *= static_cast<std::uint64_t>(dim[i]);
-  const std::uint64_t need = voxOffset + payloadBytes;
+  for (int i = 1; i <= dim[0]; ++i)
+    if (__builtin_mul_overflow(payloadBytes, static_cast<std::uint64_t>(dim[i]), &payloadBytes))
+      throw inputError(path, "header dimensions overflow a 64-bit byte count");
+  std::uint64_t need = 0;
+  if (__builtin_add_overflow(voxOffset, payloadBytes, &need))
+    throw inputError(path, "header dimensions overflow a 64-bit byte count");
   std::vector<unsigned char> buf(1 << 20);
   while (total < need) {
     const int n = gzread(f.get(), buf.data(), static_cast<unsigned>(buf.size()));
@@ -153,6 +196,17 @@ void checkMetaImageFile(const std::string& path) {
   if (available < need)
     throw inputError(path, "truncated: the header needs " + std::to_string(need) +
                                " bytes of voxel data, the file holds " + std::to_string(available));
+}
+
+void checkWrittenFile(const std::string& temp, const std::string& finalPath) {
+  try {
+    if (isNiftiPath(finalPath)) checkNiftiFile(temp);
+    if (isMetaImagePath(finalPath)) checkMetaImageFile(temp);
+  } catch (const Error& e) {
+    std::string why = e.what();
+    if (why.rfind(temp + ": ", 0) == 0) why.erase(0, temp.size() + 2);
+    throw outputError(finalPath, "incomplete after writing (disk full or a file size limit?): " + why);
+  }
 }
 
 } // namespace voxseg::io::detail

@@ -19,11 +19,23 @@ bool isNiftiPath(const std::string& path);
 /// Call it after the header passed the voxel-count limit: it reads the whole payload once.
 void checkNiftiFile(const std::string& path);
 
+/// For a file that starts with NRRD's magic: refuses header lines that ITK 5.2's NRRD reader (teem)
+/// cannot take. A field line (neither a "#" comment nor a "key:=value" pair) of 900 bytes or more
+/// overflows a fixed buffer in its error path and aborts the process, so it is refused here first.
+/// Does nothing for other files. Throws Error(Input) naming the file and the line.
+void checkNrrdHeader(const std::string& path);
+
 /// True for .mha and .mhd names.
 bool isMetaImagePath(const std::string& path);
 
 /// Checks that a MetaImage's voxel data (in the .mha, or the .mhd's data file) is all there:
 /// CompressedDataSize bytes when compressed, else DimSize * element size.
 void checkMetaImageFile(const std::string& path);
+
+/// After an ITK writer ran on `temp` (the temporary of `finalPath`): ITK's NIfTI and MetaImage
+/// writers report a short write (disk full, a file size limit) only on the console, so the written
+/// file is checked like an input (header, payload length, gzip stream). Throws Error(Output) naming
+/// `finalPath`.
+void checkWrittenFile(const std::string& temp, const std::string& finalPath);
 
 } // namespace voxseg::io::detail

@@ -276,8 +276,9 @@ void writeSegNrrd(const Volume& labels, const std::vector<LabelInfo>& segments, 
     throw usageError(path + ": a 3D Slicer segmentation file name must end in .seg.nrrd");
   if (!labels.image) throw Error(ExitCode::Internal, path + ": no label map to write");
   if (!isIntegerType(labels.pixelType))
-    throw usageError(path + ": label map has " + pixelTypeName(labels.pixelType) +
-                     " voxels; a segmentation needs integer labels");
+    throw inputError(labels.source.empty() ? path : labels.source,
+                     std::string("label map has ") + pixelTypeName(labels.pixelType) +
+                         " voxels; a segmentation (" + path + ") needs integer labels");
   // Slicer splits tags on '|' and terminology entries on '~' and '^'.
   validateLabels(segments, path, TextRules{"", "~^|"});
   std::vector<const LabelInfo*> written;
@@ -347,6 +348,7 @@ std::vector<LabelInfo> readSegNrrdSegments(const std::string& path) {
   const auto st = fs::status(path, ec);
   if (path.empty() || !fs::exists(st)) throw inputError(path, "no such file");
   if (!fs::is_regular_file(st)) throw inputError(path, "not a file");
+  detail::checkNrrdHeader(path);
   auto io = itk::NrrdImageIO::New();
   if (!io->CanReadFile(path.c_str())) throw inputError(path, "not a NRRD file");
   try {

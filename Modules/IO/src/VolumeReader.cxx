@@ -118,6 +118,7 @@ void narrowWide(Volume& v) {
 Volume readFile(const std::string& path, const ReadOptions& options) {
   std::error_code ec;
   if (fs::file_size(path, ec) == 0 && !ec) throw inputError(path, "empty file");
+  detail::checkNrrdHeader(path);
   itk::ImageIOBase::Pointer io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::IOFileModeEnum::ReadMode);
   if (!io)
     throw inputError(path, std::string("not a readable image: unknown format or corrupt header (readable: ") +
@@ -189,6 +190,7 @@ Volume resampleSlices(const Volume& in, const std::vector<double>& positions, do
 
 Volume readSeries(const std::string& folder, const DicomSeriesInfo& s, const ReadOptions& options) {
   const std::string& first = s.files.front();
+  if (!s.fileProblem.empty()) throw inputError(folder, "series " + s.seriesUid + ": " + s.fileProblem);
   if (s.files.size() == 1) {
     Volume v = readFile(first, options);
     v.source = folder;

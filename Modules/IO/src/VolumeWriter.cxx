@@ -42,6 +42,7 @@ void writeAtomically(const ImageType* image, const std::string& path, const Writ
   } catch (const itk::ExceptionObject& e) {
     throw outputError(path, "cannot write: " + detail::itkMessage(e));
   }
+  detail::checkWrittenFile(out.tempPath(), path);
   out.commit();
 }
 

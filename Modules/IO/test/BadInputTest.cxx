@@ -156,5 +156,36 @@ TEST(BadInput, EmptyFolder) {
   expectInputError(dir.path().string(), "holds no files");
 }
 
+// Found by Testing/Fuzz/FuzzSegNrrd: a NRRD field line of ~960 bytes or more aborted the process inside
+// ITK's NRRD reader ("buffer overflow detected"); it is refused first. Long comments and key:=value
+// lines are fine for ITK and still read.
+TEST(BadInput, NrrdFieldLineTooLongForItk) {
+  TempDir dir;
+  const std::string path = dir.file("long.nrrd");
+  std::ofstream(path, std::ios::binary) << "NRRD0004\ntype: uint8\ndimension: 3\nsizes: 2 2 2\nencoding: raw\n"
+                                        << "space origin: (" << std::string(2000, '1') << ",0,0)\n\n"
+                                        << std::string(8, '\0');
+  expectInputError(path, "NRRD header line 6 is 2020 bytes long, not a NRRD field");
+  const std::string fine = dir.file("fine.nrrd");
+  std::ofstream(fine, std::ios::binary) << "NRRD0004\n#" << std::string(5000, 'c') << "\ntype: uint8\ndimension: 3\n"
+                                        << "sizes: 2 2 2\nencoding: raw\nnote:=" << std::string(5000, 'n') << "\n\n"
+                                        << std::string(8, '\0');
+  EXPECT_EQ(readVolume(fine).geometry().voxelCount(), 8u);
+}
+
+// A .nii whose magic is not "n+1" (Analyze 7.5, or a .hdr/.img header renamed) would be read without
+// NIfTI's orientation.
+TEST(BadInput, NiftiWithWrongMagic) {
+  TempDir dir;
+  const std::string path = dir.file("magic.nii");
+  writeBlankImage<3>(path, {4, 4, 4});
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(344);
+    f.write("ni1\0", 4);
+  }
+  expectInputError(path, "not a single-file NIfTI-1: the header's magic is 'ni1', not 'n+1'");
+}
+
 } // namespace
 } // namespace voxseg::io

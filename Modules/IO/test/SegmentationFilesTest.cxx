@@ -235,7 +235,7 @@ TEST(SegNrrd, RefusesBadRequestsBeforeWriting) {
   EXPECT_EQ(errorCode([&] { writeSegNrrd(labelVolume(), segments(), dir.file("seg.nrrd")); }), ExitCode::Usage);
   EXPECT_EQ(errorCode([&] { writeSegNrrd(labelVolume(), segments(), dir.file("seg.nii.gz")); }), ExitCode::Usage);
   Volume floats = makeVolume(PixelType::Float32, obliqueGeometry());
-  EXPECT_EQ(errorCode([&] { writeSegNrrd(floats, segments(), dir.file("f.seg.nrrd")); }), ExitCode::Usage);
+  EXPECT_EQ(errorCode([&] { writeSegNrrd(floats, segments(), dir.file("f.seg.nrrd")); }), ExitCode::Input);
   LabelInfo tooBig = kidney();
   tooBig.value = 256;
   EXPECT_EQ(errorCode([&] { writeSegNrrd(labelVolume(), {tooBig}, dir.file("b.seg.nrrd")); }), ExitCode::Usage);

@@ -168,7 +168,7 @@ Forward buildNetwork(const json& arch, int inputChannels, int numClasses, const 
   const std::string cls = arch.value("network_class_name", "");
   const bool residual = shortName(cls) == "ResidualEncoderUNet";
   if (shortName(cls) != "PlainConvUNet" && !residual)
-    throw Error(ExitCode::Model, source + ": network class '" + cls +
+    throw Error(ExitCode::Model, source + ": plans.json's network class '" + cls +
                                      "' is not supported natively (supported: dynamic_network_architectures "
                                      "PlainConvUNet, ResidualEncoderUNet)");
   if (!arch.contains("arch_kwargs"))

@@ -211,6 +211,9 @@ private:
     return items;
   }
   void memo(std::size_t i) {
+    // A pickle memoizes at most one value per opcode, so an index past its length is malformed (and
+    // would otherwise allocate up to 2^32 slots).
+    if (i > b_.size()) throw std::runtime_error("pickle memo index " + std::to_string(i) + " beyond the data");
     if (memo_.size() <= i) memo_.resize(i + 1);
     memo_[i] = top();
   }

@@ -250,6 +250,7 @@ NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& 
                            bool keepProbabilities, const inference::ProgressFn& progress) {
   // Models trained by `voxseg train` record the orientation their arrays were in ("voxseg_orientation",
   // a key nnU-Net ignores): inputs are reoriented to it losslessly and the outputs back.
+  for (const auto& c : channels) io::requireFinite(c);
   const std::string code = m.plans.value("voxseg_orientation", std::string());
   if (code.empty() || channels.empty()) return segmentArrays(m, channels, run, keepProbabilities, progress);
   const std::string original = orientationCode(channels.front().geometry().direction);

@@ -1,8 +1,8 @@
 #include "voxseg/pipeline/Segmenter.h"
 
 #include "voxseg/core/Error.h"
-#include "voxseg/core/LabelColors.h"
 #include "voxseg/core/ItkGeometry.h"
+#include "voxseg/core/LabelColors.h"
 #include "voxseg/processing/Components.h"
 #include "voxseg/processing/Intensity.h"
 #include "voxseg/processing/Reorient.h"
@@ -132,6 +132,7 @@ Segmentation segment(const Model& model, const std::vector<io::Volume>& channels
     throw usageError("the model needs " + std::to_string(card.channels.size()) + " input volume(s) (" + names +
                      "), got " + std::to_string(channels.size()));
   }
+  for (const auto& c : channels) io::requireFinite(c);
   const Geometry inputGeometry = channels.front().geometry();
   for (const auto& c : channels)
     if (!c.geometry().nearlyEqual(inputGeometry, 1e-4))

@@ -37,6 +37,7 @@ struct DicomSeriesInfo {
   std::vector<Vec3> positions;     ///< ImagePositionPatient of each sorted file
   unsigned localizersSetAside = 0; ///< LOCALIZER images of the series left out of the stack
   std::string stackProblem;        ///< why the slices cannot be stacked (positionsKnown false)
+  std::string fileProblem;         ///< slices of different sizes, or a file shorter than its pixel data
 };
 
 /// Every DICOM image series below `folder` (recursively), largest first. Non-DICOM files are

@@ -40,6 +40,10 @@ Volume makeVolume(PixelType type, const Geometry& geometry);
 /// source for a value that is not an integer in 0..65535.
 std::vector<std::uint16_t> labelValues(const Volume& volume);
 
+/// Throws Error(Input) naming the volume's source when a voxel is NaN or infinite (a network turns
+/// them into labels silently; an extreme scl_slope in a NIfTI header makes them too).
+void requireFinite(const Volume& volume);
+
 /// Raw pointer to the first voxel of a volume's buffer (x fastest).
 void* bufferOf(const Volume& volume);
 
