@@ -31,8 +31,12 @@ set(launcher "")
 if(CMAKE_CXX_COMPILER_LAUNCHER)
   set(launcher -DCMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER})
 endif()
+set(sanitize "")
+if(SANITIZE) # voxseg's static libraries were built with sanitizers: the program links their runtimes too
+  set(sanitize "-DCMAKE_CXX_FLAGS=-fsanitize=${SANITIZE}" "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=${SANITIZE}")
+endif()
 run(${CMAKE_COMMAND} -S ${SOURCE} -B ${WORK}/build -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release
-    -DCMAKE_PREFIX_PATH=${prefix} ${launcher})
+    -DCMAKE_PREFIX_PATH=${prefix} ${launcher} ${sanitize})
 run(${CMAKE_COMMAND} --build ${WORK}/build)
 run(${WORK}/build/segment_with_voxseg ${IMAGE} ${MODEL} ${WORK}/labels.nii.gz ${REFERENCE})
 if(NOT out MATCHES "same grid as the input.*\n0 voxels differ")

@@ -3,6 +3,7 @@
 #include "EvaluateSupport.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/LabelColors.h"
 #include "voxseg/core/LabelExtents.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/io/DicomSeg.h"
@@ -112,6 +113,16 @@ int runConvert(const ConvertArgs& args) {
   if (endsWith(args.output, ".seg.nrrd") && !args.labelTable.empty()) {
     segments = readLabelTable(args.labelTable);
     requireLabelsInTable(v, segments, args.labelTable);
+  } else if (endsWith(args.output, ".seg.nrrd") && v.pixelType != PixelType::Float32 &&
+             v.pixelType != PixelType::Float64) {
+    // No table: one segment per label present, "label N" in the default color (as for DICOM SEG), so
+    // that Slicer shows segments, not an undescribed layer.
+    const std::vector<std::uint16_t> voxels = io::labelValues(v);
+    for (const int value : presentLabels(voxels.data(), voxels.size())) {
+      LabelInfo l = describeLabel(value, {});
+      if (l.name.empty()) l.name = "label " + std::to_string(value);
+      segments.push_back(l);
+    }
   }
   writeLabels(v, segments, args.output, args.force);
   spdlog::info("wrote {}", args.output);

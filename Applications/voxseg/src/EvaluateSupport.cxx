@@ -146,6 +146,35 @@ std::vector<LabelInfo> readLabelTable(const std::string& path) {
   }
   std::stringstream ss(text);
   std::string line;
+  if (first != std::string::npos && text.compare(first, 11, "LabelValue,") == 0) { // Slicer CSV color table
+    std::stringstream cs(text.substr(first));
+    std::getline(cs, line);
+    const auto header = splitCsvLine(line);
+    const auto column = [&](const std::string& name) {
+      const auto at = std::find(header.begin(), header.end(), name);
+      return at == header.end() ? std::size_t(-1) : std::size_t(at - header.begin());
+    };
+    const std::size_t name = column("Name"), red = column("Color_R");
+    while (std::getline(cs, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.empty()) continue;
+      const auto f = splitCsvLine(line);
+      LabelInfo l;
+      try {
+        l.value = std::stoi(f.at(0));
+        if (name < f.size()) l.name = f[name];
+        if (red + 2 < f.size())
+          l.color = {std::stoi(f[red]), std::stoi(f[red + 1]), std::stoi(f[red + 2])};
+        else
+          l.color = defaultLabelColor(l.value);
+      } catch (const std::exception&) {
+        throw inputError(path, "malformed row of a Slicer CSV color table: " + line.substr(0, 80));
+      }
+      if (l.value != 0) out.push_back(l);
+    }
+    if (out.empty()) throw inputError(path, "no labels found in the Slicer CSV color table");
+    return out;
+  }
   while (std::getline(ss, line)) { // Slicer .ctbl: value name r g b a; ITK-SNAP: value r g b a vis mesh "name"
     if (line.empty() || line[0] == '#') continue;
     std::stringstream ls(line);

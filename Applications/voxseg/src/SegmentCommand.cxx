@@ -252,8 +252,11 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
   const std::string summaryName =
       shard.count > 1 ? "summary.shard-" + std::to_string(shard.index) + "-of-" + std::to_string(shard.count) + ".csv"
                       : "summary.csv"; // shards never write the same summary
-  const std::string summary =
-      !args.summary.empty() ? args.summary : (fs::path(paths.labels).parent_path() / summaryName).string();
+  // Default: beside the outputs, in the deepest folder of the -o pattern without {case} (per-case
+  // folders such as out/{case}/labels.nii.gz put it in out/).
+  fs::path summaryDir = fs::path(paths.labels).parent_path();
+  while (summaryDir.string().find("{case}") != std::string::npos) summaryDir = summaryDir.parent_path();
+  const std::string summary = !args.summary.empty() ? args.summary : (summaryDir / summaryName).string();
   // a resumed batch (--skip-existing) replaces the summary of the run it resumes
   const bool replaceSummary = args.force || args.skipExisting;
   { // the summary's destinations are checked before any work, like every output

@@ -4,6 +4,7 @@
 
 #include "voxseg/core/Error.h"
 #include "voxseg/core/LabelColors.h"
+#include "voxseg/io/SegmentationFiles.h"
 #include "voxseg/testing/Data.h"
 
 #include <gtest/gtest.h>
@@ -100,6 +101,28 @@ TEST(EvaluateLabels, ColorsFromSlicerAndItkSnapTablesOrDefaults) {
   std::set<std::array<int, 3>> distinct; // default colors stay apart for many labels
   for (int v = 1; v <= 60; ++v) distinct.insert(defaultLabelColor(v));
   EXPECT_EQ(distinct.size(), 60u);
+}
+
+// The Slicer CSV color table voxseg itself writes (writeColorTable .csv) reads back: names with commas,
+// colors, terminology columns ignored. Before, its rows were parsed as .ctbl lines (names garbled).
+TEST(EvaluateLabels, SlicerCsvColorTableReadsBack) {
+  TempDir tmp;
+  LabelInfo liver;
+  liver.value = 1;
+  liver.name = "liver, left lobe";
+  liver.color = {128, 174, 128};
+  LabelInfo spleen;
+  spleen.value = 2;
+  spleen.name = "spleen";
+  spleen.color = {157, 108, 162};
+  io::writeColorTable({liver, spleen}, tmp.file("t.csv"));
+  const auto labels = readLabelTable(tmp.file("t.csv"));
+  ASSERT_EQ(labels.size(), 2u);
+  EXPECT_EQ(labels[0].value, 1);
+  EXPECT_EQ(labels[0].name, "liver, left lobe");
+  EXPECT_EQ(labels[0].color, (std::array<int, 3>{128, 174, 128}));
+  EXPECT_EQ(labels[1].name, "spleen");
+  EXPECT_EQ(labels[1].color, (std::array<int, 3>{157, 108, 162}));
 }
 
 } // namespace

@@ -257,8 +257,13 @@ private:
           const List* stride = (*a)[3]->list();
           if (s && off && size && stride) {
             TensorRef t{*s, *off, {}, {}};
-            for (const auto& v : *size) t.size.push_back(std::get<std::int64_t>(v->v));
-            for (const auto& v : *stride) t.stride.push_back(std::get<std::int64_t>(v->v));
+            const auto integer = [](const ValuePtr& v) {
+              const auto* i = std::get_if<std::int64_t>(&v->v);
+              if (!i) throw std::runtime_error("pickle: a tensor's size or stride is not an integer");
+              return *i;
+            };
+            for (const auto& v : *size) t.size.push_back(integer(v));
+            for (const auto& v : *stride) t.stride.push_back(integer(v));
             return make(t);
           }
         }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -29,6 +30,27 @@ TEST(Pickle, MalformedInputIsAnError) {
   // Found by Testing/Fuzz/FuzzPickle: LONG_BINPUT with index 0xfffffff0 resized the memo to 2^32
   // entries (64 GB); an index beyond the data is malformed.
   EXPECT_THROW(parse(std::string("\x80\x02}r\xf0\xff\xff\xff.", 9)), std::runtime_error);
+}
+
+// Found by Testing/Fuzz/FuzzPickle: _rebuild_tensor_v2 with a size that is not a list of integers threw
+// std::bad_variant_access (not a runtime_error, so it escaped as an internal error).
+TEST(Pickle, TensorSizeMustBeIntegers) {
+  const auto text = [](const std::string& s) { // BINUNICODE
+    const std::uint32_t n = static_cast<std::uint32_t>(s.size());
+    return "X" + std::string(reinterpret_cast<const char*>(&n), 4) + s;
+  };
+  const auto rebuild = [&](const std::string& size) { // _rebuild_tensor_v2(storage pid, 0, size, (1,))
+    return std::string("\x80\x02") + "ctorch._utils\n_rebuild_tensor_v2\n(" + ("(" + text("storage")) +
+           "ctorch\nFloatStorage\n" + text("0") + text("cpu") + "K\x01tQ" + "K" + std::string(1, '\0') + size + "\x85" +
+           "K\x01\x85" + "tR.";
+  };
+  EXPECT_THROW(parse(rebuild(text("x"))), std::runtime_error); // size ("x",)
+  const ValuePtr t = parse(rebuild("K\x02"));                  // size (2,)
+  ASSERT_TRUE(t);
+  const auto* ref = std::get_if<TensorRef>(&t->v);
+  ASSERT_NE(ref, nullptr);
+  EXPECT_EQ(ref->size, std::vector<std::int64_t>{2});
+  EXPECT_EQ(ref->storage.type, "FloatStorage");
 }
 
 } // namespace

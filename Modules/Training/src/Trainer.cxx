@@ -3,13 +3,12 @@
 #include "UNet.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/Log.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/training/Train.h"
 
 #include <ATen/autocast_mode.h>
 #include <torch/script.h>
-
-#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <filesystem>
@@ -163,9 +162,18 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
   Plan plan;
   const auto t0 = Clock::now();
   const std::vector<PreparedCase> cases = prepare(ds, o, plan);
-  spdlog::info("{} cases prepared in {:.1f} s: spacing {} x {} x {} mm (z, y, x), patch {} x {} x {}, {} stages",
-               cases.size(), std::chrono::duration<double>(Clock::now() - t0).count(), plan.spacing[0], plan.spacing[1],
-               plan.spacing[2], plan.patch[0], plan.patch[1], plan.patch[2], plan.network.features.size());
+  {
+    std::ostringstream m;
+    m.precision(1);
+    m << cases.size() << " cases prepared in " << std::fixed
+      << std::chrono::duration<double>(Clock::now() - t0).count() << " s: ";
+    m.unsetf(std::ios::floatfield);
+    m.precision(6);
+    m << "spacing " << plan.spacing[0] << " x " << plan.spacing[1] << " x " << plan.spacing[2] << " mm (z, y, x), patch "
+      << plan.patch[0] << " x " << plan.patch[1] << " x " << plan.patch[2] << ", " << plan.network.features.size()
+      << " stages";
+    logInfo(m.str());
+  }
 
   // cases held out for validation (the last ones after a seeded shuffle); a single case validates on itself
   std::vector<std::size_t> order(cases.size());
@@ -208,7 +216,7 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
     torch::load(net, (state / "network.pt").string());
     torch::load(*optimizer, (state / "optimizer.pt").string());
     net->to(device);
-    spdlog::info("resuming after epoch {} of {}", firstEpoch, o.epochs);
+    logInfo("resuming after epoch " + std::to_string(firstEpoch) + " of " + std::to_string(o.epochs));
   }
 
   const auto tTrain = Clock::now();
