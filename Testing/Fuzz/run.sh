@@ -61,6 +61,7 @@ summary=$build/fuzz-summary.txt
 : > "$summary"
 for t in "${targets[@]}"; do
   corpus=$build/fuzz-corpus/$t artifacts=$build/fuzz-artifacts/$t
+  rm -rf "$artifacts" # findings of this run only (earlier ones are fixed or kept elsewhere)
   mkdir -p "$corpus" "$artifacts"
   env=()
   [ "$t" = FuzzNnUNetPlans ] && [ -n "$fold" ] && env=(VOXSEG_FUZZ_NNUNET_FOLD="$fold")

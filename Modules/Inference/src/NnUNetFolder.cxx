@@ -40,7 +40,8 @@ nlohmann::json configuration(const nlohmann::json& plans, const std::string& nam
 
 } // namespace
 
-NnUNetFolder readNnUNetFolder(const std::string& folder) {
+namespace {
+NnUNetFolder readFolder(const std::string& folder) {
   const fs::path dir(folder);
   if (!fs::is_directory(dir)) throw Error(ExitCode::Model, folder + ": no such nnU-Net trained-model folder");
   NnUNetFolder f;
@@ -77,6 +78,15 @@ NnUNetFolder readNnUNetFolder(const std::string& folder) {
   else
     throw Error(ExitCode::Model, (dir / "dataset.json").string() + ": no 'labels'");
   return f;
+}
+} // namespace
+
+NnUNetFolder readNnUNetFolder(const std::string& folder) {
+  try {
+    return readFolder(folder);
+  } catch (const nlohmann::json::exception& e) { // a key missing or of another type than nnU-Net writes
+    throw Error(ExitCode::Model, folder + ": plans.json or dataset.json is not what nnU-Net writes (" + e.what() + ")");
+  }
 }
 
 Network Network::loadNnUNetFold(const std::string& folder, int fold, const std::string& checkpoint,

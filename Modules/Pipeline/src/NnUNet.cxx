@@ -66,7 +66,8 @@ std::vector<int> parseNnUNetFolds(const std::string& text) {
   }
 }
 
-NnUNetModel loadNnUNet(const NnUNetOptions& options, const SegmenterOptions& run) {
+namespace {
+NnUNetModel load(const NnUNetOptions& options, const SegmenterOptions& run) {
   inference::setThreads(run.threads);
   const inference::NnUNetFolder folder = inference::readNnUNetFolder(options.folder); // read once for every fold
   NnUNetModel m;
@@ -106,6 +107,16 @@ NnUNetModel loadNnUNet(const NnUNetOptions& options, const SegmenterOptions& run
   for (int fold : options.folds)
     m.folds.push_back(inference::Network::loadNnUNetFold(folder, fold, options.checkpoint, run.device));
   return m;
+}
+} // namespace
+
+NnUNetModel loadNnUNet(const NnUNetOptions& options, const SegmenterOptions& run) {
+  try {
+    return load(options, run);
+  } catch (const nlohmann::json::exception& e) { // plans.json/dataset.json content of an unexpected type
+    throw Error(ExitCode::Model,
+                options.folder + ": plans.json or dataset.json is not what nnU-Net writes (" + e.what() + ")");
+  }
 }
 
 namespace {
@@ -246,8 +257,9 @@ NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& 
 
 } // namespace
 
-NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& channels, const SegmenterOptions& run,
-                           bool keepProbabilities, const inference::ProgressFn& progress) {
+namespace {
+NnUNetResult segmentOriented(const NnUNetModel& m, const std::vector<io::Volume>& channels, const SegmenterOptions& run,
+                             bool keepProbabilities, const inference::ProgressFn& progress) {
   // Models trained by `voxseg train` record the orientation their arrays were in ("voxseg_orientation",
   // a key nnU-Net ignores): inputs are reoriented to it losslessly and the outputs back.
   for (const auto& c : channels) io::requireFinite(c);
@@ -275,6 +287,18 @@ NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& 
     throw Error(ExitCode::Internal, "reorienting the labels back did not restore the input grid");
   setGeometry(*r.labels.image, channels.front().geometry()); // the input's grid bit for bit (no rounding)
   return r;
+}
+
+} // namespace
+
+NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& channels, const SegmenterOptions& run,
+                           bool keepProbabilities, const inference::ProgressFn& progress) {
+  try {
+    return segmentOriented(m, channels, run, keepProbabilities, progress);
+  } catch (const nlohmann::json::exception& e) { // plans values read while segmenting
+    throw Error(ExitCode::Model,
+                m.options.folder + ": plans.json or dataset.json is not what nnU-Net writes (" + e.what() + ")");
+  }
 }
 
 } // namespace voxseg::pipeline
