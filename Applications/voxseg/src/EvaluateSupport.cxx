@@ -163,7 +163,7 @@ std::vector<LabelInfo> readLabelTable(const std::string& path) {
       try {
         l.value = std::stoi(f.at(0));
         if (name < f.size()) l.name = f[name];
-        if (red + 2 < f.size())
+        if (red != std::size_t(-1) && red + 2 < f.size())
           l.color = {std::stoi(f[red]), std::stoi(f[red + 1]), std::stoi(f[red + 2])};
         else
           l.color = defaultLabelColor(l.value);

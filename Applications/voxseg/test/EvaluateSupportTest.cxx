@@ -123,6 +123,12 @@ TEST(EvaluateLabels, SlicerCsvColorTableReadsBack) {
   EXPECT_EQ(labels[0].color, (std::array<int, 3>{128, 174, 128}));
   EXPECT_EQ(labels[1].name, "spleen");
   EXPECT_EQ(labels[1].color, (std::array<int, 3>{157, 108, 162}));
+  // Found by Testing/Fuzz/FuzzLabelTable: without a Color_R column the reader indexed before the row.
+  std::ofstream(tmp.file("nocolor.csv")) << "LabelValue,Name\n3,kidney,7,8,9\n";
+  const auto plain = readLabelTable(tmp.file("nocolor.csv"));
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_EQ(plain[0].name, "kidney");
+  EXPECT_EQ(plain[0].color, defaultLabelColor(3));
 }
 
 } // namespace

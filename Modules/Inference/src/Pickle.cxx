@@ -1,6 +1,8 @@
 #include "Pickle.h"
 
 #include <cstring>
+#include <functional>
+#include <set>
 #include <stdexcept>
 
 namespace voxseg::inference::pickle {
@@ -226,7 +228,31 @@ private:
     if (!s) throw std::runtime_error("pickle: expected a string");
     return *s;
   }
+  // Values are shared_ptrs: a container that came to hold itself (a pickle may build cycles through the
+  // memo) would never be freed. torch.save data has no cycles, so one is refused (found by fuzzing).
+  static void forEachChild(const Value& v, const std::function<void(const ValuePtr&)>& visit) {
+    if (const auto* l = std::get_if<List>(&v.v))
+      for (const auto& c : *l) visit(c);
+    if (const auto* d = std::get_if<Dict>(&v.v))
+      for (const auto& [k, c] : *d) visit(k), visit(c);
+    if (const auto* o = std::get_if<Object>(&v.v)) {
+      for (const auto& c : o->args) visit(c);
+      visit(o->state);
+    }
+  }
+  static void refuseCycle(const ValuePtr& target, const ValuePtr& item) {
+    std::vector<const Value*> todo{item.get()};
+    std::set<const Value*> seen;
+    while (!todo.empty()) {
+      const Value* v = todo.back();
+      todo.pop_back();
+      if (!v || !seen.insert(v).second) continue;
+      if (v == target.get()) throw std::runtime_error("pickle: a container that contains itself");
+      forEachChild(*v, [&](const ValuePtr& c) { todo.push_back(c.get()); });
+    }
+  }
   static void appendTo(const ValuePtr& target, const List& items) {
+    for (const auto& item : items) refuseCycle(target, item);
     if (auto* l = std::get_if<List>(&target->v))
       l->insert(l->end(), items.begin(), items.end());
     else if (auto* o = std::get_if<Object>(&target->v))
@@ -235,10 +261,14 @@ private:
   static void setItems(const ValuePtr& target, const List& items) {
     Dict* d = std::get_if<Dict>(&target->v);
     if (!d) return; // items set on an object we do not interpret: ignored
+    for (const auto& item : items) refuseCycle(target, item);
     for (std::size_t i = 0; i + 1 < items.size(); i += 2) d->emplace_back(items[i], items[i + 1]);
   }
   static void build(const ValuePtr& target, const ValuePtr& state) {
-    if (auto* o = std::get_if<Object>(&target->v)) o->state = state;
+    if (auto* o = std::get_if<Object>(&target->v)) {
+      refuseCycle(target, state);
+      o->state = state;
+    }
     // BUILD on a dict (OrderedDict's _metadata attribute) carries nothing we need.
   }
 

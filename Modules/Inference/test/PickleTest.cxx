@@ -30,6 +30,9 @@ TEST(Pickle, MalformedInputIsAnError) {
   // Found by Testing/Fuzz/FuzzPickle: LONG_BINPUT with index 0xfffffff0 resized the memo to 2^32
   // entries (64 GB); an index beyond the data is malformed.
   EXPECT_THROW(parse(std::string("\x80\x02}r\xf0\xff\xff\xff.", 9)), std::runtime_error);
+  // Found by Testing/Fuzz/FuzzPickle (a leak): EMPTY_LIST, BINPUT 0, BINGET 0, APPEND puts a list into
+  // itself, a shared_ptr cycle never freed; refused.
+  EXPECT_THROW(parse(std::string("\x80\x02]q\x00h\x00a.", 9)), std::runtime_error);
 }
 
 // Found by Testing/Fuzz/FuzzPickle: _rebuild_tensor_v2 with a size that is not a list of integers threw
