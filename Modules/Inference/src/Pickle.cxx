@@ -330,6 +330,36 @@ private:
 
 } // namespace
 
+namespace {
+// Moves the values held by `v` into `out`, leaving `v`'s containers empty.
+void takeChildren(Value& v, std::vector<ValuePtr>& out) {
+  if (auto* l = std::get_if<List>(&v.v)) {
+    for (auto& c : *l) out.push_back(std::move(c));
+    l->clear();
+  } else if (auto* d = std::get_if<Dict>(&v.v)) {
+    for (auto& [k, c] : *d) {
+      out.push_back(std::move(k));
+      out.push_back(std::move(c));
+    }
+    d->clear();
+  } else if (auto* o = std::get_if<Object>(&v.v)) {
+    for (auto& c : o->args) out.push_back(std::move(c));
+    o->args.clear();
+    out.push_back(std::move(o->state));
+  }
+}
+} // namespace
+
+Value::~Value() {
+  std::vector<ValuePtr> pending;
+  takeChildren(*this, pending);
+  while (!pending.empty()) {
+    ValuePtr p = std::move(pending.back());
+    pending.pop_back();
+    if (p && p.use_count() == 1) takeChildren(*p, pending); // the last owner: empty it before it goes
+  }                                                         // p released here with nothing nested left to free
+}
+
 ValuePtr Value::get(const std::string& key) const {
   const Dict* d = dict();
   if (!d) return nullptr;

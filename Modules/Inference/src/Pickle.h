@@ -54,6 +54,15 @@ struct Value {
   const List* list() const { return std::get_if<List>(&v); }
   /// dict[key] for a string key, or nullptr.
   ValuePtr get(const std::string& key) const;
+
+  Value() = default;
+  Value(const Value&) = default;
+  Value& operator=(const Value&) = default;
+  Value(Value&&) = default;
+  Value& operator=(Value&&) = default;
+  /// Frees nested values without recursion: a pickle can nest lists tens of thousands deep, and the
+  /// default (recursive) destruction overflowed the stack (found by fuzzing).
+  ~Value();
 };
 
 /// Parses a pickle; throws std::runtime_error on malformed input (never crashes on unknown classes).

@@ -37,6 +37,18 @@ TEST(Pickle, MalformedInputIsAnError) {
 
 // Found by Testing/Fuzz/FuzzPickle: _rebuild_tensor_v2 with a size that is not a list of integers threw
 // std::bad_variant_access (not a runtime_error, so it escaped as an internal error).
+// Found by Testing/Fuzz/FuzzPickle: lists nested 200,000 deep overflowed the stack when freed.
+TEST(Pickle, DeepNestingIsFreedWithoutRecursion) {
+  const int depth = 200000;
+  std::string q("\x80\x02]", 3); // EMPTY_LIST, then 200,000 times: wrap the top in a 1-tuple
+  for (int i = 0; i < depth; ++i) q += "\x85";
+  q += ".";
+  EXPECT_NO_THROW({
+    ValuePtr v = parse(q);
+    ASSERT_TRUE(v && v->list());
+  });
+}
+
 TEST(Pickle, TensorSizeMustBeIntegers) {
   const auto text = [](const std::string& s) { // BINUNICODE
     const std::uint32_t n = static_cast<std::uint32_t>(s.size());
