@@ -55,10 +55,14 @@ int segToLabels(const ConvertArgs& args) {
 
 // A label table given by the user describes every label of the map: a value it lacks would be written
 // with a made-up name and color, so it is refused.
-void requireLabelsInTable(const io::Volume& labels, const std::vector<LabelInfo>& table, const std::string& tablePath) {
+std::vector<int> presentLabelValues(const io::Volume& labels) {
   const std::vector<std::uint16_t> voxels = io::labelValues(labels);
+  return presentLabels(voxels.data(), voxels.size());
+}
+
+void requireLabelsInTable(const io::Volume& labels, const std::vector<LabelInfo>& table, const std::string& tablePath) {
   std::string missing;
-  for (const int value : presentLabels(voxels.data(), voxels.size()))
+  for (const int value : presentLabelValues(labels))
     if (std::none_of(table.begin(), table.end(), [&](const LabelInfo& l) { return l.value == value; }))
       missing += (missing.empty() ? "" : ", ") + std::to_string(value);
   if (!missing.empty()) throw inputError(tablePath, "no entry for label value(s) " + missing + " of " + labels.source);
@@ -117,8 +121,7 @@ int runConvert(const ConvertArgs& args) {
              v.pixelType != PixelType::Float64) {
     // No table: one segment per label present, "label N" in the default color (as for DICOM SEG), so
     // that Slicer shows segments, not an undescribed layer.
-    const std::vector<std::uint16_t> voxels = io::labelValues(v);
-    for (const int value : presentLabels(voxels.data(), voxels.size())) {
+    for (const int value : presentLabelValues(v)) {
       LabelInfo l = describeLabel(value, {});
       if (l.name.empty()) l.name = "label " + std::to_string(value);
       segments.push_back(l);

@@ -42,10 +42,16 @@ bool isNiftiPath(const std::string& path) { return endsWith(path, ".nii") || end
 
 void checkNrrdHeader(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  std::string head(4 << 20, '\0'); // headers are small; a line running past this is too long anyway
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<std::size_t>(in.gcount()));
-  if (head.compare(0, 4, "NRRD") != 0) return;
+  std::string head(4, '\0');
+  if (!in.read(head.data(), 4) || head != "NRRD") return; // other formats: four bytes read, nothing else
+  // The header up to its blank line (headers are small), at most 4 MiB: a line running past that is too
+  // long anyway.
+  std::array<char, 1 << 16> chunk{};
+  while (in && head.size() < (std::size_t{4} << 20) && head.find("\n\n") == std::string::npos &&
+         head.find("\n\r\n") == std::string::npos) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    head.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+  }
   constexpr std::size_t kMaxFieldLine = 900;
   std::size_t start = 0;
   for (int number = 1; start < head.size(); ++number) {

@@ -19,23 +19,13 @@ void Volume::throwTypeMismatch() const {
 }
 
 void requireFinite(const Volume& volume) {
-  visitPixelType(volume.pixelType, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    if constexpr (std::is_floating_point_v<T>) {
-      const T* p = volume.as<T>()->GetBufferPointer();
-      const std::size_t n = volume.geometry().voxelCount();
-      std::size_t nan = 0, inf = 0;
-      for (std::size_t i = 0; i < n; ++i) {
-        nan += std::isnan(p[i]) ? 1 : 0;
-        inf += std::isinf(p[i]) ? 1 : 0;
-      }
-      if (nan + inf > 0)
-        throw inputError(volume.source.empty() ? "input image" : volume.source,
-                         std::to_string(nan) + " NaN and " + std::to_string(inf) +
-                             " infinite voxel(s); voxseg segments finite images only (an extreme scl_slope or "
-                             "scl_inter in a NIfTI header overflows too)");
-    }
-  });
+  if (volume.pixelType != PixelType::Float32 && volume.pixelType != PixelType::Float64) return; // integers are finite
+  const IntensityStats s = intensityStats(volume);
+  if (s.nonFinite > 0)
+    throw inputError(volume.source.empty() ? "input image" : volume.source,
+                     std::to_string(s.nan) + " NaN and " + std::to_string(s.nonFinite - s.nan) +
+                         " infinite voxel(s); voxseg segments finite images only (an extreme scl_slope or "
+                         "scl_inter in a NIfTI header overflows too)");
 }
 
 std::vector<std::uint16_t> labelValues(const Volume& volume) {
@@ -115,6 +105,7 @@ IntensityStats intensityStats(const Volume& volume) {
       const double v = static_cast<double>(p[i]);
       if (!std::isfinite(v)) {
         ++s.nonFinite;
+        s.nan += std::isnan(v) ? 1 : 0;
         continue;
       }
       lo = v < lo ? v : lo;

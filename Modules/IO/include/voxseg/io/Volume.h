@@ -51,6 +51,7 @@ struct IntensityStats {
   double min = 0;
   double max = 0;
   std::size_t nonFinite = 0; ///< NaN and +/-Inf voxels (float types only)
+  std::size_t nan = 0;       ///< of which NaN
 };
 IntensityStats intensityStats(const Volume& volume);
 
