@@ -259,6 +259,10 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
   const std::string summary = !args.summary.empty() ? args.summary : (summaryDir / summaryName).string();
   // a resumed batch (--skip-existing) replaces the summary of the run it resumes
   const bool replaceSummary = args.force || args.skipExisting;
+  if (const fs::path dir = fs::path(summary).parent_path(); !dir.empty()) { // created like the per-case folders
+    std::error_code ec;
+    fs::create_directories(dir, ec); // a folder that cannot be made is reported by the check below
+  }
   { // the summary's destinations are checked before any work, like every output
     io::AtomicOutput a(summary, replaceSummary);
     io::AtomicOutput b(fs::path(summary).replace_extension(".json").string(), replaceSummary);
