@@ -92,6 +92,11 @@ Network Network::loadTorchScript(const std::string& path, const DeviceSpec& devi
     throw Error(ExitCode::Model, path + ": not a loadable TorchScript model (" + firstLine(e.what()) + ")");
   }
   impl->module.eval();
+  try {
+    useGlobalConvolutionFlags(impl->module);
+  } catch (const std::exception& e) {
+    throw Error(ExitCode::Model, path + ": cannot prepare the TorchScript graph (" + firstLine(e.what()) + ")");
+  }
   if (!extra["voxseg.json"].empty()) impl->card = extra["voxseg.json"];
   return Network(std::move(impl));
 }

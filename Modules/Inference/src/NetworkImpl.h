@@ -23,4 +23,11 @@ struct Network::Impl {
 
 torch::Device resolveDevice(const DeviceSpec& spec);
 
+/// Every node of a block and its nested blocks, inner nodes before the node holding them.
+void collectNodes(torch::jit::Block* block, std::vector<torch::jit::Node*>& out);
+
+/// Replaces traced aten::_convolution calls (cuDNN flags frozen at trace time, TF32 on) by
+/// aten::convolution, which takes them from the global context at run time. Returns how many.
+int useGlobalConvolutionFlags(torch::jit::Module& module);
+
 } // namespace voxseg::inference

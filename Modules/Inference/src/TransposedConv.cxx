@@ -50,7 +50,7 @@ std::optional<std::vector<std::int64_t>> intList(torch::jit::Value* v) {
 std::optional<Params> match(torch::jit::Node* n) {
   const std::string kind = n->kind().toQualString();
   int stride = 3, padding = 4, outPad = 5, groups = 6, dilation = 7;
-  if (kind == "aten::_convolution") {
+  if (kind == "aten::_convolution" || kind == "aten::convolution") {
     const auto transposed = torch::jit::toIValue(n->input(6));
     if (!transposed || !transposed->isBool() || !transposed->toBool()) return std::nullopt;
     dilation = 5;
@@ -106,13 +106,6 @@ at::Tensor phaseWeight(const at::Tensor& w, const std::vector<std::int64_t>& s) 
   return out.reshape({cout * s[0] * s[1] * s[2], cin, J[0], J[1], J[2]}).contiguous();
 }
 
-void collect(torch::jit::Block* block, std::vector<torch::jit::Node*>& out) {
-  for (torch::jit::Node* n : block->nodes()) {
-    for (torch::jit::Block* b : n->blocks()) collect(b, out);
-    out.push_back(n);
-  }
-}
-
 } // namespace
 
 int Network::optimizeTransposedConvolutions() {
@@ -130,7 +123,7 @@ int Network::optimizeTransposedConvolutions() {
   auto fnGraph = torch::jit::toGraphFunction(cu.get_function("deconv3d")).graph();
 
   std::vector<torch::jit::Node*> nodes;
-  collect(graph->block(), nodes);
+  collectNodes(graph->block(), nodes);
   int rewritten = 0;
   for (torch::jit::Node* n : nodes) {
     const auto p = match(n);
