@@ -46,6 +46,33 @@ torch::Tensor predict(const Network::Impl& net, const torch::Tensor& x,
   return pred;
 }
 
+// predict() over the batch in chunks of `batch` windows; a chunk that runs out of memory is retried
+// in halves, and `batch` stays halved for the rest of the run. One window that does not fit is an error.
+torch::Tensor predictChunked(const Network::Impl& net, const torch::Tensor& x,
+                             const std::vector<std::vector<std::int64_t>>& flips, bool autocast,
+                             at::ScalarType autocastType, int& batch, RunStats& stats) {
+  std::vector<torch::Tensor> parts;
+  for (std::int64_t i = 0; i < x.size(0);) {
+    const std::int64_t n = std::min<std::int64_t>(batch, x.size(0) - i);
+    try {
+      parts.push_back(predict(net, x.narrow(0, i, n), flips, autocast, autocastType));
+      ++stats.forwardCalls;
+      i += n;
+    } catch (const std::exception& e) {
+      if (dynamic_cast<const Error*>(&e) || !compat::isOutOfMemory(e)) throw;
+      const auto shape = x.sizes();
+      if (n == 1)
+        throw Error(ExitCode::Model, net.path + ": out of memory on " + net.device.str() + " running one window of " +
+                                         std::to_string(shape[2]) + "x" + std::to_string(shape[3]) + "x" +
+                                         std::to_string(shape[4]) + " (try --device cpu or a smaller patch)");
+      batch = static_cast<int>(n / 2);
+      logWarning(net.device.str() + ": out of memory with " + std::to_string(n) +
+                 " windows per forward call, going on with " + std::to_string(batch));
+    }
+  }
+  return parts.size() == 1 ? parts.front() : torch::cat(parts);
+}
+
 // Float16/float32 accumulators for the rows of the padded network grid that windows still touch: a
 // fixed block of `capacity` rows per fold (the most rows one batch spans), allocated once. Finished
 // rows leave one at a time; live rows are moved to the front when the next batch would not fit.
@@ -175,7 +202,12 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     throw usageError("precision '" + opt.precision + "': expected float32, tf32, float16 or bfloat16");
   const bool autocast = device.is_cuda() && (opt.precision == "float16" || opt.precision == "bfloat16");
   const at::ScalarType autocastType = opt.precision == "bfloat16" ? at::kBFloat16 : at::kHalf;
-  if (device.is_cuda()) compat::setTf32(opt.precision == "tf32");
+  if (device.is_cuda()) {
+    compat::setTf32(opt.precision == "tf32");
+    compat::setCudnnBenchmark(opt.cudnnBenchmark);
+  }
+  RunStats stats;
+  stats.device = device.str();
 
   // One [Z, Y, X] view per channel over the caller's buffers (no copy on the CPU), in network order.
   // Windows are cut from these views and padded one by one, so the padded volume never exists.
@@ -184,7 +216,19 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
   for (const float* p : input.channels) {
     auto c = torch::from_blob(const_cast<float*>(p), {s[0], s[1], s[2]}, torch::kFloat); // read only
     if (order == AxisOrder::XYZ) c = c.permute({2, 1, 0});
-    chans.push_back(device.is_cpu() ? c : c.to(device));
+    chans.push_back(c);
+  }
+  // On a device the whole input goes there once; when it does not fit, windows are cut on the host
+  // and each batch is uploaded.
+  if (!device.is_cpu()) {
+    try {
+      for (auto& c : chans) c = c.to(device);
+    } catch (const c10::Error& e) {
+      if (!compat::isOutOfMemory(e)) throw;
+      logWarning("device memory exhausted by the input volume: windows are uploaded batch by batch");
+      for (auto& c : chans) c = c.to(torch::kCPU);
+      stats.inputOnHost = true;
+    }
   }
   const Shape3 shape{chans.front().size(0), chans.front().size(1), chans.front().size(2)};
   const WindowGrid grid = planWindows(shape, opt.patch, opt.tiling);
@@ -196,8 +240,6 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
                  .to(device, accType, false, true);
   const auto flips = mirrorCombinations(opt.mirrorAxes);
 
-  RunStats stats;
-  stats.device = device.str();
   const std::int64_t total = grid.count();
   std::unique_ptr<Accumulator> acc;
   std::int64_t channels = 0;
@@ -233,7 +275,7 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
   };
 
   // Rows one batch spans at most: the accumulators' fixed height.
-  const int batch = std::max(1, opt.swBatch);
+  int batch = std::max(1, opt.swBatch);
   std::int64_t capacity = 0;
   for (std::int64_t first = 0; first < total; first += batch) {
     std::int64_t lo = grid.window(first)[0], hi = 0;
@@ -243,8 +285,8 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     }
     capacity = std::max(capacity, hi - lo);
   }
-  for (std::int64_t first = 0; first < total; first += batch) {
-    const std::int64_t last = std::min(total, first + batch);
+  for (std::int64_t first = 0, last = 0; first < total; first = last) {
+    last = std::min(total, first + batch);
     std::vector<Shape3> starts;
     std::vector<torch::Tensor> windows;
     for (std::int64_t i = first; i < last; ++i) {
@@ -252,12 +294,11 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
       const auto& w = starts.back();
       windows.push_back(cutWindow(chans, grid, shape, w, opt.patch, opt.padValue));
     }
-    const auto x = torch::stack(windows);
+    auto x = torch::stack(windows);
+    if (x.device() != device) x = x.to(device);
     std::vector<torch::Tensor> preds;
-    for (const Network* net : networks) {
-      preds.push_back(predict(net->impl(), x, flips, autocast, autocastType));
-      ++stats.forwardCalls;
-    }
+    for (const Network* net : networks)
+      preds.push_back(predictChunked(net->impl(), x, flips, autocast, autocastType, batch, stats));
     if (!acc) {
       channels = preds.front().size(1);
       rowsPerSlab = std::max<std::int64_t>(1, (std::int64_t(64) << 20) / (4 * channels * shape[1] * shape[2]));
@@ -265,8 +306,9 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
         acc =
             std::make_unique<Accumulator>(int(networks.size()), channels, grid.paddedShape, capacity, accType, device);
       } catch (const c10::Error& e) {
-        if (!compat::isOutOfMemory(e) || !device.is_cuda()) throw;
+        if (!compat::isOutOfMemory(e) || device.is_cpu()) throw;
         logWarning("device memory exhausted: accumulating on the host");
+        stats.accumulatorOnHost = true;
         acc = std::make_unique<Accumulator>(int(networks.size()), channels, grid.paddedShape, capacity, accType,
                                             torch::kCPU);
         imp = imp.to(torch::kCPU);
@@ -294,6 +336,7 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     if (progress) progress(last, total);
   }
   emit(grid.paddedShape[0]);
+  stats.swBatch = batch;
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return stats;
 }

@@ -48,9 +48,15 @@ inline void setTf32(bool enabled) {
   at::globalContext().setAllowTF32CuBLAS(enabled);
 }
 
-/// Out-of-memory on a device: c10::OutOfMemoryError in 2.x, a c10::Error with that text in 1.13.
-inline bool isOutOfMemory(const c10::Error& e) {
-  return std::string(e.what()).find("out of memory") != std::string::npos;
+/// cuDNN's benchmark mode: tries the convolution algorithms once per input shape and keeps the
+/// fastest (nnU-Net's predictor turns it on); the windows of a run all have one shape.
+inline void setCudnnBenchmark(bool enabled) { at::globalContext().setBenchmarkCuDNN(enabled); }
+
+/// Out of memory: c10::OutOfMemoryError in 2.x, a c10::Error with that text in 1.13 ("CUDA out of
+/// memory"), the CPU allocator's "not enough memory"; also when raised from inside a TorchScript graph.
+inline bool isOutOfMemory(const std::exception& e) {
+  const std::string what = e.what();
+  return what.find("out of memory") != std::string::npos || what.find("not enough memory") != std::string::npos;
 }
 
 } // namespace voxseg::inference::compat

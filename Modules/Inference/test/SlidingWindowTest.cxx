@@ -122,6 +122,53 @@ TEST(SlidingWindow, SmallerThanThePatchIsPaddedAndCroppedBack) {
     EXPECT_NEAR(out.logits[i], data[i], 1e-2) << i; // float16 accumulation off
 }
 
+// A network that runs out of memory (the message a CUDA allocator gives) above `limit` windows per call.
+std::string oomAbove(int limit) {
+  return "    assert x.size(0) <= " + std::to_string(limit) +
+         ", 'CUDA out of memory. Tried to allocate 2.00 GiB'\n"
+         "    return torch.cat([x * 2.0, x.sin()], 1)";
+}
+
+TEST(SlidingWindow, OutOfMemoryHalvesTheWindowBatchWithTheSameResult) {
+  TempDir dir;
+  const Network reference = scripted(dir, "fits", oomAbove(1000));
+  const Network tight = scripted(dir, "tight", oomAbove(2));
+  std::vector<float> data(9 * 10 * 11);
+  std::iota(data.begin(), data.end(), 0.0f);
+  EngineOptions o;
+  o.patch = {4, 4, 4};
+  o.tiling.overlap = 0.5;
+  o.mirrorAxes = {0, 2};
+  o.swBatch = 8;
+  LogitCollector expected, got;
+  const RunStats ref = slidingWindow({&reference}, volumeOf(data, {9, 10, 11}), AxisOrder::ZYX, o, expected);
+  const RunStats st = slidingWindow({&tight}, volumeOf(data, {9, 10, 11}), AxisOrder::ZYX, o, got);
+  EXPECT_EQ(ref.swBatch, 8);
+  EXPECT_EQ(st.swBatch, 2); // 8 -> 4 -> 2
+  EXPECT_EQ(st.windows, ref.windows);
+  EXPECT_EQ(st.forwardCalls, (st.windows + 1) / 2); // every call after the first halvings takes two windows
+  EXPECT_EQ(got.logits, expected.logits);
+}
+
+TEST(SlidingWindow, OneWindowOutOfMemoryIsAModelErrorNamingTheNetwork) {
+  TempDir dir;
+  const Network net = scripted(dir, "never", oomAbove(0));
+  std::vector<float> data(4 * 4 * 4, 1.0f);
+  EngineOptions o;
+  o.patch = {4, 4, 4};
+  o.swBatch = 4;
+  LogitCollector out;
+  try {
+    slidingWindow({&net}, volumeOf(data, {4, 4, 4}), AxisOrder::ZYX, o, out);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Model);
+    EXPECT_NE(std::string(e.what()).find("never.pt: out of memory on cpu running one window of 4x4x4"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(LabelConsumer, MapsChannelsToCardLabelsAndRegions) {
   TempDir dir;
   // channel 0: 0, channel 1: x - 1.5 (wins at x >= 2), channel 2: -1

@@ -20,9 +20,10 @@ struct EngineOptions {
   ImportanceMap importance;
   bool halfAccumulation = false;     ///< float16 accumulators, as nnU-Net v2 (bit-compatible with it)
   std::vector<int> mirrorAxes;       ///< test-time mirroring over every combination of these axes
-  int swBatch = 1;                   ///< windows per forward call
+  int swBatch = 1;                   ///< windows per forward call (halved while a call runs out of memory)
   std::string precision = "float32"; ///< CUDA: "float32" (TF32 off), "tf32", "float16"/"bfloat16" (autocast)
   float padValue = 0.0f;
+  bool cudnnBenchmark = true; ///< CUDA: cuDNN picks the fastest algorithm per window shape (as nnU-Net)
 };
 
 /// Engine options as the card describes them.
@@ -57,6 +58,9 @@ struct RunStats {
   std::int64_t peakAccumulatorBytes = 0;
   double seconds = 0;
   std::string device;
+  int swBatch = 0;                ///< windows per forward call at the end (less than asked after running out of memory)
+  bool inputOnHost = false;       ///< the input did not fit on the device: windows are uploaded batch by batch
+  bool accumulatorOnHost = false; ///< the accumulators did not fit on the device
 };
 
 using ProgressFn = std::function<void(std::int64_t windowsDone, std::int64_t windowsTotal)>;
