@@ -3,21 +3,19 @@
 //                        [--overlaps 0.25,0.5] [--sw-batch 4] [--device cpu] [--precision float32]
 // Prints one table: seconds, windows/s, useful conv GFLOP/s, ratio to the ceiling, peak RSS, and the
 // largest difference between the original and the optimized network's outputs.
+#include "BenchSupport.h"
 #include "NetworkImpl.h"
-#include "TorchCompat.h"
 #include "voxseg/inference/SlidingWindow.h"
 #include "voxseg/testing/Npy.h"
 #include "voxseg/testing/Strf.h"
 
-#include <ATen/record_function.h>
-
 #include <sys/resource.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 using namespace voxseg;
 using namespace voxseg::inference;
@@ -26,88 +24,36 @@ namespace {
 
 using voxseg::testing::strf;
 
-std::atomic<double> gFlops{0};
-
-// Counts the multiply-adds of every convolution (aten::_convolution is on every conv's dispatch path).
-std::unique_ptr<at::ObserverContext> countConv(const at::RecordFunction& fn) {
-  if (std::string(fn.name()) != "aten::_convolution") return nullptr;
-  const auto in = fn.inputs();
-  if (in.size() < 9 || !in[0].isTensor() || !in[1].isTensor()) return nullptr;
-  const auto x = in[0].toTensor().sizes(), w = in[1].toTensor().sizes();
-  const bool transposed = in[6].toBool();
-  const auto stride = in[3].toIntVector(), pad = in[4].toIntVector(), dil = in[5].toIntVector();
-  const std::int64_t groups = in[8].toInt();
-  double f = 2.0 * double(x[0]);
-  double k = 1;
-  for (std::size_t i = 2; i < w.size(); ++i) k *= double(w[i]);
-  if (transposed) {
-    f *= double(w[0]) * double(w[1]) * k; // Cin x Cout/groups x k per input voxel
-    for (std::size_t i = 2; i < x.size(); ++i) f *= double(x[i]);
-  } else {
-    f *= double(w[0]) * double(w[1]) * k; // Cout x Cin/groups x k per output voxel
-    for (std::size_t i = 2; i < x.size(); ++i) {
-      const std::size_t a = i - 2;
-      const auto s = stride[std::min(a, stride.size() - 1)], p = pad[std::min(a, pad.size() - 1)],
-                 d = dil[std::min(a, dil.size() - 1)];
-      f *= double((x[i] + 2 * p - d * (w[i] - 1) - 1) / s + 1);
-    }
-  }
-  (void)groups;
-  gFlops = gFlops + f;
-  return nullptr;
-}
-
 double peakRssMb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return double(u.ru_maxrss) / 1024.0;
 }
 
-double seconds(const std::function<void()>& f) {
-  const auto t0 = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
-  std::string networkPath, inputPath, device = "cpu", precision = "float32", overlapsText = "0.25,0.5";
-  int threads = 2, roi = 96, swBatch = 4;
-  bool skipOriginal = false;
-  // Plain "--key value" parsing: this program also builds where CLI11 is not installed (GPU machine).
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--network")
-      networkPath = value();
-    else if (a == "--input")
-      inputPath = value();
-    else if (a == "--threads")
-      threads = std::stoi(value());
-    else if (a == "--roi")
-      roi = std::stoi(value());
-    else if (a == "--sw-batch")
-      swBatch = std::stoi(value());
-    else if (a == "--overlaps")
-      overlapsText = value();
-    else if (a == "--device")
-      device = value();
-    else if (a == "--precision")
-      precision = value();
-    else if (a == "--skip-original")
-      skipOriginal = true;
-    else {
-      std::cerr
-          << "usage: voxsegBenchInference --network NET.pt --input VOL.npy [--threads 2] [--roi 96] [--sw-batch 4]\n"
-             "       [--overlaps 0.25,0.5] [--device cpu|cuda] [--precision float32|float16|bfloat16] "
-             "[--skip-original]\n";
-      return a == "--help" ? 0 : 2;
-    }
+  const char* usage =
+      "usage: voxsegBenchInference --network NET.pt --input VOL.npy [--threads 2] [--roi 96] [--sw-batch 4]\n"
+      "       [--overlaps 0.25,0.5] [--device cpu|cuda] [--precision float32|tf32|float16|bfloat16] "
+      "[--skip-original]\n";
+  std::optional<bench::Args> parsed;
+  try {
+    parsed.emplace(argc, argv,
+                   std::set<std::string>{"--network", "--input", "--threads", "--roi", "--sw-batch", "--overlaps",
+                                         "--device", "--precision"},
+                   std::set<std::string>{"--skip-original"});
+  } catch (const std::invalid_argument& e) {
+    std::cerr << (*e.what() ? std::string("voxsegBenchInference: ") + e.what() + "\n" : std::string()) << usage;
+    return *e.what() ? 2 : 0;
   }
+  const bench::Args& args = *parsed;
+  const std::string networkPath = args.get("--network"), inputPath = args.get("--input"),
+                    device = args.get("--device", "cpu"), precision = args.get("--precision", "float32"),
+                    overlapsText = args.get("--overlaps", "0.25,0.5");
+  const int threads = args.getInt("--threads", 2), roi = args.getInt("--roi", 96),
+            swBatch = args.getInt("--sw-batch", 4);
+  const bool skipOriginal = args.has("--skip-original");
   if (networkPath.empty() || inputPath.empty()) {
     std::cerr << "voxsegBenchInference: --network and --input are required\n";
     return 2;
@@ -120,25 +66,8 @@ int main(int argc, char** argv) {
     if (dev.is_cuda()) torch::cuda::synchronize();
   };
 
-  // The machine's ceiling: one large conv3d (32 -> 64 channels, 3^3 kernel, 64^3 voxels).
-  // On CUDA the ceiling is measured in the precision under test (TF32 on only for "tf32").
-  if (dev.is_cuda()) voxseg::inference::compat::setTf32(precision == "tf32");
-  const auto ceilType = !dev.is_cuda()            ? torch::kFloat
-                        : precision == "float16"  ? torch::kHalf
-                        : precision == "bfloat16" ? torch::kBFloat16
-                                                  : torch::kFloat;
-  const auto cx = torch::randn({1, 32, 64, 64, 64}, torch::TensorOptions().device(dev).dtype(ceilType));
-  const auto cw = torch::randn({64, 32, 3, 3, 3}, torch::TensorOptions().device(dev).dtype(ceilType));
-  const double ceilFlops = 2.0 * 32 * 64 * 27 * 64.0 * 64 * 64;
-  torch::conv3d(cx, cw, {}, 1, 1);
-  sync();
-  double best = 1e30;
-  for (int i = 0; i < 3; ++i)
-    best = std::min(best, seconds([&] {
-                      torch::conv3d(cx, cw, {}, 1, 1);
-                      sync();
-                    }));
-  const double ceiling = ceilFlops / best / 1e9;
+  // The machine's ceiling: one large conv3d, in the precision under test.
+  const double ceiling = bench::convCeilingGflops(dev, precision);
 
   const auto npy = voxseg::testing::readNpy(inputPath);
   InputVolume in;
@@ -152,10 +81,9 @@ int main(int argc, char** argv) {
   const int rewritten = optimized.optimizeTransposedConvolutions();
 
   // Useful conv FLOPs of one window, counted on the original graph.
-  auto handle = at::addGlobalCallback(at::RecordFunctionCallback(countConv).needsInputs(true));
-  original.impl().forward(torch::zeros({1, 1, roi, roi, roi}, torch::TensorOptions().device(dev)));
-  at::removeCallback(handle);
-  const double flopsPerWindow = gFlops;
+  const double flopsPerWindow = bench::convolutionFlops([&] {
+    original.impl().forward(torch::zeros({1, 1, roi, roi, roi}, torch::TensorOptions().device(dev)));
+  });
 
   std::vector<double> overlaps;
   for (std::size_t pos = 0; pos < overlapsText.size();) {
@@ -193,7 +121,7 @@ int main(int argc, char** argv) {
       double s = 1e30;
       for (int rep = 0; rep < (dev.is_cuda() ? 3 : 1); ++rep) { // CUDA runs are short: best of three
         out = LogitCollector();
-        s = std::min(s, seconds([&] {
+        s = std::min(s, bench::secondsOf([&] {
                        st = slidingWindow({&net}, in, AxisOrder::ZYX, o, out);
                        sync();
                      }));

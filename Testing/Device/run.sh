@@ -1,36 +1,112 @@
 #!/usr/bin/env bash
-# GPU checks, on the device machine, from the repository root. Needs .device-data/ (made by
-# Testing/Device/prepare.sh here and carried along). Builds only Core + Inference + the two check
-# programs against the machine's own CUDA LibTorch, then: CUDA vs CPU parity on the fixture
-# networks (fp32, fp16, bf16), the sliding-window benchmark per precision, the same sliding window
-# in plain PyTorch on the same GPU, and a short table last. Results also go to $OUT.
+# GPU checks, on the device machine, from the repository root (issue [9]). Needs .device-data/ (made by
+# Testing/Device/prepare.sh here and carried along). Builds only Core + Inference + the check and
+# benchmark programs against the machine's own CUDA LibTorch, then:
+#   1. parity: CUDA against CPU on the fixture networks (float32, float16, bfloat16 autocast);
+#   2. throughput of nnU-Net's default 3d_fullres shape (PlainConvUNet, 6 stages, 32..320 features,
+#      patch 128^3, random weights; Testing/Device/plain_unet.py traces it) per precision and window
+#      batch, beside the network alone, and 3. the same sliding window in plain PyTorch (eager,
+#      autocast) on the same GPU in the same run, with the ratio;
+#   4. a 512x512x600 volume end to end (labels): time and peak device memory, then again with the
+#      device filled but 4, 2 and 1 GB (the out-of-memory fallbacks), labels compared.
+# Prints a short table last; everything also goes to $OUT.
+#   SMOKE=1 bash Testing/Device/run.sh   checks this script here on the CPU with tiny sizes, using the
+#                                        programs of build/ and Debian's python3-torch (no GPU needed)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 data=${VOXSEG_DEVICE_DATA:-.device-data}
 out=${OUT:-/tmp/voxseg-device}
-mkdir -p "$out"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
-python3 -c 'import torch;print("torch", torch.__version__, "cuda", torch.version.cuda)'
+work=/tmp/voxseg-device-work
+mkdir -p "$out" "$work"
 t0=$(date +%s)
-cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release -DVOXSEG_MINIMAL=ON -DVOXSEG_BUILD_TESTING=OFF \
-  -DVOXSEG_HEADER_ONLY_DEPS="$PWD/$data/include" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CUDA_ARCHITECTURES=90 \
-  >"$out/configure.log" 2>&1 || { tail -40 "$out/configure.log"; exit 1; }
-cmake --build build-device -j "$(nproc)" --target voxsegDeviceCheck voxsegBenchInference >"$out/build.log" 2>&1 ||
-  { grep -E "error" -A3 "$out/build.log" | head -60; exit 1; }
-echo "build: $(($(date +%s) - t0)) s"
-timeout 200 build-device/bin/voxsegDeviceCheck "$data" --device cuda --threads 16 >"$out/parity.txt" 2>&1
-parity=$?
-grep -E "FAIL|nnunet_phantomA|parity:" "$out/parity.txt" | tail -n 12
-for p in float32 tf32 float16 bfloat16; do
-  timeout 120 build-device/bin/voxsegBenchInference --network "$data/bench/bench_unet.pt" --input "$data/bench/bench_input.npy" \
-    --device cuda --threads 16 --precision $p --overlaps 0.25,0.5 --sw-batch 4 >"$out/bench_$p.txt" 2>&1
-done
-timeout 120 python3 Testing/Device/torch_sliding_window.py "$data/bench/bench_unet.pt" "$data/bench/bench_input.npy" 96 4 \
-  >"$out/pytorch.txt" 2>&1
+stamp() { echo "[$(($(date +%s) - t0)) s] $*"; }
+
+if [[ ${SMOKE:-0} == 1 ]]; then
+  bin=build/bin py=/usr/bin/python3 dev=cpu threads=2
+  roi=32 stages=4 vol=48x64x64 large=64x96x96 precisions=float32 batches=1,2 reps=0
+else
+  bin=build-device/bin py=python3 dev=cuda threads=$(nproc)
+  roi=128 stages=6 vol=256x256x256 large=600x512x512 precisions=float32,float16,bfloat16 batches=1,2,4 reps=2
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  prefix=$($py -c 'import torch;print(torch.utils.cmake_prefix_path)')
+  $py -c 'import torch;print("torch", torch.__version__, "cuda", torch.version.cuda)'
+  cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release -DVOXSEG_MINIMAL=ON -DVOXSEG_BUILD_TESTING=OFF \
+    -DVOXSEG_HEADER_ONLY_DEPS="$PWD/$data/include" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CUDA_ARCHITECTURES=90 \
+    >"$out/configure.log" 2>&1 || { tail -40 "$out/configure.log"; exit 1; }
+  cmake --build build-device -j "$(nproc)" --target voxsegDeviceCheck voxsegDeviceBench >"$out/build.log" 2>&1 ||
+    { grep -E "error" -A3 "$out/build.log" | head -60; exit 1; }
+  stamp "built"
+  # 1. parity
+  timeout 150 $bin/voxsegDeviceCheck "$data" --device cuda --threads "$threads" >"$out/parity.txt" 2>&1
+  echo "parity exit code $?" >>"$out/parity.txt"
+  grep -E "FAIL|parity" "$out/parity.txt" | tail -n 12
+  stamp "parity"
+fi
+
+# 2./3. throughput, voxseg then plain PyTorch, on the same traced network
+$py Testing/Device/plain_unet.py make "$work/plain_unet.pt" --stages $stages --roi $roi >"$out/make.txt" 2>&1 ||
+  { cat "$out/make.txt"; exit 1; }
+timeout 150 $bin/voxsegDeviceBench --network "$work/plain_unet.pt" --volume $vol --roi $roi --device $dev \
+  --threads "$threads" --precisions $precisions --sw-batches $batches --reps $reps >"$out/throughput_voxseg.txt" 2>&1
+timeout 150 $py Testing/Device/plain_unet.py bench "$work/plain_unet.pt" --volume $vol --roi $roi --device $dev \
+  --precisions $precisions --sw-batches $batches --reps $reps >"$out/throughput_pytorch.txt" 2>&1
+stamp "throughput"
+
+# 4. the large volume end to end (float16 autocast, 2 windows per call), peak device memory sampled
+mem() { [[ $dev == cuda ]] && nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 >"$1" & }
+large_run() { # name, extra options...
+  local name=$1
+  shift
+  timeout 120 $bin/voxsegDeviceBench --network "$work/plain_unet.pt" --volume $large --roi $roi --device $dev \
+    --threads "$threads" --precisions ${LARGE_PRECISION:-float16} --sw-batches 2 --reps 0 --no-network-only "$@" \
+    >"$out/large_$name.txt" 2>&1
+}
+[[ $dev == cpu ]] && LARGE_PRECISION=float32
+mem "$work/mem.txt"
+sampler=$!
+large_run plain --labels-out "$work/labels.bin"
+kill "$sampler" 2>/dev/null
+peak=$(sort -n "$work/mem.txt" 2>/dev/null | tail -1)
+for gb in 4 2 1; do large_run "cap${gb}gb" --labels-ref "$work/labels.bin" --leave-free-gb $gb; done
+timeout 120 $py Testing/Device/plain_unet.py bench "$work/plain_unet.pt" --volume $large --roi $roi --device $dev \
+  --precisions ${LARGE_PRECISION:-float16} --sw-batches 2 --reps 0 >"$out/large_pytorch.txt" 2>&1
+stamp "large volume"
+
 echo
-echo "=== summary (parity exit code $parity) ==="
-grep -h "parity:" "$out/parity.txt"
-head -n 3 "$out/bench_float32.txt"
-for p in float32 tf32 float16 bfloat16; do grep -hE "^(original|optimized)" "$out/bench_$p.txt" | sed "s/^/$p /"; done
-cat "$out/pytorch.txt"
+echo "=== summary ==="
+[[ -f $out/parity.txt ]] && grep -h "parity" "$out/parity.txt"
+head -n 1 "$out/throughput_voxseg.txt"
+head -n 1 "$out/throughput_pytorch.txt"
+$py - "$out" <<'PY'
+import sys, pathlib
+out = pathlib.Path(sys.argv[1])
+def rows(name, key_cols=2):
+    r = {}
+    for line in (out / name).read_text().splitlines():
+        f = line.split()
+        if len(f) >= 5 and f[0] in ("float32", "float16", "bfloat16") and f[1].isdigit():
+            r[(f[0], int(f[1]))] = f
+    return r
+v, p = rows("throughput_voxseg.txt"), rows("throughput_pytorch.txt")
+print(f"{'precision':<9} {'batch':>5} {'voxseg w/s':>10} {'pytorch w/s':>11} {'ratio':>6} {'voxseg net-only':>15} "
+      f"{'engine':>6} {'conv ceiling':>12}")
+for k in v:
+    vs = float(v[k][4]); ps = float(p[k][4]) if k in p else float("nan")
+    print(f"{k[0]:<9} {k[1]:>5} {vs:>10.2f} {ps:>11.2f} {vs / ps:>5.2f}x {float(v[k][5]):>15.2f} {v[k][6]:>6} {v[k][8]:>12}")
+lp = rows("large_pytorch.txt")
+print()
+print(f"{'large volume':<16} {'seconds':>8} {'windows':>7} {'final batch':>11} {'fallback':>8} {'labels equal':>12}")
+for name in ("plain", "cap4gb", "cap2gb", "cap1gb"):
+    f = out / f"large_{name}.txt"
+    lines = f.read_text().splitlines() if f.exists() else []
+    r = [l.split() for l in lines if l.split() and l.split()[0] in ("float32", "float16", "bfloat16")]
+    eq = [l.split()[1] for l in lines if l.startswith("labels:")]
+    if r:
+        print(f"voxseg {name:<9} {float(r[0][3]):>8.2f} {r[0][2]:>7} {r[0][9]:>11} {r[0][10]:>8} {eq[0] if eq else '-':>12}")
+    else:
+        print(f"voxseg {name:<9} failed: {lines[-1] if lines else 'no output'}")
+for k, f in lp.items():
+    print(f"{'pytorch':<16} {float(f[3]):>8.2f} {f[2]:>7} {f[1]:>11} {'-':>8} {'-':>12}")
+PY
+echo "peak device memory (nvidia-smi memory.used, whole device, uncapped large run): ${peak:-n/a} MiB"
+stamp "done"

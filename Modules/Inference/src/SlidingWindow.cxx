@@ -9,6 +9,7 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 
 namespace voxseg::inference {
 namespace {
@@ -47,10 +48,12 @@ torch::Tensor predict(const Network::Impl& net, const torch::Tensor& x,
 }
 
 // predict() over the batch in chunks of `batch` windows; a chunk that runs out of memory is retried
-// in halves, and `batch` stays halved for the rest of the run. One window that does not fit is an error.
+// in halves, and `batch` stays halved for the rest of the run. When one window does not fit, `relieve`
+// moves something off the device and it is tried again; when nothing is left to move, it is an error.
 torch::Tensor predictChunked(const Network::Impl& net, const torch::Tensor& x,
                              const std::vector<std::vector<std::int64_t>>& flips, bool autocast,
-                             at::ScalarType autocastType, int& batch, RunStats& stats) {
+                             at::ScalarType autocastType, int& batch, RunStats& stats,
+                             const std::function<bool()>& relieve) {
   std::vector<torch::Tensor> parts;
   for (std::int64_t i = 0; i < x.size(0);) {
     const std::int64_t n = std::min<std::int64_t>(batch, x.size(0) - i);
@@ -61,6 +64,7 @@ torch::Tensor predictChunked(const Network::Impl& net, const torch::Tensor& x,
     } catch (const std::exception& e) {
       if (dynamic_cast<const Error*>(&e) || !compat::isOutOfMemory(e)) throw;
       const auto shape = x.sizes();
+      if (n == 1 && relieve()) continue;
       if (n == 1)
         throw Error(ExitCode::Model, net.path + ": out of memory on " + net.device.str() + " running one window of " +
                                          std::to_string(shape[2]) + "x" + std::to_string(shape[3]) + "x" +
@@ -89,6 +93,9 @@ public:
   std::int64_t begin() const { return begin_; }
   std::int64_t filled() const { return filled_; }
   torch::Device device() const { return count_.device(); }
+  void moveTo(torch::Device device) {
+    for (auto* t : all()) *t = t->to(device);
+  }
   std::int64_t bytes() const {
     std::int64_t b = count_.numel() * count_.element_size();
     for (const auto& a : acc_) b += a.numel() * a.element_size();
@@ -274,6 +281,25 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     }
   };
 
+  // One window ran out of device memory: the input goes to the host first, then the accumulators.
+  const auto relieveDevice = [&]() -> bool {
+    if (device.is_cpu()) return false;
+    if (!stats.inputOnHost) {
+      logWarning("device memory exhausted: the input moves to the host, windows are uploaded batch by batch");
+      for (auto& c : chans) c = c.to(torch::kCPU);
+      stats.inputOnHost = true;
+      return true;
+    }
+    if (acc && !stats.accumulatorOnHost) {
+      logWarning("device memory exhausted: accumulating on the host");
+      acc->moveTo(torch::kCPU);
+      imp = imp.to(torch::kCPU);
+      stats.accumulatorOnHost = true;
+      return true;
+    }
+    return false;
+  };
+
   // Rows one batch spans at most: the accumulators' fixed height.
   int batch = std::max(1, opt.swBatch);
   std::int64_t capacity = 0;
@@ -298,7 +324,7 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     if (x.device() != device) x = x.to(device);
     std::vector<torch::Tensor> preds;
     for (const Network* net : networks)
-      preds.push_back(predictChunked(net->impl(), x, flips, autocast, autocastType, batch, stats));
+      preds.push_back(predictChunked(net->impl(), x, flips, autocast, autocastType, batch, stats, relieveDevice));
     if (!acc) {
       channels = preds.front().size(1);
       rowsPerSlab = std::max<std::int64_t>(1, (std::int64_t(64) << 20) / (4 * channels * shape[1] * shape[2]));
