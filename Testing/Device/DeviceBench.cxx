@@ -1,6 +1,7 @@
 // Sliding-window throughput of one network over a synthetic volume, per precision and window batch,
 // beside the network alone (the same batches through forward() in a loop, nothing else), so the
-// engine's own cost shows; then optionally the labels (argmax), compared with a reference run.
+// engine's own cost shows. With --labels-out/--labels-ref the labels (argmax of each finished slab, on
+// the host as voxseg segment does) are made and timed too, and compared with a reference run.
 //   voxsegDeviceBench --network NET.pt --volume 256x256x256 --roi 128 [--tiling nnunet|monai] [--overlap 0.5]
 //       [--precisions float32,float16,bfloat16] [--sw-batches 1,2,4] [--device cuda] [--threads N] [--reps 2]
 //       [--cudnn-benchmark 1] [--jit-optimize 1] [--no-network-only]
@@ -35,20 +36,11 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
-// Argmax over the channels of each finished slab: labels in network order (Z, Y, X).
-class ArgmaxConsumer : public SlabConsumer {
+// Takes the finished slabs (the engine has copied them to the host already) and keeps nothing: the
+// throughput rows time what plain_unet.py's loop does (logits to the host), not an argmax.
+class DiscardConsumer : public SlabConsumer {
 public:
-  explicit ArgmaxConsumer(std::vector<std::uint8_t>& labels) : labels_(labels) {}
-  void consume(const SlabView& v) override {
-    const std::int64_t plane = v.shape[1] * v.shape[2], rows = v.end - v.begin;
-    labels_.resize(std::size_t(v.shape[0] * plane));
-    const auto t = torch::from_blob(const_cast<float*>(v.data), {v.channels, rows * plane}, torch::kFloat);
-    const auto am = t.argmax(0).to(torch::kByte).contiguous();
-    std::copy_n(am.data_ptr<std::uint8_t>(), rows * plane, labels_.begin() + v.begin * plane);
-  }
-
-private:
-  std::vector<std::uint8_t>& labels_;
+  void consume(const SlabView&) override {}
 };
 
 double peakRssMb() {
@@ -92,6 +84,7 @@ int main(int argc, char** argv) try {
                     batchesText = args.get("--sw-batches", "1,2,4"), volumeText = args.get("--volume", "256x256x256");
   const int threads = args.getInt("--threads", 0), roi = args.getInt("--roi", 128), reps = args.getInt("--reps", 2);
   const double overlap = args.getDouble("--overlap", 0.5), leaveFreeGb = args.getDouble("--leave-free-gb", -1);
+  const bool wantLabels = !labelsOut.empty() || !labelsRef.empty();
   const bool cudnnBenchmark = args.getInt("--cudnn-benchmark", 1) != 0,
              jitOptimize = args.getInt("--jit-optimize", 1) != 0, networkOnly = !args.has("--no-network-only");
   if (networkPath.empty()) throw std::runtime_error("--network is required");
@@ -110,6 +103,14 @@ int main(int argc, char** argv) try {
   const double flopsPerWindow = bench::convolutionFlops([&] {
     net.impl().forward(torch::zeros({1, 1, roi, roi, roi}, torch::TensorOptions().device(dev)));
   });
+  ModelCard card; // labels 0..K-1 for the network's K output channels
+  const auto probe = net.probeOutputShape(1, {roi, roi, roi});
+  for (std::int64_t k = 0; k < probe.at(1); ++k) {
+    LabelInfo label;
+    label.value = int(k);
+    label.name = "class " + std::to_string(k);
+    card.labels.push_back(label);
+  }
   const std::vector<float> volume = syntheticVolume(shape);
   InputVolume in;
   in.zyx = shape;
@@ -145,16 +146,18 @@ int main(int argc, char** argv) try {
       o.swBatch = std::stoi(batchText);
       o.precision = precision;
       o.cudnnBenchmark = cudnnBenchmark;
-      std::vector<std::uint8_t> labels;
+      std::vector<std::uint16_t> labels;
       RunStats st;
       double best = 1e30;
       for (int rep = 0; rep < reps + 1; ++rep) { // the first run warms up (cuDNN's search, the JIT's profiling)
-        labels.clear();
-        ArgmaxConsumer consumer(labels);
+        LabelConsumer argmax(card);
+        DiscardConsumer discard;
+        SlabConsumer& consumer = wantLabels ? static_cast<SlabConsumer&>(argmax) : discard;
         const double s = bench::secondsOf([&] {
           st = slidingWindow({&net}, in, AxisOrder::ZYX, o, consumer);
           sync();
         });
+        if (wantLabels) labels = std::move(argmax.labels);
         if (rep > 0 || reps == 0) best = std::min(best, s);
       }
       // The network alone: the same number of forward calls of the same batch, in the same precision.
@@ -181,13 +184,13 @@ int main(int argc, char** argv) try {
                         fallback.empty() ? "-" : fallback.c_str(), peakRssMb());
       if (!labelsOut.empty())
         std::ofstream(labelsOut, std::ios::binary)
-            .write(reinterpret_cast<const char*>(labels.data()), std::streamsize(labels.size()));
+            .write(reinterpret_cast<const char*>(labels.data()), std::streamsize(labels.size() * sizeof(labels[0])));
       if (!labelsRef.empty()) {
-        std::vector<char> ref(labels.size());
+        std::vector<std::uint16_t> ref(labels.size());
         std::ifstream f(labelsRef, std::ios::binary);
-        f.read(ref.data(), std::streamsize(ref.size()));
+        f.read(reinterpret_cast<char*>(ref.data()), std::streamsize(ref.size() * sizeof(ref[0])));
         std::size_t same = 0;
-        for (std::size_t i = 0; i < labels.size(); ++i) same += std::uint8_t(ref[i]) == labels[i];
+        for (std::size_t i = 0; i < labels.size(); ++i) same += ref[i] == labels[i];
         std::cout << strf("labels: %.4f%% of %zu voxels equal to %s\n",
                           f ? 100.0 * double(same) / double(labels.size()) : 0.0, labels.size(), labelsRef.c_str());
       }

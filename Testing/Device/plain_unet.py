@@ -8,7 +8,8 @@ deep supervision off), seeded random weights, and the same sliding window writte
   plain_unet.py bench NET.pt [--volume 256x256x256] [--roi 128] [--precisions float32,float16,bfloat16]
       [--sw-batches 1,2,4] [--device cuda] [--reps 2]
       the eager module (weights from NET.pt) over the same windows as voxseg's nnU-Net tiling:
-      windows/s, and the network alone (forward calls in a loop) for the engine's share
+      windows/s, and the network alone (forward calls in a loop) for the engine's share; the result
+      (float32 logits, or with --labels the argmax) is brought to the host as voxseg's engine does
 """
 import argparse
 import contextlib
@@ -82,7 +83,7 @@ def autocast(device, dtype):
     return torch.autocast(device.type, dtype=dtype)
 
 
-def sliding_window(net, x, tile, batch, dtype, out_host=True):
+def sliding_window(net, x, tile, batch, dtype, labels=False):
     """nnU-Net-style loop: Gaussian-weighted float32 accumulators on the device, autocast forward."""
     w = gaussian(tile, x.device)
     wins = [(a, b, c) for a in starts(x.shape[2], tile[0]) for b in starts(x.shape[3], tile[1])
@@ -101,7 +102,7 @@ def sliding_window(net, x, tile, batch, dtype, out_host=True):
             out[:, a:a + tile[0], b:b + tile[1], c:c + tile[2]] += pred[j]
             count[a:a + tile[0], b:b + tile[1], c:c + tile[2]] += w
     out /= count
-    return (out.cpu() if out_host else out), len(wins)
+    return (out.argmax(0).to(torch.uint8) if labels else out).cpu(), len(wins)
 
 
 def synthetic(shape, device):  # the same formula as voxsegDeviceBench
@@ -141,10 +142,13 @@ def bench(args):
                 best, n = 1e30, 0
                 for rep in range(args.reps + 1):  # the first run warms up
                     t0 = time.perf_counter()
-                    _, n = sliding_window(net, x, tile, b, types[p])
+                    _, n = sliding_window(net, x, tile, b, types[p], args.labels)
                     sync(dev)
                     if rep > 0 or args.reps == 0:
                         best = min(best, time.perf_counter() - t0)
+                if args.no_network_only:
+                    print(f"{p:<9} {b:>5} {n:>7} {best:>8.2f} {n / best:>10.2f} {'-':>12}", flush=True)
+                    continue
                 xb = torch.randn((b, 1) + tile, device=dev)
 
                 def only():
@@ -185,6 +189,8 @@ def main():
     b.add_argument("--sw-batches", default="1,2,4")
     b.add_argument("--device", default="cuda")
     b.add_argument("--reps", type=int, default=2)
+    b.add_argument("--labels", action="store_true", help="labels (argmax on the device) to the host, not logits")
+    b.add_argument("--no-network-only", action="store_true")
     args = ap.parse_args()
     make(args) if args.cmd == "make" else bench(args)
 

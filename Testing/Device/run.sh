@@ -69,7 +69,7 @@ kill "$sampler" 2>/dev/null
 peak=$(sort -n "$work/mem.txt" 2>/dev/null | tail -1)
 for gb in 4 2 1; do large_run "cap${gb}gb" --labels-ref "$work/labels.bin" --leave-free-gb $gb; done
 timeout 120 $py Testing/Device/plain_unet.py bench "$work/plain_unet.pt" --volume $large --roi $roi --device $dev \
-  --precisions ${LARGE_PRECISION:-float16} --sw-batches 2 --reps 0 >"$out/large_pytorch.txt" 2>&1
+  --precisions ${LARGE_PRECISION:-float16} --sw-batches 2 --reps 0 --labels --no-network-only >"$out/large_pytorch.txt" 2>&1
 stamp "large volume"
 
 echo
