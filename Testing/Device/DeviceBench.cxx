@@ -4,7 +4,7 @@
 // the host as voxseg segment does) are made and timed too, and compared with a reference run.
 //   voxsegDeviceBench --network NET.pt --volume 256x256x256 --roi 128 [--tiling nnunet|monai] [--overlap 0.5]
 //       [--precisions float32,float16,bfloat16] [--sw-batches 1,2,4] [--device cuda] [--threads N] [--reps 2]
-//       [--cudnn-benchmark 1] [--jit-optimize 1] [--no-network-only]
+//       [--cudnn-benchmark 1] [--jit-optimize 1] [--channels-last] [--half-accumulation] [--no-network-only]
 //       [--labels-out F] [--labels-ref F] [--leave-free-gb G]
 // --leave-free-gb fills the device but G GB with ballast first (like another process holding the
 // rest), so the engine's out-of-memory fallbacks run; the table says which ones ran.
@@ -76,7 +76,7 @@ int main(int argc, char** argv) try {
                          {"--network", "--volume", "--roi", "--tiling", "--overlap", "--precisions", "--sw-batches",
                           "--device", "--threads", "--reps", "--cudnn-benchmark", "--jit-optimize", "--labels-out",
                           "--labels-ref", "--leave-free-gb"},
-                         {"--no-network-only"});
+                         {"--no-network-only", "--channels-last", "--half-accumulation"});
   const std::string networkPath = args.get("--network"), device = args.get("--device", "cuda"),
                     tiling = args.get("--tiling", "nnunet"), labelsOut = args.get("--labels-out"),
                     labelsRef = args.get("--labels-ref");
@@ -99,7 +99,9 @@ int main(int argc, char** argv) try {
   const auto sync = [&] {
     if (dev.is_cuda()) torch::cuda::synchronize();
   };
-  const Network net = Network::loadTorchScript(networkPath, DeviceSpec{device});
+  Network net = Network::loadTorchScript(networkPath, DeviceSpec{device});
+  const bool channelsLast = args.has("--channels-last") && net.useChannelsLast();
+  const bool halfAccumulation = args.has("--half-accumulation");
   const double flopsPerWindow = bench::convolutionFlops([&] {
     net.impl().forward(torch::zeros({1, 1, roi, roi, roi}, torch::TensorOptions().device(dev)));
   });
@@ -129,10 +131,11 @@ int main(int argc, char** argv) try {
   }
 
   std::cout << strf("device %s, LibTorch %s, network %s: %.1f GFLOP per %d^3 window; volume %lldx%lldx%lld, "
-                    "%s tiling, overlap %.2f; cudnn benchmark %d, jit optimize %d\n",
+                    "%s tiling, overlap %.2f; cudnn benchmark %d, jit optimize %d, channels-last %d, float16 "
+                    "accumulators %d\n",
                     dev.str().c_str(), torchVersion().c_str(), networkPath.c_str(), flopsPerWindow / 1e9, roi,
                     (long long)shape[0], (long long)shape[1], (long long)shape[2], tiling.c_str(), overlap,
-                    int(cudnnBenchmark), int(jitOptimize));
+                    int(cudnnBenchmark), int(jitOptimize), int(channelsLast), int(halfAccumulation));
   std::cout << strf("%-9s %5s %7s %8s %10s %12s %7s %9s %8s %6s %9s %10s\n", "precision", "batch", "windows", "seconds",
                     "windows/s", "net-only w/s", "engine", "GFLOP/s", "ceiling", "final", "fallback", "peak RSS");
   for (const std::string& precision : split(precisionsText, ',')) {
@@ -146,6 +149,7 @@ int main(int argc, char** argv) try {
       o.swBatch = std::stoi(batchText);
       o.precision = precision;
       o.cudnnBenchmark = cudnnBenchmark;
+      o.halfAccumulation = halfAccumulation;
       std::vector<std::uint16_t> labels;
       RunStats st;
       double best = 1e30;

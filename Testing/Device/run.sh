@@ -7,6 +7,8 @@
 #      patch 128^3, random weights; Testing/Device/plain_unet.py traces it) per precision and window
 #      batch, beside the network alone, and 3. the same sliding window in plain PyTorch (eager,
 #      autocast) on the same GPU in the same run, with the ratio;
+#   then one engine setting changed at a time (cuDNN benchmark off, TorchScript optimisation off,
+#   channels-last, float16 accumulators) against the defaults;
 #   4. a 512x512x600 volume end to end (labels): time and peak device memory, then again with the
 #      device filled but 4, 2 and 1 GB (the out-of-memory fallbacks), labels compared.
 # Prints a short table last; everything also goes to $OUT.
@@ -51,6 +53,17 @@ timeout 150 $bin/voxsegDeviceBench --network "$work/plain_unet.pt" --volume $vol
 timeout 150 $py Testing/Device/plain_unet.py bench "$work/plain_unet.pt" --volume $vol --roi $roi --device $dev \
   --precisions $precisions --sw-batches $batches --reps $reps >"$out/throughput_pytorch.txt" 2>&1
 stamp "throughput"
+# one change at a time against the defaults, float16 autocast, 2 windows per call (before/after per knob)
+kp=float16
+[[ $dev == cpu ]] && kp=float32
+for knob in default "--cudnn-benchmark 0" "--jit-optimize 0" --channels-last --half-accumulation; do
+  opts=$knob
+  [[ $knob == default ]] && opts=
+  echo "knob: $knob" >>"$out/knobs.txt"
+  timeout 60 $bin/voxsegDeviceBench --network "$work/plain_unet.pt" --volume $vol --roi $roi --device $dev \
+    --threads "$threads" --precisions $kp --sw-batches 2 --reps 1 --no-network-only $opts 2>&1 | tail -n 1 >>"$out/knobs.txt"
+done
+stamp "knobs"
 
 # 4. the large volume end to end (float16 autocast, 2 windows per call), peak device memory sampled
 mem() { [[ $dev == cuda ]] && nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 >"$1" & }
@@ -93,6 +106,17 @@ print(f"{'precision':<9} {'batch':>5} {'voxseg w/s':>10} {'pytorch w/s':>11} {'r
 for k in v:
     vs = float(v[k][4]); ps = float(p[k][4]) if k in p else float("nan")
     print(f"{k[0]:<9} {k[1]:>5} {vs:>10.2f} {ps:>11.2f} {vs / ps:>5.2f}x {float(v[k][5]):>15.2f} {v[k][6]:>6} {v[k][8]:>12}")
+print()
+knobs, name = [], None
+for line in (out / "knobs.txt").read_text().splitlines() if (out / "knobs.txt").exists() else []:
+    if line.startswith("knob: "):
+        name = line[6:]
+    elif line.split() and line.split()[0] in ("float32", "float16", "bfloat16"):
+        knobs.append((name, float(line.split()[4])))
+base = dict(knobs).get("default")
+print(f"{'setting (one change)':<22} {'windows/s':>10} {'vs default':>10}")
+for name, ws in knobs:
+    print(f"{name:<22} {ws:>10.2f} {ws / base if base else float('nan'):>9.2f}x")
 lp = rows("large_pytorch.txt")
 print()
 print(f"{'large volume':<16} {'seconds':>8} {'windows':>7} {'final batch':>11} {'fallback':>8} {'labels equal':>12}")

@@ -59,7 +59,8 @@ torch::Device resolveDevice(const DeviceSpec& spec) {
 torch::Tensor Network::Impl::forward(const torch::Tensor& x) const {
   if (native) return native(x);
   auto& m = const_cast<torch::jit::Module&>(module);
-  torch::jit::IValue out = m.forward({x});
+  torch::jit::IValue out =
+      m.forward({channelsLast && x.dim() == 5 ? x.contiguous(at::MemoryFormat::ChannelsLast3d) : x});
   if (out.isTensor()) return out.toTensor();
   if (out.isTuple()) return out.toTuple()->elements().at(0).toTensor(); // deep supervision: highest resolution first
   if (out.isList()) return out.toList().get(0).toTensor();
@@ -99,6 +100,15 @@ Network Network::loadTorchScript(const std::string& path, const DeviceSpec& devi
   }
   if (!extra["voxseg.json"].empty()) impl->card = extra["voxseg.json"];
   return Network(std::move(impl));
+}
+
+bool Network::useChannelsLast() {
+  if (impl_->native) return false;
+  c10::InferenceMode off(false); // parameters are not inference tensors: set_data outside inference mode
+  for (auto p : impl_->module.parameters())
+    if (p.dim() == 5) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast3d));
+  impl_->channelsLast = true;
+  return true;
 }
 
 std::vector<std::int64_t> Network::probeOutputShape(int channels, const std::array<std::int64_t, 3>& patch) const {

@@ -17,6 +17,7 @@ struct Network::Impl {
   std::optional<std::string> card;
   std::function<torch::Tensor(const torch::Tensor&)> native; ///< set for natively rebuilt networks
   std::vector<int> mirrorAxes;
+  bool channelsLast = false; ///< inputs go in as ChannelsLast3d (useChannelsLast)
 
   torch::Tensor forward(const torch::Tensor& x) const;
 };

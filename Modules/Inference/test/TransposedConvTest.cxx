@@ -1,4 +1,4 @@
-// The transposed-convolution rewrite gives the same numbers as the original graph.
+// The transposed-convolution rewrite and the channels-last layout give the same numbers as the original graph.
 #include "NetworkImpl.h"
 #include "voxseg/testing/Data.h"
 
@@ -46,6 +46,32 @@ TEST(TransposedConv, RewriteKeepsTheNumbers) {
     ASSERT_EQ(got.sizes(), expected.sizes()) << i;
     EXPECT_LT((got - expected).abs().max().item<double>(), 1e-4) << "case " << i;
   }
+}
+
+TEST(ChannelsLast, SameNumbersWithNdhwcWeightsAndInputs) {
+  TempDir dir;
+  torch::manual_seed(11);
+  torch::jit::Module m("TwoConvs");
+  m.register_parameter("w1", torch::randn({8, 2, 3, 3, 3}), false);
+  m.register_parameter("w2", torch::randn({3, 8, 1, 1, 1}), false);
+  m.register_parameter("b2", torch::randn({3}), false);
+  m.define("def forward(self, x):\n"
+           "    y = torch.relu(torch.conv3d(x, self.w1, None, [1, 1, 1], [1, 1, 1]))\n"
+           "    return torch.conv3d(y, self.w2, self.b2)\n");
+  m.eval();
+  const std::string path = dir.file("twoconvs.pt");
+  m.save(path);
+  Network net = Network::loadTorchScript(path, DeviceSpec{"cpu"});
+  const auto x = torch::randn({2, 2, 6, 7, 8});
+  const auto expected = net.impl().forward(x);
+  ASSERT_TRUE(net.useChannelsLast());
+  for (const auto& p : net.impl().module.parameters())
+    if (p.dim() == 5) {
+      EXPECT_TRUE(p.is_contiguous(at::MemoryFormat::ChannelsLast3d));
+    }
+  const auto got = net.impl().forward(x);
+  ASSERT_EQ(got.sizes(), expected.sizes());
+  EXPECT_LT((got - expected).abs().max().item<double>(), 1e-4 * expected.abs().max().item<double>());
 }
 
 } // namespace
