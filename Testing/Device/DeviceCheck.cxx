@@ -26,6 +26,7 @@ using voxseg::testing::strf;
 
 struct Case {
   std::string name, network;
+  bool native = false; ///< network is an nnU-Net model folder, rebuilt natively from fold 0 (voxseg segment --nnunet)
   std::vector<float> input;
   Shape3 shape;
   EngineOptions options;
@@ -80,6 +81,22 @@ int main(int argc, char** argv) {
     k.options.swBatch = p["sw_batch_size"];
     cases.push_back(k);
   }
+  // The same phantoms through the natively rebuilt nnU-Net network (the path `voxseg segment --nnunet` takes),
+  // float32 accumulators.
+  for (const char* phantom : {"phantomA", "phantomB", "phantomC"})
+    for (bool mirror : {false, true}) {
+      Case k;
+      k.name = std::string("nnunet_native_") + phantom + (mirror ? "_mirror" : "");
+      k.network = data + "/nnunet/nnUNetTrainer__nnUNetPlans__3d_fullres";
+      k.native = true;
+      const auto pre = voxseg::testing::readNpy(data + "/nnunet/" + phantom + ".npy");
+      k.input = pre.data;
+      k.shape = {pre.shape[1], pre.shape[2], pre.shape[3]};
+      k.options.patch = {20, 48, 48};
+      k.options.importance.type = ImportanceMap::Type::GaussianNnUNet;
+      if (mirror) k.options.mirrorAxes = {0, 1, 2};
+      cases.push_back(k);
+    }
   // nnU-Net accumulates in float16 ("acc16", its own numerics, which CPU and GPU round differently where
   // the Gaussian weights are float16 subnormals); "acc32" runs the same network with float32 accumulators.
   for (const char* phantom : {"phantomA", "phantomB", "phantomC"})
@@ -104,8 +121,12 @@ int main(int argc, char** argv) {
                     "device s", "result");
   for (const auto& c : cases) {
     if (!cpuNets.count(c.network)) {
-      cpuNets[c.network] = std::make_unique<Network>(Network::loadTorchScript(c.network, DeviceSpec{"cpu"}));
-      gpuNets[c.network] = std::make_unique<Network>(Network::loadTorchScript(c.network, DeviceSpec{device}));
+      const auto load = [&](const std::string& dev) {
+        return std::make_unique<Network>(c.native ? Network::loadNnUNetFold(c.network, 0, "final", DeviceSpec{dev})
+                                                  : Network::loadTorchScript(c.network, DeviceSpec{dev}));
+      };
+      cpuNets[c.network] = load("cpu");
+      gpuNets[c.network] = load(device);
     }
     double cpuSeconds = 0;
     const auto ref = run(*cpuNets[c.network], c, "float32", cpuSeconds);
