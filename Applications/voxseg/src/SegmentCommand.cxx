@@ -20,6 +20,7 @@
 #include <fstream>
 #include <future>
 #include <optional>
+#include <set>
 
 namespace fs = std::filesystem;
 
@@ -267,9 +268,26 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
     io::AtomicOutput a(summary, replaceSummary);
     io::AtomicOutput b(fs::path(summary).replace_extension(".json").string(), replaceSummary);
   }
-  // a batch killed without cleanup (SIGKILL, node failure) left temporaries: the rerun removes them
-  for (const auto& name : io::removeStaleTemporaries(fs::path(paths.labels).parent_path().string()))
-    spdlog::warn("removed {} left by an earlier run that was killed", name);
+  // A batch killed without cleanup (SIGKILL, node failure) left temporaries: the rerun removes them, from
+  // the shared output folders (the summary's too) now and from per-case folders (out/{case}/...) as each
+  // case starts.
+  const auto sweep = [](const fs::path& dir) {
+    for (const auto& name : io::removeStaleTemporaries(dir.string()))
+      spdlog::warn("removed {} left by an earlier run that was killed", (dir / name).string());
+  };
+  std::vector<std::size_t> perCaseFolders; // indices into paths.files() whose folder names {case}
+  {
+    std::set<fs::path> shared;
+    auto files = paths.files();
+    files.push_back(summary); // its folder holds the summaries
+    for (std::size_t k = 0; k < files.size(); ++k) {
+      const fs::path dir = fs::path(files[k]).parent_path();
+      if (dir.string().find("{case}") != std::string::npos)
+        perCaseFolders.push_back(k);
+      else if (shared.insert(dir).second)
+        sweep(dir.empty() ? fs::path(".") : dir);
+    }
+  }
   std::vector<BatchCase> cases = listBatch(args.batch, model.channelCount());
   const std::size_t listed = cases.size();
   if (shard.count > 1) { // every count-th case of the sorted list, from index-1: disjoint, together complete
@@ -305,7 +323,11 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
       next = std::async(std::launch::async, readCase, std::cref(cases[i + 1]));
     try {
       if (!c.problem.empty()) throw inputError(args.batch, "case " + c.id + ": " + c.problem);
-      for (const auto& f : out.files()) fs::create_directories(fs::path(f).parent_path()); // per-case folders
+      const auto files = out.files();
+      std::set<fs::path> swept;
+      for (std::size_t k : perCaseFolders)
+        if (const fs::path dir = fs::path(files[k]).parent_path(); swept.insert(dir).second) sweep(dir);
+      for (const auto& f : files) fs::create_directories(fs::path(f).parent_path()); // per-case folders
       if (args.skipExisting && fs::exists(out.labels)) {
         row["status"] = "skipped";
         spdlog::info("{}: {} exists, skipped", c.id, out.labels);
