@@ -14,7 +14,7 @@ packages=(
   zlib1g-dev libssl-dev
   xvfb xauth
   slurm-wlm munge
-  python3
+  python3 python3-nibabel
 )
 
 missing=()

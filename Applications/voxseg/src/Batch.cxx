@@ -109,7 +109,7 @@ bool endsWith(const std::string& s, const std::string& tail) {
 }
 
 std::string volumeFileStem(const std::string& name) {
-  for (const std::string e : {".seg.nrrd", ".nii.gz", ".nii", ".nrrd", ".mha", ".mhd", ".dcm"})
+  for (const std::string e : {".seg.nrrd", ".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".dcm"})
     if (name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0)
       return name.substr(0, name.size() - e.size());
   return "";

@@ -20,7 +20,7 @@ struct BatchCase {
 /// True when `s` ends with `tail`.
 bool endsWith(const std::string& s, const std::string& tail);
 
-/// `name` (a file name or path) without its volume extension (.seg.nrrd, .nii.gz, .nii, .nrrd, .mha,
+/// `name` (a file name or path) without its volume extension (.seg.nrrd, .nii.gz, .nii, .nrrd, .nhdr, .mha,
 /// .mhd, .dcm), or "" when it has none.
 std::string volumeFileStem(const std::string& name);
 

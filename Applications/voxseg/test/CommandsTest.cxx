@@ -87,6 +87,17 @@ TEST(Main, MapsErrorsToExitCodesAndOneLineMessages) {
   EXPECT_EQ(err.str(), "voxseg: error: /nonexistent.nii.gz: no such file or folder\n");
 }
 
+// A batch folder lists every readable volume name, detached NRRD headers included (not their data files),
+// and never segmentations.
+TEST(Batch, FolderListsDetachedHeadersButNotTheirDataOrSegmentations) {
+  TempDir dir;
+  for (const char* name : {"a.nii.gz", "b.nhdr", "b.raw.gz", "c.mhd", "c.raw", "d.nrrd", "e.seg.nrrd", "notes.txt"})
+    std::ofstream(dir.file(name)) << "x";
+  std::vector<std::string> ids;
+  for (const auto& c : listBatch(dir.path().string(), 1)) ids.push_back(c.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"a", "b", "c", "d"}));
+}
+
 // Found by Testing/Fuzz/FuzzCsvManifest: an id with DEL (0x7f) passed; it is refused per case now, and
 // the message does not echo control characters. An empty id is named after its row.
 TEST(Batch, ManifestIdsThatAreNotPlainFileNamesAreRefusedPerCase) {

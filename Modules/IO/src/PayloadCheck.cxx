@@ -1,4 +1,5 @@
 #include "PayloadCheck.h"
+#include "RawBytes.h"
 
 #include "voxseg/core/Error.h"
 
@@ -19,18 +20,7 @@
 namespace voxseg::io::detail {
 namespace {
 
-template <typename T> T load(const unsigned char* p, bool swap) {
-  unsigned char b[sizeof(T)];
-  std::memcpy(b, p, sizeof(T));
-  if (swap) std::reverse(b, b + sizeof(T));
-  T v;
-  std::memcpy(&v, b, sizeof(T));
-  return v;
-}
-
-struct GzCloser {
-  void operator()(gzFile_s* f) const { gzclose(f); }
-};
+template <typename T> T load(const unsigned char* p, bool swap) { return loadBytes<T>(p, swap); }
 
 } // namespace
 

@@ -1,6 +1,7 @@
 #include "voxseg/io/VolumeIO.h"
 
 #include "ItkError.h"
+#include "NiftiTwo.h"
 #include "PayloadCheck.h"
 #include "voxseg/core/Error.h"
 #include "voxseg/core/ItkGeometry.h"
@@ -15,6 +16,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <optional>
 
 namespace fs = std::filesystem;
 
@@ -119,11 +121,18 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
   std::error_code ec;
   if (fs::file_size(path, ec) == 0 && !ec) throw inputError(path, "empty file");
   detail::checkNrrdHeader(path);
-  itk::ImageIOBase::Pointer io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::IOFileModeEnum::ReadMode);
+  // ITK 5.2 reads NIfTI-1 only: a NIfTI-2 file (checked whole first) is read through a NIfTI-1 copy.
+  std::optional<detail::NiftiTwoAsOne> niftiTwo;
+  if (detail::isNiftiPath(path) && detail::isNiftiTwo(path)) {
+    detail::checkNiftiFile(path);
+    niftiTwo.emplace(path);
+  }
+  const std::string itkPath = niftiTwo ? niftiTwo->path() : path;
+  itk::ImageIOBase::Pointer io = itk::ImageIOFactory::CreateImageIO(itkPath.c_str(), itk::IOFileModeEnum::ReadMode);
   if (!io)
     throw inputError(path, std::string("not a readable image: unknown format or corrupt header (readable: ") +
                                kFormats + ")");
-  io->SetFileName(path);
+  io->SetFileName(itkPath);
   try {
     io->ReadImageInformation();
   } catch (const itk::ExceptionObject& e) {
@@ -145,7 +154,7 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
   v.source = path;
   v.pixelType = ht.type;
   try {
-    v.image = visitPixelType(ht.type, [&](auto tag) { return readTyped<typename decltype(tag)::type>(io, path); });
+    v.image = visitPixelType(ht.type, [&](auto tag) { return readTyped<typename decltype(tag)::type>(io, itkPath); });
   } catch (const itk::ExceptionObject& e) {
     throw inputError(path, "cannot read voxel data (truncated or corrupt file?): " + detail::itkMessage(e));
   }

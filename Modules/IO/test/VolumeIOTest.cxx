@@ -5,6 +5,7 @@
 #include "voxseg/testing/Grids.h"
 
 #include <gtest/gtest.h>
+#include <itkImageFileWriter.h>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,6 +55,24 @@ INSTANTIATE_TEST_SUITE_P(Formats, RoundTrip,
                                             ::testing::Values(PixelType::UInt8, PixelType::Int8, PixelType::UInt16,
                                                               PixelType::Int16, PixelType::UInt32, PixelType::Int32,
                                                               PixelType::Float32, PixelType::Float64)));
+
+// Detached headers (.nhdr + data file, .mhd + .raw), which voxseg reads but does not write: ITK writes them.
+TEST(Formats, DetachedHeadersReadWithTheirGeometry) {
+  for (const std::string ext : {".nhdr", ".mhd"}) {
+    TempDir dir;
+    const Volume in = rampVolume(PixelType::Int16);
+    const std::string path = dir.file("vol" + ext);
+    auto writer = itk::ImageFileWriter<itk::Image<std::int16_t, 3>>::New();
+    writer->SetInput(in.as<std::int16_t>());
+    writer->SetFileName(path);
+    writer->Update();
+    EXPECT_EQ(dir.entryCount(), 2u) << ext << ": a header and its data file";
+    const Volume out = readVolume(path);
+    EXPECT_EQ(out.pixelType, PixelType::Int16) << ext;
+    EXPECT_TRUE(out.geometry().nearlyEqual(in.geometry(), 1e-9)) << ext;
+    EXPECT_EQ(std::memcmp(bufferOf(in), bufferOf(out), in.geometry().voxelCount() * sizeof(std::int16_t)), 0) << ext;
+  }
+}
 
 TEST(WriteVolume, UpperCaseExtensionsAreRefusedUpFront) {
   TempDir dir; // ITK's writers take lower-case extensions only: refuse before any work, as a usage error

@@ -1,0 +1,134 @@
+#include "NiftiTwo.h"
+#include "RawBytes.h"
+
+#include "voxseg/core/Error.h"
+
+#include <zlib.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <vector>
+
+namespace voxseg::io::detail {
+namespace {
+
+template <typename T> T get(const unsigned char* p, bool swap) { return loadBytes<T>(p, swap); }
+template <typename T> void put(unsigned char* p, T v, bool swap) { storeBytes<T>(p, v, swap); }
+
+std::unique_ptr<gzFile_s, GzCloser> openGz(const std::string& path) {
+  std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb")); // reads plain files too
+  if (!f) throw inputError(path, "cannot open file");
+  gzbuffer(f.get(), 1 << 17);
+  return f;
+}
+
+// NIfTI-2 (540 bytes) -> NIfTI-1 (348 bytes + the 4-byte extension flag), same byte order.
+std::array<unsigned char, 352> toNiftiOne(const std::array<unsigned char, 540>& h, bool swap,
+                                          const std::string& source) {
+  std::array<unsigned char, 352> o{};
+  const auto i16 = [&](std::size_t at, std::int64_t v, const char* what) {
+    if (v < -32768 || v > 32767)
+      throw inputError(source, std::string("NIfTI-2 ") + what + " = " + std::to_string(v) +
+                                   " does not fit NIfTI-1's 16 bits, which ITK 5.2 reads (not supported)");
+    put<std::int16_t>(o.data() + at, static_cast<std::int16_t>(v), swap);
+  };
+  const auto f32 = [&](std::size_t at, std::size_t from) {
+    put<float>(o.data() + at, static_cast<float>(get<double>(h.data() + from, swap)), swap);
+  };
+  put<std::int32_t>(o.data(), 348, swap);
+  o[38] = 'r';    // regular
+  o[39] = h[524]; // dim_info
+  for (std::size_t i = 0; i < 8; ++i) i16(40 + 2 * i, get<std::int64_t>(h.data() + 16 + 8 * i, swap), "dim");
+  f32(56, 80); // intent_p1..p3
+  f32(60, 88);
+  f32(64, 96);
+  i16(68, get<std::int32_t>(h.data() + 504, swap), "intent_code");
+  i16(70, get<std::int16_t>(h.data() + 12, swap), "datatype");
+  i16(72, get<std::int16_t>(h.data() + 14, swap), "bitpix");
+  i16(74, get<std::int64_t>(h.data() + 224, swap), "slice_start");
+  for (std::size_t i = 0; i < 8; ++i) f32(76 + 4 * i, 104 + 8 * i); // pixdim
+  put<float>(o.data() + 108, 352.0f, swap);                         // vox_offset
+  f32(112, 176);                                                    // scl_slope, scl_inter
+  f32(116, 184);
+  i16(120, get<std::int64_t>(h.data() + 232, swap), "slice_end");
+  o[122] = static_cast<unsigned char>(get<std::int32_t>(h.data() + 496, swap)); // slice_code
+  o[123] = static_cast<unsigned char>(get<std::int32_t>(h.data() + 500, swap)); // xyzt_units
+  f32(124, 192); // cal_max, cal_min, slice_duration, toffset
+  f32(128, 200);
+  f32(132, 208);
+  f32(136, 216);
+  std::memcpy(o.data() + 148, h.data() + 240, 80); // descrip
+  std::memcpy(o.data() + 228, h.data() + 320, 24); // aux_file
+  i16(252, get<std::int32_t>(h.data() + 344, swap), "qform_code");
+  i16(254, get<std::int32_t>(h.data() + 348, swap), "sform_code");
+  for (std::size_t i = 0; i < 6; ++i) f32(256 + 4 * i, 352 + 8 * i);  // quatern_b..d, qoffset_x..z
+  for (std::size_t i = 0; i < 12; ++i) f32(280 + 4 * i, 400 + 8 * i); // srow_x, srow_y, srow_z
+  std::memcpy(o.data() + 328, h.data() + 508, 16);                    // intent_name
+  std::memcpy(o.data() + 344, "n+1\0", 4);
+  return o; // bytes 348..351: no extensions
+}
+
+} // namespace
+
+bool isNiftiTwo(const std::string& path) {
+  std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
+  if (!f) return false;
+  unsigned char b[4];
+  if (gzread(f.get(), b, 4) != 4) return false;
+  return get<std::int32_t>(b, false) == 540 || get<std::int32_t>(b, true) == 540;
+}
+
+NiftiTwoAsOne::NiftiTwoAsOne(const std::string& source) {
+  auto in = openGz(source);
+  std::array<unsigned char, 540> h{};
+  if (gzread(in.get(), h.data(), static_cast<unsigned>(h.size())) != 540)
+    throw inputError(source, "truncated NIfTI-2 header");
+  const bool swap = get<std::int32_t>(h.data(), false) != 540;
+  const auto header = toNiftiOne(h, swap, source);
+  std::int64_t voxOffset = std::max<std::int64_t>(get<std::int64_t>(h.data() + 168, swap), 544);
+  std::uint64_t bytes = static_cast<std::uint64_t>(get<std::int16_t>(h.data() + 14, swap) / 8);
+  const std::int64_t rank = get<std::int64_t>(h.data() + 16, swap);
+  for (std::int64_t i = 1; i <= rank && i <= 7; ++i)
+    bytes *= static_cast<std::uint64_t>(get<std::int64_t>(h.data() + 16 + 8 * i, swap));
+
+  static std::atomic<unsigned> counter{0};
+  path_ = (std::filesystem::temp_directory_path() /
+           ("voxseg-nifti2-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + ".nii"))
+              .string();
+  std::ofstream out(path_, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(header.data()), std::streamsize(header.size()));
+  std::vector<char> buf(1 << 20);
+  for (std::int64_t skip = voxOffset - 540; skip > 0;) { // extensions are dropped
+    const int n = gzread(in.get(), buf.data(), static_cast<unsigned>(std::min<std::int64_t>(skip, 1 << 20)));
+    if (n <= 0) break;
+    skip -= n;
+  }
+  while (bytes > 0) {
+    const int n = gzread(in.get(), buf.data(), static_cast<unsigned>(std::min<std::uint64_t>(bytes, buf.size())));
+    if (n <= 0) break;
+    out.write(buf.data(), n);
+    bytes -= static_cast<std::uint64_t>(n);
+  }
+  out.close();
+  if (bytes > 0 || !out) {
+    std::filesystem::remove(path_);
+    throw inputError(source, bytes > 0 ? "truncated NIfTI-2 voxel data"
+                                       : "cannot write its NIfTI-1 copy to the temporary folder (" +
+                                             std::filesystem::temp_directory_path().string() + ")");
+  }
+}
+
+NiftiTwoAsOne::~NiftiTwoAsOne() {
+  std::error_code ec;
+  std::filesystem::remove(path_, ec);
+}
+
+} // namespace voxseg::io::detail

@@ -1,0 +1,29 @@
+#pragma once
+// NIfTI-2 input through ITK 5.2, whose NIfTI reader takes NIfTI-1 only: the file is rewritten as a
+// single-file NIfTI-1 (.nii) in the temporary folder and ITK reads that, so orientation follows
+// exactly the NIfTI-1 path (qform/sform rules, LPS). Private to IO.
+
+#include <string>
+
+namespace voxseg::io::detail {
+
+/// True when the (possibly gzip-compressed) .nii/.nii.gz file has a NIfTI-2 header (size 540, either byte order).
+bool isNiftiTwo(const std::string& path);
+
+/// The NIfTI-1 copy of a NIfTI-2 file, deleted with this object. Header fields keep their meaning; the
+/// 64-bit dimensions must fit NIfTI-1's 16 bits and the double-precision geometry is rounded to float32
+/// (NIfTI-1's type); extensions are dropped; the voxels are copied unchanged, in the file's byte order.
+/// Throws Error(Input) naming `source` (dimensions beyond 32767, a truncated file).
+class NiftiTwoAsOne {
+public:
+  explicit NiftiTwoAsOne(const std::string& source);
+  ~NiftiTwoAsOne();
+  NiftiTwoAsOne(const NiftiTwoAsOne&) = delete;
+  NiftiTwoAsOne& operator=(const NiftiTwoAsOne&) = delete;
+  const std::string& path() const { return path_; }
+
+private:
+  std::string path_;
+};
+
+} // namespace voxseg::io::detail
