@@ -67,6 +67,12 @@ for name, data, affine, order, ext, form in cases:
           f"{affine_diff:.1e}, vs the written affine {truth_diff:.1e}")
     failures += not ok
 
+# the voxel limit applies before the file is copied
+r = run("convert", os.path.join(work, "int16_sform_gz_n2.nii.gz"), os.path.join(work, "limited.nii.gz"), "--max-voxels", "100")
+ok = r.returncode == 3 and "NIfTI-2 header claims 315 voxels, more than the limit of 100" in r.stderr
+print(f"{'ok  ' if ok else 'FAIL'} --max-voxels 100: exit {r.returncode}: {r.stderr.strip()}")
+failures += not ok
+
 # beyond NIfTI-1's 16-bit dimensions: a clear refusal, exit 3, no output
 big = nib.Nifti2Image(np.zeros((40000, 1, 1), np.uint8), np.eye(4))
 path = os.path.join(work, "wide_n2.nii")

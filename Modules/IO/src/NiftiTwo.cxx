@@ -86,6 +86,22 @@ bool isNiftiTwo(const std::string& path) {
   return get<std::int32_t>(b, false) == 540 || get<std::int32_t>(b, true) == 540;
 }
 
+std::uint64_t niftiTwoVoxelCount(const std::string& path) {
+  auto in = openGz(path);
+  std::array<unsigned char, 540> h{};
+  if (gzread(in.get(), h.data(), static_cast<unsigned>(h.size())) != 540) return 0;
+  const bool swap = get<std::int32_t>(h.data(), false) != 540;
+  const std::int64_t rank = get<std::int64_t>(h.data() + 16, swap);
+  if (rank < 1 || rank > 7) return 0;
+  std::uint64_t n = 1;
+  for (std::int64_t i = 1; i <= rank; ++i) {
+    const std::int64_t d = get<std::int64_t>(h.data() + 16 + 8 * i, swap);
+    if (d < 1) return 0;
+    if (__builtin_mul_overflow(n, static_cast<std::uint64_t>(d), &n)) return UINT64_MAX;
+  }
+  return n;
+}
+
 NiftiTwoAsOne::NiftiTwoAsOne(const std::string& source) {
   auto in = openGz(source);
   std::array<unsigned char, 540> h{};

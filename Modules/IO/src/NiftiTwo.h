@@ -3,12 +3,17 @@
 // single-file NIfTI-1 (.nii) in the temporary folder and ITK reads that, so orientation follows
 // exactly the NIfTI-1 path (qform/sform rules, LPS). Private to IO.
 
+#include <cstdint>
 #include <string>
 
 namespace voxseg::io::detail {
 
 /// True when the (possibly gzip-compressed) .nii/.nii.gz file has a NIfTI-2 header (size 540, either byte order).
 bool isNiftiTwo(const std::string& path);
+
+/// Voxels a NIfTI-2 header claims (dim[1] x ... x dim[dim[0]], saturating; 0 for an invalid rank), so that
+/// the voxel limit applies before the file is copied.
+std::uint64_t niftiTwoVoxelCount(const std::string& path);
 
 /// The NIfTI-1 copy of a NIfTI-2 file, deleted with this object. Header fields keep their meaning; the
 /// 64-bit dimensions must fit NIfTI-1's 16 bits and the double-precision geometry is rounded to float32

@@ -124,6 +124,9 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
   // ITK 5.2 reads NIfTI-1 only: a NIfTI-2 file (checked whole first) is read through a NIfTI-1 copy.
   std::optional<detail::NiftiTwoAsOne> niftiTwo;
   if (detail::isNiftiPath(path) && detail::isNiftiTwo(path)) {
+    if (const std::uint64_t voxels = detail::niftiTwoVoxelCount(path); voxels > options.maxVoxels)
+      throw inputError(path, "NIfTI-2 header claims " + std::to_string(voxels) + " voxels, more than the limit of " +
+                                 std::to_string(options.maxVoxels) + " (corrupt header, or raise the limit)");
     detail::checkNiftiFile(path);
     niftiTwo.emplace(path);
   }
