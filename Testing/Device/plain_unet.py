@@ -167,8 +167,11 @@ def make(args):
     torch.manual_seed(0)
     net = PlainConvUNet(stages=args.stages, classes=args.classes).eval()
     net.apply(he_init)
+    # Traced on a smaller window (the graph has no size in it; InstanceNorm needs more than one voxel at the
+    # bottom): a 128^3 forward pass on the CPU would take most of a minute.
+    size = min(args.roi, 64)
     with torch.no_grad():
-        traced = torch.jit.trace(net, torch.randn(1, 1, args.roi, args.roi, args.roi))
+        traced = torch.jit.trace(net, torch.randn(1, 1, size, size, size))
     traced.save(args.out)
     print(f"wrote {args.out}: {sum(p.numel() for p in net.parameters()):,} parameters")
 

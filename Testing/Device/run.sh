@@ -56,6 +56,7 @@ stamp "throughput"
 # one change at a time against the defaults, float16 autocast, 2 windows per call (before/after per knob)
 kp=float16
 [[ $dev == cpu ]] && kp=float32
+: >"$out/knobs.txt"
 for knob in default "--cudnn-benchmark 0" "--jit-optimize 0" --channels-last --half-accumulation; do
   opts=$knob
   [[ $knob == default ]] && opts=
@@ -66,7 +67,6 @@ done
 stamp "knobs"
 
 # 4. the large volume end to end (float16 autocast, 2 windows per call), peak device memory sampled
-mem() { [[ $dev == cuda ]] && nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 >"$1" & }
 large_run() { # name, extra options...
   local name=$1
   shift
@@ -75,10 +75,13 @@ large_run() { # name, extra options...
     >"$out/large_$name.txt" 2>&1
 }
 [[ $dev == cpu ]] && LARGE_PRECISION=float32
-mem "$work/mem.txt"
-sampler=$!
+sampler=
+if [[ $dev == cuda ]]; then # nvidia-smi itself in the background (no subshell), killed after the run
+  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 >"$work/mem.txt" 2>/dev/null </dev/null &
+  sampler=$!
+fi
 large_run plain --labels-out "$work/labels.bin"
-kill "$sampler" 2>/dev/null
+[[ -n $sampler ]] && kill "$sampler" 2>/dev/null && wait "$sampler" 2>/dev/null
 peak=$(sort -n "$work/mem.txt" 2>/dev/null | tail -1)
 for gb in 4 2 1; do large_run "cap${gb}gb" --labels-ref "$work/labels.bin" --leave-free-gb $gb; done
 timeout 120 $py Testing/Device/plain_unet.py bench "$work/plain_unet.pt" --volume $large --roi $roi --device $dev \
