@@ -35,7 +35,6 @@ int useGlobalConvolutionFlags(torch::jit::Module& module) {
         std::vector<torch::jit::NamedValue> args;
         for (std::size_t i = 0; i < 9; ++i) args.emplace_back(n->input(i));
         torch::jit::Value* out = graph->insert(convolution, args);
-        out->setType(n->output()->type());
         n->output()->replaceAllUsesWith(out);
         n->destroy();
         ++rewritten;
