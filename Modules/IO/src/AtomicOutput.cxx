@@ -81,6 +81,13 @@ AtomicOutput::~AtomicOutput() {
   unregisterTemp(slot_);
 }
 
+ScratchFile::ScratchFile(std::string path) : path_(std::move(path)), slot_(registerTemp(path_)) {}
+
+ScratchFile::~ScratchFile() {
+  ::unlink(path_.c_str());
+  unregisterTemp(slot_);
+}
+
 void installInterruptCleanup() {
   struct sigaction sa {};
   sa.sa_handler = onInterrupt;

@@ -102,7 +102,14 @@ std::uint64_t niftiTwoVoxelCount(const std::string& path) {
   return n;
 }
 
-NiftiTwoAsOne::NiftiTwoAsOne(const std::string& source) {
+std::string scratchName() {
+  static std::atomic<unsigned> counter{0};
+  return (std::filesystem::temp_directory_path() /
+          ("voxseg-nifti2-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + ".nii"))
+      .string();
+}
+
+NiftiTwoAsOne::NiftiTwoAsOne(const std::string& source) : file_(scratchName()) {
   auto in = openGz(source);
   std::array<unsigned char, 540> h{};
   if (gzread(in.get(), h.data(), static_cast<unsigned>(h.size())) != 540)
@@ -115,11 +122,7 @@ NiftiTwoAsOne::NiftiTwoAsOne(const std::string& source) {
   for (std::int64_t i = 1; i <= rank && i <= 7; ++i)
     bytes *= static_cast<std::uint64_t>(get<std::int64_t>(h.data() + 16 + 8 * i, swap));
 
-  static std::atomic<unsigned> counter{0};
-  path_ = (std::filesystem::temp_directory_path() /
-           ("voxseg-nifti2-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + ".nii"))
-              .string();
-  std::ofstream out(path_, std::ios::binary | std::ios::trunc);
+  std::ofstream out(file_.path(), std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(header.data()), std::streamsize(header.size()));
   std::vector<char> buf(1 << 20);
   for (std::int64_t skip = voxOffset - 540; skip > 0;) { // extensions are dropped
@@ -134,17 +137,10 @@ NiftiTwoAsOne::NiftiTwoAsOne(const std::string& source) {
     bytes -= static_cast<std::uint64_t>(n);
   }
   out.close();
-  if (bytes > 0 || !out) {
-    std::filesystem::remove(path_);
+  if (bytes > 0 || !out)
     throw inputError(source, bytes > 0 ? "truncated NIfTI-2 voxel data"
                                        : "cannot write its NIfTI-1 copy to the temporary folder (" +
                                              std::filesystem::temp_directory_path().string() + ")");
-  }
-}
-
-NiftiTwoAsOne::~NiftiTwoAsOne() {
-  std::error_code ec;
-  std::filesystem::remove(path_, ec);
 }
 
 } // namespace voxseg::io::detail

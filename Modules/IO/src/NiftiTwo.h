@@ -3,6 +3,8 @@
 // single-file NIfTI-1 (.nii) in the temporary folder and ITK reads that, so orientation follows
 // exactly the NIfTI-1 path (qform/sform rules, LPS). Private to IO.
 
+#include "voxseg/io/AtomicOutput.h"
+
 #include <cstdint>
 #include <string>
 
@@ -22,13 +24,12 @@ std::uint64_t niftiTwoVoxelCount(const std::string& path);
 class NiftiTwoAsOne {
 public:
   explicit NiftiTwoAsOne(const std::string& source);
-  ~NiftiTwoAsOne();
   NiftiTwoAsOne(const NiftiTwoAsOne&) = delete;
   NiftiTwoAsOne& operator=(const NiftiTwoAsOne&) = delete;
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return file_.path(); }
 
 private:
-  std::string path_;
+  ScratchFile file_; ///< removed with this object, and by the interrupt clean-up
 };
 
 } // namespace voxseg::io::detail

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 
@@ -134,6 +135,29 @@ TEST(WriteVolume, RefusesBadDestinations) {
 
 // A process killed with SIGKILL cannot clean up: the next run removes its temporaries, and only those
 // of processes that no longer run.
+TEST(ScratchFile, RemovedAtDestructionAndOnSigterm) {
+  TempDir dir;
+  {
+    ScratchFile f(dir.file("scratch.nii"));
+    std::ofstream(f.path()) << "x";
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("scratch.nii")));
+  const pid_t child = ::fork();
+  if (child == 0) {
+    installInterruptCleanup();
+    ScratchFile f(dir.file("interrupted.nii"));
+    std::ofstream(f.path()) << "x";
+    ::raise(SIGTERM);
+    ::_exit(0); // not reached: the clean-up exits with 130
+  }
+  ASSERT_GT(child, 0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("interrupted.nii")));
+}
+
 TEST(AtomicOutput, StaleTemporariesOfDeadProcessesAreRemoved) {
   TempDir dir;
   const pid_t child = ::fork();

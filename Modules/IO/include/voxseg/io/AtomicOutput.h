@@ -29,6 +29,21 @@ private:
   int slot_ = -1; ///< entry in the interrupt-cleanup registry
 };
 
+/// A scratch file of voxseg's own (not an output), e.g. the NIfTI-1 copy of a NIfTI-2 input: removed at
+/// destruction and, like output temporaries, by the SIGINT/SIGTERM clean-up.
+class ScratchFile {
+public:
+  explicit ScratchFile(std::string path);
+  ~ScratchFile();
+  ScratchFile(const ScratchFile&) = delete;
+  ScratchFile& operator=(const ScratchFile&) = delete;
+  const std::string& path() const { return path_; }
+
+private:
+  std::string path_;
+  int slot_ = -1;
+};
+
 /// Removes temporary outputs (.voxseg-tmp-<pid>-...) that a process killed without cleanup (SIGKILL,
 /// power loss) left in `folder`: only those whose process no longer runs. Returns their names.
 std::vector<std::string> removeStaleTemporaries(const std::string& folder);
