@@ -277,9 +277,10 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
   };
   std::vector<std::size_t> perCaseFolders; // indices into paths.files() whose folder names {case}
   {
-    std::set<fs::path> shared;
-    auto files = paths.files();
-    files.push_back(summary); // its folder holds the summaries
+    const fs::path summaryFolder = fs::path(summary).parent_path(); // shared even if its name has "{case}"
+    std::set<fs::path> shared{summaryFolder};
+    sweep(summaryFolder.empty() ? fs::path(".") : summaryFolder);
+    const auto files = paths.files();
     for (std::size_t k = 0; k < files.size(); ++k) {
       const fs::path dir = fs::path(files[k]).parent_path();
       if (dir.string().find("{case}") != std::string::npos)

@@ -59,7 +59,8 @@ OutputPaths OutputPaths::forCase(const std::string& id) const {
     return s;
   };
   OutputPaths o = *this;
-  for (std::string* s : {&o.labels, &o.saveLogits, &o.saveProbabilities, &o.instances, &o.split, &o.report, &o.render})
+  for (std::string* s : {&o.labels, &o.saveLogits, &o.saveProbabilities, &o.instances, &o.split, &o.report, &o.render,
+                         &o.dicomSeg, &o.rtstruct})
     *s = sub(*s);
   for (auto& c : o.colorTables) c = sub(c);
   return o;

@@ -2,6 +2,7 @@
 #include "Commands.h"
 #include "Batch.h"
 #include "Cli.h"
+#include "SegmentOutputs.h"
 #include "voxseg/core/Error.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/testing/Data.h"
@@ -85,6 +86,20 @@ TEST(Main, MapsErrorsToExitCodesAndOneLineMessages) {
   char* argv[] = {a0.data(), a1.data(), a2.data()};
   EXPECT_EQ(main(3, argv, out, err), 3);
   EXPECT_EQ(err.str(), "voxseg: error: /nonexistent.nii.gz: no such file or folder\n");
+}
+
+// Every per-case output names its case (DICOM SEG and RT Structure Set outputs kept the literal "{case}").
+TEST(Batch, ForCaseSubstitutesEveryOutput) {
+  OutputPaths p;
+  for (std::string* s : {&p.labels, &p.saveLogits, &p.saveProbabilities, &p.instances, &p.split, &p.report, &p.render,
+                         &p.dicomSeg, &p.rtstruct})
+    *s = "out/{case}/x{case}.nii.gz";
+  p.colorTables = {"out/{case}.ctbl"};
+  const OutputPaths o = p.forCase("c7");
+  for (const std::string* s : {&o.labels, &o.saveLogits, &o.saveProbabilities, &o.instances, &o.split, &o.report,
+                               &o.render, &o.dicomSeg, &o.rtstruct})
+    EXPECT_EQ(*s, "out/c7/xc7.nii.gz");
+  EXPECT_EQ(o.colorTables.at(0), "out/c7.ctbl");
 }
 
 // A batch folder lists every readable volume name, detached NRRD headers included (not their data files),

@@ -50,10 +50,11 @@ torch::Tensor predict(const Network::Impl& net, const torch::Tensor& x,
 // predict() over the batch in chunks of `batch` windows; a chunk that runs out of memory is retried
 // in halves, and `batch` stays halved for the rest of the run. When one window does not fit, `relieve`
 // moves something off the device and it is tried again; when nothing is left to move, it is an error.
-torch::Tensor predictChunked(const Network::Impl& net, const torch::Tensor& x,
-                             const std::vector<std::vector<std::int64_t>>& flips, bool autocast,
-                             at::ScalarType autocastType, int& batch, RunStats& stats,
-                             const std::function<bool()>& relieve) {
+// The chunks' predictions are returned as they are (concatenating them would allocate again).
+std::vector<torch::Tensor> predictChunked(const Network::Impl& net, const torch::Tensor& x,
+                                          const std::vector<std::vector<std::int64_t>>& flips, bool autocast,
+                                          at::ScalarType autocastType, int& batch, RunStats& stats,
+                                          const std::function<bool()>& relieve) {
   std::vector<torch::Tensor> parts;
   for (std::int64_t i = 0; i < x.size(0);) {
     const std::int64_t n = std::min<std::int64_t>(batch, x.size(0) - i);
@@ -74,7 +75,7 @@ torch::Tensor predictChunked(const Network::Impl& net, const torch::Tensor& x,
                  " windows per forward call, going on with " + std::to_string(batch));
     }
   }
-  return parts.size() == 1 ? parts.front() : torch::cat(parts);
+  return parts;
 }
 
 // Float16/float32 accumulators for the rows of the padded network grid that windows still touch: a
@@ -225,6 +226,7 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     if (order == AxisOrder::XYZ) c = c.permute({2, 1, 0});
     chans.push_back(c);
   }
+  const std::vector<torch::Tensor> hostChans = chans; // the caller's buffers, for when the input leaves the device
   // On a device the whole input goes there once; when it does not fit, windows are cut on the host
   // and each batch is uploaded.
   if (!device.is_cpu()) {
@@ -233,7 +235,7 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     } catch (const c10::Error& e) {
       if (!compat::isOutOfMemory(e)) throw;
       logWarning("device memory exhausted by the input volume: windows are uploaded batch by batch");
-      for (auto& c : chans) c = c.to(torch::kCPU);
+      chans = hostChans;
       stats.inputOnHost = true;
     }
   }
@@ -286,7 +288,7 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     if (device.is_cpu()) return false;
     if (!stats.inputOnHost) {
       logWarning("device memory exhausted: the input moves to the host, windows are uploaded batch by batch");
-      for (auto& c : chans) c = c.to(torch::kCPU);
+      chans = hostChans; // the device copy is freed
       stats.inputOnHost = true;
       return true;
     }
@@ -300,10 +302,12 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     return false;
   };
 
-  // Rows one batch spans at most: the accumulators' fixed height.
+  // Rows one batch spans at most: the accumulators' fixed height. Every run of `batch` consecutive
+  // windows counts, not only the aligned ones: after an out-of-memory halving (5 -> 2, say) batches no
+  // longer start at multiples of the first batch size.
   int batch = std::max(1, opt.swBatch);
   std::int64_t capacity = 0;
-  for (std::int64_t first = 0; first < total; first += batch) {
+  for (std::int64_t first = 0; first < total; ++first) {
     std::int64_t lo = grid.window(first)[0], hi = 0;
     for (std::int64_t i = first; i < std::min(total, first + batch); ++i) {
       lo = std::min(lo, grid.window(i)[0]);
@@ -322,11 +326,11 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     }
     auto x = torch::stack(windows);
     if (x.device() != device) x = x.to(device);
-    std::vector<torch::Tensor> preds;
+    std::vector<std::vector<torch::Tensor>> preds; // per network: the predictions of its chunks, in window order
     for (const Network* net : networks)
       preds.push_back(predictChunked(net->impl(), x, flips, autocast, autocastType, batch, stats, relieveDevice));
     if (!acc) {
-      channels = preds.front().size(1);
+      channels = preds.front().front().size(1);
       rowsPerSlab = std::max<std::int64_t>(1, (std::int64_t(64) << 20) / (4 * channels * shape[1] * shape[2]));
       try {
         acc =
@@ -340,11 +344,13 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
         imp = imp.to(torch::kCPU);
       }
     }
-    for (const auto& p : preds)
-      if (p.size(1) != channels || p.size(2) != opt.patch[0] || p.size(3) != opt.patch[1] || p.size(4) != opt.patch[2])
-        throw Error(ExitCode::Model, "network output shape " + c10::str(p.sizes()) + " does not match " +
-                                         std::to_string(channels) + " channels x the patch " +
-                                         c10::str(c10::IntArrayRef(opt.patch.data(), 3)));
+    for (const auto& chunks : preds)
+      for (const auto& p : chunks)
+        if (p.size(1) != channels || p.size(2) != opt.patch[0] || p.size(3) != opt.patch[1] ||
+            p.size(4) != opt.patch[2])
+          throw Error(ExitCode::Model, "network output shape " + c10::str(p.sizes()) + " does not match " +
+                                           std::to_string(channels) + " channels x the patch " +
+                                           c10::str(c10::IntArrayRef(opt.patch.data(), 3)));
     emit(starts.front()[0]);
     std::int64_t maxEnd = 0;
     for (const auto& w : starts) maxEnd = std::max(maxEnd, w[0] + opt.patch[0]);
@@ -352,9 +358,12 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     // the device), then added window by window.
     acc->ensure(maxEnd);
     for (std::size_t f = 0; f < preds.size(); ++f) {
-      const torch::Tensor weighted =
-          preds[f].device() == acc->device() ? preds[f].mul_(imp) : preds[f].to(acc->device()) * imp;
-      for (std::size_t b = 0; b < starts.size(); ++b) acc->add(int(f), starts[b], opt.patch, weighted[std::int64_t(b)]);
+      std::size_t b = 0; // window of the batch
+      for (auto& chunk : preds[f]) {
+        const torch::Tensor weighted =
+            chunk.device() == acc->device() ? chunk.mul_(imp) : chunk.to(acc->device()) * imp;
+        for (std::int64_t j = 0; j < weighted.size(0); ++j, ++b) acc->add(int(f), starts[b], opt.patch, weighted[j]);
+      }
     }
     for (const auto& w : starts) acc->addWeight(w, opt.patch, imp);
     stats.peakAccumulatorBytes = std::max(stats.peakAccumulatorBytes, acc->bytes());

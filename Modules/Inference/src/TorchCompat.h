@@ -53,10 +53,12 @@ inline void setTf32(bool enabled) {
 inline void setCudnnBenchmark(bool enabled) { at::globalContext().setBenchmarkCuDNN(enabled); }
 
 /// Out of memory: c10::OutOfMemoryError in 2.x, a c10::Error with that text in 1.13 ("CUDA out of
-/// memory"), the CPU allocator's "not enough memory"; also when raised from inside a TorchScript graph.
+/// memory"), the CPU allocator's "not enough memory", CUDNN_/CUBLAS_STATUS_ALLOC_FAILED; also when raised
+/// from inside a TorchScript graph.
 inline bool isOutOfMemory(const std::exception& e) {
   const std::string what = e.what();
-  return what.find("out of memory") != std::string::npos || what.find("not enough memory") != std::string::npos;
+  return what.find("out of memory") != std::string::npos || what.find("not enough memory") != std::string::npos ||
+         what.find("_STATUS_ALLOC_FAILED") != std::string::npos; // cuDNN/cuBLAS workspace allocations
 }
 
 } // namespace voxseg::inference::compat

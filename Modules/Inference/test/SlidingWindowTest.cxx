@@ -150,6 +150,26 @@ TEST(SlidingWindow, OutOfMemoryHalvesTheWindowBatchWithTheSameResult) {
   EXPECT_EQ(got.logits, expected.logits);
 }
 
+// 5 -> 2 windows per call: batches no longer start at multiples of 5 and straddle two rows of windows,
+// which the accumulators must hold (they were sized for aligned batches: "accumulator rows exhausted").
+TEST(SlidingWindow, OddHalvingStraddlesWindowRowsWithTheSameResult) {
+  TempDir dir;
+  const Network reference = scripted(dir, "fits5", oomAbove(1000));
+  const Network tight = scripted(dir, "tight5", oomAbove(2));
+  std::vector<float> data(12 * 4 * 20);
+  std::iota(data.begin(), data.end(), 0.0f);
+  EngineOptions o;
+  o.patch = {4, 4, 4};
+  o.tiling.step = 1.0; // 3 rows of 5 windows, no overlap: (9, 10) straddles rows 2 and 3
+  o.swBatch = 5;
+  LogitCollector expected, got;
+  const RunStats ref = slidingWindow({&reference}, volumeOf(data, {12, 4, 20}), AxisOrder::ZYX, o, expected);
+  ASSERT_EQ(ref.windows, 15);
+  const RunStats st = slidingWindow({&tight}, volumeOf(data, {12, 4, 20}), AxisOrder::ZYX, o, got);
+  EXPECT_EQ(st.swBatch, 2);
+  EXPECT_EQ(got.logits, expected.logits);
+}
+
 TEST(SlidingWindow, OneWindowOutOfMemoryIsAModelErrorNamingTheNetwork) {
   TempDir dir;
   const Network net = scripted(dir, "never", oomAbove(0));
