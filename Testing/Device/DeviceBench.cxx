@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -92,6 +93,7 @@ int main(int argc, char** argv) try {
   if (dims.size() != 3) throw std::runtime_error("--volume ZxYxX");
   const Shape3 shape{std::stoll(dims[0]), std::stoll(dims[1]), std::stoll(dims[2])};
 
+  std::cout << std::unitbuf; // every row reaches the file even when `timeout` stops the program
   setThreads(threads);
   torch::jit::setGraphExecutorOptimize(jitOptimize);
   c10::InferenceMode guard;
@@ -190,13 +192,18 @@ int main(int argc, char** argv) try {
         std::ofstream(labelsOut, std::ios::binary)
             .write(reinterpret_cast<const char*>(labels.data()), std::streamsize(labels.size() * sizeof(labels[0])));
       if (!labelsRef.empty()) {
-        std::vector<std::uint16_t> ref(labels.size());
-        std::ifstream f(labelsRef, std::ios::binary);
-        f.read(reinterpret_cast<char*>(ref.data()), std::streamsize(ref.size() * sizeof(ref[0])));
-        std::size_t same = 0;
-        for (std::size_t i = 0; i < labels.size(); ++i) same += ref[i] == labels[i];
-        std::cout << strf("labels: %.4f%% of %zu voxels equal to %s\n",
-                          f ? 100.0 * double(same) / double(labels.size()) : 0.0, labels.size(), labelsRef.c_str());
+        std::error_code ec;
+        if (std::filesystem::file_size(labelsRef, ec) != labels.size() * sizeof(labels[0]) || ec) {
+          std::cout << strf("labels: no reference (%s missing or of another size)\n", labelsRef.c_str());
+        } else {
+          std::vector<std::uint16_t> ref(labels.size());
+          std::ifstream(labelsRef, std::ios::binary)
+              .read(reinterpret_cast<char*>(ref.data()), std::streamsize(ref.size() * sizeof(ref[0])));
+          std::size_t same = 0;
+          for (std::size_t i = 0; i < labels.size(); ++i) same += ref[i] == labels[i];
+          std::cout << strf("labels: %.4f%% of %zu voxels equal to %s\n", 100.0 * double(same) / double(labels.size()),
+                            labels.size(), labelsRef.c_str());
+        }
       }
     }
   }

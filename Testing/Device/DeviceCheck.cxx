@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
     if (std::string(argv[i]) == "--device") device = argv[i + 1];
     if (std::string(argv[i]) == "--threads") threads = std::stoi(argv[i + 1]);
   }
+  std::cout << std::unitbuf; // every row reaches the file even when `timeout` stops the program
   setThreads(threads);
   if (!cudaAvailable()) std::cerr << "warning: no CUDA device visible; comparing " << device << " with cpu\n";
 

@@ -7,11 +7,13 @@
 #      patch 128^3, random weights; Testing/Device/plain_unet.py traces it) per precision and window
 #      batch, beside the network alone, and 3. the same sliding window in plain PyTorch (eager,
 #      autocast) on the same GPU in the same run, with the ratio;
-#   then one engine setting changed at a time (cuDNN benchmark off, TorchScript optimisation off,
-#   channels-last, float16 accumulators) against the defaults;
 #   4. a 512x512x600 volume end to end (labels): time and peak device memory, then again with the
 #      device filled but 4, 2 and 1 GB (the out-of-memory fallbacks), labels compared.
-# Prints a short table last; everything also goes to $OUT.
+#   then, time permitting, one engine setting changed at a time (cuDNN benchmark off, TorchScript
+#   optimisation off, channels-last, float16 accumulators) against the defaults.
+# Every step is capped by what is left of a budget (BUDGET_S, default 540 s, under the device tool's
+# 600 s per call); the summary table is printed last even when a step fails or is cut. Everything also
+# goes to $OUT.
 #   SMOKE=1 bash Testing/Device/run.sh   checks this script here on the CPU with tiny sizes, using the
 #                                        programs of build/ and Debian's python3-torch (no GPU needed)
 set -uo pipefail
@@ -20,15 +22,88 @@ data=${VOXSEG_DEVICE_DATA:-.device-data}
 out=${OUT:-/tmp/voxseg-device}
 work=/tmp/voxseg-device-work
 mkdir -p "$out" "$work"
+rm -f "$work"/{labels.bin,mem.txt,plain_unet.pt} "$out"/{parity,throughput_voxseg,throughput_pytorch,knobs,large_*}.txt
 t0=$(date +%s)
+deadline=$((t0 + ${BUDGET_S:-540}))
 stamp() { echo "[$(($(date +%s) - t0)) s] $*"; }
+# capped SECONDS COMMAND...: `timeout` with at most what is left of the budget; skipped when nothing is left
+capped() {
+  local want=$1 left=$((deadline - $(date +%s)))
+  shift
+  if ((left < 10)); then
+    echo "skipped (time budget spent): $*" >&2
+    return 124
+  fi
+  timeout $((want < left ? want : left)) "$@"
+}
+
+summary() {
+  echo
+  echo "=== summary ($(($(date +%s) - t0)) s) ==="
+  [[ -f $out/parity.txt ]] && grep -h "parity" "$out/parity.txt"
+  [[ -f $out/throughput_voxseg.txt ]] && head -n 1 "$out/throughput_voxseg.txt"
+  [[ -f $out/throughput_pytorch.txt ]] && head -n 1 "$out/throughput_pytorch.txt"
+  $py - "$out" <<'PY'
+import sys, pathlib
+out = pathlib.Path(sys.argv[1])
+def rows(name):
+    r, f = {}, out / name
+    for line in f.read_text().splitlines() if f.exists() else []:
+        t = line.split()
+        if len(t) >= 5 and t[0] in ("float32", "float16", "bfloat16") and t[1].isdigit():
+            r[(t[0], int(t[1]))] = t
+    return r
+v, p = rows("throughput_voxseg.txt"), rows("throughput_pytorch.txt")
+print(f"{'precision':<9} {'batch':>5} {'voxseg w/s':>10} {'pytorch w/s':>11} {'ratio':>6} {'voxseg net-only':>15} "
+      f"{'engine':>6} {'conv ceiling':>12}")
+for k in sorted(set(v) | set(p)):
+    vs = float(v[k][4]) if k in v else float("nan")
+    ps = float(p[k][4]) if k in p else float("nan")
+    vo = v[k][5] if k in v else "-"
+    eng = v[k][6] if k in v else "-"
+    ceil = v[k][8] if k in v else "-"
+    print(f"{k[0]:<9} {k[1]:>5} {vs:>10.2f} {ps:>11.2f} {vs / ps:>5.2f}x {vo:>15} {eng:>6} {ceil:>12}")
+print()
+print(f"{'large volume':<16} {'seconds':>8} {'windows':>7} {'final batch':>11} {'fallback':>8} {'labels equal':>12}")
+for name in ("plain", "cap4gb", "cap2gb", "cap1gb"):
+    f = out / f"large_{name}.txt"
+    lines = f.read_text().splitlines() if f.exists() else []
+    r = [l.split() for l in lines if l.split() and l.split()[0] in ("float32", "float16", "bfloat16")]
+    eq = [l.split(":", 1)[1].strip().split()[0] for l in lines if l.startswith("labels:")]
+    if r:
+        print(f"voxseg {name:<9} {float(r[0][3]):>8.2f} {r[0][2]:>7} {r[0][9]:>11} {r[0][10]:>8} {eq[0] if eq else '-':>12}")
+    else:
+        print(f"voxseg {name:<9} failed or not run: {lines[-1] if lines else 'no output'}")
+for k, f in rows("large_pytorch.txt").items():
+    print(f"{'pytorch':<16} {float(f[3]):>8.2f} {f[2]:>7} {f[1]:>11} {'-':>8} {'-':>12}")
+knobs, name = [], None
+kf = out / "knobs.txt"
+for line in kf.read_text().splitlines() if kf.exists() else []:
+    if line.startswith("knob: "):
+        name = line[6:]
+    elif line.split() and line.split()[0] in ("float32", "float16", "bfloat16"):
+        knobs.append((name, float(line.split()[4])))
+if knobs:
+    base = dict(knobs).get("default")
+    print()
+    print(f"{'setting (one change)':<22} {'windows/s':>10} {'vs default':>10}")
+    for name, ws in knobs:
+        print(f"{name:<22} {ws:>10.2f} {ws / base if base else float('nan'):>9.2f}x")
+PY
+  echo "peak device memory (nvidia-smi memory.used, whole device, uncapped large run): ${peak:-n/a} MiB"
+}
 
 if [[ ${SMOKE:-0} == 1 ]]; then
   bin=build/bin py=/usr/bin/python3 dev=cpu threads=2
   roi=32 stages=4 vol=48x64x64 large=64x96x96 precisions=float32 batches=1,2 reps=0
 else
   bin=build-device/bin py=python3 dev=cuda threads=$(nproc)
-  roi=128 stages=6 vol=256x256x256 large=600x512x512 precisions=float32,float16,bfloat16 batches=1,2,4 reps=2
+  roi=128 stages=6 vol=256x256x256 large=600x512x512 precisions=float32,float16,bfloat16 batches=1,2,4 reps=1
+fi
+peak=
+trap summary EXIT
+
+if [[ ${SMOKE:-0} != 1 ]]; then
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
   prefix=$($py -c 'import torch;print(torch.utils.cmake_prefix_path)')
   $py -c 'import torch;print("torch", torch.__version__, "cuda", torch.version.cuda)'
@@ -39,42 +114,30 @@ else
     { grep -E "error" -A3 "$out/build.log" | head -60; exit 1; }
   stamp "built"
   # 1. parity
-  timeout 150 $bin/voxsegDeviceCheck "$data" --device cuda --threads "$threads" >"$out/parity.txt" 2>&1
+  capped 150 $bin/voxsegDeviceCheck "$data" --device cuda --threads "$threads" >"$out/parity.txt" 2>&1
   echo "parity exit code $?" >>"$out/parity.txt"
-  grep -E "FAIL|parity" "$out/parity.txt" | tail -n 12
+  grep -E "FAIL" "$out/parity.txt" | tail -n 12
   stamp "parity"
 fi
 
 # 2./3. throughput, voxseg then plain PyTorch, on the same traced network
 $py Testing/Device/plain_unet.py make "$work/plain_unet.pt" --stages $stages --roi $roi >"$out/make.txt" 2>&1 ||
   { cat "$out/make.txt"; exit 1; }
-timeout 150 $bin/voxsegDeviceBench --network "$work/plain_unet.pt" --volume $vol --roi $roi --device $dev \
+capped 120 $bin/voxsegDeviceBench --network "$work/plain_unet.pt" --volume $vol --roi $roi --device $dev \
   --threads "$threads" --precisions $precisions --sw-batches $batches --reps $reps >"$out/throughput_voxseg.txt" 2>&1
-timeout 150 $py Testing/Device/plain_unet.py bench "$work/plain_unet.pt" --volume $vol --roi $roi --device $dev \
+capped 120 $py Testing/Device/plain_unet.py bench "$work/plain_unet.pt" --volume $vol --roi $roi --device $dev \
   --precisions $precisions --sw-batches $batches --reps $reps >"$out/throughput_pytorch.txt" 2>&1
 stamp "throughput"
-# one change at a time against the defaults, float16 autocast, 2 windows per call (before/after per knob)
-kp=float16
-[[ $dev == cpu ]] && kp=float32
-: >"$out/knobs.txt"
-for knob in default "--cudnn-benchmark 0" "--jit-optimize 0" --channels-last --half-accumulation; do
-  opts=$knob
-  [[ $knob == default ]] && opts=
-  echo "knob: $knob" >>"$out/knobs.txt"
-  timeout 60 $bin/voxsegDeviceBench --network "$work/plain_unet.pt" --volume $vol --roi $roi --device $dev \
-    --threads "$threads" --precisions $kp --sw-batches 2 --reps 1 --no-network-only $opts 2>&1 | tail -n 1 >>"$out/knobs.txt"
-done
-stamp "knobs"
 
 # 4. the large volume end to end (float16 autocast, 2 windows per call), peak device memory sampled
+lp=float16
+[[ $dev == cpu ]] && lp=float32
 large_run() { # name, extra options...
   local name=$1
   shift
-  timeout 120 $bin/voxsegDeviceBench --network "$work/plain_unet.pt" --volume $large --roi $roi --device $dev \
-    --threads "$threads" --precisions ${LARGE_PRECISION:-float16} --sw-batches 2 --reps 0 --no-network-only "$@" \
-    >"$out/large_$name.txt" 2>&1
+  capped 90 $bin/voxsegDeviceBench --network "$work/plain_unet.pt" --volume $large --roi $roi --device $dev \
+    --threads "$threads" --precisions $lp --sw-batches 2 --reps 0 --no-network-only "$@" >"$out/large_$name.txt" 2>&1
 }
-[[ $dev == cpu ]] && LARGE_PRECISION=float32
 sampler=
 if [[ $dev == cuda ]]; then # nvidia-smi itself in the background (no subshell), killed after the run
   nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 >"$work/mem.txt" 2>/dev/null </dev/null &
@@ -84,56 +147,16 @@ large_run plain --labels-out "$work/labels.bin"
 [[ -n $sampler ]] && kill "$sampler" 2>/dev/null && wait "$sampler" 2>/dev/null
 peak=$(sort -n "$work/mem.txt" 2>/dev/null | tail -1)
 for gb in 4 2 1; do large_run "cap${gb}gb" --labels-ref "$work/labels.bin" --leave-free-gb $gb; done
-timeout 120 $py Testing/Device/plain_unet.py bench "$work/plain_unet.pt" --volume $large --roi $roi --device $dev \
-  --precisions ${LARGE_PRECISION:-float16} --sw-batches 2 --reps 0 --labels --no-network-only >"$out/large_pytorch.txt" 2>&1
+capped 90 $py Testing/Device/plain_unet.py bench "$work/plain_unet.pt" --volume $large --roi $roi --device $dev \
+  --precisions $lp --sw-batches 2 --reps 0 --labels --no-network-only >"$out/large_pytorch.txt" 2>&1
 stamp "large volume"
 
-echo
-echo "=== summary ==="
-[[ -f $out/parity.txt ]] && grep -h "parity" "$out/parity.txt"
-head -n 1 "$out/throughput_voxseg.txt"
-head -n 1 "$out/throughput_pytorch.txt"
-$py - "$out" <<'PY'
-import sys, pathlib
-out = pathlib.Path(sys.argv[1])
-def rows(name, key_cols=2):
-    r = {}
-    for line in (out / name).read_text().splitlines():
-        f = line.split()
-        if len(f) >= 5 and f[0] in ("float32", "float16", "bfloat16") and f[1].isdigit():
-            r[(f[0], int(f[1]))] = f
-    return r
-v, p = rows("throughput_voxseg.txt"), rows("throughput_pytorch.txt")
-print(f"{'precision':<9} {'batch':>5} {'voxseg w/s':>10} {'pytorch w/s':>11} {'ratio':>6} {'voxseg net-only':>15} "
-      f"{'engine':>6} {'conv ceiling':>12}")
-for k in v:
-    vs = float(v[k][4]); ps = float(p[k][4]) if k in p else float("nan")
-    print(f"{k[0]:<9} {k[1]:>5} {vs:>10.2f} {ps:>11.2f} {vs / ps:>5.2f}x {float(v[k][5]):>15.2f} {v[k][6]:>6} {v[k][8]:>12}")
-print()
-knobs, name = [], None
-for line in (out / "knobs.txt").read_text().splitlines() if (out / "knobs.txt").exists() else []:
-    if line.startswith("knob: "):
-        name = line[6:]
-    elif line.split() and line.split()[0] in ("float32", "float16", "bfloat16"):
-        knobs.append((name, float(line.split()[4])))
-base = dict(knobs).get("default")
-print(f"{'setting (one change)':<22} {'windows/s':>10} {'vs default':>10}")
-for name, ws in knobs:
-    print(f"{name:<22} {ws:>10.2f} {ws / base if base else float('nan'):>9.2f}x")
-lp = rows("large_pytorch.txt")
-print()
-print(f"{'large volume':<16} {'seconds':>8} {'windows':>7} {'final batch':>11} {'fallback':>8} {'labels equal':>12}")
-for name in ("plain", "cap4gb", "cap2gb", "cap1gb"):
-    f = out / f"large_{name}.txt"
-    lines = f.read_text().splitlines() if f.exists() else []
-    r = [l.split() for l in lines if l.split() and l.split()[0] in ("float32", "float16", "bfloat16")]
-    eq = [l.split()[1] for l in lines if l.startswith("labels:")]
-    if r:
-        print(f"voxseg {name:<9} {float(r[0][3]):>8.2f} {r[0][2]:>7} {r[0][9]:>11} {r[0][10]:>8} {eq[0] if eq else '-':>12}")
-    else:
-        print(f"voxseg {name:<9} failed: {lines[-1] if lines else 'no output'}")
-for k, f in lp.items():
-    print(f"{'pytorch':<16} {float(f[3]):>8.2f} {f[2]:>7} {f[1]:>11} {'-':>8} {'-':>12}")
-PY
-echo "peak device memory (nvidia-smi memory.used, whole device, uncapped large run): ${peak:-n/a} MiB"
-stamp "done"
+# one change at a time against the defaults, float16 autocast, 2 windows per call (before/after per knob)
+for knob in default "--cudnn-benchmark 0" "--jit-optimize 0" --channels-last --half-accumulation; do
+  opts=$knob
+  [[ $knob == default ]] && opts=
+  echo "knob: $knob" >>"$out/knobs.txt"
+  capped 40 $bin/voxsegDeviceBench --network "$work/plain_unet.pt" --volume $vol --roi $roi --device $dev \
+    --threads "$threads" --precisions $lp --sw-batches 2 --reps 1 --no-network-only $opts 2>&1 | tail -n 1 >>"$out/knobs.txt"
+done
+stamp "knobs"

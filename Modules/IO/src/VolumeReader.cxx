@@ -143,7 +143,7 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
   }
   checkHeader(*io, path, options);
   try {
-    if (detail::isNiftiPath(path)) detail::checkNiftiFile(path);
+    if (detail::isNiftiPath(path) && !niftiTwo) detail::checkNiftiFile(path); // a NIfTI-2 file was checked above
     if (detail::isMetaImagePath(path)) detail::checkMetaImageFile(path);
   } catch (const std::logic_error&) { // std::stoull on a malformed number
     throw inputError(path, "malformed header field");
