@@ -19,8 +19,11 @@ std::atomic<unsigned> counter{0};
 
 // Pending temporary files, readable from a signal handler (fixed storage, atomic flags).
 constexpr int kSlots = 64;
+// A slot is claimed (`used`), then its path written, then published (`ready`): the handler reads only
+// published paths, never one being written (SIGINT can arrive on any thread, e.g. --jobs 2's reader).
 struct Slot {
   std::atomic<bool> used{false};
+  std::atomic<bool> ready{false};
   char path[4096];
 };
 Slot slots[kSlots];
@@ -31,18 +34,21 @@ int registerTemp(const std::string& path) {
     bool expected = false;
     if (slots[i].used.load() || !slots[i].used.compare_exchange_strong(expected, true)) continue;
     std::memcpy(slots[i].path, path.c_str(), path.size() + 1);
+    slots[i].ready.store(true);
     return i;
   }
   return -1;
 }
 
 void unregisterTemp(int slot) {
-  if (slot >= 0) slots[slot].used.store(false);
+  if (slot < 0) return;
+  slots[slot].ready.store(false);
+  slots[slot].used.store(false);
 }
 
 extern "C" void onInterrupt(int) {
   for (auto& s : slots)
-    if (s.used.load()) ::unlink(s.path);
+    if (s.ready.load()) ::unlink(s.path);
   ::_exit(130);
 }
 

@@ -10,10 +10,12 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <vector>
 
@@ -102,14 +104,7 @@ std::uint64_t niftiTwoVoxelCount(const std::string& path) {
   return n;
 }
 
-std::string scratchName() {
-  static std::atomic<unsigned> counter{0};
-  return (std::filesystem::temp_directory_path() /
-          ("voxseg-nifti2-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + ".nii"))
-      .string();
-}
-
-NiftiTwoAsOne::NiftiTwoAsOne(const std::string& source) : file_(scratchName()) {
+NiftiTwoAsOne::NiftiTwoAsOne(const std::string& source) {
   auto in = openGz(source);
   std::array<unsigned char, 540> h{};
   if (gzread(in.get(), h.data(), static_cast<unsigned>(h.size())) != 540)
@@ -122,25 +117,36 @@ NiftiTwoAsOne::NiftiTwoAsOne(const std::string& source) : file_(scratchName()) {
   for (std::int64_t i = 1; i <= rank && i <= 7; ++i)
     bytes *= static_cast<std::uint64_t>(get<std::int64_t>(h.data() + 16 + 8 * i, swap));
 
-  std::ofstream out(file_.path(), std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(header.data()), std::streamsize(header.size()));
+  // A new file of our own (O_EXCL, random name: no planted file or link is followed), registered for clean-up.
+  std::error_code ec;
+  const std::filesystem::path dir = std::filesystem::temp_directory_path(ec);
+  std::string name = ((ec ? std::filesystem::path("/tmp") : dir) / "voxseg-nifti2-XXXXXX.nii").string();
+  const int fd = ::mkstemps(name.data(), 4);
+  if (fd < 0)
+    throw inputError(source,
+                     "cannot create its NIfTI-1 copy in the temporary folder (" + name + "): " + std::strerror(errno));
+  file_.emplace(name);
+  std::unique_ptr<FILE, int (*)(FILE*)> out(::fdopen(fd, "wb"), &std::fclose);
+  if (!out) {
+    ::close(fd);
+    throw inputError(source, "cannot write its NIfTI-1 copy (" + name + "): " + std::strerror(errno));
+  }
+  bool written = std::fwrite(header.data(), 1, header.size(), out.get()) == header.size();
   std::vector<char> buf(1 << 20);
   for (std::int64_t skip = voxOffset - 540; skip > 0;) { // extensions are dropped
     const int n = gzread(in.get(), buf.data(), static_cast<unsigned>(std::min<std::int64_t>(skip, 1 << 20)));
     if (n <= 0) break;
     skip -= n;
   }
-  while (bytes > 0) {
+  while (bytes > 0 && written) {
     const int n = gzread(in.get(), buf.data(), static_cast<unsigned>(std::min<std::uint64_t>(bytes, buf.size())));
     if (n <= 0) break;
-    out.write(buf.data(), n);
+    written = std::fwrite(buf.data(), 1, std::size_t(n), out.get()) == std::size_t(n);
     bytes -= static_cast<std::uint64_t>(n);
   }
-  out.close();
-  if (bytes > 0 || !out)
-    throw inputError(source, bytes > 0 ? "truncated NIfTI-2 voxel data"
-                                       : "cannot write its NIfTI-1 copy to the temporary folder (" +
-                                             std::filesystem::temp_directory_path().string() + ")");
+  written = std::fclose(out.release()) == 0 && written;
+  if (!written) throw inputError(source, "cannot write its NIfTI-1 copy (" + name + "): disk full?");
+  if (bytes > 0) throw inputError(source, "truncated NIfTI-2 voxel data");
 }
 
 } // namespace voxseg::io::detail

@@ -6,6 +6,7 @@
 #include "voxseg/io/AtomicOutput.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace voxseg::io::detail {
@@ -26,10 +27,10 @@ public:
   explicit NiftiTwoAsOne(const std::string& source);
   NiftiTwoAsOne(const NiftiTwoAsOne&) = delete;
   NiftiTwoAsOne& operator=(const NiftiTwoAsOne&) = delete;
-  const std::string& path() const { return file_.path(); }
+  const std::string& path() const { return file_->path(); }
 
 private:
-  ScratchFile file_; ///< removed with this object, and by the interrupt clean-up
+  std::optional<ScratchFile> file_; ///< removed with this object, and by the interrupt clean-up
 };
 
 } // namespace voxseg::io::detail
