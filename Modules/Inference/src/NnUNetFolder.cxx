@@ -84,9 +84,13 @@ NnUNetFolder readFolder(const std::string& folder) {
 NnUNetFolder readNnUNetFolder(const std::string& folder) {
   try {
     return readFolder(folder);
-  } catch (const nlohmann::json::exception& e) { // a key missing or of another type than nnU-Net writes
-    throw Error(ExitCode::Model, folder + ": plans.json or dataset.json is not what nnU-Net writes (" + e.what() + ")");
+  } catch (const nlohmann::json::exception& e) {
+    throw plansContentError(folder, e);
   }
+}
+
+Error plansContentError(const std::string& folder, const nlohmann::json::exception& e) {
+  return Error(ExitCode::Model, folder + ": plans.json or dataset.json is not what nnU-Net writes (" + e.what() + ")");
 }
 
 Network Network::loadNnUNetFold(const std::string& folder, int fold, const std::string& checkpoint,

@@ -226,17 +226,20 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     if (order == AxisOrder::XYZ) c = c.permute({2, 1, 0});
     chans.push_back(c);
   }
-  const std::vector<torch::Tensor> hostChans = chans; // the caller's buffers, for when the input leaves the device
-  // On a device the whole input goes there once; when it does not fit, windows are cut on the host
-  // and each batch is uploaded.
+  // On a device the whole input goes there once. When it does not fit (or later, when a window does not),
+  // windows are cut from the caller's buffers on the host and each batch is uploaded.
+  const std::vector<torch::Tensor> hostChans = chans;
+  const auto inputToHost = [&] {
+    logWarning("device memory exhausted: the input stays on the host, windows are uploaded batch by batch");
+    chans = hostChans; // a device copy is freed
+    stats.inputOnHost = true;
+  };
   if (!device.is_cpu()) {
     try {
       for (auto& c : chans) c = c.to(device);
     } catch (const c10::Error& e) {
       if (!compat::isOutOfMemory(e)) throw;
-      logWarning("device memory exhausted by the input volume: windows are uploaded batch by batch");
-      chans = hostChans;
-      stats.inputOnHost = true;
+      inputToHost();
     }
   }
   const Shape3 shape{chans.front().size(0), chans.front().size(1), chans.front().size(2)};
@@ -254,7 +257,6 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
   std::int64_t channels = 0;
   const std::int64_t rowBegin = grid.padBefore[0], rowEnd = grid.padBefore[0] + shape[0];
 
-  // Finished rows go to the consumer one at a time (float32, unpadded, on the host).
   // Finished rows go to the consumer (float32, unpadded, on the host) in slabs of at most ~64 MB, so
   // that a 105-class head on a 512 x 512 plane passes a row at a time while small heads pass whole
   // blocks (one device-to-host copy each).
@@ -287,9 +289,7 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
   const auto relieveDevice = [&]() -> bool {
     if (device.is_cpu()) return false;
     if (!stats.inputOnHost) {
-      logWarning("device memory exhausted: the input moves to the host, windows are uploaded batch by batch");
-      chans = hostChans; // the device copy is freed
-      stats.inputOnHost = true;
+      inputToHost();
       return true;
     }
     if (acc && !stats.accumulatorOnHost) {

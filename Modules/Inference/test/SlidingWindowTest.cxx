@@ -129,45 +129,47 @@ std::string oomAbove(int limit) {
          "    return torch.cat([x * 2.0, x.sin()], 1)";
 }
 
-TEST(SlidingWindow, OutOfMemoryHalvesTheWindowBatchWithTheSameResult) {
+// The same volume through a network that fits and one that runs out of memory above 2 windows per call.
+struct OomRuns {
+  RunStats ref, st;
+  LogitCollector expected, got;
+};
+OomRuns runFittingAndTight(const std::string& name, Shape3 zyx, const EngineOptions& o) {
   TempDir dir;
-  const Network reference = scripted(dir, "fits", oomAbove(1000));
-  const Network tight = scripted(dir, "tight", oomAbove(2));
-  std::vector<float> data(9 * 10 * 11);
+  const Network reference = scripted(dir, name + "_fits", oomAbove(1000));
+  const Network tight = scripted(dir, name + "_tight", oomAbove(2));
+  std::vector<float> data(std::size_t(zyx[0] * zyx[1] * zyx[2]));
   std::iota(data.begin(), data.end(), 0.0f);
+  OomRuns r;
+  r.ref = slidingWindow({&reference}, volumeOf(data, zyx), AxisOrder::ZYX, o, r.expected);
+  r.st = slidingWindow({&tight}, volumeOf(data, zyx), AxisOrder::ZYX, o, r.got);
+  return r;
+}
+
+TEST(SlidingWindow, OutOfMemoryHalvesTheWindowBatchWithTheSameResult) {
   EngineOptions o;
   o.patch = {4, 4, 4};
-  o.tiling.overlap = 0.5;
   o.mirrorAxes = {0, 2};
   o.swBatch = 8;
-  LogitCollector expected, got;
-  const RunStats ref = slidingWindow({&reference}, volumeOf(data, {9, 10, 11}), AxisOrder::ZYX, o, expected);
-  const RunStats st = slidingWindow({&tight}, volumeOf(data, {9, 10, 11}), AxisOrder::ZYX, o, got);
-  EXPECT_EQ(ref.swBatch, 8);
-  EXPECT_EQ(st.swBatch, 2); // 8 -> 4 -> 2
-  EXPECT_EQ(st.windows, ref.windows);
-  EXPECT_EQ(st.forwardCalls, (st.windows + 1) / 2); // every call after the first halvings takes two windows
-  EXPECT_EQ(got.logits, expected.logits);
+  const OomRuns r = runFittingAndTight("halves", {9, 10, 11}, o);
+  EXPECT_EQ(r.ref.swBatch, 8);
+  EXPECT_EQ(r.st.swBatch, 2); // 8 -> 4 -> 2
+  EXPECT_EQ(r.st.windows, r.ref.windows);
+  EXPECT_EQ(r.st.forwardCalls, (r.st.windows + 1) / 2); // every call after the first halvings takes two windows
+  EXPECT_EQ(r.got.logits, r.expected.logits);
 }
 
 // 5 -> 2 windows per call: batches no longer start at multiples of 5 and straddle two rows of windows,
 // which the accumulators must hold (they were sized for aligned batches: "accumulator rows exhausted").
 TEST(SlidingWindow, OddHalvingStraddlesWindowRowsWithTheSameResult) {
-  TempDir dir;
-  const Network reference = scripted(dir, "fits5", oomAbove(1000));
-  const Network tight = scripted(dir, "tight5", oomAbove(2));
-  std::vector<float> data(12 * 4 * 20);
-  std::iota(data.begin(), data.end(), 0.0f);
   EngineOptions o;
   o.patch = {4, 4, 4};
   o.tiling.step = 1.0; // 3 rows of 5 windows, no overlap: (9, 10) straddles rows 2 and 3
   o.swBatch = 5;
-  LogitCollector expected, got;
-  const RunStats ref = slidingWindow({&reference}, volumeOf(data, {12, 4, 20}), AxisOrder::ZYX, o, expected);
-  ASSERT_EQ(ref.windows, 15);
-  const RunStats st = slidingWindow({&tight}, volumeOf(data, {12, 4, 20}), AxisOrder::ZYX, o, got);
-  EXPECT_EQ(st.swBatch, 2);
-  EXPECT_EQ(got.logits, expected.logits);
+  const OomRuns r = runFittingAndTight("odd", {12, 4, 20}, o);
+  ASSERT_EQ(r.ref.windows, 15);
+  EXPECT_EQ(r.st.swBatch, 2);
+  EXPECT_EQ(r.got.logits, r.expected.logits);
 }
 
 TEST(SlidingWindow, OneWindowOutOfMemoryIsAModelErrorNamingTheNetwork) {

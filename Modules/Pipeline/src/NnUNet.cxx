@@ -114,8 +114,7 @@ NnUNetModel loadNnUNet(const NnUNetOptions& options, const SegmenterOptions& run
   try {
     return load(options, run);
   } catch (const nlohmann::json::exception& e) { // plans.json/dataset.json content of an unexpected type
-    throw Error(ExitCode::Model,
-                options.folder + ": plans.json or dataset.json is not what nnU-Net writes (" + e.what() + ")");
+    throw inference::plansContentError(options.folder, e);
   }
 }
 
@@ -296,8 +295,7 @@ NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& 
   try {
     return segmentOriented(m, channels, run, keepProbabilities, progress);
   } catch (const nlohmann::json::exception& e) { // plans values read while segmenting
-    throw Error(ExitCode::Model,
-                m.options.folder + ": plans.json or dataset.json is not what nnU-Net writes (" + e.what() + ")");
+    throw inference::plansContentError(m.options.folder, e);
   }
 }
 

@@ -2,6 +2,8 @@
 // An nnU-Net v2 trained-model folder's description, read once: plans.json, dataset.json and the
 // configuration named by the folder (<trainer>__<plans>__<configuration>), inherits_from resolved.
 
+#include "voxseg/core/Error.h"
+
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -21,5 +23,9 @@ struct NnUNetFolder {
 /// Reads and checks the folder; throws Error(Model) naming the file and the problem (missing files,
 /// invalid JSON, unknown configuration, cascades, plans without an architecture block).
 NnUNetFolder readNnUNetFolder(const std::string& folder);
+
+/// The Error(Model) for a plans.json/dataset.json value of a missing key or another type than nnU-Net
+/// writes (nlohmann's exception `e`), wherever the value is read.
+Error plansContentError(const std::string& folder, const nlohmann::json::exception& e);
 
 } // namespace voxseg::inference
