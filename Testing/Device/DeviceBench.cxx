@@ -4,7 +4,8 @@
 // the host as voxseg segment does) are made and timed too, and compared with a reference run.
 //   voxsegDeviceBench --network NET.pt --volume 256x256x256 --roi 128 [--tiling nnunet|monai] [--overlap 0.5]
 //       [--precisions float32,float16,bfloat16] [--sw-batches 1,2,4] [--device cuda] [--threads N] [--reps 2]
-//       [--cudnn-benchmark 1] [--jit-optimize 1] [--channels-last] [--half-accumulation] [--no-network-only]
+//       [--cudnn-benchmark 1] [--jit-optimize 1] [--copy-overlap 1] [--channels-last] [--half-accumulation]
+//       [--no-network-only]
 //       [--labels-out F] [--labels-ref F] [--leave-free-gb G]
 // --leave-free-gb fills the device but G GB with ballast first (like another process holding the
 // rest), so the engine's out-of-memory fallbacks run; the table says which ones ran.
@@ -75,8 +76,8 @@ std::vector<float> syntheticVolume(const Shape3& s) {
 int main(int argc, char** argv) try {
   const bench::Args args(argc, argv,
                          {"--network", "--volume", "--roi", "--tiling", "--overlap", "--precisions", "--sw-batches",
-                          "--device", "--threads", "--reps", "--cudnn-benchmark", "--jit-optimize", "--labels-out",
-                          "--labels-ref", "--leave-free-gb"},
+                          "--device", "--threads", "--reps", "--cudnn-benchmark", "--jit-optimize", "--copy-overlap",
+                          "--labels-out", "--labels-ref", "--leave-free-gb"},
                          {"--no-network-only", "--channels-last", "--half-accumulation"});
   const std::string networkPath = args.get("--network"), device = args.get("--device", "cuda"),
                     tiling = args.get("--tiling", "nnunet"), labelsOut = args.get("--labels-out"),
@@ -87,7 +88,8 @@ int main(int argc, char** argv) try {
   const double overlap = args.getDouble("--overlap", 0.5), leaveFreeGb = args.getDouble("--leave-free-gb", -1);
   const bool wantLabels = !labelsOut.empty() || !labelsRef.empty();
   const bool cudnnBenchmark = args.getInt("--cudnn-benchmark", 1) != 0,
-             jitOptimize = args.getInt("--jit-optimize", 1) != 0, networkOnly = !args.has("--no-network-only");
+             jitOptimize = args.getInt("--jit-optimize", 1) != 0, networkOnly = !args.has("--no-network-only"),
+             copyOverlap = args.getInt("--copy-overlap", 1) != 0;
   if (networkPath.empty()) throw std::runtime_error("--network is required");
   const auto dims = split(volumeText, 'x');
   if (dims.size() != 3) throw std::runtime_error("--volume ZxYxX");
@@ -134,12 +136,13 @@ int main(int argc, char** argv) try {
 
   std::cout << strf("device %s, LibTorch %s, network %s: %.1f GFLOP per %d^3 window; volume %lldx%lldx%lld, "
                     "%s tiling, overlap %.2f; cudnn benchmark %d, jit optimize %d, channels-last %d, float16 "
-                    "accumulators %d\n",
+                    "accumulators %d, copy overlap %d\n",
                     dev.str().c_str(), torchVersion().c_str(), networkPath.c_str(), flopsPerWindow / 1e9, roi,
                     (long long)shape[0], (long long)shape[1], (long long)shape[2], tiling.c_str(), overlap,
-                    int(cudnnBenchmark), int(jitOptimize), int(channelsLast), int(halfAccumulation));
-  std::cout << strf("%-9s %5s %7s %8s %10s %12s %7s %9s %8s %6s %9s %10s\n", "precision", "batch", "windows", "seconds",
-                    "windows/s", "net-only w/s", "engine", "GFLOP/s", "ceiling", "final", "fallback", "peak RSS");
+                    int(cudnnBenchmark), int(jitOptimize), int(channelsLast), int(halfAccumulation), int(copyOverlap));
+  std::cout << strf("%-9s %5s %7s %8s %10s %12s %7s %9s %8s %6s %9s %10s %9s\n", "precision", "batch", "windows",
+                    "seconds", "windows/s", "net-only w/s", "engine", "GFLOP/s", "ceiling", "final", "fallback",
+                    "peak RSS", "staged");
   for (const std::string& precision : split(precisionsText, ',')) {
     const double ceiling = bench::convCeilingGflops(dev, precision);
     for (const std::string& batchText : split(batchesText, ',')) {
@@ -152,6 +155,7 @@ int main(int argc, char** argv) try {
       o.precision = precision;
       o.cudnnBenchmark = cudnnBenchmark;
       o.halfAccumulation = halfAccumulation;
+      o.copyOverlap = copyOverlap ? CopyOverlap::Device : CopyOverlap::Off;
       std::vector<std::uint16_t> labels;
       RunStats st;
       double best = 1e30;
@@ -182,12 +186,13 @@ int main(int argc, char** argv) try {
         netOnly = double(st.windows) / bench::secondsOf(run);
       }
       const std::string fallback = std::string(st.inputOnHost ? "I" : "") + (st.accumulatorOnHost ? "A" : "");
-      std::cout << strf("%-9s %5d %7lld %8.2f %10.2f %12.2f %6.0f%% %9.1f %7.0f%% %6d %9s %7.0f MB\n",
+      const std::string staged = std::to_string(st.overlappedSlabs) + "/" + std::to_string(st.slabs);
+      std::cout << strf("%-9s %5d %7lld %8.2f %10.2f %12.2f %6.0f%% %9.1f %7.0f%% %6d %9s %7.0f MB %9s\n",
                         precision.c_str(), o.swBatch, (long long)st.windows, best, double(st.windows) / best, netOnly,
                         networkOnly ? 100.0 * double(st.windows) / best / netOnly : 0.0,
                         double(st.windows) * flopsPerWindow / best / 1e9,
                         100.0 * double(st.windows) * flopsPerWindow / best / 1e9 / ceiling, st.swBatch,
-                        fallback.empty() ? "-" : fallback.c_str(), peakRssMb());
+                        fallback.empty() ? "-" : fallback.c_str(), peakRssMb(), staged.c_str());
       if (!labelsOut.empty())
         std::ofstream(labelsOut, std::ios::binary)
             .write(reinterpret_cast<const char*>(labels.data()), std::streamsize(labels.size() * sizeof(labels[0])));

@@ -32,7 +32,8 @@ struct Case {
   EngineOptions options;
 };
 
-std::vector<float> run(const Network& net, const Case& c, const std::string& precision, double& seconds) {
+std::vector<float> run(const Network& net, const Case& c, const std::string& precision, double& seconds,
+                       RunStats& stats) {
   InputVolume in;
   in.zyx = c.shape;
   in.channels = {c.input.data()};
@@ -40,7 +41,7 @@ std::vector<float> run(const Network& net, const Case& c, const std::string& pre
   o.precision = precision;
   LogitCollector out;
   const auto t0 = std::chrono::steady_clock::now();
-  slidingWindow({&net}, in, AxisOrder::ZYX, o, out);
+  stats = slidingWindow({&net}, in, AxisOrder::ZYX, o, out);
   seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out.logits;
 }
@@ -118,6 +119,7 @@ int main(int argc, char** argv) {
 
   std::map<std::string, std::unique_ptr<Network>> cpuNets, gpuNets;
   int passed = 0, failed = 0;
+  std::int64_t slabs = 0, staged = 0; // device runs: slabs copied on the copy stream (SlabTransfer)
   std::cout << strf("%-62s %-9s %11s %10s %9s %9s  %s\n", "case", "precision", "rel. diff", "argmax ok", "cpu s",
                     "device s", "result");
   for (const auto& c : cases) {
@@ -130,7 +132,8 @@ int main(int argc, char** argv) {
       gpuNets[c.network] = load(device);
     }
     double cpuSeconds = 0;
-    const auto ref = run(*cpuNets[c.network], c, "float32", cpuSeconds);
+    RunStats st;
+    const auto ref = run(*cpuNets[c.network], c, "float32", cpuSeconds, st);
     const std::size_t n = ref.size();
     const std::size_t k = c.name.rfind("nnunet", 0) == 0 ? 3 : (c.name.rfind("segresnet", 0) == 0 ? 2 : 3);
     const std::size_t voxels = n / k;
@@ -138,7 +141,9 @@ int main(int argc, char** argv) {
     for (float v : ref) maxRef = std::max(maxRef, double(std::fabs(v)));
     for (const std::string precision : {"float32", "float16", "bfloat16"}) {
       double s = 0;
-      const auto got = run(*gpuNets[c.network], c, precision, s);
+      const auto got = run(*gpuNets[c.network], c, precision, s, st);
+      slabs += st.slabs;
+      staged += st.overlappedSlabs;
       double d = 0;
       for (std::size_t i = 0; i < n; ++i) d = std::max(d, double(std::fabs(got[i] - ref[i])));
       std::size_t same = 0;
@@ -158,6 +163,7 @@ int main(int argc, char** argv) {
                         100.0 * agree, cpuSeconds, s, ok ? "ok" : "FAIL");
     }
   }
-  std::cout << strf("parity: %d passed, %d failed\n", passed, failed);
+  std::cout << strf("parity: %d passed, %d failed (%lld of %lld slabs staged on the copy stream)\n", passed, failed,
+                    (long long)staged, (long long)slabs);
   return failed == 0 ? 0 : 1;
 }

@@ -7,10 +7,12 @@
 #      patch 128^3, random weights; Testing/Device/plain_unet.py traces it) per precision and window
 #      batch, beside the network alone, and 3. the same sliding window in plain PyTorch (eager,
 #      autocast) on the same GPU in the same run, with the ratio;
-#   4. a 512x512x600 volume end to end (labels): time and peak device memory, then again with the
-#      device filled but 4, 2 and 1 GB (the out-of-memory fallbacks), labels compared.
+#   4. a 512x512x600 volume end to end (labels): time and peak device memory, again with the finished
+#      rows copied and consumed in turn (no copy overlap), then with the device filled but 4, 2 and
+#      1 GB (the out-of-memory fallbacks), labels compared.
 #   then, time permitting, one engine setting changed at a time (cuDNN benchmark off, TorchScript
-#   optimisation off, channels-last, float16 accumulators) against the defaults.
+#   optimisation off, copies of finished rows in turn instead of overlapped, channels-last, float16
+#   accumulators) against the defaults.
 # Every step is capped by what is left of a budget (BUDGET_S, default 540 s, under the device tool's
 # 600 s per call); the summary table is printed last even when a step fails or is cut. Everything also
 # goes to $OUT.
@@ -64,14 +66,17 @@ for k in sorted(set(v) | set(p)):
     ceil = v[k][8] if k in v else "-"
     print(f"{k[0]:<9} {k[1]:>5} {vs:>10.2f} {ps:>11.2f} {vs / ps:>5.2f}x {vo:>15} {eng:>6} {ceil:>12}")
 print()
-print(f"{'large volume':<16} {'seconds':>8} {'windows':>7} {'final batch':>11} {'fallback':>8} {'labels equal':>12}")
-for name in ("plain", "cap4gb", "cap2gb", "cap1gb"):
+print(f"{'large volume':<16} {'seconds':>8} {'windows':>7} {'final batch':>11} {'fallback':>8} {'labels equal':>12} "
+      f"{'staged':>9}")
+for name in ("plain", "inturn", "cap4gb", "cap2gb", "cap1gb"):
     f = out / f"large_{name}.txt"
     lines = f.read_text().splitlines() if f.exists() else []
     r = [l.split() for l in lines if l.split() and l.split()[0] in ("float32", "float16", "bfloat16")]
     eq = [l.split(":", 1)[1].strip().split()[0] for l in lines if l.startswith("labels:")]
     if r:
-        print(f"voxseg {name:<9} {float(r[0][3]):>8.2f} {r[0][2]:>7} {r[0][9]:>11} {r[0][10]:>8} {eq[0] if eq else '-':>12}")
+        st = r[0][13] if len(r[0]) > 13 else "-"
+        print(f"voxseg {name:<9} {float(r[0][3]):>8.2f} {r[0][2]:>7} {r[0][9]:>11} {r[0][10]:>8} {eq[0] if eq else '-':>12} "
+              f"{st:>9}")
     else:
         print(f"voxseg {name:<9} failed or not run: {lines[-1] if lines else 'no output'}")
 for k, f in rows("large_pytorch.txt").items():
@@ -146,13 +151,14 @@ fi
 large_run plain --labels-out "$work/labels.bin"
 [[ -n $sampler ]] && kill "$sampler" 2>/dev/null && wait "$sampler" 2>/dev/null
 peak=$(sort -n "$work/mem.txt" 2>/dev/null | tail -1)
+large_run inturn --labels-ref "$work/labels.bin" --copy-overlap 0 # before the copy overlap: labels consumed in turn
 for gb in 4 2 1; do large_run "cap${gb}gb" --labels-ref "$work/labels.bin" --leave-free-gb $gb; done
 capped 90 $py Testing/Device/plain_unet.py bench "$work/plain_unet.pt" --volume $large --roi $roi --device $dev \
   --precisions $lp --sw-batches 2 --reps 0 --labels --no-network-only >"$out/large_pytorch.txt" 2>&1
 stamp "large volume"
 
 # one change at a time against the defaults, float16 autocast, 2 windows per call (before/after per knob)
-for knob in default "--cudnn-benchmark 0" "--jit-optimize 0" --channels-last --half-accumulation; do
+for knob in default "--cudnn-benchmark 0" "--jit-optimize 0" "--copy-overlap 0" --channels-last --half-accumulation; do
   opts=$knob
   [[ $knob == default ]] && opts=
   echo "knob: $knob" >>"$out/knobs.txt"

@@ -1,6 +1,7 @@
 #include "voxseg/inference/SlidingWindow.h"
 
 #include "NetworkImpl.h"
+#include "SlabTransfer.h"
 #include "TorchCompat.h"
 #include "voxseg/core/Error.h"
 #include "voxseg/inference/ImportanceMap.h"
@@ -261,6 +262,8 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
   // that a 105-class head on a 512 x 512 plane passes a row at a time while small heads pass whole
   // blocks (one device-to-host copy each).
   std::int64_t rowsPerSlab = 1;
+  SlabTransfer transfer(device, opt.copyOverlap == CopyOverlap::Always ||
+                                    (opt.copyOverlap == CopyOverlap::Device && !device.is_cpu()));
   auto emit = [&](std::int64_t upTo) {
     while (acc && acc->begin() < std::min(upTo, acc->filled())) {
       const std::int64_t first = acc->begin();
@@ -268,19 +271,16 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
       torch::Tensor rows = acc->take(n);
       const std::int64_t lo = std::max(first, rowBegin), hi = std::min(first + n, rowEnd);
       if (lo >= hi) continue;
-      auto out = rows.narrow(1, lo - first, hi - lo)
-                     .narrow(2, grid.padBefore[1], shape[1])
-                     .narrow(3, grid.padBefore[2], shape[2])
-                     .to(torch::kCPU, torch::kFloat)
-                     .contiguous();
       SlabView v;
       v.order = order;
       v.shape = shape;
       v.begin = lo - rowBegin;
       v.end = hi - rowBegin;
       v.channels = channels;
-      v.data = out.data_ptr<float>();
-      consumer.consume(v);
+      transfer.start(rows.narrow(1, lo - first, hi - lo)
+                         .narrow(2, grid.padBefore[1], shape[1])
+                         .narrow(3, grid.padBefore[2], shape[2]),
+                     v, consumer);
       ++stats.slabs;
     }
   };
@@ -288,6 +288,10 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
   // One window ran out of device memory: the input goes to the host first, then the accumulators.
   const auto relieveDevice = [&]() -> bool {
     if (device.is_cpu()) return false;
+    if (transfer.pendingBytes() > 0) { // finished rows still on the device: hand them over, free them
+      transfer.finish(consumer);
+      return true;
+    }
     if (!stats.inputOnHost) {
       inputToHost();
       return true;
@@ -326,9 +330,13 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     }
     auto x = torch::stack(windows);
     if (x.device() != device) x = x.to(device);
+    // Rows below this batch's first window are final: their copies start before its forward calls are
+    // queued and are handed over after (overlapping them on a GPU; see SlabTransfer).
+    emit(starts.front()[0]);
     std::vector<std::vector<torch::Tensor>> preds; // per network: the predictions of its chunks, in window order
     for (const Network* net : networks)
       preds.push_back(predictChunked(net->impl(), x, flips, autocast, autocastType, batch, stats, relieveDevice));
+    transfer.finish(consumer);
     if (!acc) {
       channels = preds.front().front().size(1);
       rowsPerSlab = std::max<std::int64_t>(1, (std::int64_t(64) << 20) / (4 * channels * shape[1] * shape[2]));
@@ -351,7 +359,6 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
           throw Error(ExitCode::Model, "network output shape " + c10::str(p.sizes()) + " does not match " +
                                            std::to_string(channels) + " channels x the patch " +
                                            c10::str(c10::IntArrayRef(opt.patch.data(), 3)));
-    emit(starts.front()[0]);
     std::int64_t maxEnd = 0;
     for (const auto& w : starts) maxEnd = std::max(maxEnd, w[0] + opt.patch[0]);
     // Gaussian-weighted in place (the accumulators were allocated up front, so nothing here allocates on
@@ -371,6 +378,8 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     if (progress) progress(last, total);
   }
   emit(grid.paddedShape[0]);
+  transfer.finish(consumer);
+  stats.overlappedSlabs = transfer.deferred();
   stats.swBatch = batch;
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return stats;

@@ -78,6 +78,45 @@ TEST(SlidingWindow, MemoryGrowsWithTheSlabNotTheVolume) {
       ASSERT_NEAR(out.logits[std::size_t(k) * data.size() + i], data[i], 1e-3 + 1e-6 * data[i]);
 }
 
+// Staged hand-over (a GPU's copy overlap, here its CPU twin): the same slabs, in the same order, with
+// the same values as handing each over at once.
+TEST(SlidingWindow, StagedSlabsReachTheConsumerInOrderWithTheSameValues) {
+  struct Rows : LogitCollector {
+    void consume(const SlabView& s) override {
+      begins.push_back(s.begin);
+      ends.push_back(s.end);
+      LogitCollector::consume(s);
+    }
+    std::vector<std::int64_t> begins, ends;
+  };
+  TempDir dir;
+  const Network net = scripted(dir, "repeat", "    return torch.cat([x, x.sin(), x * 0.5], 1)");
+  const Shape3 zyx{200, 8, 8};
+  std::vector<float> data(std::size_t(200 * 64));
+  std::iota(data.begin(), data.end(), 0.0f);
+  EngineOptions o;
+  o.patch = {16, 8, 8};
+  o.swBatch = 2;
+  o.halfAccumulation = true;
+  Rows immediate, staged;
+  o.copyOverlap = CopyOverlap::Off;
+  const RunStats a = slidingWindow({&net}, volumeOf(data, zyx), AxisOrder::ZYX, o, immediate);
+  o.copyOverlap = CopyOverlap::Always;
+  const RunStats b = slidingWindow({&net}, volumeOf(data, zyx), AxisOrder::ZYX, o, staged);
+  ASSERT_GT(a.slabs, 10);
+  EXPECT_EQ(a.overlappedSlabs, 0);
+  EXPECT_EQ(b.overlappedSlabs, b.slabs);
+  EXPECT_EQ(staged.begins, immediate.begins);
+  EXPECT_EQ(staged.ends, immediate.ends);
+  for (std::size_t i = 1; i < staged.begins.size(); ++i) ASSERT_EQ(staged.begins[i], staged.ends[i - 1]);
+  EXPECT_EQ(staged.ends.back(), 200);
+  EXPECT_EQ(staged.logits, immediate.logits);
+  o.copyOverlap = CopyOverlap::Device; // the default: on the CPU, handed over at once
+  Rows byDefault;
+  EXPECT_EQ(slidingWindow({&net}, volumeOf(data, zyx), AxisOrder::ZYX, o, byDefault).overlappedSlabs, 0);
+  EXPECT_EQ(byDefault.logits, immediate.logits);
+}
+
 TEST(SlidingWindow, MirroringAveragesFlippedPredictions) {
   TempDir dir;
   const Network net = scripted(dir, "axisindex", kAxisIndexNet);

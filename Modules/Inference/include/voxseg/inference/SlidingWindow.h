@@ -14,6 +14,11 @@
 
 namespace voxseg::inference {
 
+/// Finished rows on their way to the consumer: Device overlaps their copies (a copy stream, pinned host
+/// buffers) and the consumer's work with the next forward call on a GPU; Off copies and consumes them in
+/// turn; Always also stages them on the CPU, where it only costs a copy (for tests).
+enum class CopyOverlap { Off, Device, Always };
+
 struct EngineOptions {
   Shape3 patch{0, 0, 0}; ///< network axis order
   Tiling tiling;
@@ -24,6 +29,7 @@ struct EngineOptions {
   std::string precision = "float32"; ///< CUDA: "float32" (TF32 off), "tf32", "float16"/"bfloat16" (autocast)
   float padValue = 0.0f;
   bool cudnnBenchmark = true; ///< CUDA: cuDNN picks the fastest algorithm per window shape (as nnU-Net)
+  CopyOverlap copyOverlap = CopyOverlap::Device;
 };
 
 /// Engine options as the card describes them.
@@ -55,6 +61,8 @@ struct RunStats {
   std::int64_t windows = 0;
   std::int64_t forwardCalls = 0;
   std::int64_t slabs = 0;
+  std::int64_t overlappedSlabs =
+      0; ///< slabs staged (CopyOverlap): copied ahead, handed over after later work was queued
   std::int64_t peakAccumulatorBytes = 0;
   double seconds = 0;
   std::string device;

@@ -1,0 +1,93 @@
+#include "SlabTransfer.h"
+
+#include "voxseg/core/Log.h"
+
+#include <c10/core/StreamGuard.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
+
+namespace voxseg::inference {
+
+SlabTransfer::SlabTransfer(torch::Device device, bool overlapped, std::int64_t budgetBytes)
+    : device_(device), overlapped_(overlapped), budget_(budgetBytes) {
+  if (!overlapped_ || device_.is_cpu()) return;
+  try {
+    const c10::impl::VirtualGuardImpl impl(device_.type());
+    copyStream_ = impl.getStreamFromGlobalPool(device_);
+    ready_.emplace(device_.type());
+    stream_ = true;
+  } catch (const c10::Error& e) {
+    logDebug(device_.str() + ": no copy stream (" + e.what_without_backtrace() + "), slabs are copied in turn");
+    overlapped_ = false;
+  }
+}
+
+SlabTransfer::~SlabTransfer() {
+  try {
+    if (stream_ && !pending_.empty()) copyStream_->synchronize();
+  } catch (...) { // an error is already on its way out; nothing to add from a destructor
+  }
+}
+
+torch::Tensor SlabTransfer::hostBuffer(std::int64_t elements) {
+  for (auto it = free_.begin(); it != free_.end(); ++it)
+    if (it->numel() >= elements) {
+      torch::Tensor b = *it;
+      free_.erase(it);
+      return b;
+    }
+  auto opts = torch::TensorOptions().dtype(torch::kFloat);
+  if (stream_) {
+    try {
+      return torch::empty({elements}, opts.pinned_memory(true));
+    } catch (const c10::Error& e) { // pinned memory is a limited resource: pageable still works, slower
+      logDebug(std::string("pinned host memory: ") + e.what_without_backtrace());
+    }
+  }
+  return torch::empty({elements}, opts);
+}
+
+void SlabTransfer::start(const torch::Tensor& slab, SlabView view, SlabConsumer& consumer) {
+  torch::Tensor source = slab.to(torch::kFloat).contiguous(); // on the compute stream
+  const std::int64_t bytes = source.numel() * std::int64_t(sizeof(float));
+  // Staged: copied on the copy stream (a device slab) or into a host buffer (the CPU). A device run whose
+  // accumulators went to the host has nothing to overlap: immediate.
+  const bool staged = overlapped_ && (stream_ ? !source.is_cpu() : source.is_cpu());
+  if (!staged) {
+    finish(consumer);
+    const torch::Tensor host = source.to(torch::kCPU).contiguous();
+    view.data = host.data_ptr<float>();
+    consumer.consume(view);
+    return;
+  }
+  if (!pending_.empty() && pendingBytes_ + bytes > budget_) finish(consumer);
+  torch::Tensor host = hostBuffer(source.numel());
+  torch::Tensor target = host.narrow(0, 0, source.numel()).view(source.sizes());
+  if (stream_) {
+    const c10::impl::VirtualGuardImpl impl(device_.type());
+    ready_->record(impl.getStream(source.device())); // the slab's values are written
+    ready_->block(*copyStream_);
+    const c10::StreamGuard onCopyStream(*copyStream_);
+    target.copy_(source, /*non_blocking=*/true);
+  } else {
+    target.copy_(source);
+  }
+  pending_.push_back({std::move(source), std::move(host), view});
+  pendingBytes_ += bytes;
+}
+
+void SlabTransfer::finish(SlabConsumer& consumer) {
+  if (pending_.empty()) return;
+  if (stream_) copyStream_->synchronize();
+  // Handed over one by one; a consumer that throws leaves the rest pending for the destructor.
+  while (!pending_.empty()) {
+    Pending p = std::move(pending_.front());
+    pending_.erase(pending_.begin());
+    pendingBytes_ -= p.source.numel() * std::int64_t(sizeof(float));
+    p.view.data = p.host.data_ptr<float>();
+    consumer.consume(p.view);
+    ++deferred_;
+    free_.push_back(std::move(p.host));
+  }
+}
+
+} // namespace voxseg::inference
