@@ -32,7 +32,7 @@ template <typename T> void patch(const std::string& path, std::streamoff at, T v
 
 // A float image whose voxels count up from 0 (x fastest), with `special` written at the given voxels.
 void writeRamp(const std::string& path, std::array<unsigned, 3> size,
-               const std::vector<std::pair<std::size_t, float>>& special = {}) {
+               const std::vector<std::pair<std::size_t, float>>& special = {}, bool compress = false) {
   using ImageType = itk::Image<float, 3>;
   auto img = ImageType::New();
   ImageType::RegionType region;
@@ -46,6 +46,7 @@ void writeRamp(const std::string& path, std::array<unsigned, 3> size,
   auto writer = itk::ImageFileWriter<ImageType>::New();
   writer->SetInput(img);
   writer->SetFileName(path);
+  writer->SetUseCompression(compress);
   writer->Update();
 }
 
@@ -125,6 +126,29 @@ int main(int argc, char** argv) {
         << "NRRD0004\ntype: uint8\ndimension: 3\nsizes: 2 2 2\nencoding: raw\nspace origin: (" << std::string(2000, '1')
         << ",0,0)\n\n"
         << std::string(8, '\0');
+    // NaN in the sform (ITK's direction computation aborts on it), a zero spacing without qform/sform
+    writeBlankImage<3>(p("nan_sform.nii"), {4, 4, 4});
+    patch<std::int16_t>(p("nan_sform.nii"), 254, 1);
+    patch<std::array<float, 4>>(p("nan_sform.nii"), 280, {1, 0, 0, std::numeric_limits<float>::quiet_NaN()});
+    patch<std::array<float, 4>>(p("nan_sform.nii"), 296, {0, 1, 0, 0});
+    patch<std::array<float, 4>>(p("nan_sform.nii"), 312, {0, 0, 1, 0});
+    writeBlankImage<3>(p("zero_pixdim.nii"), {4, 4, 4});
+    patch<std::int16_t>(p("zero_pixdim.nii"), 252, 0);
+    patch<std::int16_t>(p("zero_pixdim.nii"), 254, 0);
+    patch<float>(p("zero_pixdim.nii"), 84, 0.0f);
+    // Axes 0 and 1 at 63.4 degrees: NRRD and MetaImage can say so, voxseg's writers cannot keep it
+    std::ofstream(p("sheared.nrrd"), std::ios::binary)
+        << "NRRD0004\ntype: float\ndimension: 3\nspace: left-posterior-superior\nsizes: 4 4 4\n"
+           "space directions: (1,0,0) (0.5,1,0) (0,0,1)\nkinds: domain domain domain\nendian: little\n"
+           "encoding: raw\nspace origin: (0,0,0)\n\n"
+        << std::string(256, '\0');
+    // A compressed MetaImage whose deflate stream is damaged (its CompressedDataSize still right)
+    writeRamp(p("corrupt_deflate.mha"), {32, 32, 32}, {}, true);
+    {
+      const auto size = std::filesystem::file_size(p("corrupt_deflate.mha"));
+      for (std::uintmax_t k = size * 2 / 3; k < size * 2 / 3 + 16; ++k)
+        patch<unsigned char>(p("corrupt_deflate.mha"), static_cast<std::streamoff>(k), 0x5a);
+    }
     std::ofstream(p("random.pt"), std::ios::binary) << "PK\x03\x04" << std::string(500, '\x7f');
   } catch (const std::exception& e) {
     std::cerr << "voxsegMakeBadInputs: " << e.what() << "\n";

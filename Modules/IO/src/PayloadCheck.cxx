@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -137,6 +138,40 @@ void checkNiftiFile(const std::string& path) {
                                std::to_string(total));
 }
 
+void checkNiftiGeometryFields(const std::string& path, const std::string& name) {
+  std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
+  if (!f) throw inputError(name, "cannot open file");
+  std::array<unsigned char, 348> hdr{};
+  if (gzread(f.get(), hdr.data(), static_cast<unsigned>(hdr.size())) != int(hdr.size())) return; // judged later
+  const std::int32_t size = load<std::int32_t>(hdr.data(), false);
+  const bool swap = size != 348;
+  if (load<std::int32_t>(hdr.data(), swap) != 348) return; // not NIfTI-1: checkNiftiFile says what it is
+  const auto fieldAt = [&](std::size_t at) { return load<float>(hdr.data() + at, swap); };
+  const auto refuse = [&](const std::string& field, float v) {
+    std::ostringstream os;
+    os << v;
+    throw inputError(name, "invalid NIfTI " + field + " = " + os.str() + " (the voxel grid cannot be placed)");
+  };
+  const std::int16_t qformCode = load<std::int16_t>(hdr.data() + 252, swap);
+  const std::int16_t sformCode = load<std::int16_t>(hdr.data() + 254, swap);
+  for (int i = 1; i <= 3; ++i) {
+    const float d = fieldAt(76 + 4 * std::size_t(i));
+    // Without qform and sform the spacing is pixdim alone; nifticlib would read 0 or a negative one as 1 mm.
+    if (!std::isfinite(d) || (qformCode <= 0 && sformCode <= 0 && d <= 0))
+      refuse("pixdim[" + std::to_string(i) + "]", d);
+  }
+  if (qformCode > 0) {
+    static const char* names[] = {"quatern_b", "quatern_c", "quatern_d", "qoffset_x", "qoffset_y", "qoffset_z"};
+    for (std::size_t i = 0; i < 6; ++i)
+      if (!std::isfinite(fieldAt(256 + 4 * i))) refuse(names[i], fieldAt(256 + 4 * i));
+  }
+  if (sformCode > 0)
+    for (std::size_t r = 0; r < 3; ++r)
+      for (std::size_t c = 0; c < 4; ++c)
+        if (!std::isfinite(fieldAt(280 + 16 * r + 4 * c)))
+          refuse(std::string("srow_") + "xyz"[r] + "[" + std::to_string(c) + "]", fieldAt(280 + 16 * r + 4 * c));
+}
+
 bool isMetaImagePath(const std::string& path) { return endsWith(path, ".mha") || endsWith(path, ".mhd"); }
 
 void checkMetaImageFile(const std::string& path) {
@@ -160,38 +195,65 @@ void checkMetaImageFile(const std::string& path) {
   }
   if (!fields.count("ElementDataFile")) throw inputError(path, "MetaImage header has no ElementDataFile");
   const std::string dataFile = fields["ElementDataFile"];
-  std::uint64_t available = 0;
+  std::string dataPath = path;
+  std::uint64_t dataStart = 0, available = 0;
   if (dataFile == "LOCAL") {
-    const auto headerEnd = static_cast<std::uint64_t>(in.tellg());
-    available = std::filesystem::file_size(path) - headerEnd;
+    dataStart = static_cast<std::uint64_t>(in.tellg());
+    available = std::filesystem::file_size(path) - dataStart;
   } else {
     if (dataFile.find(' ') != std::string::npos || dataFile == "LIST") return; // slice lists: ITK checks
-    const auto dataPath = std::filesystem::path(path).parent_path() / dataFile;
+    dataPath = (std::filesystem::path(path).parent_path() / dataFile).string();
     std::error_code ec;
     available = std::filesystem::file_size(dataPath, ec);
-    if (ec) throw inputError(path, "MetaImage data file '" + dataPath.string() + "' is missing");
+    if (ec) throw inputError(path, "MetaImage data file '" + dataPath + "' is missing");
   }
-  std::uint64_t need = 0;
+  // The voxel bytes the header describes (0: an element type left to ITK).
+  static const std::map<std::string, std::uint64_t> sizes{{"MET_CHAR", 1},       {"MET_UCHAR", 1}, {"MET_SHORT", 2},
+                                                          {"MET_USHORT", 2},     {"MET_INT", 4},   {"MET_UINT", 4},
+                                                          {"MET_LONG", 4},       {"MET_ULONG", 4}, {"MET_LONG_LONG", 8},
+                                                          {"MET_ULONG_LONG", 8}, {"MET_FLOAT", 4}, {"MET_DOUBLE", 8}};
+  const auto it = sizes.find(fields["ElementType"]);
+  std::uint64_t raw = it == sizes.end() ? 0 : it->second;
+  if (fields.count("ElementNumberOfChannels")) raw *= std::stoull(fields["ElementNumberOfChannels"]);
+  std::istringstream dims(fields["DimSize"]);
+  for (std::uint64_t d = 0; dims >> d;) raw *= d;
   const bool compressed = fields["CompressedData"] == "True" || fields["CompressedData"] == "true";
-  if (compressed) {
-    if (!fields.count("CompressedDataSize")) return; // written by streaming writers: size unknown
-    need = std::stoull(fields["CompressedDataSize"]);
-  } else {
-    static const std::map<std::string, std::uint64_t> sizes{
-        {"MET_CHAR", 1},      {"MET_UCHAR", 1},      {"MET_SHORT", 2}, {"MET_USHORT", 2},
-        {"MET_INT", 4},       {"MET_UINT", 4},       {"MET_LONG", 4},  {"MET_ULONG", 4},
-        {"MET_LONG_LONG", 8}, {"MET_ULONG_LONG", 8}, {"MET_FLOAT", 4}, {"MET_DOUBLE", 8}};
-    const auto it = sizes.find(fields["ElementType"]);
-    if (it == sizes.end()) return; // let ITK judge unusual element types
-    need = it->second;
-    if (fields.count("ElementNumberOfChannels")) need *= std::stoull(fields["ElementNumberOfChannels"]);
-    std::istringstream dims(fields["DimSize"]);
-    std::uint64_t d = 0;
-    while (dims >> d) need *= d;
+  if (!compressed) {
+    if (available < raw)
+      throw inputError(path, "truncated: the header needs " + std::to_string(raw) +
+                                 " bytes of voxel data, the file holds " + std::to_string(available));
+    return;
   }
-  if (available < need)
-    throw inputError(path, "truncated: the header needs " + std::to_string(need) +
+  if (fields.count("CompressedDataSize") && available < std::stoull(fields["CompressedDataSize"]))
+    throw inputError(path, "truncated: the header needs " + fields["CompressedDataSize"] +
                                " bytes of voxel data, the file holds " + std::to_string(available));
+  // ITK's MetaImage reader reports a damaged deflate stream only on the console and keeps the garbage.
+  std::ifstream data(dataPath, std::ios::binary);
+  data.seekg(static_cast<std::streamoff>(dataStart));
+  z_stream z{};
+  if (inflateInit2(&z, 15 + 32) != Z_OK) throw inputError(path, "cannot inflate the voxel data (zlib)"); // zlib or gzip
+  std::vector<unsigned char> inBuf(1 << 17), outBuf(1 << 18);
+  std::uint64_t inflated = 0;
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    if (z.avail_in == 0) {
+      data.read(reinterpret_cast<char*>(inBuf.data()), std::streamsize(inBuf.size()));
+      z.next_in = inBuf.data();
+      z.avail_in = static_cast<uInt>(data.gcount());
+      if (z.avail_in == 0) break; // the stream ends early
+    }
+    z.next_out = outBuf.data();
+    z.avail_out = static_cast<uInt>(outBuf.size());
+    rc = inflate(&z, Z_NO_FLUSH);
+    inflated += outBuf.size() - z.avail_out;
+    if (rc != Z_OK && rc != Z_STREAM_END) break;
+  }
+  const std::string why = z.msg ? z.msg : (rc == Z_STREAM_END ? "" : "unexpected end of stream");
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END) throw inputError(path, "corrupt or truncated compressed data (" + why + ")");
+  if (raw != 0 && inflated != raw)
+    throw inputError(path, "compressed voxel data inflate to " + std::to_string(inflated) +
+                               " bytes, the header needs " + std::to_string(raw));
 }
 
 void checkWrittenFile(const std::string& temp, const std::string& finalPath) {

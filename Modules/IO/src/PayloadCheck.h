@@ -19,6 +19,12 @@ bool isNiftiPath(const std::string& path);
 /// Call it after the header passed the voxel-count limit: it reads the whole payload once.
 void checkNiftiFile(const std::string& path);
 
+/// Reads `path`'s NIfTI-1 header (nothing for other files) and refuses geometry fields that ITK's reader
+/// cannot take: a non-finite pixdim[1..3], quatern/qoffset when qform_code > 0 or srow when sform_code > 0
+/// (NaN there aborts the process inside ITK's direction computation), and a spacing of 0 or less when
+/// neither qform nor sform is set (nifticlib would read it as 1 mm). Errors name `name`.
+void checkNiftiGeometryFields(const std::string& path, const std::string& name);
+
 /// For a file that starts with NRRD's magic: refuses header lines that ITK 5.2's NRRD reader (teem)
 /// cannot take. A field line (neither a "#" comment nor a "key:=value" pair) of 900 bytes or more
 /// overflows a fixed buffer in its error path and aborts the process, so it is refused here first.

@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -23,6 +24,8 @@ namespace fs = std::filesystem;
 namespace voxseg::io {
 namespace {
 
+// Direction columns: unit length and pairwise orthogonal within this (cosines; 1e-4 is 0.006 degrees).
+constexpr double kOrthonormalTolerance = 1e-4;
 constexpr const char* kFormats = "NIfTI .nii/.nii.gz, NRRD .nrrd/.nhdr, MetaImage .mha/.mhd, DICOM";
 
 // Voxel type read from a header. 64-bit integers are read as float64 and narrowed afterwards.
@@ -87,6 +90,26 @@ void checkHeader(const itk::ImageIOBase& io, const std::string& path, const Read
       throw inputError(path, "invalid voxel spacing " + std::to_string(s) + " along axis " + std::to_string(i));
     if (!std::isfinite(io.GetOrigin(i))) throw inputError(path, "non-finite origin in header");
   }
+  // NRRD and MetaImage take any direction matrix; NIfTI (ITK refuses it), the resampling and every writer
+  // assume orthonormal axes, so a sheared grid would come out with another direction. DICOM's is built
+  // from ImageOrientationPatient (checked there).
+  if (dicom) return;
+  const auto column = [&](unsigned c) { return io.GetDirection(c); };
+  for (unsigned a = 0; a < 3; ++a) {
+    double norm = 0;
+    for (unsigned r = 0; r < 3; ++r) norm += column(a)[r] * column(a)[r];
+    if (!std::isfinite(norm) || std::fabs(std::sqrt(norm) - 1.0) > kOrthonormalTolerance)
+      throw inputError(path, "direction of axis " + std::to_string(a) + " is not a unit vector (length " +
+                                 std::to_string(std::sqrt(norm)) + ")");
+    for (unsigned b = a + 1; b < 3; ++b) {
+      double dot = 0;
+      for (unsigned r = 0; r < 3; ++r) dot += column(a)[r] * column(b)[r];
+      if (std::fabs(dot) > kOrthonormalTolerance)
+        throw inputError(path, "sheared grid: axes " + std::to_string(a) + " and " + std::to_string(b) + " are " +
+                                   std::to_string(std::acos(std::clamp(dot, -1.0, 1.0)) * 180.0 / M_PI) +
+                                   " degrees apart; voxseg needs orthogonal axes (resample the volume first)");
+    }
+  }
 }
 
 template <typename T> itk::ImageBase<3>::Pointer readTyped(itk::ImageIOBase* io, const std::string& path) {
@@ -136,6 +159,7 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
     throw inputError(path, std::string("not a readable image: unknown format or corrupt header (readable: ") +
                                kFormats + ")");
   io->SetFileName(itkPath);
+  if (detail::isNiftiPath(path)) detail::checkNiftiGeometryFields(itkPath, path); // before ITK: NaN aborts it
   try {
     io->ReadImageInformation();
   } catch (const itk::ExceptionObject& e) {
