@@ -73,6 +73,7 @@ void requireLabelsInTable(const io::Volume& labels, const std::vector<LabelInfo>
 int runConvert(const ConvertArgs& args) {
   if (!args.orient.empty()) validateOrientationCode(args.orient);
   // Check the destination before reading: a large input should not be read for nothing.
+  io::checkOutputsAgainstInputs({args.output}, {args.input});
   { io::AtomicOutput probe(args.output, args.force); }
   if (!std::filesystem::is_directory(args.input) && endsWith(args.input, ".dcm") && io::isDicomSegFile(args.input)) {
     if (!args.orient.empty()) throw usageError("--orient does not apply to a DICOM SEG input");

@@ -88,7 +88,9 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
                  std::vector<io::Volume> volumes, double readSeconds, const OutputPaths& out,
                  const processing::Postprocessing& post, const std::string& caseId, double loadSeconds) {
   const auto t0 = Clock::now();
-  checkDestinations(out, model.labels(), args.force);
+  const std::vector<LabelInfo> labels = processing::remapLabels(model.labels(), post.remap); // the written table
+  checkOutputNames(out, inputs);
+  checkDestinations(out, labels, args.force);
   if (volumes.empty()) {
     const auto tr = Clock::now();
     for (const auto& p : inputs) volumes.push_back(io::readVolume(p, args.read));
@@ -125,7 +127,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     throw Error(ExitCode::Internal, "the label map's geometry differs from the input's");
 
   const auto tw = Clock::now();
-  nlohmann::ordered_json written = writeCaseOutputs(out, r, img.GetPointer(), model, args.force);
+  nlohmann::ordered_json written = writeCaseOutputs(out, r, img.GetPointer(), model, labels, args.force);
   const double writeSeconds = since(tw);
   spdlog::info("wrote {}", out.labels);
   if (!out.rtstruct.empty()) {
@@ -134,7 +136,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     io::RtStructOptions o;
     o.seriesUid = args.read.seriesUid;
     o.structureSetLabel = model.description().value("name", std::string("voxseg")).substr(0, 16);
-    io::writeRtStruct(r.labels, model.labels(), inputs.front(), out.rtstruct, o, args.force);
+    io::writeRtStruct(r.labels, labels, inputs.front(), out.rtstruct, o, args.force);
     written["outputs"].push_back(out.rtstruct);
     spdlog::info("wrote {}", out.rtstruct);
   }
@@ -144,7 +146,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     io::DicomSegOptions o;
     o.seriesUid = args.read.seriesUid;
     o.seriesDescription = "voxseg " + model.description().value("name", std::string("segmentation"));
-    io::writeDicomSeg(r.labels, model.labels(), inputs.front(), out.dicomSeg, o, args.force);
+    io::writeDicomSeg(r.labels, labels, inputs.front(), out.dicomSeg, o, args.force);
     written["outputs"].push_back(out.dicomSeg);
     spdlog::info("wrote {}", out.dicomSeg);
   }
@@ -157,7 +159,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     in.caseId = caseId;
     in.image = &volumes.front();
     in.labels = &r.labels;
-    in.known = model.labels();
+    in.known = labels;
     in.facts = {{"input", volumes.front().source},
                 {"model", model.description().value("name", std::string())},
                 {"voxseg", versionString()}};
@@ -189,7 +191,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
         {"holes_filled_voxels", counts.holesFilled},
         {"small_components_removed_voxels", counts.smallRemoved},
         {"remapped_voxels", counts.remapped}}},
-      {"labels", labelTable(*img, model.labels())},
+      {"labels", labelTable(*img, labels)},
       {"outputs", written.at("outputs")},
       {"warnings", warnings}};
   if (written.contains("instances")) report["instances"] = written["instances"];
@@ -400,6 +402,7 @@ int runSegment(const SegmentArgs& args) {
   remapList(args.remap);
   if (args.batch.empty() && !args.inputs.empty()) {
     // Every destination is checked before any work (the split files once the labels are known).
+    checkOutputNames(paths, args.inputs);
     for (const auto& f : paths.files()) io::AtomicOutput probe(f, args.force);
   }
   if (args.batch.empty() && args.inputs.empty()) throw usageError("give the input(s) with -i, or --batch");

@@ -66,13 +66,34 @@ OutputPaths OutputPaths::forCase(const std::string& id) const {
   return o;
 }
 
+void checkOutputNames(const OutputPaths& paths, const std::vector<std::string>& inputs) {
+  const auto oneOf = [](const std::string& path, const std::vector<std::string>& exts, const std::string& what) {
+    if (std::any_of(exts.begin(), exts.end(), [&](const std::string& e) { return endsWith(path, e); })) return;
+    std::string list;
+    for (const auto& e : exts) list += (list.empty() ? "" : ", ") + e;
+    throw usageError(path + ": cannot write " + what + " of this file type (writable: " + list + ")");
+  };
+  auto labelTypes = io::writableExtensions();
+  labelTypes.push_back(".seg.nrrd");
+  if (!paths.labels.empty()) oneOf(paths.labels, labelTypes, "a label map");
+  for (const std::string* s : {&paths.saveLogits, &paths.saveProbabilities, &paths.instances})
+    if (!s->empty()) oneOf(*s, io::writableExtensions(), "a volume");
+  for (const auto& c : paths.colorTables) oneOf(c, io::colorTableExtensions(), "a color table");
+  auto outputs = paths.files();
+  for (const std::string* folder : {&paths.split, &paths.render})
+    if (!folder->empty()) outputs.push_back(*folder);
+  io::checkOutputsAgainstInputs(outputs, inputs);
+}
+
 void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& labels, bool force) {
   for (const auto& f : paths.files()) io::AtomicOutput probe(f, force);
   if (paths.split.empty()) return;
   if (fs::exists(paths.split) && !fs::is_directory(paths.split))
     throw Error(ExitCode::Output, paths.split + ": --split needs a folder, this is a file");
-  if (fs::is_directory(paths.split))
-    for (const auto& f : splitFiles(paths, labels)) io::AtomicOutput probe(f, force);
+  std::error_code ec; // made now, like --render's folder: a folder that cannot be made fails before any work
+  fs::create_directories(paths.split, ec);
+  if (ec) throw Error(ExitCode::Output, paths.split + ": cannot create the --split folder (" + ec.message() + ")");
+  for (const auto& f : splitFiles(paths, labels)) io::AtomicOutput probe(f, force);
 }
 
 processing::LabelImage::Pointer toLabelImage(const io::Volume& labels) {
@@ -139,13 +160,14 @@ nlohmann::ordered_json labelTable(const processing::LabelImage& labels, const st
 }
 
 nlohmann::ordered_json writeCaseOutputs(const OutputPaths& paths, const CaseResult& result,
-                                        const processing::LabelImage* labels, const CaseRunner& model, bool force) {
+                                        const processing::LabelImage* labels, const CaseRunner& model,
+                                        const std::vector<LabelInfo>& known, bool force) {
   io::WriteOptions w;
   w.overwrite = force;
   nlohmann::ordered_json written = nlohmann::ordered_json::array();
   const Geometry g = result.labels.geometry();
   if (endsWith(paths.labels, ".seg.nrrd"))
-    io::writeSegNrrd(result.labels, model.labels(), paths.labels, w);
+    io::writeSegNrrd(result.labels, known, paths.labels, w);
   else
     io::writeVolume(result.labels, paths.labels, w);
   written.push_back(paths.labels);
@@ -188,7 +210,7 @@ nlohmann::ordered_json writeCaseOutputs(const OutputPaths& paths, const CaseResu
       nlohmann::ordered_json rows = nlohmann::ordered_json::array();
       for (const auto& t : table) {
         const LabelInfo* l = nullptr;
-        for (const auto& k : model.labels())
+        for (const auto& k : known)
           if (k.value == t.label) l = &k;
         rows.push_back({{"id", t.id},
                         {"label", t.label},
@@ -205,11 +227,13 @@ nlohmann::ordered_json writeCaseOutputs(const OutputPaths& paths, const CaseResu
       extra["instances"] = table.size();
     }
     if (!paths.split.empty()) {
-      fs::create_directories(paths.split);
-      const auto files = splitFiles(paths, model.labels());
+      std::error_code ec;
+      fs::create_directories(paths.split, ec);
+      if (ec) throw Error(ExitCode::Output, paths.split + ": cannot create the folder (" + ec.message() + ")");
+      const auto files = splitFiles(paths, known);
       std::size_t f = 0;
       const unsigned short* p = img->GetBufferPointer();
-      for (const auto& l : model.labels()) {
+      for (const auto& l : known) {
         if (l.value == 0) continue;
         io::Volume mask = io::makeVolume(PixelType::UInt8, g);
         std::uint8_t* m = mask.as<std::uint8_t>()->GetBufferPointer();
@@ -220,7 +244,7 @@ nlohmann::ordered_json writeCaseOutputs(const OutputPaths& paths, const CaseResu
     }
   }
   for (const auto& c : paths.colorTables) {
-    io::writeColorTable(model.labels(), c, force);
+    io::writeColorTable(known, c, force);
     written.push_back(c);
   }
   extra["outputs"] = written;

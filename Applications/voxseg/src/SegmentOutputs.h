@@ -35,6 +35,9 @@ struct OutputPaths {
   OutputPaths forCase(const std::string& id) const;
 };
 
+/// Before any work: every output's file type, no output naming an input or another output (usage errors).
+void checkOutputNames(const OutputPaths& paths, const std::vector<std::string>& inputs);
+
 /// Throws Error(Output) for a destination that exists (without `force`) or cannot be written
 /// (the --split files are named after `labels`).
 void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& labels, bool force);
@@ -46,8 +49,10 @@ io::Volume fromLabelImage(const processing::LabelImage& image, const std::string
 /// Writes everything requested except the report; returns the JSON fragments for the report
 /// ("outputs": [...], "instances": count).
 /// `labels`: the label map as the uint16 ITK image (needed for instances and --split; may be null otherwise).
+/// `known`: the label table after --remap (names, colors and codes for the written values).
 nlohmann::ordered_json writeCaseOutputs(const OutputPaths& paths, const CaseResult& result,
-                                        const processing::LabelImage* labels, const CaseRunner& model, bool force);
+                                        const processing::LabelImage* labels, const CaseRunner& model,
+                                        const std::vector<LabelInfo>& known, bool force);
 
 /// The label table of the report: every label present or known to the model with voxels, ml, components.
 nlohmann::ordered_json labelTable(const processing::LabelImage& labels, const std::vector<LabelInfo>& known);

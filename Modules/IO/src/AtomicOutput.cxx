@@ -114,6 +114,23 @@ void AtomicOutput::commit() {
   committed_ = true;
 }
 
+void checkOutputsAgainstInputs(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs) {
+  const auto same = [](const std::string& a, const std::string& b) {
+    std::error_code ec;
+    if (fs::equivalent(a, b, ec) && !ec) return true; // both exist: the same file, also through links
+    return fs::absolute(a, ec).lexically_normal() == fs::absolute(b, ec).lexically_normal();
+  };
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    for (const auto& in : inputs)
+      if (same(outputs[i], in))
+        throw usageError(outputs[i] + ": this output is the input " + in +
+                         " (it would be overwritten; choose another name)");
+    for (std::size_t j = 0; j < i; ++j)
+      if (same(outputs[i], outputs[j]))
+        throw usageError(outputs[i] + ": named for two outputs (" + outputs[j] + " is the other); choose another name");
+  }
+}
+
 std::vector<std::string> removeStaleTemporaries(const std::string& folder) {
   std::vector<std::string> removed;
   std::error_code ec;

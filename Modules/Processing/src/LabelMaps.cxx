@@ -72,6 +72,20 @@ std::size_t keepLargestComponent(LabelImage& image, const std::vector<int>& labe
   return removed;
 }
 
+std::vector<LabelInfo> remapLabels(const std::vector<LabelInfo>& labels, const std::map<int, int>& remap) {
+  std::map<int, LabelInfo> out;
+  for (const auto& l : labels) {
+    const auto it = remap.find(l.value);
+    LabelInfo m = l;
+    if (it != remap.end()) m.value = it->second;
+    if (l.value != 0 && m.value == 0) continue;
+    out.emplace(m.value, m); // the first one keeps a shared value
+  }
+  std::vector<LabelInfo> v;
+  for (auto& [value, l] : out) v.push_back(l);
+  return v;
+}
+
 PostprocessingCounts postprocess(LabelImage& image, const Postprocessing& steps) {
   PostprocessingCounts counts;
   const std::size_t n = voxelCount(image);

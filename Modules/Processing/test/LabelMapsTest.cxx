@@ -81,6 +81,32 @@ TEST(LabelMaps, SmallComponentsAndRemap) {
   EXPECT_EQ(postprocess(*img, byMl).smallRemoved, 27u);
 }
 
+// The label table follows the voxels: moved values keep their names and colors, swapped values swap,
+// erased labels go, merged labels keep the first name.
+TEST(LabelMaps, RemapLabelsMovesTheTableWithTheVoxels) {
+  const auto label = [](int v, const char* name) {
+    LabelInfo l;
+    l.value = v;
+    l.name = name;
+    l.color = {v, v, v};
+    return l;
+  };
+  const std::vector<LabelInfo> table{label(0, "background"), label(1, "liver"), label(2, "spleen"), label(3, "kidney")};
+  const auto names = [](const std::vector<LabelInfo>& t) {
+    std::vector<std::pair<int, std::string>> v;
+    for (const auto& l : t) v.emplace_back(l.value, l.name);
+    return v;
+  };
+  using Rows = std::vector<std::pair<int, std::string>>;
+  EXPECT_EQ(names(remapLabels(table, {})), names(table));
+  const auto moved = remapLabels(table, {{1, 5}});
+  EXPECT_EQ(names(moved), (Rows{{0, "background"}, {2, "spleen"}, {3, "kidney"}, {5, "liver"}}));
+  EXPECT_EQ(moved.back().color, (std::array<int, 3>{1, 1, 1}));
+  EXPECT_EQ(names(remapLabels(table, {{1, 2}, {2, 1}, {3, 0}})),
+            (Rows{{0, "background"}, {1, "spleen"}, {2, "liver"}}));
+  EXPECT_EQ(names(remapLabels(table, {{3, 1}})), (Rows{{0, "background"}, {1, "liver"}, {2, "spleen"}}));
+}
+
 TEST(LabelMaps, KeepLargestThroughPostprocess) {
   auto img = makeImage();
   box(*img, 1, {0, 0, 0}, {2, 2, 2});

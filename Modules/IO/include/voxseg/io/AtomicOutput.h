@@ -44,6 +44,11 @@ private:
   int slot_ = -1;
 };
 
+/// Refuses (usage error, exit 2) outputs that would overwrite one of the inputs (the same file, also
+/// through a link) and two outputs that name the same file, before anything is written: `--force`
+/// replaces existing files, and a source image replaced by its label map is lost.
+void checkOutputsAgainstInputs(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs);
+
 /// Removes temporary outputs (.voxseg-tmp-<pid>-...) that a process killed without cleanup (SIGKILL,
 /// power loss) left in `folder`: only those whose process no longer runs. Returns their names.
 std::vector<std::string> removeStaleTemporaries(const std::string& folder);

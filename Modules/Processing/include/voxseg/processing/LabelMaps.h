@@ -2,6 +2,7 @@
 // Label-map post-processing, statistics and instances (connected components), on a uint16 ITK label
 // image that carries the volume's geometry (volumes in ml and centroids in world coordinates).
 
+#include "voxseg/core/ModelCard.h"
 #include "voxseg/processing/Components.h"
 
 #include <array>
@@ -29,6 +30,11 @@ struct PostprocessingCounts {
 };
 
 PostprocessingCounts postprocess(LabelImage& image, const Postprocessing& steps);
+
+/// The label table after `remap` (the one postprocess applies): each label takes its new value with its
+/// name, color and codes; labels mapped to 0 are dropped; when several land on one value, the first in
+/// table order keeps it. Sorted by value.
+std::vector<LabelInfo> remapLabels(const std::vector<LabelInfo>& labels, const std::map<int, int>& remap);
 
 /// Per non-zero label present: voxel count, volume in ml and number of 26-connected components.
 struct LabelStatistics {
