@@ -12,6 +12,7 @@
 #include <itkVersion.h>
 
 #include <array>
+#include <cmath>
 #include <ostream>
 
 namespace voxseg::cli {
@@ -26,6 +27,27 @@ void addReadOptions(CLI::App& cmd, io::ReadOptions& read, std::string& nonUnifor
       ->check(CLI::IsMember({"error", "accept", "resample"}));
   cmd.add_option("--max-voxels", read.maxVoxels, "refuse volumes with more voxels than this")->capture_default_str();
 }
+
+// A finite number within [lo, hi] (an open end excludes its bound); CLI11's Range lets NaN through.
+CLI::Validator finiteWithin(double lo, double hi, bool loOpen, bool hiOpen) {
+  const std::string range = std::string(loOpen ? "(" : "[") + CLI::detail::to_string(lo) + ", " +
+                            (std::isinf(hi) ? std::string("inf") : CLI::detail::to_string(hi)) + (hiOpen ? ")" : "]");
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        double v = 0;
+        std::size_t used = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        const bool in =
+            used == text.size() && std::isfinite(v) && (loOpen ? v > lo : v >= lo) && (hiOpen ? v < hi : v <= hi);
+        return in ? std::string() : "value " + text + " not in " + range;
+      },
+      "NUMBER in " + range);
+}
+const CLI::Validator kThreads = CLI::Range(0, 4096);
 
 std::array<double, 3> parseTriple(const std::string& text, const std::string& option) {
   std::array<double, 3> v{};
@@ -57,6 +79,9 @@ pipeline::CardOverrides parseOverrides(const OverrideText& t) {
   if (!t.axisOrder.empty()) o.axisOrder = t.axisOrder == "xyz" ? AxisOrder::XYZ : AxisOrder::ZYX;
   if (!t.patch.empty()) {
     const auto p = parseTriple(t.patch, "--patch");
+    for (double v : p)
+      if (!(v >= 1 && v <= 4096 && v == std::floor(v)))
+        throw usageError("--patch '" + t.patch + "': expected three whole numbers of voxels (1..4096)");
     o.patch = std::array<int, 3>{int(p[0]), int(p[1]), int(p[2])};
   }
   if (!t.tiling.empty()) o.tiling = t.tiling == "monai" ? Tiling::Rule::Monai : Tiling::Rule::NnUNet;
@@ -81,8 +106,13 @@ pipeline::CardOverrides parseOverrides(const OverrideText& t) {
   if (!t.spacing.empty()) {
     if (t.spacing == "input")
       o.spacing = std::optional<std::array<double, 3>>{};
-    else
-      o.spacing = std::optional<std::array<double, 3>>{parseTriple(t.spacing, "--spacing")};
+    else {
+      const auto sp = parseTriple(t.spacing, "--spacing");
+      for (double v : sp)
+        if (!(std::isfinite(v) && v > 0))
+          throw usageError("--spacing '" + t.spacing + "': expected 'input' or three spacings above 0 (mm)");
+      o.spacing = std::optional<std::array<double, 3>>{sp};
+    }
   }
   return o;
 }
@@ -181,8 +211,10 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
                      "report.json: inputs, model and SHA-256, device, timings, per-label volumes, warnings");
   segCmd->add_option("--keep-largest", seg.keepLargest, "keep only the largest component of these labels: 1,2 or all");
   segCmd->add_option("--fill-holes", seg.fillHoles, "fill enclosed background inside these labels: 1,2 or all");
-  segCmd->add_option("--min-size", seg.minVoxels, "drop components smaller than this many voxels");
-  segCmd->add_option("--min-volume", seg.minMl, "drop components smaller than this volume (ml)");
+  segCmd->add_option("--min-size", seg.minVoxels, "drop components smaller than this many voxels")
+      ->check(CLI::NonNegativeNumber);
+  segCmd->add_option("--min-volume", seg.minMl, "drop components smaller than this volume (ml)")
+      ->check(finiteWithin(0, HUGE_VAL, false, true));
   segCmd->add_option("--remap", seg.remap, "relabel at the end: old:new pairs, e.g. 1:3,2:0");
   segCmd->add_option("--progress", seg.progress, "auto (bar on a terminal, lines otherwise), bar, plain, none")
       ->check(CLI::IsMember({"auto", "bar", "plain", "none"}))
@@ -195,19 +227,23 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->check(CLI::IsMember({"xyz", "zyx"}));
   segCmd->add_option("--patch", ov.patch, "window size a,b,c in axis order");
   segCmd->add_option("--tiling", ov.tiling, "window placement rule")->check(CLI::IsMember({"nnunet", "monai"}));
-  segCmd->add_option("--step", ov.step, "nnU-Net tiling: step as a fraction of the patch");
-  segCmd->add_option("--overlap", ov.overlap, "MONAI tiling: overlap fraction");
+  segCmd->add_option("--step", ov.step, "nnU-Net tiling: step as a fraction of the patch")
+      ->check(finiteWithin(0, 1, true, false));
+  segCmd->add_option("--overlap", ov.overlap, "MONAI tiling: overlap fraction")->check(finiteWithin(0, 1, false, true));
   segCmd->add_option("--importance", ov.importance, "window weights")
       ->check(CLI::IsMember({"constant", "gaussian", "gaussian_nnunet", "gaussian_monai"}));
-  segCmd->add_option("--sigma-scale", ov.sigmaScale, "Gaussian sigma as a fraction of the patch");
-  segCmd->add_option("--sw-batch", ov.swBatch, "windows per forward call");
+  segCmd->add_option("--sigma-scale", ov.sigmaScale, "Gaussian sigma as a fraction of the patch")
+      ->check(finiteWithin(0, HUGE_VAL, true, true));
+  segCmd->add_option("--sw-batch", ov.swBatch, "windows per forward call")->check(CLI::Range(1, 4096));
   segCmd->add_flag("--tta", ov.tta, "test-time mirroring (the card's axes, or all three)");
   segCmd->add_flag("--no-tta", ov.noTta, "no test-time mirroring");
   segCmd->add_option("--normalization", ov.normalization, "override every channel's normalization")
       ->check(CLI::IsMember({"none", "zscore"}));
   segCmd->add_option("--spacing", ov.spacing, "network spacing: 'input' (no resampling) or a,b,c in axis order (mm)");
   segCmd->add_option("--device", seg.options.device.name, "auto, cpu, cuda, cuda:N")->capture_default_str();
-  segCmd->add_option("--threads", seg.options.threads, "CPU threads (0 = every core)")->capture_default_str();
+  segCmd->add_option("--threads", seg.options.threads, "CPU threads (0 = every core)")
+      ->check(kThreads)
+      ->capture_default_str();
   segCmd->add_option("--precision", seg.options.precision, "CUDA autocast precision")
       ->check(CLI::IsMember({"float32", "tf32", "float16", "bfloat16"}))
       ->capture_default_str();
@@ -252,7 +288,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   evalCmd->add_option("-o,--output-dir", eval.outputDir,
                       "folder for metrics.csv, metrics.json, summary.csv (per label over cases), report.html and "
                       "box plots (boxplot_<metric>.png)");
-  evalCmd->add_option("--threads", eval.threads, "labels evaluated at once (0 = every core)")->capture_default_str();
+  evalCmd->add_option("--threads", eval.threads, "labels evaluated at once (0 = every core)")
+      ->check(kThreads)
+      ->capture_default_str();
   evalCmd->add_flag("--instances", eval.instances,
                     "also lesion-wise metrics: 26-connected components matched by IoU, detection TP/FP/FN, "
                     "per-lesion Dice, panoptic quality (columns instances.<name>)");
@@ -311,6 +349,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   renderCmd->add_flag("!--no-review", render.settings.review, "no review.html");
   renderCmd->add_flag("--interactive", render.settings.interactive, "then open a window with the surfaces ($DISPLAY)");
   renderCmd->add_option("--threads", render.settings.threads, "labels meshed at once (0 = every core)")
+      ->check(kThreads)
       ->capture_default_str();
   renderCmd->add_flag("-f,--force", render.settings.force, "overwrite existing outputs");
   addReadOptions(*renderCmd, render.read, renderNonUniform);
@@ -358,7 +397,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   trainCmd->add_flag("--resume", to.resume, "continue from the model folder's last checkpoint");
   trainCmd->add_option("--seed", to.seed, "random seed (same seed, data and threads: same model)")
       ->capture_default_str();
-  trainCmd->add_option("--threads", to.threads, "CPU threads (0 = every core)")->capture_default_str();
+  trainCmd->add_option("--threads", to.threads, "CPU threads (0 = every core)")->check(kThreads)->capture_default_str();
   trainCmd->add_option("--device", to.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   trainCmd->add_flag("!--no-curve", trainArgs.curve, "skip the training curve PNG");
   trainCmd->add_flag("-f,--force", to.force, "overwrite an existing model folder's files");

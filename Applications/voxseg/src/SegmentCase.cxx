@@ -82,6 +82,27 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
     if (!nnunetFolder.empty() && (!models.empty() || !card.empty()))
       throw usageError("--nnunet replaces --model and --card");
     if (!card.empty()) throw usageError("--card applies to TorchScript models, not to nnU-Net folders");
+    // nnU-Net's plans decide these; only --step (and --disable-tta, --folds, --checkpoint) apply.
+    std::vector<std::string> ignored;
+    const auto given = [&](bool set, const char* flag) {
+      if (set) ignored.push_back(flag);
+    };
+    given(overrides.axisOrder.has_value(), "--axis-order");
+    given(overrides.patch.has_value(), "--patch");
+    given(overrides.tiling.has_value(), "--tiling");
+    given(overrides.overlap.has_value(), "--overlap");
+    given(overrides.importance.has_value(), "--importance");
+    given(overrides.sigmaScale.has_value(), "--sigma-scale");
+    given(overrides.swBatch.has_value(), "--sw-batch");
+    given(overrides.tta.has_value(), "--tta/--no-tta");
+    given(overrides.normalization.has_value(), "--normalization");
+    given(overrides.spacing.has_value(), "--spacing");
+    if (!ignored.empty()) {
+      std::string list;
+      for (const auto& f : ignored) list += (list.empty() ? "" : ", ") + f;
+      throw usageError(list + ": TorchScript card overrides; an nnU-Net folder takes them from plans.json (it "
+                              "takes --step, --disable-tta, --folds and --checkpoint)");
+    }
     pipeline::NnUNetOptions o = nnunet;
     o.folder = folderModel ? models.front() : nnunetFolder;
     nnunet_ = std::make_unique<pipeline::NnUNetModel>(pipeline::loadNnUNet(o, options));

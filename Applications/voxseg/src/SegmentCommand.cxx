@@ -68,9 +68,10 @@ std::map<int, int> remapList(const std::string& text) {
       const int from = std::stoi(item.substr(0, colon), &a), to = std::stoi(item.substr(colon + 1), &b);
       if (a != colon || b != item.size() - colon - 1 || from < 0 || to < 0 || from > 65535 || to > 65535)
         throw std::invalid_argument(item);
+      if (out.count(from)) throw std::invalid_argument("twice"); // 1:3,1:2: which one?
       out[from] = to;
     } catch (const std::exception&) {
-      throw usageError("--remap '" + text + "': expected old:new pairs such as 1:3,2:0");
+      throw usageError("--remap '" + text + "': expected old:new pairs such as 1:3,2:0, each old label once");
     }
     pos = comma + 1;
   }

@@ -10,7 +10,9 @@
 #include <ATen/autocast_mode.h>
 #include <torch/script.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -141,19 +143,74 @@ std::vector<double> validate(UNet& net, const std::vector<PreparedCase>& cases, 
 
 } // namespace
 
-TrainSummary train(const TrainOptions& o, const std::function<void(const EpochReport&)>& progress) {
+namespace {
+
+// Every option a run depends on, before anything is read or made (usage errors, exit 2).
+void checkOptions(const TrainOptions& o) {
   if (o.epochs < 1 || o.iterationsPerEpoch < 1 || o.batch < 1)
     throw usageError("epochs, iterations and batch must be >= 1");
   if (o.optimizer != "sgd" && o.optimizer != "adamw")
     throw usageError("--optimizer '" + o.optimizer + "': sgd or adamw");
-  if (o.foregroundFraction < 0 || o.foregroundFraction > 1) throw usageError("--foreground must be within [0, 1]");
+  if (!(o.foregroundFraction >= 0 && o.foregroundFraction <= 1)) throw usageError("--foreground must be within [0, 1]");
   if (o.output.empty()) throw usageError("give the model folder (-o)");
+  if (o.baseFeatures < 1 || o.maxFeatures < o.baseFeatures)
+    throw usageError("--features must be >= 1 and --max-features at least --features (" +
+                     std::to_string(o.baseFeatures) + ", " + std::to_string(o.maxFeatures) + ")");
+  if (o.maxStages < 2) throw usageError("--max-stages must be >= 2 (a U-Net has an encoder and a decoder)");
+  if (!(o.learningRate >= 0) || !std::isfinite(o.learningRate))
+    throw usageError("--lr must be above 0 (or left out for the optimizer's default)");
+  if (!(o.weightDecay >= 0) || !std::isfinite(o.weightDecay)) throw usageError("--weight-decay must be >= 0");
+  if (!(o.validationFraction >= 0 && o.validationFraction < 1))
+    throw usageError("--val-fraction must be within [0, 1)");
+  if (o.validateEvery < 1 || o.checkpointEvery < 1)
+    throw usageError("--validate-every and --checkpoint-every must be >= 1");
+  if (o.maxPatchVoxels < 512) throw usageError("--max-patch-voxels must be >= 512 (8 x 8 x 8)");
+  if (o.patch.size() == 3 && *std::max_element(o.patch.begin(), o.patch.end()) < 8)
+    throw usageError("--patch: at least one axis of 8 voxels or more is needed for a second resolution stage");
+}
+
+// The network a run trains, as a resume must find it again.
+nlohmann::json networkSignature(const Plan& plan) {
+  const auto& n = plan.network;
+  return {{"patch", plan.patch},
+          {"features", n.features},
+          {"strides", n.strides},
+          {"classes", n.classes},
+          {"input_channels", n.inputChannels},
+          {"spacing", plan.spacing}};
+}
+
+// Folders this run makes: removed again (when still empty) if it fails, so a refused run leaves nothing.
+class MadeFolders {
+public:
+  void make(const fs::path& p) {
+    std::vector<fs::path> missing;
+    for (fs::path q = fs::absolute(p); !q.empty() && !fs::exists(q); q = q.parent_path()) missing.push_back(q);
+    fs::create_directories(p);
+    made_.insert(made_.end(), missing.begin(), missing.end()); // deepest first
+  }
+  void keep() { made_.clear(); }
+  ~MadeFolders() {
+    std::error_code ec;
+    for (const auto& p : made_)
+      if (fs::is_empty(p, ec)) fs::remove(p, ec);
+  }
+
+private:
+  std::vector<fs::path> made_;
+};
+
+} // namespace
+
+TrainSummary train(const TrainOptions& o, const std::function<void(const EpochReport&)>& progress) {
+  checkOptions(o);
   const RawDataset ds = readRawDataset(o.dataset);
   const fs::path out(o.output), fold = out / "fold_0", state = out / "training";
   const std::vector<std::string> finals{(out / "plans.json").string(), (out / "dataset.json").string(),
                                         (fold / "checkpoint_final.pth").string(), (fold / "progress.json").string()};
-  fs::create_directories(fold);
-  fs::create_directories(state);
+  MadeFolders folders;
+  folders.make(fold);
+  folders.make(state);
   for (const auto& f : finals) io::AtomicOutput probe(f, o.force || o.resume); // before any work
 
   if (o.threads > 0) torch::set_num_threads(o.threads);
@@ -165,15 +222,19 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
   {
     std::ostringstream m;
     m.precision(1);
-    m << cases.size() << " cases prepared in " << std::fixed
-      << std::chrono::duration<double>(Clock::now() - t0).count() << " s: ";
+    m << cases.size() << " cases prepared in " << std::fixed << std::chrono::duration<double>(Clock::now() - t0).count()
+      << " s: ";
     m.unsetf(std::ios::floatfield);
     m.precision(6);
-    m << "spacing " << plan.spacing[0] << " x " << plan.spacing[1] << " x " << plan.spacing[2] << " mm (z, y, x), patch "
-      << plan.patch[0] << " x " << plan.patch[1] << " x " << plan.patch[2] << ", " << plan.network.features.size()
-      << " stages";
+    m << "spacing " << plan.spacing[0] << " x " << plan.spacing[1] << " x " << plan.spacing[2]
+      << " mm (z, y, x), patch " << plan.patch[0] << " x " << plan.patch[1] << " x " << plan.patch[2] << ", "
+      << plan.network.features.size() << " stages";
     logInfo(m.str());
   }
+  if (plan.network.features.size() < 2)
+    throw usageError("patch " + std::to_string(plan.patch[0]) + "x" + std::to_string(plan.patch[1]) + "x" +
+                     std::to_string(plan.patch[2]) +
+                     " allows one resolution stage only; a U-Net needs an axis of 8 voxels or more (--patch)");
 
   // cases held out for validation (the last ones after a seeded shuffle); a single case validates on itself
   std::vector<std::size_t> order(cases.size());
@@ -208,7 +269,14 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
     std::ifstream in(stateJson);
     if (!in) throw inputError(stateJson, "no training state to resume from");
     const auto j = nlohmann::json::parse(in);
+    if (j.contains("network") && j.at("network") != networkSignature(plan))
+      throw usageError("--resume: these options give another network than the one in " + o.output +
+                       " (checkpoint: " + j.at("network").dump() + "; now: " + networkSignature(plan).dump() +
+                       "); resume with the options it was started with");
     firstEpoch = j.at("epoch").get<int>();
+    if (firstEpoch > o.epochs)
+      throw usageError("--resume: the model folder has trained " + std::to_string(firstEpoch) +
+                       " epochs, more than --epochs " + std::to_string(o.epochs));
     summary.losses = j.at("losses").get<std::vector<double>>();
     summary.validation = j.at("validation").get<std::vector<std::pair<int, std::vector<double>>>>();
     std::istringstream rs(j.at("rng").get<std::string>());
@@ -264,17 +332,20 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
     report.seconds = std::chrono::duration<double>(Clock::now() - te).count();
     report.etaSeconds = report.seconds * (o.epochs - epoch - 1);
     if (progress) progress(report);
-    if ((epoch + 1) % std::max(1, o.checkpointEvery) == 0 && epoch + 1 < o.epochs) {
+    // A resume point every checkpointEvery epochs and after the last one (a finished run can go on with more).
+    if ((epoch + 1) % std::max(1, o.checkpointEvery) == 0 || epoch + 1 == o.epochs) {
       torch::save(net, (state / "network.pt").string());
       torch::save(*optimizer, (state / "optimizer.pt").string());
       std::ostringstream rs;
       rs << rng;
-      writeText(
-          stateJson,
-          nlohmann::json{
-              {"epoch", epoch + 1}, {"losses", summary.losses}, {"validation", summary.validation}, {"rng", rs.str()}}
-              .dump(),
-          true);
+      writeText(stateJson,
+                nlohmann::json{{"epoch", epoch + 1},
+                               {"losses", summary.losses},
+                               {"validation", summary.validation},
+                               {"rng", rs.str()},
+                               {"network", networkSignature(plan)}}
+                    .dump(),
+                true);
     }
   }
   summary.iterationsPerSecond =
@@ -299,6 +370,7 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
                     .dump(2) +
                 "\n",
             o.force || o.resume);
+  folders.keep();
   summary.modelFolder = o.output;
   summary.patch = {int(plan.patch[0]), int(plan.patch[1]), int(plan.patch[2])};
   summary.spacing = {plan.spacing[0], plan.spacing[1], plan.spacing[2]};

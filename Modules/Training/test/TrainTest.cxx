@@ -14,6 +14,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <stdexcept>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -101,16 +104,63 @@ TEST(Train, SameSeedSameWeightsAndResumeContinues) {
   o.output = dir.file("b");
   train(o);
   EXPECT_EQ(slurp(dir.file("a/fold_0/checkpoint_final.pth")), slurp(dir.file("b/fold_0/checkpoint_final.pth")));
-  // resume from epoch 2 of "a": the same final weights as the uninterrupted run
-  std::filesystem::remove(dir.file("a/fold_0/checkpoint_final.pth"));
-  o.output = dir.file("a");
+  // interrupted in epoch 3 (after the checkpoint of epoch 2), then resumed: the uninterrupted run's weights
+  o.output = dir.file("c");
+  EXPECT_THROW(train(o,
+                     [](const EpochReport& r) {
+                       if (r.epoch == 3) throw std::runtime_error("interrupted");
+                     }),
+               std::runtime_error);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("c/fold_0/checkpoint_final.pth")));
   o.resume = true;
   const auto resumed = train(o);
   EXPECT_EQ(resumed.losses.size(), 4u);
-  EXPECT_EQ(slurp(dir.file("a/fold_0/checkpoint_final.pth")), slurp(dir.file("b/fold_0/checkpoint_final.pth")));
+  EXPECT_EQ(slurp(dir.file("c/fold_0/checkpoint_final.pth")), slurp(dir.file("b/fold_0/checkpoint_final.pth")));
+  // a finished run goes on from its last epoch
+  o.output = dir.file("a");
+  o.epochs = 5;
+  EXPECT_EQ(train(o).losses.size(), 5u);
+  // fewer epochs than trained, or options that give another network: refused, nothing changed
+  const std::string before = slurp(dir.file("a/fold_0/checkpoint_final.pth"));
+  o.epochs = 3;
+  EXPECT_THROW(train(o), Error);
+  o.epochs = 6;
+  o.maxFeatures = o.baseFeatures;
+  try {
+    train(o);
+    FAIL() << "resumed with another network";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Usage);
+    EXPECT_NE(std::string(e.what()).find("--resume: these options give another network"), std::string::npos);
+  }
+  EXPECT_EQ(slurp(dir.file("a/fold_0/checkpoint_final.pth")), before);
   // an existing model is not overwritten without force
   o.resume = false;
+  o.maxFeatures = small(ds, "").maxFeatures;
   EXPECT_THROW(train(o), Error);
+}
+
+// Settings no U-Net can be built from are usage errors before anything is made.
+TEST(Train, ImpossibleSettingsAreUsageErrorsAndLeaveNoFolder) {
+  TempDir dir;
+  const std::string ds = makeToyDataset(dir.file("Dataset001_Toy"), 2);
+  const auto refused = [&](const std::function<void(TrainOptions&)>& change, const std::string& message) {
+    TrainOptions o = small(ds, dir.file("m/model"));
+    change(o);
+    try {
+      train(o);
+      ADD_FAILURE() << "accepted; expected: " << message;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Usage) << e.what();
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir.file("m"))) << message;
+  };
+  refused([](TrainOptions& o) { o.patch = {3, 3, 3}; }, "--patch: at least one axis of 8 voxels");
+  refused([](TrainOptions& o) { o.maxStages = 0; }, "--max-stages must be >= 2");
+  refused([](TrainOptions& o) { o.baseFeatures = 0; }, "--features must be >= 1");
+  refused([](TrainOptions& o) { o.learningRate = -1; }, "--lr must be above 0");
+  refused([](TrainOptions& o) { o.validationFraction = 1; }, "--val-fraction must be within [0, 1)");
 }
 
 TEST(Dataset, LayoutProblemsNameTheFile) {
