@@ -438,6 +438,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       seg.nnunetOptions.folds = pipeline::parseNnUNetFolds(foldsText);
       if (optimize) seg.options.optimizeGraph = true;
       if (noOptimize) seg.options.optimizeGraph = false;
+      seg.options.maxVoxels = seg.read.maxVoxels;
       return runSegment(seg);
     }
     if (evalCmd->parsed()) {

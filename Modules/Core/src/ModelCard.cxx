@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <set>
 
 namespace voxseg {
@@ -230,6 +231,8 @@ ModelCard modelCardFromJson(const json& j, const std::string& source) {
   for (std::size_t i = 0; i < mirror.size(); ++i) {
     if (!mirror[i].is_number_integer() || mirror[i].get<int>() < 0 || mirror[i].get<int>() > 2)
       f.fail(index("mirror_axes", i), "expected an axis 0, 1 or 2");
+    if (std::find(c.mirrorAxes.begin(), c.mirrorAxes.end(), mirror[i].get<int>()) != c.mirrorAxes.end())
+      f.fail(index("mirror_axes", i), "axis " + std::to_string(mirror[i].get<int>()) + " listed twice");
     c.mirrorAxes.push_back(mirror[i].get<int>());
   }
   c.swBatch = f.integer("sw_batch", 1);

@@ -83,6 +83,10 @@ TEST(ModelCard, ErrorsNameTheField) {
       {[](json& j) { j["tiling"]["step"] = 0; }, "tiling.step: must be in (0, 1]"},
       {[](json& j) { j["colour"] = 1; }, "colour: unknown field"},
       {[](json& j) { j["mirror_axes"] = {3}; }, "mirror_axes[0]: expected an axis 0, 1 or 2"},
+      {[](json& j) {
+         j["mirror_axes"] = {1, 1};
+       },
+       "mirror_axes[1]: axis 1 listed twice"},
       {[](json& j) { j["orientation"] = "RAX"; }, "orientation:"},
       {[](json& j) {
          j["spacing"] = {1, -1, 1};

@@ -163,6 +163,14 @@ Segmentation segment(const Model& model, const std::vector<io::Volume>& channels
       resampled = resampled || std::fabs(target[a] - workGeometry.spacing[a]) > 1e-3 * target[a];
     if (resampled) {
       const Geometry grid = processing::gridWithSpacing(workGeometry, target);
+      if (grid.voxelCount() > options.maxVoxels) {
+        std::ostringstream m;
+        m << "resampling to the model's spacing " << target[0] << " x " << target[1] << " x " << target[2]
+          << " mm (x, y, z) gives " << grid.size[0] << "x" << grid.size[1] << "x" << grid.size[2] << " = "
+          << grid.voxelCount() << " voxels, more than the limit of " << options.maxVoxels
+          << " (check --spacing or the card's spacing, or raise --max-voxels)";
+        throw inputError(channels.front().source, m.str());
+      }
       for (auto& img : work) img = processing::resampleLinear(*img, grid);
     }
   }

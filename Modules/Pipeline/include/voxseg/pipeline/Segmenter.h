@@ -36,6 +36,9 @@ struct SegmenterOptions {
   /// Unset: on, except for cards with float16 accumulation (nnU-Net), whose results it would change
   /// by one float16 rounding here and there instead of reproducing them bit for bit.
   std::optional<bool> optimizeGraph;
+  /// The network grid (after resampling to the card's spacing) may hold at most this many voxels: a tiny
+  /// --spacing would otherwise ask for terabytes (io::ReadOptions' default; `--max-voxels` sets both).
+  std::uint64_t maxVoxels = std::uint64_t(1) << 31;
 };
 
 struct Model {
