@@ -420,43 +420,46 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   io::installInterruptCleanup();
   initLogging(quiet ? Verbosity::Quiet : verbose ? Verbosity::Verbose : Verbosity::Normal, logJson);
   itk::Object::SetGlobalWarningDisplay(verbose);
-  return runReportingErrors(err, [&]() -> int {
-    if (infoCmd->parsed()) {
-      info.read.nonUniform = io::parseSliceSpacingPolicy(infoNonUniform);
-      return runInfo(info, out);
-    }
-    if (convCmd->parsed()) {
-      conv.read.nonUniform = io::parseSliceSpacingPolicy(convNonUniform);
-      return runConvert(conv);
-    }
-    if (segCmd->parsed()) {
-      seg.read.nonUniform = io::parseSliceSpacingPolicy(segNonUniform);
-      seg.overrides = parseOverrides(ov);
-      if (optimize && noOptimize) throw usageError("--optimize and --no-optimize exclude each other");
-      seg.nnunetOptions.tta = !disableTta;
-      seg.nnunetOptions.step = ov.step > 0 ? ov.step : 0.5;
-      seg.nnunetOptions.folds = pipeline::parseNnUNetFolds(foldsText);
-      if (optimize) seg.options.optimizeGraph = true;
-      if (noOptimize) seg.options.optimizeGraph = false;
-      seg.options.maxVoxels = seg.read.maxVoxels;
-      return runSegment(seg);
-    }
-    if (evalCmd->parsed()) {
-      eval.read.nonUniform = io::parseSliceSpacingPolicy(evalNonUniform);
-      return runEvaluate(eval, out);
-    }
-    if (renderCmd->parsed()) {
-      render.read.nonUniform = io::parseSliceSpacingPolicy(renderNonUniform);
-      auto& formats = render.settings.meshFormats;
-      if (formats.size() == 1 && formats.front() == "none") formats.clear();
-      return runRender(render);
-    }
-    if (trainCmd->parsed()) return runTrain(trainArgs);
-    if (mergeCmd->parsed()) return runReportMerge(merge, out);
-    if (packCmd->parsed()) return runModelPack(pack);
-    if (inspectCmd->parsed()) return runModelInspect(inspect, out);
-    return static_cast<int>(ExitCode::Usage);
-  });
+  return runReportingErrors(
+      err,
+      [&]() -> int {
+        if (infoCmd->parsed()) {
+          info.read.nonUniform = io::parseSliceSpacingPolicy(infoNonUniform);
+          return runInfo(info, out);
+        }
+        if (convCmd->parsed()) {
+          conv.read.nonUniform = io::parseSliceSpacingPolicy(convNonUniform);
+          return runConvert(conv);
+        }
+        if (segCmd->parsed()) {
+          seg.read.nonUniform = io::parseSliceSpacingPolicy(segNonUniform);
+          seg.overrides = parseOverrides(ov);
+          if (optimize && noOptimize) throw usageError("--optimize and --no-optimize exclude each other");
+          seg.nnunetOptions.tta = !disableTta;
+          seg.nnunetOptions.step = ov.step > 0 ? ov.step : 0.5;
+          seg.nnunetOptions.folds = pipeline::parseNnUNetFolds(foldsText);
+          if (optimize) seg.options.optimizeGraph = true;
+          if (noOptimize) seg.options.optimizeGraph = false;
+          seg.options.maxVoxels = seg.read.maxVoxels;
+          return runSegment(seg);
+        }
+        if (evalCmd->parsed()) {
+          eval.read.nonUniform = io::parseSliceSpacingPolicy(evalNonUniform);
+          return runEvaluate(eval, out);
+        }
+        if (renderCmd->parsed()) {
+          render.read.nonUniform = io::parseSliceSpacingPolicy(renderNonUniform);
+          auto& formats = render.settings.meshFormats;
+          if (formats.size() == 1 && formats.front() == "none") formats.clear();
+          return runRender(render);
+        }
+        if (trainCmd->parsed()) return runTrain(trainArgs);
+        if (mergeCmd->parsed()) return runReportMerge(merge, out);
+        if (packCmd->parsed()) return runModelPack(pack);
+        if (inspectCmd->parsed()) return runModelInspect(inspect, out);
+        return static_cast<int>(ExitCode::Usage);
+      },
+      logJson);
 }
 
 } // namespace voxseg::cli

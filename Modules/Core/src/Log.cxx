@@ -67,5 +67,6 @@ void initLogging(Verbosity verbosity, bool json) {
 void logDebug(const std::string& message) { spdlog::debug("{}", message); }
 void logInfo(const std::string& message) { spdlog::info("{}", message); }
 void logWarning(const std::string& message) { spdlog::warn("{}", message); }
+void logError(const std::string& message) { spdlog::error("{}", message); }
 
 } // namespace voxseg

@@ -4,6 +4,7 @@
 // on stderr. Header-only, Core and CLI11 only (VoxsegSegment links no more for it).
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/Log.h"
 
 #include <CLI/CLI.hpp>
 
@@ -11,6 +12,7 @@
 #include <new>
 #include <optional>
 #include <ostream>
+#include <string>
 #include <utility>
 
 namespace voxseg::cli {
@@ -29,18 +31,23 @@ inline std::optional<int> parseCommandLine(CLI::App& app, int argc, char** argv,
 
 /// Returns what `run` returns; what it throws becomes a line on `err` and an exit code: a voxseg::Error
 /// "voxseg: error: <message>" and its own code, running out of memory and any other exception ExitCode::Internal.
-template <typename Run> int runReportingErrors(std::ostream& err, Run&& run) {
+/// With `json` (--log-json) the line is a JSON log record of level "error" instead, like every other message.
+template <typename Run> int runReportingErrors(std::ostream& err, Run&& run, bool json = false) {
+  const auto report = [&](const std::string& kind, const std::string& message, ExitCode code) {
+    if (json)
+      logError(kind == "error" ? message : kind + ": " + message);
+    else
+      err << "voxseg: " << kind << ": " << message << "\n";
+    return static_cast<int>(code);
+  };
   try {
     return std::forward<Run>(run)();
   } catch (const Error& e) {
-    err << "voxseg: error: " << e.what() << "\n";
-    return static_cast<int>(e.code());
+    return report("error", e.what(), e.code());
   } catch (const std::bad_alloc&) {
-    err << "voxseg: error: out of memory\n";
-    return static_cast<int>(ExitCode::Internal);
+    return report("error", "out of memory", ExitCode::Internal);
   } catch (const std::exception& e) {
-    err << "voxseg: internal error: " << e.what() << "\n";
-    return static_cast<int>(ExitCode::Internal);
+    return report("internal error", e.what(), ExitCode::Internal);
   }
 }
 

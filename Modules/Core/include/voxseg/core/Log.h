@@ -16,5 +16,6 @@ void initLogging(Verbosity verbosity, bool json = false);
 void logDebug(const std::string& message);
 void logInfo(const std::string& message);
 void logWarning(const std::string& message);
+void logError(const std::string& message);
 
 } // namespace voxseg
