@@ -99,8 +99,13 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   const std::vector<LabelInfo> table =
       args.labelTable.empty() ? std::vector<LabelInfo>{} : readLabelTable(args.labelTable);
   const std::vector<int> chosen = args.labels.empty() ? std::vector<int>{} : selectLabels(args.labels, table);
-  if (!args.outputDir.empty() && !fs::is_directory(args.outputDir))
-    throw Error(ExitCode::Output, args.outputDir + ": no such folder");
+  if (!args.outputDir.empty()) { // made, like render's and --split's folders
+    std::error_code ec;
+    fs::create_directories(args.outputDir, ec);
+    if (ec || !fs::is_directory(args.outputDir))
+      throw Error(ExitCode::Output, args.outputDir + ": cannot create the output folder" +
+                                        (ec ? " (" + ec.message() + ")" : std::string(" (a file is in the way)")));
+  }
   const fs::path dir(args.outputDir);
   const std::vector<std::string> files{(dir / "metrics.csv").string(), (dir / "metrics.json").string(),
                                        (dir / "summary.csv").string(), (dir / "report.html").string()};
@@ -117,6 +122,7 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   std::vector<MetricRow> rows;
   nlohmann::json all = nlohmann::json::array();
   int firstFailure = 0;
+  std::vector<std::pair<std::string, std::string>> failed; // case, problem
   for (const auto& c : cases) {
     try {
       if (!c.problem.empty()) throw inputError(c.id, c.problem);
@@ -164,6 +170,7 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
       if (!firstFailure) firstFailure = static_cast<int>(e.code());
       spdlog::error("{}: {}", c.id, e.what());
       all.push_back({{"case", c.id}, {"error", e.what()}});
+      failed.emplace_back(c.id, e.what());
     }
   }
   // the console table: Dice and the first preset's percentile Hausdorff distance per case and label
@@ -187,12 +194,16 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     out << std::setw(24) << r.caseId << " " << std::setw(8) << r.label << std::setw(16) << r.labelName << std::setw(12)
         << shown(dice) << shown(h) << "\n";
   }
+  for (const auto& [id, why] : failed) out << std::setw(24) << id << " not evaluated: " << why << "\n";
+  if (!failed.empty())
+    spdlog::error("{} of {} case(s) not evaluated (listed above and in metrics.json, report.html)", failed.size(),
+                  cases.size());
   if (!args.outputDir.empty()) {
     writeMetricsCsv(rows, files[0], args.force);
     { writeJsonFile(nlohmann::ordered_json{{"cases", all}}, files[1], args.force); }
     const auto summaries = summarizeRows(rows);
     writeSummaryCsv(summaries, rows, files[2], args.force);
-    writeHtmlReport(rows, summaries, plotted, "voxseg evaluate", files[3], args.force);
+    writeHtmlReport(rows, summaries, plotted, "voxseg evaluate", files[3], args.force, failed);
     spdlog::info("wrote {}, {}, {}, {}", files[0], files[1], files[2], files[3]);
     if (args.plots) {
       try {

@@ -153,7 +153,7 @@ void writeSummaryCsv(const LabelSummaries& s, const std::vector<MetricRow>& rows
 
 void writeHtmlReport(const std::vector<MetricRow>& rows, const LabelSummaries& s,
                      const std::vector<std::string>& plotted, const std::string& title, const std::string& path,
-                     bool force) {
+                     bool force, const std::vector<std::pair<std::string, std::string>>& failed) {
   writeText(path, force, [&](std::ostream& f) {
     f << "<!DOCTYPE html><html><head><meta charset='utf-8'><title>" << html(title)
       << "</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
@@ -166,9 +166,16 @@ void writeHtmlReport(const std::vector<MetricRow>& rows, const LabelSummaries& s
         if (std::find(ids.begin(), ids.end(), r.caseId) == ids.end()) ids.push_back(r.caseId);
       cases = ids.size();
     }
-    f << "<p>" << cases
-      << " case(s). Statistics use the finite values only; NaN (e.g. a label absent from both "
+    f << "<p>" << cases << " case(s) evaluated";
+    if (!failed.empty()) f << ", <b style='color:#b00'>" << failed.size() << " not evaluated (listed below)</b>";
+    f << ". Statistics use the finite values only; NaN (e.g. a label absent from both "
          "maps) and inf (e.g. a surface distance to an empty mask) are counted in their own columns.</p>";
+    if (!failed.empty()) {
+      f << "<h2>Not evaluated</h2><table><tr><th>case</th><th>problem</th></tr>";
+      for (const auto& [id, why] : failed)
+        f << "<tr><td>" << html(id) << "</td><td style='text-align:left'>" << html(why) << "</td></tr>";
+      f << "</table>";
+    }
     for (const auto& m : plotted) f << boxPlotSvg(m, s, rows);
     f << "<h2>Per label</h2><table><tr><th>label</th><th>metric</th><th>n</th><th>nan</th><th>inf</th><th>mean</th>"
          "<th>std</th><th>median</th><th>IQR</th></tr>";

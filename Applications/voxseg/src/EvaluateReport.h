@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace voxseg::cli {
@@ -30,10 +31,11 @@ LabelSummaries summarizeRows(const std::vector<MetricRow>& rows);
 /// Dataset CSV: label,name,metric,cases,finite,nan,inf,mean,std,median,q1,q3,min,max.
 void writeSummaryCsv(const LabelSummaries& s, const std::vector<MetricRow>& rows, const std::string& path, bool force);
 
-/// A self-contained HTML page: the dataset table and SVG box plots of `plotted` metrics per label.
+/// A self-contained HTML page: the dataset table and SVG box plots of `plotted` metrics per label, and the
+/// cases that could not be evaluated (id, problem) in a table of their own, counted at the top.
 void writeHtmlReport(const std::vector<MetricRow>& rows, const LabelSummaries& s,
                      const std::vector<std::string>& plotted, const std::string& title, const std::string& path,
-                     bool force);
+                     bool force, const std::vector<std::pair<std::string, std::string>>& failed = {});
 
 /// File name of a metric's box plot: "boxplot_<metric>.png", dots in the metric's name as '_'.
 std::string boxPlotFileName(const std::string& metric);
