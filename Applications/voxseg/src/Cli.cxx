@@ -321,6 +321,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   renderCmd
       ->add_option("--mesh-format", render.settings.meshFormats,
                    "stl, obj (+ .mtl), ply, vtp, gltf; repeat for several, 'none' for no meshes")
+      ->check(CLI::IsMember({"stl", "obj", "ply", "vtp", "gltf", "none"}))
       ->capture_default_str();
   renderCmd->add_flag("--combined", render.settings.combined, "one mesh file with every label (labels.<ext>)");
   renderCmd

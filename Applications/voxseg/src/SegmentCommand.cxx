@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <new>
 #include <optional>
 #include <set>
 
@@ -346,12 +347,20 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
         processCase(model, args, c.inputs, std::move(volumes), readSeconds, out, post, c.id, loadSeconds);
         row["status"] = "ok";
       }
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
+      // Any failure ends this case only: a voxseg::Error with its code, anything else (out of memory, a
+      // library's exception) as an internal error, so the batch and its summary go on.
+      const auto* error = dynamic_cast<const Error*>(&e);
+      const ExitCode code = error ? error->code() : ExitCode::Internal;
+      const std::string what = error                                     ? std::string(e.what())
+                               : dynamic_cast<const std::bad_alloc*>(&e) ? std::string("out of memory")
+                                                                         : "internal error: " + std::string(e.what());
       row["status"] = "failed";
-      row["error"] = e.what();
-      row["exit_code"] = static_cast<int>(e.code());
-      if (!firstFailure) firstFailure = static_cast<int>(e.code());
-      spdlog::error("{}: {}", c.id, e.what());
+      row["output"] = ""; // nothing was written for it
+      row["error"] = what;
+      row["exit_code"] = static_cast<int>(code);
+      if (!firstFailure) firstFailure = static_cast<int>(code);
+      spdlog::error("{}: {}", c.id, what);
     }
     row["seconds"] = since(t0);
     rows.push_back(row);
