@@ -1,6 +1,7 @@
 #include "voxseg/io/DicomSeries.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/Log.h"
 
 #include <gdcmDirectory.h>
 #include <gdcmReader.h>
@@ -279,6 +280,17 @@ const DicomSeriesInfo& selectSeries(const std::vector<DicomSeriesInfo>& series, 
                                  "' to list the " + std::to_string(series.size()) + " series)");
   }
   if (series.size() == 1) return series.front();
+  // A folder exported with its segmentation: the one image series is meant, the SEG (a derived object that
+  // `convert` reads on its own) is set aside.
+  const DicomSeriesInfo* image = nullptr;
+  std::size_t images = 0;
+  for (const auto& s : series)
+    if (s.modality != "SEG") ++images, image = &s;
+  if (uid.empty() && images == 1) {
+    logInfo(folder + ": reading the " + image->modality + " series " + image->seriesUid + " (" +
+            std::to_string(series.size() - 1) + " DICOM SEG series beside it set aside)");
+    return *image;
+  }
   if (uid == "largest") { // documented rule: the CT or MR series with the most slices stacked along z
     const DicomSeriesInfo* best = nullptr;
     for (const auto& s : series) {
