@@ -132,6 +132,11 @@ int main(int argc, char** argv) {
     patch<std::array<float, 4>>(p("nan_sform.nii"), 280, {1, 0, 0, std::numeric_limits<float>::quiet_NaN()});
     patch<std::array<float, 4>>(p("nan_sform.nii"), 296, {0, 1, 0, 0});
     patch<std::array<float, 4>>(p("nan_sform.nii"), 312, {0, 0, 1, 0});
+    writeBlankImage<3>(p("huge_origin.nii"), {4, 4, 4});
+    patch<std::int16_t>(p("huge_origin.nii"), 254, 1);
+    patch<std::array<float, 4>>(p("huge_origin.nii"), 280, {1, 0, 0, 1e30f});
+    patch<std::array<float, 4>>(p("huge_origin.nii"), 296, {0, 1, 0, 0});
+    patch<std::array<float, 4>>(p("huge_origin.nii"), 312, {0, 0, 1, 0});
     writeBlankImage<3>(p("zero_pixdim.nii"), {4, 4, 4});
     patch<std::int16_t>(p("zero_pixdim.nii"), 252, 0);
     patch<std::int16_t>(p("zero_pixdim.nii"), 254, 0);

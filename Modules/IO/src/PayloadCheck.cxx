@@ -139,6 +139,7 @@ void checkNiftiFile(const std::string& path) {
 }
 
 void checkNiftiGeometryFields(const std::string& path, const std::string& name) {
+  constexpr float kMaxOriginMm = 1e9f; // 1000 km: beyond it float32 geometry is meaningless
   std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
   if (!f) throw inputError(name, "cannot open file");
   std::array<unsigned char, 348> hdr{};
@@ -163,12 +164,14 @@ void checkNiftiGeometryFields(const std::string& path, const std::string& name) 
   if (qformCode > 0) {
     static const char* names[] = {"quatern_b", "quatern_c", "quatern_d", "qoffset_x", "qoffset_y", "qoffset_z"};
     for (std::size_t i = 0; i < 6; ++i)
-      if (!std::isfinite(fieldAt(256 + 4 * i))) refuse(names[i], fieldAt(256 + 4 * i));
+      if (!std::isfinite(fieldAt(256 + 4 * i)) || (i >= 3 && std::fabs(fieldAt(256 + 4 * i)) > kMaxOriginMm))
+        refuse(names[i], fieldAt(256 + 4 * i));
   }
   if (sformCode > 0)
     for (std::size_t r = 0; r < 3; ++r)
       for (std::size_t c = 0; c < 4; ++c)
-        if (!std::isfinite(fieldAt(280 + 16 * r + 4 * c)))
+        if (!std::isfinite(fieldAt(280 + 16 * r + 4 * c)) ||
+            (c == 3 && std::fabs(fieldAt(280 + 16 * r + 12)) > kMaxOriginMm))
           refuse(std::string("srow_") + "xyz"[r] + "[" + std::to_string(c) + "]", fieldAt(280 + 16 * r + 4 * c));
 }
 

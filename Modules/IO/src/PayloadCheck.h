@@ -21,6 +21,7 @@ void checkNiftiFile(const std::string& path);
 
 /// Reads `path`'s NIfTI-1 header (nothing for other files) and refuses geometry fields that ITK's reader
 /// cannot take: a non-finite pixdim[1..3], quatern/qoffset when qform_code > 0 or srow when sform_code > 0
+/// (and an offset beyond 1000 km)
 /// (NaN there aborts the process inside ITK's direction computation), and a spacing of 0 or less when
 /// neither qform nor sform is set (nifticlib would read it as 1 mm). Errors name `name`.
 void checkNiftiGeometryFields(const std::string& path, const std::string& name);

@@ -89,6 +89,9 @@ void checkHeader(const itk::ImageIOBase& io, const std::string& path, const Read
     if (!std::isfinite(s) || s <= 0)
       throw inputError(path, "invalid voxel spacing " + std::to_string(s) + " along axis " + std::to_string(i));
     if (!std::isfinite(io.GetOrigin(i))) throw inputError(path, "non-finite origin in header");
+    if (std::fabs(io.GetOrigin(i)) > 1e9)
+      throw inputError(path, "origin " + std::to_string(io.GetOrigin(i)) + " mm along axis " + std::to_string(i) +
+                                 " is beyond 1000 km (corrupt header?)");
   }
   // NRRD and MetaImage take any direction matrix; NIfTI (ITK refuses it), the resampling and every writer
   // assume orthonormal axes, so a sheared grid would come out with another direction. DICOM's is built
