@@ -176,8 +176,11 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   // the console table: Dice and the first preset's percentile Hausdorff distance per case and label
   const std::string hd = evaluation::presetName(opt.presets.front()) + "." +
                          evaluation::hausdorffMetricName(opt.presets.front(), opt.percentile);
-  out << std::left << std::setw(24) << "case" << std::setw(8) << "label" << std::setw(16) << "name" << std::setw(12)
-      << "dice"
+  int caseWidth = 24; // wide enough for the longest case name
+  for (const auto& r : rows) caseWidth = std::max(caseWidth, int(r.caseId.size()) + 2);
+  for (const auto& f : failed) caseWidth = std::max(caseWidth, int(f.first.size()) + 2);
+  out << std::left << std::setw(caseWidth) << "case" << std::setw(8) << "label" << std::setw(16) << "name"
+      << std::setw(12) << "dice"
       << "hd" << numberText(opt.percentile) << " (mm)\n";
   for (const auto& r : rows) {
     double dice = std::numeric_limits<double>::quiet_NaN(), h = dice;
@@ -191,10 +194,10 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
       std::snprintf(b, sizeof b, "%.4f", v);
       return std::string(b);
     };
-    out << std::setw(24) << r.caseId << " " << std::setw(8) << r.label << std::setw(16) << r.labelName << std::setw(12)
+    out << std::setw(caseWidth) << r.caseId << std::setw(8) << r.label << std::setw(16) << r.labelName << std::setw(12)
         << shown(dice) << shown(h) << "\n";
   }
-  for (const auto& [id, why] : failed) out << std::setw(24) << id << " not evaluated: " << why << "\n";
+  for (const auto& [id, why] : failed) out << std::setw(caseWidth) << id << "not evaluated: " << why << "\n";
   if (!failed.empty())
     spdlog::error("{} of {} case(s) not evaluated (listed above and in metrics.json, report.html)", failed.size(),
                   cases.size());
