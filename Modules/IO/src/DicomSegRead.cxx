@@ -296,6 +296,12 @@ DicomSegContent readDicomSeg(const std::string& path, const std::string& referen
       if (pairCount[a * count + b])
         out.overlaps.push_back("segments " + std::to_string(a + 1) + " and " + std::to_string(b + 1) + " share " +
                                std::to_string(pairCount[a * count + b]) + " voxels");
+  if (count <= 255) { // uint8, as voxseg writes label maps with few labels (a SEG of an uint8 map reads back so)
+    Volume narrow = makeVolume(PixelType::UInt8, g);
+    narrow.source = path;
+    std::copy(lab, lab + g.voxelCount(), narrow.as<std::uint8_t>()->GetBufferPointer());
+    out.labels = std::move(narrow);
+  }
   if (!out.overlaps.empty())
     for (std::size_t n = 0; n < count; ++n) {
       Volume v = makeVolume(PixelType::UInt8, g);

@@ -53,6 +53,7 @@ TEST(DicomSeg, DcmqiLiverSegOnItsCtEqualsDcmqisNrrd) {
   ASSERT_EQ(content.segments.size(), 1u);
   EXPECT_EQ(content.segments[0].name, "Liver");
   EXPECT_TRUE(content.overlaps.empty());
+  EXPECT_EQ(content.labels.pixelType, PixelType::UInt8); // one segment: uint8, as voxseg writes label maps
   expectSameLabels(content.labels, readVolume(sharedPath(kSegs + "liver_seg.nrrd")));
   EXPECT_TRUE(isDicomSegFile(seg));
   EXPECT_FALSE(isDicomSegFile(sharedPath(kSegs + "ct-3slice/01.dcm")));
