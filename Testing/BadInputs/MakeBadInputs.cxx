@@ -154,6 +154,16 @@ int main(int argc, char** argv) {
       for (std::uintmax_t k = size * 2 / 3; k < size * 2 / 3 + 16; ++k)
         patch<unsigned char>(p("corrupt_deflate.mha"), static_cast<std::streamoff>(k), 0x5a);
     }
+    // A compressed .mha without CompressedDataSize (ITK 5.2 reads zeros from it)
+    writeRamp(p("compressed_no_size.mha"), {16, 16, 16}, {}, true);
+    {
+      std::ifstream in(p("compressed_no_size.mha"), std::ios::binary);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const auto at = text.find("CompressedDataSize = ");
+      if (at == std::string::npos) throw std::runtime_error("compressed_no_size.mha: no CompressedDataSize written");
+      text.erase(at, text.find('\n', at) + 1 - at);
+      std::ofstream(p("compressed_no_size.mha"), std::ios::binary | std::ios::trunc) << text;
+    }
     std::ofstream(p("random.pt"), std::ios::binary) << "PK\x03\x04" << std::string(500, '\x7f');
   } catch (const std::exception& e) {
     std::cerr << "voxsegMakeBadInputs: " << e.what() << "\n";

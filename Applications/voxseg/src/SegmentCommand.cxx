@@ -332,7 +332,11 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
       std::set<fs::path> swept;
       for (std::size_t k : perCaseFolders)
         if (const fs::path dir = fs::path(files[k]).parent_path(); swept.insert(dir).second) sweep(dir);
-      for (const auto& f : files) fs::create_directories(fs::path(f).parent_path()); // per-case folders
+      for (const auto& f : files) { // per-case folders
+        std::error_code ec;
+        if (const fs::path dir = fs::path(f).parent_path(); !dir.empty()) fs::create_directories(dir, ec);
+        if (ec) throw Error(ExitCode::Output, f + ": cannot create its folder (" + ec.message() + ")");
+      }
       if (args.skipExisting && fs::exists(out.labels)) {
         row["status"] = "skipped";
         spdlog::info("{}: {} exists, skipped", c.id, out.labels);
@@ -356,7 +360,7 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
                                : dynamic_cast<const std::bad_alloc*>(&e) ? std::string("out of memory")
                                                                          : "internal error: " + std::string(e.what());
       row["status"] = "failed";
-      row["output"] = ""; // nothing was written for it
+      if (!fs::exists(out.labels)) row["output"] = ""; // nothing was written for it
       row["error"] = what;
       row["exit_code"] = static_cast<int>(code);
       if (!firstFailure) firstFailure = static_cast<int>(code);
@@ -415,6 +419,7 @@ int runSegment(const SegmentArgs& args) {
     checkOutputNames(paths, args.inputs);
     for (const auto& f : paths.files()) io::AtomicOutput probe(f, args.force);
   }
+  if (!args.batch.empty()) checkOutputNames(paths, {}); // file types once, before the model loads
   if (args.batch.empty() && args.inputs.empty()) throw usageError("give the input(s) with -i, or --batch");
   if (!args.batch.empty() && !args.inputs.empty()) throw usageError("-i and --batch exclude each other");
   if ((!args.nnunet.empty() || (args.models.size() == 1 && fs::is_directory(args.models.front()))) &&
@@ -430,8 +435,13 @@ int runSegment(const SegmentArgs& args) {
   post.minVoxels = args.minVoxels;
   post.minMl = args.minMl;
   post.remap = remapList(args.remap);
-  paths.instanceClasses =
-      labelList(args.instanceClasses == "all" ? "" : args.instanceClasses, "--instance-classes", model);
+  // Instances are found on the final labels: the classes, given as the model's values like the other lists,
+  // go through --remap too.
+  for (int v : labelList(args.instanceClasses == "all" ? "" : args.instanceClasses, "--instance-classes", model)) {
+    const auto it = post.remap.find(v);
+    const int to = it == post.remap.end() ? v : it->second;
+    if (to != 0) paths.instanceClasses.push_back(to);
+  }
 
   if (!args.batch.empty()) return runBatch(model, args, paths, post, loadSeconds);
   const std::string name = fs::path(args.inputs.front()).filename().string(); // the case: the first input's name

@@ -79,10 +79,9 @@ void checkOutputNames(const OutputPaths& paths, const std::vector<std::string>& 
   for (const std::string* s : {&paths.saveLogits, &paths.saveProbabilities, &paths.instances})
     if (!s->empty()) oneOf(*s, io::writableExtensions(), "a volume");
   for (const auto& c : paths.colorTables) oneOf(c, io::colorTableExtensions(), "a color table");
-  auto outputs = paths.files();
-  for (const std::string* folder : {&paths.split, &paths.render})
-    if (!folder->empty()) outputs.push_back(*folder);
-  io::checkOutputsAgainstInputs(outputs, inputs);
+  io::checkOutputsAgainstInputs(paths.files(), inputs);
+  for (const std::string* folder : {&paths.split, &paths.render}) // may share a folder with each other
+    if (!folder->empty()) io::checkOutputsAgainstInputs({*folder}, inputs);
 }
 
 void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& labels, bool force) {

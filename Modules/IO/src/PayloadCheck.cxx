@@ -177,7 +177,7 @@ void checkNiftiGeometryFields(const std::string& path, const std::string& name) 
 
 bool isMetaImagePath(const std::string& path) { return endsWith(path, ".mha") || endsWith(path, ".mhd"); }
 
-void checkMetaImageFile(const std::string& path) {
+void checkMetaImageFile(const std::string& path, bool inflateData) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw inputError(path, "cannot open file");
   std::map<std::string, std::string> fields;
@@ -227,9 +227,13 @@ void checkMetaImageFile(const std::string& path) {
                                  " bytes of voxel data, the file holds " + std::to_string(available));
     return;
   }
+  if (!fields.count("CompressedDataSize") && dataFile == "LOCAL") // ITK 5.2 reads zeros from it, exit 0
+    throw inputError(path, "compressed MetaImage without CompressedDataSize: its voxel data cannot be found "
+                           "(store it with the field, or in a separate data file)");
   if (fields.count("CompressedDataSize") && available < std::stoull(fields["CompressedDataSize"]))
     throw inputError(path, "truncated: the header needs " + fields["CompressedDataSize"] +
                                " bytes of voxel data, the file holds " + std::to_string(available));
+  if (!inflateData) return;
   // ITK's MetaImage reader reports a damaged deflate stream only on the console and keeps the garbage.
   std::ifstream data(dataPath, std::ios::binary);
   data.seekg(static_cast<std::streamoff>(dataStart));
@@ -262,7 +266,7 @@ void checkMetaImageFile(const std::string& path) {
 void checkWrittenFile(const std::string& temp, const std::string& finalPath) {
   try {
     if (isNiftiPath(finalPath)) checkNiftiFile(temp);
-    if (isMetaImagePath(finalPath)) checkMetaImageFile(temp);
+    if (isMetaImagePath(finalPath)) checkMetaImageFile(temp, false); // its length; ITK made the stream
   } catch (const Error& e) {
     std::string why = e.what();
     if (why.rfind(temp + ": ", 0) == 0) why.erase(0, temp.size() + 2);

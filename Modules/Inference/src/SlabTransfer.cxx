@@ -5,6 +5,8 @@
 #include <c10/core/StreamGuard.h>
 #include <c10/core/impl/VirtualGuardImpl.h>
 
+#include <algorithm>
+
 namespace voxseg::inference {
 
 SlabTransfer::SlabTransfer(torch::Device device, bool overlapped, std::int64_t budgetBytes)
@@ -47,11 +49,16 @@ torch::Tensor SlabTransfer::hostBuffer(std::int64_t elements) {
 }
 
 void SlabTransfer::start(const torch::Tensor& slab, SlabView view, SlabConsumer& consumer) {
-  torch::Tensor source = slab.to(torch::kFloat).contiguous(); // on the compute stream
-  const std::int64_t bytes = source.numel() * std::int64_t(sizeof(float));
   // Staged: copied on the copy stream (a device slab) or into a host buffer (the CPU). A device run whose
   // accumulators went to the host has nothing to overlap: immediate.
-  const bool staged = overlapped_ && (stream_ ? !source.is_cpu() : source.is_cpu());
+  const bool staged = overlapped_ && (stream_ ? !slab.is_cpu() : slab.is_cpu());
+  // The budget is kept before the float32 copy is made on the device.
+  if (staged && !pending_.empty() && pendingBytes_ + slab.numel() * std::int64_t(sizeof(float)) > budget_)
+    finish(consumer);
+  torch::Tensor source = slab.to(torch::kFloat).contiguous(); // on the compute stream
+  // What it holds on the device: a contiguous view keeps its whole storage.
+  const std::int64_t bytes =
+      std::max<std::int64_t>(std::int64_t(source.storage().nbytes()), source.numel() * std::int64_t(sizeof(float)));
   if (!staged) {
     finish(consumer);
     const torch::Tensor host = source.to(torch::kCPU).contiguous();
@@ -59,7 +66,6 @@ void SlabTransfer::start(const torch::Tensor& slab, SlabView view, SlabConsumer&
     consumer.consume(view);
     return;
   }
-  if (!pending_.empty() && pendingBytes_ + bytes > budget_) finish(consumer);
   torch::Tensor host = hostBuffer(source.numel());
   torch::Tensor target = host.narrow(0, 0, source.numel()).view(source.sizes());
   if (stream_) {
@@ -71,7 +77,7 @@ void SlabTransfer::start(const torch::Tensor& slab, SlabView view, SlabConsumer&
   } else {
     target.copy_(source);
   }
-  pending_.push_back({std::move(source), std::move(host), view});
+  pending_.push_back({std::move(source), std::move(host), view, bytes});
   pendingBytes_ += bytes;
 }
 
@@ -82,7 +88,7 @@ void SlabTransfer::finish(SlabConsumer& consumer) {
   while (!pending_.empty()) {
     Pending p = std::move(pending_.front());
     pending_.erase(pending_.begin());
-    pendingBytes_ -= p.source.numel() * std::int64_t(sizeof(float));
+    pendingBytes_ -= p.bytes;
     p.view.data = p.host.data_ptr<float>();
     consumer.consume(p.view);
     ++deferred_;

@@ -44,6 +44,7 @@ private:
     torch::Tensor source; ///< kept alive until its copy is done
     torch::Tensor host;
     SlabView view;
+    std::int64_t bytes = 0; ///< what `source` holds
   };
   torch::Tensor hostBuffer(std::int64_t elements);
 

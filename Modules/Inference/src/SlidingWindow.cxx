@@ -49,13 +49,14 @@ torch::Tensor predict(const Network::Impl& net, const torch::Tensor& x,
 }
 
 // predict() over the batch in chunks of `batch` windows; a chunk that runs out of memory is retried
-// in halves, and `batch` stays halved for the rest of the run. When one window does not fit, `relieve`
-// moves something off the device and it is tried again; when nothing is left to move, it is an error.
+// in halves, and `batch` stays halved for the rest of the run. `relieve(oneWindow)` is asked first each
+// time: it frees what can go without a cost (staged slabs) and, for one window, moves something off the
+// device; it is then tried again. When one window does not fit and nothing is left to move, it is an error.
 // The chunks' predictions are returned as they are (concatenating them would allocate again).
 std::vector<torch::Tensor> predictChunked(const Network::Impl& net, const torch::Tensor& x,
                                           const std::vector<std::vector<std::int64_t>>& flips, bool autocast,
                                           at::ScalarType autocastType, int& batch, RunStats& stats,
-                                          const std::function<bool()>& relieve) {
+                                          const std::function<bool(bool)>& relieve) {
   std::vector<torch::Tensor> parts;
   for (std::int64_t i = 0; i < x.size(0);) {
     const std::int64_t n = std::min<std::int64_t>(batch, x.size(0) - i);
@@ -66,7 +67,7 @@ std::vector<torch::Tensor> predictChunked(const Network::Impl& net, const torch:
     } catch (const std::exception& e) {
       if (dynamic_cast<const Error*>(&e) || !compat::isOutOfMemory(e)) throw;
       const auto shape = x.sizes();
-      if (n == 1 && relieve()) continue;
+      if (relieve(n == 1)) continue;
       if (n == 1)
         throw Error(ExitCode::Model, net.path + ": out of memory on " + net.device.str() + " running one window of " +
                                          std::to_string(shape[2]) + "x" + std::to_string(shape[3]) + "x" +
@@ -264,11 +265,22 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
   std::int64_t rowsPerSlab = 1;
   SlabTransfer transfer(device, opt.copyOverlap == CopyOverlap::Always ||
                                     (opt.copyOverlap == CopyOverlap::Device && !device.is_cpu()));
+  // Finishing rows allocates on the device too (the blend, the float32 copy): out of memory there while
+  // staged slabs hold memory hands them over first and tries once more.
+  const auto withStagedFreed = [&](auto&& step) {
+    try {
+      return step();
+    } catch (const c10::Error& e) {
+      if (!compat::isOutOfMemory(e) || transfer.pendingBytes() == 0) throw;
+      transfer.finish(consumer);
+      return step();
+    }
+  };
   auto emit = [&](std::int64_t upTo) {
     while (acc && acc->begin() < std::min(upTo, acc->filled())) {
       const std::int64_t first = acc->begin();
       const std::int64_t n = std::min(rowsPerSlab, std::min(upTo, acc->filled()) - first);
-      torch::Tensor rows = acc->take(n);
+      torch::Tensor rows = withStagedFreed([&] { return acc->take(n); });
       const std::int64_t lo = std::max(first, rowBegin), hi = std::min(first + n, rowEnd);
       if (lo >= hi) continue;
       SlabView v;
@@ -277,21 +289,25 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
       v.begin = lo - rowBegin;
       v.end = hi - rowBegin;
       v.channels = channels;
-      transfer.start(rows.narrow(1, lo - first, hi - lo)
-                         .narrow(2, grid.padBefore[1], shape[1])
-                         .narrow(3, grid.padBefore[2], shape[2]),
-                     v, consumer);
+      const auto slab = rows.narrow(1, lo - first, hi - lo)
+                            .narrow(2, grid.padBefore[1], shape[1])
+                            .narrow(3, grid.padBefore[2], shape[2]);
+      withStagedFreed([&] {
+        transfer.start(slab, v, consumer);
+        return 0;
+      });
       ++stats.slabs;
     }
   };
 
   // One window ran out of device memory: the input goes to the host first, then the accumulators.
-  const auto relieveDevice = [&]() -> bool {
+  const auto relieveDevice = [&](bool oneWindow) -> bool {
     if (device.is_cpu()) return false;
     if (transfer.pendingBytes() > 0) { // finished rows still on the device: hand them over, free them
       transfer.finish(consumer);
       return true;
     }
+    if (!oneWindow) return false; // halving the batch comes before moving data to the host
     if (!stats.inputOnHost) {
       inputToHost();
       return true;

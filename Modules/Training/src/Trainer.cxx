@@ -187,10 +187,13 @@ public:
     std::vector<fs::path> missing;
     for (fs::path q = fs::absolute(p); !q.empty() && !fs::exists(q); q = q.parent_path()) missing.push_back(q);
     fs::create_directories(p);
-    made_.insert(made_.end(), missing.begin(), missing.end()); // deepest first
+    made_.insert(made_.end(), missing.begin(), missing.end());
   }
   void keep() { made_.clear(); }
   ~MadeFolders() {
+    std::sort(made_.begin(), made_.end(), [](const fs::path& a, const fs::path& b) {
+      return std::distance(a.begin(), a.end()) > std::distance(b.begin(), b.end());
+    }); // deepest first: a folder is empty once its made subfolders are gone
     std::error_code ec;
     for (const auto& p : made_)
       if (fs::is_empty(p, ec)) fs::remove(p, ec);

@@ -161,6 +161,11 @@ TEST(Train, ImpossibleSettingsAreUsageErrorsAndLeaveNoFolder) {
   refused([](TrainOptions& o) { o.baseFeatures = 0; }, "--features must be >= 1");
   refused([](TrainOptions& o) { o.learningRate = -1; }, "--lr must be above 0");
   refused([](TrainOptions& o) { o.validationFraction = 1; }, "--val-fraction must be within [0, 1)");
+  // refused after its folders were made (nothing to resume from): they are removed again
+  TrainOptions o = small(ds, dir.file("m/model"));
+  o.resume = true;
+  EXPECT_THROW(train(o), Error);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("m")));
 }
 
 TEST(Dataset, LayoutProblemsNameTheFile) {
