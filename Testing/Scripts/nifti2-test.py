@@ -82,4 +82,23 @@ r = run("convert", path, out, "--force")
 ok = r.returncode == 3 and "dim = 40000 does not fit NIfTI-1" in r.stderr and not os.path.exists(out)
 print(f"{'ok  ' if ok else 'FAIL'} 40000-voxel axis refused: exit {r.returncode}: {r.stderr.strip()}")
 failures += not ok
+# a scratch copy left by a process killed with SIGKILL (its pid no longer runs) is removed by the next read;
+# the copy of this read is gone after it, and a live process's copy is kept
+scratch = os.path.join(work, "scratch")
+os.makedirs(scratch, exist_ok=True)
+for f in os.listdir(scratch):
+    os.remove(os.path.join(scratch, f))
+gone = subprocess.Popen(["true"])
+gone.wait()
+stale = os.path.join(scratch, f"voxseg-nifti2-{gone.pid}-Ab12Cd.nii")
+alive = os.path.join(scratch, f"voxseg-nifti2-{os.getpid()}-Ef34Gh.nii")
+for f in (stale, alive):
+    open(f, "wb").close()
+r = subprocess.run([voxseg, "-q", "convert", os.path.join(work, "int16_sform_gz_n2.nii.gz"),
+                    os.path.join(work, "swept.nii.gz"), "--force"], capture_output=True, text=True,
+                   env=dict(os.environ, TMPDIR=scratch))
+left = sorted(os.listdir(scratch))
+ok = r.returncode == 0 and left == [os.path.basename(alive)]
+print(f"{'ok  ' if ok else 'FAIL'} stale scratch copy removed, live one kept: exit {r.returncode}, left {left}")
+failures += not ok
 sys.exit(1 if failures else 0)

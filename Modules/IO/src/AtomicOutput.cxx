@@ -131,10 +131,9 @@ void checkOutputsAgainstInputs(const std::vector<std::string>& outputs, const st
   }
 }
 
-std::vector<std::string> removeStaleTemporaries(const std::string& folder) {
+std::vector<std::string> removeStaleTemporaries(const std::string& folder, const std::string& prefix) {
   std::vector<std::string> removed;
   std::error_code ec;
-  const std::string prefix = ".voxseg-tmp-";
   for (const auto& e : std::filesystem::directory_iterator(folder, ec)) {
     const std::string name = e.path().filename().string();
     if (name.rfind(prefix, 0) != 0) continue;

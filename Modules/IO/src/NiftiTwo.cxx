@@ -120,7 +120,10 @@ NiftiTwoAsOne::NiftiTwoAsOne(const std::string& source) {
   // A new file of our own (O_EXCL, random name: no planted file or link is followed), registered for clean-up.
   std::error_code ec;
   const std::filesystem::path dir = std::filesystem::temp_directory_path(ec);
-  std::string name = ((ec ? std::filesystem::path("/tmp") : dir) / "voxseg-nifti2-XXXXXX.nii").string();
+  const std::filesystem::path scratch = ec ? std::filesystem::path("/tmp") : dir;
+  // Copies left by a process killed with SIGKILL (no clean-up ran) go first; the pid in the name says whose.
+  removeStaleTemporaries(scratch.string(), "voxseg-nifti2-");
+  std::string name = (scratch / ("voxseg-nifti2-" + std::to_string(::getpid()) + "-XXXXXX.nii")).string();
   const int fd = ::mkstemps(name.data(), 4);
   if (fd < 0)
     throw inputError(source,

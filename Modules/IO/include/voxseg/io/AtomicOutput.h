@@ -51,7 +51,8 @@ void checkOutputsAgainstInputs(const std::vector<std::string>& outputs, const st
 
 /// Removes temporary outputs (.voxseg-tmp-<pid>-...) that a process killed without cleanup (SIGKILL,
 /// power loss) left in `folder`: only those whose process no longer runs. Returns their names.
-std::vector<std::string> removeStaleTemporaries(const std::string& folder);
+/// `prefix`: the temporaries' name up to the pid (".voxseg-tmp-" for outputs, "voxseg-nifti2-" for scratch copies).
+std::vector<std::string> removeStaleTemporaries(const std::string& folder, const std::string& prefix = ".voxseg-tmp-");
 
 /// Installs SIGINT/SIGTERM handlers that delete every pending temporary output and exit with
 /// ExitCode::Interrupted (130). Programs that write outputs call this once at start.
