@@ -253,6 +253,8 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
       throw usageError("--batch: " + f + " must contain {case} (one file per case)");
   if (!paths.render.empty() && paths.render.find("{case}") == std::string::npos)
     throw usageError("--batch: --render " + paths.render + " must contain {case} (one folder per case)");
+  if (!paths.split.empty() && paths.split.find("{case}") == std::string::npos)
+    throw usageError("--batch: --split " + paths.split + " must contain {case} (one folder per case)");
   const Shard shard = parseShard(args.shard);
   const std::string summaryName =
       shard.count > 1 ? "summary.shard-" + std::to_string(shard.index) + "-of-" + std::to_string(shard.count) + ".csv"
@@ -332,6 +334,8 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
       std::set<fs::path> swept;
       for (std::size_t k : perCaseFolders)
         if (const fs::path dir = fs::path(files[k]).parent_path(); swept.insert(dir).second) sweep(dir);
+      for (const std::string* folder : {&out.split, &out.render}) // the masks' and pictures' own folders
+        if (!folder->empty() && fs::is_directory(*folder) && swept.insert(*folder).second) sweep(*folder);
       for (const auto& f : files) { // per-case folders
         std::error_code ec;
         if (const fs::path dir = fs::path(f).parent_path(); !dir.empty()) fs::create_directories(dir, ec);
