@@ -338,14 +338,21 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
   for (std::int64_t first = 0, last = 0; first < total; first = last) {
     last = std::min(total, first + batch);
     std::vector<Shape3> starts;
-    std::vector<torch::Tensor> windows;
-    for (std::int64_t i = first; i < last; ++i) {
-      starts.push_back(grid.window(i));
-      const auto& w = starts.back();
-      windows.push_back(cutWindow(chans, grid, shape, w, opt.patch, opt.padValue));
+    for (std::int64_t i = first; i < last; ++i) starts.push_back(grid.window(i));
+    // The batch of windows on the device; out of memory here takes the same steps as in a forward call
+    // with one window (staged slabs, then the input, then the accumulators to the host).
+    torch::Tensor x;
+    for (;;) {
+      try {
+        std::vector<torch::Tensor> windows;
+        for (const auto& w : starts) windows.push_back(cutWindow(chans, grid, shape, w, opt.patch, opt.padValue));
+        x = torch::stack(windows);
+        if (x.device() != device) x = x.to(device);
+        break;
+      } catch (const c10::Error& e) {
+        if (!compat::isOutOfMemory(e) || !relieveDevice(true)) throw;
+      }
     }
-    auto x = torch::stack(windows);
-    if (x.device() != device) x = x.to(device);
     // Rows below this batch's first window are final: their copies start before its forward calls are
     // queued and are handed over after (overlapping them on a GPU; see SlabTransfer).
     emit(starts.front()[0]);
