@@ -200,7 +200,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->capture_default_str();
   app.add_flag("--tta", args.tta, "test-time mirroring (the model's mirror axes, or all three)");
   app.add_option("--threads", args.threads, "CPU threads (0 = every core)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0, 4096))
       ->capture_default_str();
 
   if (const auto code = cli::parseCommandLine(app, argc, argv, out, err)) return *code;

@@ -161,7 +161,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
                     "write the .dcm output as an RT Structure Set (closed planar contours per slice) instead of a SEG");
   convCmd->add_option("--label-table", conv.labelTable,
                       "names, colors and codes for a .dcm or .seg.nrrd output (model card, dataset.json, .ctbl)");
-  convCmd->add_option("--orient", conv.orient, "target orientation code, e.g. RAS, LPS, PIR (closest axes)");
+  convCmd->add_option("--orient", conv.orient, "target orientation code, e.g. RAS, LPS, PIR (closest axes)")
+      ->check(
+          CLI::Validator([](std::string& code) { return code.empty() ? "an empty orientation code" : ""; }, "CODE"));
   convCmd->add_flag("-f,--force", conv.force, "overwrite an existing output file");
   addReadOptions(*convCmd, conv.read, convNonUniform);
 

@@ -32,7 +32,11 @@ std::map<std::string, std::string> volumesIn(const fs::path& dir) {
   for (const auto& e : fs::directory_iterator(dir)) {
     if (!e.is_regular_file()) continue;
     const std::string stem = caseStem(e.path().filename().string());
-    if (!stem.empty()) out[stem] = e.path().string();
+    if (stem.empty()) continue;
+    if (const auto it = out.find(stem); it != out.end()) // a.nii.gz and a.nrrd: which one is meant?
+      throw inputError(dir.string(), "two files for case '" + stem + "': " + fs::path(it->second).filename().string() +
+                                         " and " + e.path().filename().string() + " (keep one)");
+    out[stem] = e.path().string();
   }
   return out;
 }

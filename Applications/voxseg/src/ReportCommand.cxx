@@ -52,7 +52,10 @@ void requireEveryShard(const std::vector<std::string>& inputs) {
 
 int runReportMerge(const ReportMergeArgs& args, std::ostream& out) {
   if (args.inputs.empty()) throw usageError("give the shard summaries to merge");
-  { // destinations first
+  { // destinations first; none may be one of the shard summaries (or their JSON twins) it reads
+    std::vector<std::string> read = args.inputs;
+    for (const auto& in : args.inputs) read.push_back(fs::path(in).replace_extension(".json").string());
+    io::checkOutputsAgainstInputs({args.output, fs::path(args.output).replace_extension(".json").string()}, read);
     io::AtomicOutput a(args.output, args.force);
     io::AtomicOutput b(fs::path(args.output).replace_extension(".json").string(), args.force);
   }
