@@ -5,6 +5,7 @@
 #include "voxseg/core/Log.h"
 #include "voxseg/core/Version.h"
 #include "voxseg/io/AtomicOutput.h"
+#include "voxseg/io/SegmentationFiles.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/pipeline/NnUNet.h"
 #include "voxseg/pipeline/Segmenter.h"
@@ -139,6 +140,7 @@ int run(const Args& args, std::ostream& out) {
   };
 
   io::Volume labels;
+  std::vector<LabelInfo> table; // names and colors for a .seg.nrrd output
   inference::RunStats stats;
   if (nnunet) {
     pipeline::NnUNetOptions o;
@@ -150,6 +152,7 @@ int run(const Args& args, std::ostream& out) {
     pipeline::NnUNetResult r = pipeline::segmentNnUNet(model, inputs, options, false, windows);
     labels = std::move(r.labels);
     stats = r.stats;
+    table = pipeline::labelTable(model);
   } else {
     pipeline::CardOverrides overrides;
     overrides.tta = args.tta; // the check box decides, whatever the card's default
@@ -158,12 +161,18 @@ int run(const Args& args, std::ostream& out) {
     pipeline::Segmentation s = pipeline::segment(model, inputs, options, false, windows);
     labels = std::move(s.labels);
     stats = s.stats;
+    table = pipeline::labelTable(model);
   }
   progress.report(kWindowsDone);
 
   io::WriteOptions write;
   write.overwrite = true;
-  io::writeVolume(labels, args.output, write);
+  const std::string segExt = ".seg.nrrd"; // a 3D Slicer segmentation, with names and colors
+  if (args.output.size() > segExt.size() &&
+      args.output.compare(args.output.size() - segExt.size(), segExt.size(), segExt) == 0)
+    io::writeSegNrrd(labels, table, args.output, write);
+  else
+    io::writeVolume(labels, args.output, write);
   out << stats.windows << " windows, " << stats.forwardCalls << " forward calls on " << stats.device << " in "
       << std::fixed << std::setprecision(2) << stats.seconds << " s; wrote " << args.output << std::endl;
   progress.end();

@@ -1,7 +1,6 @@
 #include "SegmentCase.h"
 
 #include "voxseg/core/Error.h"
-#include "voxseg/core/LabelColors.h"
 
 #include <openssl/evp.h>
 
@@ -14,33 +13,6 @@ namespace fs = std::filesystem;
 
 namespace voxseg::cli {
 namespace {
-
-// Labels of an nnU-Net dataset.json: name -> value, or for region-based models name -> [values] with
-// the written value taken from regions_class_order in the order of the foreground entries.
-std::vector<LabelInfo> nnunetLabels(const pipeline::NnUNetModel& m) {
-  std::vector<LabelInfo> out;
-  const nlohmann::json labels = m.dataset.value("labels", nlohmann::json::object());
-  std::size_t region = 0;
-  for (const auto& [name, v] : labels.items()) {
-    LabelInfo l;
-    l.name = name;
-    if (!m.regionsClassOrder.empty()) {
-      if (v.is_number_integer() && v.get<int>() == 0) {
-        l.value = 0;
-      } else {
-        if (region >= m.regionsClassOrder.size()) continue;
-        l.value = m.regionsClassOrder[region++];
-      }
-    } else if (v.is_number_integer()) {
-      l.value = v.get<int>();
-    } else {
-      continue;
-    }
-    out.push_back(l);
-  }
-  std::sort(out.begin(), out.end(), [](const LabelInfo& a, const LabelInfo& b) { return a.value < b.value; });
-  return out;
-}
 
 nlohmann::ordered_json fileEntry(const std::string& path) { return {{"path", path}, {"sha256", sha256File(path)}}; }
 
@@ -106,7 +78,7 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
     pipeline::NnUNetOptions o = nnunet;
     o.folder = folderModel ? models.front() : nnunetFolder;
     nnunet_ = std::make_unique<pipeline::NnUNetModel>(pipeline::loadNnUNet(o, options));
-    labels_ = nnunetLabels(*nnunet_);
+    labels_ = pipeline::labelTable(*nnunet_);
     for (const char* f : {"plans.json", "dataset.json"}) files.push_back(fileEntry((fs::path(o.folder) / f).string()));
     for (int fold : o.folds)
       files.push_back(fileEntry(
@@ -122,25 +94,11 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
   } else {
     if (models.empty()) throw usageError("give a model with --model (TorchScript) or --nnunet (nnU-Net v2 folder)");
     torch_ = std::make_unique<pipeline::Model>(pipeline::loadModel(models, card, overrides, options));
-    labels_ = torch_->card.labels;
-    if (labels_.empty())
-      for (const auto& r : torch_->card.regions) {
-        LabelInfo l;
-        l.value = r.label;
-        l.name = r.name;
-        labels_.push_back(l);
-      }
-    if (std::none_of(labels_.begin(), labels_.end(), [](const LabelInfo& l) { return l.value == 0; })) {
-      LabelInfo bg;
-      bg.name = "background";
-      labels_.insert(labels_.begin(), bg);
-    }
+    labels_ = pipeline::labelTable(*torch_);
     for (const auto& m : models) files.push_back(fileEntry(m));
     if (!card.empty()) files.push_back(fileEntry(card));
     description_ = {{"kind", "torchscript"}, {"name", torch_->card.name}, {"version", torch_->card.version}};
   }
-  for (auto& l : labels_)
-    if (l.value != 0 && l.color == std::array<int, 3>{0, 0, 0}) l.color = defaultLabelColor(l.value);
   description_["files"] = files;
 }
 

@@ -1,5 +1,7 @@
 #include "voxseg/pipeline/NnUNet.h"
 
+#include "voxseg/core/LabelColors.h"
+
 #include "NnUNetExport.h"
 
 #include "voxseg/core/Error.h"
@@ -297,6 +299,32 @@ NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& 
   } catch (const nlohmann::json::exception& e) { // plans values read while segmenting
     throw inference::plansContentError(m.options.folder, e);
   }
+}
+
+std::vector<LabelInfo> labelTable(const NnUNetModel& m) {
+  std::vector<LabelInfo> out;
+  const nlohmann::json labels = m.dataset.value("labels", nlohmann::json::object());
+  std::size_t region = 0;
+  for (const auto& [name, v] : labels.items()) {
+    LabelInfo l;
+    l.name = name;
+    if (!m.regionsClassOrder.empty()) {
+      if (v.is_number_integer() && v.get<int>() == 0) {
+        l.value = 0;
+      } else {
+        if (region >= m.regionsClassOrder.size()) continue;
+        l.value = m.regionsClassOrder[region++];
+      }
+    } else if (v.is_number_integer()) {
+      l.value = v.get<int>();
+    } else {
+      continue;
+    }
+    if (l.value != 0) l.color = defaultLabelColor(l.value);
+    out.push_back(l);
+  }
+  std::sort(out.begin(), out.end(), [](const LabelInfo& a, const LabelInfo& b) { return a.value < b.value; });
+  return out;
 }
 
 } // namespace voxseg::pipeline

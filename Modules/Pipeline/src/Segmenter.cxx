@@ -264,4 +264,23 @@ Segmentation segment(const Model& model, const std::vector<io::Volume>& channels
   return result;
 }
 
+std::vector<LabelInfo> labelTable(const Model& model) {
+  std::vector<LabelInfo> out = model.card.labels;
+  if (out.empty())
+    for (const auto& r : model.card.regions) {
+      LabelInfo l;
+      l.value = r.label;
+      l.name = r.name;
+      out.push_back(l);
+    }
+  if (std::none_of(out.begin(), out.end(), [](const LabelInfo& l) { return l.value == 0; })) {
+    LabelInfo background;
+    background.name = "background";
+    out.insert(out.begin(), background);
+  }
+  for (auto& l : out)
+    if (l.value != 0 && l.color == std::array<int, 3>{0, 0, 0}) l.color = defaultLabelColor(l.value);
+  return out;
+}
+
 } // namespace voxseg::pipeline

@@ -44,6 +44,11 @@ std::vector<int> parseNnUNetFolds(const std::string& text);
 /// Reads the folder and rebuilds every fold's network. Throws Error(Model) naming the file and problem.
 NnUNetModel loadNnUNet(const NnUNetOptions& options, const SegmenterOptions& run);
 
+/// The label table of dataset.json: name -> value, or for region-based models name -> [values] with the
+/// written value taken from regions_class_order in the order of the foreground entries; sorted by value,
+/// every foreground label with its default color (core/LabelColors.h).
+std::vector<LabelInfo> labelTable(const NnUNetModel& model);
+
 struct NnUNetResult {
   io::Volume labels;                ///< on the input grid; uint8, or uint16 when labels exceed 255
   std::vector<float> probabilities; ///< [K][Z][Y][X] (ITK layout) when requested

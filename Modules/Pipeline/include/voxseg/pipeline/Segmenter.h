@@ -47,6 +47,10 @@ struct Model {
   std::string source;
 };
 
+/// The card's labels (or its regions), background first, every foreground label with a color (the card's,
+/// or the default of core/LabelColors.h).
+std::vector<LabelInfo> labelTable(const Model& model);
+
 /// Loads a TorchScript model (card embedded, or given by cardPath) and applies the overrides. A
 /// file without a card needs at least the axis order and the patch size on the command line.
 /// Checks channel and class counts against the card by probing the network once. Several files
