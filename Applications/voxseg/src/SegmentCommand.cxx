@@ -6,6 +6,7 @@
 
 #include "voxseg/core/Error.h"
 #include "voxseg/core/Version.h"
+#include "voxseg/inference/Network.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/io/DicomSeg.h"
 #include "voxseg/io/RtStruct.h"
@@ -178,7 +179,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
       {"inputs", inputsJson},
       {"model", model.description()},
       {"device", r.stats.device},
-      {"threads", args.options.threads},
+      {"threads", inference::threadCount()}, // in effect (--threads 0 is every core)
       {"precision", args.options.precision},
       {"sliding_window", {{"windows", r.stats.windows}, {"forward_calls", r.stats.forwardCalls}}},
       {"timings_s",

@@ -32,6 +32,8 @@ int setThreads(int threads) {
   return torch::get_num_threads();
 }
 
+int threadCount() { return torch::get_num_threads(); }
+
 bool cudaAvailable() { return torch::cuda::is_available(); }
 
 std::string torchVersion() { return TORCH_VERSION; }

@@ -20,6 +20,8 @@ struct DeviceSpec {
 
 /// Sets LibTorch's intra-op thread count (0 = every core); returns the count in effect.
 int setThreads(int threads);
+/// LibTorch's intra-op thread count in effect.
+int threadCount();
 /// True when this LibTorch build sees a CUDA device.
 bool cudaAvailable();
 /// Human-readable LibTorch version, e.g. "1.13.1".
