@@ -82,23 +82,29 @@ r = run("convert", path, out, "--force")
 ok = r.returncode == 3 and "dim = 40000 does not fit NIfTI-1" in r.stderr and not os.path.exists(out)
 print(f"{'ok  ' if ok else 'FAIL'} 40000-voxel axis refused: exit {r.returncode}: {r.stderr.strip()}")
 failures += not ok
-# a scratch copy left by a process killed with SIGKILL (its pid no longer runs) is removed by the next read;
-# the copy of this read is gone after it, and a live process's copy is kept
+# a scratch copy left by a process of this host killed with SIGKILL (its pid no longer runs) is removed by
+# the next read; the copy of this read is gone after it; a live process's copy, another host's copy and a
+# name whose "pid" is no pid are kept
+import re
+import socket
 scratch = os.path.join(work, "scratch")
 os.makedirs(scratch, exist_ok=True)
 for f in os.listdir(scratch):
     os.remove(os.path.join(scratch, f))
 gone = subprocess.Popen(["true"])
 gone.wait()
-stale = os.path.join(scratch, f"voxseg-nifti2-{gone.pid}-Ab12Cd.nii")
-alive = os.path.join(scratch, f"voxseg-nifti2-{os.getpid()}-Ef34Gh.nii")
-for f in (stale, alive):
-    open(f, "wb").close()
+host = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "host"
+stale = f"voxseg-nifti2-{host}-{gone.pid}-Ab12Cd.nii"
+kept = [f"voxseg-nifti2-{host}-{os.getpid()}-Ef34Gh.nii", f"voxseg-nifti2-other.node-{gone.pid}-Ij56Kl.nii",
+        f"voxseg-nifti2-{host}-99999999999999999999-Mn78Op.nii"]
+for f in [stale] + kept:
+    open(os.path.join(scratch, f), "wb").close()
 r = subprocess.run([voxseg, "-q", "convert", os.path.join(work, "int16_sform_gz_n2.nii.gz"),
                     os.path.join(work, "swept.nii.gz"), "--force"], capture_output=True, text=True,
                    env=dict(os.environ, TMPDIR=scratch))
 left = sorted(os.listdir(scratch))
-ok = r.returncode == 0 and left == [os.path.basename(alive)]
-print(f"{'ok  ' if ok else 'FAIL'} stale scratch copy removed, live one kept: exit {r.returncode}, left {left}")
+ok = r.returncode == 0 and left == sorted(kept)
+print(f"{'ok  ' if ok else 'FAIL'} stale scratch copy of this host removed, others kept: exit {r.returncode} "
+      f"{r.stderr.strip()}, left {left}")
 failures += not ok
 sys.exit(1 if failures else 0)

@@ -27,15 +27,18 @@ std::string caseStem(const std::string& name) {
   return dicom ? "" : volumeFileStem(name);
 }
 
-std::map<std::string, std::string> volumesIn(const fs::path& dir) {
+// Case name -> file of a folder; `twice` collects the names that more than one file claims.
+std::map<std::string, std::string> volumesIn(const fs::path& dir, std::map<std::string, std::string>& twice) {
   std::map<std::string, std::string> out;
   for (const auto& e : fs::directory_iterator(dir)) {
     if (!e.is_regular_file()) continue;
     const std::string stem = caseStem(e.path().filename().string());
     if (stem.empty()) continue;
-    if (const auto it = out.find(stem); it != out.end()) // a.nii.gz and a.nrrd: which one is meant?
-      throw inputError(dir.string(), "two files for case '" + stem + "': " + fs::path(it->second).filename().string() +
-                                         " and " + e.path().filename().string() + " (keep one)");
+    if (const auto it = out.find(stem); it != out.end()) { // a.nii.gz and a.nrrd: which one is meant?
+      auto& names = twice[stem];
+      if (names.empty()) names = fs::path(it->second).filename().string();
+      names += " and " + e.path().filename().string();
+    }
     out[stem] = e.path().string();
   }
   return out;
@@ -86,7 +89,8 @@ std::vector<EvalCase> listEvalCases(const std::string& prediction, const std::st
     out.push_back({id.empty() ? fs::path(reference).filename().string() : id, prediction, reference, ""});
     return out;
   }
-  const auto preds = volumesIn(prediction), refs = volumesIn(reference);
+  std::map<std::string, std::string> predTwice, refTwice;
+  const auto preds = volumesIn(prediction, predTwice), refs = volumesIn(reference, refTwice);
   std::map<std::string, EvalCase> byId;
   for (const auto& [id, p] : refs) byId[id] = {id, "", p, ""};
   for (const auto& [id, p] : preds) {
@@ -97,6 +101,12 @@ std::vector<EvalCase> listEvalCases(const std::string& prediction, const std::st
   for (auto& [id, c] : byId) {
     if (c.prediction.empty()) c.problem = "no prediction for reference " + c.reference;
     if (c.reference.empty()) c.problem = "no reference for prediction " + c.prediction;
+    // Only a case that is paired is judged: a Slicer image beside its .seg.nrrd, unpaired, is no problem.
+    if (!c.prediction.empty() && !c.reference.empty())
+      for (const auto* twice : {&predTwice, &refTwice})
+        if (const auto it = twice->find(id); it != twice->end())
+          c.problem = "two files for this case in " + (twice == &predTwice ? prediction : reference) + ": " +
+                      it->second + " (keep one)";
     out.push_back(c);
   }
   if (out.empty()) throw inputError(reference, "no label maps found (.nii.gz, .nii, .nrrd, .mha, .seg.nrrd)");

@@ -55,6 +55,8 @@ int runReportMerge(const ReportMergeArgs& args, std::ostream& out) {
   { // destinations first; none may be one of the shard summaries (or their JSON twins) it reads
     std::vector<std::string> read = args.inputs;
     for (const auto& in : args.inputs) read.push_back(fs::path(in).replace_extension(".json").string());
+    if (fs::path(args.output).extension() == ".json")
+      throw usageError("-o " + args.output + ": give the summary's CSV name (its JSON twin is written beside it)");
     io::checkOutputsAgainstInputs({args.output, fs::path(args.output).replace_extension(".json").string()}, read);
     io::AtomicOutput a(args.output, args.force);
     io::AtomicOutput b(fs::path(args.output).replace_extension(".json").string(), args.force);

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -140,8 +141,11 @@ std::vector<std::string> removeStaleTemporaries(const std::string& folder, const
     const auto dash = name.find('-', prefix.size());
     if (dash == std::string::npos) continue;
     const std::string pidText = name.substr(prefix.size(), dash - prefix.size());
-    if (pidText.empty() || pidText.find_first_not_of("0123456789") != std::string::npos) continue;
-    const pid_t pid = static_cast<pid_t>(std::stol(pidText));
+    if (pidText.empty() || pidText.size() > 9 || pidText.find_first_not_of("0123456789") != std::string::npos)
+      continue; // not a pid of ours (anyone may name a file so in a shared folder)
+    if (!e.is_regular_file(ec) || e.is_symlink(ec)) continue;
+    const pid_t pid = static_cast<pid_t>(std::strtol(pidText.c_str(), nullptr, 10));
+    if (pid <= 0) continue;
     if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue; // alive, or not ours to judge
     std::error_code rm;
     if (std::filesystem::remove(e.path(), rm)) removed.push_back(name);

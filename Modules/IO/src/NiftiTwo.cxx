@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -121,9 +122,16 @@ NiftiTwoAsOne::NiftiTwoAsOne(const std::string& source) {
   std::error_code ec;
   const std::filesystem::path dir = std::filesystem::temp_directory_path(ec);
   const std::filesystem::path scratch = ec ? std::filesystem::path("/tmp") : dir;
-  // Copies left by a process killed with SIGKILL (no clean-up ran) go first; the pid in the name says whose.
-  removeStaleTemporaries(scratch.string(), "voxseg-nifti2-");
-  std::string name = (scratch / ("voxseg-nifti2-" + std::to_string(::getpid()) + "-XXXXXX.nii")).string();
+  // Copies left by a process of this host killed with SIGKILL (no clean-up ran) go first; host and pid in
+  // the name say whose (a shared $TMPDIR holds other hosts' live copies, whose pids mean nothing here).
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+  std::string hostName(host.data());
+  for (char& c : hostName)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.') c = '_';
+  const std::string prefix = "voxseg-nifti2-" + (hostName.empty() ? std::string("host") : hostName) + "-";
+  removeStaleTemporaries(scratch.string(), prefix);
+  std::string name = (scratch / (prefix + std::to_string(::getpid()) + "-XXXXXX.nii")).string();
   const int fd = ::mkstemps(name.data(), 4);
   if (fd < 0)
     throw inputError(source,

@@ -340,7 +340,7 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     std::vector<Shape3> starts;
     for (std::int64_t i = first; i < last; ++i) starts.push_back(grid.window(i));
     // The batch of windows on the device; out of memory here takes the same steps as in a forward call
-    // with one window (staged slabs, then the input, then the accumulators to the host).
+    // (staged slabs, fewer windows per batch, then the input and the accumulators to the host).
     torch::Tensor x;
     for (;;) {
       try {
@@ -350,7 +350,15 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
         if (x.device() != device) x = x.to(device);
         break;
       } catch (const c10::Error& e) {
-        if (!compat::isOutOfMemory(e) || !relieveDevice(true)) throw;
+        if (!compat::isOutOfMemory(e)) throw;
+        const bool one = starts.size() == 1;
+        if (relieveDevice(one)) continue;
+        if (one) throw;
+        batch = static_cast<int>(starts.size() / 2); // as predictChunked halves it
+        logWarning(device.str() + ": out of memory cutting " + std::to_string(starts.size()) +
+                   " windows, going on with " + std::to_string(batch));
+        starts.resize(std::size_t(batch));
+        last = first + batch;
       }
     }
     // Rows below this batch's first window are final: their copies start before its forward calls are
