@@ -120,13 +120,7 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   const std::vector<LabelInfo> table =
       args.labelTable.empty() ? std::vector<LabelInfo>{} : readLabelTable(args.labelTable);
   const std::vector<int> chosen = args.labels.empty() ? std::vector<int>{} : selectLabels(args.labels, table);
-  if (!args.outputDir.empty()) { // made, like render's and --split's folders
-    std::error_code ec;
-    fs::create_directories(args.outputDir, ec);
-    if (ec || !fs::is_directory(args.outputDir))
-      throw Error(ExitCode::Output, args.outputDir + ": cannot create the output folder" +
-                                        (ec ? " (" + ec.message() + ")" : std::string(" (a file is in the way)")));
-  }
+  if (!args.outputDir.empty()) io::createOutputFolder(args.outputDir, "the output folder"); // as render's
   const fs::path dir(args.outputDir);
   const std::vector<std::string> files{(dir / "metrics.csv").string(), (dir / "metrics.json").string(),
                                        (dir / "summary.csv").string(), (dir / "report.html").string()};

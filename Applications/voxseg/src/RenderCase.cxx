@@ -107,11 +107,8 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
     throw inputError(in.image->source, "not on the label map's grid (" + in.labels->source + ")");
   std::vector<LabelInfo> present;
   for (int v : rendering::presentLabels(labels)) present.push_back(describeLabel(v, in.known));
-  for (const std::string& folder : {s.outputDir, (!s.combined && !s.meshFormats.empty()) ? path(s, "meshes") : ""}) {
-    std::error_code ec;
-    if (!folder.empty()) fs::create_directories(folder, ec);
-    if (ec) throw Error(ExitCode::Output, folder + ": cannot create the folder (" + ec.message() + ")");
-  }
+  io::createOutputFolder(s.outputDir);
+  if (!s.combined && !s.meshFormats.empty()) io::createOutputFolder(path(s, "meshes"));
   const auto destinations = renderDestinations(s, present);
   for (const auto& f : destinations) io::AtomicOutput probe(f, s.force); // before any work
 

@@ -337,11 +337,8 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
         if (const fs::path dir = fs::path(files[k]).parent_path(); swept.insert(dir).second) sweep(dir);
       for (const std::string* folder : {&out.split, &out.render}) // the masks' and pictures' own folders
         if (!folder->empty() && fs::is_directory(*folder) && swept.insert(*folder).second) sweep(*folder);
-      for (const auto& f : files) { // per-case folders
-        std::error_code ec;
-        if (const fs::path dir = fs::path(f).parent_path(); !dir.empty()) fs::create_directories(dir, ec);
-        if (ec) throw Error(ExitCode::Output, f + ": cannot create its folder (" + ec.message() + ")");
-      }
+      for (const auto& f : files) // per-case folders
+        if (const fs::path dir = fs::path(f).parent_path(); !dir.empty()) io::createOutputFolder(dir.string());
       if (args.skipExisting && fs::exists(out.labels)) {
         row["status"] = "skipped";
         spdlog::info("{}: {} exists, skipped", c.id, out.labels);
@@ -412,9 +409,7 @@ int runSegment(const SegmentArgs& args) {
     rs.outputDir = args.render;
     checkRenderSettings(rs); // a display for the 3D pictures, before the model loads
     if (args.batch.empty() && !args.inputs.empty()) {
-      std::error_code ec;
-      fs::create_directories(args.render, ec);
-      if (ec) throw Error(ExitCode::Output, args.render + ": cannot create the folder (" + ec.message() + ")");
+      io::createOutputFolder(args.render);
       for (const auto& f : renderDestinations(rs, {})) io::AtomicOutput probe(f, args.force);
     }
   }

@@ -89,9 +89,8 @@ void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& l
   if (paths.split.empty()) return;
   if (fs::exists(paths.split) && !fs::is_directory(paths.split))
     throw Error(ExitCode::Output, paths.split + ": --split needs a folder, this is a file");
-  std::error_code ec; // made now, like --render's folder: a folder that cannot be made fails before any work
-  fs::create_directories(paths.split, ec);
-  if (ec) throw Error(ExitCode::Output, paths.split + ": cannot create the --split folder (" + ec.message() + ")");
+  // made now, like --render's folder: a folder that cannot be made fails before any work
+  io::createOutputFolder(paths.split, "the --split folder");
   for (const auto& f : splitFiles(paths, labels)) io::AtomicOutput probe(f, force);
 }
 
@@ -225,10 +224,7 @@ nlohmann::ordered_json writeCaseOutputs(const OutputPaths& paths, const CaseResu
       written.push_back(paths.instancesTable());
       extra["instances"] = table.size();
     }
-    if (!paths.split.empty()) {
-      std::error_code ec;
-      fs::create_directories(paths.split, ec);
-      if (ec) throw Error(ExitCode::Output, paths.split + ": cannot create the folder (" + ec.message() + ")");
+    if (!paths.split.empty()) { // its folder was made by checkDestinations
       const auto files = splitFiles(paths, known);
       std::size_t f = 0;
       const unsigned short* p = img->GetBufferPointer();

@@ -115,6 +115,13 @@ void AtomicOutput::commit() {
   committed_ = true;
 }
 
+void createOutputFolder(const std::string& folder, const std::string& what) {
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (ec || !fs::is_directory(folder))
+    throw outputError(folder, "cannot create " + what + " (" + (ec ? ec.message() : "a file is in the way") + ")");
+}
+
 void checkOutputsAgainstInputs(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs) {
   const auto same = [](const std::string& a, const std::string& b) {
     std::error_code ec;

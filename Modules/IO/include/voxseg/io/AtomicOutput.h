@@ -44,6 +44,10 @@ private:
   int slot_ = -1;
 };
 
+/// Makes an output folder (and its parents) unless it exists; Error(Output) "<folder>: cannot create
+/// <what> (<reason>)" when it cannot be made or a file is in the way.
+void createOutputFolder(const std::string& folder, const std::string& what = "the folder");
+
 /// Refuses (usage error, exit 2) outputs that would overwrite one of the inputs (the same file, also
 /// through a link) and two outputs that name the same file, before anything is written: `--force`
 /// replaces existing files, and a source image replaced by its label map is lost.
