@@ -265,14 +265,36 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
   std::int64_t rowsPerSlab = 1;
   SlabTransfer transfer(device, opt.copyOverlap == CopyOverlap::Always ||
                                     (opt.copyOverlap == CopyOverlap::Device && !device.is_cpu()));
-  // Finishing rows allocates on the device too (the blend, the float32 copy): out of memory there while
-  // staged slabs hold memory hands them over first and tries once more.
+  // Out of device memory: staged slabs are handed over (freed) first; with one window per batch, the input
+  // goes to the host next, then the accumulators. False when nothing is left to free.
+  const auto relieveDevice = [&](bool oneWindow) -> bool {
+    if (device.is_cpu()) return false;
+    if (transfer.pendingBytes() > 0) { // finished rows still on the device: hand them over, free them
+      transfer.finish(consumer);
+      return true;
+    }
+    if (!oneWindow) return false; // halving the batch comes before moving data to the host
+    if (!stats.inputOnHost) {
+      inputToHost();
+      return true;
+    }
+    if (acc && !stats.accumulatorOnHost) {
+      logWarning("device memory exhausted: accumulating on the host");
+      acc->moveTo(torch::kCPU);
+      imp = imp.to(torch::kCPU);
+      stats.accumulatorOnHost = true;
+      return true;
+    }
+    return false;
+  };
+
+  // Finishing rows allocates on the device too (the blend, the float32 copy): out of memory there frees
+  // the staged slabs and tries once more.
   const auto withStagedFreed = [&](auto&& step) {
     try {
       return step();
     } catch (const c10::Error& e) {
-      if (!compat::isOutOfMemory(e) || transfer.pendingBytes() == 0) throw;
-      transfer.finish(consumer);
+      if (!compat::isOutOfMemory(e) || !relieveDevice(false)) throw;
       return step();
     }
   };
@@ -298,28 +320,6 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
       });
       ++stats.slabs;
     }
-  };
-
-  // One window ran out of device memory: the input goes to the host first, then the accumulators.
-  const auto relieveDevice = [&](bool oneWindow) -> bool {
-    if (device.is_cpu()) return false;
-    if (transfer.pendingBytes() > 0) { // finished rows still on the device: hand them over, free them
-      transfer.finish(consumer);
-      return true;
-    }
-    if (!oneWindow) return false; // halving the batch comes before moving data to the host
-    if (!stats.inputOnHost) {
-      inputToHost();
-      return true;
-    }
-    if (acc && !stats.accumulatorOnHost) {
-      logWarning("device memory exhausted: accumulating on the host");
-      acc->moveTo(torch::kCPU);
-      imp = imp.to(torch::kCPU);
-      stats.accumulatorOnHost = true;
-      return true;
-    }
-    return false;
   };
 
   // Rows one batch spans at most: the accumulators' fixed height. Every run of `batch` consecutive

@@ -61,8 +61,8 @@ struct RunStats {
   std::int64_t windows = 0;
   std::int64_t forwardCalls = 0;
   std::int64_t slabs = 0;
-  std::int64_t overlappedSlabs =
-      0; ///< slabs staged (CopyOverlap): copied ahead, handed over after later work was queued
+  /// Slabs staged (CopyOverlap): copied ahead, handed over after later work was queued.
+  std::int64_t overlappedSlabs = 0;
   std::int64_t peakAccumulatorBytes = 0;
   double seconds = 0;
   std::string device;
