@@ -167,9 +167,7 @@ int run(const Args& args, std::ostream& out) {
 
   io::WriteOptions write;
   write.overwrite = true;
-  const std::string segExt = ".seg.nrrd"; // a 3D Slicer segmentation, with names and colors
-  if (args.output.size() > segExt.size() &&
-      args.output.compare(args.output.size() - segExt.size(), segExt.size(), segExt) == 0)
+  if (io::isSegNrrdPath(args.output)) // a 3D Slicer segmentation, with names and colors
     io::writeSegNrrd(labels, table, args.output, write);
   else
     io::writeVolume(labels, args.output, write);

@@ -139,7 +139,6 @@ void checkNiftiFile(const std::string& path) {
 }
 
 void checkNiftiGeometryFields(const std::string& path, const std::string& name) {
-  constexpr float kMaxOriginMm = 1e9f; // 1000 km: beyond it float32 geometry is meaningless
   std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
   if (!f) throw inputError(name, "cannot open file");
   std::array<unsigned char, 348> hdr{};

@@ -19,11 +19,14 @@ bool isNiftiPath(const std::string& path);
 /// Call it after the header passed the voxel-count limit: it reads the whole payload once.
 void checkNiftiFile(const std::string& path);
 
+/// An origin farther than this (mm, 1000 km) from the world's origin is a corrupt header.
+constexpr double kMaxOriginMm = 1e9;
+
 /// Reads `path`'s NIfTI-1 header (nothing for other files) and refuses geometry fields that ITK's reader
 /// cannot take: a non-finite pixdim[1..3], quatern/qoffset when qform_code > 0 or srow when sform_code > 0
-/// (and an offset beyond 1000 km)
-/// (NaN there aborts the process inside ITK's direction computation), and a spacing of 0 or less when
-/// neither qform nor sform is set (nifticlib would read it as 1 mm). Errors name `name`.
+/// (NaN there aborts the process inside ITK's direction computation; an offset beyond kMaxOriginMm gives a
+/// misleading ITK error), and a spacing of 0 or less when neither qform nor sform is set (nifticlib would
+/// read it as 1 mm). Errors name `name`.
 void checkNiftiGeometryFields(const std::string& path, const std::string& name);
 
 /// For a file that starts with NRRD's magic: refuses header lines that ITK 5.2's NRRD reader (teem)

@@ -270,15 +270,16 @@ std::string slicerTerminologyEntry(const LabelInfo& label) {
          kRegionContext + "~^^~^^";
 }
 
+bool isSegNrrdPath(const std::string& path) { return detail::endsWith(path, ".seg.nrrd"); }
+
 void writeSegNrrd(const Volume& labels, const std::vector<LabelInfo>& segments, const std::string& path,
                   const WriteOptions& options) {
-  if (!detail::endsWith(path, ".seg.nrrd"))
-    throw usageError(path + ": a 3D Slicer segmentation file name must end in .seg.nrrd");
+  if (!isSegNrrdPath(path)) throw usageError(path + ": a 3D Slicer segmentation file name must end in .seg.nrrd");
   if (!labels.image) throw Error(ExitCode::Internal, path + ": no label map to write");
   if (!isIntegerType(labels.pixelType))
     throw inputError(labels.source.empty() ? path : labels.source,
-                     std::string("label map has ") + pixelTypeName(labels.pixelType) +
-                         " voxels; a segmentation (" + path + ") needs integer labels");
+                     std::string("label map has ") + pixelTypeName(labels.pixelType) + " voxels; a segmentation (" +
+                         path + ") needs integer labels");
   // Slicer splits tags on '|' and terminology entries on '~' and '^'.
   validateLabels(segments, path, TextRules{"", "~^|"});
   std::vector<const LabelInfo*> written;

@@ -89,7 +89,7 @@ void checkHeader(const itk::ImageIOBase& io, const std::string& path, const Read
     if (!std::isfinite(s) || s <= 0)
       throw inputError(path, "invalid voxel spacing " + std::to_string(s) + " along axis " + std::to_string(i));
     if (!std::isfinite(io.GetOrigin(i))) throw inputError(path, "non-finite origin in header");
-    if (std::fabs(io.GetOrigin(i)) > 1e9)
+    if (std::fabs(io.GetOrigin(i)) > detail::kMaxOriginMm)
       throw inputError(path, "origin " + std::to_string(io.GetOrigin(i)) + " mm along axis " + std::to_string(i) +
                                  " is beyond 1000 km (corrupt header?)");
   }
