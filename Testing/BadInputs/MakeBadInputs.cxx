@@ -30,6 +30,16 @@ template <typename T> void patch(const std::string& path, std::streamoff at, T v
   if (!f) throw std::runtime_error(path + ": cannot patch");
 }
 
+// A 4x4x4 NIfTI-1 file whose sform (code 1) has the rows x, y, z (srow_x at byte 280, srow_y 296, srow_z 312).
+using Row = std::array<float, 4>;
+void writeWithSform(const std::string& path, const Row& x, const Row& y, const Row& z) {
+  writeBlankImage<3>(path, {4, 4, 4});
+  patch<std::int16_t>(path, 254, 1);
+  patch<Row>(path, 280, x);
+  patch<Row>(path, 296, y);
+  patch<Row>(path, 312, z);
+}
+
 // A float image whose voxels count up from 0 (x fastest), with `special` written at the given voxels.
 void writeRamp(const std::string& path, std::array<unsigned, 3> size,
                const std::vector<std::pair<std::size_t, float>>& special = {}, bool compress = false) {
@@ -107,12 +117,8 @@ int main(int argc, char** argv) {
       }
     }
     patch<float>(p("extreme_scl_slope.nii"), 112, 3.0e38f);
-    writeBlankImage<3>(p("singular_direction.nii"), {4, 4, 4});
+    writeWithSform(p("singular_direction.nii"), {1, 0, 0, 0}, {1, 0, 0, 0}, {0, 0, 1, 0});
     patch<std::int16_t>(p("singular_direction.nii"), 252, 0);
-    patch<std::int16_t>(p("singular_direction.nii"), 254, 1);
-    patch<std::array<float, 4>>(p("singular_direction.nii"), 280, {1, 0, 0, 0});
-    patch<std::array<float, 4>>(p("singular_direction.nii"), 296, {1, 0, 0, 0});
-    patch<std::array<float, 4>>(p("singular_direction.nii"), 312, {0, 0, 1, 0});
     // NRRD keeps NaN and Inf (nifticlib sets them to 0 when reading NIfTI)
     writeRamp(p("nan_voxels.nrrd"), {24, 32, 16},
               {{10, std::numeric_limits<float>::quiet_NaN()}, {20, std::numeric_limits<float>::infinity()}});
@@ -127,16 +133,8 @@ int main(int argc, char** argv) {
         << ",0,0)\n\n"
         << std::string(8, '\0');
     // NaN in the sform (ITK's direction computation aborts on it), a zero spacing without qform/sform
-    writeBlankImage<3>(p("nan_sform.nii"), {4, 4, 4});
-    patch<std::int16_t>(p("nan_sform.nii"), 254, 1);
-    patch<std::array<float, 4>>(p("nan_sform.nii"), 280, {1, 0, 0, std::numeric_limits<float>::quiet_NaN()});
-    patch<std::array<float, 4>>(p("nan_sform.nii"), 296, {0, 1, 0, 0});
-    patch<std::array<float, 4>>(p("nan_sform.nii"), 312, {0, 0, 1, 0});
-    writeBlankImage<3>(p("huge_origin.nii"), {4, 4, 4});
-    patch<std::int16_t>(p("huge_origin.nii"), 254, 1);
-    patch<std::array<float, 4>>(p("huge_origin.nii"), 280, {1, 0, 0, 1e30f});
-    patch<std::array<float, 4>>(p("huge_origin.nii"), 296, {0, 1, 0, 0});
-    patch<std::array<float, 4>>(p("huge_origin.nii"), 312, {0, 0, 1, 0});
+    writeWithSform(p("nan_sform.nii"), {1, 0, 0, std::numeric_limits<float>::quiet_NaN()}, {0, 1, 0, 0}, {0, 0, 1, 0});
+    writeWithSform(p("huge_origin.nii"), {1, 0, 0, 1e30f}, {0, 1, 0, 0}, {0, 0, 1, 0});
     writeBlankImage<3>(p("zero_pixdim.nii"), {4, 4, 4});
     patch<std::int16_t>(p("zero_pixdim.nii"), 252, 0);
     patch<std::int16_t>(p("zero_pixdim.nii"), 254, 0);
