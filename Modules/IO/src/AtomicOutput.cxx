@@ -2,7 +2,9 @@
 
 #include "voxseg/core/Error.h"
 
+#include <array>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -77,8 +79,8 @@ AtomicOutput::AtomicOutput(std::string finalPath, bool overwrite) : final_(std::
   if (fs::exists(st) && !overwrite) throw outputError(final_, "output file exists (use --force to overwrite)");
   const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
   checkWritableFolder(dir, final_);
-  temp_ = (dir / (".voxseg-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + "-" +
-                  p.filename().string()))
+  temp_ = (dir / (outputTemporaryPrefix() + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) +
+                  "-" + p.filename().string()))
               .string();
   slot_ = registerTemp(temp_);
 }
@@ -114,6 +116,17 @@ void AtomicOutput::commit() {
   }
   committed_ = true;
 }
+
+std::string hostTag() {
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+  std::string tag(host.data());
+  for (char& c : tag)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.') c = '_';
+  return tag.empty() ? std::string("host") : tag;
+}
+
+std::string outputTemporaryPrefix() { return ".voxseg-tmp-" + hostTag() + "-"; }
 
 void createOutputFolder(const std::string& folder, const std::string& what) {
   std::error_code ec;

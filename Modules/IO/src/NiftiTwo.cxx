@@ -124,12 +124,7 @@ NiftiTwoAsOne::NiftiTwoAsOne(const std::string& source) {
   const std::filesystem::path scratch = ec ? std::filesystem::path("/tmp") : dir;
   // Copies left by a process of this host killed with SIGKILL (no clean-up ran) go first; host and pid in
   // the name say whose (a shared $TMPDIR holds other hosts' live copies, whose pids mean nothing here).
-  std::array<char, 256> host{};
-  if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
-  std::string hostName(host.data());
-  for (char& c : hostName)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.') c = '_';
-  const std::string prefix = "voxseg-nifti2-" + (hostName.empty() ? std::string("host") : hostName) + "-";
+  const std::string prefix = "voxseg-nifti2-" + hostTag() + "-";
   removeStaleTemporaries(scratch.string(), prefix);
   std::string name = (scratch / (prefix + std::to_string(::getpid()) + "-XXXXXX.nii")).string();
   const int fd = ::mkstemps(name.data(), 4);

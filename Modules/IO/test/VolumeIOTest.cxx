@@ -164,15 +164,35 @@ TEST(AtomicOutput, StaleTemporariesOfDeadProcessesAreRemoved) {
   if (child == 0) ::_exit(0);
   ASSERT_GT(child, 0);
   ::waitpid(child, nullptr, 0); // now a pid that no longer runs
-  const std::string dead = ".voxseg-tmp-" + std::to_string(child) + "-0-labels.nii.gz";
-  const std::string alive = ".voxseg-tmp-" + std::to_string(::getppid()) + "-0-other.nii.gz";
-  for (const auto& name : {dead, alive, std::string("labels.nii.gz")}) std::ofstream(dir.file(name)) << "x";
+  const std::string dead = outputTemporaryPrefix() + std::to_string(child) + "-0-labels.nii.gz";
+  const std::string alive = outputTemporaryPrefix() + std::to_string(::getppid()) + "-0-other.nii.gz";
+  // The same dead pid on another machine of a shared file system (a cluster's array task still writing),
+  // and a name of the old pid-only form: neither is this host's to judge.
+  const std::string otherHost = ".voxseg-tmp-" + hostTag() + "x-" + std::to_string(child) + "-0-labels.nii.gz";
+  const std::string noHost = ".voxseg-tmp-" + std::to_string(child) + "-0-labels.nii.gz";
+  for (const auto& name : {dead, alive, otherHost, noHost, std::string("labels.nii.gz")})
+    std::ofstream(dir.file(name)) << "x";
   const auto removed = removeStaleTemporaries(dir.path().string());
   ASSERT_EQ(removed.size(), 1u);
   EXPECT_EQ(removed[0], dead);
   EXPECT_FALSE(std::filesystem::exists(dir.file(dead)));
-  EXPECT_TRUE(std::filesystem::exists(dir.file(alive)));
-  EXPECT_TRUE(std::filesystem::exists(dir.file("labels.nii.gz")));
+  for (const auto& kept : {alive, otherHost, noHost, std::string("labels.nii.gz")})
+    EXPECT_TRUE(std::filesystem::exists(dir.file(kept))) << kept;
+}
+
+TEST(AtomicOutput, TemporaryNamesCarryTheHostAndThePid) {
+  TempDir dir;
+  const std::string tag = hostTag();
+  EXPECT_FALSE(tag.empty());
+  EXPECT_EQ(tag.find('-'), std::string::npos); // the pid after it is found by the next '-'
+  EXPECT_EQ(tag.find('/'), std::string::npos);
+  AtomicOutput out(dir.file("x.nii.gz"), false);
+  EXPECT_EQ(std::filesystem::path(out.tempPath())
+                .filename()
+                .string()
+                .rfind(outputTemporaryPrefix() + std::to_string(::getpid()) + "-", 0),
+            0u)
+      << out.tempPath();
 }
 
 TEST(AtomicOutput, RemovesTemporaryFileUnlessCommitted) {

@@ -53,10 +53,22 @@ void createOutputFolder(const std::string& folder, const std::string& what = "th
 /// replaces existing files, and a source image replaced by its label map is lost.
 void checkOutputsAgainstInputs(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs);
 
-/// Removes temporary outputs (.voxseg-tmp-<pid>-...) that a process killed without cleanup (SIGKILL,
-/// power loss) left in `folder`: only those whose process no longer runs. Returns their names.
-/// `prefix`: the temporaries' name up to the pid (".voxseg-tmp-" for outputs, "voxseg-nifti2-" for scratch copies).
-std::vector<std::string> removeStaleTemporaries(const std::string& folder, const std::string& prefix = ".voxseg-tmp-");
+/// This host's name as temporary names carry it: letters, digits and '.' kept, anything else '_' (so no
+/// '-'), "host" when unknown. A folder shared by several machines (a cluster's file system) holds other
+/// hosts' temporaries, whose pids mean nothing here.
+std::string hostTag();
+
+/// The start of every temporary output name this host writes, up to the pid: ".voxseg-tmp-<host>-".
+/// Temporaries are named ".voxseg-tmp-<host>-<pid>-<n>-<final name>".
+std::string outputTemporaryPrefix();
+
+/// Removes temporary outputs that a process of this host killed without cleanup (SIGKILL, power loss) left
+/// in `folder`: only names that start with `prefix` followed by a pid, and only those whose process no
+/// longer runs; other hosts' temporaries are never touched. Returns their names.
+/// `prefix`: the temporaries' name up to the pid (outputTemporaryPrefix() for outputs,
+/// "voxseg-nifti2-<host>-" for scratch copies).
+std::vector<std::string> removeStaleTemporaries(const std::string& folder,
+                                                const std::string& prefix = outputTemporaryPrefix());
 
 /// Installs SIGINT/SIGTERM handlers that delete every pending temporary output and exit with
 /// ExitCode::Interrupted (130). Programs that write outputs call this once at start.
