@@ -149,19 +149,21 @@ int run(const Args& args, std::ostream& out) {
     o.tta = args.tta;
     const pipeline::NnUNetModel model = pipeline::loadNnUNet(o, options);
     progress.report(kLoaded);
+    table = pipeline::labelTable(model);
+    io::checkLabelsWritable(table, args.output); // before the windows run
     pipeline::NnUNetResult r = pipeline::segmentNnUNet(model, inputs, options, false, windows);
     labels = std::move(r.labels);
     stats = r.stats;
-    table = pipeline::labelTable(model);
   } else {
     pipeline::CardOverrides overrides;
     overrides.tta = args.tta; // the check box decides, whatever the card's default
     const pipeline::Model model = pipeline::loadModel({args.model}, "", overrides, options);
     progress.report(kLoaded);
+    table = pipeline::labelTable(model);
+    io::checkLabelsWritable(table, args.output);
     pipeline::Segmentation s = pipeline::segment(model, inputs, options, false, windows);
     labels = std::move(s.labels);
     stats = s.stats;
-    table = pipeline::labelTable(model);
   }
   progress.report(kWindowsDone);
 

@@ -10,6 +10,7 @@
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/io/DicomSeg.h"
 #include "voxseg/io/RtStruct.h"
+#include "voxseg/io/SegmentationFiles.h"
 #include "voxseg/processing/LabelMaps.h"
 
 #include <fmt/format.h>
@@ -443,7 +444,13 @@ int runSegment(const SegmentArgs& args) {
     if (to != 0) paths.instanceClasses.push_back(to);
   }
 
-  if (!args.batch.empty()) return runBatch(model, args, paths, post, loadSeconds);
+  if (!args.batch.empty()) {
+    // names the files cannot hold would fail every case: refused once, before the first case runs
+    const std::vector<LabelInfo> table = processing::remapLabels(model.labels(), post.remap);
+    io::checkLabelsWritable(table, paths.labels);
+    for (const auto& c : paths.colorTables) io::checkLabelsWritable(table, c);
+    return runBatch(model, args, paths, post, loadSeconds);
+  }
   const std::string name = fs::path(args.inputs.front()).filename().string(); // the case: the first input's name
   const std::string id = volumeFileStem(name).empty() ? name : volumeFileStem(name);
   processCase(model, args, args.inputs, {}, 0.0, paths, post, id, loadSeconds);

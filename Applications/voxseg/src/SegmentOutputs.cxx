@@ -85,6 +85,9 @@ void checkOutputNames(const OutputPaths& paths, const std::vector<std::string>& 
 }
 
 void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& labels, bool force) {
+  // names, colors and codes the files cannot hold are refused now, not after the network ran
+  io::checkLabelsWritable(labels, paths.labels);
+  for (const auto& c : paths.colorTables) io::checkLabelsWritable(labels, c);
   for (const auto& f : paths.files()) io::AtomicOutput probe(f, force);
   if (paths.split.empty()) return;
   if (fs::exists(paths.split) && !fs::is_directory(paths.split))

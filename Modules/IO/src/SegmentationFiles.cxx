@@ -272,6 +272,20 @@ std::string slicerTerminologyEntry(const LabelInfo& label) {
 
 bool isSegNrrdPath(const std::string& path) { return detail::endsWith(path, ".seg.nrrd"); }
 
+void checkLabelsWritable(const std::vector<LabelInfo>& labels, const std::string& path) {
+  if (isSegNrrdPath(path)) {
+    // Slicer splits tags on '|' and terminology entries on '~' and '^'.
+    validateLabels(labels, path, TextRules{"", "~^|"});
+    return;
+  }
+  const auto& exts = colorTableExtensions();
+  const auto ext =
+      std::find_if(exts.begin(), exts.end(), [&](const std::string& e) { return detail::endsWith(path, e); });
+  if (ext == exts.end()) return; // a plain label map holds no names
+  // CSV and ITK-SNAP names are quoted: a quote inside cannot be stored.
+  validateLabels(labels, path, TextRules{*ext == ".ctbl" ? "" : "\"", *ext == ".csv" ? "\"" : ""});
+}
+
 void writeSegNrrd(const Volume& labels, const std::vector<LabelInfo>& segments, const std::string& path,
                   const WriteOptions& options) {
   if (!isSegNrrdPath(path)) throw usageError(path + ": a 3D Slicer segmentation file name must end in .seg.nrrd");
@@ -280,8 +294,7 @@ void writeSegNrrd(const Volume& labels, const std::vector<LabelInfo>& segments, 
     throw inputError(labels.source.empty() ? path : labels.source,
                      std::string("label map has ") + pixelTypeName(labels.pixelType) + " voxels; a segmentation (" +
                          path + ") needs integer labels");
-  // Slicer splits tags on '|' and terminology entries on '~' and '^'.
-  validateLabels(segments, path, TextRules{"", "~^|"});
+  checkLabelsWritable(segments, path);
   std::vector<const LabelInfo*> written;
   for (const auto& s : segments) {
     if (s.value == 0) continue; // background
@@ -421,8 +434,7 @@ void writeColorTable(const std::vector<LabelInfo>& labels, const std::string& pa
   }
   const bool slicerText = *ext == ".ctbl";
   const bool csv = *ext == ".csv";
-  // CSV and ITK-SNAP names are quoted: a quote inside cannot be stored.
-  validateLabels(labels, path, TextRules{slicerText ? "" : "\"", csv ? "\"" : ""});
+  checkLabelsWritable(labels, path);
   const auto sorted = sortedByValue(labels);
   const std::string text = slicerText ? slicerCtbl(sorted, path) : csv ? slicerCsv(sorted) : itkSnapLabels(sorted);
   writeTextAtomically(path, text, overwrite);

@@ -383,6 +383,22 @@ TEST(ColorTable, RefusesUnknownTypesAndUnstorableNames) {
   EXPECT_EQ(dir.entryCount(), 0u);
 }
 
+// The check callers make before any work agrees with what the writers refuse, per file type.
+TEST(ColorTable, CheckBeforeWritingAgreesWithTheWriters) {
+  LabelInfo quoted = liver();
+  quoted.name = "the \"liver\"";
+  LabelInfo tilde = liver();
+  tilde.type->meaning = "Liver~left lobe";
+  EXPECT_EQ(errorCode([&] { checkLabelsWritable({quoted}, "q.csv"); }), ExitCode::Usage);
+  EXPECT_EQ(errorCode([&] { checkLabelsWritable({quoted}, "q.label"); }), ExitCode::Usage);
+  EXPECT_NO_THROW(checkLabelsWritable({quoted}, "q.ctbl"));     // unquoted names there
+  EXPECT_NO_THROW(checkLabelsWritable({quoted}, "q.seg.nrrd")); // names may hold '"'; codes may not hold '~'
+  EXPECT_EQ(errorCode([&] { checkLabelsWritable({tilde}, "t.seg.nrrd"); }), ExitCode::Usage);
+  EXPECT_NO_THROW(checkLabelsWritable({tilde}, "t.csv"));
+  EXPECT_NO_THROW(checkLabelsWritable({quoted, tilde}, "labels.nii.gz")); // a plain label map holds no names
+  EXPECT_EQ(errorCode([&] { checkLabelsWritable({liver(), liver()}, "twice.seg.nrrd"); }), ExitCode::Usage);
+}
+
 TEST(ColorTable, ExistingFileIsKeptWithoutOverwrite) {
   TempDir dir;
   const std::string path = dir.file("labels.ctbl");

@@ -11,13 +11,18 @@
 
 namespace voxseg::io {
 
+/// True for a 3D Slicer segmentation's name (".seg.nrrd"), which writeSegNrrd requires.
+bool isSegNrrdPath(const std::string& path);
+
+/// Checks, before any work, that `labels` can be stored in the file `path` names: for a .seg.nrrd or a
+/// color table (.ctbl, .csv, .txt, .label) the checks writeSegNrrd and writeColorTable make (values, colors,
+/// characters the format cannot hold); nothing for other names. Throws Error(Usage) naming the path.
+void checkLabelsWritable(const std::vector<LabelInfo>& labels, const std::string& path);
+
 /// Writes `labels` (an integer label map, kept in its voxel type) as a 3D Slicer segmentation:
 /// one NRRD (gzip unless !options.compress) with the volume's geometry (LPS) and, for each entry of
 /// `segments` except value 0, the Segment<i>_* keys Slicer 5 writes for a labelmap segmentation
 /// with all segments in layer 0. The name must end in .seg.nrrd. Written atomically.
-/// True for a 3D Slicer segmentation's name (".seg.nrrd"), which writeSegNrrd requires.
-bool isSegNrrdPath(const std::string& path);
-
 /// Throws Error(Usage) for a bad name, a non-integer volume or invalid segments (duplicate,
 /// negative or out-of-range values, colors outside 0..255, codes containing '~', '^' or '|'),
 /// Error(Output) when the file exists without options.overwrite or cannot be written.
