@@ -24,6 +24,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
 // nnU-Net's DC_and_CE_loss: cross-entropy + (1 - soft Dice over the batch, foreground classes only).
 torch::Tensor diceCeLoss(const torch::Tensor& logits, const torch::Tensor& target) {
   const auto ce = torch::nn::functional::cross_entropy(logits, target);
@@ -267,6 +269,10 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
                                                       torch::optim::AdamWOptions(lr0).weight_decay(o.weightDecay));
   TrainSummary summary;
   int firstEpoch = 0;
+  // Iterations and their seconds of earlier sessions (up to the checkpoint resumed from): the reported rate
+  // covers every epoch trained, also when a resume has none left to run.
+  std::int64_t pastIterations = 0;
+  double pastSeconds = 0;
   const std::string stateJson = (state / "state.json").string();
   if (o.resume) {
     std::ifstream in(stateJson);
@@ -282,6 +288,8 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
                        " epochs, more than --epochs " + std::to_string(o.epochs));
     summary.losses = j.at("losses").get<std::vector<double>>();
     summary.validation = j.at("validation").get<std::vector<std::pair<int, std::vector<double>>>>();
+    pastIterations = j.value("iterations", std::int64_t{0}); // absent in states written before 2026-11-27
+    pastSeconds = j.value("train_seconds", 0.0);
     std::istringstream rs(j.at("rng").get<std::string>());
     rs >> rng;
     torch::load(net, (state / "network.pt").string());
@@ -346,13 +354,15 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
                                {"losses", summary.losses},
                                {"validation", summary.validation},
                                {"rng", rs.str()},
-                               {"network", networkSignature(plan)}}
+                               {"network", networkSignature(plan)},
+                               {"iterations", pastIterations + iterations},
+                               {"train_seconds", pastSeconds + secondsSince(tTrain)}}
                     .dump(),
                 true);
     }
   }
-  summary.iterationsPerSecond =
-      double(iterations) / std::max(1e-9, std::chrono::duration<double>(Clock::now() - tTrain).count());
+  const double trainSeconds = pastSeconds + secondsSince(tTrain);
+  summary.iterationsPerSecond = trainSeconds > 0 ? double(pastIterations + iterations) / trainSeconds : 0.0;
 
   // the model folder nnU-Net (and voxseg segment -m) reads
   nlohmann::json dataset = {{"channel_names", nlohmann::json::object()},
@@ -369,7 +379,9 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
             nlohmann::json{{"losses", summary.losses},
                            {"validation_dice", summary.validation},
                            {"seed", o.seed},
-                           {"iterations_per_second", summary.iterationsPerSecond}}
+                           {"iterations_per_second", summary.iterationsPerSecond > 0
+                                                         ? nlohmann::json(summary.iterationsPerSecond)
+                                                         : nlohmann::json(nullptr)}}
                     .dump(2) +
                 "\n",
             o.force || o.resume);

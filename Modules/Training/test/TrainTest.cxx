@@ -13,6 +13,7 @@
 #include "ToyDataset.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <stdexcept>
@@ -120,6 +121,12 @@ TEST(Train, SameSeedSameWeightsAndResumeContinues) {
   o.output = dir.file("a");
   o.epochs = 5;
   EXPECT_EQ(train(o).losses.size(), 5u);
+  // ... and a resume with no epoch left keeps the rate of the epochs it trained (was 0)
+  const auto again = train(o);
+  EXPECT_EQ(again.losses.size(), 5u);
+  EXPECT_GT(again.iterationsPerSecond, 0);
+  const auto progress = nlohmann::json::parse(slurp(dir.file("a/fold_0/progress.json")));
+  EXPECT_DOUBLE_EQ(progress.at("iterations_per_second").get<double>(), again.iterationsPerSecond);
   // fewer epochs than trained, or options that give another network: refused, nothing changed
   const std::string before = slurp(dir.file("a/fold_0/checkpoint_final.pth"));
   o.epochs = 3;

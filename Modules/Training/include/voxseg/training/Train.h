@@ -60,6 +60,8 @@ struct TrainSummary {
   std::string modelFolder;
   std::vector<double> losses;                                  ///< per epoch
   std::vector<std::pair<int, std::vector<double>>> validation; ///< (epoch, Dice per foreground label)
+  /// Over every epoch trained, those of the sessions resumed from included (0 when unknown: a resume of a
+  /// state written before 2026-11-27 with no epoch left to run); progress.json's iterations_per_second.
   double iterationsPerSecond = 0;
   std::vector<int> patch;      ///< (z, y, x)
   std::vector<double> spacing; ///< (z, y, x)
