@@ -42,26 +42,6 @@ LabelImage::Pointer asUInt16(const io::Volume& v) {
 }
 
 // Nearest-neighbour resampling of the prediction onto the reference grid (--resample).
-// The reference's grid, to float32 rounding: NIfTI keeps geometry in float32, so an oblique grid written by
-// voxseg (or anyone) reads back within about 1e-7 of its source. Sizes equal; spacings within 1e-4 of
-// each other (relative, so micrometre grids are told apart); origins within 1e-3 of the finer spacing (or
-// float32's rounding of the origin); direction cosines within 1e-4.
-bool sameGrid(const Geometry& a, const Geometry& b) {
-  if (a.size != b.size) return false;
-  double finest = std::numeric_limits<double>::infinity();
-  for (int i = 0; i < 3; ++i) {
-    if (std::fabs(a.spacing[i] - b.spacing[i]) > 1e-4 * std::max(a.spacing[i], b.spacing[i])) return false;
-    finest = std::min(finest, std::min(a.spacing[i], b.spacing[i]));
-  }
-  for (int i = 0; i < 3; ++i)
-    if (std::fabs(a.origin[i] - b.origin[i]) >
-        std::max(1e-3 * finest, 1e-6 * std::max(std::fabs(a.origin[i]), std::fabs(b.origin[i]))))
-      return false;
-  for (int i = 0; i < 9; ++i)
-    if (std::fabs(a.direction[i] - b.direction[i]) > 1e-4) return false;
-  return true;
-}
-
 io::Volume onGrid(const io::Volume& prediction, const io::Volume& reference) {
   auto resample = itk::ResampleImageFilter<LabelImage, LabelImage>::New();
   resample->SetInput(asUInt16(prediction));

@@ -103,7 +103,7 @@ std::vector<std::string> renderDestinations(const RenderSettings& s, const std::
 nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& s) {
   const auto t0 = std::chrono::steady_clock::now();
   const rendering::Labels labels = rendering::toLabels(*in.labels);
-  if (in.image && !in.image->geometry().nearlyEqual(labels.geometry, 1e-4))
+  if (in.image && !sameGrid(in.image->geometry(), labels.geometry))
     throw inputError(in.image->source, "not on the label map's grid (" + in.labels->source + ")");
   std::vector<LabelInfo> present;
   for (int v : rendering::presentLabels(labels)) present.push_back(describeLabel(v, in.known));
@@ -190,7 +190,7 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
   }
   if (in.reference) {
     const auto ref = evaluation::toLabelMap(*in.reference), pred = evaluation::toLabelMap(*in.labels);
-    if (ref.size != pred.size || !in.reference->geometry().nearlyEqual(in.labels->geometry(), 1e-4))
+    if (ref.size != pred.size || !sameGrid(in.reference->geometry(), in.labels->geometry()))
       throw inputError(in.reference->source, "the reference is not on the label map's grid");
     evaluation::EvaluationOptions opt;
     const auto values = evaluation::presentLabels(ref, pred);

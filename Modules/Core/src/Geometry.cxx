@@ -2,9 +2,11 @@
 
 #include "voxseg/core/Error.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 namespace voxseg {
 namespace {
@@ -100,6 +102,22 @@ bool Geometry::nearlyEqual(const Geometry& o, double tol) const {
     if (std::fabs(spacing[i] - o.spacing[i]) > tol || std::fabs(origin[i] - o.origin[i]) > tol) return false;
   for (int i = 0; i < 9; ++i)
     if (std::fabs(direction[i] - o.direction[i]) > tol) return false;
+  return true;
+}
+
+bool sameGrid(const Geometry& a, const Geometry& b) {
+  if (a.size != b.size) return false;
+  double finest = std::numeric_limits<double>::infinity();
+  for (int i = 0; i < 3; ++i) {
+    if (std::fabs(a.spacing[i] - b.spacing[i]) > 1e-4 * std::max(a.spacing[i], b.spacing[i])) return false;
+    finest = std::min(finest, std::min(a.spacing[i], b.spacing[i]));
+  }
+  for (int i = 0; i < 3; ++i)
+    if (std::fabs(a.origin[i] - b.origin[i]) >
+        std::max(1e-3 * finest, 1e-6 * std::max(std::fabs(a.origin[i]), std::fabs(b.origin[i]))))
+      return false;
+  for (int i = 0; i < 9; ++i)
+    if (std::fabs(a.direction[i] - b.direction[i]) > 1e-4) return false;
   return true;
 }
 

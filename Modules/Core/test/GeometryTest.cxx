@@ -127,6 +127,44 @@ TEST(GeometryValues, EqualityAndTolerance) {
   EXPECT_FALSE(a.nearlyEqual(b, 1e-6));
 }
 
+// Files' grids: float32 storage is the same grid, a micrometre grid twice as fine is not (an absolute 1e-4
+// tolerance, used for these checks until 2026-11-27, called 0.1 um and 0.2 um spacings the same).
+TEST(GeometryValues, SameGridIsRelativeToTheGridsScale) {
+  Geometry a;
+  a.size = {4, 5, 6};
+  const double c = std::cos(0.3), s = std::sin(0.3);
+  a.direction = {c, 0, s, 0, 1, 0, -s, 0, c};
+  a.spacing = {0.7, 0.7, 2.5};
+  a.origin = {-250.3, 120.7, 512.9};
+  Geometry f = a; // as a NIfTI file keeps it
+  for (int i = 0; i < 3; ++i) {
+    f.spacing[i] = double(float(a.spacing[i]));
+    f.origin[i] = double(float(a.origin[i]));
+  }
+  for (auto& d : f.direction) d = double(float(d));
+  EXPECT_TRUE(sameGrid(a, f));
+  EXPECT_TRUE(sameGrid(f, a));
+  Geometry shifted = a;
+  shifted.origin[2] += 0.01; // 1/70 of a voxel: another grid
+  EXPECT_FALSE(sameGrid(a, shifted));
+  Geometry micro = a;
+  micro.spacing = {1e-4, 1e-4, 1e-4};
+  micro.origin = {0, 0, 0};
+  Geometry finer = micro;
+  finer.spacing = {0.5e-4, 0.5e-4, 0.5e-4};
+  EXPECT_FALSE(sameGrid(micro, finer));
+  EXPECT_TRUE(micro.nearlyEqual(finer, 1e-4)); // what the absolute tolerance said
+  Geometry moved = micro;
+  moved.origin[0] = 2e-4; // two voxels over
+  EXPECT_FALSE(sameGrid(micro, moved));
+  Geometry turned = a;
+  turned.direction[0] = std::cos(0.31);
+  EXPECT_FALSE(sameGrid(a, turned));
+  Geometry bigger = a;
+  bigger.size[2] = 7;
+  EXPECT_FALSE(sameGrid(a, bigger));
+}
+
 TEST(ReorientBuffer, SupportsCommonElementSizes) {
   const Size3 size{2, 1, 1};
   AxisPlan flipX;

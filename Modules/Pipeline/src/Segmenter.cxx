@@ -135,7 +135,7 @@ Segmentation segment(const Model& model, const std::vector<io::Volume>& channels
   for (const auto& c : channels) io::requireFinite(c);
   const Geometry inputGeometry = channels.front().geometry();
   for (const auto& c : channels)
-    if (!c.geometry().nearlyEqual(inputGeometry, 1e-4))
+    if (!sameGrid(c.geometry(), inputGeometry))
       throw inputError(c.source, "not on the same grid as " + channels.front().source);
 
   // Orientation policy: reorient losslessly to the card's code, undo before writing.

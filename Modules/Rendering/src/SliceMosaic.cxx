@@ -103,7 +103,7 @@ std::string writeSliceMosaic(const io::Volume* image, const Labels& labels,
                              const std::map<int, std::array<int, 3>>& colors, Plane plane, const MosaicOptions& options,
                              const std::string& path, bool overwrite) {
   const Geometry& g = labels.geometry;
-  if (image && !image->geometry().nearlyEqual(g, 1e-4))
+  if (image && !sameGrid(image->geometry(), g))
     throw inputError(image->source, "the image and the label map are not on the same grid");
   if (options.rows < 1 || options.columns < 1 || options.tileSize < 16)
     throw usageError(path + ": a mosaic needs at least 1x1 tiles of 16 pixels");

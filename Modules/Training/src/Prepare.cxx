@@ -64,7 +64,7 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
     for (const auto& path : c.images) {
       io::Volume v = io::readVolume(path);
       v.image = processing::reorientTo(*v.image, v.pixelType, kTrainingOrientation);
-      if (!v.geometry().nearlyEqual(g, 1e-4)) throw inputError(path, "not on the grid of its label map " + c.labels);
+      if (!sameGrid(v.geometry(), g)) throw inputError(path, "not on the grid of its label map " + c.labels);
       const auto f = v.toFloat();
       channels.emplace_back(f->GetBufferPointer(), f->GetBufferPointer() + g.voxelCount());
     }

@@ -38,6 +38,13 @@ struct Geometry {
   bool nearlyEqual(const Geometry& other, double tolerance = 1e-6) const;
 };
 
+/// Whether two files' grids are the same grid, to the precision files keep it: NIfTI stores geometry in
+/// float32, so an oblique grid written by voxseg (or anyone) reads back within about 1e-7 of its source.
+/// Sizes equal; spacings within 1e-4 of each other relative to their size (so micrometre grids are told
+/// apart); origins within 1e-3 of the finest spacing, or float32's rounding of the origin; direction
+/// cosines within 1e-4. For images given together (channels, image and label map, prediction and reference).
+bool sameGrid(const Geometry& a, const Geometry& b);
+
 /// Three-letter orientation code of a direction matrix in the "pointing to" convention used by
 /// nibabel, 3D Slicer and DICOM: "RAS" means index axis 0 points to the Right, axis 1 to Anterior,
 /// axis 2 to Superior. Oblique axes get the closest letter; each world axis is used once.
