@@ -26,7 +26,8 @@ const gdcm::Tag kSeriesUid(0x0020, 0x000e), kStudyUid(0x0020, 0x000d), kModality
     kDescription(0x0008, 0x103e), kSeriesNumber(0x0020, 0x0011), kPosition(0x0020, 0x0032),
     kOrientation(0x0020, 0x0037), kRows(0x0028, 0x0010), kColumns(0x0028, 0x0011), kFrames(0x0028, 0x0008),
     kBitsAllocated(0x0028, 0x0100), kSamples(0x0028, 0x0002), kTransferSyntax(0x0002, 0x0010),
-    kSopClass(0x0008, 0x0016), kImageType(0x0008, 0x0008);
+    kSopClass(0x0008, 0x0016), kImageType(0x0008, 0x0008), kRescaleIntercept(0x0028, 0x1052),
+    kRescaleSlope(0x0028, 0x1053);
 constexpr const char* kNoUidPrefix = "\x01nouid|";
 
 std::string trim(const char* s) {
@@ -66,8 +67,23 @@ struct FileEntry {
   std::vector<double> orientation;
   bool localizer = false; ///< ImageType contains LOCALIZER (scout, topogram)
   unsigned rows = 0, columns = 0;
-  std::uint64_t pixelBytes = 0; ///< uncompressed pixel data the header asks for; 0 when compressed
+  std::uint64_t pixelBytes = 0;    ///< uncompressed pixel data the header asks for; 0 when compressed
+  double slope = 1, intercept = 0; ///< RescaleSlope/Intercept (1 and 0 when absent)
+  unsigned bitsAllocated = 16;
 };
+
+// Slices rescaled with different values: which voxel type holds every slice's values (ITK would take the
+// first file's, and wrap or truncate the others).
+void checkRescale(DicomSeriesInfo& s, const std::vector<FileEntry>& files) {
+  double largest = 0;
+  for (const auto& f : files) {
+    if (f.slope != files.front().slope || f.intercept != files.front().intercept) s.rescaleVaries = true;
+    if (f.slope != std::round(f.slope) || f.intercept != std::round(f.intercept)) s.rescaleFractional = true;
+    largest = std::max(largest, std::fabs(f.slope) * std::ldexp(1.0, int(std::min(f.bitsAllocated, 32u))) +
+                                    std::fabs(f.intercept));
+  }
+  if (largest > 2147483647.0) s.rescaleFractional = true; // beyond int32: float64 holds it
+}
 
 // Slices of one series must share their size, and an uncompressed file must be at least as long as
 // its pixel data (a copy cut short is otherwise read with zeros, silently).
@@ -204,8 +220,9 @@ std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder) {
   if (names.empty()) throw inputError(folder, "folder holds no files");
 
   gdcm::Scanner scanner;
-  for (const auto& t : {kSeriesUid, kStudyUid, kModality, kDescription, kSeriesNumber, kPosition, kOrientation, kRows,
-                        kColumns, kFrames, kSopClass, kImageType, kBitsAllocated, kSamples, kTransferSyntax})
+  for (const auto& t :
+       {kSeriesUid, kStudyUid, kModality, kDescription, kSeriesNumber, kPosition, kOrientation, kRows, kColumns,
+        kFrames, kSopClass, kImageType, kBitsAllocated, kSamples, kTransferSyntax, kRescaleSlope, kRescaleIntercept})
     scanner.AddTag(t);
   scanner.Scan(names);
 
@@ -240,6 +257,14 @@ std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder) {
                     trim(scanner.GetValue(name.c_str(), kImageType)).find("LOCALIZER") != std::string::npos};
     entry.rows = rows;
     entry.columns = parseUnsigned(trim(scanner.GetValue(name.c_str(), kColumns)));
+    if (const auto v = parseNumbers(trim(scanner.GetValue(name.c_str(), kRescaleSlope)));
+        v.size() == 1 && std::isfinite(v[0]) && v[0] != 0)
+      entry.slope = v[0];
+    if (const auto v = parseNumbers(trim(scanner.GetValue(name.c_str(), kRescaleIntercept)));
+        v.size() == 1 && std::isfinite(v[0]))
+      entry.intercept = v[0];
+    if (const unsigned bits = parseUnsigned(trim(scanner.GetValue(name.c_str(), kBitsAllocated))); bits > 0)
+      entry.bitsAllocated = bits;
     const std::string syntax = trim(scanner.GetValue(name.c_str(), kTransferSyntax));
     if (syntax.empty() || syntax == "1.2.840.10008.1.2" || syntax == "1.2.840.10008.1.2.1" ||
         syntax == "1.2.840.10008.1.2.2") { // uncompressed: implicit/explicit little, explicit big endian
@@ -259,6 +284,7 @@ std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder) {
   for (auto& [uid, s] : bySeries) {
     sortSeries(s, filesBySeries[uid]); // sets localizers aside first
     s.fileProblem = fileProblem(filesBySeries[uid]);
+    checkRescale(s, filesBySeries[uid]);
     if (uid.rfind(kNoUidPrefix, 0) == 0) {
       s.seriesUid = "noUID." + std::to_string(++noUid);
       s.uidMissing = true;

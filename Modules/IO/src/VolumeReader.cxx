@@ -5,6 +5,7 @@
 #include "PayloadCheck.h"
 #include "voxseg/core/Error.h"
 #include "voxseg/core/ItkGeometry.h"
+#include "voxseg/core/Log.h"
 
 #include <itkGDCMImageIO.h>
 #include <itkImageFileReader.h>
@@ -265,7 +266,14 @@ Volume readSeries(const std::string& folder, const DicomSeriesInfo& s, const Rea
   if (gdcmIO->GetNumberOfComponents() != 1)
     throw inputError(first, "colour DICOM images are not supported (" +
                                 std::to_string(gdcmIO->GetNumberOfComponents()) + " components)");
-  const HeaderType ht = headerType(*gdcmIO, first);
+  HeaderType ht = headerType(*gdcmIO, first);
+  if (s.rescaleVaries && ht.type != PixelType::Float64) {
+    // The first file's type would wrap or truncate slices rescaled with other values; each file is still
+    // rescaled with its own (ImageSeriesReader reads every file's header).
+    ht = {s.rescaleFractional || ht.type == PixelType::Float32 ? PixelType::Float64 : PixelType::Int32};
+    logInfo(folder + ": series " + s.seriesUid + " rescales its slices with different slopes/intercepts; read as " +
+            pixelTypeName(ht.type));
+  }
   Volume v;
   v.source = folder;
   v.pixelType = ht.type;

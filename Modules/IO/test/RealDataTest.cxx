@@ -13,7 +13,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <tuple>
 
 namespace voxseg::io {
 namespace {
@@ -144,6 +146,46 @@ TEST(Dicom, BigEndianSeriesReadsLikeTheOriginal) {
   for (std::size_t i = 0; i < original.geometry().voxelCount(); ++i)
     differ += a->GetBufferPointer()[i] != b->GetBufferPointer()[i];
   EXPECT_EQ(differ, 0u);
+}
+
+// Slices rescaled with their own slope and intercept (Philips MR, PET): every slice keeps its values, in a
+// type that holds them all, where the first file's type used to wrap (-40000 + stored read as uint16/int16)
+// or truncate (slope 1.5).
+TEST(Dicom, SlicesWithTheirOwnRescaleKeepTheirValues) {
+  VOXSEG_REQUIRE_DATA(ct, sharedPath("data/dcmqi/segmentations/ct-3slice"));
+  for (const auto& [slope, intercept, type] :
+       {std::tuple{"1", "-40000", PixelType::Int32}, std::tuple{"1.5", "-1024", PixelType::Float64}}) {
+    voxseg::testing::TempDir dir;
+    for (const auto& f : std::filesystem::directory_iterator(ct))
+      std::filesystem::copy(f.path(), dir.path() / f.path().filename());
+    const auto scanned = scanDicomFolder(dir.path().string());
+    ASSERT_EQ(scanned.size(), 1u);
+    EXPECT_FALSE(scanned[0].rescaleVaries);
+    const std::string middle = scanned[0].files[1]; // slice 1 along the normal
+    DcmFileFormat file;
+    ASSERT_TRUE(file.loadFile(middle.c_str()).good());
+    ASSERT_TRUE(file.loadAllDataIntoMemory().good()); // the file is overwritten below
+    file.getDataset()->putAndInsertString(DCM_RescaleSlope, slope);
+    file.getDataset()->putAndInsertString(DCM_RescaleIntercept, intercept);
+    ASSERT_TRUE(file.saveFile(middle.c_str()).good()); // in its own transfer syntax
+    const auto s = scanDicomFolder(dir.path().string());
+    EXPECT_TRUE(s[0].rescaleVaries);
+    const Volume v = readVolume(dir.path().string());
+    EXPECT_EQ(v.pixelType, type) << slope << " " << intercept;
+    const auto all = v.toFloat();
+    const std::size_t n = 512 * 512;
+    for (std::size_t k = 0; k < 3; ++k) {
+      const auto slice = readVolume(s[0].files[k]).toFloat(); // one file: its own rescale, its own type
+      std::size_t differ = 0;
+      for (std::size_t i = 0; i < n; ++i) differ += all->GetBufferPointer()[k * n + i] != slice->GetBufferPointer()[i];
+      EXPECT_EQ(differ, 0u) << "slice " << k << ", slope " << slope << ", intercept " << intercept;
+    }
+    float lowest = 0;
+    for (std::size_t i = 0; i < n; ++i) lowest = std::min(lowest, all->GetBufferPointer()[n + i]);
+    if (std::string(intercept) == "-40000") {
+      EXPECT_LE(lowest, -40000.0f + 4096) << "the wrapped slice";
+    }
+  }
 }
 
 // A localizer stored in the axial series is left out with a warning; another plane without the

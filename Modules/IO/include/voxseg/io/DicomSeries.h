@@ -38,6 +38,10 @@ struct DicomSeriesInfo {
   unsigned localizersSetAside = 0; ///< LOCALIZER images of the series left out of the stack
   std::string stackProblem;        ///< why the slices cannot be stacked (positionsKnown false)
   std::string fileProblem;         ///< slices of different sizes, or a file shorter than its pixel data
+  /// RescaleSlope/Intercept differ between the files (Philips MR, PET): the series is read into a voxel type
+  /// that holds every slice's values, int32, or float64 when rescaleFractional.
+  bool rescaleVaries = false;
+  bool rescaleFractional = false; ///< a slope or intercept is not an integer, or the values exceed int32
 };
 
 /// Every DICOM image series below `folder` (recursively), largest first. Non-DICOM files are
