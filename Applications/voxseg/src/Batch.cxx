@@ -1,6 +1,7 @@
 #include "Batch.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/JsonText.h"
 #include "voxseg/io/AtomicOutput.h"
 
 #include <algorithm>
@@ -168,7 +169,7 @@ void writeJsonFile(const nlohmann::ordered_json& j, const std::string& path, boo
   io::AtomicOutput out(path, force);
   {
     std::ofstream f(out.tempPath());
-    f << j.dump(2) << "\n";
+    f << jsonText(j, 2) << "\n";
     if (!f.flush()) throw outputError(path, "write failed (disk full?)");
   }
   out.commit();

@@ -1,6 +1,7 @@
 #include "Commands.h"
 
 #include "voxseg/core/Geometry.h"
+#include "voxseg/core/JsonText.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -122,7 +123,7 @@ int runInfo(const InfoArgs& args, std::ostream& out) {
     j["volume"] = volumeJson(io::readVolume(args.input, args.read));
   }
   if (args.json)
-    out << j.dump(2) << "\n";
+    out << jsonText(j, 2) << "\n";
   else
     printText(j, out);
   return 0;

@@ -1,6 +1,7 @@
 #include "Commands.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/JsonText.h"
 #include "voxseg/io/AtomicOutput.h"
 
 #include <nlohmann/json.hpp>
@@ -48,7 +49,7 @@ int runModelInspect(const ModelInspectArgs& args, std::ostream& out) {
     j["output_shape"] = net.probeOutputShape(int(card.channels.size()), {input[2], input[3], input[4]});
   }
   if (args.json) {
-    out << j.dump(2) << "\n";
+    out << jsonText(j, 2) << "\n";
     return 0;
   }
   out << "model:        " << args.model << "\n";
@@ -63,7 +64,7 @@ int runModelInspect(const ModelInspectArgs& args, std::ostream& out) {
   out << "output shape: " << j["output_shape"].dump() << "\n";
   out << "labels:      ";
   for (const auto& l : c["labels"]) out << " " << l["value"].get<int>() << "=" << l["name"].get<std::string>();
-  out << "\ncard:\n" << c.dump(2) << "\n";
+  out << "\ncard:\n" << jsonText(c, 2) << "\n";
   return 0;
 }
 

@@ -1,4 +1,5 @@
 #include "voxseg/core/Log.h"
+#include "voxseg/core/JsonText.h"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/base_sink.h>
@@ -28,7 +29,7 @@ protected:
     const nlohmann::json j{{"time", stamp},
                            {"level", std::string(level.data(), level.size())},
                            {"message", std::string(msg.payload.data(), msg.payload.size())}};
-    const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    const std::string line = jsonText(j) + "\n";
     std::fwrite(line.data(), 1, line.size(), stderr);
   }
   void flush_() override { std::fflush(stderr); }

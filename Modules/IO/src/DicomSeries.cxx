@@ -27,7 +27,7 @@ const gdcm::Tag kSeriesUid(0x0020, 0x000e), kStudyUid(0x0020, 0x000d), kModality
     kOrientation(0x0020, 0x0037), kRows(0x0028, 0x0010), kColumns(0x0028, 0x0011), kFrames(0x0028, 0x0008),
     kBitsAllocated(0x0028, 0x0100), kSamples(0x0028, 0x0002), kTransferSyntax(0x0002, 0x0010),
     kSopClass(0x0008, 0x0016), kImageType(0x0008, 0x0008), kRescaleIntercept(0x0028, 0x1052),
-    kRescaleSlope(0x0028, 0x1053);
+    kRescaleSlope(0x0028, 0x1053), kCharacterSet(0x0008, 0x0005);
 constexpr const char* kNoUidPrefix = "\x01nouid|";
 
 std::string trim(const char* s) {
@@ -37,6 +37,22 @@ std::string trim(const char* s) {
   v.erase(v.begin(), std::find_if(v.begin(), v.end(), notSpace));
   v.erase(std::find_if(v.rbegin(), v.rend(), notSpace).base(), v.end());
   return v;
+}
+
+// Free text (SeriesDescription) as UTF-8: ISO_IR 100 (Latin-1, the usual set of Western European archives) is
+// decoded; other sets are kept as they are (JSON outputs replace bytes that are not UTF-8).
+std::string textAsUtf8(const std::string& text, const std::string& characterSet) {
+  if (characterSet.find("IR 100") == std::string::npos) return text;
+  std::string out;
+  for (const unsigned char c : text) {
+    if (c < 0x80) {
+      out += char(c);
+    } else {
+      out += char(0xc0 | (c >> 6));
+      out += char(0x80 | (c & 0x3f));
+    }
+  }
+  return out;
 }
 
 std::vector<double> parseNumbers(const std::string& s) {
@@ -220,9 +236,9 @@ std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder) {
   if (names.empty()) throw inputError(folder, "folder holds no files");
 
   gdcm::Scanner scanner;
-  for (const auto& t :
-       {kSeriesUid, kStudyUid, kModality, kDescription, kSeriesNumber, kPosition, kOrientation, kRows, kColumns,
-        kFrames, kSopClass, kImageType, kBitsAllocated, kSamples, kTransferSyntax, kRescaleSlope, kRescaleIntercept})
+  for (const auto& t : {kSeriesUid, kStudyUid, kModality, kDescription, kSeriesNumber, kPosition, kOrientation, kRows,
+                        kColumns, kFrames, kSopClass, kImageType, kBitsAllocated, kSamples, kTransferSyntax,
+                        kRescaleSlope, kRescaleIntercept, kCharacterSet})
     scanner.AddTag(t);
   scanner.Scan(names);
 
@@ -245,7 +261,8 @@ std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder) {
       s.seriesUid = uid;
       s.studyUid = trim(scanner.GetValue(name.c_str(), kStudyUid));
       s.modality = trim(scanner.GetValue(name.c_str(), kModality));
-      s.description = trim(scanner.GetValue(name.c_str(), kDescription));
+      s.description = textAsUtf8(trim(scanner.GetValue(name.c_str(), kDescription)),
+                                 trim(scanner.GetValue(name.c_str(), kCharacterSet)));
       s.seriesNumber = trim(scanner.GetValue(name.c_str(), kSeriesNumber));
       s.sopClassUid = trim(scanner.GetValue(name.c_str(), kSopClass));
       s.rows = rows;

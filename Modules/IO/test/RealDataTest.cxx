@@ -188,6 +188,22 @@ TEST(Dicom, SlicesWithTheirOwnRescaleKeepTheirValues) {
   }
 }
 
+// SeriesDescription in ISO_IR 100 (Latin-1) comes out as UTF-8 (it was printed as a raw byte, and JSON failed).
+TEST(Dicom, Latin1SeriesDescriptionBecomesUtf8) {
+  VOXSEG_REQUIRE_DATA(ct, sharedPath("data/dcmqi/segmentations/ct-3slice"));
+  voxseg::testing::TempDir dir;
+  for (const auto& f : std::filesystem::directory_iterator(ct)) {
+    DcmFileFormat file;
+    ASSERT_TRUE(file.loadFile(f.path().c_str()).good());
+    file.getDataset()->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 100");
+    file.getDataset()->putAndInsertString(DCM_SeriesDescription, "Sch\xe4" "del nativ");
+    ASSERT_TRUE(file.saveFile(dir.file(f.path().filename().string()).c_str()).good());
+  }
+  const auto series = scanDicomFolder(dir.path().string());
+  ASSERT_EQ(series.size(), 1u);
+  EXPECT_EQ(series[0].description, "Sch\xc3\xa4" "del nativ");
+}
+
 // A localizer stored in the axial series is left out with a warning; another plane without the
 // LOCALIZER mark is refused with the orientations counted.
 TEST(Dicom, LocalizerInTheSeriesIsLeftOutOtherPlanesAreRefused) {

@@ -3,6 +3,7 @@
 #include "UNet.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/JsonText.h"
 #include "voxseg/core/Log.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/training/Train.h"
@@ -350,14 +351,13 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
       std::ostringstream rs;
       rs << rng;
       writeText(stateJson,
-                nlohmann::json{{"epoch", epoch + 1},
-                               {"losses", summary.losses},
-                               {"validation", summary.validation},
-                               {"rng", rs.str()},
-                               {"network", networkSignature(plan)},
-                               {"iterations", pastIterations + iterations},
-                               {"train_seconds", pastSeconds + secondsSince(tTrain)}}
-                    .dump(),
+                jsonText(nlohmann::json{{"epoch", epoch + 1},
+                                        {"losses", summary.losses},
+                                        {"validation", summary.validation},
+                                        {"rng", rs.str()},
+                                        {"network", networkSignature(plan)},
+                                        {"iterations", pastIterations + iterations},
+                                        {"train_seconds", pastSeconds + secondsSince(tTrain)}}),
                 true);
     }
   }
@@ -372,17 +372,17 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
                             {"name", ds.name}};
   for (std::size_t c = 0; c < ds.channelNames.size(); ++c)
     dataset["channel_names"][std::to_string(c)] = ds.channelNames[c];
-  writeText(finals[0], plansJson(ds, plan, o).dump(2) + "\n", o.force || o.resume);
-  writeText(finals[1], dataset.dump(2) + "\n", o.force || o.resume);
+  writeText(finals[0], jsonText(plansJson(ds, plan, o), 2) + "\n", o.force || o.resume);
+  writeText(finals[1], jsonText(dataset, 2) + "\n", o.force || o.resume);
   writeCheckpoint(net, finals[2], o.force || o.resume);
   writeText(finals[3],
-            nlohmann::json{{"losses", summary.losses},
-                           {"validation_dice", summary.validation},
-                           {"seed", o.seed},
-                           {"iterations_per_second", summary.iterationsPerSecond > 0
-                                                         ? nlohmann::json(summary.iterationsPerSecond)
-                                                         : nlohmann::json(nullptr)}}
-                    .dump(2) +
+            jsonText(nlohmann::json{{"losses", summary.losses},
+                                    {"validation_dice", summary.validation},
+                                    {"seed", o.seed},
+                                    {"iterations_per_second", summary.iterationsPerSecond > 0
+                                                                  ? nlohmann::json(summary.iterationsPerSecond)
+                                                                  : nlohmann::json(nullptr)}},
+                     2) +
                 "\n",
             o.force || o.resume);
   folders.keep();
