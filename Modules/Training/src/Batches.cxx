@@ -1,5 +1,7 @@
 #include "Batches.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <cmath>
 
 namespace voxseg::training {
@@ -91,7 +93,13 @@ void augment(Batch& b, const Augmentation& a, std::mt19937_64& rng) {
           x = x.flip({axis});
           y = y.flip({axis});
         }
-    if (a.noise && chance(rng, 0.1)) x = x + torch::randn_like(x) * std::sqrt(uniform(rng, 0, 0.1));
+    if (a.noise && chance(rng, 0.1)) {
+      // from a generator seeded by `rng`, whose state the checkpoint keeps (LibTorch's global generator it does
+      // not: a resumed run drew other noise than an uninterrupted one)
+      const double sd = std::sqrt(uniform(rng, 0, 0.1));
+      at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(rng());
+      x = x + torch::randn(x.sizes(), gen, x.options()) * sd;
+    }
     if (a.blur && chance(rng, 0.2)) { // separable Gaussian, kernel radius 3 sigma, replicate borders
       const double sigma = uniform(rng, 0.5, 1.0);
       const int r = int(std::ceil(3 * sigma));

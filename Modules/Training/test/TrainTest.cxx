@@ -147,6 +147,33 @@ TEST(Train, SameSeedSameWeightsAndResumeContinues) {
   EXPECT_THROW(train(o), Error);
 }
 
+// Noise augmentation draws from a generator whose state the checkpoint keeps: a resumed run gets the
+// uninterrupted run's weights (LibTorch's global generator, used until 2026-11-27, was reseeded on resume).
+TEST(Train, ResumeWithNoiseAugmentationGivesTheUninterruptedWeights) {
+  TempDir dir;
+  const std::string ds = makeToyDataset(dir.file("Dataset001_Toy"), 2);
+  TrainOptions o = small(ds, dir.file("a"));
+  o.epochs = 4;
+  o.iterationsPerEpoch = 8; // 32 patches in epochs 3 and 4: noise (p 0.1) is drawn for some of them
+  o.checkpointEvery = 2;
+  o.validateEvery = 4;
+  o.augment = Augmentation{};
+  o.augment.mirror = o.augment.intensity = o.augment.blur = o.augment.lowResolution = false;
+  o.augment.rotationDegrees = 0;
+  o.augment.scaleLow = o.augment.scaleHigh = 1;
+  train(o);
+  o.output = dir.file("b");
+  EXPECT_THROW(train(o,
+                     [](const EpochReport& r) {
+                       if (r.epoch == 3) throw std::runtime_error("interrupted");
+                     }),
+               std::runtime_error);
+  o.resume = true;
+  train(o);
+  EXPECT_TRUE(slurp(dir.file("a/fold_0/checkpoint_final.pth")) == slurp(dir.file("b/fold_0/checkpoint_final.pth")))
+      << "resumed weights differ from the uninterrupted run's";
+}
+
 // Settings no U-Net can be built from are usage errors before anything is made.
 TEST(Train, ImpossibleSettingsAreUsageErrorsAndLeaveNoFolder) {
   TempDir dir;
