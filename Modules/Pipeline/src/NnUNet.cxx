@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -176,6 +177,14 @@ NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& 
   const processing::Spacing3 target{cfg["spacing"][0].get<double>(), cfg["spacing"][1].get<double>(),
                                     cfg["spacing"][2].get<double>()};
   const Shape3 netShape = processing::nnunetNewShape(cropShape, spacing, target);
+  for (std::size_t a = 0; a < 3; ++a)
+    if (netShape[a] < 1) { // nnU-Net rounds the new shape: one 1 mm slice at 2 mm is 0 voxels
+      std::ostringstream why;
+      why << "too thin for this model: " << cropShape[a] << " voxel(s) of " << spacing[a]
+          << " mm along one axis become none at the model's " << target[a] << " mm spacing (shape " << cropShape[0]
+          << "x" << cropShape[1] << "x" << cropShape[2] << " after cropping, in the model's axis order)";
+      throw inputError(channels.front().source, why.str());
+    }
   const json kw = cfg.value("resampling_fn_data_kwargs", json::object());
   const int order = kw.value("order", 3), orderZ = kw.value("order_z", 0);
   processing::SeparateZ sep = processing::nnunetSeparateZ(spacing, target);
