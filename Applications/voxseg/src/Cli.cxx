@@ -387,7 +387,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   trainCmd->add_option("--optimizer", to.optimizer, "sgd (Nesterov, momentum 0.99) or adamw")
       ->check(CLI::IsMember({"sgd", "adamw"}))
       ->capture_default_str();
-  trainCmd->add_option("--lr", to.learningRate, "initial learning rate, poly decay (default 0.01 sgd, 3e-4 adamw)");
+  trainCmd->add_option("--lr", to.learningRate, "initial learning rate, poly decay (default 0.01 sgd, 3e-4 adamw)")
+      ->check(finiteWithin(0, HUGE_VAL, true, true)); // 0 means "the default" inside: refused when given
   trainCmd->add_option("--weight-decay", to.weightDecay, "weight decay")->capture_default_str();
   trainCmd->add_flag("!--no-deep-supervision", to.deepSupervision, "loss at full resolution only");
   trainCmd->add_option("--foreground", to.foregroundFraction, "fraction of patches centred on foreground")

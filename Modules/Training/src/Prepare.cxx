@@ -11,6 +11,8 @@
 #include <cctype>
 #include <cmath>
 #include <random>
+#include <sstream>
+#include <unistd.h>
 
 namespace voxseg::training {
 namespace {
@@ -42,6 +44,46 @@ struct RawCase {
   std::vector<std::vector<float>> channels;
   std::vector<float> labels;
 };
+
+template <typename T> std::string tripleText(const std::array<T, 3>& v, const char* sep) {
+  std::ostringstream m;
+  m << v[0] << sep << v[1] << sep << v[2];
+  return m.str();
+}
+std::string spacingText(const std::array<double, 3>& s) { return tripleText(s, ","); }
+std::string shapeText(const processing::Shape3& s) { return tripleText(s, "x"); }
+
+// The cases at the planned spacing are held in memory as float32 (plus a byte of label per voxel): a --spacing
+// far below the data's (a typo such as 0.01) would ask for more than the machine has, and fail late with
+// "out of memory". Refused before anything is resampled, naming the largest case's shape; so is a spacing at
+// which a case has no voxel left along an axis.
+void checkResampledSize(const std::vector<RawCase>& raw, const Plan& plan, std::size_t channels, bool given) {
+  const std::string option = given ? "--spacing" : "the median spacing";
+  const processing::Spacing3 to{plan.spacing[0], plan.spacing[1], plan.spacing[2]};
+  double bytes = 0, largest = 0;
+  processing::Shape3 largestShape{};
+  std::string largestId;
+  for (const auto& r : raw) {
+    const processing::Shape3 shape =
+        processing::nnunetNewShape(r.shape, {r.spacing[0], r.spacing[1], r.spacing[2]}, to);
+    const double voxels = double(shape[0]) * double(shape[1]) * double(shape[2]);
+    if (shape[0] < 1 || shape[1] < 1 || shape[2] < 1)
+      throw usageError(option + " " + spacingText(plan.spacing) + " mm leaves case " + r.id + " (" +
+                       shapeText(r.shape) + " voxels) with no voxel along an axis");
+    bytes += voxels * (4.0 * double(channels) + 1.0);
+    if (voxels > largest) largest = voxels, largestShape = shape, largestId = r.id;
+  }
+  const double physical = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
+  const bool tooLarge = largest > double(std::uint64_t(1) << 31) || (physical > 0 && bytes > 0.8 * physical);
+  if (tooLarge) {
+    std::ostringstream m;
+    m.precision(3);
+    m << option << " " << spacingText(plan.spacing) << " mm: the " << raw.size() << " case(s) resampled to it take "
+      << bytes / 1e9 << " GB in memory (case " << largestId << ": " << shapeText(largestShape)
+      << " voxels), more than 80% of this machine's " << physical / 1e9 << " GB; choose a coarser --spacing";
+    throw usageError(m.str());
+  }
+}
 
 } // namespace
 
@@ -113,6 +155,7 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
                                                     {"max", v.empty() ? 0.0 : double(v.back())},
                                                     {"median", percentile(v, 50)}};
   }
+  checkResampledSize(raw, plan, ds.channelNames.size(), o.spacing.size() == 3);
   std::vector<PreparedCase> out;
   std::array<std::vector<double>, 3> shapes;
   for (auto& r : raw) {

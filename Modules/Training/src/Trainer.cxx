@@ -189,8 +189,8 @@ public:
   void make(const fs::path& p) {
     std::vector<fs::path> missing;
     for (fs::path q = fs::absolute(p); !q.empty() && !fs::exists(q); q = q.parent_path()) missing.push_back(q);
-    fs::create_directories(p);
-    made_.insert(made_.end(), missing.begin(), missing.end());
+    made_.insert(made_.end(), missing.begin(), missing.end()); // a part made before a failure is removed too
+    io::createOutputFolder(p.string(), "the model folder");    // Error(Output), exit 4, naming the folder
   }
   void keep() { made_.clear(); }
   ~MadeFolders() {
