@@ -8,6 +8,7 @@
 #include <itkImageFileWriter.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 int main(int argc, char* argv[]) {
@@ -39,6 +40,13 @@ int main(int argc, char* argv[]) {
     writer->Update(); // reads, segments and writes
   } catch (const itk::ExceptionObject& e) {
     std::cerr << "error: " << e.GetDescription() << '\n';
+    return EXIT_FAILURE;
+  }
+  // ITK 5.2's NIfTI writer reports a file it cannot open (a missing folder) on stderr only, without an
+  // exception: check that the output is there before saying so.
+  std::error_code ec;
+  if (std::filesystem::file_size(argv[3], ec) == 0 || ec) {
+    std::cerr << "error: " << argv[3] << " was not written\n";
     return EXIT_FAILURE;
   }
   std::cout << "wrote " << argv[3] << '\n';

@@ -83,7 +83,8 @@ Network Network::loadTorchScript(const std::string& path, const DeviceSpec& devi
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     throw Error(ExitCode::Model, path + ": a folder, not a TorchScript file (an nnU-Net trained-model folder holds "
-                                        "plans.json, dataset.json and fold_N/; give that folder with -m or --nnunet)");
+                                        "plans.json, dataset.json and fold_N/: voxseg segment -m <folder>, or "
+                                        "pipeline::loadNnUNet from C++)");
   if (!std::filesystem::is_regular_file(path, ec)) throw Error(ExitCode::Model, path + ": no such model file");
   auto impl = std::make_unique<Impl>();
   impl->path = path;

@@ -199,6 +199,10 @@ TEST(SegmentationImageFilter, WrongChannelCountIsAnItkException) {
   filter->SetOptions(oneCpuThread());
   expectItkError("two inputs for a one-channel model",
                  "the model monai-unet-fixture needs 1 input image(s) (image), got 2", [&] { filter->Update(); });
+  // no input at all: voxseg's one-line message, not ITK's "Input Primary is required but not set"
+  auto empty = Filter::New();
+  empty->SetModel(filter->GetModel());
+  expectItkError("no input", "needs 1 input image(s) (image), got 0", [&] { empty->Update(); });
 }
 
 TEST(SegmentationImageFilter, ProgressEventsAreReported) {

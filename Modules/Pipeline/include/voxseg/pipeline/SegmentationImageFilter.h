@@ -158,8 +158,8 @@ protected:
   ~SegmentationImageFilter() override = default;
 
   void VerifyPreconditions() ITKv5_CONST override {
+    detail::checkFilterSetup(model_.get(), inputs(), outputRange()); // voxseg's message for a missing input too
     Superclass::VerifyPreconditions();
-    detail::checkFilterSetup(model_.get(), inputs(), outputRange());
   }
 
   /// The network sees the whole image: every input is requested whole.
