@@ -72,6 +72,29 @@ RawDataset readRawDataset(const std::string& folder) {
     d.cases.push_back(c);
   }
   std::sort(d.cases.begin(), d.cases.end(), [](const TrainingCase& a, const TrainingCase& b) { return a.id < b.id; });
+  // An image whose case has no label map would be left out silently (nnU-Net refuses such a dataset too).
+  std::vector<std::string> unlabelled;
+  for (const auto& e : fs::directory_iterator(images)) {
+    const std::string name = e.path().filename().string();
+    const std::size_t suffix = 5 + d.fileEnding.size(); // "_0000" + ending
+    if (name.size() <= suffix || name.compare(name.size() - d.fileEnding.size(), d.fileEnding.size(), d.fileEnding))
+      continue;
+    const std::string id = name.substr(0, name.size() - suffix);
+    const std::string channel = name.substr(id.size(), 5);
+    if (channel[0] != '_' || channel.find_first_not_of("0123456789", 1) != std::string::npos) continue;
+    if (!std::any_of(d.cases.begin(), d.cases.end(), [&](const TrainingCase& c) { return c.id == id; }))
+      unlabelled.push_back(name);
+  }
+  if (!unlabelled.empty()) {
+    std::sort(unlabelled.begin(), unlabelled.end());
+    const std::string id = unlabelled.front().substr(0, unlabelled.front().size() - 5 - d.fileEnding.size());
+    throw inputError((images / unlabelled.front()).string(),
+                     "no label map " + (labelDir / (id + d.fileEnding)).string() + " for this image" +
+                         (unlabelled.size() > 1
+                              ? " (and " + std::to_string(unlabelled.size() - 1) + " other image(s) without one)"
+                              : std::string()) +
+                         "; every training image needs its label map");
+  }
   if (d.cases.empty()) throw inputError(labelDir.string(), "no label file ending in " + d.fileEnding);
   if (numTraining != int(d.cases.size()))
     throw inputError(jsonPath, "numTraining is " + std::to_string(numTraining) + " but labelsTr holds " +

@@ -220,6 +220,30 @@ TEST(Dataset, LayoutProblemsNameTheFile) {
     EXPECT_NE(std::string(e.what()).find("case01_0000.nii.gz: missing: channel 0 of case case01"), std::string::npos)
         << e.what();
   }
+  // a label map missing: its image is named (it was "numTraining is 2 but labelsTr holds 1", or, with
+  // numTraining adjusted, the image was left out silently)
+  const std::string other = makeToyDataset(dir.file("Dataset002_Toy"), 3);
+  std::filesystem::remove(other + "/labelsTr/case02.nii.gz");
+  for (const char* numTraining : {"3", "2"}) {
+    std::string json;
+    {
+      std::ifstream in(other + "/dataset.json");
+      json.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    const auto at = json.find("\"numTraining\"");
+    ASSERT_NE(at, std::string::npos) << json;
+    const auto colon = json.find(':', at), end = json.find_first_of(",}", colon);
+    json.replace(colon + 1, end - colon - 1, std::string(" ") + numTraining);
+    std::ofstream(other + "/dataset.json") << json;
+    try {
+      readRawDataset(other);
+      FAIL() << "numTraining " << numTraining;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Input);
+      EXPECT_NE(std::string(e.what()).find("case02_0000.nii.gz: no label map "), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("labelsTr/case02.nii.gz for this image"), std::string::npos) << e.what();
+    }
+  }
   std::ofstream(ds + "/dataset.json") << R"({"channel_names": {"0": "MR"}, "labels": {"background": 0, "a": 2},
     "numTraining": 2, "file_ending": ".nii.gz"})";
   EXPECT_THROW(readRawDataset(ds), Error);
