@@ -100,6 +100,20 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     for (const auto& p : inputs) volumes.push_back(io::readVolume(p, args.read));
     readSeconds = since(tr);
   }
+  // A DICOM SEG or RTSTRUCT references one source image per slice: a grid that --nonuniform accept|resample
+  // changed has none for some slices. Refused now, not after the network ran and the label map was written.
+  for (const auto& [path, what] : {std::pair{out.dicomSeg, "DICOM SEG"}, {out.rtstruct, "RT Structure Set"}}) {
+    if (path.empty() || !fs::is_directory(inputs.front())) continue; // a file input: refused when writing
+    try {
+      io::checkOnSeriesGrid(volumes.front(), inputs.front(), args.read.seriesUid, what);
+    } catch (const Error& e) {
+      if (args.read.nonUniform == io::SliceSpacingPolicy::Error) throw;
+      throw Error(e.code(), std::string(e.what()) + " (--nonuniform " +
+                                (args.read.nonUniform == io::SliceSpacingPolicy::Accept ? "accept" : "resample") +
+                                " changed the grid; DICOM SEG and RTSTRUCT outputs must lie on the series' own "
+                                "slices)");
+    }
+  }
   nlohmann::ordered_json warnings = nlohmann::ordered_json::array();
   for (const auto& v : volumes)
     for (const auto& w : v.warnings) warnings.push_back(v.source + ": " + w);

@@ -109,6 +109,11 @@ SourceSeries sourceSeriesOf(const Volume& labels, const std::string& folder, con
 
 } // namespace detail
 
+void checkOnSeriesGrid(const Volume& image, const std::string& sourceFolder, const std::string& seriesUid,
+                       const std::string& what) {
+  detail::sourceSeriesOf(image, sourceFolder, seriesUid, what);
+}
+
 namespace {
 
 std::optional<Code> codeFrom(CodeSequenceMacro& m) {

@@ -30,6 +30,13 @@ struct DicomSegOptions {
 void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, const std::string& sourceFolder,
                    const std::string& path, const DicomSegOptions& options, bool overwrite);
 
+/// Checks, before any work, that a label map on `image`'s grid can be written as a DICOM SEG or RT Structure
+/// Set of the series in `sourceFolder` (`seriesUid` when it holds several): one source image per slice, the
+/// same rows, columns and in-plane orientation. Throws Error(Input) as writeDicomSeg would, naming the image;
+/// `what` names the object in the message ("DICOM SEG", "RT Structure Set").
+void checkOnSeriesGrid(const Volume& image, const std::string& sourceFolder, const std::string& seriesUid,
+                       const std::string& what);
+
 struct DicomSegContent {
   Volume labels;                     ///< uint16 label map: voxel = segment's label value
   std::vector<LabelInfo> segments;   ///< value = segment number; name, color, codes from the SEG
