@@ -134,8 +134,8 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
       const io::Volume ref = pending.get();
       if (!sameGrid(pred.geometry(), ref.geometry())) {
         if (!args.resample)
-          throw inputError(c.prediction, "not on the reference's grid (" + c.reference +
-                                             "): size, spacing, origin or direction differ (use --resample)");
+          throw inputError(c.prediction, "not on the reference's grid (" + c.reference + "): " +
+                                             gridDifference(pred.geometry(), ref.geometry()) + " (use --resample)");
         spdlog::warn("{}: resampled onto the reference grid (nearest neighbour)", c.prediction);
         pred = onGrid(pred, ref);
       }

@@ -104,7 +104,8 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
   const auto t0 = std::chrono::steady_clock::now();
   const rendering::Labels labels = rendering::toLabels(*in.labels);
   if (in.image && !sameGrid(in.image->geometry(), labels.geometry))
-    throw inputError(in.image->source, "not on the label map's grid (" + in.labels->source + ")");
+    throw inputError(in.image->source, "not on the label map's grid (" + in.labels->source +
+                                           "): " + gridDifference(in.image->geometry(), labels.geometry));
   std::vector<LabelInfo> present;
   for (int v : rendering::presentLabels(labels)) present.push_back(describeLabel(v, in.known));
   io::createOutputFolder(s.outputDir);
@@ -191,7 +192,8 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
   if (in.reference) {
     const auto ref = evaluation::toLabelMap(*in.reference), pred = evaluation::toLabelMap(*in.labels);
     if (ref.size != pred.size || !sameGrid(in.reference->geometry(), in.labels->geometry()))
-      throw inputError(in.reference->source, "the reference is not on the label map's grid");
+      throw inputError(in.reference->source, "the reference is not on the label map's grid: " +
+                                                 gridDifference(in.reference->geometry(), in.labels->geometry()));
     evaluation::EvaluationOptions opt;
     const auto values = evaluation::presentLabels(ref, pred);
     const auto j = evaluation::caseToJson(in.caseId, evaluation::evaluateLabels(ref, pred, values, opt), opt);

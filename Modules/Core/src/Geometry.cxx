@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <sstream>
 
 namespace voxseg {
 namespace {
@@ -119,6 +120,25 @@ bool sameGrid(const Geometry& a, const Geometry& b) {
   for (int i = 0; i < 9; ++i)
     if (std::fabs(a.direction[i] - b.direction[i]) > 1e-4) return false;
   return true;
+}
+
+std::string gridDifference(const Geometry& a, const Geometry& b) {
+  if (sameGrid(a, b)) return "";
+  const auto text = [](const auto& v, const char* sep) {
+    std::ostringstream m;
+    m.precision(6);
+    m << v[0] << sep << v[1] << sep << v[2];
+    return m.str();
+  };
+  if (a.size != b.size) return "size " + text(a.size, "x") + " vs " + text(b.size, "x");
+  for (int i = 0; i < 3; ++i) // the tolerances of sameGrid
+    if (std::fabs(a.spacing[i] - b.spacing[i]) > 1e-4 * std::max(a.spacing[i], b.spacing[i]))
+      return "spacing " + text(a.spacing, "x") + " vs " + text(b.spacing, "x") + " mm";
+  for (int j = 0; j < 3; ++j)
+    for (int i = 0; i < 3; ++i)
+      if (std::fabs(a.direction[3 * i + j] - b.direction[3 * i + j]) > 1e-4)
+        return "direction of axis " + std::to_string(j) + " differs";
+  return "origin (" + text(a.origin, ", ") + ") vs (" + text(b.origin, ", ") + ") mm";
 }
 
 std::string orientationCode(const Mat3& direction) {

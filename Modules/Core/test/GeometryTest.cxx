@@ -163,6 +163,12 @@ TEST(GeometryValues, SameGridIsRelativeToTheGridsScale) {
   Geometry bigger = a;
   bigger.size[2] = 7;
   EXPECT_FALSE(sameGrid(a, bigger));
+  // what differs, for messages
+  EXPECT_EQ(gridDifference(a, f), "");
+  EXPECT_EQ(gridDifference(a, bigger), "size 4x5x6 vs 4x5x7");
+  EXPECT_EQ(gridDifference(micro, finer), "spacing 0.0001x0.0001x0.0001 vs 5e-05x5e-05x5e-05 mm");
+  EXPECT_EQ(gridDifference(a, turned), "direction of axis 0 differs");
+  EXPECT_EQ(gridDifference(a, shifted), "origin (-250.3, 120.7, 512.9) vs (-250.3, 120.7, 512.91) mm");
 }
 
 TEST(ReorientBuffer, SupportsCommonElementSizes) {

@@ -136,7 +136,8 @@ Segmentation segment(const Model& model, const std::vector<io::Volume>& channels
   const Geometry inputGeometry = channels.front().geometry();
   for (const auto& c : channels)
     if (!sameGrid(c.geometry(), inputGeometry))
-      throw inputError(c.source, "not on the same grid as " + channels.front().source);
+      throw inputError(c.source, "not on the same grid as " + channels.front().source + ": " +
+                                     gridDifference(c.geometry(), inputGeometry));
 
   // Orientation policy: reorient losslessly to the card's code, undo before writing.
   inference::EngineOptions engine = inference::engineOptionsFromCard(card);

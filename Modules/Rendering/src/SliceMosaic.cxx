@@ -104,7 +104,8 @@ std::string writeSliceMosaic(const io::Volume* image, const Labels& labels,
                              const std::string& path, bool overwrite) {
   const Geometry& g = labels.geometry;
   if (image && !sameGrid(image->geometry(), g))
-    throw inputError(image->source, "the image and the label map are not on the same grid");
+    throw inputError(image->source,
+                     "the image and the label map are not on the same grid: " + gridDifference(image->geometry(), g));
   if (options.rows < 1 || options.columns < 1 || options.tileSize < 16)
     throw usageError(path + ": a mosaic needs at least 1x1 tiles of 16 pixels");
   std::array<int, 3> axisOf{}, signOf{};

@@ -106,7 +106,8 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
     for (const auto& path : c.images) {
       io::Volume v = io::readVolume(path);
       v.image = processing::reorientTo(*v.image, v.pixelType, kTrainingOrientation);
-      if (!sameGrid(v.geometry(), g)) throw inputError(path, "not on the grid of its label map " + c.labels);
+      if (!sameGrid(v.geometry(), g))
+        throw inputError(path, "not on the grid of its label map " + c.labels + ": " + gridDifference(v.geometry(), g));
       const auto f = v.toFloat();
       channels.emplace_back(f->GetBufferPointer(), f->GetBufferPointer() + g.voxelCount());
     }

@@ -45,6 +45,11 @@ struct Geometry {
 /// cosines within 1e-4. For images given together (channels, image and label map, prediction and reference).
 bool sameGrid(const Geometry& a, const Geometry& b);
 
+/// What differs between two grids that are not sameGrid, for messages: "size 28x28x20 vs 28x28x19",
+/// "spacing 2x2x2 vs 2x2x2.5 mm", "origin (0, 0, 0) vs (0, 0, 4) mm", "direction of axis 1 differs"
+/// (the first that differs, in this order); "" for the same grid.
+std::string gridDifference(const Geometry& a, const Geometry& b);
+
 /// Three-letter orientation code of a direction matrix in the "pointing to" convention used by
 /// nibabel, 3D Slicer and DICOM: "RAS" means index axis 0 points to the Right, axis 1 to Anterior,
 /// axis 2 to Superior. Oblique axes get the closest letter; each world axis is used once.
