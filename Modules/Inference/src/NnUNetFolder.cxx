@@ -43,7 +43,11 @@ nlohmann::json configuration(const nlohmann::json& plans, const std::string& nam
 namespace {
 NnUNetFolder readFolder(const std::string& folder) {
   const fs::path dir(folder);
-  if (!fs::is_directory(dir)) throw Error(ExitCode::Model, folder + ": no such nnU-Net trained-model folder");
+  if (!fs::is_directory(dir))
+    throw Error(ExitCode::Model,
+                folder + (fs::exists(dir) ? ": a file, not an nnU-Net trained-model folder (plans.json, "
+                                            "dataset.json, fold_N/)"
+                                          : ": no such nnU-Net trained-model folder"));
   NnUNetFolder f;
   f.path = folder;
   f.plans = readJson(dir / "plans.json");
