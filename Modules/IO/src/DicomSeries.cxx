@@ -379,9 +379,16 @@ SliceSpacingCheck checkSliceSpacing(const DicomSeriesInfo& s) {
   if (c.medianSpacing < 1e-6) {
     why << "slices share the same position (duplicate or multi-volume series)";
   } else if (c.maxDeviation > tolerance) {
+    std::size_t duplicates = 0, firstDuplicate = 0;
+    for (std::size_t i = 0; i < gaps.size(); ++i)
+      if (std::fabs(gaps[i]) < 1e-3 && duplicates++ == 0) firstDuplicate = i;
     for (double g : gaps)
       if (g > 1.5 * c.medianSpacing) c.missingSlices += static_cast<int>(std::lround(g / c.medianSpacing)) - 1;
-    if (c.missingSlices > 0)
+    if (duplicates > 0)
+      why << duplicates << " slice(s) at the position of another (" << s.slicePositions[firstDuplicate]
+          << " mm along the slice normal, " << fs::path(s.files[firstDuplicate]).filename().string() << " and "
+          << fs::path(s.files[firstDuplicate + 1]).filename().string() << "): a duplicated image";
+    else if (c.missingSlices > 0)
       why << "about " << c.missingSlices << " slice(s) missing: gaps up to " << c.medianSpacing + c.maxDeviation
           << " mm where the spacing is " << c.medianSpacing << " mm";
     else

@@ -196,12 +196,35 @@ TEST(Dicom, Latin1SeriesDescriptionBecomesUtf8) {
     DcmFileFormat file;
     ASSERT_TRUE(file.loadFile(f.path().c_str()).good());
     file.getDataset()->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 100");
-    file.getDataset()->putAndInsertString(DCM_SeriesDescription, "Sch\xe4" "del nativ");
+    file.getDataset()->putAndInsertString(DCM_SeriesDescription, "Sch\xe4"
+                                                                 "del nativ");
     ASSERT_TRUE(file.saveFile(dir.file(f.path().filename().string()).c_str()).good());
   }
   const auto series = scanDicomFolder(dir.path().string());
   ASSERT_EQ(series.size(), 1u);
-  EXPECT_EQ(series[0].description, "Sch\xc3\xa4" "del nativ");
+  EXPECT_EQ(series[0].description, "Sch\xc3\xa4"
+                                   "del nativ");
+}
+
+// A copy of an image under a new SOP Instance UID: named as a duplicate, not as uneven spacing.
+TEST(Dicom, DuplicatedSliceIsNamed) {
+  VOXSEG_REQUIRE_DATA(ct, sharedPath("data/dcmqi/segmentations/ct-3slice"));
+  voxseg::testing::TempDir dir;
+  for (const auto& f : std::filesystem::directory_iterator(ct))
+    std::filesystem::copy(f.path(), dir.path() / f.path().filename());
+  DcmFileFormat file;
+  ASSERT_TRUE(file.loadFile((ct + "/02.dcm").c_str()).good());
+  char uid[100];
+  file.getDataset()->putAndInsertString(DCM_SOPInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT));
+  ASSERT_TRUE(file.saveFile(dir.file("02copy.dcm").c_str()).good());
+  try {
+    readVolume(dir.path().string());
+    FAIL() << "stacked a duplicated slice";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("1 slice(s) at the position of another"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("02copy.dcm"), std::string::npos) << msg;
+  }
 }
 
 // A localizer stored in the axial series is left out with a warning; another plane without the
