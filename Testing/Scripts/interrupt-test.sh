@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# SIGINT (or another signal) while voxseg writes its output: exit code 130 and nothing left in the
-# output folder.
+# SIGINT (or another signal) while voxseg writes its output: exit code 130, a line saying so on stderr, and
+# nothing left in the output folder.
 # Usage: interrupt-test.sh <voxseg> <large input volume> <work folder> [signal, default INT]
 set -u
 voxseg=$1 input=$2 work=$3 signal=${4:-INT}
 rm -rf "$work" && mkdir -p "$work"
-"$voxseg" convert "$input" "$work/out.nii.gz" &
+"$voxseg" convert "$input" "$work/out.nii.gz" 2> "$work.stderr" &
 pid=$!
 # Wait until the temporary output exists, i.e. the write is under way.
 for _ in $(seq 1 2000); do
@@ -20,4 +20,6 @@ wait $pid
 rc=$?
 left=$(ls -A "$work")
 echo "exit code $rc; left in folder: [${left}]"
+grep -q "voxseg: interrupted; unfinished outputs removed" "$work.stderr" ||
+  { echo "no message on stderr"; exit 1; }
 [ "$rc" -eq 130 ] && [ -z "$left" ]

@@ -52,6 +52,8 @@ void unregisterTemp(int slot) {
 extern "C" void onInterrupt(int) {
   for (auto& s : slots)
     if (s.ready.load()) ::unlink(s.path);
+  static const char message[] = "voxseg: interrupted; unfinished outputs removed\n"; // write(2): signal-safe
+  [[maybe_unused]] const auto written = ::write(STDERR_FILENO, message, sizeof message - 1);
   ::_exit(130);
 }
 

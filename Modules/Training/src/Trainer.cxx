@@ -359,6 +359,9 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
                                         {"iterations", pastIterations + iterations},
                                         {"train_seconds", pastSeconds + secondsSince(tTrain)}}),
                 true);
+      if (epoch + 1 < o.epochs)
+        logInfo("checkpoint after epoch " + std::to_string(epoch + 1) + " in " + state.string() +
+                " (--resume continues from there)");
     }
   }
   const double trainSeconds = pastSeconds + secondsSince(tTrain);
