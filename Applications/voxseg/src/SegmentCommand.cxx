@@ -373,6 +373,15 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
       // library's exception) as an internal error, so the batch and its summary go on.
       const auto* error = dynamic_cast<const Error*>(&e);
       const ExitCode code = error ? error->code() : ExitCode::Internal;
+      if (args.skipExisting && code == ExitCode::Output &&
+          std::string(e.what()).rfind(out.labels + ": output file exists", 0) == 0) {
+        // another run on the same folder wrote this case while this one computed it: done, not failed
+        row["status"] = "skipped";
+        spdlog::info("{}: {} was written meanwhile by another run, skipped", c.id, out.labels);
+        row["seconds"] = since(t0);
+        rows.push_back(row);
+        continue;
+      }
       const std::string what = error                                     ? std::string(e.what())
                                : dynamic_cast<const std::bad_alloc*>(&e) ? std::string("out of memory")
                                                                          : "internal error: " + std::string(e.what());
