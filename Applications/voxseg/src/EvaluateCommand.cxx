@@ -172,9 +172,17 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   // the console table: Dice and the first preset's percentile Hausdorff distance per case and label
   const std::string hd = evaluation::presetName(opt.presets.front()) + "." +
                          evaluation::hausdorffMetricName(opt.presets.front(), opt.percentile);
+  // padded by characters, not bytes: a name with "é" (two UTF-8 bytes) lines up with the others
+  const auto width = [](const std::string& text) {
+    return int(
+        std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; }));
+  };
+  const auto cell = [&](const std::string& text, int columns) {
+    return text + std::string(std::size_t(std::max(1, columns - width(text))), ' ');
+  };
   int caseWidth = 24; // wide enough for the longest case name
-  for (const auto& r : rows) caseWidth = std::max(caseWidth, int(r.caseId.size()) + 2);
-  for (const auto& f : failed) caseWidth = std::max(caseWidth, int(f.first.size()) + 2);
+  for (const auto& r : rows) caseWidth = std::max(caseWidth, width(r.caseId) + 2);
+  for (const auto& f : failed) caseWidth = std::max(caseWidth, width(f.first) + 2);
   out << std::left << std::setw(caseWidth) << "case" << std::setw(8) << "label" << std::setw(16) << "name"
       << std::setw(12) << "dice"
       << "hd" << numberText(opt.percentile) << " (mm)\n";
@@ -190,10 +198,10 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
       std::snprintf(b, sizeof b, "%.4f", v);
       return std::string(b);
     };
-    out << std::setw(caseWidth) << r.caseId << std::setw(8) << r.label << std::setw(16) << r.labelName << std::setw(12)
-        << shown(dice) << shown(h) << "\n";
+    out << cell(r.caseId, caseWidth) << std::setw(8) << r.label << cell(r.labelName, 16) << std::setw(12) << shown(dice)
+        << shown(h) << "\n";
   }
-  for (const auto& [id, why] : failed) out << std::setw(caseWidth) << id << "not evaluated: " << why << "\n";
+  for (const auto& [id, why] : failed) out << cell(id, caseWidth) << "not evaluated: " << why << "\n";
   if (!failed.empty())
     spdlog::error("{} of {} case(s) not evaluated (listed above and in metrics.json, report.html)", failed.size(),
                   cases.size());
