@@ -1,6 +1,7 @@
 #include "Prepare.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/Log.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/processing/Crop.h"
 #include "voxseg/processing/NnUNetNormalization.h"
@@ -190,6 +191,16 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
     out.push_back(std::move(p));
   }
   for (int a = 0; a < 3; ++a) plan.medianShape[a] = std::int64_t(median(shapes[a]));
+  // A class no case holds cannot be learned (swapped label folders, a wrong dataset.json): said, not refused.
+  for (const auto& [name, value] : ds.labels) {
+    if (value == 0) continue;
+    const bool present = std::any_of(out.begin(), out.end(), [v = value](const PreparedCase& c) {
+      return !c.foreground[std::size_t(v - 1)].empty();
+    });
+    if (!present)
+      logWarning("label " + std::to_string(value) + " ('" + name + "') occurs in none of the " +
+                 std::to_string(out.size()) + " training case(s): the network cannot learn it");
+  }
 
   // patch: the median shape, shrunk (largest physical axis first) to the voxel budget; each axis a
   // multiple of 2^(pools on that axis), pools while the axis stays >= 8 voxels (at most maxStages - 1)
