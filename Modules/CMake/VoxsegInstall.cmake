@@ -18,6 +18,8 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/Models/ DESTINATION ${CMAKE_INSTALL_DATA
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/Documentation/ DESTINATION ${CMAKE_INSTALL_DOCDIR}
   PATTERN "CMakeLists.txt" EXCLUDE)
+# the examples' CMakeLists.txt is a project of its own once installed (find_package(voxseg))
+install(FILES ${PROJECT_SOURCE_DIR}/Documentation/examples/CMakeLists.txt DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 
 install(EXPORT voxsegTargets NAMESPACE voxseg:: DESTINATION ${VOXSEG_INSTALL_CMAKEDIR})
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/voxsegConfig.cmake.in

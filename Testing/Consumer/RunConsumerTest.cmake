@@ -1,5 +1,6 @@
 # ctest install.consumer: installs the built voxseg into a fresh prefix, builds Testing/Consumer
-# against it (find_package(voxseg)), runs it, and runs the installed executables.
+# against it (find_package(voxseg)), runs it, runs the installed executables, and builds and runs the installed
+# examples folder as a project of its own.
 #   cmake -DVOXSEG_BUILD=<build dir> -DSOURCE=<Testing/Consumer> -DWORK=<dir> -DGENERATOR=<gen>
 #         -DIMAGE=<image> -DMODEL=<packed model> -DREFERENCE=<labels from the in-tree example> -P RunConsumerTest.cmake
 file(REMOVE_RECURSE ${WORK})
@@ -41,4 +42,13 @@ run(${CMAKE_COMMAND} --build ${WORK}/build)
 run(${WORK}/build/segment_with_voxseg ${IMAGE} ${MODEL} ${WORK}/labels.nii.gz ${REFERENCE})
 if(NOT out MATCHES "same grid as the input.*\n0 voxels differ")
   message(FATAL_ERROR "unexpected output of the consumer")
+endif()
+
+# The installed examples folder is a project of its own (its CMakeLists.txt finds voxseg): it builds and runs.
+run(${CMAKE_COMMAND} -S ${prefix}/share/doc/voxseg/examples -B ${WORK}/examples -G ${GENERATOR}
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${prefix} ${launcher} ${sanitize})
+run(${CMAKE_COMMAND} --build ${WORK}/examples)
+run(${WORK}/examples/voxsegExampleSegmentImage ${IMAGE} ${MODEL} ${WORK}/example_labels.nii.gz cpu)
+if(NOT EXISTS ${WORK}/example_labels.nii.gz)
+  message(FATAL_ERROR "the installed example wrote no label map")
 endif()
