@@ -88,13 +88,15 @@ nlohmann::ordered_json geometryJson(const io::Volume& v) {
 }
 
 // One case: read (or take the prefetched volumes), segment, post-process, write everything, report.
+// `replace`: this case's outputs may replace existing files (--force; and --skip-existing, whose cases that
+// run are unfinished: a killed run's outputs, or another run's on the same folder writing the same case).
 void processCase(const CaseRunner& model, const SegmentArgs& args, const std::vector<std::string>& inputs,
                  std::vector<io::Volume> volumes, double readSeconds, const OutputPaths& out,
-                 const processing::Postprocessing& post, const std::string& caseId, double loadSeconds) {
+                 const processing::Postprocessing& post, const std::string& caseId, double loadSeconds, bool replace) {
   const auto t0 = Clock::now();
   const std::vector<LabelInfo> labels = processing::remapLabels(model.labels(), post.remap); // the written table
   checkOutputNames(out, inputs);
-  checkDestinations(out, labels, args.force);
+  checkDestinations(out, labels, replace);
   if (volumes.empty()) {
     const auto tr = Clock::now();
     for (const auto& p : inputs) volumes.push_back(io::readVolume(p, args.read));
@@ -145,7 +147,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     throw Error(ExitCode::Internal, "the label map's geometry differs from the input's");
 
   const auto tw = Clock::now();
-  nlohmann::ordered_json written = writeCaseOutputs(out, r, img.GetPointer(), model, labels, args.force);
+  nlohmann::ordered_json written = writeCaseOutputs(out, r, img.GetPointer(), model, labels, replace);
   const double writeSeconds = since(tw);
   spdlog::info("wrote {}", out.labels);
   if (!out.rtstruct.empty()) {
@@ -154,7 +156,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     io::RtStructOptions o;
     o.seriesUid = args.read.seriesUid;
     o.structureSetLabel = model.description().value("name", std::string("voxseg")).substr(0, 16);
-    io::writeRtStruct(r.labels, labels, inputs.front(), out.rtstruct, o, args.force);
+    io::writeRtStruct(r.labels, labels, inputs.front(), out.rtstruct, o, replace);
     written["outputs"].push_back(out.rtstruct);
     spdlog::info("wrote {}", out.rtstruct);
   }
@@ -164,7 +166,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     io::DicomSegOptions o;
     o.seriesUid = args.read.seriesUid;
     o.seriesDescription = "voxseg " + model.description().value("name", std::string("segmentation"));
-    io::writeDicomSeg(r.labels, labels, inputs.front(), out.dicomSeg, o, args.force);
+    io::writeDicomSeg(r.labels, labels, inputs.front(), out.dicomSeg, o, replace);
     written["outputs"].push_back(out.dicomSeg);
     spdlog::info("wrote {}", out.dicomSeg);
   }
@@ -172,7 +174,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
   if (!out.render.empty()) {
     RenderSettings rs = args.renderSettings;
     rs.outputDir = out.render;
-    rs.force = args.force;
+    rs.force = replace;
     RenderInputs in;
     in.caseId = caseId;
     in.image = &volumes.front();
@@ -216,7 +218,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
   if (rendered.contains("files"))
     for (const auto& f : rendered["files"]) report["outputs"].push_back(f);
   report["outputs"].push_back(out.report);
-  writeJsonFile(report, out.report, args.force);
+  writeJsonFile(report, out.report, replace);
 }
 
 struct Shard {
@@ -365,7 +367,8 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
           volumes = mine.get();
           readSeconds = since(tr);
         }
-        processCase(model, args, c.inputs, std::move(volumes), readSeconds, out, post, c.id, loadSeconds);
+        processCase(model, args, c.inputs, std::move(volumes), readSeconds, out, post, c.id, loadSeconds,
+                    args.force || args.skipExisting);
         row["status"] = "ok";
       }
     } catch (const std::exception& e) {
@@ -373,15 +376,6 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
       // library's exception) as an internal error, so the batch and its summary go on.
       const auto* error = dynamic_cast<const Error*>(&e);
       const ExitCode code = error ? error->code() : ExitCode::Internal;
-      if (args.skipExisting && code == ExitCode::Output &&
-          std::string(e.what()).rfind(out.labels + ": output file exists", 0) == 0) {
-        // another run on the same folder wrote this case while this one computed it: done, not failed
-        row["status"] = "skipped";
-        spdlog::info("{}: {} was written meanwhile by another run, skipped", c.id, out.labels);
-        row["seconds"] = since(t0);
-        rows.push_back(row);
-        continue;
-      }
       const std::string what = error                                     ? std::string(e.what())
                                : dynamic_cast<const std::bad_alloc*>(&e) ? std::string("out of memory")
                                                                          : "internal error: " + std::string(e.what());
@@ -476,7 +470,7 @@ int runSegment(const SegmentArgs& args) {
   }
   const std::string name = fs::path(args.inputs.front()).filename().string(); // the case: the first input's name
   const std::string id = volumeFileStem(name).empty() ? name : volumeFileStem(name);
-  processCase(model, args, args.inputs, {}, 0.0, paths, post, id, loadSeconds);
+  processCase(model, args, args.inputs, {}, 0.0, paths, post, id, loadSeconds, args.force);
   return 0;
 }
 
