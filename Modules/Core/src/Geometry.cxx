@@ -126,7 +126,7 @@ std::string gridDifference(const Geometry& a, const Geometry& b) {
   if (sameGrid(a, b)) return "";
   const auto text = [](const auto& v, const char* sep) {
     std::ostringstream m;
-    m.precision(6);
+    m.precision(10); // origins differ by 1e-3 of a voxel at most: "-1234.5 vs -1234.502", not "-1234.5 vs -1234.5"
     m << v[0] << sep << v[1] << sep << v[2];
     return m.str();
   };

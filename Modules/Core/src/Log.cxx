@@ -2,6 +2,8 @@
 #include "voxseg/core/JsonText.h"
 
 #include <nlohmann/json.hpp>
+
+#include <atomic>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -37,6 +39,13 @@ protected:
 
 } // namespace
 
+namespace {
+std::atomic<bool> jsonLines{false}; // read by signal handlers: lock-free
+static_assert(std::atomic<bool>::is_always_lock_free);
+} // namespace
+
+bool logIsJson() { return jsonLines.load(); }
+
 void initLogging(Verbosity verbosity, bool json) {
   static std::mutex guard;
   static bool jsonMode = false;
@@ -55,6 +64,7 @@ void initLogging(Verbosity verbosity, bool json) {
       logger->set_pattern("voxseg: %^%l%$: %v");
     }
     jsonMode = json;
+    jsonLines.store(json);
     spdlog::set_default_logger(logger);
   }
   switch (verbosity) {

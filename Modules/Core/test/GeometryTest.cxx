@@ -169,6 +169,9 @@ TEST(GeometryValues, SameGridIsRelativeToTheGridsScale) {
   EXPECT_EQ(gridDifference(micro, finer), "spacing 0.0001x0.0001x0.0001 vs 5e-05x5e-05x5e-05 mm");
   EXPECT_EQ(gridDifference(a, turned), "direction of axis 0 differs");
   EXPECT_EQ(gridDifference(a, shifted), "origin (-250.3, 120.7, 512.9) vs (-250.3, 120.7, 512.91) mm");
+  Geometry near = a; // 1.5e-3 of the finest voxel away: another grid, and the message shows the digits
+  near.origin[2] = a.origin[2] + 0.7 * 1.5e-3;
+  EXPECT_EQ(gridDifference(a, near), "origin (-250.3, 120.7, 512.9) vs (-250.3, 120.7, 512.90105) mm");
 }
 
 TEST(ReorientBuffer, SupportsCommonElementSizes) {

@@ -1,6 +1,7 @@
 #include "voxseg/io/AtomicOutput.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/Log.h"
 
 #include <array>
 #include <atomic>
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <filesystem>
 #include <unistd.h>
@@ -49,11 +51,47 @@ void unregisterTemp(int slot) {
   slots[slot].used.store(false);
 }
 
+// "YYYY-MM-DDTHH:MM:SS.000Z" for time(2)'s seconds, by integer arithmetic (gmtime_r is not async-signal-safe):
+// the civil date of a day count (H. Hinnant's days_from_civil, inverted).
+void utcStamp(char* out) {
+  const long long t = static_cast<long long>(::time(nullptr));
+  long long days = t / 86400, secs = t % 86400;
+  days += 719468;
+  const long long era = days / 146097, doe = days - era * 146097;
+  const long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+  const long long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9, y = yoe + era * 400 + (m <= 2);
+  const long long fields[6] = {y, m, d, secs / 3600, secs / 60 % 60, secs % 60};
+  const int widths[6] = {4, 2, 2, 2, 2, 2};
+  const char after[6] = {'-', '-', 'T', ':', ':', '.'};
+  int k = 0;
+  for (int f = 0; f < 6; ++f) {
+    for (int w = widths[f] - 1; w >= 0; --w) {
+      long long v = fields[f];
+      for (int i = 0; i < w; ++i) v /= 10;
+      out[k++] = char('0' + v % 10);
+    }
+    out[k++] = after[f];
+  }
+  for (const char c : {'0', '0', '0', 'Z', '\0'}) out[k++] = c;
+}
+
 extern "C" void onInterrupt(int) {
   for (auto& s : slots)
     if (s.ready.load()) ::unlink(s.path);
-  static const char message[] = "voxseg: interrupted; unfinished outputs removed\n"; // write(2): signal-safe
-  [[maybe_unused]] const auto written = ::write(STDERR_FILENO, message, sizeof message - 1);
+  // write(2) only: signal-safe; a JSON line when --log-json chose JSON lines
+  static const char text[] = "voxseg: interrupted; unfinished outputs removed\n";
+  static const char jsonStart[] = "{\"time\":\"",
+                    jsonEnd[] = "\",\"level\":\"error\",\"message\":\"interrupted; unfinished outputs removed\"}\n";
+  if (logIsJson()) {
+    char stamp[32];
+    utcStamp(stamp);
+    [[maybe_unused]] auto n = ::write(STDERR_FILENO, jsonStart, sizeof jsonStart - 1);
+    n = ::write(STDERR_FILENO, stamp, std::strlen(stamp));
+    n = ::write(STDERR_FILENO, jsonEnd, sizeof jsonEnd - 1);
+  } else {
+    [[maybe_unused]] const auto n = ::write(STDERR_FILENO, text, sizeof text - 1);
+  }
   ::_exit(130);
 }
 

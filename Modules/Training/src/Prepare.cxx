@@ -75,13 +75,20 @@ void checkResampledSize(const std::vector<RawCase>& raw, const Plan& plan, std::
     if (voxels > largest) largest = voxels, largestShape = shape, largestId = r.id;
   }
   const double physical = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
-  const bool tooLarge = largest > double(std::uint64_t(1) << 31) || (physical > 0 && bytes > 0.8 * physical);
-  if (tooLarge) {
+  const bool tooManyVoxels = largest > double(std::uint64_t(1) << 31);
+  const bool tooMuchMemory = physical > 0 && bytes > 0.8 * physical;
+  if (tooManyVoxels || tooMuchMemory) {
     std::ostringstream m;
     m.precision(3);
-    m << option << " " << spacingText(plan.spacing) << " mm: the " << raw.size() << " case(s) resampled to it take "
-      << bytes / 1e9 << " GB in memory (case " << largestId << ": " << shapeText(largestShape)
-      << " voxels), more than 80% of this machine's " << physical / 1e9 << " GB; choose a coarser --spacing";
+    m << option << " " << spacingText(plan.spacing) << " mm: ";
+    if (tooManyVoxels)
+      m << "case " << largestId << " resampled to it has " << shapeText(largestShape) << " = " << largest
+        << " voxels, more than 2^31";
+    else
+      m << "the " << raw.size() << " case(s) resampled to it take " << bytes / 1e9 << " GB in memory (case "
+        << largestId << ": " << shapeText(largestShape) << " voxels), more than 80% of this machine's "
+        << physical / 1e9 << " GB";
+    m << "; choose a coarser --spacing";
     throw usageError(m.str());
   }
 }

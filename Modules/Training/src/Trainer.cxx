@@ -188,7 +188,11 @@ class MadeFolders {
 public:
   void make(const fs::path& p) {
     std::vector<fs::path> missing;
-    for (fs::path q = fs::absolute(p); !q.empty() && !fs::exists(q); q = q.parent_path()) missing.push_back(q);
+    std::error_code ec; // a parent that cannot be looked at (permissions) ends the walk: createOutputFolder says why
+    for (fs::path q = fs::absolute(p, ec); !ec && !q.empty() && !fs::exists(q, ec) && !ec; q = q.parent_path()) {
+      missing.push_back(q);
+      if (q == q.parent_path()) break;
+    }
     made_.insert(made_.end(), missing.begin(), missing.end()); // a part made before a failure is removed too
     io::createOutputFolder(p.string(), "the model folder");    // Error(Output), exit 4, naming the folder
   }

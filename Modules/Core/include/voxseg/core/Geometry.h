@@ -46,8 +46,8 @@ struct Geometry {
 bool sameGrid(const Geometry& a, const Geometry& b);
 
 /// What differs between two grids that are not sameGrid, for messages: "size 28x28x20 vs 28x28x19",
-/// "spacing 2x2x2 vs 2x2x2.5 mm", "origin (0, 0, 0) vs (0, 0, 4) mm", "direction of axis 1 differs"
-/// (the first that differs, in this order); "" for the same grid.
+/// "spacing 2x2x2 vs 2x2x2.5 mm", "direction of axis 1 differs", "origin (0, 0, 0) vs (0, 0, 4) mm"
+/// (the first that differs, in this order; 10 significant digits); "" for the same grid.
 std::string gridDifference(const Geometry& a, const Geometry& b);
 
 /// Three-letter orientation code of a direction matrix in the "pointing to" convention used by

@@ -13,6 +13,9 @@ enum class Verbosity { Quiet, Normal, Verbose, Debug };
 /// every message is one JSON object per line: {"time": ISO 8601 UTC, "level": ..., "message": ...}.
 void initLogging(Verbosity verbosity, bool json = false);
 
+/// Whether initLogging chose JSON lines; safe to call from a signal handler.
+bool logIsJson();
+
 void logDebug(const std::string& message);
 void logInfo(const std::string& message);
 void logWarning(const std::string& message);
