@@ -20,6 +20,11 @@ int main(int argc, char* argv[]) {
   using LabelImageType = itk::Image<unsigned short, 3>;
   using FilterType = voxseg::pipeline::SegmentationImageFilter<ImageType, LabelImageType>;
 
+  // ITK 5.2's NIfTI writer reports a file it cannot open (a missing folder) on stderr only, without an
+  // exception: the output must be there, and newer than any file of that name before, to say "wrote".
+  std::error_code ec;
+  const auto before = std::filesystem::last_write_time(argv[3], ec);
+  const bool existed = !ec;
   try {
     voxseg::pipeline::SegmenterOptions options;
     options.device.name = argc == 5 ? argv[4] : "auto";
@@ -42,10 +47,8 @@ int main(int argc, char* argv[]) {
     std::cerr << "error: " << e.GetDescription() << '\n';
     return EXIT_FAILURE;
   }
-  // ITK 5.2's NIfTI writer reports a file it cannot open (a missing folder) on stderr only, without an
-  // exception: check that the output is there before saying so.
-  std::error_code ec;
-  if (std::filesystem::file_size(argv[3], ec) == 0 || ec) {
+  const auto after = std::filesystem::last_write_time(argv[3], ec);
+  if (ec || (existed && after == before) || std::filesystem::file_size(argv[3], ec) == 0) {
     std::cerr << "error: " << argv[3] << " was not written\n";
     return EXIT_FAILURE;
   }

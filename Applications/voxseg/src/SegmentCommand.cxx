@@ -24,6 +24,7 @@
 #include <new>
 #include <optional>
 #include <set>
+#include <tuple>
 
 namespace fs = std::filesystem;
 
@@ -104,12 +105,16 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
   }
   // A DICOM SEG or RTSTRUCT references one source image per slice: a grid that --nonuniform accept|resample
   // changed has none for some slices. Refused now, not after the network ran and the label map was written.
-  for (const auto& [path, what] : {std::pair{out.dicomSeg, "DICOM SEG"}, {out.rtstruct, "RT Structure Set"}}) {
-    if (path.empty() || !fs::is_directory(inputs.front())) continue; // a file input: refused when writing
+  for (const auto& [path, what, option] :
+       {std::tuple{out.dicomSeg, "DICOM SEG", "--dicom-seg"}, {out.rtstruct, "RT Structure Set", "--dicom-rtstruct"}}) {
+    if (path.empty()) continue;
+    if (!fs::is_directory(inputs.front())) // a batch case given as a file (single runs are refused at the start)
+      throw usageError(std::string(option) + " needs a DICOM folder as input (" + inputs.front() + " is not one)");
     try {
       io::checkOnSeriesGrid(volumes.front(), inputs.front(), args.read.seriesUid, what);
     } catch (const Error& e) {
-      if (args.read.nonUniform == io::SliceSpacingPolicy::Error) throw;
+      const bool moved = std::string(e.what()).find("matches no source image position") != std::string::npos;
+      if (args.read.nonUniform == io::SliceSpacingPolicy::Error || !moved) throw;
       throw Error(e.code(), std::string(e.what()) + " (--nonuniform " +
                                 (args.read.nonUniform == io::SliceSpacingPolicy::Accept ? "accept" : "resample") +
                                 " changed the grid; DICOM SEG and RTSTRUCT outputs must lie on the series' own "

@@ -101,8 +101,8 @@ void checkWritableFolder(const fs::path& dir, const std::string& finalPath) {
   const auto st = fs::status(dir, ec);
   if (ec || !fs::exists(st)) throw outputError(finalPath, "output folder '" + dir.string() + "' does not exist");
   if (!fs::is_directory(st)) throw outputError(finalPath, "'" + dir.string() + "' is not a folder");
-  const fs::path probe =
-      dir / (".voxseg-probe-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)));
+  const fs::path probe = dir / (".voxseg-probe-" + hostTag() + "-" + std::to_string(::getpid()) + "-" +
+                                std::to_string(counter.fetch_add(1)));
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
   if (fd < 0) throw outputError(finalPath, "cannot write in folder '" + dir.string() + "': " + std::strerror(errno));
   ::close(fd);
@@ -163,6 +163,9 @@ std::string hostTag() {
   std::string tag(host.data());
   for (char& c : tag)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.') c = '_';
+  // the first label of a fully qualified name, at most 32 characters: temporary names stay well within
+  // NAME_MAX (255) for any output name of up to 200 characters
+  tag = tag.substr(0, std::min<std::size_t>(tag.find('.'), 32));
   return tag.empty() ? std::string("host") : tag;
 }
 

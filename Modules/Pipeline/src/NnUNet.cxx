@@ -180,9 +180,9 @@ NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& 
   for (std::size_t a = 0; a < 3; ++a)
     if (netShape[a] < 1) { // nnU-Net rounds the new shape: one 1 mm slice at 2 mm is 0 voxels
       std::ostringstream why;
-      why << "too thin for this model: " << cropShape[a] << " voxel(s) of " << spacing[a]
-          << " mm along one axis become none at the model's " << target[a] << " mm spacing (shape " << cropShape[0]
-          << "x" << cropShape[1] << "x" << cropShape[2] << " after cropping, in the model's axis order)";
+      why << "too thin for this model: " << cropShape[a] << " voxel(s) of " << spacing[a] << " mm along axis " << a
+          << " (of " << cropShape[0] << "x" << cropShape[1] << "x" << cropShape[2]
+          << " after cropping, in the model's axis order) become none at its " << target[a] << " mm spacing";
       throw inputError(channels.front().source, why.str());
     }
   const json kw = cfg.value("resampling_fn_data_kwargs", json::object());

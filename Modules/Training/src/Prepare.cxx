@@ -98,6 +98,7 @@ void checkResampledSize(const std::vector<RawCase>& raw, const Plan& plan, std::
 std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, Plan& plan) {
   const int maxLabel = static_cast<int>(ds.labels.size()) - 1;
   std::vector<RawCase> raw;
+  std::vector<bool> present(std::size_t(maxLabel) + 1, false); // in the label files, before any resampling
   std::vector<std::vector<float>> foregroundSamples(ds.channelNames.size());
   std::mt19937_64 rng(o.seed);
   for (const auto& c : ds.cases) {
@@ -120,6 +121,8 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
       channels.emplace_back(f->GetBufferPointer(), f->GetBufferPointer() + g.voxelCount());
     }
     const auto values = io::labelValues(labels);
+    for (std::uint16_t v : values)
+      if (v <= maxLabel) present[v] = true;
     for (std::uint16_t v : values)
       if (v > maxLabel)
         throw inputError(c.labels, "label " + std::to_string(v) + " is not listed in dataset.json (0.." +
@@ -201,10 +204,7 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
   // A class no case holds cannot be learned (swapped label folders, a wrong dataset.json): said, not refused.
   for (const auto& [name, value] : ds.labels) {
     if (value == 0) continue;
-    const bool present = std::any_of(out.begin(), out.end(), [v = value](const PreparedCase& c) {
-      return !c.foreground[std::size_t(v - 1)].empty();
-    });
-    if (!present)
+    if (!present[std::size_t(value)])
       logWarning("label " + std::to_string(value) + " ('" + name + "') occurs in none of the " +
                  std::to_string(out.size()) + " training case(s): the network cannot learn it");
   }
