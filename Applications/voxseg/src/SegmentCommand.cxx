@@ -88,6 +88,16 @@ nlohmann::ordered_json geometryJson(const io::Volume& v) {
           {"origin", g.origin}, {"direction", g.direction}, {"pixel_type", pixelTypeName(v.pixelType)}};
 }
 
+// --skip-existing: a case is done when every file it writes exists. The label map is written first: a run
+// killed before the case's report, probabilities, ... leaves it to be done again (its files replaced).
+bool caseDone(const OutputPaths& out) {
+  const auto files = out.files();
+  return std::all_of(files.begin(), files.end(), [](const std::string& f) {
+    std::error_code ec;
+    return fs::exists(f, ec);
+  });
+}
+
 // One case: read (or take the prefetched volumes), segment, post-process, write everything, report.
 // `replace`: this case's outputs may replace existing files (--force; and --skip-existing, whose cases that
 // run are unfinished: a killed run's outputs, or another run's on the same folder writing the same case).
@@ -349,7 +359,7 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
     }
     // --jobs 2: the next case is read while this one runs
     if (args.jobs > 1 && i + 1 < cases.size() && cases[i + 1].problem.empty() &&
-        !(args.skipExisting && fs::exists(paths.forCase(cases[i + 1].id).labels)))
+        !(args.skipExisting && caseDone(paths.forCase(cases[i + 1].id))))
       next = std::async(std::launch::async, readCase, std::cref(cases[i + 1]));
     try {
       if (!c.problem.empty()) throw inputError(args.batch, "case " + c.id + ": " + c.problem);
@@ -361,9 +371,9 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
         if (!folder->empty() && fs::is_directory(*folder) && swept.insert(*folder).second) sweep(*folder);
       for (const auto& f : files) // per-case folders
         if (const fs::path dir = fs::path(f).parent_path(); !dir.empty()) io::createOutputFolder(dir.string());
-      if (args.skipExisting && fs::exists(out.labels)) {
+      if (args.skipExisting && caseDone(out)) {
         row["status"] = "skipped";
-        spdlog::info("{}: {} exists, skipped", c.id, out.labels);
+        spdlog::info("{}: {} and the case's other outputs exist, skipped", c.id, out.labels);
       } else {
         std::vector<io::Volume> volumes;
         double readSeconds = 0;
