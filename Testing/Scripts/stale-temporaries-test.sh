@@ -10,7 +10,7 @@ cp "$input" "$work/in/phantomA_0000.nii.gz"
 sh -c 'exit 0' &
 dead=$!
 wait $dead # a process id that no longer runs
-host=$(uname -n | tr -c 'A-Za-z0-9.\n' '_') # as voxseg's io::hostTag()
+host=$(uname -n | cut -d. -f1 | cut -c1-32 | tr -c 'A-Za-z0-9\n' '_') # as voxseg's io::hostTag()
 host=${host:-host}
 tmp=".voxseg-tmp-$host"
 echo junk > "$work/out/phantomA/$tmp-$dead-0-labels.nii.gz"
