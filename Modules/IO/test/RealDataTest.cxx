@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <tuple>
 
 namespace voxseg::io {
@@ -115,6 +116,23 @@ TEST(Dicom, SeveralSeriesNeedAChoice) {
   EXPECT_EQ(readVolume(dir.path().string(), o).geometry().size, (Size3{512, 512, 3}));
 }
 
+// Copies every file of the series folder `from` into `dir`; with `edit`, each file goes through it and is
+// saved in `syntax` (EXS_Unknown: its own transfer syntax).
+void copySeries(const std::string& from, const voxseg::testing::TempDir& dir,
+                const std::function<void(DcmFileFormat&)>& edit = {}, E_TransferSyntax syntax = EXS_Unknown) {
+  for (const auto& f : std::filesystem::directory_iterator(from)) {
+    const std::string to = dir.file(f.path().filename().string());
+    if (!edit) {
+      std::filesystem::copy(f.path(), to);
+      continue;
+    }
+    DcmFileFormat file;
+    ASSERT_TRUE(file.loadFile(f.path().c_str()).good()) << f.path();
+    edit(file);
+    ASSERT_TRUE(file.saveFile(to.c_str(), syntax).good()) << to;
+  }
+}
+
 // A copy of a CT slice turned into another plane, optionally marked LOCALIZER, in the same series.
 void addOtherPlaneSlice(const std::string& from, const std::string& to, bool localizer) {
   DcmFileFormat f;
@@ -132,12 +150,12 @@ void addOtherPlaneSlice(const std::string& from, const std::string& to, bool loc
 TEST(Dicom, BigEndianSeriesReadsLikeTheOriginal) {
   VOXSEG_REQUIRE_DATA(ct, sharedPath("data/dcmqi/segmentations/ct-3slice"));
   voxseg::testing::TempDir dir;
-  for (const auto& f : std::filesystem::directory_iterator(ct)) {
-    DcmFileFormat file;
-    ASSERT_TRUE(file.loadFile(f.path().c_str()).good());
-    ASSERT_TRUE(file.getDataset()->chooseRepresentation(EXS_BigEndianExplicit, nullptr).good());
-    ASSERT_TRUE(file.saveFile(dir.file(f.path().filename().string()).c_str(), EXS_BigEndianExplicit).good());
-  }
+  copySeries(
+      ct, dir,
+      [](DcmFileFormat& file) {
+        ASSERT_TRUE(file.getDataset()->chooseRepresentation(EXS_BigEndianExplicit, nullptr).good());
+      },
+      EXS_BigEndianExplicit);
   const Volume original = readVolume(ct), big = readVolume(dir.path().string());
   ASSERT_TRUE(big.geometry() == original.geometry());
   ASSERT_EQ(big.pixelType, original.pixelType);
@@ -156,8 +174,7 @@ TEST(Dicom, SlicesWithTheirOwnRescaleKeepTheirValues) {
   for (const auto& [slope, intercept, type] :
        {std::tuple{"1", "-40000", PixelType::Int32}, std::tuple{"1.5", "-1024", PixelType::Float64}}) {
     voxseg::testing::TempDir dir;
-    for (const auto& f : std::filesystem::directory_iterator(ct))
-      std::filesystem::copy(f.path(), dir.path() / f.path().filename());
+    copySeries(ct, dir);
     const auto scanned = scanDicomFolder(dir.path().string());
     ASSERT_EQ(scanned.size(), 1u);
     EXPECT_FALSE(scanned[0].rescaleVaries);
@@ -192,14 +209,11 @@ TEST(Dicom, SlicesWithTheirOwnRescaleKeepTheirValues) {
 TEST(Dicom, Latin1SeriesDescriptionBecomesUtf8) {
   VOXSEG_REQUIRE_DATA(ct, sharedPath("data/dcmqi/segmentations/ct-3slice"));
   voxseg::testing::TempDir dir;
-  for (const auto& f : std::filesystem::directory_iterator(ct)) {
-    DcmFileFormat file;
-    ASSERT_TRUE(file.loadFile(f.path().c_str()).good());
+  copySeries(ct, dir, [](DcmFileFormat& file) {
     file.getDataset()->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 100");
     file.getDataset()->putAndInsertString(DCM_SeriesDescription, "Sch\xe4"
                                                                  "del nativ");
-    ASSERT_TRUE(file.saveFile(dir.file(f.path().filename().string()).c_str()).good());
-  }
+  });
   const auto series = scanDicomFolder(dir.path().string());
   ASSERT_EQ(series.size(), 1u);
   EXPECT_EQ(series[0].description, "Sch\xc3\xa4"
@@ -210,8 +224,7 @@ TEST(Dicom, Latin1SeriesDescriptionBecomesUtf8) {
 TEST(Dicom, DuplicatedSliceIsNamed) {
   VOXSEG_REQUIRE_DATA(ct, sharedPath("data/dcmqi/segmentations/ct-3slice"));
   voxseg::testing::TempDir dir;
-  for (const auto& f : std::filesystem::directory_iterator(ct))
-    std::filesystem::copy(f.path(), dir.path() / f.path().filename());
+  copySeries(ct, dir);
   DcmFileFormat file;
   ASSERT_TRUE(file.loadFile((ct + "/02.dcm").c_str()).good());
   char uid[100];
@@ -233,8 +246,7 @@ TEST(Dicom, LocalizerInTheSeriesIsLeftOutOtherPlanesAreRefused) {
   VOXSEG_REQUIRE_DATA(ct, sharedPath("data/dcmqi/segmentations/ct-3slice"));
   for (const bool localizer : {true, false}) {
     voxseg::testing::TempDir dir;
-    for (const auto& f : std::filesystem::directory_iterator(ct))
-      std::filesystem::copy(f.path(), dir.path() / f.path().filename());
+    copySeries(ct, dir);
     addOtherPlaneSlice(ct + "/01.dcm", dir.file("scout.dcm"), localizer);
     if (localizer) {
       const Volume v = readVolume(dir.path().string());
