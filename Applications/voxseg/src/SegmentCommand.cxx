@@ -165,9 +165,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
   nlohmann::ordered_json written = writeCaseOutputs(out, r, img.GetPointer(), model, labels, replace);
   const double writeSeconds = since(tw);
   spdlog::info("wrote {}", out.labels);
-  if (!out.rtstruct.empty()) {
-    if (!fs::is_directory(inputs.front()))
-      throw usageError("--dicom-rtstruct needs a DICOM folder as input (" + inputs.front() + " is not one)");
+  if (!out.rtstruct.empty()) { // its input is a DICOM folder on the series' grid: checked before the network ran
     io::RtStructOptions o;
     o.seriesUid = args.read.seriesUid;
     o.structureSetLabel = model.description().value("name", std::string("voxseg")).substr(0, 16);
@@ -176,8 +174,6 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     spdlog::info("wrote {}", out.rtstruct);
   }
   if (!out.dicomSeg.empty()) {
-    if (!fs::is_directory(inputs.front()))
-      throw usageError("--dicom-seg needs a DICOM folder as input (" + inputs.front() + " is not one)");
     io::DicomSegOptions o;
     o.seriesUid = args.read.seriesUid;
     o.seriesDescription = "voxseg " + model.description().value("name", std::string("segmentation"));
@@ -478,9 +474,7 @@ int runSegment(const SegmentArgs& args) {
 
   if (!args.batch.empty()) {
     // names the files cannot hold would fail every case: refused once, before the first case runs
-    const std::vector<LabelInfo> table = processing::remapLabels(model.labels(), post.remap);
-    io::checkLabelsWritable(table, paths.labels);
-    for (const auto& c : paths.colorTables) io::checkLabelsWritable(table, c);
+    checkLabelTable(paths, processing::remapLabels(model.labels(), post.remap));
     return runBatch(model, args, paths, post, loadSeconds);
   }
   const std::string name = fs::path(args.inputs.front()).filename().string(); // the case: the first input's name

@@ -84,10 +84,13 @@ void checkOutputNames(const OutputPaths& paths, const std::vector<std::string>& 
     if (!folder->empty()) io::checkOutputsAgainstInputs({*folder}, inputs);
 }
 
-void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& labels, bool force) {
-  // names, colors and codes the files cannot hold are refused now, not after the network ran
+void checkLabelTable(const OutputPaths& paths, const std::vector<LabelInfo>& labels) {
   io::checkLabelsWritable(labels, paths.labels);
   for (const auto& c : paths.colorTables) io::checkLabelsWritable(labels, c);
+}
+
+void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& labels, bool force) {
+  checkLabelTable(paths, labels); // names, colors and codes the files cannot hold: now, not after the network ran
   for (const auto& f : paths.files()) io::AtomicOutput probe(f, force);
   if (paths.split.empty()) return;
   if (fs::exists(paths.split) && !fs::is_directory(paths.split))

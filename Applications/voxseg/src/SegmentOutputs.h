@@ -38,7 +38,11 @@ struct OutputPaths {
 /// Before any work: every output's file type, no output naming an input or another output (usage errors).
 void checkOutputNames(const OutputPaths& paths, const std::vector<std::string>& inputs);
 
-/// Throws Error(Output) for a destination that exists (without `force`) or cannot be written
+/// Throws Error(Usage) when the label map (.seg.nrrd) or a color table cannot hold `labels`' names, colors
+/// or codes (io::checkLabelsWritable); nothing is written, so the check may run before the model does.
+void checkLabelTable(const OutputPaths& paths, const std::vector<LabelInfo>& labels);
+
+/// checkLabelTable, then Error(Output) for a destination that exists (without `force`) or cannot be written
 /// (the --split files are named after `labels`).
 void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& labels, bool force);
 

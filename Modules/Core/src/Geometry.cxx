@@ -106,38 +106,48 @@ bool Geometry::nearlyEqual(const Geometry& o, double tol) const {
   return true;
 }
 
-bool sameGrid(const Geometry& a, const Geometry& b) {
-  if (a.size != b.size) return false;
+namespace {
+enum class GridPart { None, Size, Spacing, Direction, Origin };
+
+// The first part in which two grids differ beyond what files keep (sameGrid's tolerances).
+GridPart firstDifference(const Geometry& a, const Geometry& b) {
+  if (a.size != b.size) return GridPart::Size;
   double finest = std::numeric_limits<double>::infinity();
   for (int i = 0; i < 3; ++i) {
-    if (std::fabs(a.spacing[i] - b.spacing[i]) > 1e-4 * std::max(a.spacing[i], b.spacing[i])) return false;
+    if (std::fabs(a.spacing[i] - b.spacing[i]) > 1e-4 * std::max(a.spacing[i], b.spacing[i])) return GridPart::Spacing;
     finest = std::min(finest, std::min(a.spacing[i], b.spacing[i]));
   }
+  for (int i = 0; i < 9; ++i)
+    if (std::fabs(a.direction[i] - b.direction[i]) > 1e-4) return GridPart::Direction;
   for (int i = 0; i < 3; ++i)
     if (std::fabs(a.origin[i] - b.origin[i]) >
         std::max(1e-3 * finest, 1e-6 * std::max(std::fabs(a.origin[i]), std::fabs(b.origin[i]))))
-      return false;
-  for (int i = 0; i < 9; ++i)
-    if (std::fabs(a.direction[i] - b.direction[i]) > 1e-4) return false;
-  return true;
+      return GridPart::Origin;
+  return GridPart::None;
 }
+} // namespace
+
+bool sameGrid(const Geometry& a, const Geometry& b) { return firstDifference(a, b) == GridPart::None; }
 
 std::string gridDifference(const Geometry& a, const Geometry& b) {
-  if (sameGrid(a, b)) return "";
   const auto text = [](const auto& v, const char* sep) {
     std::ostringstream m;
     m.precision(10); // origins differ by 1e-3 of a voxel at most: "-1234.5 vs -1234.502", not "-1234.5 vs -1234.5"
     m << v[0] << sep << v[1] << sep << v[2];
     return m.str();
   };
-  if (a.size != b.size) return "size " + text(a.size, "x") + " vs " + text(b.size, "x");
-  for (int i = 0; i < 3; ++i) // the tolerances of sameGrid
-    if (std::fabs(a.spacing[i] - b.spacing[i]) > 1e-4 * std::max(a.spacing[i], b.spacing[i]))
-      return "spacing " + text(a.spacing, "x") + " vs " + text(b.spacing, "x") + " mm";
-  for (int j = 0; j < 3; ++j)
-    for (int i = 0; i < 3; ++i)
-      if (std::fabs(a.direction[3 * i + j] - b.direction[3 * i + j]) > 1e-4)
-        return "direction of axis " + std::to_string(j) + " differs";
+  switch (firstDifference(a, b)) {
+  case GridPart::None: return "";
+  case GridPart::Size: return "size " + text(a.size, "x") + " vs " + text(b.size, "x");
+  case GridPart::Spacing: return "spacing " + text(a.spacing, "x") + " vs " + text(b.spacing, "x") + " mm";
+  case GridPart::Direction:
+    for (int j = 0; j < 3; ++j)
+      for (int i = 0; i < 3; ++i)
+        if (std::fabs(a.direction[3 * i + j] - b.direction[3 * i + j]) > 1e-4)
+          return "direction of axis " + std::to_string(j) + " differs";
+    break;
+  case GridPart::Origin: break;
+  }
   return "origin (" + text(a.origin, ", ") + ") vs (" + text(b.origin, ", ") + ") mm";
 }
 

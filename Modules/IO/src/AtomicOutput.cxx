@@ -158,15 +158,18 @@ void AtomicOutput::commit() {
 }
 
 std::string hostTag() {
-  std::array<char, 256> host{};
-  if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
-  std::string tag(host.data());
-  for (char& c : tag)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.') c = '_';
-  // the first label of a fully qualified name, at most 32 characters: temporary names stay well within
-  // NAME_MAX (255) for any output name of up to 200 characters
-  tag = tag.substr(0, std::min<std::size_t>(tag.find('.'), 32));
-  return tag.empty() ? std::string("host") : tag;
+  static const std::string tag = [] { // asked once per process: every output and probe names it
+    std::array<char, 256> host{};
+    if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+    // the first label of a fully qualified name, at most 32 characters: temporary names stay well within
+    // NAME_MAX (255) for any output name of up to 200 characters
+    std::string t(host.data());
+    t = t.substr(0, std::min<std::size_t>(t.find('.'), 32));
+    for (char& c : t)
+      if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    return t.empty() ? std::string("host") : t;
+  }();
+  return tag;
 }
 
 std::string outputTemporaryPrefix() { return ".voxseg-tmp-" + hostTag() + "-"; }

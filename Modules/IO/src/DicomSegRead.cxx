@@ -55,8 +55,10 @@ std::string stringOf(DcmItem& item, const DcmTagKey& tag) {
   return v.c_str();
 }
 
-SourceSeries sourceSeriesOf(const Volume& labels, const std::string& folder, const std::string& seriesUid,
-                            const std::string& what) {
+namespace {
+// The series and, per slice of the label map, its source image's file and position (no header read yet).
+SourceSeries matchSlices(const Volume& labels, const std::string& folder, const std::string& seriesUid,
+                         const std::string& what) {
   SourceSeries out;
   const auto series = scanDicomFolder(folder);
   out.info = selectSeries(series, seriesUid, folder);
@@ -91,6 +93,13 @@ SourceSeries sourceSeriesOf(const Volume& labels, const std::string& folder, con
     out.slices[z].file = s.files[best];
     out.slices[z].position = s.positions[best];
   }
+  return out;
+}
+} // namespace
+
+SourceSeries sourceSeriesOf(const Volume& labels, const std::string& folder, const std::string& seriesUid,
+                            const std::string& what) {
+  SourceSeries out = matchSlices(labels, folder, seriesUid, what);
   for (auto& sl : out.slices) {
     DcmFileFormat f;
     if (f.loadFile(sl.file.c_str(), EXS_Unknown, EGL_noChange, 256, ERM_autoDetect).bad())
@@ -111,7 +120,7 @@ SourceSeries sourceSeriesOf(const Volume& labels, const std::string& folder, con
 
 void checkOnSeriesGrid(const Volume& image, const std::string& sourceFolder, const std::string& seriesUid,
                        const std::string& what) {
-  detail::sourceSeriesOf(image, sourceFolder, seriesUid, what);
+  detail::matchSlices(image, sourceFolder, seriesUid, what); // the grid only: no source header is read
 }
 
 namespace {

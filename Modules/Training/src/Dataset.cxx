@@ -73,6 +73,8 @@ RawDataset readRawDataset(const std::string& folder) {
   }
   std::sort(d.cases.begin(), d.cases.end(), [](const TrainingCase& a, const TrainingCase& b) { return a.id < b.id; });
   // An image whose case has no label map would be left out silently (nnU-Net refuses such a dataset too).
+  std::set<std::string> labelled;
+  for (const auto& c : d.cases) labelled.insert(c.id);
   std::vector<std::string> unlabelled;
   for (const auto& e : fs::directory_iterator(images)) {
     const std::string name = e.path().filename().string();
@@ -82,8 +84,7 @@ RawDataset readRawDataset(const std::string& folder) {
     const std::string id = name.substr(0, name.size() - suffix);
     const std::string channel = name.substr(id.size(), 5);
     if (channel[0] != '_' || channel.find_first_not_of("0123456789", 1) != std::string::npos) continue;
-    if (!std::any_of(d.cases.begin(), d.cases.end(), [&](const TrainingCase& c) { return c.id == id; }))
-      unlabelled.push_back(name);
+    if (!labelled.count(id)) unlabelled.push_back(name);
   }
   if (!unlabelled.empty()) {
     std::sort(unlabelled.begin(), unlabelled.end());

@@ -121,12 +121,12 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
       channels.emplace_back(f->GetBufferPointer(), f->GetBufferPointer() + g.voxelCount());
     }
     const auto values = io::labelValues(labels);
-    for (std::uint16_t v : values)
-      if (v <= maxLabel) present[v] = true;
-    for (std::uint16_t v : values)
+    for (std::uint16_t v : values) {
       if (v > maxLabel)
         throw inputError(c.labels, "label " + std::to_string(v) + " is not listed in dataset.json (0.." +
                                        std::to_string(maxLabel) + ")");
+      present[v] = true;
+    }
     std::vector<const float*> pointers;
     for (const auto& ch : channels) pointers.push_back(ch.data());
     const processing::Box box = processing::nonzeroBox(pointers, full);

@@ -54,8 +54,9 @@ void createOutputFolder(const std::string& folder, const std::string& what = "th
 void checkOutputsAgainstInputs(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs);
 
 /// This host's name as temporary names carry it: its first label (up to the first '.', at most 32
-/// characters), letters and digits kept, anything else '_' (so no '-'), "host" when unknown. A folder shared by several machines (a cluster's file system) holds other
-/// hosts' temporaries, whose pids mean nothing here.
+/// characters), letters and digits kept, anything else '_' (so no '-'), "host" when unknown. A folder
+/// shared by several machines (a cluster's file system) holds other hosts' temporaries, whose pids mean
+/// nothing here.
 std::string hostTag();
 
 /// The start of every temporary output name this host writes, up to the pid: ".voxseg-tmp-<host>-".
