@@ -15,11 +15,13 @@ if(TARGET VoxsegSegment)
   install(TARGETS VoxsegSegment RUNTIME DESTINATION ${CMAKE_INSTALL_LIBDIR}/voxseg/cli-modules)
 endif()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/Models/ DESTINATION ${CMAKE_INSTALL_DATADIR}/voxseg/Models)
+# README.md and Documentation/ keep their source layout, so the README's links (Documentation/...) resolve.
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/Documentation/ DESTINATION ${CMAKE_INSTALL_DOCDIR}
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/Documentation/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/Documentation
   PATTERN "CMakeLists.txt" EXCLUDE)
 # the examples' CMakeLists.txt is a project of its own once installed (find_package(voxseg))
-install(FILES ${PROJECT_SOURCE_DIR}/Documentation/examples/CMakeLists.txt DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+install(FILES ${PROJECT_SOURCE_DIR}/Documentation/examples/CMakeLists.txt
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}/Documentation/examples)
 
 install(EXPORT voxsegTargets NAMESPACE voxseg:: DESTINATION ${VOXSEG_INSTALL_CMAKEDIR})
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/voxsegConfig.cmake.in

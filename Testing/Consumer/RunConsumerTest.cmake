@@ -23,6 +23,29 @@ foreach(f bin/voxseg lib/voxseg/cli-modules/VoxsegSegment lib/cmake/voxseg/voxse
   endif()
 endforeach()
 run(${prefix}/bin/voxseg --version)
+# The installed README's Documentation/... references and the installed documents' links to each other resolve.
+set(docdir ${prefix}/share/doc/voxseg)
+file(READ ${docdir}/README.md readme)
+string(REGEX MATCHALL "Documentation/[A-Za-z0-9_./-]*[A-Za-z0-9_]" references "${readme}")
+if(NOT references)
+  message(FATAL_ERROR "the installed README names no Documentation/ file")
+endif()
+file(GLOB documents ${docdir}/Documentation/*.md)
+foreach(document ${documents})
+  file(READ ${document} text)
+  string(REPLACE "](" "<link>" text "${text}") # a "]" in a CMake list element would join elements
+  string(REGEX MATCHALL "<link>[A-Za-z0-9_-][A-Za-z0-9_/-]*\\.(md|png)" links "${text}")
+  foreach(link ${links})
+    string(SUBSTRING "${link}" 6 -1 name)
+    list(APPEND references Documentation/${name})
+  endforeach()
+endforeach()
+list(REMOVE_DUPLICATES references)
+foreach(reference ${references})
+  if(NOT EXISTS ${docdir}/${reference})
+    message(FATAL_ERROR "the installed documentation refers to ${reference}, which is not installed")
+  endif()
+endforeach()
 run(${prefix}/lib/voxseg/cli-modules/VoxsegSegment --xml)
 if(NOT out MATCHES "<executable>")
   message(FATAL_ERROR "the installed Slicer CLI module's --xml gives no module description")
@@ -45,7 +68,7 @@ if(NOT out MATCHES "same grid as the input.*\n0 voxels differ")
 endif()
 
 # The installed examples folder is a project of its own (its CMakeLists.txt finds voxseg): it builds and runs.
-run(${CMAKE_COMMAND} -S ${prefix}/share/doc/voxseg/examples -B ${WORK}/examples -G ${GENERATOR}
+run(${CMAKE_COMMAND} -S ${prefix}/share/doc/voxseg/Documentation/examples -B ${WORK}/examples -G ${GENERATOR}
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${prefix} ${launcher} ${sanitize})
 run(${CMAKE_COMMAND} --build ${WORK}/examples)
 run(${WORK}/examples/voxsegExampleSegmentImage ${IMAGE} ${MODEL} ${WORK}/example_labels.nii.gz cpu)
