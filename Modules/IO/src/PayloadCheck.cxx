@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -23,6 +24,17 @@ namespace {
 
 template <typename T> T load(const unsigned char* p, bool swap) { return loadBytes<T>(p, swap); }
 
+std::string trimmed(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return std::string(v);
+}
+
+std::string lowerCase(std::string v) {
+  for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v;
+}
+
 } // namespace
 
 bool endsWith(const std::string& s, const std::string& suffix) {
@@ -31,10 +43,11 @@ bool endsWith(const std::string& s, const std::string& suffix) {
 
 bool isNiftiPath(const std::string& path) { return endsWith(path, ".nii") || endsWith(path, ".nii.gz"); }
 
-void checkNrrdHeader(const std::string& path) {
+NrrdSpace checkNrrdHeader(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::string head(4, '\0');
-  if (!in.read(head.data(), 4) || head != "NRRD") return; // other formats: four bytes read, nothing else
+  NrrdSpace found;
+  if (!in.read(head.data(), 4) || head != "NRRD") return found; // other formats: four bytes read, nothing else
   // The header up to its blank line (headers are small), at most 4 MiB: a line running past that is too
   // long anyway.
   std::array<char, 1 << 16> chunk{};
@@ -56,10 +69,36 @@ void checkNrrdHeader(const std::string& path) {
     if (line.size() >= kMaxFieldLine)
       throw inputError(path, "NRRD header line " + std::to_string(number) + " is " + std::to_string(line.size()) +
                                  " bytes long, not a NRRD field (refused: ITK's NRRD reader overflows a buffer on it)");
+    const std::size_t colon = line.find(": ");
+    if (colon == std::string_view::npos) continue;
+    const std::string_view key = line.substr(0, colon);
+    std::string value = lowerCase(trimmed(line.substr(colon + 2)));
+    if (key == "space") {
+      found.space = value;
+    } else if (key == "space units") {
+      std::istringstream units(value);
+      for (std::string unit; units >> std::quoted(unit);) found.units.push_back(unit);
+    }
   }
+  for (const auto& unit : found.units)
+    if (!unit.empty() && unit != "mm" && unit != "millimeter" && unit != "millimeters" && unit != "millimetre" &&
+        unit != "millimetres")
+      throw inputError(path, "NRRD space units '" + unit + "': voxseg reads spacing and origin in millimetres only " +
+                                 "(ITK would read these numbers as mm)");
+  return found;
 }
 
-void checkNiftiFile(const std::string& path) {
+bool nrrdSpaceMirroredByItk(const std::string& space) {
+  return space == "left-anterior-superior" || space == "las" || space == "left-anterior-superior-time" ||
+         space == "last";
+}
+
+bool nrrdSpaceWithoutAnatomy(const std::string& space) {
+  return space.rfind("scanner-xyz", 0) == 0 || space.rfind("3d-right-handed", 0) == 0 ||
+         space.rfind("3d-left-handed", 0) == 0;
+}
+
+void checkNiftiFile(const std::string& path, bool inflateData) {
   // gzopen reads uncompressed files transparently.
   std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
   if (!f) throw inputError(path, "cannot open file");
@@ -123,11 +162,19 @@ void checkNiftiFile(const std::string& path) {
   std::uint64_t need = 0;
   if (__builtin_add_overflow(voxOffset, payloadBytes, &need))
     throw inputError(path, "header dimensions overflow a 64-bit byte count");
-  std::vector<unsigned char> buf(1 << 20);
-  while (total < need) {
-    const int n = gzread(f.get(), buf.data(), static_cast<unsigned>(buf.size()));
-    if (n <= 0) break;
-    total += static_cast<std::uint64_t>(n);
+  if (gzdirect(f.get())) { // not compressed: the file's size says it
+    std::error_code ec;
+    total = std::filesystem::file_size(path, ec);
+    if (ec) throw inputError(path, "cannot read the file's size: " + ec.message());
+  } else if (inflateData) {
+    std::vector<unsigned char> buf(1 << 20);
+    while (total < need) {
+      const int n = gzread(f.get(), buf.data(), static_cast<unsigned>(buf.size()));
+      if (n <= 0) break;
+      total += static_cast<std::uint64_t>(n);
+    }
+  } else {
+    return;
   }
   int err = Z_OK;
   const char* msg = gzerror(f.get(), &err);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace voxseg::io::detail {
 
@@ -16,8 +17,10 @@ bool isNiftiPath(const std::string& path);
 
 /// Checks the header's dimensions (each >= 1) and that the (decompressed) file holds
 /// vox_offset + dim[1] * ... * dim[dim[0]] * bitpix / 8 bytes. Throws Error(Input) naming the file.
-/// Call it after the header passed the voxel-count limit: it reads the whole payload once.
-void checkNiftiFile(const std::string& path);
+/// An uncompressed file is judged by its size. A compressed one is inflated once, to its end (the gzip
+/// check sum), unless `inflateData` is false: then only its header is checked.
+/// Call it after the header passed the voxel-count limit.
+void checkNiftiFile(const std::string& path, bool inflateData = true);
 
 /// An origin farther than this (mm, 1000 km) from the world's origin is a corrupt header.
 constexpr double kMaxOriginMm = 1e9;
@@ -29,11 +32,26 @@ constexpr double kMaxOriginMm = 1e9;
 /// read it as 1 mm). Errors name `name`.
 void checkNiftiGeometryFields(const std::string& path, const std::string& name);
 
+/// The NRRD header fields that ITK 5.2 reads wrongly or ignores, lower case and trimmed.
+struct NrrdSpace {
+  std::string space;              ///< the "space" field ("" when absent)
+  std::vector<std::string> units; ///< the "space units" field, one per axis (quotes removed)
+};
+
 /// For a file that starts with NRRD's magic: refuses header lines that ITK 5.2's NRRD reader (teem)
 /// cannot take. A field line (neither a "#" comment nor a "key:=value" pair) of 900 bytes or more
 /// overflows a fixed buffer in its error path and aborts the process, so it is refused here first.
-/// Does nothing for other files. Throws Error(Input) naming the file and the line.
-void checkNrrdHeader(const std::string& path);
+/// Refuses space units other than millimetres (ITK reads every number as mm). Returns the space fields;
+/// nothing for other files. Throws Error(Input) naming the file and the line.
+NrrdSpace checkNrrdHeader(const std::string& path);
+
+/// ITK 5.2 converts a "left-anterior-superior" NRRD to LPS by negating x instead of y: the grid it reads
+/// is turned 180 degrees about z. True when `space` (a NrrdSpace::space) is such a space.
+bool nrrdSpaceMirroredByItk(const std::string& space);
+
+/// True when `space` has no anatomical meaning (scanner-xyz, 3D-right-handed, 3D-left-handed and their
+/// -time forms): ITK takes it as LPS.
+bool nrrdSpaceWithoutAnatomy(const std::string& space);
 
 /// True for .mha and .mhd names.
 bool isMetaImagePath(const std::string& path);

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <future>
 #include <limits>
 #include <optional>
 
@@ -144,18 +145,60 @@ void narrowWide(Volume& v) {
   v.warnings.push_back("64-bit integer voxels stored as int32 (all values fit)");
 }
 
+// The payload checks of compressed NIfTI and MetaImage files inflate the whole file, as ITK's reader does
+// again: they run on a thread of their own beside ITK's read (or NIfTI-2's copy). Their error wins: a
+// corrupt or truncated payload explains a failing read better than ITK's words.
+class PayloadCheck {
+public:
+  PayloadCheck() = default;
+  PayloadCheck(const PayloadCheck&) = delete;
+  PayloadCheck& operator=(const PayloadCheck&) = delete;
+  ~PayloadCheck() {
+    if (check_.valid()) check_.wait(); // an earlier error is on its way: this one is dropped
+  }
+  void start(const std::string& path) {
+    const bool nifti = detail::isNiftiPath(path), meta = detail::isMetaImagePath(path);
+    if (!nifti && !meta) return;
+    // The header part first, here: the voxel-count limit and the header's own fields come before any read.
+    check(path, nifti, false);
+    check_ = std::async(std::launch::async, [path, nifti] { check(path, nifti, true); });
+  }
+  void finish() {
+    if (check_.valid()) check_.get();
+  }
+
+private:
+  static void check(const std::string& path, bool nifti, bool inflate) {
+    try {
+      if (nifti)
+        detail::checkNiftiFile(path, inflate);
+      else
+        detail::checkMetaImageFile(path, inflate);
+    } catch (const std::logic_error&) { // std::stoull on a malformed number
+      throw inputError(path, "malformed header field");
+    }
+  }
+  std::future<void> check_;
+};
+
 Volume readFile(const std::string& path, const ReadOptions& options) {
   std::error_code ec;
   if (fs::file_size(path, ec) == 0 && !ec) throw inputError(path, "empty file");
-  detail::checkNrrdHeader(path);
-  // ITK 5.2 reads NIfTI-1 only: a NIfTI-2 file (checked whole first) is read through a NIfTI-1 copy.
+  const detail::NrrdSpace nrrd = detail::checkNrrdHeader(path);
+  PayloadCheck payload;
+  // ITK 5.2 reads NIfTI-1 only: a NIfTI-2 file is read through a NIfTI-1 copy.
   std::optional<detail::NiftiTwoAsOne> niftiTwo;
   if (detail::isNiftiPath(path) && detail::isNiftiTwo(path)) {
     if (const std::uint64_t voxels = detail::niftiTwoVoxelCount(path); voxels > options.maxVoxels)
       throw inputError(path, "NIfTI-2 header claims " + std::to_string(voxels) + " voxels, more than the limit of " +
                                  std::to_string(options.maxVoxels) + " (corrupt header, or raise the limit)");
-    detail::checkNiftiFile(path);
-    niftiTwo.emplace(path);
+    payload.start(path);
+    try {
+      niftiTwo.emplace(path);
+    } catch (const Error&) {
+      payload.finish();
+      throw;
+    }
   }
   const std::string itkPath = niftiTwo ? niftiTwo->path() : path;
   itk::ImageIOBase::Pointer io = itk::ImageIOFactory::CreateImageIO(itkPath.c_str(), itk::IOFileModeEnum::ReadMode);
@@ -170,12 +213,7 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
     throw inputError(path, "cannot read header: " + detail::itkMessage(e));
   }
   checkHeader(*io, path, options);
-  try {
-    if (detail::isNiftiPath(path) && !niftiTwo) detail::checkNiftiFile(path); // a NIfTI-2 file was checked above
-    if (detail::isMetaImagePath(path)) detail::checkMetaImageFile(path);
-  } catch (const std::logic_error&) { // std::stoull on a malformed number
-    throw inputError(path, "malformed header field");
-  }
+  if (!niftiTwo) payload.start(path); // a NIfTI-2 file's check started above
   const bool dicom = dynamic_cast<itk::GDCMImageIO*>(io.GetPointer()) != nullptr;
   if (dicom && !hasPatientGeometry(path))
     throw inputError(path, "DICOM file has no patient geometry (no ImageOrientationPatient, also not in functional "
@@ -187,8 +225,10 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
   try {
     v.image = visitPixelType(ht.type, [&](auto tag) { return readTyped<typename decltype(tag)::type>(io, itkPath); });
   } catch (const itk::ExceptionObject& e) {
+    payload.finish();
     throw inputError(path, "cannot read voxel data (truncated or corrupt file?): " + detail::itkMessage(e));
   }
+  payload.finish();
   if (ht.wide) narrowWide(v);
   if (dicom && v.image->GetSpacing()[2] < 0) {
     Geometry g = v.geometry();
@@ -196,10 +236,20 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
     for (int r = 0; r < 3; ++r) g.direction[3 * r + 2] = -g.direction[3 * r + 2];
     setGeometry(*v.image, g);
   }
+  if (detail::nrrdSpaceMirroredByItk(nrrd.space)) { // ITK negated L->R (x); A->P (y) was due: undo, then do
+    Geometry g = v.geometry();
+    for (int r = 0; r < 2; ++r) {
+      g.origin[r] = -g.origin[r];
+      for (int c = 0; c < 3; ++c) g.direction[3 * r + c] = -g.direction[3 * r + c];
+    }
+    setGeometry(*v.image, g);
+  }
+  if (detail::nrrdSpaceWithoutAnatomy(nrrd.space))
+    v.warnings.push_back("NRRD space '" + nrrd.space +
+                         "' has no anatomical orientation: its axes are taken as LPS, as ITK does");
   return v;
 }
 
-// Linear interpolation of the slices onto an even grid at `spacing` along the normal.
 Volume resampleSlices(const Volume& in, const std::vector<double>& positions, double spacing) {
   const Geometry g = in.geometry();
   const double extent = positions.back() - positions.front();

@@ -75,6 +75,60 @@ TEST(Formats, DetachedHeadersReadWithTheirGeometry) {
   }
 }
 
+// A NRRD with the given space line and geometry (written in that space), 6x5x4 uint8 voxels.
+std::string writeNrrd(const TempDir& dir, const std::string& name, const std::string& fields) {
+  const std::string path = dir.file(name);
+  std::ofstream out(path, std::ios::binary);
+  out << "NRRD0004\ntype: uint8\ndimension: 3\nsizes: 6 5 4\nkinds: domain domain domain\nencoding: raw\n"
+      << fields << "\n";
+  for (int i = 0; i < 120; ++i) out.put(static_cast<char>(i % 3));
+  return path;
+}
+
+// ITK 5.2 turns a left-anterior-superior NRRD 180 degrees about z (it negates x, not y): voxseg reads it
+// as the same grid written in LPS.
+TEST(Formats, NrrdInLeftAnteriorSuperiorSpaceLiesWhereItsLpsTwinLies) {
+  TempDir dir;
+  const Volume las =
+      readVolume(writeNrrd(dir, "las.nrrd",
+                           "space: left-anterior-superior\nspace directions: (0.48,0.64,0) (-0.96,0.72,0) "
+                           "(0,0,2.5)\nspace origin: (10,-20,30)\n"));
+  const Volume lasShort = readVolume(writeNrrd(dir, "las2.nrrd",
+                                               "space: LAS\nspace directions: (0.48,0.64,0) (-0.96,0.72,0) (0,0,2.5)\n"
+                                               "space origin: (10,-20,30)\n"));
+  const Volume lps =
+      readVolume(writeNrrd(dir, "lps.nrrd",
+                           "space: left-posterior-superior\nspace directions: (0.48,-0.64,0) (-0.96,-0.72,0) "
+                           "(0,0,2.5)\nspace origin: (10,20,30)\n"));
+  EXPECT_TRUE(las.geometry().nearlyEqual(lps.geometry(), 1e-9)) << las.geometry().origin[1];
+  EXPECT_TRUE(lasShort.geometry().nearlyEqual(lps.geometry(), 1e-9));
+  EXPECT_TRUE(las.warnings.empty());
+}
+
+TEST(Formats, NrrdSpacesWithoutAnatomyAreTakenAsLpsWithAWarning) {
+  TempDir dir;
+  const Volume v = readVolume(writeNrrd(dir, "xyz.nrrd",
+                                        "space: scanner-xyz\nspace directions: (1,0,0) (0,1,0) (0,0,1)\n"
+                                        "space origin: (1,2,3)\n"));
+  EXPECT_DOUBLE_EQ(v.geometry().origin[1], 2.0);
+  ASSERT_EQ(v.warnings.size(), 1u);
+  EXPECT_NE(v.warnings[0].find("'scanner-xyz' has no anatomical orientation"), std::string::npos) << v.warnings[0];
+}
+
+TEST(Formats, NrrdSpaceUnitsOtherThanMillimetresAreRefused) {
+  TempDir dir;
+  const std::string directions = "space: RAS\nspace directions: (0.8,0,0) (0,1.2,0) (0,0,2.5)\n";
+  EXPECT_NO_THROW(readVolume(writeNrrd(dir, "mm.nrrd", directions + "space units: \"mm\" \"mm\" \"mm\"\n")));
+  const std::string cm = writeNrrd(dir, "cm.nrrd", directions + "space units: \"mm\" \"cm\" \"mm\"\n");
+  try {
+    readVolume(cm);
+    FAIL() << "centimetres were read as millimetres";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Input);
+    EXPECT_NE(std::string(e.what()).find(cm + ": NRRD space units 'cm'"), std::string::npos) << e.what();
+  }
+}
+
 TEST(WriteVolume, UpperCaseExtensionsAreRefusedUpFront) {
   TempDir dir; // ITK's writers take lower-case extensions only: refuse before any work, as a usage error
   try {
