@@ -134,8 +134,12 @@ NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& 
                      "entry of dataset.json), got " +
                      std::to_string(channels.size()));
   const Geometry g = channels.front().geometry();
+  // nnU-Net refuses channels of another size or spacing, and only warns about another origin or direction;
+  // the arrays would then be stacked voxel by voxel although they do not overlay. voxseg refuses that too.
   for (const auto& c : channels)
-    if (c.geometry().size != g.size) throw inputError(c.source, "not the same size as " + channels.front().source);
+    if (!sameGrid(c.geometry(), g))
+      throw inputError(c.source, "not on the same grid as " + channels.front().source + ": " +
+                                     gridDifference(c.geometry(), g) + " (resample the channels onto one grid)");
   // nnU-Net's array: (z, y, x) = ITK's buffer; spacing reversed; then transpose_forward.
   const Shape3 arrayShape{std::int64_t(g.size[2]), std::int64_t(g.size[1]), std::int64_t(g.size[0])};
   const auto& tf = m.transposeForward;

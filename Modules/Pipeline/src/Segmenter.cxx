@@ -60,6 +60,7 @@ void applyOverrides(ModelCard& c, const CardOverrides& ov) {
 
 FloatImage::Pointer floatCopy(const io::Volume& v) {
   const auto src = v.toFloat();
+  if (v.pixelType != PixelType::Float32) return src; // toFloat made a new buffer already
   auto out = FloatImage::New();
   out->SetRegions(src->GetLargestPossibleRegion());
   out->CopyInformation(src);

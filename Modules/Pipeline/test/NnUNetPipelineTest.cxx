@@ -2,6 +2,7 @@
 #include "NnUNetExport.h"
 #include "PipelineTestOptions.h"
 #include "voxseg/core/Error.h"
+#include "voxseg/core/ItkGeometry.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/pipeline/NnUNet.h"
 #include "voxseg/testing/Data.h"
@@ -166,6 +167,28 @@ TEST(NnUNetTranspose, SwappedInputUnderSwappingPlansGivesSwappedLabels) {
     const auto p = processing::transposed(ra.probabilities.data() + std::size_t(k) * n, arrayA, {2, 1, 0});
     EXPECT_TRUE(std::equal(p.begin(), p.end(), rb.probabilities.begin() + std::ptrdiff_t(std::size_t(k) * n)))
         << "channel " << k;
+  }
+}
+
+// Channels are stacked voxel by voxel: two that do not overlay (another origin, same size) are refused
+// before the network runs, naming the file and what differs.
+TEST(NnUNetChannels, ChannelsOnDifferentGridsAreRefused) {
+  VOXSEG_REQUIRE_DATA(folder, sharedPath(kModelFolder));
+  NnUNetModel model = loadFold0WithoutMirroring(folder);
+  model.dataset["channel_names"] = {{"0", "CT"}, {"1", "CT"}}; // the check comes before the network runs
+  const io::Volume a = io::readVolume(sharedPath("fixtures/nnunet/inputs/phantomA_0000.nii.gz"));
+  io::Volume shifted = io::readVolume(sharedPath("fixtures/nnunet/inputs/phantomA_0000.nii.gz"));
+  Geometry g = shifted.geometry();
+  g.origin[1] += 5 * g.spacing[1];
+  setGeometry(*shifted.image, g);
+  shifted.source = "shifted.nii.gz";
+  try {
+    segmentNnUNet(model, {a, shifted}, oneCpuThread(), false);
+    FAIL() << "channels that do not overlay were stacked";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Input);
+    EXPECT_NE(std::string(e.what()).find("shifted.nii.gz: not on the same grid as"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("origin"), std::string::npos) << e.what();
   }
 }
 
