@@ -79,6 +79,8 @@ void utcStamp(char* out) {
 extern "C" void onInterrupt(int) {
   for (auto& s : slots)
     if (s.ready.load()) ::unlink(s.path);
+  for (auto& s : slots) // scratch folders, empty now
+    if (s.ready.load()) ::rmdir(s.path);
   // write(2) only: signal-safe; a JSON line when --log-json chose JSON lines
   static const char text[] = "voxseg: interrupted; unfinished outputs removed\n";
   static const char jsonStart[] = "{\"time\":\"",
@@ -133,7 +135,7 @@ AtomicOutput::~AtomicOutput() {
 ScratchFile::ScratchFile(std::string path) : path_(std::move(path)), slot_(registerTemp(path_)) {}
 
 ScratchFile::~ScratchFile() {
-  ::unlink(path_.c_str());
+  if (::unlink(path_.c_str()) != 0 && errno == EISDIR) ::rmdir(path_.c_str());
   unregisterTemp(slot_);
 }
 
@@ -209,11 +211,16 @@ std::vector<std::string> removeStaleTemporaries(const std::string& folder, const
     const std::string pidText = name.substr(prefix.size(), dash - prefix.size());
     if (pidText.empty() || pidText.size() > 9 || pidText.find_first_not_of("0123456789") != std::string::npos)
       continue; // not a pid of ours (anyone may name a file so in a shared folder)
-    if (!e.is_regular_file(ec) || e.is_symlink(ec)) continue;
+    if (e.is_symlink(ec)) continue;
+    const bool isFolder = e.is_directory(ec); // a scratch folder holds links of ours only
+    if (!isFolder && !e.is_regular_file(ec)) continue;
     const pid_t pid = static_cast<pid_t>(std::strtol(pidText.c_str(), nullptr, 10));
     if (pid <= 0) continue;
     if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue; // alive, or not ours to judge
     std::error_code rm;
+    if (isFolder)
+      for (const auto& inner : std::filesystem::directory_iterator(e.path(), rm))
+        if (inner.is_symlink(rm)) std::filesystem::remove(inner.path(), rm);
     if (std::filesystem::remove(e.path(), rm)) removed.push_back(name);
   }
   return removed;

@@ -104,6 +104,32 @@ std::uint64_t niftiTwoVoxelCount(const std::string& path) {
   return n;
 }
 
+bool niftiHasUncompressedTwin(const std::string& path) {
+  const std::string suffix = ".nii.gz";
+  if (path.size() <= suffix.size() || path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return false;
+  std::error_code ec;
+  return std::filesystem::exists(path.substr(0, path.size() - 3), ec);
+}
+
+NiftiAlias::NiftiAlias(const std::string& source) {
+  std::error_code ec;
+  const std::filesystem::path dir = std::filesystem::temp_directory_path(ec);
+  const std::filesystem::path scratch = ec ? std::filesystem::path("/tmp") : dir;
+  const std::string prefix = "voxseg-nifti-" + hostTag() + "-";
+  removeStaleTemporaries(scratch.string(), prefix);
+  std::string name = (scratch / (prefix + std::to_string(::getpid()) + "-XXXXXX")).string();
+  if (!::mkdtemp(name.data()))
+    throw inputError(source,
+                     "cannot create a scratch folder in the temporary folder (" + name + "): " + std::strerror(errno));
+  folder_.emplace(name);
+  const std::filesystem::path target = std::filesystem::absolute(source, ec);
+  const std::string link = name + "/image.nii.gz";
+  if (ec || ::symlink(target.c_str(), link.c_str()) != 0)
+    throw inputError(source, "cannot link to it from the scratch folder " + name + ": " + std::strerror(errno));
+  link_.emplace(link);
+}
+
 NiftiTwoAsOne::NiftiTwoAsOne(const std::string& source) {
   auto in = openGz(source);
   std::array<unsigned char, 540> h{};

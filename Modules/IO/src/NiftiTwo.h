@@ -33,4 +33,20 @@ private:
   std::optional<ScratchFile> file_; ///< removed with this object, and by the interrupt clean-up
 };
 
+/// ITK 5.2's NIfTI reader, given X.nii.gz, reads X.nii instead when that file exists. True when `path`
+/// is such an X.nii.gz.
+bool niftiHasUncompressedTwin(const std::string& path);
+
+/// A link to `source` in a scratch folder of its own (mode 0700, in $TMPDIR), named "image.nii.gz": nothing
+/// lies beside it, so ITK reads `source` itself. Removed with this object, and by the interrupt clean-up.
+class NiftiAlias {
+public:
+  explicit NiftiAlias(const std::string& source);
+  const std::string& path() const { return link_->path(); }
+
+private:
+  std::optional<ScratchFile> folder_;
+  std::optional<ScratchFile> link_; ///< destroyed before the folder
+};
+
 } // namespace voxseg::io::detail

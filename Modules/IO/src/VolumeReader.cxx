@@ -200,7 +200,9 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
       throw;
     }
   }
-  const std::string itkPath = niftiTwo ? niftiTwo->path() : path;
+  std::optional<detail::NiftiAlias> alias; // X.nii.gz beside an X.nii: ITK would read the X.nii
+  if (!niftiTwo && detail::niftiHasUncompressedTwin(path)) alias.emplace(path);
+  const std::string itkPath = niftiTwo ? niftiTwo->path() : alias ? alias->path() : path;
   itk::ImageIOBase::Pointer io = itk::ImageIOFactory::CreateImageIO(itkPath.c_str(), itk::IOFileModeEnum::ReadMode);
   if (!io)
     throw inputError(path, std::string("not a readable image: unknown format or corrupt header (readable: ") +

@@ -129,6 +129,30 @@ TEST(Formats, NrrdSpaceUnitsOtherThanMillimetresAreRefused) {
   }
 }
 
+// ITK 5.2's NIfTI reader, given X.nii.gz, reads X.nii when that file exists: voxseg reads the file named.
+TEST(Formats, NiftiGzBesideAPlainNiftiOfTheSameStemIsReadItself) {
+  TempDir dir;
+  const Volume ramp = rampVolume(PixelType::Int16);
+  Volume other = ramp;
+  other.image = makeVolume(PixelType::Int16, ramp.geometry()).image;
+  other.as<std::int16_t>()->FillBuffer(7);
+  writeVolume(ramp, dir.file("x.nii.gz"));
+  writeVolume(other, dir.file("x.nii"));
+  const auto scratchFolders = [] {
+    int n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(std::filesystem::temp_directory_path()))
+      n += e.path().filename().string().rfind("voxseg-nifti-" + hostTag() + "-" + std::to_string(::getpid()), 0) == 0;
+    return n;
+  };
+  const Volume gz = readVolume(dir.file("x.nii.gz"));
+  const Volume plain = readVolume(dir.file("x.nii"));
+  const std::size_t n = ramp.geometry().voxelCount() * sizeof(std::int16_t);
+  EXPECT_EQ(std::memcmp(bufferOf(gz), bufferOf(ramp), n), 0) << "x.nii.gz was read from x.nii";
+  EXPECT_EQ(std::memcmp(bufferOf(plain), bufferOf(other), n), 0);
+  EXPECT_TRUE(gz.geometry().nearlyEqual(ramp.geometry(), 1e-6));
+  EXPECT_EQ(scratchFolders(), 0) << "the scratch folder of the link was left behind";
+}
+
 TEST(WriteVolume, UpperCaseExtensionsAreRefusedUpFront) {
   TempDir dir; // ITK's writers take lower-case extensions only: refuse before any work, as a usage error
   try {
@@ -232,6 +256,17 @@ TEST(AtomicOutput, StaleTemporariesOfDeadProcessesAreRemoved) {
   EXPECT_FALSE(std::filesystem::exists(dir.file(dead)));
   for (const auto& kept : {alive, otherHost, noHost, std::string("labels.nii.gz")})
     EXPECT_TRUE(std::filesystem::exists(dir.file(kept))) << kept;
+
+  // A NIfTI scratch folder of the dead process goes with its link; one holding anything else stays.
+  const std::string prefix = "voxseg-nifti-" + hostTag() + "-";
+  const std::string stale = prefix + std::to_string(child) + "-abc123", other = prefix + std::to_string(child) + "-def";
+  for (const auto& name : {stale, other}) std::filesystem::create_directory(dir.file(name));
+  std::filesystem::create_symlink(dir.file("labels.nii.gz"), dir.file(stale + "/image.nii.gz"));
+  std::ofstream(dir.file(other + "/notes.txt")) << "x";
+  EXPECT_EQ(removeStaleTemporaries(dir.path().string(), prefix), std::vector<std::string>{stale});
+  EXPECT_FALSE(std::filesystem::exists(dir.file(stale)));
+  EXPECT_TRUE(std::filesystem::exists(dir.file(other + "/notes.txt")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("labels.nii.gz"))) << "the link's target was removed";
 }
 
 TEST(AtomicOutput, TemporaryNamesCarryTheHostAndThePid) {

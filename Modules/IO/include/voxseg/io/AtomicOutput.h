@@ -30,7 +30,8 @@ private:
 };
 
 /// A scratch file of voxseg's own (not an output), e.g. the NIfTI-1 copy of a NIfTI-2 input: removed at
-/// destruction and, like output temporaries, by the SIGINT/SIGTERM clean-up.
+/// destruction and, like output temporaries, by the SIGINT/SIGTERM clean-up. It may be an (empty) folder:
+/// the clean-up removes files and links first, then folders.
 class ScratchFile {
 public:
   explicit ScratchFile(std::string path);
@@ -67,7 +68,8 @@ std::string outputTemporaryPrefix();
 /// in `folder`: only names that start with `prefix` followed by a pid, and only those whose process no
 /// longer runs; other hosts' temporaries are never touched. Returns their names.
 /// `prefix`: the temporaries' name up to the pid (outputTemporaryPrefix() for outputs,
-/// "voxseg-nifti2-<host>-" for scratch copies).
+/// "voxseg-nifti2-<host>-" for scratch copies, "voxseg-nifti-<host>-" for scratch folders, which are removed
+/// with the links in them and nothing else).
 std::vector<std::string> removeStaleTemporaries(const std::string& folder,
                                                 const std::string& prefix = outputTemporaryPrefix());
 
