@@ -78,6 +78,18 @@ std::array<unsigned char, 352> toNiftiOne(const std::array<unsigned char, 540>& 
   return o; // bytes 348..351: no extensions
 }
 
+// "$TMPDIR/<kind>-<host>-<pid>-XXXXXX" for mkstemps/mkdtemp, after removing what processes of this host
+// killed with SIGKILL (no clean-up ran) left under that kind; host and pid in the name say whose (a shared
+// $TMPDIR holds other hosts' live scratch files, whose pids mean nothing here).
+std::string scratchTemplate(const std::string& kind) {
+  std::error_code ec;
+  const std::filesystem::path dir = std::filesystem::temp_directory_path(ec);
+  const std::filesystem::path scratch = ec ? std::filesystem::path("/tmp") : dir;
+  const std::string prefix = kind + "-" + hostTag() + "-";
+  removeStaleTemporaries(scratch.string(), prefix);
+  return (scratch / (prefix + std::to_string(::getpid()) + "-XXXXXX")).string();
+}
+
 } // namespace
 
 bool isNiftiTwo(const std::string& path) {
@@ -113,16 +125,12 @@ bool niftiHasUncompressedTwin(const std::string& path) {
 }
 
 NiftiAlias::NiftiAlias(const std::string& source) {
-  std::error_code ec;
-  const std::filesystem::path dir = std::filesystem::temp_directory_path(ec);
-  const std::filesystem::path scratch = ec ? std::filesystem::path("/tmp") : dir;
-  const std::string prefix = "voxseg-nifti-" + hostTag() + "-";
-  removeStaleTemporaries(scratch.string(), prefix);
-  std::string name = (scratch / (prefix + std::to_string(::getpid()) + "-XXXXXX")).string();
+  std::string name = scratchTemplate("voxseg-nifti");
   if (!::mkdtemp(name.data()))
     throw inputError(source,
                      "cannot create a scratch folder in the temporary folder (" + name + "): " + std::strerror(errno));
   folder_.emplace(name);
+  std::error_code ec;
   const std::filesystem::path target = std::filesystem::absolute(source, ec);
   const std::string link = name + "/image.nii.gz";
   if (ec || ::symlink(target.c_str(), link.c_str()) != 0)
@@ -144,14 +152,7 @@ NiftiTwoAsOne::NiftiTwoAsOne(const std::string& source) {
     bytes *= static_cast<std::uint64_t>(get<std::int64_t>(h.data() + 16 + 8 * i, swap));
 
   // A new file of our own (O_EXCL, random name: no planted file or link is followed), registered for clean-up.
-  std::error_code ec;
-  const std::filesystem::path dir = std::filesystem::temp_directory_path(ec);
-  const std::filesystem::path scratch = ec ? std::filesystem::path("/tmp") : dir;
-  // Copies left by a process of this host killed with SIGKILL (no clean-up ran) go first; host and pid in
-  // the name say whose (a shared $TMPDIR holds other hosts' live copies, whose pids mean nothing here).
-  const std::string prefix = "voxseg-nifti2-" + hostTag() + "-";
-  removeStaleTemporaries(scratch.string(), prefix);
-  std::string name = (scratch / (prefix + std::to_string(::getpid()) + "-XXXXXX.nii")).string();
+  std::string name = scratchTemplate("voxseg-nifti2") + ".nii";
   const int fd = ::mkstemps(name.data(), 4);
   if (fd < 0)
     throw inputError(source,
