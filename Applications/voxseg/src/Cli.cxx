@@ -159,8 +159,10 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   convCmd->add_flag("--binarize", conv.binarize, "write a mask: voxels above 0 become 1 (uint8)");
   convCmd->add_flag("--rtstruct", conv.rtstruct,
                     "write the .dcm output as an RT Structure Set (closed planar contours per slice) instead of a SEG");
-  convCmd->add_option("--label-table", conv.labelTable,
-                      "names, colors and codes for a .dcm or .seg.nrrd output (model card, dataset.json, .ctbl)");
+  convCmd->add_option(
+      "--label-table", conv.labelTable,
+      "names, colors and codes for a .dcm or .seg.nrrd output (model card, dataset.json, Slicer .ctbl or .csv, "
+      "ITK-SNAP label file)");
   convCmd->add_option("--orient", conv.orient, "target orientation code, e.g. RAS, LPS, PIR (closest axes)")
       ->check(
           CLI::Validator([](std::string& code) { return code.empty() ? "an empty orientation code" : ""; }, "CODE"));
@@ -199,7 +201,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
                      "segment every case of a folder (volume files, <case>_0000.nii.gz channel files, DICOM "
                      "subfolders) or CSV manifest (case id, input path(s)); failed cases are reported, not fatal");
   segCmd->add_option("--summary", seg.summary, "--batch: summary CSV (a JSON twin is written beside it)");
-  segCmd->add_flag("--skip-existing", seg.skipExisting, "--batch: skip cases whose label map exists (resume)");
+  segCmd->add_flag("--skip-existing", seg.skipExisting, "--batch: skip cases whose outputs all exist (resume)");
   segCmd->add_option("--jobs", seg.jobs, "--batch: 2 reads the next case while one runs")->check(CLI::Range(1, 2));
   segCmd->add_option("--instances", seg.instances,
                      "instance map: every connected component of --instance-classes gets its own id; a JSON table "
@@ -236,7 +238,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->check(CLI::IsMember({"constant", "gaussian", "gaussian_nnunet", "gaussian_monai"}));
   segCmd->add_option("--sigma-scale", ov.sigmaScale, "Gaussian sigma as a fraction of the patch")
       ->check(finiteWithin(0, HUGE_VAL, true, true));
-  segCmd->add_option("--sw-batch", ov.swBatch, "windows per forward call")->check(CLI::Range(1, 4096));
+  segCmd->add_option("--sw-batch", ov.swBatch, "windows per forward call")
+      ->check(CLI::Range(1, 64)); // the card's range
   segCmd->add_flag("--tta", ov.tta, "test-time mirroring (the card's axes, or all three)");
   segCmd->add_flag("--no-tta", ov.noTta, "no test-time mirroring");
   segCmd->add_option("--normalization", ov.normalization, "override every channel's normalization")
@@ -273,9 +276,13 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   auto* evalCmd = app.add_subcommand(
       "evaluate", "Compare predicted label maps with references: overlap and surface metrics per label with the "
                   "conventions of DeepMind surface-distance or MONAI (Documentation/evaluation.md)");
-  evalCmd->add_option("prediction", eval.prediction, "predicted label map, or a folder of them");
-  evalCmd->add_option("reference", eval.reference, "reference label map, or a folder (cases matched by file name)");
-  evalCmd->add_option("--csv", eval.csv, "instead: a CSV with columns case,prediction,reference");
+  auto* predictionOption =
+      evalCmd->add_option("prediction", eval.prediction, "predicted label map, or a folder of them");
+  auto* referenceOption =
+      evalCmd->add_option("reference", eval.reference, "reference label map, or a folder (cases matched by file name)");
+  evalCmd->add_option("--csv", eval.csv, "instead: a CSV with columns case,prediction,reference")
+      ->excludes(predictionOption)
+      ->excludes(referenceOption);
   evalCmd->add_option("--labels", eval.labels, "labels to evaluate, by value or name (default: every label present)");
   evalCmd->add_option("--label-table", eval.labelTable,
                       "label names: a model card, nnU-Net dataset.json, Slicer .ctbl or ITK-SNAP label file");

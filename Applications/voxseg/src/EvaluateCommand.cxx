@@ -203,8 +203,8 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   }
   for (const auto& [id, why] : failed) out << cell(id, caseWidth) << "not evaluated: " << why << "\n";
   if (!failed.empty())
-    spdlog::error("{} of {} case(s) not evaluated (listed above and in metrics.json, report.html)", failed.size(),
-                  cases.size());
+    spdlog::error("{} of {} case(s) not evaluated (listed above{})", failed.size(), cases.size(),
+                  args.outputDir.empty() ? "" : " and in metrics.json, report.html");
   if (!args.outputDir.empty()) {
     writeMetricsCsv(rows, files[0], args.force);
     { writeJsonFile(nlohmann::ordered_json{{"cases", all}}, files[1], args.force); }

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <exception>
 #include <new>
 #include <optional>
@@ -18,13 +19,38 @@
 namespace voxseg::cli {
 
 /// Parses the command line into `app`. Returns nothing when the program goes on, else the exit code to return at
-/// once, after CLI11 has printed the help, the version (0) or the usage error (ExitCode::Usage).
+/// once: 0 after CLI11 printed the help or the version; ExitCode::Usage after a usage error, reported as every
+/// error is: one line "voxseg: error: <problem> (<command> --help lists the options)", or a JSON log record
+/// when --log-json is on the command line. A first word that is no subcommand is named as such.
 inline std::optional<int> parseCommandLine(CLI::App& app, int argc, char** argv, std::ostream& out, std::ostream& err) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e, out, err);
-    return code == 0 ? 0 : static_cast<int>(ExitCode::Usage);
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e, out, err);
+    std::string problem = e.what(), command = app.get_name();
+    for (const CLI::App* a = &app; !a->get_subcommands().empty();) {
+      a = a->get_subcommands().front();
+      command += " " + a->get_name();
+    }
+    const auto commands = app.get_subcommands([](CLI::App*) { return true; });
+    if (app.get_subcommands().empty() && !commands.empty())
+      for (int i = 1; i < argc; ++i) {
+        const std::string word = argv[i];
+        if (word.empty() || word[0] == '-') continue;
+        if (std::none_of(commands.begin(), commands.end(), [&](CLI::App* c) { return c->check_name(word); }))
+          problem = "unknown command '" + word + "'";
+        break;
+      }
+    const std::string message = problem + " (" + command + " --help lists the options)";
+    bool json = false;
+    for (int i = 1; i < argc; ++i) json = json || std::string(argv[i]) == "--log-json";
+    if (json) {
+      initLogging(Verbosity::Normal, true);
+      logError(message);
+    } else {
+      err << "voxseg: error: " << message << "\n";
+    }
+    return static_cast<int>(ExitCode::Usage);
   }
   return std::nullopt;
 }
