@@ -26,6 +26,24 @@ std::string decimalString(double v);
 /// A string attribute (all values, backslash-separated), "" when absent.
 std::string stringOf(DcmItem& item, const DcmTagKey& tag);
 
+/// True when every byte of `text` is 7-bit ASCII (DICOM's default repertoire).
+bool isAscii(const std::string& text);
+
+/// At most `maxChars` characters of the UTF-8 `text`, cut between characters (DICOM limits LO, SH and the
+/// like in characters, not bytes).
+std::string utf8Prefix(const std::string& text, std::size_t maxChars);
+
+/// Free text of a DICOM file in UTF-8: converted from `characterSet` (the Specific Character Set's value,
+/// DCMTK through iconv); returned as it is when it is ASCII or cannot be converted.
+std::string textToUtf8(const std::string& text, const std::string& characterSet);
+
+/// voxseg's own text (label names, descriptions) is UTF-8. Before an object that holds some of it that is not
+/// ASCII takes text over from a source image (`dataset`, loaded from `sourceFile`), the source's text is
+/// converted to UTF-8 (Specific Character Set ISO_IR 192). Does nothing when `ownText` is all ASCII. Throws
+/// Error(Output) naming `outputPath` when the source's character set cannot be converted.
+void sourceTextToUtf8(DcmItem& dataset, const std::vector<std::string>& ownText, const std::string& sourceFile,
+                      const std::string& outputPath);
+
 /// One source image of a derived object: the slice z of the label map lies on it.
 struct SourceSlice {
   std::string file, sopInstanceUid, sopClassUid;

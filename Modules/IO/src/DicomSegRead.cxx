@@ -6,6 +6,7 @@
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcspchrs.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmfg/fginterface.h>
 #include <dcmtk/dcmfg/fgpixmsr.h>
@@ -32,6 +33,39 @@ namespace detail {
 void quietDcmtk() {
   static std::once_flag once;
   std::call_once(once, [] { OFLog::configure(OFLogger::FATAL_LOG_LEVEL); });
+}
+
+bool isAscii(const std::string& text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+std::string utf8Prefix(const std::string& text, std::size_t maxChars) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if ((static_cast<unsigned char>(text[i]) & 0xc0) != 0x80 && chars++ == maxChars) return text.substr(0, i);
+  return text;
+}
+
+std::string textToUtf8(const std::string& text, const std::string& characterSet) {
+  if (isAscii(text) || characterSet.empty()) return text;
+  DcmSpecificCharacterSet converter;
+  OFString converted;
+  if (converter.selectCharacterSet(characterSet.c_str()).bad() ||
+      converter.convertString(text.c_str(), converted, "\\").bad())
+    return text;
+  return converted.c_str();
+}
+
+void sourceTextToUtf8(DcmItem& dataset, const std::vector<std::string>& ownText, const std::string& sourceFile,
+                      const std::string& outputPath) {
+  if (std::all_of(ownText.begin(), ownText.end(), [](const std::string& t) { return isAscii(t); })) return;
+  const OFCondition converted = dataset.convertToUTF8();
+  if (converted.bad())
+    throw outputError(outputPath, "names that are not ASCII need UTF-8, but the text of " + sourceFile +
+                                      " (Specific Character Set '" + stringOf(dataset, DCM_SpecificCharacterSet) +
+                                      "') cannot be converted: " + converted.text());
+  // an ASCII source may have had no Specific Character Set: the object now holds UTF-8 all the same
+  dataset.putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
 }
 
 OFString newUid() {
@@ -176,6 +210,7 @@ DicomSegContent readDicomSeg(const std::string& path, const std::string& referen
       out.referencedSeriesUid = uid.c_str();
     }
   }
+  raw.getDataset()->convertToUTF8(); // names and code meanings in UTF-8 (kept as they are if it cannot be)
   DcmSegmentation* loaded = nullptr;
   const OFCondition status = DcmSegmentation::loadDataset(*raw.getDataset(), loaded);
   std::unique_ptr<DcmSegmentation> seg(loaded);

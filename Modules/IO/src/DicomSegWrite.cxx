@@ -34,6 +34,17 @@ CodeSequenceMacro codeOf(const std::optional<Code>& c) {
   return CodeSequenceMacro("85756007", "SCT", "Tissue");
 }
 
+// The segment label of a value: its name, or "label <value>".
+std::string segmentName(int value, const std::vector<LabelInfo>& known) {
+  const LabelInfo info = describeLabel(value, known);
+  return info.name.empty() ? "label " + std::to_string(value) : info.name;
+}
+
+// `text` when it is ASCII, else `fallback` (DCMTK refuses text that is not ASCII where no character set is known).
+std::string asciiOr(const std::string& text, const std::string& fallback) {
+  return detail::isAscii(text) ? detail::utf8Prefix(text, 64) : fallback;
+}
+
 void check(const OFCondition& c, const std::string& path, const std::string& what) {
   if (c.bad()) throw Error(ExitCode::Output, path + ": cannot build the DICOM SEG (" + what + ": " + c.text() + ")");
 }
@@ -57,6 +68,16 @@ void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, co
     if (v) present.insert(v);
   if (present.empty()) throw usageError(labels.source + ": no label to write into a DICOM SEG (the map is empty)");
 
+  // voxseg's text is UTF-8: a name that is not ASCII makes the SEG UTF-8, the source's copied text included
+  // (DCMTK checks a segment's text before the segment is in the dataset, without its character set: text that is
+  // not ASCII is given to the written dataset instead; the algorithm name stays ASCII.)
+  std::vector<std::string> ownText{options.seriesDescription};
+  for (int value : present) ownText.push_back(segmentName(value, known));
+  DcmFileFormat sourceFile;
+  if (sourceFile.loadFile(slices.front().file.c_str(), EXS_Unknown, EGL_noChange, 256, ERM_autoDetect).bad())
+    throw inputError(slices.front().file, "cannot read the DICOM header");
+  detail::sourceTextToUtf8(*sourceFile.getDataset(), ownText, slices.front().file, path);
+
   IODGeneralEquipmentModule::EquipmentInfo equipment("voxseg", "voxseg", "0", versionString());
   ContentIdentificationMacro content("1", options.contentLabel.c_str(), options.seriesDescription.c_str(),
                                      options.contentCreator.c_str());
@@ -65,8 +86,12 @@ void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, co
                                                   equipment, content),
         path, "create");
   std::unique_ptr<DcmSegmentation> seg(raw);
-  check(seg->importFromSourceImage(slices.front().file.c_str(), OFTrue), path, "patient, study and frame of reference");
-  seg->getSeries().setSeriesDescription(options.seriesDescription.c_str());
+  check(seg->importFromSourceImage(*sourceFile.getDataset(), OFTrue), path, "patient, study and frame of reference");
+  if (const std::string charset = detail::stringOf(*sourceFile.getDataset(), DCM_SpecificCharacterSet);
+      !charset.empty())
+    check(seg->getSOPCommon().setSpecificCharacterSet(charset.c_str(), OFFalse), path, "specific character set");
+  check(seg->getSeries().setSeriesDescription(asciiOr(options.seriesDescription, "voxseg").c_str()), path,
+        "series description");
   seg->getSeries().setSeriesNumber(options.seriesNumber.c_str());
 
   // shared functional groups: orientation and pixel measures
@@ -94,10 +119,10 @@ void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, co
   Uint16 number = 0;
   for (int value : present) {
     const LabelInfo info = describeLabel(value, known);
-    const std::string name = info.name.empty() ? "label " + std::to_string(value) : info.name;
+    const std::string name = segmentName(value, known);
     DcmSegment* segment = nullptr;
-    check(DcmSegment::create(segment, name.substr(0, 64).c_str(), codeOf(info.category), codeOf(info.type),
-                             DcmSegTypes::SAT_AUTOMATIC, options.algorithmName.c_str()),
+    check(DcmSegment::create(segment, asciiOr(name, "label " + std::to_string(value)), codeOf(info.category),
+                             codeOf(info.type), DcmSegTypes::SAT_AUTOMATIC, options.algorithmName.c_str()),
           path, "segment " + name);
     std::unique_ptr<DcmSegment> owned(segment);
     auto& algorithm = segment->getSegmentationAlgorithmIdentification();
@@ -145,7 +170,19 @@ void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, co
   seg->getCommonInstanceReference().addReferences(references, studyUid.c_str());
 
   AtomicOutput out(path, overwrite);
-  check(seg->saveFile(out.tempPath().c_str(), EXS_LittleEndianExplicit), path, "write");
+  DcmFileFormat file;
+  DcmDataset& written = *file.getDataset();
+  check(seg->writeDataset(written), path, "dataset");
+  // voxseg's text as it is (UTF-8, with ISO_IR 192 from sourceTextToUtf8 when any of it is not ASCII)
+  written.putAndInsertString(DCM_SeriesDescription, detail::utf8Prefix(options.seriesDescription, 64).c_str());
+  DcmSequenceOfItems* segments = nullptr;
+  check(written.findAndGetSequence(DCM_SegmentSequence, segments), path, "segment sequence");
+  std::size_t item = 0;
+  for (int value : present)
+    check(segments->getItem(static_cast<unsigned long>(item++))
+              ->putAndInsertString(DCM_SegmentLabel, detail::utf8Prefix(segmentName(value, known), 64).c_str()),
+          path, "segment label");
+  check(file.saveFile(out.tempPath().c_str(), EXS_LittleEndianExplicit), path, "write");
   out.commit();
 }
 

@@ -1,5 +1,7 @@
 #include "voxseg/io/DicomSeries.h"
 
+#include "DicomSegCommon.h"
+
 #include "voxseg/core/Error.h"
 #include "voxseg/core/Log.h"
 
@@ -37,22 +39,6 @@ std::string trim(const char* s) {
   v.erase(v.begin(), std::find_if(v.begin(), v.end(), notSpace));
   v.erase(std::find_if(v.rbegin(), v.rend(), notSpace).base(), v.end());
   return v;
-}
-
-// Free text (SeriesDescription) as UTF-8: ISO_IR 100 (Latin-1, the usual set of Western European archives) is
-// decoded; other sets are kept as they are (JSON outputs replace bytes that are not UTF-8).
-std::string textAsUtf8(const std::string& text, const std::string& characterSet) {
-  if (characterSet.find("IR 100") == std::string::npos) return text;
-  std::string out;
-  for (const unsigned char c : text) {
-    if (c < 0x80) {
-      out += char(c);
-    } else {
-      out += char(0xc0 | (c >> 6));
-      out += char(0x80 | (c & 0x3f));
-    }
-  }
-  return out;
 }
 
 std::vector<double> parseNumbers(const std::string& s) {
@@ -261,8 +247,8 @@ std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder) {
       s.seriesUid = uid;
       s.studyUid = trim(scanner.GetValue(name.c_str(), kStudyUid));
       s.modality = trim(scanner.GetValue(name.c_str(), kModality));
-      s.description = textAsUtf8(trim(scanner.GetValue(name.c_str(), kDescription)),
-                                 trim(scanner.GetValue(name.c_str(), kCharacterSet)));
+      s.description = detail::textToUtf8(trim(scanner.GetValue(name.c_str(), kDescription)),
+                                         trim(scanner.GetValue(name.c_str(), kCharacterSet)));
       s.seriesNumber = trim(scanner.GetValue(name.c_str(), kSeriesNumber));
       s.sopClassUid = trim(scanner.GetValue(name.c_str(), kSopClass));
       s.rows = rows;

@@ -86,6 +86,10 @@ void writeRtStruct(const Volume& labels, const std::vector<LabelInfo>& known, co
   if (first.loadFile(source.slices.front().file.c_str(), EXS_Unknown, EGL_noChange, 256, ERM_autoDetect).bad())
     throw inputError(source.slices.front().file, "cannot read the DICOM header");
   DcmDataset& src = *first.getDataset();
+  // voxseg's text is UTF-8: a name that is not ASCII makes the structure set UTF-8, the copied text included
+  std::vector<std::string> ownText{options.seriesDescription, options.structureSetLabel};
+  for (int value : present) ownText.push_back(describeLabel(value, known).name);
+  detail::sourceTextToUtf8(src, ownText, source.slices.front().file, path);
   DRTStructureSetIOD rt;
   OFString date, time;
   DcmDate::getCurrentDate(date);
@@ -111,12 +115,14 @@ void writeRtStruct(const Volume& labels, const std::vector<LabelInfo>& known, co
   check(rt.setSeriesInstanceUID(detail::newUid()), path, "series");
   check(rt.setModality("RTSTRUCT"), path, "modality");
   rt.setSeriesNumber(options.seriesNumber.c_str());
-  rt.setSeriesDescription(options.seriesDescription.c_str());
+  check(rt.setSeriesDescription(detail::utf8Prefix(options.seriesDescription, 64).c_str(), OFFalse), path,
+        "series description");
   rt.setInstanceNumber("1");
   rt.setManufacturer("voxseg");
   rt.setSoftwareVersions(versionString());
   rt.setOperatorsName("");
-  check(rt.setStructureSetLabel(options.structureSetLabel.c_str()), path, "structure set label");
+  check(rt.setStructureSetLabel(detail::utf8Prefix(options.structureSetLabel, 16).c_str(), OFFalse), path,
+        "structure set label");
   rt.setStructureSetDate(date);
   rt.setStructureSetTime(time);
 
@@ -145,7 +151,8 @@ void writeRtStruct(const Volume& labels, const std::vector<LabelInfo>& known, co
     check(rt.getStructureSetROISequence().addItem(roi), path, "ROI");
     roi->setROINumber(number.c_str());
     roi->setReferencedFrameOfReferenceUID(source.frameOfReferenceUid.c_str());
-    roi->setROIName((info.name.empty() ? "label " + number : info.name).substr(0, 64).c_str());
+    check(roi->setROIName(detail::utf8Prefix(info.name.empty() ? "label " + number : info.name, 64).c_str(), OFFalse),
+          path, "ROI name");
     roi->setROIGenerationAlgorithm("AUTOMATIC");
     DRTRTROIObservationsSequence::Item* observation = nullptr;
     check(rt.getRTROIObservationsSequence().addItem(observation), path, "ROI observation");

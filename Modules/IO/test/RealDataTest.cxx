@@ -1,6 +1,8 @@
 // Real data from ../shared/data and Debian packages: world geometry must come out right.
 #include "voxseg/core/Error.h"
 #include "voxseg/core/ItkGeometry.h"
+#include "voxseg/io/DicomSeg.h"
+#include "voxseg/io/RtStruct.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/processing/Reorient.h"
 #include "voxseg/testing/Data.h"
@@ -218,6 +220,55 @@ TEST(Dicom, Latin1SeriesDescriptionBecomesUtf8) {
   ASSERT_EQ(series.size(), 1u);
   EXPECT_EQ(series[0].description, "Sch\xc3\xa4"
                                    "del nativ");
+}
+
+TEST(Dicom, CyrillicSeriesDescriptionBecomesUtf8) {
+  VOXSEG_REQUIRE_DATA(ct, sharedPath("data/dcmqi/segmentations/ct-3slice"));
+  voxseg::testing::TempDir dir;
+  copySeries(ct, dir, [](DcmFileFormat& file) {
+    file.getDataset()->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 144");
+    file.getDataset()->putAndInsertString(DCM_SeriesDescription, "\xbc\xde\xd7\xd3"); // ISO 8859-5
+  });
+  const auto series = scanDicomFolder(dir.path().string());
+  ASSERT_EQ(series.size(), 1u);
+  EXPECT_EQ(series[0].description, "\xd0\x9c\xd0\xbe\xd0\xb7\xd0\xb3"); // "Мозг" in UTF-8
+}
+
+// Names that are not ASCII (voxseg's text is UTF-8) reach a SEG and an RT Structure Set as they are: both
+// become UTF-8 (ISO_IR 192), with the Latin-1 text copied from the source converted. With ASCII names the
+// source's character set and text are kept.
+TEST(Dicom, DerivedObjectsHoldNamesThatAreNotAscii) {
+  VOXSEG_REQUIRE_DATA(ct, sharedPath("data/dcmqi/segmentations/ct-3slice"));
+  VOXSEG_REQUIRE_DATA(nrrd, sharedPath("data/dcmqi/segmentations/liver_seg.nrrd"));
+  voxseg::testing::TempDir dir, series;
+  copySeries(ct, series, [](DcmFileFormat& file) {
+    file.getDataset()->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 100");
+    file.getDataset()->putAndInsertString(DCM_PatientName, "M\xfcller^J\xfcrgen"); // Latin-1
+  });
+  const Volume labels = readVolume(nrrd);
+  const auto attributes = [](const std::string& path, const DcmTagKey& name) {
+    DcmFileFormat f;
+    EXPECT_TRUE(f.loadFile(path.c_str()).good()) << path;
+    OFString charset, patient, label;
+    f.getDataset()->findAndGetOFStringArray(DCM_SpecificCharacterSet, charset);
+    f.getDataset()->findAndGetOFString(DCM_PatientName, patient);
+    f.getDataset()->findAndGetOFString(name, label, 0, OFTrue);
+    return std::vector<std::string>{charset.c_str(), patient.c_str(), label.c_str()};
+  };
+  for (const std::string name : {"L\xc3\xa4sion", "Lesion"}) {
+    std::vector<LabelInfo> known(1);
+    known[0].value = 1;
+    known[0].name = name;
+    const std::string seg = dir.file(name + ".seg.dcm"), rt = dir.file(name + ".rt.dcm");
+    writeDicomSeg(labels, known, series.path().string(), seg, {}, false);
+    writeRtStruct(labels, known, series.path().string(), rt, {}, false);
+    const bool ascii = name == "Lesion";
+    const std::vector<std::string> want{ascii ? "ISO_IR 100" : "ISO_IR 192",
+                                        ascii ? "M\xfcller^J\xfcrgen" : "M\xc3\xbcller^J\xc3\xbcrgen", name};
+    EXPECT_EQ(attributes(seg, DCM_SegmentLabel), want) << name;
+    EXPECT_EQ(attributes(rt, DCM_ROIName), want) << name;
+    EXPECT_EQ(readDicomSeg(seg, series.path().string()).segments.at(0).name, name);
+  }
 }
 
 // A copy of an image under a new SOP Instance UID: named as a duplicate, not as uneven spacing.
