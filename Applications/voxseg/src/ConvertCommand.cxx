@@ -31,7 +31,7 @@ void writeLabels(const io::Volume& v, const std::vector<LabelInfo>& segments, co
 
 // DICOM SEG -> label map (+ one mask per segment beside it when segments overlap).
 int segToLabels(const ConvertArgs& args) {
-  const auto seg = io::readDicomSeg(args.input, args.referenceSeries);
+  const auto seg = io::readDicomSeg(args.input, args.referenceSeries, args.read);
   std::vector<std::string> maskPaths;
   if (!seg.overlaps.empty()) {
     const std::string stem = volumeFileStem(args.output).empty() ? args.output : volumeFileStem(args.output);

@@ -184,7 +184,7 @@ bool isDicomSegFile(const std::string& path) {
   return sopClass == UID_SegmentationStorage;
 }
 
-DicomSegContent readDicomSeg(const std::string& path, const std::string& referenceFolder) {
+DicomSegContent readDicomSeg(const std::string& path, const std::string& referenceFolder, const ReadOptions& options) {
   detail::quietDcmtk();
   DcmFileFormat raw; // read once: the attributes below, then the segmentation from the same dataset
   if (raw.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect).bad())
@@ -249,9 +249,15 @@ DicomSegContent readDicomSeg(const std::string& path, const std::string& referen
   // the grid: the referenced series', or the one the frames span
   Geometry g;
   if (!referenceFolder.empty()) {
-    ReadOptions ro;
+    ReadOptions ro = options;
     ro.seriesUid = out.referencedSeriesUid;
     g = readVolume(referenceFolder, ro).geometry();
+    if (std::fabs(columnSpacing - g.spacing[0]) > 1e-4 * g.spacing[0] ||
+        std::fabs(rowSpacing - g.spacing[1]) > 1e-4 * g.spacing[1])
+      throw inputError(path, "its pixel spacing " + detail::decimalString(rowSpacing) + "\\" +
+                                 detail::decimalString(columnSpacing) + " (rows\\columns) is not the spacing of " +
+                                 referenceFolder + " (" + detail::decimalString(g.spacing[1]) + "\\" +
+                                 detail::decimalString(g.spacing[0]) + ")");
   } else {
     std::vector<double> along;
     for (const auto& fi : info) along.push_back(dot(fi.position, normal));
@@ -269,7 +275,16 @@ DicomSegContent readDicomSeg(const std::string& path, const std::string& referen
     for (const auto& fi : info)
       if (dot(fi.position, normal) < dot(first->position, normal)) first = &fi;
     g.origin = first->position;
-    g.size = {columns, rows, std::size_t(std::lround((along.back() - along.front()) / spacing)) + 1};
+    if (!(std::isfinite(spacing) && spacing > 0 && std::isfinite(rowSpacing) && rowSpacing > 0 &&
+          std::isfinite(columnSpacing) && columnSpacing > 0))
+      throw inputError(path, "invalid pixel spacing or spacing between slices in the SEG's header");
+    const double slices = std::round((along.back() - along.front()) / spacing) + 1;
+    if (slices * double(rows) * double(columns) > double(options.maxVoxels))
+      throw inputError(
+          path, "its frames span " + detail::decimalString(slices) + " slices of " + std::to_string(columns) + "x" +
+                    std::to_string(rows) + " at " + detail::decimalString(spacing) + " mm, more than the limit of " +
+                    std::to_string(options.maxVoxels) + " voxels (corrupt spacing, or raise --max-voxels)");
+    g.size = {columns, rows, static_cast<std::size_t>(slices)};
     g.spacing = {columnSpacing, rowSpacing, spacing};
     for (int r = 0; r < 3; ++r) {
       g.direction[3 * r + 0] = rowCosine[r];
@@ -304,9 +319,11 @@ DicomSegContent readDicomSeg(const std::string& path, const std::string& referen
     out.segments.push_back(l);
   }
 
-  // voxels: one mask per segment first, so overlaps can be counted
+  // voxels: the frames' planes by slice and segment first (as much memory as the SEG's frames unpacked), so that
+  // overlaps can be counted slice by slice
   const std::size_t plane = std::size_t(rows) * columns;
-  std::vector<std::vector<std::uint8_t>> masks(count, std::vector<std::uint8_t>(g.voxelCount(), 0));
+  using Plane = std::pair<std::size_t, std::vector<std::uint8_t>>; // segment index, mask
+  std::vector<std::vector<Plane>> planes(g.size[2]);
   const double tolerance = std::max(1e-3, 0.01 * std::min(g.spacing[0], g.spacing[1]));
   for (std::size_t f = 0; f < frames; ++f) {
     const Vec3 d{info[f].position[0] - g.origin[0], info[f].position[1] - g.origin[1],
@@ -326,7 +343,11 @@ DicomSegContent readDicomSeg(const std::string& path, const std::string& referen
       if (!unpacked) throw inputError(path, "frame " + std::to_string(f + 1) + " cannot be unpacked");
       pixels = unpacked->pixData;
     }
-    std::uint8_t* m = masks[info[f].segment - 1].data() + std::size_t(slice) * plane;
+    auto& onSlice = planes[std::size_t(slice)];
+    const std::size_t n = info[f].segment - 1u;
+    auto at = std::find_if(onSlice.begin(), onSlice.end(), [&](const Plane& p) { return p.first == n; });
+    if (at == onSlice.end()) at = onSlice.insert(onSlice.end(), Plane{n, std::vector<std::uint8_t>(plane, 0)});
+    std::uint8_t* m = at->second.data();
     for (std::size_t i = 0; i < plane; ++i)
       if (fractional ? pixels[i] * 2 >= maxFraction : pixels[i] != 0) m[i] = 1;
   }
@@ -334,12 +355,17 @@ DicomSegContent readDicomSeg(const std::string& path, const std::string& referen
   out.labels = makeVolume(PixelType::UInt16, g);
   out.labels.source = path;
   std::uint16_t* lab = out.labels.as<std::uint16_t>()->GetBufferPointer();
-  for (std::size_t i = 0; i < g.voxelCount(); ++i)
-    for (std::size_t n = 0; n < count; ++n)
-      if (masks[n][i]) {
-        if (lab[i]) ++pairCount[std::size_t(lab[i] - 1) * count + n];
-        lab[i] = static_cast<std::uint16_t>(n + 1);
-      }
+  for (std::size_t z = 0; z < g.size[2]; ++z) { // in segment order: the higher segment number wins a voxel
+    auto& onSlice = planes[z];
+    std::sort(onSlice.begin(), onSlice.end(), [](const Plane& a, const Plane& b) { return a.first < b.first; });
+    std::uint16_t* l = lab + z * plane;
+    for (const auto& [n, m] : onSlice)
+      for (std::size_t i = 0; i < plane; ++i)
+        if (m[i]) {
+          if (l[i]) ++pairCount[std::size_t(l[i] - 1) * count + n];
+          l[i] = static_cast<std::uint16_t>(n + 1);
+        }
+  }
   for (std::size_t a = 0; a < count; ++a)
     for (std::size_t b = 0; b < count; ++b)
       if (pairCount[a * count + b])
@@ -355,7 +381,11 @@ DicomSegContent readDicomSeg(const std::string& path, const std::string& referen
     for (std::size_t n = 0; n < count; ++n) {
       Volume v = makeVolume(PixelType::UInt8, g);
       v.source = path;
-      std::copy(masks[n].begin(), masks[n].end(), v.as<std::uint8_t>()->GetBufferPointer());
+      std::uint8_t* mask = v.as<std::uint8_t>()->GetBufferPointer();
+      std::fill(mask, mask + g.voxelCount(), std::uint8_t{0});
+      for (std::size_t z = 0; z < g.size[2]; ++z)
+        for (const auto& [segment, m] : planes[z])
+          if (segment == n) std::copy(m.begin(), m.end(), mask + z * plane);
       out.masks.push_back(std::move(v));
     }
   return out;

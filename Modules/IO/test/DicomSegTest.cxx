@@ -89,6 +89,38 @@ TEST_P(DicomSegRoundTrip, WrittenAgainstCt3SliceReadsBackEqual) {
 }
 INSTANTIATE_TEST_SUITE_P(Dcmqi, DicomSegRoundTrip, ::testing::Values("liver_seg.nrrd", "liver_spine_seg.nrrd"));
 
+// A SEG whose spacing between slices makes the grid its frames span absurd is refused before anything is
+// allocated (it was 52 GB); one whose pixel spacing is not its reference series' is refused too.
+TEST(DicomSeg, GridsBeyondTheVoxelLimitOrOffTheReferenceSpacingAreRefused) {
+  VOXSEG_REQUIRE_DATA(seg, sharedPath(kSegs + "liver.dcm"));
+  const std::string ct = sharedPath(kSegs + "ct-3slice");
+  TempDir dir;
+  const auto edited = [&](const std::string& name, const DcmTagKey& tag, const char* value) {
+    DcmFileFormat f;
+    EXPECT_TRUE(f.loadFile(seg.c_str()).good());
+    DcmItem *shared = nullptr, *measures = nullptr;
+    EXPECT_TRUE(f.getDataset()->findAndGetSequenceItem(DCM_SharedFunctionalGroupsSequence, shared, 0).good());
+    EXPECT_TRUE(shared->findAndGetSequenceItem(DCM_PixelMeasuresSequence, measures, 0).good());
+    measures->putAndInsertString(tag, value);
+    const std::string path = dir.file(name);
+    EXPECT_TRUE(f.saveFile(path.c_str()).good());
+    return path;
+  };
+  const auto expectRefused = [](const std::string& path, const std::string& reference, const std::string& why) {
+    try {
+      readDicomSeg(path, reference);
+      FAIL() << path << " was read";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Input);
+      EXPECT_NE(std::string(e.what()).find(path + ": " + why), std::string::npos) << e.what();
+    }
+  };
+  expectRefused(edited("tiny.dcm", DCM_SpacingBetweenSlices, "0.00001"), "",
+                "its frames span 200001 slices of 512x512 at 1e-05 mm, more than the limit");
+  expectRefused(edited("spacing.dcm", DCM_PixelSpacing, "0.5\\0.5"), ct,
+                "its pixel spacing 0.5\\0.5 (rows\\columns) is not the spacing of " + ct);
+}
+
 // The rules highdicom checks on a SEG, read back with plain DCMTK.
 TEST(DicomSeg, WrittenSegObeysHighdicomRules) {
   VOXSEG_REQUIRE_DATA(nrrd, sharedPath(kSegs + "liver_spine_seg.nrrd"));

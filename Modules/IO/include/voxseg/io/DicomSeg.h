@@ -4,6 +4,7 @@
 
 #include "voxseg/core/ModelCard.h"
 #include "voxseg/io/Volume.h"
+#include "voxseg/io/VolumeIO.h"
 
 #include <string>
 #include <vector>
@@ -48,9 +49,12 @@ struct DicomSegContent {
 
 /// Reads a binary (or fractional, thresholded at half) SEG. With `referenceFolder` the label map lies
 /// on the referenced series' grid (found there by its Series Instance UID); without it, on the grid
-/// the SEG's frames span (its plane orientation, pixel spacing and positions). Throws Error(Input)
-/// naming the file for anything else than a readable SEG whose frames fit that grid.
-DicomSegContent readDicomSeg(const std::string& path, const std::string& referenceFolder = "");
+/// the SEG's frames span (its plane orientation, pixel spacing and positions). `options`: the reference series'
+/// reading (--nonuniform), and the voxel limit, which the grid the frames span must keep too. Throws Error(Input)
+/// naming the file for anything else than a readable SEG whose frames fit that grid (pixel spacing included).
+/// Memory: the label map, plus the SEG's own frames unpacked (and one mask per segment when segments overlap).
+DicomSegContent readDicomSeg(const std::string& path, const std::string& referenceFolder = "",
+                             const ReadOptions& options = {});
 
 /// True when the file is a DICOM Segmentation Storage object (SOP class 1.2.840.10008.5.1.4.1.1.66.4).
 bool isDicomSegFile(const std::string& path);
