@@ -185,14 +185,14 @@ void checkNiftiFile(const std::string& path, bool inflateData) {
                                std::to_string(total));
 }
 
-void checkNiftiGeometryFields(const std::string& path, const std::string& name) {
+bool checkNiftiGeometryFields(const std::string& path, const std::string& name) {
   std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
   if (!f) throw inputError(name, "cannot open file");
   std::array<unsigned char, 348> hdr{};
-  if (gzread(f.get(), hdr.data(), static_cast<unsigned>(hdr.size())) != int(hdr.size())) return; // judged later
+  if (gzread(f.get(), hdr.data(), static_cast<unsigned>(hdr.size())) != int(hdr.size())) return true; // judged later
   const std::int32_t size = load<std::int32_t>(hdr.data(), false);
   const bool swap = size != 348;
-  if (load<std::int32_t>(hdr.data(), swap) != 348) return; // not NIfTI-1: checkNiftiFile says what it is
+  if (load<std::int32_t>(hdr.data(), swap) != 348) return true; // not NIfTI-1: checkNiftiFile says what it is
   const auto fieldAt = [&](std::size_t at) { return load<float>(hdr.data() + at, swap); };
   const auto refuse = [&](const std::string& field, float v) {
     std::ostringstream os;
@@ -219,6 +219,40 @@ void checkNiftiGeometryFields(const std::string& path, const std::string& name) 
         if (!std::isfinite(fieldAt(280 + 16 * r + 4 * c)) ||
             (c == 3 && std::fabs(fieldAt(280 + 16 * r + 12)) > kMaxOriginMm))
           refuse(std::string("srow_") + "xyz"[r] + "[" + std::to_string(c) + "]", fieldAt(280 + 16 * r + 4 * c));
+  return qformCode > 0 || sformCode > 0;
+}
+
+std::string niftiSformAgainstPixdim(const std::string& path) {
+  std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
+  std::array<unsigned char, 348> hdr{};
+  if (!f || gzread(f.get(), hdr.data(), static_cast<unsigned>(hdr.size())) != int(hdr.size())) return {};
+  const bool swap = load<std::int32_t>(hdr.data(), false) != 348;
+  if (load<std::int32_t>(hdr.data(), swap) != 348) return {};
+  const auto fieldAt = [&](std::size_t at) { return double(load<float>(hdr.data() + at, swap)); };
+  if (load<std::int16_t>(hdr.data() + 254, swap) <= 0 || load<std::int16_t>(hdr.data() + 252, swap) > 0) return {};
+  const auto element = [&](std::size_t r, std::size_t c) { return fieldAt(280 + 16 * r + 4 * c); };
+  std::ostringstream lengths, pixdims;
+  bool differ = false;
+  std::array<double, 3> norms{};
+  for (std::size_t c = 0; c < 3; ++c) {
+    for (std::size_t r = 0; r < 3; ++r) norms[c] += element(r, c) * element(r, c);
+    norms[c] = std::sqrt(norms[c]);
+    if (!(norms[c] > 0)) return {}; // singular: ITK's own words
+    const double pixdim = std::fabs(fieldAt(80 + 4 * c));
+    differ = differ || std::fabs(norms[c] - pixdim) > 1e-4 * std::max(norms[c], pixdim);
+    lengths << (c ? "/" : "") << norms[c];
+    pixdims << (c ? "/" : "") << pixdim;
+  }
+  for (std::size_t a = 0; a < 3; ++a) // sheared: ITK's own words
+    for (std::size_t b = a + 1; b < 3; ++b) {
+      double dot = 0;
+      for (std::size_t r = 0; r < 3; ++r) dot += element(r, a) * element(r, b);
+      if (std::fabs(dot) > 1e-4 * norms[a] * norms[b]) return {};
+    }
+  if (!differ) return {};
+  return "the sform's axes are " + lengths.str() + " mm long but pixdim[1..3] says " + pixdims.str() +
+         " mm, and there is no qform: ITK 5.2 cannot read that (set pixdim to the sform's axis lengths, e.g. "
+         "nibabel's header.set_zooms)";
 }
 
 bool isMetaImagePath(const std::string& path) { return endsWith(path, ".mha") || endsWith(path, ".mhd"); }

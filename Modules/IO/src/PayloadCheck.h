@@ -29,14 +29,19 @@ constexpr double kMaxOriginMm = 1e9;
 /// cannot take: a non-finite pixdim[1..3], quatern/qoffset when qform_code > 0 or srow when sform_code > 0
 /// (NaN there aborts the process inside ITK's direction computation; an offset beyond kMaxOriginMm gives a
 /// misleading ITK error), and a spacing of 0 or less when neither qform nor sform is set (nifticlib would
-/// read it as 1 mm). Errors name `name`.
-void checkNiftiGeometryFields(const std::string& path, const std::string& name);
+/// read it as 1 mm). Errors name `name`. Returns false when neither qform_code nor sform_code is set (the file
+/// does not place itself in the world).
+bool checkNiftiGeometryFields(const std::string& path, const std::string& name);
 
 /// The NRRD header fields that ITK 5.2 reads wrongly or ignores, lower case and trimmed.
 struct NrrdSpace {
   std::string space;              ///< the "space" field ("" when absent)
   std::vector<std::string> units; ///< the "space units" field, one per axis (quotes removed)
 };
+
+/// For a NIfTI-1 file with an sform and no qform whose sform axis lengths differ from pixdim[1..3]: why ITK 5.2
+/// refuses it (it calls such a file "not orthonormal"); "" otherwise. For the message of ITK's refusal.
+std::string niftiSformAgainstPixdim(const std::string& path);
 
 /// For a file that starts with NRRD's magic: refuses header lines that ITK 5.2's NRRD reader (teem)
 /// cannot take. A field line (neither a "#" comment nor a "key:=value" pair) of 900 bytes or more

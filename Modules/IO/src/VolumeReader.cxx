@@ -208,10 +208,12 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
     throw inputError(path, std::string("not a readable image: unknown format or corrupt header (readable: ") +
                                kFormats + ")");
   io->SetFileName(itkPath);
-  if (detail::isNiftiPath(path)) detail::checkNiftiGeometryFields(itkPath, path); // before ITK: NaN aborts it
+  const bool placed = !detail::isNiftiPath(path) || detail::checkNiftiGeometryFields(itkPath, path); // NaN aborts ITK
   try {
     io->ReadImageInformation();
   } catch (const itk::ExceptionObject& e) {
+    if (detail::isNiftiPath(path))
+      if (const std::string why = detail::niftiSformAgainstPixdim(itkPath); !why.empty()) throw inputError(path, why);
     throw inputError(path, "cannot read header: " + detail::itkMessage(e));
   }
   checkHeader(*io, path, options);
@@ -246,6 +248,9 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
     }
     setGeometry(*v.image, g);
   }
+  if (!placed)
+    v.warnings.push_back("neither qform nor sform is set: the file has no world orientation; it is placed as ITK does "
+                         "(axes along LPS, origin 0), and NIfTI outputs will state that as scanner space");
   if (detail::nrrdSpaceWithoutAnatomy(nrrd.space))
     v.warnings.push_back("NRRD space '" + nrrd.space +
                          "' has no anatomical orientation: its axes are taken as LPS, as ITK does");

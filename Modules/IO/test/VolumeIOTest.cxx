@@ -153,6 +153,43 @@ TEST(Formats, NiftiGzBesideAPlainNiftiOfTheSameStemIsReadItself) {
   EXPECT_EQ(scratchFolders(), 0) << "the scratch folder of the link was left behind";
 }
 
+// Little-endian NIfTI-1 header fields of a .nii written by voxseg, rewritten in place.
+void patchNifti(const std::string& path, std::size_t offset, const void* bytes, std::size_t size) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.write(static_cast<const char*>(bytes), static_cast<std::streamsize>(size));
+}
+
+TEST(Formats, NiftiWithoutQformAndSformIsReadWithAWarning) {
+  TempDir dir;
+  const std::string path = dir.file("nocodes.nii");
+  writeVolume(rampVolume(PixelType::Int16), path);
+  const std::int16_t zero[2] = {0, 0};
+  patchNifti(path, 252, zero, sizeof zero); // qform_code, sform_code
+  const Volume v = readVolume(path);
+  ASSERT_EQ(v.warnings.size(), 1u);
+  EXPECT_NE(v.warnings[0].find("neither qform nor sform is set"), std::string::npos) << v.warnings[0];
+}
+
+// An sform whose axes are not pixdim long and no qform: ITK 5.2 calls it "not orthonormal"; voxseg says why.
+TEST(Formats, NiftiSformAgainstPixdimIsNamed) {
+  TempDir dir;
+  const std::string path = dir.file("sform.nii");
+  writeVolume(rampVolume(PixelType::Int16), path);
+  const std::int16_t noQform = 0;
+  const float ones[3] = {1, 1, 1};
+  patchNifti(path, 252, &noQform, sizeof noQform);
+  patchNifti(path, 80, ones, sizeof ones);
+  try {
+    readVolume(path);
+    FAIL() << "read";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Input);
+    EXPECT_NE(std::string(e.what()).find("sform.nii: the sform's axes are "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("mm long but pixdim[1..3] says 1/1/1 mm"), std::string::npos) << e.what();
+  }
+}
+
 TEST(WriteVolume, UpperCaseExtensionsAreRefusedUpFront) {
   TempDir dir; // ITK's writers take lower-case extensions only: refuse before any work, as a usage error
   try {
