@@ -11,6 +11,7 @@
 #include "voxseg/core/Log.h"
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -67,6 +68,46 @@ FloatImage::Pointer floatCopy(const io::Volume& v) {
   out->Allocate();
   std::memcpy(out->GetBufferPointer(), src->GetBufferPointer(), sizeof(float) * geometryOf(*src).voxelCount());
   return out;
+}
+
+// Logits [K][Z][Y][X] on `net`, linearly resampled onto `work` slab by slab (at most about `slabBytes` of them at
+// a time) and handed to `labels`. Each output voxel is interpolated from its own world position, as a whole-grid
+// resampling would.
+void resampleIntoLabels(std::vector<float>& logits, std::int64_t k, const Geometry& net, const Geometry& work,
+                        std::size_t slabBytes, inference::LabelConsumer& labels) {
+  const std::size_t nNet = net.voxelCount(), plane = work.size[0] * work.size[1];
+  std::vector<FloatImage::Pointer> channels;
+  for (std::int64_t c = 0; c < k; ++c) {
+    auto img = FloatImage::New();
+    FloatImage::RegionType region;
+    for (unsigned a = 0; a < 3; ++a) region.SetSize(a, net.size[a]);
+    img->SetRegions(region);
+    setGeometry(*img, net);
+    img->GetPixelContainer()->SetImportPointer(logits.data() + std::size_t(c) * nNet, nNet, false);
+    channels.push_back(img);
+  }
+  const std::size_t rows =
+      std::clamp<std::size_t>(slabBytes / (sizeof(float) * plane * std::size_t(k)), 1, work.size[2]);
+  std::vector<float> slab;
+  for (std::size_t z0 = 0; z0 < work.size[2]; z0 += rows) {
+    Geometry part = work;
+    part.size[2] = std::min(rows, work.size[2] - z0);
+    part.origin = work.indexToWorld({0.0, 0.0, double(z0)});
+    const std::size_t n = part.voxelCount();
+    slab.resize(std::size_t(k) * n);
+    for (std::int64_t c = 0; c < k; ++c) {
+      const auto r = processing::resampleLinear(*channels[std::size_t(c)], part);
+      std::memcpy(slab.data() + std::size_t(c) * n, r->GetBufferPointer(), n * sizeof(float));
+    }
+    inference::SlabView view;
+    view.order = AxisOrder::ZYX;
+    view.shape = {std::int64_t(work.size[2]), std::int64_t(work.size[1]), std::int64_t(work.size[0])};
+    view.begin = std::int64_t(z0);
+    view.end = std::int64_t(z0 + part.size[2]);
+    view.channels = k;
+    view.data = slab.data();
+    labels.consume(view);
+  }
 }
 
 } // namespace
@@ -190,6 +231,12 @@ Segmentation segment(const Model& model, const std::vector<io::Volume>& channels
   std::int64_t k = 0;
   if (!resampled && !keepLogits) {
     result.stats = inference::slidingWindow(nets, in, card.axisOrder, engine, labels, progress);
+  } else if (!keepLogits) {
+    // Logits on the network grid, resampled to the input grid a slab of rows at a time for the labels: all K
+    // channels of the input grid are never held at once (105 classes on 512x512x300 would be 33 GB).
+    inference::LogitCollector collect;
+    result.stats = inference::slidingWindow(nets, in, card.axisOrder, engine, collect, progress);
+    resampleIntoLabels(collect.logits, collect.channels, netGeometry, workGeometry, options.resampleSlabBytes, labels);
   } else {
     inference::LogitCollector collect;
     result.stats = inference::slidingWindow(nets, in, card.axisOrder, engine, collect, progress);
@@ -245,13 +292,14 @@ Segmentation segment(const Model& model, const std::vector<io::Volume>& channels
   if (reorient && !toCard.isIdentity()) {
     const AxisPlan back = planReorientation(workGeometry.direction, orientationCode(inputGeometry.direction));
     out.image = processing::reorient(*out.image, type, back);
-    if (!logits.empty()) {
-      std::vector<float> re(logits.size());
+    if (!logits.empty()) { // channel by channel through one channel's room, not a second copy of all K
       const std::size_t n = workGeometry.voxelCount();
-      for (std::int64_t c = 0; c < k; ++c)
-        reorientBuffer(logits.data() + std::size_t(c) * n, re.data() + std::size_t(c) * n, sizeof(float),
-                       workGeometry.size, back);
-      logits = std::move(re);
+      std::vector<float> channel(n);
+      for (std::int64_t c = 0; c < k; ++c) {
+        float* at = logits.data() + std::size_t(c) * n;
+        reorientBuffer(at, channel.data(), sizeof(float), workGeometry.size, back);
+        std::copy(channel.begin(), channel.end(), at);
+      }
     }
   }
   if (!out.geometry().nearlyEqual(inputGeometry, 1e-6))

@@ -39,6 +39,9 @@ struct SegmenterOptions {
   /// The network grid (after resampling to the card's spacing) may hold at most this many voxels: a tiny
   /// --spacing would otherwise ask for terabytes (io::ReadOptions' default; `--max-voxels` sets both).
   std::uint64_t maxVoxels = std::uint64_t(1) << 31;
+  /// When the card's spacing is not the input's, labels are made from the logits resampled back to the input grid
+  /// a slab of rows at a time: at most about this many bytes of resampled logits at once.
+  std::size_t resampleSlabBytes = std::size_t{256} << 20;
 };
 
 struct Model {
