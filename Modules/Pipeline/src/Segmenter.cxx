@@ -70,6 +70,17 @@ FloatImage::Pointer floatCopy(const io::Volume& v) {
   return out;
 }
 
+// An ITK image on `g` over `voxels` (not copied: they must outlive it), for resampling one channel of logits.
+FloatImage::Pointer imageOver(float* voxels, const Geometry& g) {
+  auto img = FloatImage::New();
+  FloatImage::RegionType region;
+  for (unsigned a = 0; a < 3; ++a) region.SetSize(a, g.size[a]);
+  img->SetRegions(region);
+  setGeometry(*img, g);
+  img->GetPixelContainer()->SetImportPointer(voxels, g.voxelCount(), false);
+  return img;
+}
+
 // Logits [K][Z][Y][X] on `net`, linearly resampled onto `work` slab by slab (at most about `slabBytes` of them at
 // a time) and handed to `labels`. Each output voxel is interpolated from its own world position, as a whole-grid
 // resampling would.
@@ -77,15 +88,7 @@ void resampleIntoLabels(std::vector<float>& logits, std::int64_t k, const Geomet
                         std::size_t slabBytes, inference::LabelConsumer& labels) {
   const std::size_t nNet = net.voxelCount(), plane = work.size[0] * work.size[1];
   std::vector<FloatImage::Pointer> channels;
-  for (std::int64_t c = 0; c < k; ++c) {
-    auto img = FloatImage::New();
-    FloatImage::RegionType region;
-    for (unsigned a = 0; a < 3; ++a) region.SetSize(a, net.size[a]);
-    img->SetRegions(region);
-    setGeometry(*img, net);
-    img->GetPixelContainer()->SetImportPointer(logits.data() + std::size_t(c) * nNet, nNet, false);
-    channels.push_back(img);
-  }
+  for (std::int64_t c = 0; c < k; ++c) channels.push_back(imageOver(logits.data() + std::size_t(c) * nNet, net));
   const std::size_t rows =
       std::clamp<std::size_t>(slabBytes / (sizeof(float) * plane * std::size_t(k)), 1, work.size[2]);
   std::vector<float> slab;
@@ -246,13 +249,7 @@ Segmentation segment(const Model& model, const std::vector<io::Volume>& channels
       const std::size_t nNet = netGeometry.voxelCount(), nWork = workGeometry.voxelCount();
       std::vector<float> back(std::size_t(k) * nWork);
       for (std::int64_t c = 0; c < k; ++c) {
-        auto img = FloatImage::New();
-        FloatImage::RegionType region;
-        for (unsigned a = 0; a < 3; ++a) region.SetSize(a, netGeometry.size[a]);
-        img->SetRegions(region);
-        setGeometry(*img, netGeometry);
-        img->Allocate();
-        std::memcpy(img->GetBufferPointer(), logits.data() + std::size_t(c) * nNet, nNet * sizeof(float));
+        const auto img = imageOver(logits.data() + std::size_t(c) * nNet, netGeometry);
         const auto r = processing::resampleLinear(*img, workGeometry);
         std::memcpy(back.data() + std::size_t(c) * nWork, r->GetBufferPointer(), nWork * sizeof(float));
       }
