@@ -52,6 +52,15 @@ std::string slurp(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+// Trains `o` into dir/a and then dir/b: their final checkpoints' bytes.
+std::pair<std::string, std::string> trainTwice(TrainOptions o, const TempDir& dir) {
+  o.output = dir.file("a");
+  train(o);
+  o.output = dir.file("b");
+  train(o);
+  return {slurp(dir.file("a/fold_0/checkpoint_final.pth")), slurp(dir.file("b/fold_0/checkpoint_final.pth"))};
+}
+
 TEST(Train, LearnsTheToyStructuresAndTheExportRunsThroughNnUNetInference) {
   TempDir dir;
   const std::string ds = makeToyDataset(dir.file("Dataset001_Toy"), 4);
@@ -101,10 +110,8 @@ TEST(Train, SameSeedSameWeightsAndResumeContinues) {
   o.epochs = 4;
   o.iterationsPerEpoch = 2;
   o.checkpointEvery = 2;
-  train(o);
-  o.output = dir.file("b");
-  train(o);
-  EXPECT_EQ(slurp(dir.file("a/fold_0/checkpoint_final.pth")), slurp(dir.file("b/fold_0/checkpoint_final.pth")));
+  const auto [a, b] = trainTwice(o, dir);
+  EXPECT_EQ(a, b);
   // interrupted in epoch 3 (after the checkpoint of epoch 2), then resumed: the uninterrupted run's weights
   o.output = dir.file("c");
   EXPECT_THROW(train(o,
@@ -156,10 +163,8 @@ TEST(Train, TwoThreadsSameSeedSameWeights) {
   o.epochs = 3;
   o.iterationsPerEpoch = 3;
   o.threads = 2;
-  train(o);
-  o.output = dir.file("b");
-  train(o);
-  EXPECT_EQ(slurp(dir.file("a/fold_0/checkpoint_final.pth")), slurp(dir.file("b/fold_0/checkpoint_final.pth")));
+  const auto [a, b] = trainTwice(o, dir);
+  EXPECT_EQ(a, b);
 }
 
 // Noise augmentation draws from a generator whose state the checkpoint keeps: a resumed run gets the
