@@ -272,18 +272,27 @@ std::string slicerTerminologyEntry(const LabelInfo& label) {
 
 bool isSegNrrdPath(const std::string& path) { return detail::endsWith(path, ".seg.nrrd"); }
 
+namespace {
+
+// The color table extension `path` ends with, "" for none.
+std::string colorTableExtensionOf(const std::string& path) {
+  for (const auto& e : colorTableExtensions())
+    if (detail::endsWith(path, e)) return e;
+  return {};
+}
+
+} // namespace
+
 void checkLabelsWritable(const std::vector<LabelInfo>& labels, const std::string& path) {
   if (isSegNrrdPath(path)) {
     // Slicer splits tags on '|' and terminology entries on '~' and '^'.
     validateLabels(labels, path, TextRules{"", "~^|"});
     return;
   }
-  const auto& exts = colorTableExtensions();
-  const auto ext =
-      std::find_if(exts.begin(), exts.end(), [&](const std::string& e) { return detail::endsWith(path, e); });
-  if (ext == exts.end()) return; // a plain label map holds no names
+  const std::string ext = colorTableExtensionOf(path);
+  if (ext.empty()) return; // a plain label map holds no names
   // CSV and ITK-SNAP names are quoted: a quote inside cannot be stored.
-  validateLabels(labels, path, TextRules{*ext == ".ctbl" ? "" : "\"", *ext == ".csv" ? "\"" : ""});
+  validateLabels(labels, path, TextRules{ext == ".ctbl" ? "" : "\"", ext == ".csv" ? "\"" : ""});
 }
 
 void writeSegNrrd(const Volume& labels, const std::vector<LabelInfo>& segments, const std::string& path,
@@ -423,17 +432,15 @@ const std::vector<std::string>& colorTableExtensions() {
 }
 
 void writeColorTable(const std::vector<LabelInfo>& labels, const std::string& path, bool overwrite) {
-  const auto& exts = colorTableExtensions();
-  const auto ext =
-      std::find_if(exts.begin(), exts.end(), [&](const std::string& e) { return detail::endsWith(path, e); });
-  if (ext == exts.end()) {
+  const std::string ext = colorTableExtensionOf(path);
+  if (ext.empty()) {
     std::string list;
-    for (const auto& e : exts) list += (list.empty() ? "" : ", ") + e;
+    for (const auto& e : colorTableExtensions()) list += (list.empty() ? "" : ", ") + e;
     throw usageError(path + ": unknown color table type (accepted: " + list +
                      "; .ctbl/.csv for 3D Slicer, .txt/.label for ITK-SNAP)");
   }
-  const bool slicerText = *ext == ".ctbl";
-  const bool csv = *ext == ".csv";
+  const bool slicerText = ext == ".ctbl";
+  const bool csv = ext == ".csv";
   checkLabelsWritable(labels, path);
   const auto sorted = sortedByValue(labels);
   const std::string text = slicerText ? slicerCtbl(sorted, path) : csv ? slicerCsv(sorted) : itkSnapLabels(sorted);
