@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -200,6 +201,33 @@ void checkOutputsAgainstInputs(const std::vector<std::string>& outputs, const st
   }
 }
 
+namespace {
+
+// Temporaries named before the host was in the name (".voxseg-tmp-<pid>-<n>-<name>", until 2026-11-27): whose
+// they are cannot be told, so only those untouched for a day go (a write in progress changes its file's time).
+void removeLegacyTemporaries(const std::string& folder, std::vector<std::string>& removed) {
+  const std::string legacy = ".voxseg-tmp-";
+  const auto digitsThenDash = [](const std::string& s, std::size_t& at) {
+    const std::size_t start = at;
+    while (at < s.size() && std::isdigit(static_cast<unsigned char>(s[at]))) ++at;
+    return at > start && at < s.size() && s[at++] == '-';
+  };
+  std::error_code ec;
+  const auto dayAgo = std::filesystem::file_time_type::clock::now() - std::chrono::hours(24);
+  for (const auto& e : std::filesystem::directory_iterator(folder, ec)) {
+    const std::string name = e.path().filename().string();
+    std::size_t at = legacy.size();
+    if (name.rfind(legacy, 0) != 0 || !digitsThenDash(name, at) || !digitsThenDash(name, at)) continue;
+    if (e.is_symlink(ec) || !e.is_regular_file(ec)) continue;
+    const auto written = e.last_write_time(ec);
+    if (ec || written > dayAgo) continue;
+    std::error_code rm;
+    if (std::filesystem::remove(e.path(), rm)) removed.push_back(name);
+  }
+}
+
+} // namespace
+
 std::vector<std::string> removeStaleTemporaries(const std::string& folder, const std::string& prefix) {
   std::vector<std::string> removed;
   std::error_code ec;
@@ -223,6 +251,7 @@ std::vector<std::string> removeStaleTemporaries(const std::string& folder, const
         if (inner.is_symlink(rm)) std::filesystem::remove(inner.path(), rm);
     if (std::filesystem::remove(e.path(), rm)) removed.push_back(name);
   }
+  if (prefix == outputTemporaryPrefix()) removeLegacyTemporaries(folder, removed);
   return removed;
 }
 

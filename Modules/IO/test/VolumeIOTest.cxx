@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstring>
@@ -282,14 +284,22 @@ TEST(AtomicOutput, StaleTemporariesOfDeadProcessesAreRemoved) {
   const std::string dead = outputTemporaryPrefix() + std::to_string(child) + "-0-labels.nii.gz";
   const std::string alive = outputTemporaryPrefix() + std::to_string(::getppid()) + "-0-other.nii.gz";
   // The same dead pid on another machine of a shared file system (a cluster's array task still writing),
-  // and a name of the old pid-only form: neither is this host's to judge.
+  // and a name of the old pid-only form written a minute ago: neither is this host's to judge. One of the old
+  // form untouched for two days is dead whoever wrote it.
   const std::string otherHost = ".voxseg-tmp-" + hostTag() + "x-" + std::to_string(child) + "-0-labels.nii.gz";
   const std::string noHost = ".voxseg-tmp-" + std::to_string(child) + "-0-labels.nii.gz";
-  for (const auto& name : {dead, alive, otherHost, noHost, std::string("labels.nii.gz")})
+  const std::string oldNoHost = ".voxseg-tmp-" + std::to_string(child) + "-1-labels.nii.gz";
+  for (const auto& name : {dead, alive, otherHost, noHost, oldNoHost, std::string("labels.nii.gz")})
     std::ofstream(dir.file(name)) << "x";
-  const auto removed = removeStaleTemporaries(dir.path().string());
-  ASSERT_EQ(removed.size(), 1u);
-  EXPECT_EQ(removed[0], dead);
+  std::filesystem::last_write_time(dir.file(oldNoHost),
+                                   std::filesystem::file_time_type::clock::now() - std::chrono::hours(48));
+  std::filesystem::last_write_time(dir.file(noHost),
+                                   std::filesystem::file_time_type::clock::now() - std::chrono::minutes(1));
+  auto removed = removeStaleTemporaries(dir.path().string());
+  std::sort(removed.begin(), removed.end());
+  std::vector<std::string> want{dead, oldNoHost};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(removed, want);
   EXPECT_FALSE(std::filesystem::exists(dir.file(dead)));
   for (const auto& kept : {alive, otherHost, noHost, std::string("labels.nii.gz")})
     EXPECT_TRUE(std::filesystem::exists(dir.file(kept))) << kept;
