@@ -306,8 +306,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   evalCmd->add_option("--instance-iou", eval.instanceIou, "IoU a component pair must exceed to match (--instances)")
       ->check(CLI::Range(0.0, 0.999999))
       ->capture_default_str();
-  evalCmd->add_flag("!--no-plots", eval.plots,
-                    "skip the PNG box plots (Dice and HD95 per label across cases) in the output folder");
+  evalCmd->add_flag_callback(
+      "--no-plots", [&] { eval.plots = false; },
+      "skip the PNG box plots (Dice and HD95 per label across cases) in the output folder");
   evalCmd->add_flag("-f,--force", eval.force, "overwrite existing outputs");
   addReadOptions(*evalCmd, eval.read, evalNonUniform);
 
@@ -354,9 +355,12 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->add_option("--window", render.settings.window,
                    "intensity window: auto, ct-soft, ct-bone, ct-lung, ct-brain, mr (percentiles) or lo,hi")
       ->capture_default_str();
-  renderCmd->add_flag("!--no-3d", render.settings.views3d, "no 3D pictures (anterior, left, superior)");
-  renderCmd->add_flag("!--no-slices", render.settings.slices, "no slice pictures (axial, coronal, sagittal)");
-  renderCmd->add_flag("!--no-review", render.settings.review, "no review.html");
+  renderCmd->add_flag_callback(
+      "--no-3d", [&] { render.settings.views3d = false; }, "no 3D pictures (anterior, left, superior)");
+  renderCmd->add_flag_callback(
+      "--no-slices", [&] { render.settings.slices = false; }, "no slice pictures (axial, coronal, sagittal)");
+  renderCmd->add_flag_callback(
+      "--no-review", [&] { render.settings.review = false; }, "no review.html");
   renderCmd->add_flag("--interactive", render.settings.interactive, "then open a window with the surfaces ($DISPLAY)");
   renderCmd->add_option("--threads", render.settings.threads, "labels meshed at once (0 = every core)")
       ->check(kThreads)
@@ -397,7 +401,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   trainCmd->add_option("--lr", to.learningRate, "initial learning rate, poly decay (default 0.01 sgd, 3e-4 adamw)")
       ->check(finiteWithin(0, HUGE_VAL, true, true)); // 0 means "the default" inside: refused when given
   trainCmd->add_option("--weight-decay", to.weightDecay, "weight decay")->capture_default_str();
-  trainCmd->add_flag("!--no-deep-supervision", to.deepSupervision, "loss at full resolution only");
+  trainCmd->add_flag_callback(
+      "--no-deep-supervision", [&] { to.deepSupervision = false; }, "loss at full resolution only");
   trainCmd->add_option("--foreground", to.foregroundFraction, "fraction of patches centred on foreground")
       ->capture_default_str();
   trainCmd->add_flag("--no-augment", trainArgs.noAugment, "no data augmentation");
@@ -410,7 +415,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->capture_default_str();
   trainCmd->add_option("--threads", to.threads, "CPU threads (0 = every core)")->check(kThreads)->capture_default_str();
   trainCmd->add_option("--device", to.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
-  trainCmd->add_flag("!--no-curve", trainArgs.curve, "skip the training curve PNG");
+  trainCmd->add_flag_callback(
+      "--no-curve", [&] { trainArgs.curve = false; }, "skip the training curve PNG");
   trainCmd->add_flag("-f,--force", to.force, "overwrite an existing model folder's files");
 
   auto* modelCmd = app.add_subcommand("model", "Pack a model card into a TorchScript file, or inspect a model");
