@@ -3,6 +3,7 @@
 #include "voxseg/core/ItkGeometry.h"
 
 #include <itkLinearInterpolateImageFunction.h>
+#include <itkNearestNeighborExtrapolateImageFunction.h>
 #include <itkResampleImageFilter.h>
 
 #include <algorithm>
@@ -32,7 +33,9 @@ FloatImage::Pointer resampleLinear(const FloatImage& image, const Geometry& targ
   filter->SetOutputSpacing(ref->GetSpacing());
   filter->SetOutputOrigin(ref->GetOrigin());
   filter->SetOutputDirection(ref->GetDirection());
-  filter->SetDefaultPixelValue(0);
+  // Points more than half a voxel beyond the image (a grid whose size was rounded down or up by
+  // gridWithSpacing) take the nearest edge value, not 0: 0 logits in every channel are background.
+  filter->SetExtrapolator(itk::NearestNeighborExtrapolateImageFunction<FloatImage, double>::New());
   filter->Update();
   FloatImage::Pointer out = filter->GetOutput();
   out->DisconnectPipeline();
