@@ -20,41 +20,62 @@ std::vector<BatchCase> fromFolder(const fs::path& dir, std::size_t channels) {
   for (const auto& e : fs::directory_iterator(dir)) entries.push_back(e.path());
   std::sort(entries.begin(), entries.end());
   static const std::regex channelName(R"((.+)_(\d{4}))");
-  std::map<std::string, std::map<int, std::string>> groups; // id -> channel -> path
+  std::map<std::string, std::map<int, std::vector<std::string>>> groups; // id -> channel -> paths
+  std::map<std::string, std::vector<std::string>> claims;                // id -> the entries that name it
   std::vector<BatchCase> out;
   for (const auto& p : entries) {
     const std::string name = p.filename().string();
     if (name.empty() || name[0] == '.') continue;
     if (fs::is_directory(p)) { // a DICOM series folder
       out.push_back({name, {p.string()}, ""});
+      claims[name].push_back(name + "/");
       continue;
     }
     const std::string stem = volumeFileStem(name);
     if (stem.empty() || name.find(".seg.nrrd") != std::string::npos) continue; // segmentations are not inputs
     std::smatch m;
-    if (std::regex_match(stem, m, channelName))
-      groups[m[1]][std::stoi(m[2])] = p.string();
-    else
+    if (std::regex_match(stem, m, channelName)) {
+      if (groups[m[1]].empty()) claims[m[1]].push_back(std::string(m[1]) + "_NNNN channel files");
+      groups[m[1]][std::stoi(m[2])].push_back(p.string());
+    } else {
       out.push_back({stem, {p.string()}, ""});
+      claims[stem].push_back(name);
+    }
   }
   for (const auto& [id, byChannel] : groups) {
     BatchCase c{id, {}, ""};
-    for (std::size_t ch = 0; ch < channels; ++ch) {
+    for (std::size_t ch = 0; ch < channels && c.problem.empty(); ++ch) {
+      char number[24];
+      std::snprintf(number, sizeof number, "%04zu", ch);
       const auto it = byChannel.find(int(ch));
-      if (it == byChannel.end()) {
-        char want[24];
-        std::snprintf(want, sizeof want, "%04zu", ch);
-        c.problem = "channel file " + id + "_" + want + " is missing";
-        break;
-      }
-      c.inputs.push_back(it->second);
+      if (it == byChannel.end())
+        c.problem = "channel file " + id + "_" + number + " is missing";
+      else if (it->second.size() > 1)
+        c.problem = "two files for channel " + std::string(number) + ": " +
+                    fs::path(it->second[0]).filename().string() + " and " +
+                    fs::path(it->second[1]).filename().string() + " (keep one)";
+      else
+        c.inputs.push_back(it->second.front());
     }
     if (c.problem.empty() && byChannel.size() > channels)
       c.problem = std::to_string(byChannel.size()) + " channel files, the model takes " + std::to_string(channels);
     out.push_back(c);
   }
-  std::sort(out.begin(), out.end(), [](const BatchCase& a, const BatchCase& b) { return a.id < b.id; });
-  return out;
+  // One case id from several inputs (a.nii.gz and a.nrrd, a DICOM folder a/ and a.nii.gz, a.nii.gz and
+  // a_0000.nii.gz) would write one set of outputs twice: that case is not run, and says why.
+  std::vector<BatchCase> cases;
+  for (auto& c : out) {
+    const auto& names = claims[c.id];
+    if (names.size() < 2) {
+      cases.push_back(std::move(c));
+    } else if (std::none_of(cases.begin(), cases.end(), [&](const BatchCase& k) { return k.id == c.id; })) {
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      cases.push_back({c.id, {}, "several inputs for this case: " + list + " (keep one)"});
+    }
+  }
+  std::sort(cases.begin(), cases.end(), [](const BatchCase& a, const BatchCase& b) { return a.id < b.id; });
+  return cases;
 }
 
 std::vector<BatchCase> fromCsv(const fs::path& csv, std::size_t channels) {
