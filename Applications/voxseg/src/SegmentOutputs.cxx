@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 namespace fs = std::filesystem;
 
@@ -30,11 +31,24 @@ std::string safeName(const LabelInfo& l) {
   return s;
 }
 
+// One mask per label, named after it. Names that would give one file ("x y" and "x_y", "Liver" and "liver" on a
+// file system that ignores case) get the label value too ("x_y_2.nii.gz"), in label order.
 std::vector<std::string> splitFiles(const OutputPaths& p, const std::vector<LabelInfo>& labels) {
   std::vector<std::string> out;
   if (p.split.empty()) return out;
-  for (const auto& l : labels)
-    if (l.value != 0) out.push_back((fs::path(p.split) / (safeName(l) + ".nii.gz")).string());
+  std::set<std::string> taken; // lower case
+  const auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  for (const auto& l : labels) {
+    if (l.value == 0) continue;
+    const std::string base = safeName(l);
+    std::string name = base;
+    for (int k = 1; !taken.insert(lower(name)).second; ++k)
+      name = base + "_" + std::to_string(l.value) + (k > 1 ? "_" + std::to_string(k) : "");
+    out.push_back((fs::path(p.split) / (name + ".nii.gz")).string());
+  }
   return out;
 }
 
