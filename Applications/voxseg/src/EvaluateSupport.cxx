@@ -121,17 +121,22 @@ std::vector<int> selectLabels(const std::string& text, const std::vector<LabelIn
     item.erase(0, item.find_first_not_of(' '));
     item.erase(item.find_last_not_of(' ') + 1);
     if (item.empty()) throw usageError("--labels '" + text + "': empty item");
+    int value = 0;
     if (item.find_first_not_of("0123456789") == std::string::npos) {
-      const long v = std::stol(item);
+      const long v = item.size() > 6 ? 0 : std::stol(item); // longer: out of range anyway
       if (v < 1 || v > 65535) throw usageError("--labels '" + text + "': label " + item + " out of 1..65535");
-      out.push_back(int(v));
-      continue;
+      value = int(v);
+    } else {
+      const auto it = std::find_if(table.begin(), table.end(), [&](const LabelInfo& l) { return l.name == item; });
+      if (it == table.end())
+        throw usageError("--labels '" + text + "': no label named '" + item + "'" +
+                         (table.empty() ? " (give --label-table)" : " in the label table"));
+      if (it->value == 0) throw usageError("--labels '" + text + "': '" + item + "' is the background (label 0)");
+      value = it->value;
     }
-    const auto it = std::find_if(table.begin(), table.end(), [&](const LabelInfo& l) { return l.name == item; });
-    if (it == table.end())
-      throw usageError("--labels '" + text + "': no label named '" + item + "'" +
-                       (table.empty() ? " (give --label-table)" : " in the label table"));
-    out.push_back(it->value);
+    if (std::find(out.begin(), out.end(), value) != out.end())
+      throw usageError("--labels '" + text + "': label " + std::to_string(value) + " is listed twice");
+    out.push_back(value);
   }
   return out;
 }

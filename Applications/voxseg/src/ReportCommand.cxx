@@ -73,9 +73,22 @@ int runReportMerge(const ReportMergeArgs& args, std::ostream& out) {
     const auto j = nlohmann::ordered_json::parse(in, nullptr, false);
     if (j.is_discarded() || !j.contains("cases") || !j["cases"].is_array())
       throw inputError(json, "not a voxseg batch summary (no \"cases\" list)");
+    std::size_t number = 0;
     for (const auto& row : j["cases"]) {
-      if (!row.contains("case") || !row["case"].is_string() || !row.contains("status"))
+      ++number;
+      if (!row.is_object() || !row.contains("case") || !row["case"].is_string() || !row.contains("status"))
         throw inputError(json, "a row lacks \"case\" or \"status\"");
+      const auto field = [&](const char* name, bool (nlohmann::ordered_json::*is)() const noexcept) {
+        return row.contains(name) && (row[name].*is)();
+      };
+      const std::string problem =
+          !row["status"].is_string()                                        ? "\"status\" is not a string"
+          : !field("exit_code", &nlohmann::ordered_json::is_number_integer) ? "\"exit_code\" is not an integer"
+          : !field("seconds", &nlohmann::ordered_json::is_number)           ? "\"seconds\" is not a number"
+          : !field("output", &nlohmann::ordered_json::is_string)            ? "\"output\" is not text"
+          : !field("error", &nlohmann::ordered_json::is_string)             ? "\"error\" is not text"
+                                                                            : "";
+      if (!problem.empty()) throw inputError(json, "row " + std::to_string(number) + ": " + problem);
       const std::string id = row["case"].get<std::string>();
       if (byCase.count(id))
         throw inputError(json, "case " + id + " is also in " + from[id] + ": shards must not overlap");

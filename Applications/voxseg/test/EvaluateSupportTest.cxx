@@ -83,7 +83,28 @@ TEST(EvaluateLabels, ValuesAndNamesFromATable) {
   EXPECT_THROW(selectLabels("kidney", table), Error);
   EXPECT_THROW(selectLabels("0", table), Error);
   std::ofstream(tmp.file("dataset.json")) << R"({"labels": {"background": 0, "tumor": 1}})";
-  EXPECT_EQ(selectLabels("tumor", readLabelTable(tmp.file("dataset.json"))), (std::vector<int>{1}));
+  const auto dataset = readLabelTable(tmp.file("dataset.json"));
+  EXPECT_EQ(selectLabels("tumor", dataset), (std::vector<int>{1}));
+  // refused once, as usage errors, before any case: a duplicate (by value or name), a number too long for any
+  // label (it was an internal error), the background by name (as by value)
+  for (const auto& [text, why] : std::vector<std::pair<std::string, std::string>>{
+           {"1,1", "label 1 is listed twice"},
+           {"2,spleen", "label 2 is listed twice"},
+           {"99999999999999999999", "label 99999999999999999999 out of 1..65535"}}) {
+    try {
+      selectLabels(text, table);
+      ADD_FAILURE() << text;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Usage) << text;
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  }
+  try {
+    selectLabels("background,tumor", dataset);
+    ADD_FAILURE() << "background selected";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'background' is the background (label 0)"), std::string::npos) << e.what();
+  }
 }
 
 TEST(EvaluateLabels, ColorsFromSlicerAndItkSnapTablesOrDefaults) {
