@@ -18,9 +18,29 @@ namespace {
 using Mask = itk::Image<unsigned char, 3>;
 using Components = itk::Image<unsigned int, 3>;
 
-Mask::Pointer maskOf(const LabelImage& image, int label) {
+// A label's bounding box (labelExtents) as an ITK region: the steps below work on it only, since the label's
+// mask is empty outside (components, holes and sizes are the same as on the whole grid, at a box's cost).
+LabelImage::RegionType boxOf(const LabelExtent& b) {
+  LabelImage::RegionType region;
+  for (unsigned a = 0; a < 3; ++a) {
+    region.SetIndex(a, static_cast<itk::IndexValueType>(b.lo[a]));
+    region.SetSize(a, b.hi[a] - b.lo[a] + 1);
+  }
+  return region;
+}
+
+std::vector<LabelExtent> extentsOf(const LabelImage& image) {
+  const auto size = image.GetLargestPossibleRegion().GetSize();
+  return labelExtents(image.GetBufferPointer(), {size[0], size[1], size[2]});
+}
+
+// The mask of one label inside `box` (index 0 at the box's corner).
+Mask::Pointer maskOf(const LabelImage& image, int label, const LabelImage::RegionType& box) {
+  auto crop = itk::RegionOfInterestImageFilter<LabelImage, LabelImage>::New();
+  crop->SetInput(&image);
+  crop->SetRegionOfInterest(box);
   auto t = itk::BinaryThresholdImageFilter<LabelImage, Mask>::New();
-  t->SetInput(&image);
+  t->SetInput(crop->GetOutput());
   t->SetLowerThreshold(static_cast<unsigned short>(label));
   t->SetUpperThreshold(static_cast<unsigned short>(label));
   t->SetInsideValue(1);
@@ -29,16 +49,31 @@ Mask::Pointer maskOf(const LabelImage& image, int label) {
   return t->GetOutput();
 }
 
-// Components of one label, numbered 1..n from the largest down.
-Components::Pointer componentsOf(const LabelImage& image, int label, std::size_t& count) {
+// Components of one label inside `box`, numbered 1..n from the largest down.
+Components::Pointer componentsOf(const LabelImage& image, int label, const LabelImage::RegionType& box,
+                                 std::size_t& count) {
   auto cc = itk::ConnectedComponentImageFilter<Mask, Components>::New();
-  cc->SetInput(maskOf(image, label));
+  cc->SetInput(maskOf(image, label, box));
   cc->SetFullyConnected(true);
   auto relabel = itk::RelabelComponentImageFilter<Components, Components>::New();
   relabel->SetInput(cc->GetOutput());
   relabel->Update();
   count = relabel->GetNumberOfObjects();
   return relabel->GetOutput();
+}
+
+// f(j, i) for every voxel of `box`: j its index in a box-sized buffer, i its index in the image's buffer.
+template <typename F> void forEachInBox(const LabelImage& image, const LabelImage::RegionType& box, F f) {
+  const auto size = image.GetLargestPossibleRegion().GetSize();
+  const auto lo = box.GetIndex();
+  const auto extent = box.GetSize();
+  std::size_t j = 0;
+  for (std::size_t z = 0; z < extent[2]; ++z)
+    for (std::size_t y = 0; y < extent[1]; ++y) {
+      const std::size_t row =
+          ((std::size_t(lo[2]) + z) * size[1] + std::size_t(lo[1]) + y) * size[0] + std::size_t(lo[0]);
+      for (std::size_t x = 0; x < extent[0]; ++x) f(j++, row + x);
+    }
 }
 
 std::vector<int> presentLabels(const LabelImage& image) {
@@ -56,18 +91,21 @@ std::size_t voxelCount(const LabelImage& image) { return image.GetLargestPossibl
 
 std::size_t keepLargestComponent(LabelImage& image, const std::vector<int>& labels) {
   std::size_t removed = 0;
-  const std::size_t n = voxelCount(image);
   unsigned short* p = image.GetBufferPointer();
+  const auto extents = extentsOf(image);
   for (int label : labels) {
+    if (label < 1 || label > 65535 || !extents[std::size_t(label)].voxels) continue;
+    const auto box = boxOf(extents[std::size_t(label)]);
     std::size_t objects = 0;
-    const auto comp = componentsOf(image, label, objects); // 1 = largest
+    const auto comp = componentsOf(image, label, box, objects); // 1 = largest
     if (objects < 2) continue;
     const unsigned int* c = comp->GetBufferPointer();
-    for (std::size_t i = 0; i < n; ++i)
-      if (c[i] > 1) {
+    forEachInBox(image, box, [&](std::size_t j, std::size_t i) {
+      if (c[j] > 1) {
         p[i] = 0;
         ++removed;
       }
+    });
   }
   return removed;
 }
@@ -91,32 +129,45 @@ PostprocessingCounts postprocess(LabelImage& image, const Postprocessing& steps)
   const std::size_t n = voxelCount(image);
   unsigned short* p = image.GetBufferPointer();
   if (!steps.keepLargest.empty()) counts.largestRemoved = keepLargestComponent(image, steps.keepLargest);
-  for (int label : steps.fillHoles) {
-    auto fill = itk::BinaryFillholeImageFilter<Mask>::New();
-    fill->SetInput(maskOf(image, label));
-    fill->SetForegroundValue(1);
-    fill->SetFullyConnected(false); // background face-connected to the border stays
-    fill->Update();
-    const unsigned char* m = fill->GetOutput()->GetBufferPointer();
-    for (std::size_t i = 0; i < n; ++i)
-      if (m[i] && p[i] == 0) {
-        p[i] = static_cast<unsigned short>(label);
-        ++counts.holesFilled;
-      }
+  if (!steps.fillHoles.empty()) {
+    // a hole is enclosed by its label, so it lies in the label's box; background reaching the box's faces
+    // reaches the grid's border through the voxels outside, where the label is absent
+    const auto extents = extentsOf(image);
+    for (int label : steps.fillHoles) {
+      if (label < 1 || label > 65535 || !extents[std::size_t(label)].voxels) continue;
+      const auto box = boxOf(extents[std::size_t(label)]);
+      auto fill = itk::BinaryFillholeImageFilter<Mask>::New();
+      fill->SetInput(maskOf(image, label, box));
+      fill->SetForegroundValue(1);
+      fill->SetFullyConnected(false); // background face-connected to the border stays
+      fill->Update();
+      const unsigned char* m = fill->GetOutput()->GetBufferPointer();
+      forEachInBox(image, box, [&](std::size_t j, std::size_t i) {
+        if (m[j] && p[i] == 0) {
+          p[i] = static_cast<unsigned short>(label);
+          ++counts.holesFilled;
+        }
+      });
+    }
   }
   if (steps.minVoxels > 0 || steps.minMl > 0) {
     const double ml = voxelMl(image);
-    for (int label : presentLabels(image)) {
+    const auto extents = extentsOf(image);
+    for (int label = 1; label < 65536; ++label) {
+      if (!extents[std::size_t(label)].voxels) continue;
+      const auto box = boxOf(extents[std::size_t(label)]);
       std::size_t objects = 0;
-      const auto comp = componentsOf(image, label, objects);
+      const auto comp = componentsOf(image, label, box, objects);
       std::vector<std::size_t> sizes(objects + 1, 0);
       const unsigned int* c = comp->GetBufferPointer();
-      for (std::size_t i = 0; i < n; ++i) ++sizes[c[i]];
-      for (std::size_t i = 0; i < n; ++i)
-        if (c[i] != 0 && (std::int64_t(sizes[c[i]]) < steps.minVoxels || double(sizes[c[i]]) * ml < steps.minMl)) {
+      const std::size_t inBox = box.GetNumberOfPixels();
+      for (std::size_t j = 0; j < inBox; ++j) ++sizes[c[j]];
+      forEachInBox(image, box, [&](std::size_t j, std::size_t i) {
+        if (c[j] != 0 && (std::int64_t(sizes[c[j]]) < steps.minVoxels || double(sizes[c[j]]) * ml < steps.minMl)) {
           p[i] = 0;
           ++counts.smallRemoved;
         }
+      });
     }
   }
   if (!steps.remap.empty())
@@ -133,29 +184,14 @@ PostprocessingCounts postprocess(LabelImage& image, const Postprocessing& steps)
 std::vector<LabelStatistics> labelStatistics(const LabelImage& image) {
   // One pass for voxel counts and bounding boxes; components are counted on each label's box only
   // (the mask is empty outside it, so the count is the same as on the whole grid).
-  const auto size = image.GetLargestPossibleRegion().GetSize();
-  const auto boxes = labelExtents(image.GetBufferPointer(), {size[0], size[1], size[2]});
+  const auto boxes = extentsOf(image);
   std::vector<LabelStatistics> out;
   const double ml = voxelMl(image);
   for (int label = 1; label < 65536; ++label) {
     const LabelExtent& b = boxes[label];
     if (!b.voxels) continue;
-    LabelImage::RegionType region;
-    for (unsigned a = 0; a < 3; ++a) {
-      region.SetIndex(a, static_cast<itk::IndexValueType>(b.lo[a]));
-      region.SetSize(a, b.hi[a] - b.lo[a] + 1);
-    }
-    auto crop = itk::RegionOfInterestImageFilter<LabelImage, LabelImage>::New();
-    crop->SetInput(&image);
-    crop->SetRegionOfInterest(region);
     auto cc = itk::ConnectedComponentImageFilter<Mask, Components>::New();
-    auto mask = itk::BinaryThresholdImageFilter<LabelImage, Mask>::New();
-    mask->SetInput(crop->GetOutput());
-    mask->SetLowerThreshold(static_cast<unsigned short>(label));
-    mask->SetUpperThreshold(static_cast<unsigned short>(label));
-    mask->SetInsideValue(1);
-    mask->SetOutsideValue(0);
-    cc->SetInput(mask->GetOutput());
+    cc->SetInput(maskOf(image, label, boxOf(b)));
     cc->SetFullyConnected(true);
     cc->Update();
     LabelStatistics s;
@@ -176,8 +212,8 @@ std::vector<Instance> labelInstances(const LabelImage& labels, const std::vector
   instances->Allocate(true);
   unsigned short* out = instances->GetBufferPointer();
   const auto size = labels.GetLargestPossibleRegion().GetSize();
-  const std::size_t n = voxelCount(labels);
   const double ml = voxelMl(labels);
+  const auto extents = extentsOf(labels);
   std::vector<int> wanted = classes;
   if (wanted.empty()) {
     const auto present = presentLabels(labels);
@@ -185,8 +221,10 @@ std::vector<Instance> labelInstances(const LabelImage& labels, const std::vector
   }
   std::vector<Instance> table;
   for (int label : wanted) {
+    if (label < 1 || label > 65535 || !extents[std::size_t(label)].voxels) continue;
+    const auto box = boxOf(extents[std::size_t(label)]);
     std::size_t objects = 0;
-    const auto comp = componentsOf(labels, label, objects);
+    const auto comp = componentsOf(labels, label, box, objects);
     if (table.size() + objects > 65535)
       throw Error(ExitCode::Input, "more than 65535 instances: the instance map cannot hold them");
     const int first = int(table.size()) + 1;
@@ -198,19 +236,19 @@ std::vector<Instance> labelInstances(const LabelImage& labels, const std::vector
       mine[k].begin = {std::int64_t(size[0]), std::int64_t(size[1]), std::int64_t(size[2])};
     }
     const unsigned int* c = comp->GetBufferPointer();
-    for (std::size_t i = 0; i < n; ++i) {
-      if (c[i] == 0) continue;
-      Instance& in = mine[c[i] - 1];
+    forEachInBox(labels, box, [&](std::size_t j, std::size_t i) {
+      if (c[j] == 0) return;
+      Instance& in = mine[c[j] - 1];
       out[i] = static_cast<unsigned short>(in.id);
       const std::array<std::int64_t, 3> idx{std::int64_t(i % size[0]), std::int64_t((i / size[0]) % size[1]),
                                             std::int64_t(i / (size[0] * size[1]))};
       ++in.voxels;
       for (std::size_t a = 0; a < 3; ++a) {
-        sums[c[i] - 1][a] += double(idx[a]);
+        sums[c[j] - 1][a] += double(idx[a]);
         in.begin[a] = std::min(in.begin[a], idx[a]);
         in.end[a] = std::max(in.end[a], idx[a] + 1);
       }
-    }
+    });
     for (std::size_t k = 0; k < objects; ++k) {
       Instance& in = mine[k];
       in.ml = double(in.voxels) * ml;
