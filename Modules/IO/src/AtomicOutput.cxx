@@ -13,8 +13,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <dirent.h>
 #include <fcntl.h>
 #include <filesystem>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -203,6 +205,36 @@ void checkOutputsAgainstInputs(const std::vector<std::string>& outputs, const st
 
 namespace {
 
+// Removes the links in a scratch folder of this user's (a NIfTI alias), through a descriptor opened without
+// following links: in a shared $TMPDIR another user may replace the folder by a link to theirs between the
+// listing and the removal. True when only links were in it.
+bool emptyScratchFolder(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || st.st_uid != ::geteuid()) {
+    ::close(fd);
+    return false;
+  }
+  DIR* dir = ::fdopendir(fd); // owns fd now
+  if (!dir) {
+    ::close(fd);
+    return false;
+  }
+  bool onlyLinks = true;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat link {};
+    if (::fstatat(fd, name.c_str(), &link, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(link.st_mode))
+      onlyLinks = ::unlinkat(fd, name.c_str(), 0) == 0 && onlyLinks;
+    else
+      onlyLinks = false;
+  }
+  ::closedir(dir);
+  return onlyLinks;
+}
+
 // Temporaries named before the host was in the name (".voxseg-tmp-<pid>-<n>-<name>", until 2026-11-27): whose
 // they are cannot be told, so only those untouched for a day go (a write in progress changes its file's time).
 void removeLegacyTemporaries(const std::string& folder, std::vector<std::string>& removed) {
@@ -245,10 +277,11 @@ std::vector<std::string> removeStaleTemporaries(const std::string& folder, const
     const pid_t pid = static_cast<pid_t>(std::strtol(pidText.c_str(), nullptr, 10));
     if (pid <= 0) continue;
     if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue; // alive, or not ours to judge
+    if (isFolder) {
+      if (emptyScratchFolder(e.path().string()) && ::rmdir(e.path().c_str()) == 0) removed.push_back(name);
+      continue;
+    }
     std::error_code rm;
-    if (isFolder)
-      for (const auto& inner : std::filesystem::directory_iterator(e.path(), rm))
-        if (inner.is_symlink(rm)) std::filesystem::remove(inner.path(), rm);
     if (std::filesystem::remove(e.path(), rm)) removed.push_back(name);
   }
   if (prefix == outputTemporaryPrefix()) removeLegacyTemporaries(folder, removed);

@@ -71,11 +71,13 @@ NrrdSpace checkNrrdHeader(const std::string& path) {
                                  " bytes long, not a NRRD field (refused: ITK's NRRD reader overflows a buffer on it)");
     const std::size_t colon = line.find(": ");
     if (colon == std::string_view::npos) continue;
-    const std::string_view key = line.substr(0, colon);
+    std::string key; // teem compares field names ignoring case and spaces ("Space Units", "spaceunits")
+    for (const char c : line.substr(0, colon))
+      if (c != ' ' && c != '\t') key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     std::string value = lowerCase(trimmed(line.substr(colon + 2)));
     if (key == "space") {
       found.space = value;
-    } else if (key == "space units") {
+    } else if (key == "spaceunits") {
       std::istringstream units(value);
       for (std::string unit; units >> std::quoted(unit);) found.units.push_back(unit);
     }

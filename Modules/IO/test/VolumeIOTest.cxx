@@ -98,12 +98,17 @@ TEST(Formats, NrrdInLeftAnteriorSuperiorSpaceLiesWhereItsLpsTwinLies) {
   const Volume lasShort = readVolume(writeNrrd(dir, "las2.nrrd",
                                                "space: LAS\nspace directions: (0.48,0.64,0) (-0.96,0.72,0) (0,0,2.5)\n"
                                                "space origin: (10,-20,30)\n"));
+  // teem takes field names in any case
+  const Volume lasKey = readVolume(writeNrrd(dir, "las3.nrrd",
+                                             "Space: Left-Anterior-Superior\nspace directions: (0.48,0.64,0) "
+                                             "(-0.96,0.72,0) (0,0,2.5)\nspace origin: (10,-20,30)\n"));
   const Volume lps =
       readVolume(writeNrrd(dir, "lps.nrrd",
                            "space: left-posterior-superior\nspace directions: (0.48,-0.64,0) (-0.96,-0.72,0) "
                            "(0,0,2.5)\nspace origin: (10,20,30)\n"));
   EXPECT_TRUE(las.geometry().nearlyEqual(lps.geometry(), 1e-9)) << las.geometry().origin[1];
   EXPECT_TRUE(lasShort.geometry().nearlyEqual(lps.geometry(), 1e-9));
+  EXPECT_TRUE(lasKey.geometry().nearlyEqual(lps.geometry(), 1e-9));
   EXPECT_TRUE(las.warnings.empty());
 }
 
@@ -121,13 +126,15 @@ TEST(Formats, NrrdSpaceUnitsOtherThanMillimetresAreRefused) {
   TempDir dir;
   const std::string directions = "space: RAS\nspace directions: (0.8,0,0) (0,1.2,0) (0,0,2.5)\n";
   EXPECT_NO_THROW(readVolume(writeNrrd(dir, "mm.nrrd", directions + "space units: \"mm\" \"mm\" \"mm\"\n")));
-  const std::string cm = writeNrrd(dir, "cm.nrrd", directions + "space units: \"mm\" \"cm\" \"mm\"\n");
-  try {
-    readVolume(cm);
-    FAIL() << "centimetres were read as millimetres";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ExitCode::Input);
-    EXPECT_NE(std::string(e.what()).find(cm + ": NRRD space units 'cm'"), std::string::npos) << e.what();
+  for (const std::string field : {"space units", "Space Units", "spaceunits"}) {
+    const std::string cm = writeNrrd(dir, "cm.nrrd", directions + field + ": \"mm\" \"cm\" \"mm\"\n");
+    try {
+      readVolume(cm);
+      ADD_FAILURE() << field << ": centimetres were read as millimetres";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Input);
+      EXPECT_NE(std::string(e.what()).find(cm + ": NRRD space units 'cm'"), std::string::npos) << e.what();
+    }
   }
 }
 
