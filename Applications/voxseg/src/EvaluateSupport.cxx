@@ -123,7 +123,8 @@ std::vector<int> selectLabels(const std::string& text, const std::vector<LabelIn
     if (item.empty()) throw usageError("--labels '" + text + "': empty item");
     int value = 0;
     if (item.find_first_not_of("0123456789") == std::string::npos) {
-      const long v = item.size() > 6 ? 0 : std::stol(item); // longer: out of range anyway
+      const std::string digits = item.substr(std::min(item.find_first_not_of('0'), item.size() - 1));
+      const long v = digits.size() > 6 ? 0 : std::stol(digits); // longer: out of range anyway
       if (v < 1 || v > 65535) throw usageError("--labels '" + text + "': label " + item + " out of 1..65535");
       value = int(v);
     } else {

@@ -101,6 +101,8 @@ void checkOutputNames(const OutputPaths& paths, const std::vector<std::string>& 
 void checkLabelTable(const OutputPaths& paths, const std::vector<LabelInfo>& labels) {
   io::checkLabelsWritable(labels, paths.labels);
   for (const auto& c : paths.colorTables) io::checkLabelsWritable(labels, c);
+  for (const std::string* dicom : {&paths.dicomSeg, &paths.rtstruct})
+    if (!dicom->empty()) io::checkLabelsWritable(labels, *dicom);
 }
 
 void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& labels, bool force) {
@@ -111,7 +113,11 @@ void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& l
     throw Error(ExitCode::Output, paths.split + ": --split needs a folder, this is a file");
   // made now, like --render's folder: a folder that cannot be made fails before any work
   io::createOutputFolder(paths.split, "the --split folder");
-  for (const auto& f : splitFiles(paths, labels)) io::AtomicOutput probe(f, force);
+  const auto masks = splitFiles(paths, labels);
+  auto all = paths.files(); // a mask named like another output (-o out/liver.nii.gz --split out) would replace it
+  all.insert(all.end(), masks.begin(), masks.end());
+  io::checkOutputsAgainstInputs(all, {});
+  for (const auto& f : masks) io::AtomicOutput probe(f, force);
 }
 
 processing::LabelImage::Pointer toLabelImage(const io::Volume& labels) {

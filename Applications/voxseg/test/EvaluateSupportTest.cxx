@@ -85,6 +85,7 @@ TEST(EvaluateLabels, ValuesAndNamesFromATable) {
   std::ofstream(tmp.file("dataset.json")) << R"({"labels": {"background": 0, "tumor": 1}})";
   const auto dataset = readLabelTable(tmp.file("dataset.json"));
   EXPECT_EQ(selectLabels("tumor", dataset), (std::vector<int>{1}));
+  EXPECT_EQ(selectLabels("0000002", table), (std::vector<int>{2}));
   // refused once, as usage errors, before any case: a duplicate (by value or name), a number too long for any
   // label (it was an internal error), the background by name (as by value)
   for (const auto& [text, why] : std::vector<std::pair<std::string, std::string>>{

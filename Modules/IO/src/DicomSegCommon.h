@@ -40,7 +40,8 @@ std::string textToUtf8(const std::string& text, const std::string& characterSet)
 /// voxseg's own text (label names, descriptions) is UTF-8. Before an object that holds some of it that is not
 /// ASCII takes text over from a source image (`dataset`, loaded from `sourceFile`), the source's text is
 /// converted to UTF-8 (Specific Character Set ISO_IR 192). Does nothing when `ownText` is all ASCII. Throws
-/// Error(Output) naming `outputPath` when the source's character set cannot be converted.
+/// Error(Input) naming `sourceFile` (and `outputPath`) when the source's text cannot be converted (8-bit text
+/// without a Specific Character Set, or a set iconv does not know).
 void sourceTextToUtf8(DcmItem& dataset, const std::vector<std::string>& ownText, const std::string& sourceFile,
                       const std::string& outputPath);
 

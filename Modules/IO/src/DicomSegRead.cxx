@@ -1,4 +1,5 @@
 #include "DicomSegCommon.h"
+#include "PayloadCheck.h"
 
 #include "voxseg/core/Error.h"
 #include "voxseg/io/DicomSeg.h"
@@ -61,9 +62,9 @@ void sourceTextToUtf8(DcmItem& dataset, const std::vector<std::string>& ownText,
   if (std::all_of(ownText.begin(), ownText.end(), [](const std::string& t) { return isAscii(t); })) return;
   const OFCondition converted = dataset.convertToUTF8();
   if (converted.bad())
-    throw outputError(outputPath, "names that are not ASCII need UTF-8, but the text of " + sourceFile +
-                                      " (Specific Character Set '" + stringOf(dataset, DCM_SpecificCharacterSet) +
-                                      "') cannot be converted: " + converted.text());
+    throw inputError(sourceFile, "its text (Specific Character Set '" + stringOf(dataset, DCM_SpecificCharacterSet) +
+                                     "') cannot be converted to UTF-8, which the names that are not ASCII need in " +
+                                     outputPath + ": " + converted.text());
   // an ASCII source may have had no Specific Character Set: the object now holds UTF-8 all the same
   dataset.putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
 }
@@ -226,6 +227,8 @@ DicomSegContent readDicomSeg(const std::string& path, const std::string& referen
   if (!orientation || !measures) throw inputError(path, "the SEG lacks plane orientation or pixel measures");
   Float64 o[6] = {0, 0, 0, 0, 0, 0};
   orientation->getImageOrientationPatient(o[0], o[1], o[2], o[3], o[4], o[5]);
+  if (!std::all_of(o, o + 6, [](Float64 v) { return std::isfinite(v); }))
+    throw inputError(path, "the SEG's ImageOrientationPatient is not finite");
   const Vec3 rowCosine{o[0], o[1], o[2]}, columnCosine{o[3], o[4], o[5]};
   const Vec3 normal = cross(rowCosine, columnCosine);
   Float64 rowSpacing = 0, columnSpacing = 0, between = 0;
@@ -240,6 +243,9 @@ DicomSegContent readDicomSeg(const std::string& path, const std::string& referen
     if (!position || !segment)
       throw inputError(path, "frame " + std::to_string(f + 1) + " lacks its plane position or segment number");
     position->getImagePositionPatient(info[f].position[0], info[f].position[1], info[f].position[2]);
+    for (const double x : info[f].position)
+      if (!std::isfinite(x) || std::fabs(x) > detail::kMaxOriginMm)
+        throw inputError(path, "frame " + std::to_string(f + 1) + " has no valid ImagePositionPatient");
     segment->getReferencedSegmentNumber(info[f].segment);
     if (info[f].segment < 1 || info[f].segment > seg->getNumberOfSegments())
       throw inputError(path, "frame " + std::to_string(f + 1) + " refers to segment " +
@@ -252,8 +258,8 @@ DicomSegContent readDicomSeg(const std::string& path, const std::string& referen
     ReadOptions ro = options;
     ro.seriesUid = out.referencedSeriesUid;
     g = readVolume(referenceFolder, ro).geometry();
-    if (std::fabs(columnSpacing - g.spacing[0]) > 1e-4 * g.spacing[0] ||
-        std::fabs(rowSpacing - g.spacing[1]) > 1e-4 * g.spacing[1])
+    if (!(std::fabs(columnSpacing - g.spacing[0]) <= 1e-4 * g.spacing[0]) ||
+        !(std::fabs(rowSpacing - g.spacing[1]) <= 1e-4 * g.spacing[1])) // NaN included
       throw inputError(path, "its pixel spacing " + detail::decimalString(rowSpacing) + "\\" +
                                  detail::decimalString(columnSpacing) + " (rows\\columns) is not the spacing of " +
                                  referenceFolder + " (" + detail::decimalString(g.spacing[1]) + "\\" +
@@ -279,7 +285,7 @@ DicomSegContent readDicomSeg(const std::string& path, const std::string& referen
           std::isfinite(columnSpacing) && columnSpacing > 0))
       throw inputError(path, "invalid pixel spacing or spacing between slices in the SEG's header");
     const double slices = std::round((along.back() - along.front()) / spacing) + 1;
-    if (slices * double(rows) * double(columns) > double(options.maxVoxels))
+    if (!(slices >= 1 && slices * double(rows) * double(columns) <= double(options.maxVoxels)))
       throw inputError(
           path, "its frames span " + detail::decimalString(slices) + " slices of " + std::to_string(columns) + "x" +
                     std::to_string(rows) + " at " + detail::decimalString(spacing) + " mm, more than the limit of " +

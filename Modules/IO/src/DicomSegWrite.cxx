@@ -6,6 +6,7 @@
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/io/DicomSeg.h"
 #include "voxseg/io/DicomSeries.h"
+#include "voxseg/io/SegmentationFiles.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -54,6 +55,7 @@ void check(const OFCondition& c, const std::string& path, const std::string& wha
 void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, const std::string& sourceFolder,
                    const std::string& path, const DicomSegOptions& options, bool overwrite) {
   detail::quietDcmtk();
+  checkDicomLabels(known, path);
   const detail::SourceSeries source = detail::sourceSeriesOf(labels, sourceFolder, options.seriesUid, "SEG");
   const DicomSeriesInfo& s = source.info;
   const auto& slices = source.slices;
@@ -79,7 +81,8 @@ void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, co
   detail::sourceTextToUtf8(*sourceFile.getDataset(), ownText, slices.front().file, path);
 
   IODGeneralEquipmentModule::EquipmentInfo equipment("voxseg", "voxseg", "0", versionString());
-  ContentIdentificationMacro content("1", options.contentLabel.c_str(), options.seriesDescription.c_str(),
+  ContentIdentificationMacro content("1", options.contentLabel.c_str(),
+                                     asciiOr(options.seriesDescription, "voxseg segmentation").c_str(),
                                      options.contentCreator.c_str());
   DcmSegmentation* raw = nullptr;
   check(DcmSegmentation::createBinarySegmentation(raw, static_cast<Uint16>(s.rows), static_cast<Uint16>(s.columns),
@@ -175,6 +178,7 @@ void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, co
   check(seg->writeDataset(written), path, "dataset");
   // voxseg's text as it is (UTF-8, with ISO_IR 192 from sourceTextToUtf8 when any of it is not ASCII)
   written.putAndInsertString(DCM_SeriesDescription, detail::utf8Prefix(options.seriesDescription, 64).c_str());
+  written.putAndInsertString(DCM_ContentDescription, detail::utf8Prefix(options.seriesDescription, 64).c_str());
   DcmSequenceOfItems* segments = nullptr;
   check(written.findAndGetSequence(DCM_SegmentSequence, segments), path, "segment sequence");
   std::size_t item = 0;

@@ -5,6 +5,7 @@
 #include "voxseg/core/Version.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/io/RtStruct.h"
+#include "voxseg/io/SegmentationFiles.h"
 
 #include <itkContourExtractor2DImageFilter.h>
 #include <itkImage.h>
@@ -71,6 +72,7 @@ std::vector<std::vector<std::array<double, 2>>> contoursOf(const std::vector<std
 void writeRtStruct(const Volume& labels, const std::vector<LabelInfo>& known, const std::string& sourceFolder,
                    const std::string& path, const RtStructOptions& options, bool overwrite) {
   detail::quietDcmtk();
+  checkDicomLabels(known, path);
   const detail::SourceSeries source =
       detail::sourceSeriesOf(labels, sourceFolder, options.seriesUid, "RT Structure Set");
   if (source.frameOfReferenceUid.empty())

@@ -283,12 +283,17 @@ std::string colorTableExtensionOf(const std::string& path) {
 
 } // namespace
 
+void checkDicomLabels(const std::vector<LabelInfo>& labels, const std::string& path) {
+  validateLabels(labels, path, TextRules{"\\", "\\"}); // '\\' separates DICOM values
+}
+
 void checkLabelsWritable(const std::vector<LabelInfo>& labels, const std::string& path) {
   if (isSegNrrdPath(path)) {
     // Slicer splits tags on '|' and terminology entries on '~' and '^'.
     validateLabels(labels, path, TextRules{"", "~^|"});
     return;
   }
+  if (detail::endsWith(path, ".dcm")) return checkDicomLabels(labels, path);
   const std::string ext = colorTableExtensionOf(path);
   if (ext.empty()) return; // a plain label map holds no names
   // CSV and ITK-SNAP names are quoted: a quote inside cannot be stored.

@@ -119,6 +119,16 @@ TEST(DicomSeg, GridsBeyondTheVoxelLimitOrOffTheReferenceSpacingAreRefused) {
                 "its frames span 200001 slices of 512x512 at 1e-05 mm, more than the limit");
   expectRefused(edited("spacing.dcm", DCM_PixelSpacing, "0.5\\0.5"), ct,
                 "its pixel spacing 0.5\\0.5 (rows\\columns) is not the spacing of " + ct);
+  expectRefused(edited("nanspacing.dcm", DCM_PixelSpacing, "nan\\0.5"), ct, "its pixel spacing");
+  // a frame position that is not a number (it ended in an internal error, exit 1)
+  DcmFileFormat f;
+  ASSERT_TRUE(f.loadFile(seg.c_str()).good());
+  DcmItem *frame = nullptr, *plane = nullptr;
+  ASSERT_TRUE(f.getDataset()->findAndGetSequenceItem(DCM_PerFrameFunctionalGroupsSequence, frame, 0).good());
+  ASSERT_TRUE(frame->findAndGetSequenceItem(DCM_PlanePositionSequence, plane, 0).good());
+  plane->putAndInsertString(DCM_ImagePositionPatient, "nan\\0\\0");
+  ASSERT_TRUE(f.saveFile(dir.file("nanframe.dcm").c_str()).good());
+  expectRefused(dir.file("nanframe.dcm"), "", "frame 1 has no valid ImagePositionPatient");
 }
 
 // The rules highdicom checks on a SEG, read back with plain DCMTK.

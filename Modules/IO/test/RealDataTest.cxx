@@ -269,6 +269,23 @@ TEST(Dicom, DerivedObjectsHoldNamesThatAreNotAscii) {
     EXPECT_EQ(attributes(rt, DCM_ROIName), want) << name;
     EXPECT_EQ(readDicomSeg(seg, series.path().string()).segments.at(0).name, name);
   }
+  // '\\' separates DICOM values: a name with one is refused by both writers, nothing written
+  std::vector<LabelInfo> known(1);
+  known[0].value = 1;
+  known[0].name = "liver\\left";
+  for (const bool rt : {false, true}) {
+    const std::string out = dir.file(rt ? "bs.rt.dcm" : "bs.seg.dcm");
+    try {
+      if (rt)
+        writeRtStruct(labels, known, series.path().string(), out, {}, false);
+      else
+        writeDicomSeg(labels, known, series.path().string(), out, {}, false);
+      ADD_FAILURE() << out << " written";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Usage) << e.what();
+    }
+    EXPECT_FALSE(std::filesystem::exists(out));
+  }
 }
 
 // A copy of an image under a new SOP Instance UID: named as a duplicate, not as uneven spacing.

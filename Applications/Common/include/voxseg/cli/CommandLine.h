@@ -42,8 +42,9 @@ inline std::optional<int> parseCommandLine(CLI::App& app, int argc, char** argv,
         break;
       }
     const std::string message = problem + " (" + command + " --help lists the options)";
-    bool json = false;
-    for (int i = 1; i < argc; ++i) json = json || std::string(argv[i]) == "--log-json";
+    bool json = false; // programs with a --log-json option (VoxsegSegment has none)
+    for (int i = 1; i < argc && app.get_option_no_throw("--log-json"); ++i)
+      json = json || std::string(argv[i]) == "--log-json";
     if (json) {
       initLogging(Verbosity::Normal, true);
       logError(message);

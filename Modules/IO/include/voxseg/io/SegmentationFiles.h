@@ -16,8 +16,12 @@ bool isSegNrrdPath(const std::string& path);
 
 /// Checks, before any work, that `labels` can be stored in the file `path` names: for a .seg.nrrd or a
 /// color table (.ctbl, .csv, .txt, .label) the checks writeSegNrrd and writeColorTable make (values, colors,
-/// characters the format cannot hold); nothing for other names. Throws Error(Usage) naming the path.
+/// characters the format cannot hold); for a DICOM SEG or RT Structure Set (.dcm) no backslash in names and
+/// codes (DICOM's value separator); nothing for other names. Throws Error(Usage) naming the path.
 void checkLabelsWritable(const std::vector<LabelInfo>& labels, const std::string& path);
+
+/// The DICOM rules of checkLabelsWritable, whatever `path`'s name: the SEG and RT Structure Set writers call it.
+void checkDicomLabels(const std::vector<LabelInfo>& labels, const std::string& path);
 
 /// Writes `labels` (an integer label map, kept in its voxel type) as a 3D Slicer segmentation:
 /// one NRRD (gzip unless !options.compress) with the volume's geometry (LPS) and, for each entry of
