@@ -175,7 +175,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   bool noOptimize = false, optimize = false;
   auto* segCmd =
       app.add_subcommand("segment", "Segment a volume with a TorchScript model (card embedded, or given by "
-                                    "--card / the overrides below); the label map is written on the input's grid");
+                                    "--card / the overrides below) or an nnU-Net v2 model folder; the label map is "
+                                    "written on the input's grid");
   segCmd->add_option(
       "-m,--model", seg.models,
       "TorchScript model (.pt; repeat for an ensemble of folds, averaged in logit space), or an nnU-Net v2 "
