@@ -93,8 +93,6 @@ void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, co
   if (const std::string charset = detail::stringOf(*sourceFile.getDataset(), DCM_SpecificCharacterSet);
       !charset.empty())
     check(seg->getSOPCommon().setSpecificCharacterSet(charset.c_str(), OFFalse), path, "specific character set");
-  check(seg->getSeries().setSeriesDescription(asciiOr(options.seriesDescription, "voxseg").c_str()), path,
-        "series description");
   seg->getSeries().setSeriesNumber(options.seriesNumber.c_str());
 
   // shared functional groups: orientation and pixel measures

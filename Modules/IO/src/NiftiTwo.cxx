@@ -1,4 +1,5 @@
 #include "NiftiTwo.h"
+#include "PayloadCheck.h"
 #include "RawBytes.h"
 
 #include "voxseg/core/Error.h"
@@ -117,9 +118,7 @@ std::uint64_t niftiTwoVoxelCount(const std::string& path) {
 }
 
 bool niftiHasUncompressedTwin(const std::string& path) {
-  const std::string suffix = ".nii.gz";
-  if (path.size() <= suffix.size() || path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0)
-    return false;
+  if (!endsWith(path, ".nii.gz")) return false;
   std::error_code ec;
   return std::filesystem::exists(path.substr(0, path.size() - 3), ec);
 }

@@ -35,6 +35,17 @@ std::string lowerCase(std::string v) {
   return v;
 }
 
+// The first 348 bytes of a NIfTI-1 file and their byte order. Unopened: the file cannot be opened; Other: short,
+// or not NIfTI-1 (other checks say what).
+enum class NiftiOneHeader { Read, Unopened, Other };
+NiftiOneHeader readNiftiOneHeader(const std::string& path, std::array<unsigned char, 348>& hdr, bool& swap) {
+  std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
+  if (!f) return NiftiOneHeader::Unopened;
+  if (gzread(f.get(), hdr.data(), static_cast<unsigned>(hdr.size())) != int(hdr.size())) return NiftiOneHeader::Other;
+  swap = load<std::int32_t>(hdr.data(), false) != 348;
+  return load<std::int32_t>(hdr.data(), swap) == 348 ? NiftiOneHeader::Read : NiftiOneHeader::Other;
+}
+
 } // namespace
 
 bool endsWith(const std::string& s, const std::string& suffix) {
@@ -188,13 +199,11 @@ void checkNiftiFile(const std::string& path, bool inflateData) {
 }
 
 bool checkNiftiGeometryFields(const std::string& path, const std::string& name) {
-  std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
-  if (!f) throw inputError(name, "cannot open file");
   std::array<unsigned char, 348> hdr{};
-  if (gzread(f.get(), hdr.data(), static_cast<unsigned>(hdr.size())) != int(hdr.size())) return true; // judged later
-  const std::int32_t size = load<std::int32_t>(hdr.data(), false);
-  const bool swap = size != 348;
-  if (load<std::int32_t>(hdr.data(), swap) != 348) return true; // not NIfTI-1: checkNiftiFile says what it is
+  bool swap = false;
+  const NiftiOneHeader read = readNiftiOneHeader(path, hdr, swap);
+  if (read == NiftiOneHeader::Unopened) throw inputError(name, "cannot open file");
+  if (read == NiftiOneHeader::Other) return true; // short, or not NIfTI-1: checkNiftiFile says what it is
   const auto fieldAt = [&](std::size_t at) { return load<float>(hdr.data() + at, swap); };
   const auto refuse = [&](const std::string& field, float v) {
     std::ostringstream os;
@@ -225,11 +234,9 @@ bool checkNiftiGeometryFields(const std::string& path, const std::string& name) 
 }
 
 std::string niftiSformAgainstPixdim(const std::string& path) {
-  std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
   std::array<unsigned char, 348> hdr{};
-  if (!f || gzread(f.get(), hdr.data(), static_cast<unsigned>(hdr.size())) != int(hdr.size())) return {};
-  const bool swap = load<std::int32_t>(hdr.data(), false) != 348;
-  if (load<std::int32_t>(hdr.data(), swap) != 348) return {};
+  bool swap = false;
+  if (readNiftiOneHeader(path, hdr, swap) != NiftiOneHeader::Read) return {};
   const auto fieldAt = [&](std::size_t at) { return double(load<float>(hdr.data() + at, swap)); };
   if (load<std::int16_t>(hdr.data() + 254, swap) <= 0 || load<std::int16_t>(hdr.data() + 252, swap) > 0) return {};
   const auto element = [&](std::size_t r, std::size_t c) { return fieldAt(280 + 16 * r + 4 * c); };

@@ -257,6 +257,7 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
   return v;
 }
 
+// Linear interpolation of the slices onto an even grid at `spacing` along the normal.
 Volume resampleSlices(const Volume& in, const std::vector<double>& positions, double spacing) {
   const Geometry g = in.geometry();
   const double extent = positions.back() - positions.front();
