@@ -120,16 +120,15 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     if (path.empty()) continue;
     if (!fs::is_directory(inputs.front())) // a batch case given as a file (single runs are refused at the start)
       throw usageError(std::string(option) + " needs a DICOM folder as input (" + inputs.front() + " is not one)");
-    try {
-      io::checkOnSeriesGrid(volumes.front(), inputs.front(), args.read.seriesUid, what);
-    } catch (const Error& e) {
-      const bool moved = std::string(e.what()).find("matches no source image position") != std::string::npos;
-      if (args.read.nonUniform == io::SliceSpacingPolicy::Error || !moved) throw;
-      throw Error(e.code(), std::string(e.what()) + " (--nonuniform " +
-                                (args.read.nonUniform == io::SliceSpacingPolicy::Accept ? "accept" : "resample") +
-                                " changed the grid; DICOM SEG and RTSTRUCT outputs must lie on the series' own "
-                                "slices)");
-    }
+    std::string hint;
+    if (args.read.nonUniform != io::SliceSpacingPolicy::Error)
+      hint = std::string(" (--nonuniform ") +
+             (args.read.nonUniform == io::SliceSpacingPolicy::Accept ? "accept" : "resample") +
+             " changed the grid; DICOM SEG and RTSTRUCT outputs must lie on the series' own slices)";
+    // the names the object may hold (which labels are present is known only after the network ran)
+    std::vector<std::string> ownText{model.description().value("name", std::string())};
+    for (const auto& l : labels) ownText.push_back(l.name);
+    io::checkOnSeriesGrid(volumes.front(), inputs.front(), args.read.seriesUid, what, ownText, hint);
   }
   nlohmann::ordered_json warnings = nlohmann::ordered_json::array();
   for (const auto& v : volumes)

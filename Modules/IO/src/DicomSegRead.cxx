@@ -92,8 +92,9 @@ std::string stringOf(DcmItem& item, const DcmTagKey& tag) {
 
 namespace {
 // The series and, per slice of the label map, its source image's file and position (no header read yet).
+// `offSlicesHint` ends the message when a slice has no source image (why the grid moved, if known).
 SourceSeries matchSlices(const Volume& labels, const std::string& folder, const std::string& seriesUid,
-                         const std::string& what) {
+                         const std::string& what, const std::string& offSlicesHint = {}) {
   SourceSeries out;
   const auto series = scanDicomFolder(folder);
   out.info = selectSeries(series, seriesUid, folder);
@@ -123,7 +124,7 @@ SourceSeries matchSlices(const Volume& labels, const std::string& folder, const 
     }
     if (best == s.files.size() || used[best])
       throw inputError(labels.source, "not on the grid of DICOM series " + s.seriesUid + ": slice " +
-                                          std::to_string(z) + " matches no source image position");
+                                          std::to_string(z) + " matches no source image position" + offSlicesHint);
     used[best] = true;
     out.slices[z].file = s.files[best];
     out.slices[z].position = s.positions[best];
@@ -154,8 +155,16 @@ SourceSeries sourceSeriesOf(const Volume& labels, const std::string& folder, con
 } // namespace detail
 
 void checkOnSeriesGrid(const Volume& image, const std::string& sourceFolder, const std::string& seriesUid,
-                       const std::string& what) {
-  detail::matchSlices(image, sourceFolder, seriesUid, what); // the grid only: no source header is read
+                       const std::string& what, const std::vector<std::string>& ownText,
+                       const std::string& offSlicesHint) {
+  const detail::SourceSeries source = detail::matchSlices(image, sourceFolder, seriesUid, what, offSlicesHint);
+  if (std::all_of(ownText.begin(), ownText.end(), [](const std::string& t) { return detail::isAscii(t); })) return;
+  // text that is not ASCII makes the object UTF-8: the source's text must convert (as the writers will do it)
+  const std::string& file = source.slices.front().file;
+  DcmFileFormat f;
+  if (f.loadFile(file.c_str(), EXS_Unknown, EGL_noChange, 256, ERM_autoDetect).bad())
+    throw inputError(file, "cannot read the DICOM header");
+  detail::sourceTextToUtf8(*f.getDataset(), ownText, file, "a " + what);
 }
 
 namespace {

@@ -288,6 +288,28 @@ TEST(Dicom, DerivedObjectsHoldNamesThatAreNotAscii) {
   }
 }
 
+// Before any work (the CLI calls it before the network runs): a source whose text cannot become UTF-8 is bad input
+// naming its file when a name that is not ASCII would make the object UTF-8; ASCII names keep its character set.
+TEST(Dicom, SourceTextThatCannotBecomeUtf8IsRefusedBeforeWriting) {
+  VOXSEG_REQUIRE_DATA(ct, sharedPath("data/dcmqi/segmentations/ct-3slice"));
+  voxseg::testing::TempDir series;
+  copySeries(ct, series, [](DcmFileFormat& file) {
+    file.getDataset()->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 999"); // no such character set
+    file.getDataset()->putAndInsertString(DCM_PatientName, "M\xfcller");
+  });
+  const Volume image = readVolume(series.path().string());
+  EXPECT_NO_THROW(checkOnSeriesGrid(image, series.path().string(), "", "DICOM SEG", {"Lesion", "model"}));
+  try {
+    checkOnSeriesGrid(image, series.path().string(), "", "DICOM SEG", {"L\xc3\xa4sion"});
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(e.code(), ExitCode::Input) << msg;
+    EXPECT_NE(msg.find(series.path().string()), std::string::npos) << msg;
+    EXPECT_NE(msg.find("cannot be converted to UTF-8"), std::string::npos) << msg;
+  }
+}
+
 // A copy of an image under a new SOP Instance UID: named as a duplicate, not as uneven spacing.
 TEST(Dicom, DuplicatedSliceIsNamed) {
   VOXSEG_REQUIRE_DATA(ct, sharedPath("data/dcmqi/segmentations/ct-3slice"));

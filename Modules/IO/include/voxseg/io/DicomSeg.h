@@ -34,9 +34,13 @@ void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, co
 /// Checks, before any work, that a label map on `image`'s grid can be written as a DICOM SEG or RT Structure
 /// Set of the series in `sourceFolder` (`seriesUid` when it holds several): one source image per slice, the
 /// same rows, columns and in-plane orientation. Throws Error(Input) as writeDicomSeg would, naming the image;
-/// `what` names the object in the message ("DICOM SEG", "RT Structure Set").
+/// `what` names the object in the message ("DICOM SEG", "RT Structure Set"). When any of `ownText` (label and
+/// model names the object will hold) is not ASCII, the source's text must convert to UTF-8: Error(Input) naming
+/// the source file if not. `offSlicesHint` ends the message when a slice matches no source image (e.g. why the
+/// caller's grid differs from the series' slices).
 void checkOnSeriesGrid(const Volume& image, const std::string& sourceFolder, const std::string& seriesUid,
-                       const std::string& what);
+                       const std::string& what, const std::vector<std::string>& ownText = {},
+                       const std::string& offSlicesHint = {});
 
 struct DicomSegContent {
   Volume labels;                     ///< uint16 label map: voxel = segment's label value
