@@ -117,6 +117,20 @@ pipeline::CardOverrides parseOverrides(const OverrideText& t) {
   return o;
 }
 
+// CLI11 2.1 writes a positional taking 1 or 2 values as "inputs(1x)" in the usage line; this writes the given
+// text for that positional instead (e.g. "[image] labels").
+class PositionalUsage : public CLI::Formatter {
+public:
+  PositionalUsage(const CLI::Option* option, std::string usage) : option_(option), usage_(std::move(usage)) {}
+  std::string make_option_usage(const CLI::Option* opt) const override {
+    return opt == option_ ? usage_ : CLI::Formatter::make_option_usage(opt);
+  }
+
+private:
+  const CLI::Option* option_;
+  std::string usage_;
+};
+
 std::string versionText() {
   return std::string("voxseg ") + versionString() + " (ITK " + itk::Version::GetITKVersion() + ")";
 }
@@ -317,12 +331,13 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   std::string renderNonUniform = "error";
   auto* renderCmd = app.add_subcommand(
       "render", "Surfaces, meshes, 3D and slice pictures and a review page for a label map (Documentation/render.md)");
-  renderCmd
-      ->add_option("inputs", render.inputs,
-                   "[image] labels: the image shown under the labels (optional) and "
-                   "the label map")
-      ->required()
-      ->expected(1, 2);
+  auto* renderInputs = renderCmd
+                           ->add_option("inputs", render.inputs,
+                                        "[image] labels: the image shown under the labels (optional) and "
+                                        "the label map")
+                           ->required()
+                           ->expected(1, 2);
+  renderCmd->formatter(std::make_shared<PositionalUsage>(renderInputs, "[image] labels"));
   renderCmd->add_option("-o,--output-dir", render.settings.outputDir, "folder for meshes, pictures and review.html")
       ->required();
   renderCmd->add_option("--label-table", render.labelTable,
