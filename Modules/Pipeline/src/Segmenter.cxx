@@ -1,5 +1,7 @@
 #include "voxseg/pipeline/Segmenter.h"
 
+#include "ResamplingConsumer.h"
+
 #include "voxseg/core/Error.h"
 #include "voxseg/core/ItkGeometry.h"
 #include "voxseg/core/LabelColors.h"
@@ -68,49 +70,6 @@ FloatImage::Pointer floatCopy(const io::Volume& v) {
   out->Allocate();
   std::memcpy(out->GetBufferPointer(), src->GetBufferPointer(), sizeof(float) * geometryOf(*src).voxelCount());
   return out;
-}
-
-// An ITK image on `g` over `voxels` (not copied: they must outlive it), for resampling one channel of logits.
-FloatImage::Pointer imageOver(float* voxels, const Geometry& g) {
-  auto img = FloatImage::New();
-  FloatImage::RegionType region;
-  for (unsigned a = 0; a < 3; ++a) region.SetSize(a, g.size[a]);
-  img->SetRegions(region);
-  setGeometry(*img, g);
-  img->GetPixelContainer()->SetImportPointer(voxels, g.voxelCount(), false);
-  return img;
-}
-
-// Logits [K][Z][Y][X] on `net`, linearly resampled onto `work` slab by slab (at most about `slabBytes` of them at
-// a time) and handed to `labels`. Each output voxel is interpolated from its own world position, as a whole-grid
-// resampling would.
-void resampleIntoLabels(std::vector<float>& logits, std::int64_t k, const Geometry& net, const Geometry& work,
-                        std::size_t slabBytes, inference::LabelConsumer& labels) {
-  const std::size_t nNet = net.voxelCount(), plane = work.size[0] * work.size[1];
-  std::vector<FloatImage::Pointer> channels;
-  for (std::int64_t c = 0; c < k; ++c) channels.push_back(imageOver(logits.data() + std::size_t(c) * nNet, net));
-  const std::size_t rows =
-      std::clamp<std::size_t>(slabBytes / (sizeof(float) * plane * std::size_t(k)), 1, work.size[2]);
-  std::vector<float> slab;
-  for (std::size_t z0 = 0; z0 < work.size[2]; z0 += rows) {
-    Geometry part = work;
-    part.size[2] = std::min(rows, work.size[2] - z0);
-    part.origin = work.indexToWorld({0.0, 0.0, double(z0)});
-    const std::size_t n = part.voxelCount();
-    slab.resize(std::size_t(k) * n);
-    for (std::int64_t c = 0; c < k; ++c) {
-      const auto r = processing::resampleLinear(*channels[std::size_t(c)], part);
-      std::memcpy(slab.data() + std::size_t(c) * n, r->GetBufferPointer(), n * sizeof(float));
-    }
-    inference::SlabView view;
-    view.order = AxisOrder::ZYX;
-    view.shape = {std::int64_t(work.size[2]), std::int64_t(work.size[1]), std::int64_t(work.size[0])};
-    view.begin = std::int64_t(z0);
-    view.end = std::int64_t(z0 + part.size[2]);
-    view.channels = k;
-    view.data = slab.data();
-    labels.consume(view);
-  }
 }
 
 } // namespace
@@ -235,11 +194,13 @@ Segmentation segment(const Model& model, const std::vector<io::Volume>& channels
   if (!resampled && !keepLogits) {
     result.stats = inference::slidingWindow(nets, in, card.axisOrder, engine, labels, progress);
   } else if (!keepLogits) {
-    // Logits on the network grid, resampled to the input grid a slab of rows at a time for the labels: all K
-    // channels of the input grid are never held at once (105 classes on 512x512x300 would be 33 GB).
-    inference::LogitCollector collect;
-    result.stats = inference::slidingWindow(nets, in, card.axisOrder, engine, collect, progress);
-    resampleIntoLabels(collect.logits, collect.channels, netGeometry, workGeometry, options.resampleSlabBytes, labels);
+    // Logits resampled to the input grid as the network's rows come in, a slab of rows at a time, for the labels:
+    // neither grid's K channels are held whole (105 classes on 512x512x300 would be 33 GB on the input grid).
+    ResamplingConsumer resample(netGeometry, workGeometry, card.axisOrder, options.resampleSlabBytes, labels);
+    result.stats = inference::slidingWindow(nets, in, card.axisOrder, engine, resample, progress);
+    resample.finish();
+    logDebug("resampling the logits held at most " + std::to_string(resample.peakHeldBytes() >> 20) +
+             " MB of network-grid rows");
   } else {
     inference::LogitCollector collect;
     result.stats = inference::slidingWindow(nets, in, card.axisOrder, engine, collect, progress);

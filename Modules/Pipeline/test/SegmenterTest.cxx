@@ -96,29 +96,33 @@ TEST(Segmenter, OrientationPolicyKeepsTheInputGrid) {
   }
 }
 
-// A card spacing other than the input's: labels made from the logits resampled a slab of rows at a time (down to
-// one row per slab) equal those made from the whole resampled logits.
+// A card spacing other than the input's: labels made from the logits resampled as the network's rows come in, a
+// slab of rows at a time (down to one row per slab), equal those made from the whole resampled logits, for both
+// network axis orders.
 TEST(Segmenter, ResampledLabelsAreMadeSlabBySlabAsFromTheWholeLogits) {
   VOXSEG_REQUIRE_DATA(pir, sharedPath("data/niftispace/PIR.nii.gz"));
   TempDir dir;
   const std::string net = thresholdNetwork(dir, 40.0);
   const io::Volume img = io::readVolume(pir);
-  std::ofstream(dir.file("card.json")) << R"({"name": "t", "axis_order": "xyz", "spacing": [1.7, 1.3, 2.1],
-      "patch_size": [32, 32, 32], "importance": {"type": "constant"},
-      "channels": [{"name": "T1", "normalization": {"type": "none"}}],
-      "labels": [{"value": 0, "name": "bg"}, {"value": 9, "name": "bright"}]})";
-  const Model model = loadModel({net}, dir.file("card.json"), {}, oneCpuThread());
-  const Segmentation whole = segment(model, {img}, oneCpuThread(), true);
-  const std::size_t n = img.geometry().voxelCount();
-  const std::uint8_t* want = whole.labels.as<std::uint8_t>()->GetBufferPointer();
-  EXPECT_GT(std::count(want, want + n, std::uint8_t{9}), 1000);
-  for (const std::size_t slabBytes : {std::size_t{256} << 20, std::size_t{1}}) {
-    SegmenterOptions options = oneCpuThread();
-    options.resampleSlabBytes = slabBytes;
-    const Segmentation slabs = segment(model, {img}, options, false);
-    EXPECT_EQ(slabs.labels.geometry(), img.geometry());
-    EXPECT_TRUE(std::equal(want, want + n, slabs.labels.as<std::uint8_t>()->GetBufferPointer())) << slabBytes;
-    EXPECT_TRUE(slabs.logits.empty());
+  for (const std::string order : {"xyz", "zyx"}) {
+    std::ofstream(dir.file("card.json")) << R"({"name": "t", "axis_order": ")" << order << R"(",
+        "spacing": [1.7, 1.3, 2.1], "patch_size": [32, 32, 32], "importance": {"type": "constant"},
+        "channels": [{"name": "T1", "normalization": {"type": "none"}}],
+        "labels": [{"value": 0, "name": "bg"}, {"value": 9, "name": "bright"}]})";
+    const Model model = loadModel({net}, dir.file("card.json"), {}, oneCpuThread());
+    const Segmentation whole = segment(model, {img}, oneCpuThread(), true);
+    const std::size_t n = img.geometry().voxelCount();
+    const std::uint8_t* want = whole.labels.as<std::uint8_t>()->GetBufferPointer();
+    EXPECT_GT(std::count(want, want + n, std::uint8_t{9}), 1000);
+    for (const std::size_t slabBytes : {std::size_t{256} << 20, std::size_t{1}}) {
+      SegmenterOptions options = oneCpuThread();
+      options.resampleSlabBytes = slabBytes;
+      const Segmentation slabs = segment(model, {img}, options, false);
+      EXPECT_EQ(slabs.labels.geometry(), img.geometry());
+      EXPECT_TRUE(std::equal(want, want + n, slabs.labels.as<std::uint8_t>()->GetBufferPointer()))
+          << order << " " << slabBytes;
+      EXPECT_TRUE(slabs.logits.empty());
+    }
   }
 }
 
