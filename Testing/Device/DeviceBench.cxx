@@ -124,6 +124,17 @@ int main(int argc, char** argv) try {
 
   std::vector<torch::Tensor> ballast; // the device but leaveFreeGb, held for the whole run
   if (leaveFreeGb >= 0 && dev.is_cuda()) {
+    // One forward call per precision first, as a process that ran before the memory got short: the kernels are
+    // loaded and cuDNN's workspaces found outside the cap (memory taken outside PyTorch's allocator fails with
+    // cuDNN errors, not as "out of memory", and would not take the fallbacks under test).
+    std::int64_t batch = 1;
+    for (const std::string& b : split(batchesText, ',')) batch = std::max<std::int64_t>(batch, std::stoll(b));
+    for (const std::string& precision : split(precisionsText, ',')) {
+      const bool autocast = precision == "float16" || precision == "bfloat16";
+      compat::AutocastGuard ag(autocast, precision == "bfloat16" ? at::kBFloat16 : at::kHalf);
+      net.impl().forward(torch::randn({batch, 1, roi, roi, roi}, torch::TensorOptions().device(dev))).to(torch::kFloat);
+    }
+    sync();
     const std::int64_t chunk = std::int64_t(256) << 20;
     try {
       for (;;) ballast.push_back(torch::empty({chunk}, torch::TensorOptions().device(dev).dtype(torch::kByte)));

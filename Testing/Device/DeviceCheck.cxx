@@ -65,7 +65,13 @@ int main(int argc, char** argv) {
   if (!cudaAvailable()) std::cerr << "warning: no CUDA device visible; comparing " << device << " with cpu\n";
 
   std::vector<Case> cases;
-  const auto j = nlohmann::json::parse(std::ifstream(data + "/monai/cases.json"));
+  std::ifstream casesFile(data + "/monai/cases.json");
+  if (!casesFile) {
+    std::cout << "parity: " << data << "/monai/cases.json cannot be read (run Testing/Device/prepare.sh and carry "
+              << data << ")\n";
+    return 1;
+  }
+  const auto j = nlohmann::json::parse(casesFile);
   for (const auto& c : j["cases"]) {
     Case k;
     k.name = c["id"];
@@ -122,47 +128,52 @@ int main(int argc, char** argv) {
   std::int64_t slabs = 0, staged = 0; // device runs: slabs copied on the copy stream (SlabTransfer)
   std::cout << strf("%-62s %-9s %11s %10s %9s %9s  %s\n", "case", "precision", "rel. diff", "argmax ok", "cpu s",
                     "device s", "result");
-  for (const auto& c : cases) {
-    if (!cpuNets.count(c.network)) {
-      const auto load = [&](const std::string& dev) {
-        return std::make_unique<Network>(c.native ? Network::loadNnUNetFold(c.network, 0, "final", DeviceSpec{dev})
-                                                  : Network::loadTorchScript(c.network, DeviceSpec{dev}));
-      };
-      cpuNets[c.network] = load("cpu");
-      gpuNets[c.network] = load(device);
-    }
-    double cpuSeconds = 0;
-    RunStats st;
-    const auto ref = run(*cpuNets[c.network], c, "float32", cpuSeconds, st);
-    const std::size_t n = ref.size();
-    const std::size_t k = c.name.rfind("nnunet", 0) == 0 ? 3 : (c.name.rfind("segresnet", 0) == 0 ? 2 : 3);
-    const std::size_t voxels = n / k;
-    double maxRef = 0;
-    for (float v : ref) maxRef = std::max(maxRef, double(std::fabs(v)));
-    for (const std::string precision : {"float32", "float16", "bfloat16"}) {
-      double s = 0;
-      const auto got = run(*gpuNets[c.network], c, precision, s, st);
-      slabs += st.slabs;
-      staged += st.overlappedSlabs;
-      double d = 0;
-      for (std::size_t i = 0; i < n; ++i) d = std::max(d, double(std::fabs(got[i] - ref[i])));
-      std::size_t same = 0;
-      for (std::size_t v = 0; v < voxels; ++v) {
-        std::size_t a = 0, b = 0;
-        for (std::size_t ch = 1; ch < k; ++ch) {
-          if (ref[ch * voxels + v] > ref[a * voxels + v]) a = ch;
-          if (got[ch * voxels + v] > got[b * voxels + v]) b = ch;
-        }
-        same += a == b;
+  for (const auto& c : cases) try { // a case that throws is a failed case; the others still run
+      if (!cpuNets.count(c.network)) {
+        const auto load = [&](const std::string& dev) {
+          return std::make_unique<Network>(c.native ? Network::loadNnUNetFold(c.network, 0, "final", DeviceSpec{dev})
+                                                    : Network::loadTorchScript(c.network, DeviceSpec{dev}));
+        };
+        cpuNets[c.network] = load("cpu");
+        gpuNets[c.network] = load(device);
       }
-      const double rel = d / std::max(maxRef, 1e-12), agree = double(same) / double(voxels);
-      const bool reduced = precision != "float32" || c.options.halfAccumulation; // float16/bfloat16 somewhere
-      const bool ok = reduced ? (rel <= 1e-2 && agree >= 0.999) : rel <= 1e-4;
-      (ok ? passed : failed)++;
-      std::cout << strf("%-62s %-9s %11.2e %9.3f%% %9.3f %9.3f  %s\n", c.name.c_str(), precision.c_str(), rel,
-                        100.0 * agree, cpuSeconds, s, ok ? "ok" : "FAIL");
+      double cpuSeconds = 0;
+      RunStats st;
+      const auto ref = run(*cpuNets[c.network], c, "float32", cpuSeconds, st);
+      const std::size_t n = ref.size();
+      const std::size_t k = c.name.rfind("nnunet", 0) == 0 ? 3 : (c.name.rfind("segresnet", 0) == 0 ? 2 : 3);
+      const std::size_t voxels = n / k;
+      double maxRef = 0;
+      for (float v : ref) maxRef = std::max(maxRef, double(std::fabs(v)));
+      for (const std::string precision : {"float32", "float16", "bfloat16"}) {
+        double s = 0;
+        const auto got = run(*gpuNets[c.network], c, precision, s, st);
+        slabs += st.slabs;
+        staged += st.overlappedSlabs;
+        double d = 0;
+        for (std::size_t i = 0; i < n; ++i) d = std::max(d, double(std::fabs(got[i] - ref[i])));
+        std::size_t same = 0;
+        for (std::size_t v = 0; v < voxels; ++v) {
+          std::size_t a = 0, b = 0;
+          for (std::size_t ch = 1; ch < k; ++ch) {
+            if (ref[ch * voxels + v] > ref[a * voxels + v]) a = ch;
+            if (got[ch * voxels + v] > got[b * voxels + v]) b = ch;
+          }
+          same += a == b;
+        }
+        const double rel = d / std::max(maxRef, 1e-12), agree = double(same) / double(voxels);
+        const bool reduced = precision != "float32" || c.options.halfAccumulation; // float16/bfloat16 somewhere
+        const bool ok = reduced ? (rel <= 1e-2 && agree >= 0.999) : rel <= 1e-4;
+        (ok ? passed : failed)++;
+        std::cout << strf("%-62s %-9s %11.2e %9.3f%% %9.3f %9.3f  %s\n", c.name.c_str(), precision.c_str(), rel,
+                          100.0 * agree, cpuSeconds, s, ok ? "ok" : "FAIL");
+      }
+    } catch (const std::exception& e) {
+      ++failed;
+      std::string what = e.what();
+      what = what.substr(0, what.find('\n'));
+      std::cout << strf("%-62s %-9s FAIL (%s)\n", c.name.c_str(), "-", what.c_str());
     }
-  }
   std::cout << strf("parity: %d passed, %d failed (%lld of %lld slabs staged on the copy stream)\n", passed, failed,
                     (long long)staged, (long long)slabs);
   return failed == 0 ? 0 : 1;

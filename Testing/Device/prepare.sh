@@ -6,13 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 shared=${VOXSEG_SHARED_DIR:-../shared}
 d=.device-data
-rm -rf "$d" && mkdir -p "$d/include/json" "$d/include/fmt" "$d/include/spdlog" "$d/monai" "$d/nnunet" "$d/bench"
+rm -rf "$d" && mkdir -p "$d/include/json" "$d/include/fmt" "$d/include/spdlog" "$d/monai" "$d/nnunet"
 # One folder per library: LibTorch bundles another fmt, which must not meet Debian's in one include path.
 cp -r /usr/include/nlohmann "$d/include/json/"
 cp -r /usr/include/fmt "$d/include/fmt/"
 cp -r /usr/include/spdlog "$d/include/spdlog/"
 cp "$shared"/fixtures/monai/{cases.json,net_unet.pt,net_segresnet.pt,img_a.npy,img_b.npy,img_c.npy} "$d/monai/"
 cp "$shared"/fixtures/nnunet/torchscript/network_fold0.pt "$shared"/fixtures/nnunet/preprocessed/phantom{A,B,C}.npy "$d/nnunet/"
-cp "$shared"/fixtures/bench/{bench_unet.pt,bench_input.npy} "$d/bench/"
-cp -r "$shared"/fixtures/nnunet/model/Dataset990_Phantom/nnUNetTrainer__nnUNetPlans__3d_fullres "$d/nnunet/"
+# the trained-model folder with fold 0 only (voxsegDeviceCheck loads no other): the upload stays small
+m=nnUNetTrainer__nnUNetPlans__3d_fullres
+mkdir -p "$d/nnunet/$m"
+cp "$shared"/fixtures/nnunet/model/Dataset990_Phantom/$m/{plans.json,dataset.json} "$d/nnunet/$m/"
+cp -r "$shared"/fixtures/nnunet/model/Dataset990_Phantom/$m/fold_0 "$d/nnunet/$m/"
 du -sh "$d"

@@ -3,6 +3,7 @@
 #include "voxseg/core/Error.h"
 
 #include <torch/csrc/api/include/torch/version.h>
+#include <torch/csrc/jit/passes/autocast.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -99,6 +100,10 @@ Network Network::loadTorchScript(const std::string& path, const DeviceSpec& devi
     throw Error(ExitCode::Model, path + ": not a loadable TorchScript model (" + firstLine(e.what()) + ")");
   }
   impl->module.eval();
+  // Reduced precision is eager autocast around the forward call (it applies inside TorchScript too). TorchScript's
+  // own autocast pass would bake the first reduced type it sees into the optimised graph, which it keeps for every
+  // later autocast run of the process: bfloat16 after float16 ran with float16 casts. Off, process-wide.
+  torch::jit::setAutocastMode(false);
   try {
     useGlobalConvolutionFlags(impl->module);
   } catch (const std::exception& e) {
