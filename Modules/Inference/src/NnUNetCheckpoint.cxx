@@ -51,10 +51,17 @@ Checkpoint readCheckpoint(const std::string& path) {
           }
           cp.weights.emplace_back(*name->str(), storage.as_strided(ref->size, ref->stride, ref->offset).clone());
         }
-      } else if (key == "inference_allowed_mirroring_axes" && v->list()) {
+      } else if (key == "inference_allowed_mirroring_axes" && !v->isNone()) {
+        // a list or tuple of axes; anything else is refused rather than read as "no mirroring"
+        const auto* axes = v->list();
+        if (!axes) throw std::runtime_error("inference_allowed_mirroring_axes is not a list of axes");
         cp.hasMirrorAxes = true;
-        for (const auto& a : *v->list())
-          if (const auto* i = std::get_if<std::int64_t>(&a->v)) cp.mirrorAxes.push_back(int(*i));
+        for (const auto& a : *axes) {
+          const auto* i = std::get_if<std::int64_t>(&a->v);
+          if (!i || *i < 0 || *i > 2)
+            throw std::runtime_error("inference_allowed_mirroring_axes holds something other than axes 0, 1, 2");
+          cp.mirrorAxes.push_back(int(*i));
+        }
       } else if (key == "trainer_name" && v->str()) {
         cp.trainerName = *v->str();
       } else {

@@ -302,6 +302,13 @@ private:
       // LibTorch's pickler (torch::pickle_save, e.g. `voxseg train`) tags typed containers: (value, "Dict[str,
       // Tensor]")
       if (q == "torch.jit._pickle.restore_type_tag" && !a->empty()) return (*a)[0];
+      // ... and writes lists of one element type as build_intlist([0, 1, 2]) and the like (Python's torch.load
+      // gives the list itself)
+      if ((q == "torch.jit._pickle.build_intlist" || q == "torch.jit._pickle.build_doublelist" ||
+           q == "torch.jit._pickle.build_boollist" || q == "torch.jit._pickle.build_tensorlist" ||
+           q == "torch.jit._pickle.build_genericlist") &&
+          a->size() == 1 && (*a)[0]->list())
+        return (*a)[0];
     }
     Object o;
     if (g) o.cls = *g;

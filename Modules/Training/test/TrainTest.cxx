@@ -4,6 +4,7 @@
 #include "voxseg/training/Train.h"
 #include "voxseg/core/Error.h"
 #include "voxseg/core/ItkGeometry.h"
+#include "voxseg/inference/Network.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/pipeline/NnUNet.h"
 #include "voxseg/processing/Reorient.h"
@@ -74,6 +75,10 @@ TEST(Train, LearnsTheToyStructuresAndTheExportRunsThroughNnUNetInference) {
   EXPECT_GT(summary.iterationsPerSecond, 0);
   for (const char* f : {"plans.json", "dataset.json", "fold_0/checkpoint_final.pth", "fold_0/progress.json"})
     EXPECT_TRUE(std::filesystem::exists(dir.file("model/") + f)) << f;
+  // the checkpoint's mirroring axes read back as written (LibTorch's pickler tags the list: it was read as none)
+  EXPECT_EQ(inference::Network::loadNnUNetFold(dir.file("model"), 0, "final", inference::DeviceSpec{"cpu"})
+                .allowedMirrorAxes(),
+            (std::vector<int>{0, 1, 2}));
   // the exported folder through voxseg's nnU-Net inference
   pipeline::NnUNetOptions nn;
   nn.folder = dir.file("model");
