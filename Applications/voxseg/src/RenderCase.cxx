@@ -72,6 +72,7 @@ void checkRenderSettings(const RenderSettings& s) {
   if (s.surface.decimation < 0 || s.surface.decimation >= 1) throw usageError("--decimate must be within [0, 1)");
   const bool gltf = std::find(s.meshFormats.begin(), s.meshFormats.end(), "gltf") != s.meshFormats.end();
   if (s.views3d || gltf) rendering::ensureDisplay(); // fails early, before any work
+  if (s.interactive) rendering::checkInteractiveDisplay();
 }
 
 std::vector<std::string> renderDestinations(const RenderSettings& s, const std::vector<LabelInfo>& labels) {

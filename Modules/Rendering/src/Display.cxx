@@ -2,8 +2,9 @@
 
 #include "voxseg/core/Error.h"
 
-#include <spdlog/spdlog.h>
+#include "voxseg/core/Log.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,6 +23,7 @@ namespace voxseg::rendering {
 namespace {
 
 pid_t xvfbPid = 0;
+std::string xvfbReason; // why voxseg started its own Xvfb ($DISPLAY unset or not answering), empty if it did not
 
 void stopXvfb() {
   if (xvfbPid > 0) {
@@ -32,7 +34,7 @@ void stopXvfb() {
 }
 
 // Starts Xvfb with -displayfd and reads the display number it chose (at most 20 s).
-std::string startXvfb() {
+std::string startXvfb(const std::string& why) {
   int fds[2];
   if (pipe(fds) != 0) throw Error(ExitCode::Internal, "cannot create a pipe to start Xvfb");
   posix_spawn_file_actions_t actions;
@@ -52,8 +54,9 @@ std::string startXvfb() {
   close(fds[1]);
   if (rc != 0) {
     close(fds[0]);
-    throw Error(ExitCode::Internal, "rendering needs an X display: $DISPLAY is not set and Xvfb cannot be started "
-                                    "(install Debian's xvfb package, or run under xvfb-run)");
+    throw Error(ExitCode::Internal, "rendering needs an X display: " + why +
+                                        " and Xvfb cannot be started (install Debian's xvfb package, or run under "
+                                        "xvfb-run)");
   }
   std::string number;
   pollfd p{fds[0], POLLIN, 0};
@@ -73,15 +76,60 @@ std::string startXvfb() {
 
 } // namespace
 
+bool displayAnswers(const std::string& display) {
+  // libX11 is loaded by VTK's OpenGL2 module anyway; through dlopen voxseg needs no X11 development files
+  void* x11 = dlopen("libX11.so.6", RTLD_LAZY | RTLD_LOCAL);
+  if (!x11) return true; // cannot tell: VTK will say
+  using Open = void* (*)(const char*);
+  using Close = int (*)(void*);
+  const auto open = reinterpret_cast<Open>(dlsym(x11, "XOpenDisplay"));
+  const auto close = reinterpret_cast<Close>(dlsym(x11, "XCloseDisplay"));
+  bool answers = true;
+  if (open && close) {
+    void* connection = open(display.c_str());
+    answers = connection != nullptr;
+    if (connection) close(connection);
+  }
+  dlclose(x11);
+  return answers;
+}
+
 std::string ensureDisplay() {
   static std::mutex mutex;
   std::lock_guard<std::mutex> lock(mutex);
+  static std::string checked; // a $DISPLAY that answered once is not asked again
   const char* current = std::getenv("DISPLAY");
-  if (current && *current) return current;
-  const std::string display = startXvfb();
+  if (current && *current && checked == current) return current;
+  std::string why = "$DISPLAY is not set";
+  if (current && *current) {
+    if (displayAnswers(current)) {
+      checked = current;
+      return current;
+    }
+    // VTK would abort the process (a batch would lose every later case): a private Xvfb instead
+    why = std::string("no X server answers on $DISPLAY (") + current + ")";
+    logWarning(why + ": rendering on a private Xvfb instead");
+  }
+  const std::string display = startXvfb(why);
+  xvfbReason = why;
+  checked = display;
   setenv("DISPLAY", display.c_str(), 1);
-  spdlog::debug("started Xvfb on display {} for off-screen rendering", display);
+  logDebug("started Xvfb on display " + display + " for off-screen rendering");
   return display;
+}
+
+void checkInteractiveDisplay() {
+  std::string reason;
+  {
+    static std::mutex mutex;
+    std::lock_guard<std::mutex> lock(mutex);
+    reason = xvfbReason;
+  }
+  const char* display = std::getenv("DISPLAY");
+  if (reason.empty() && (!display || !*display)) reason = "$DISPLAY is not set";
+  if (reason.empty() && !displayAnswers(display))
+    reason = std::string("no X server answers on $DISPLAY (") + display + ")";
+  if (!reason.empty()) throw usageError("--interactive needs a display: " + reason);
 }
 
 } // namespace voxseg::rendering

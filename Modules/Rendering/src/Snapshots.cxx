@@ -112,8 +112,7 @@ void writeGltf(const std::vector<NamedSurface>& surfaces, const std::string& pat
 }
 
 void showInteractive(const std::vector<NamedSurface>& surfaces, const std::string& title) {
-  const char* display = std::getenv("DISPLAY");
-  if (!display || !*display) throw usageError("--interactive needs a display ($DISPLAY is not set)");
+  checkInteractiveDisplay();
   Scene s;
   fill(s, surfaces, {0.1, 0.1, 0.12});
   s.window->SetSize(1000, 800);
