@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 namespace fs = std::filesystem;
@@ -42,9 +43,14 @@ RawDataset readRawDataset(const std::string& folder) {
   }
   if (d.channelNames.empty()) throw inputError(jsonPath, "channel_names is empty");
   std::set<int> values;
+  std::map<int, std::string> nameOf;
   for (const auto& [name, v] : labels.items()) {
     if (!v.is_number_integer())
       throw inputError(jsonPath, "label \"" + name + "\" is not an integer (region-based training is not supported)");
+    // one name per value: nnU-Net would make one output per value, voxseg one per name
+    if (const auto [at, fresh] = nameOf.emplace(v.get<int>(), name); !fresh)
+      throw inputError(jsonPath, "labels \"" + at->second + "\" and \"" + name + "\" both have the value " +
+                                     std::to_string(at->first));
     d.labels[name] = v.get<int>();
     values.insert(v.get<int>());
   }

@@ -268,6 +268,17 @@ TEST(Dataset, LayoutProblemsNameTheFile) {
   std::ofstream(ds + "/dataset.json") << R"({"channel_names": {"0": "MR"}, "labels": {"background": 0, "a": 2},
     "numTraining": 2, "file_ending": ".nii.gz"})";
   EXPECT_THROW(readRawDataset(ds), Error);
+  // two names for one value (the label maps then hold a value dataset.json does not name): refused, both named
+  std::ofstream(ds + "/dataset.json") << R"({"channel_names": {"0": "MR"},
+    "labels": {"background": 0, "ball": 1, "box": 1}, "numTraining": 2, "file_ending": ".nii.gz"})";
+  try {
+    readRawDataset(ds);
+    ADD_FAILURE() << "duplicate label values accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Input);
+    EXPECT_NE(std::string(e.what()).find("labels \"ball\" and \"box\" both have the value 1"), std::string::npos)
+        << e.what();
+  }
   EXPECT_THROW(readRawDataset(dir.file("nowhere")), Error);
 }
 
