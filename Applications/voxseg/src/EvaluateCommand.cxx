@@ -22,6 +22,8 @@
 #include <future>
 #include <iomanip>
 #include <limits>
+#include <map>
+#include <set>
 
 namespace fs = std::filesystem;
 
@@ -70,6 +72,14 @@ double valueOf(const nlohmann::json& v) {
 // One row per label: voxel counts, overlap metrics, then each preset's metrics as "<preset>.<name>"
 // (presets in the order asked for; names in the JSON's order), then "instances.<name>" with --instances
 // (lists such as the per-lesion Dice values stay in the JSON only).
+nlohmann::json instancesJson(const evaluation::LabelMap& reference, const evaluation::LabelMap& prediction, int label,
+                             const evaluation::InstanceOptions& options) {
+  const auto m = evaluation::instanceMetrics(reference, prediction, label, options);
+  nlohmann::json j = evaluation::instancesToJson(m);
+  j["lesion_dice"] = evaluation::lesionDiceJson(m);
+  return j;
+}
+
 MetricRow flatten(const std::string& caseId, const nlohmann::json& label, const std::vector<LabelInfo>& names,
                   const evaluation::EvaluationOptions& opt, bool instances) {
   MetricRow r;
@@ -116,6 +126,17 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   const auto cases = listEvalCases(args.prediction, args.reference, args.csv);
   std::vector<MetricRow> rows;
   nlohmann::json all = nlohmann::json::array();
+  evaluation::InstanceOptions instanceOpt;
+  instanceOpt.iouThreshold = args.instanceIou;
+  // an evaluated case; its json (metrics.json's entry `at`) is made once every case is read
+  struct Evaluated {
+    std::size_t at = 0;
+    const EvalCase* source = nullptr;
+    evaluation::LabelMap grid; // size and spacing, no voxels
+    std::vector<evaluation::LabelResult> results;
+    std::map<int, nlohmann::json> instances;
+  };
+  std::vector<Evaluated> evaluated;
   int firstFailure = 0;
   std::vector<std::pair<std::string, std::string>> failed; // case, problem
   for (const auto& c : cases) {
@@ -142,24 +163,18 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
       const auto refMap = evaluation::toLabelMap(ref), predMap = evaluation::toLabelMap(pred);
       const auto labels = chosen.empty() ? evaluation::presentLabels(refMap, predMap) : chosen;
       const auto t1 = std::chrono::steady_clock::now();
-      const auto results = evaluation::evaluateLabels(refMap, predMap, labels, opt);
+      Evaluated e;
+      e.results = evaluation::evaluateLabels(refMap, predMap, labels, opt);
       spdlog::debug("{}: read in {:.3f} s, {} labels evaluated in {:.3f} s", c.id, seconds(t0, t1), labels.size(),
                     seconds(t1, std::chrono::steady_clock::now()));
-      nlohmann::json j = evaluation::caseToJson(c.id, results, opt);
-      j["prediction"] = c.prediction;
-      j["reference"] = c.reference;
-      if (args.instances) {
-        evaluation::InstanceOptions instanceOpt;
-        instanceOpt.iouThreshold = args.instanceIou;
-        j["options"]["instance_iou"] = args.instanceIou;
-        for (auto& l : j["labels"]) {
-          const auto m = evaluation::instanceMetrics(refMap, predMap, l.at("label").get<int>(), instanceOpt);
-          l["instances"] = evaluation::instancesToJson(m);
-          l["instances"]["lesion_dice"] = evaluation::lesionDiceJson(m);
-        }
-      }
-      for (const auto& l : j["labels"]) rows.push_back(flatten(c.id, l, table, opt, args.instances));
-      all.push_back(j);
+      if (args.instances)
+        for (int label : labels) e.instances[label] = instancesJson(refMap, predMap, label, instanceOpt);
+      e.at = all.size();
+      e.source = &c;
+      e.grid.size = refMap.size;
+      e.grid.spacing = refMap.spacing;
+      evaluated.push_back(std::move(e));
+      all.push_back(nullptr);
     } catch (const Error& e) {
       if (cases.size() == 1) throw; // a single pair: a plain error, nothing written
       if (!firstFailure) firstFailure = static_cast<int>(e.code());
@@ -168,6 +183,38 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
       all.push_back({{"case", c.id}, {"error", e.what()}});
       failed.emplace_back(c.id, e.what());
     }
+  }
+  // Without --labels, every case is evaluated on every label found in any case: a label that a case has in neither
+  // map is an empty-vs-empty pair there (MONAI's Dice 1 with ignore_empty=False, NaN elsewhere), as nnU-Net's
+  // evaluation takes every label of every case. Left out, it biased the summaries (and the case's MONAI case-level
+  // mean) and changed their case counts from label to label.
+  std::set<int> every;
+  if (chosen.empty() && evaluated.size() > 1)
+    for (const auto& e : evaluated)
+      for (const auto& r : e.results) every.insert(r.label);
+  for (auto& e : evaluated) {
+    std::set<int> missing = every;
+    for (const auto& r : e.results) missing.erase(r.label);
+    if (!missing.empty()) {
+      e.grid.voxels.assign(e.grid.voxelCount(), 0); // both maps, for these labels
+      const std::vector<int> absent(missing.begin(), missing.end());
+      for (auto& r : evaluation::evaluateLabels(e.grid, e.grid, absent, opt)) e.results.push_back(std::move(r));
+      if (args.instances)
+        for (int label : absent) e.instances[label] = instancesJson(e.grid, e.grid, label, instanceOpt);
+      e.grid.voxels = {};
+      std::sort(e.results.begin(), e.results.end(),
+                [](const evaluation::LabelResult& a, const evaluation::LabelResult& b) { return a.label < b.label; });
+      spdlog::debug("{}: {} label(s) in neither map, evaluated as empty", e.source->id, absent.size());
+    }
+    nlohmann::json j = evaluation::caseToJson(e.source->id, e.results, opt);
+    j["prediction"] = e.source->prediction;
+    j["reference"] = e.source->reference;
+    if (args.instances) {
+      j["options"]["instance_iou"] = args.instanceIou;
+      for (auto& l : j["labels"]) l["instances"] = e.instances.at(l.at("label").get<int>());
+    }
+    for (const auto& l : j["labels"]) rows.push_back(flatten(e.source->id, l, table, opt, args.instances));
+    all[e.at] = std::move(j);
   }
   // the console table: Dice and the first preset's percentile Hausdorff distance per case and label
   const std::string hd = evaluation::presetName(opt.presets.front()) + "." +
