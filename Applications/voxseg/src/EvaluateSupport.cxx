@@ -128,10 +128,14 @@ std::vector<int> selectLabels(const std::string& text, const std::vector<LabelIn
       if (v < 1 || v > 65535) throw usageError("--labels '" + text + "': label " + item + " out of 1..65535");
       value = int(v);
     } else {
-      const auto it = std::find_if(table.begin(), table.end(), [&](const LabelInfo& l) { return l.name == item; });
+      const auto named = [&](const LabelInfo& l) { return l.name == item; };
+      const auto it = std::find_if(table.begin(), table.end(), named);
       if (it == table.end())
         throw usageError("--labels '" + text + "': no label named '" + item + "'" +
                          (table.empty() ? " (give --label-table)" : " in the label table"));
+      if (std::find_if(std::next(it), table.end(), named) != table.end())
+        throw usageError("--labels '" + text + "': several labels of the table are named '" + item +
+                         "' (give the value)");
       if (it->value == 0) throw usageError("--labels '" + text + "': '" + item + "' is the background (label 0)");
       value = it->value;
     }
@@ -187,27 +191,57 @@ std::vector<LabelInfo> readLabelTable(const std::string& path) {
           l.color = {std::stoi(f[red]), std::stoi(f[red + 1]), std::stoi(f[red + 2])};
         else
           l.color = defaultLabelColor(l.value);
+        for (int c : l.color)
+          if (c < 0 || c > 255) throw std::out_of_range("color");
       } catch (const std::exception&) {
-        throw inputError(path, "malformed row of a Slicer CSV color table: " + line.substr(0, 80));
+        throw inputError(path, "malformed row of a Slicer CSV color table (colors are 0..255): " + line.substr(0, 80));
       }
       if (l.value != 0) out.push_back(l);
     }
     if (out.empty()) throw inputError(path, "no labels found in the Slicer CSV color table");
     return out;
   }
-  while (std::getline(ss, line)) { // Slicer .ctbl: value name r g b a; ITK-SNAP: value r g b a vis mesh "name"
-    if (line.empty() || line[0] == '#') continue;
-    std::stringstream ls(line);
-    LabelInfo l;
-    if (!(ls >> l.value)) continue;
-    const auto quote = line.find('"');
-    if (quote != std::string::npos) { // ITK-SNAP: value r g b ...
-      l.name = line.substr(quote + 1, line.rfind('"') - quote - 1);
-      ls >> l.color[0] >> l.color[1] >> l.color[2];
-    } else { // Slicer: value name r g b a
-      ls >> l.name >> l.color[0] >> l.color[1] >> l.color[2];
+  // Slicer .ctbl: value name r g b a; ITK-SNAP: value r g b a vis mesh "name". Colors are whole numbers 0..255; a line
+  // that is neither is refused (a color of 300 came out as 300 in review.html, 44 in PNGs and PLY files).
+  const auto channel = [&](const std::string& token, int& v) {
+    std::size_t used = 0;
+    try {
+      v = std::stoi(token, &used);
+    } catch (const std::exception&) {
+      return false;
     }
-    if (!ls) l.color = defaultLabelColor(l.value);
+    return used == token.size() && v >= 0 && v <= 255;
+  };
+  for (int number = 1; std::getline(ss, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line[start] == '#') continue;
+    const auto quote = line.find('"');
+    std::stringstream ls(line.substr(0, quote));
+    std::vector<std::string> t;
+    for (std::string token; ls >> token;) t.push_back(token);
+    LabelInfo l;
+    bool ok = !t.empty() && t[0].find_first_not_of("0123456789") == std::string::npos && t[0].size() <= 5;
+    if (ok) l.value = std::stoi(t[0]);
+    if (ok && quote != std::string::npos) { // ITK-SNAP
+      const auto end = line.rfind('"');
+      ok = end > quote && t.size() >= 4 && channel(t[1], l.color[0]) && channel(t[2], l.color[1]) &&
+           channel(t[3], l.color[2]);
+      if (ok) l.name = line.substr(quote + 1, end - quote - 1);
+    } else if (ok && t.size() == 2) { // Slicer, a name without a color: the default color
+      l.name = t[1];
+      l.color = defaultLabelColor(l.value);
+    } else if (ok) { // Slicer: one name without spaces, then r g b and an optional alpha
+      int alpha = 255;
+      ok = (t.size() == 5 || t.size() == 6) && channel(t[2], l.color[0]) && channel(t[3], l.color[1]) &&
+           channel(t[4], l.color[2]) && (t.size() == 5 || channel(t[5], alpha));
+      if (ok) l.name = t[1];
+    }
+    if (!ok || l.value > 65535)
+      throw inputError(path, "line " + std::to_string(number) +
+                                 " is neither 'value name r g b a' (3D Slicer .ctbl, a name without spaces) nor "
+                                 "'value r g b a visible mesh \"name\"' (ITK-SNAP), with colors 0..255: " +
+                                 line.substr(0, 80));
     if (l.value != 0) out.push_back(l);
   }
   if (out.empty()) throw inputError(path, "no labels found (model card, dataset.json, .ctbl or ITK-SNAP table)");

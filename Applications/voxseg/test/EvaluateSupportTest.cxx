@@ -86,6 +86,9 @@ TEST(EvaluateLabels, ValuesAndNamesFromATable) {
   const auto dataset = readLabelTable(tmp.file("dataset.json"));
   EXPECT_EQ(selectLabels("tumor", dataset), (std::vector<int>{1}));
   EXPECT_EQ(selectLabels("0000002", table), (std::vector<int>{2}));
+  // a name two labels share is ambiguous: refused (it took the first)
+  std::ofstream(tmp.file("twice.ctbl")) << "1 organ 200 0 0 255\n2 organ 0 200 0 255\n";
+  EXPECT_THROW(selectLabels("organ", readLabelTable(tmp.file("twice.ctbl"))), Error);
   // refused once, as usage errors, before any case: a duplicate (by value or name), a number too long for any
   // label (it was an internal error), the background by name (as by value)
   for (const auto& [text, why] : std::vector<std::pair<std::string, std::string>>{
@@ -120,6 +123,18 @@ TEST(EvaluateLabels, ColorsFromSlicerAndItkSnapTablesOrDefaults) {
   ASSERT_EQ(snap.size(), 1u);
   EXPECT_EQ(snap[0].name, "left kidney");
   EXPECT_EQ(snap[0].color, (std::array<int, 3>{12, 34, 56}));
+  // lines that are neither are refused naming the line (a color of 300 came out differently in every output)
+  for (const std::string bad :
+       {"2 bad 300 0 0 255", "xx", "2 my ball 0 0 255 255", "2 a 1 2", "3 12 34 999 1 1 1 \"k\""}) {
+    std::ofstream(tmp.file("bad.ctbl")) << "1 liver 200 10 20 255\n" << bad << "\n";
+    try {
+      readLabelTable(tmp.file("bad.ctbl"));
+      ADD_FAILURE() << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Input) << bad;
+      EXPECT_NE(std::string(e.what()).find("line 2 is neither"), std::string::npos) << e.what();
+    }
+  }
   std::set<std::array<int, 3>> distinct; // default colors stay apart for many labels
   for (int v = 1; v <= 60; ++v) distinct.insert(defaultLabelColor(v));
   EXPECT_EQ(distinct.size(), 60u);
