@@ -102,7 +102,16 @@ MetricRow flatten(const std::string& caseId, const nlohmann::json& label, const 
 int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   evaluation::EvaluationOptions opt;
   opt.presets.clear();
-  for (const auto& p : args.presets) opt.presets.push_back(evaluation::parsePreset(p));
+  for (const auto& p : args.presets) {
+    const auto preset = evaluation::parsePreset(p);
+    if (std::find(opt.presets.begin(), opt.presets.end(), preset) != opt.presets.end())
+      throw usageError("--preset " + p + " is given twice (the metrics' columns would be too)");
+    opt.presets.push_back(preset);
+  }
+  for (std::size_t i = 0; i < args.tolerancesMm.size(); ++i)
+    for (std::size_t k = 0; k < i; ++k)
+      if (args.tolerancesMm[i] == args.tolerancesMm[k])
+        throw usageError("--tolerance " + numberText(args.tolerancesMm[i]) + " is given twice");
   if (opt.presets.empty()) opt.presets.push_back(evaluation::Preset::DeepMind);
   opt.percentile = args.percentile;
   if (!args.tolerancesMm.empty()) opt.tolerancesMm = args.tolerancesMm;
