@@ -246,19 +246,24 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
                      std::to_string(plan.patch[2]) +
                      " allows one resolution stage only; a U-Net needs an axis of 8 voxels or more (--patch)");
 
-  // cases held out for validation (the last ones after a seeded shuffle); a single case validates on itself
+  // cases held out for validation (the last ones after a seeded shuffle); a single case, or --val-fraction 0 (every
+  // case trains, as nnU-Net's "all" fold), validates on the training cases
   std::vector<std::size_t> order(cases.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::mt19937_64 rng(o.seed);
   std::shuffle(order.begin(), order.end(), rng);
   std::size_t held =
-      cases.size() < 2
+      cases.size() < 2 || o.validationFraction == 0
           ? 0
           : std::max<std::size_t>(1, std::size_t(std::lround(o.validationFraction * double(cases.size()))));
   held = std::min(held, cases.size() - 1);
   const std::vector<std::size_t> trainPool(order.begin(), order.end() - std::ptrdiff_t(held));
   const std::vector<std::size_t> valPool =
       held ? std::vector<std::size_t>(order.end() - std::ptrdiff_t(held), order.end()) : trainPool;
+  std::string heldNames;
+  for (std::size_t i = 0; i < held; ++i) heldNames += (i ? ", " : "") + cases[valPool[i]].id;
+  logInfo(held ? "validation on " + std::to_string(held) + " held-out case(s), not trained on: " + heldNames
+               : "validation on the training case(s): none held out");
 
   UNet net(plan.network);
   net->to(device);
