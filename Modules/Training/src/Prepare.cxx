@@ -227,6 +227,10 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
     const std::int64_t unit = std::int64_t(1) << pools[a];
     patch[a] = std::max(unit, patch[a] / unit * unit);
   }
+  if (o.patch.size() == 3 && (patch[0] != o.patch[0] || patch[1] != o.patch[1] || patch[2] != o.patch[2]))
+    logWarning("--patch " + std::to_string(o.patch[0]) + "," + std::to_string(o.patch[1]) + "," +
+               std::to_string(o.patch[2]) + " is used as " + std::to_string(patch[0]) + "," + std::to_string(patch[1]) +
+               "," + std::to_string(patch[2]) + ": each axis is a multiple of 2 to the number of its poolings");
   plan.patch = patch;
   const int stages = 1 + *std::max_element(pools.begin(), pools.end());
   UNetShape& n = plan.network;
