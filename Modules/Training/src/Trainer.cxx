@@ -292,6 +292,17 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
       throw usageError("--resume: these options give another network than the one in " + o.output +
                        " (checkpoint: " + j.at("network").dump() + "; now: " + networkSignature(plan).dump() +
                        "); resume with the options it was started with");
+    // the run goes on as it started: the same plans (the dataset's intensity statistics, spacing, patch...) and seed
+    const nlohmann::json plans = plansJson(ds, plan, o);
+    if (j.contains("plans") && j.at("plans") != plans) {
+      const auto d = nlohmann::json::diff(j.at("plans"), plans);
+      throw usageError("--resume: this dataset and these options give other plans than the run in " + o.output +
+                       " was started with (" + (d.empty() ? std::string("?") : d.front().value("path", "?")) +
+                       " differs); resume on the dataset and with the options it was started with");
+    }
+    if (j.contains("seed") && j.at("seed").get<std::uint64_t>() != o.seed)
+      throw usageError("--resume: the run in " + o.output + " was started with --seed " + j.at("seed").dump() +
+                       ", not " + std::to_string(o.seed));
     firstEpoch = j.at("epoch").get<int>();
     if (firstEpoch > o.epochs)
       throw usageError("--resume: the model folder has trained " + std::to_string(firstEpoch) +
@@ -365,6 +376,8 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
                                         {"validation", summary.validation},
                                         {"rng", rs.str()},
                                         {"network", networkSignature(plan)},
+                                        {"plans", plansJson(ds, plan, o)},
+                                        {"seed", o.seed},
                                         {"iterations", pastIterations + iterations},
                                         {"train_seconds", pastSeconds + secondsSince(tTrain)}}),
                 true);
