@@ -55,9 +55,13 @@ int runTrain(const TrainArgs& args) {
   spdlog::info("trained {} epochs on {} ({:.2f} iterations/s, {} parameters, patch {}x{}x{}, {} stages); model: {}",
                summary.losses.size(), summary.device, summary.iterationsPerSecond, summary.parameters, summary.patch[0],
                summary.patch[1], summary.patch[2], summary.stages, summary.modelFolder);
-  if (args.curve && summary.losses.size() < 2) spdlog::info("no training curve: it needs two epochs or more");
+  const std::string png = (std::filesystem::path(summary.modelFolder) / "fold_0" / "training_curve.png").string();
+  if (!args.curve || summary.losses.size() < 2) {
+    if (args.curve) spdlog::info("no training curve: it needs two epochs or more");
+    std::error_code ec; // an earlier run's curve (--force) would stand beside this model as if it were its own
+    if (std::filesystem::remove(png, ec)) spdlog::info("removed {} (an earlier run's)", png);
+  }
   if (args.curve && summary.losses.size() >= 2) {
-    const std::string png = (std::filesystem::path(summary.modelFolder) / "fold_0" / "training_curve.png").string();
     std::vector<double> epochs;
     for (std::size_t i = 0; i < summary.losses.size(); ++i) epochs.push_back(double(i + 1));
     try {

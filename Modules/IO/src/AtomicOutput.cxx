@@ -82,8 +82,9 @@ void utcStamp(char* out) {
 extern "C" void onInterrupt(int) {
   for (auto& s : slots)
     if (s.ready.load()) ::unlink(s.path);
-  for (auto& s : slots) // scratch folders, empty now
-    if (s.ready.load()) ::rmdir(s.path);
+  for (int pass = 0; pass < 8; ++pass) // scratch folders, empty now (a pass per level of nesting)
+    for (auto& s : slots)
+      if (s.ready.load()) ::rmdir(s.path);
   // write(2) only: signal-safe; a JSON line when --log-json chose JSON lines
   static const char text[] = "voxseg: interrupted; unfinished outputs removed\n";
   static const char jsonStart[] = "{\"time\":\"",
@@ -138,8 +139,14 @@ AtomicOutput::~AtomicOutput() {
 ScratchFile::ScratchFile(std::string path) : path_(std::move(path)), slot_(registerTemp(path_)) {}
 
 ScratchFile::~ScratchFile() {
-  if (::unlink(path_.c_str()) != 0 && errno == EISDIR) ::rmdir(path_.c_str());
+  if (!kept_ && ::unlink(path_.c_str()) != 0 && errno == EISDIR) ::rmdir(path_.c_str());
   unregisterTemp(slot_);
+}
+
+void ScratchFile::keep() {
+  kept_ = true;
+  unregisterTemp(slot_);
+  slot_ = -1;
 }
 
 void installInterruptCleanup() {

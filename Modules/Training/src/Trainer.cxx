@@ -16,6 +16,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -194,10 +195,16 @@ public:
       if (q == q.parent_path()) break;
     }
     made_.insert(made_.end(), missing.begin(), missing.end()); // a part made before a failure is removed too
-    io::createOutputFolder(p.string(), "the model folder");    // Error(Output), exit 4, naming the folder
+    // Ctrl-C or SIGTERM: the clean-up removes those still empty (their contents are in the registry before them)
+    for (const auto& q : missing) interrupt_.push_back(std::make_unique<io::ScratchFile>(q.string()));
+    io::createOutputFolder(p.string(), "the model folder"); // Error(Output), exit 4, naming the folder
   }
-  void keep() { made_.clear(); }
+  void keep() {
+    made_.clear();
+    for (auto& f : interrupt_) f->keep();
+  }
   ~MadeFolders() {
+    for (auto& f : interrupt_) f->keep(); // removed below when empty, deepest first
     std::sort(made_.begin(), made_.end(), [](const fs::path& a, const fs::path& b) {
       return std::distance(a.begin(), a.end()) > std::distance(b.begin(), b.end());
     }); // deepest first: a folder is empty once its made subfolders are gone
@@ -208,6 +215,7 @@ public:
 
 private:
   std::vector<fs::path> made_;
+  std::vector<std::unique_ptr<io::ScratchFile>> interrupt_;
 };
 
 } // namespace

@@ -31,7 +31,7 @@ private:
 
 /// A scratch file of voxseg's own (not an output), e.g. the NIfTI-1 copy of a NIfTI-2 input: removed at
 /// destruction and, like output temporaries, by the SIGINT/SIGTERM clean-up. It may be an (empty) folder:
-/// the clean-up removes files and links first, then folders.
+/// the clean-up removes files and links first, then the folders that are empty (nested ones too).
 class ScratchFile {
 public:
   explicit ScratchFile(std::string path);
@@ -39,10 +39,13 @@ public:
   ScratchFile(const ScratchFile&) = delete;
   ScratchFile& operator=(const ScratchFile&) = delete;
   const std::string& path() const { return path_; }
+  /// Leaves the file (or folder) where it is: neither the destructor nor the clean-up removes it any more.
+  void keep();
 
 private:
   std::string path_;
   int slot_ = -1;
+  bool kept_ = false;
 };
 
 /// Makes an output folder (and its parents) unless it exists; Error(Output) "<folder>: cannot create
