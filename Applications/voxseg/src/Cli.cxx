@@ -11,6 +11,7 @@
 #include <itkObject.h>
 #include <itkVersion.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <ostream>
@@ -453,6 +454,11 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   io::installInterruptCleanup();
   initLogging(quiet ? Verbosity::Quiet : verbose ? Verbosity::Verbose : Verbosity::Normal, logJson);
   itk::Object::SetGlobalWarningDisplay(verbose);
+  std::string command = app.get_name(); // "voxseg evaluate", "voxseg report merge": whose --help lists the options
+  for (const CLI::App* a = &app; !a->get_subcommands().empty();) {
+    a = a->get_subcommands().front();
+    command += " " + a->get_name();
+  }
   return runReportingErrors(
       err,
       [&]() -> int {
@@ -484,6 +490,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
           render.read.nonUniform = io::parseSliceSpacingPolicy(renderNonUniform);
           auto& formats = render.settings.meshFormats;
           if (formats.size() == 1 && formats.front() == "none") formats.clear();
+          if (std::find(formats.begin(), formats.end(), "none") != formats.end())
+            throw usageError("--mesh-format none (no meshes) cannot be given with other formats");
           return runRender(render);
         }
         if (trainCmd->parsed()) return runTrain(trainArgs);
@@ -492,7 +500,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
         if (inspectCmd->parsed()) return runModelInspect(inspect, out);
         return static_cast<int>(ExitCode::Usage);
       },
-      logJson);
+      logJson, command);
 }
 
 } // namespace voxseg::cli

@@ -20,7 +20,12 @@ RawDataset readRawDataset(const std::string& folder) {
   d.folder = folder;
   const fs::path root(folder);
   const std::string jsonPath = (root / "dataset.json").string();
-  if (!fs::is_directory(root)) throw inputError(folder, "no such dataset folder");
+  std::error_code ec;
+  if (!fs::is_directory(root, ec))
+    throw inputError(folder, fs::exists(root, ec)
+                                 ? "not a folder: a dataset is a folder with dataset.json, imagesTr/ and "
+                                   "labelsTr/"
+                                 : "no such dataset folder");
   std::ifstream in(jsonPath);
   if (!in) throw inputError(jsonPath, "missing: an nnU-Net raw dataset has dataset.json, imagesTr/ and labelsTr/");
   const auto j = nlohmann::json::parse(in, nullptr, false);
