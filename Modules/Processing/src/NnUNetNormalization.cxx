@@ -32,11 +32,17 @@ void nnunetNormalize(std::vector<float>& v, const std::string& scheme, bool useM
     float lo = v.empty() ? 0 : *std::min_element(v.begin(), v.end());
     float hi = v.empty() ? 0 : *std::max_element(v.begin(), v.end());
     for (float& x : v) x = (x - lo) / std::max(hi - lo, 1e-8f);
+  } else if (scheme == "RGBTo01Normalization") { // as nnU-Net: 8-bit colour values, divided by 255
+    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    if (lo != v.end() && (*lo < 0 || *hi > 255))
+      throw inputError(source, "RGBTo01Normalization needs values within 0..255, the image has " + std::to_string(*lo) +
+                                   ".." + std::to_string(*hi));
+    for (float& x : v) x /= 255.0f;
   } else if (scheme != "NoNormalization") {
     throw Error(ExitCode::Model,
                 source + ": normalization scheme '" + scheme +
                     "' is not supported (CTNormalization, ZScoreNormalization, RescaleTo01Normalization, "
-                    "NoNormalization)");
+                    "RGBTo01Normalization, NoNormalization)");
   }
 }
 

@@ -32,10 +32,16 @@ double percentile(std::vector<float>& v, double p) { // numpy's linear interpola
   return v[lo] + (pos - double(lo)) * (v[hi] - v[lo]);
 }
 
-bool isCt(const std::string& name) {
+// nnU-Net's scheme for a channel name (nnunetv2 map_channel_name_to_normalization, case-insensitive): CT, noNorm,
+// zscore, rescale_to_0_1, rgb_to_0_1; z-score for any other name.
+std::string normalizationFor(const std::string& name) {
   std::string s;
-  for (char c : name) s += char(std::toupper(static_cast<unsigned char>(c)));
-  return s == "CT";
+  for (char c : name) s += char(std::tolower(static_cast<unsigned char>(c)));
+  if (s == "ct") return "CTNormalization";
+  if (s == "nonorm") return "NoNormalization";
+  if (s == "rescale_to_0_1") return "RescaleTo01Normalization";
+  if (s == "rgb_to_0_1") return "RGBTo01Normalization";
+  return "ZScoreNormalization";
 }
 
 struct RawCase {
@@ -153,7 +159,7 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
   }
   plan.intensityProperties = nlohmann::json::object();
   for (std::size_t ch = 0; ch < ds.channelNames.size(); ++ch) {
-    plan.normalization.push_back(isCt(ds.channelNames[ch]) ? "CTNormalization" : "ZScoreNormalization");
+    plan.normalization.push_back(normalizationFor(ds.channelNames[ch]));
     auto& v = foregroundSamples[ch];
     double sum = 0, sq = 0;
     for (float x : v) sum += x;

@@ -13,7 +13,8 @@ namespace voxseg::processing {
 /// Normalizes one channel in place. `scheme`: CTNormalization (clip to the foreground percentiles 0.5/99.5 of
 /// `props`, then its mean/std; float32 as NumPy does it), ZScoreNormalization (over the voxels, or over mask
 /// voxels only when useMask; mean and std summed in double, so a voxel may differ by about one float32 rounding
-/// from NumPy's float32 pairwise sums), RescaleTo01Normalization, NoNormalization.
+/// from NumPy's float32 pairwise sums), RescaleTo01Normalization, RGBTo01Normalization (values 0..255 over 255;
+/// Error(Input) naming `source` outside that range), NoNormalization.
 /// Throws Error(Model) naming `source` for another scheme.
 void nnunetNormalize(std::vector<float>& v, const std::string& scheme, bool useMask, const nlohmann::json& props,
                      const std::vector<std::uint8_t>& mask, const std::string& source);
