@@ -489,7 +489,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
         if (renderCmd->parsed()) {
           render.read.nonUniform = io::parseSliceSpacingPolicy(renderNonUniform);
           auto& formats = render.settings.meshFormats;
-          if (formats.size() == 1 && formats.front() == "none") formats.clear();
+          if (std::all_of(formats.begin(), formats.end(), [](const std::string& f) { return f == "none"; }))
+            formats.clear();
           if (std::find(formats.begin(), formats.end(), "none") != formats.end())
             throw usageError("--mesh-format none (no meshes) cannot be given with other formats");
           return runRender(render);

@@ -141,7 +141,7 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   struct Evaluated {
     std::size_t at = 0;
     const EvalCase* source = nullptr;
-    evaluation::LabelMap grid; // size and spacing, no voxels
+    evaluation::LabelMap grid; // size and spacing (no voxels)
     std::vector<evaluation::LabelResult> results;
     std::map<int, nlohmann::json> instances;
   };
@@ -205,12 +205,17 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     std::set<int> missing = every;
     for (const auto& r : e.results) missing.erase(r.label);
     if (!missing.empty()) {
-      e.grid.voxels.assign(e.grid.voxelCount(), 0); // both maps, for these labels
+      // Empty-vs-empty values do not depend on the grid but for its voxel count (true negatives): evaluated on
+      // one voxel of the case's spacing, the count set after (a whole empty grid per case cost a pass each).
+      evaluation::LabelMap voxel{{0}, {1, 1, 1}, e.grid.spacing};
       const std::vector<int> absent(missing.begin(), missing.end());
-      for (auto& r : evaluation::evaluateLabels(e.grid, e.grid, absent, opt)) e.results.push_back(std::move(r));
+      for (auto& r : evaluation::evaluateLabels(voxel, voxel, absent, opt)) {
+        r.counts.total = e.grid.voxelCount();
+        r.overlap = evaluation::overlapMetrics(r.counts, e.grid.spacing);
+        e.results.push_back(std::move(r));
+      }
       if (args.instances)
-        for (int label : absent) e.instances[label] = instancesJson(e.grid, e.grid, label, instanceOpt);
-      e.grid.voxels = {};
+        for (int label : absent) e.instances[label] = instancesJson(voxel, voxel, label, instanceOpt);
       std::sort(e.results.begin(), e.results.end(),
                 [](const evaluation::LabelResult& a, const evaluation::LabelResult& b) { return a.label < b.label; });
       spdlog::debug("{}: {} label(s) in neither map, evaluated as empty", e.source->id, absent.size());

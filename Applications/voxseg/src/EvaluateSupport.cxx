@@ -150,7 +150,8 @@ std::vector<LabelInfo> readLabelTable(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw inputError(path, "cannot be read");
   std::vector<LabelInfo> out;
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3); // a UTF-8 byte order mark (Windows editors)
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && text[first] == '{') {
     const auto j = nlohmann::json::parse(text, nullptr, false);
@@ -216,10 +217,22 @@ std::vector<LabelInfo> readLabelTable(const std::string& path) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const auto start = line.find_first_not_of(" \t");
     if (start == std::string::npos || line[start] == '#') continue;
-    const auto quote = line.find('"');
-    std::stringstream ls(line.substr(0, quote));
+    // ITK-SNAP: numbers up to a quoted name that ends the line; otherwise a Slicer line (whose names may hold '"')
+    auto quote = line.find('"');
     std::vector<std::string> t;
-    for (std::string token; ls >> token;) t.push_back(token);
+    {
+      std::stringstream ls(line.substr(0, quote));
+      for (std::string token; ls >> token;) t.push_back(token);
+      const bool numbers = t.size() >= 4 && std::all_of(t.begin(), t.end(), [](const std::string& w) {
+                             return w.find_first_not_of("0123456789.+-eE") == std::string::npos;
+                           });
+      if (quote != std::string::npos && !(numbers && line.find_last_not_of(" \t") == line.rfind('"'))) {
+        quote = std::string::npos;
+        t.clear();
+        std::stringstream all(line);
+        for (std::string token; all >> token;) t.push_back(token);
+      }
+    }
     LabelInfo l;
     bool ok = !t.empty() && t[0].find_first_not_of("0123456789") == std::string::npos && t[0].size() <= 5;
     if (ok) l.value = std::stoi(t[0]);

@@ -71,8 +71,8 @@ void checkRenderSettings(const RenderSettings& s) {
     throw usageError("--smoothing must be >= 0 and --pass-band within (0, 2]");
   if (s.surface.decimation < 0 || s.surface.decimation >= 1) throw usageError("--decimate must be within [0, 1)");
   const bool gltf = std::find(s.meshFormats.begin(), s.meshFormats.end(), "gltf") != s.meshFormats.end();
-  if (s.views3d || gltf) rendering::ensureDisplay(); // fails early, before any work
-  if (s.interactive) rendering::checkInteractiveDisplay();
+  if (s.interactive) rendering::checkInteractiveDisplay(); // the user's own display, before any Xvfb is started
+  if (s.views3d || gltf) rendering::ensureDisplay();       // fails early, before any work
 }
 
 std::vector<std::string> renderDestinations(const RenderSettings& s, const std::vector<LabelInfo>& labels) {

@@ -135,6 +135,12 @@ TEST(EvaluateLabels, ColorsFromSlicerAndItkSnapTablesOrDefaults) {
       EXPECT_NE(std::string(e.what()).find("line 2 is neither"), std::string::npos) << e.what();
     }
   }
+  // a Slicer name may hold '"' (voxseg's own .ctbl writer keeps it), and a byte order mark is skipped
+  std::ofstream(tmp.file("quote.ctbl")) << "\xEF\xBB\xBF# Color table\n1 5\"mm_lesion 221 130 101 255\n";
+  const auto quoted = readLabelTable(tmp.file("quote.ctbl"));
+  ASSERT_EQ(quoted.size(), 1u);
+  EXPECT_EQ(quoted[0].name, "5\"mm_lesion");
+  EXPECT_EQ(quoted[0].color, (std::array<int, 3>{221, 130, 101}));
   std::set<std::array<int, 3>> distinct; // default colors stay apart for many labels
   for (int v = 1; v <= 60; ++v) distinct.insert(defaultLabelColor(v));
   EXPECT_EQ(distinct.size(), 60u);
@@ -166,6 +172,32 @@ TEST(EvaluateLabels, SlicerCsvColorTableReadsBack) {
   ASSERT_EQ(plain.size(), 1u);
   EXPECT_EQ(plain[0].name, "kidney");
   EXPECT_EQ(plain[0].color, defaultLabelColor(3));
+}
+
+// Every table voxseg writes reads back with its names and colors, awkward names included.
+TEST(EvaluateLabels, WrittenTablesReadBack) {
+  TempDir tmp;
+  for (const std::string file : {"t.ctbl", "t.txt", "t.csv"}) {
+    std::vector<LabelInfo> labels;
+    const std::vector<std::string> names = file == "t.ctbl"
+                                               ? std::vector<std::string>{"5\"mm_lesion", "a#b", "L\xc3\xa4sion"}
+                                               : std::vector<std::string>{"left kidney", "a#b", "L\xc3\xa4sion"};
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      LabelInfo l;
+      l.value = int(i) + 1;
+      l.name = names[i];
+      l.color = {int(10 * i), 255, int(100 + i)};
+      labels.push_back(l);
+    }
+    io::writeColorTable(labels, tmp.file(file));
+    const auto back = readLabelTable(tmp.file(file));
+    ASSERT_EQ(back.size(), labels.size()) << file;
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      EXPECT_EQ(back[i].value, labels[i].value) << file;
+      EXPECT_EQ(back[i].name, labels[i].name) << file;
+      EXPECT_EQ(back[i].color, labels[i].color) << file;
+    }
+  }
 }
 
 } // namespace

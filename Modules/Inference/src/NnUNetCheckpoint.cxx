@@ -2,6 +2,7 @@
 
 #include "Pickle.h"
 #include "voxseg/core/Error.h"
+#include "voxseg/core/Log.h"
 
 #include <caffe2/serialize/inline_container.h>
 
@@ -52,15 +53,21 @@ Checkpoint readCheckpoint(const std::string& path) {
           cp.weights.emplace_back(*name->str(), storage.as_strided(ref->size, ref->stride, ref->offset).clone());
         }
       } else if (key == "inference_allowed_mirroring_axes" && !v->isNone()) {
-        // a list or tuple of axes; anything else is refused rather than read as "no mirroring"
+        // a list or tuple of axes 0..2; anything else (numpy integers of a custom trainer...) is said, not taken
+        // silently as "no mirroring"
         const auto* axes = v->list();
-        if (!axes) throw std::runtime_error("inference_allowed_mirroring_axes is not a list of axes");
-        cp.hasMirrorAxes = true;
-        for (const auto& a : *axes) {
+        std::vector<int> read;
+        for (const auto& a : axes ? *axes : pickle::List{}) {
           const auto* i = std::get_if<std::int64_t>(&a->v);
-          if (!i || *i < 0 || *i > 2)
-            throw std::runtime_error("inference_allowed_mirroring_axes holds something other than axes 0, 1, 2");
-          cp.mirrorAxes.push_back(int(*i));
+          if (!i || *i < 0 || *i > 2) break;
+          read.push_back(int(*i));
+        }
+        if (axes && read.size() == axes->size()) {
+          cp.hasMirrorAxes = true;
+          cp.mirrorAxes = read;
+        } else {
+          logWarning(path + ": inference_allowed_mirroring_axes is not a list of the axes 0, 1, 2 that voxseg can "
+                            "read: test-time mirroring is off for this checkpoint");
         }
       } else if (key == "trainer_name" && v->str()) {
         cp.trainerName = *v->str();

@@ -72,8 +72,10 @@ void ResamplingConsumer::consume(const inference::SlabView& slab) {
       order_ == AxisOrder::ZYX
           ? inference::Shape3{std::int64_t(net_.size[2]), std::int64_t(net_.size[1]), std::int64_t(net_.size[0])}
           : inference::Shape3{std::int64_t(net_.size[0]), std::int64_t(net_.size[1]), std::int64_t(net_.size[2])};
-  if (slab.order != order_ || slab.shape != netShape || slab.channels != channels_ || slab.begin != heldHi_ ||
-      slab.end <= slab.begin || slab.end > netRows_)
+  if (slab.order != order_ || slab.shape != netShape || slab.channels != channels_)
+    throw Error(ExitCode::Internal, "resampling logits: a slab's axis order, shape or channel count is not the "
+                                    "network grid's");
+  if (slab.begin != heldHi_ || slab.end <= slab.begin || slab.end > netRows_)
     throw Error(ExitCode::Internal, "resampling logits: network rows [" + std::to_string(slab.begin) + ", " +
                                         std::to_string(slab.end) + ") arrived after row " + std::to_string(heldHi_));
   // rows no output row still needs are let go as the new ones come in

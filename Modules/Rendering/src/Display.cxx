@@ -22,6 +22,7 @@ extern char** environ;
 namespace voxseg::rendering {
 namespace {
 
+std::mutex mutex; // guards xvfbPid, xvfbReason, ensureDisplay's state and $DISPLAY
 pid_t xvfbPid = 0;
 std::string xvfbReason; // why voxseg started its own Xvfb ($DISPLAY unset or not answering), empty if it did not
 
@@ -95,7 +96,6 @@ bool displayAnswers(const std::string& display) {
 }
 
 std::string ensureDisplay() {
-  static std::mutex mutex;
   std::lock_guard<std::mutex> lock(mutex);
   static std::string checked; // a $DISPLAY that answered once is not asked again
   const char* current = std::getenv("DISPLAY");
@@ -119,12 +119,8 @@ std::string ensureDisplay() {
 }
 
 void checkInteractiveDisplay() {
-  std::string reason;
-  {
-    static std::mutex mutex;
-    std::lock_guard<std::mutex> lock(mutex);
-    reason = xvfbReason;
-  }
+  std::lock_guard<std::mutex> lock(mutex);
+  std::string reason = xvfbReason;
   const char* display = std::getenv("DISPLAY");
   if (reason.empty() && (!display || !*display)) reason = "$DISPLAY is not set";
   if (reason.empty() && !displayAnswers(display))

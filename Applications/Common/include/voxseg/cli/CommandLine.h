@@ -59,7 +59,8 @@ inline std::optional<int> parseCommandLine(CLI::App& app, int argc, char** argv,
 /// Returns what `run` returns; what it throws becomes a line on `err` and an exit code: a voxseg::Error
 /// "voxseg: error: <message>" and its own code, running out of memory and any other exception ExitCode::Internal.
 /// With `json` (--log-json) the line is a JSON log record of level "error" instead, like every other message. A usage
-/// error ends "(<helpCommand> --help lists the options)" when `helpCommand` is given, as the parser's own do.
+/// error about an option (its message starts with the option) ends "(<helpCommand> --help lists the options)" when
+/// `helpCommand` is given, as the parser's own do.
 template <typename Run>
 int runReportingErrors(std::ostream& err, Run&& run, bool json = false, const std::string& helpCommand = {}) {
   const auto report = [&](const std::string& kind, const std::string& message, ExitCode code) {
@@ -72,7 +73,8 @@ int runReportingErrors(std::ostream& err, Run&& run, bool json = false, const st
   try {
     return std::forward<Run>(run)();
   } catch (const Error& e) {
-    if (e.code() == ExitCode::Usage && !helpCommand.empty())
+    const std::string what = e.what();
+    if (e.code() == ExitCode::Usage && !helpCommand.empty() && what.rfind("--", 0) == 0) // about an option's value
       return report("error", std::string(e.what()) + " (" + helpCommand + " --help lists the options)", e.code());
     return report("error", e.what(), e.code());
   } catch (const std::bad_alloc&) {
