@@ -8,6 +8,7 @@
 #include "voxseg/io/AtomicOutput.h"
 
 #include <CLI/CLI.hpp>
+#include <itkDataObject.h>
 #include <itkObject.h>
 #include <itkVersion.h>
 
@@ -454,6 +455,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   io::installInterruptCleanup();
   initLogging(quiet ? Verbosity::Quiet : verbose ? Verbosity::Verbose : Verbosity::Normal, logJson);
   itk::Object::SetGlobalWarningDisplay(verbose);
+  // ITK 5.2 makes this global on first use without a lock; made here, not by two readers at once (evaluate reads the
+  // prediction and the reference side by side: LeakSanitizer saw the loser's copy leak)
+  itk::DataObject::SetGlobalReleaseDataFlag(itk::DataObject::GetGlobalReleaseDataFlag());
   std::string command = app.get_name(); // "voxseg evaluate", "voxseg report merge": whose --help lists the options
   for (const CLI::App* a = &app; !a->get_subcommands().empty();) {
     a = a->get_subcommands().front();
