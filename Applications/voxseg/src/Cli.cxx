@@ -446,8 +446,10 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   packCmd->add_option("-o,--output", pack.output, "the packed model (.pt)")->required();
   packCmd->add_flag("-f,--force", pack.force, "overwrite an existing output");
   ModelInspectArgs inspect;
-  auto* inspectCmd = modelCmd->add_subcommand("inspect", "Print a model's card and its input/output shapes");
-  inspectCmd->add_option("model", inspect.model, "TorchScript model (.pt)")->required();
+  auto* inspectCmd = modelCmd->add_subcommand(
+      "inspect", "Print a model's card and its input/output shapes, or an nnU-Net folder's plans, labels and folds");
+  inspectCmd->add_option("model", inspect.model, "TorchScript model (.pt) or nnU-Net v2 trained-model folder")
+      ->required();
   inspectCmd->add_flag("--json", inspect.json, "print JSON");
 
   if (const auto code = parseCommandLine(app, argc, argv, out, err)) return *code;

@@ -2,10 +2,12 @@
 
 #include "voxseg/core/Error.h"
 #include "voxseg/core/JsonText.h"
+#include "voxseg/inference/NnUNetFolder.h"
 #include "voxseg/io/AtomicOutput.h"
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -32,7 +34,70 @@ int runModelPack(const ModelPackArgs& args) {
   return 0;
 }
 
+namespace {
+
+// An nnU-Net v2 trained-model folder (what `voxseg train` writes): its plans, labels, folds and mirroring axes.
+int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
+  const inference::NnUNetFolder f = inference::readNnUNetFolder(args.model);
+  nlohmann::json j;
+  j["model"] = args.model;
+  j["kind"] = "nnunet";
+  j["configuration"] = f.configurationName;
+  nlohmann::json folds = nlohmann::json::array();
+  for (int fold = 0; fold < 100; ++fold) {
+    const std::filesystem::path dir = std::filesystem::path(args.model) / ("fold_" + std::to_string(fold));
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) continue;
+    nlohmann::json entry{{"fold", fold}};
+    for (const char* name : {"final", "best"})
+      entry[std::string("checkpoint_") + name] =
+          std::filesystem::exists(dir / ("checkpoint_" + std::string(name) + ".pth"), ec);
+    if (entry["checkpoint_final"].get<bool>())
+      entry["mirror_axes"] = inference::Network::loadNnUNetFold(args.model, fold, "final", inference::DeviceSpec{"cpu"})
+                                 .allowedMirrorAxes();
+    folds.push_back(entry);
+  }
+  j["folds"] = folds;
+  try {
+    const auto& c = f.configuration;
+    j["patch_size"] = c.at("patch_size");
+    j["spacing"] = c.at("spacing");
+    j["normalization_schemes"] = c.at("normalization_schemes");
+    j["input_channels"] = f.inputChannels;
+    j["classes"] = f.numClasses;
+    j["channel_names"] = f.dataset.at("channel_names");
+    j["labels"] = f.dataset.at("labels");
+    if (f.plans.contains("voxseg_orientation")) j["voxseg_orientation"] = f.plans["voxseg_orientation"];
+  } catch (const nlohmann::json::exception& e) {
+    throw inference::plansContentError(args.model, e);
+  }
+  if (args.json) {
+    out << jsonText(j, 2) << "\n";
+    return 0;
+  }
+  out << "model:         " << args.model << " (nnU-Net v2 trained-model folder)\n";
+  out << "configuration: " << f.configurationName << "\n";
+  out << "patch size:    " << j["patch_size"].dump() << " (z, y, x)\n";
+  out << "spacing:       " << j["spacing"].dump() << " mm (z, y, x)\n";
+  out << "channels:      " << j["channel_names"].dump() << ", normalization " << j["normalization_schemes"].dump()
+      << "\n";
+  out << "labels:        " << j["labels"].dump() << "\n";
+  for (const auto& e : folds)
+    out << "fold " << e["fold"].get<int>() << ":        final " << (e["checkpoint_final"].get<bool>() ? "yes" : "no")
+        << ", best " << (e["checkpoint_best"].get<bool>() ? "yes" : "no")
+        << (e.contains("mirror_axes") ? ", test-time mirroring over axes " + e["mirror_axes"].dump() : std::string())
+        << "\n";
+  if (folds.empty()) out << "no fold_N folder\n";
+  return 0;
+}
+
+} // namespace
+
 int runModelInspect(const ModelInspectArgs& args, std::ostream& out) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(args.model, ec) &&
+      std::filesystem::exists(std::filesystem::path(args.model) / "plans.json", ec))
+    return inspectNnUNetFolder(args, out);
   const inference::Network net = inference::Network::loadTorchScript(args.model, inference::DeviceSpec{"cpu"});
   nlohmann::json j;
   j["model"] = args.model;
