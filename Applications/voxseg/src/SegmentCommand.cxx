@@ -129,19 +129,20 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     // if it cannot be). A label's name only when the label is present, which is known after the network ran: a
     // warning now, the writer refuses then.
     const std::string modelName = model.description().value("name", std::string());
-    io::checkOnSeriesGrid(volumes.front(), inputs.front(), args.read.seriesUid, what, {modelName}, hint);
-    std::vector<std::string> names;
+    const std::string source =
+        io::checkOnSeriesGrid(volumes.front(), inputs.front(), args.read.seriesUid, what, {modelName}, hint);
+    std::vector<std::string> names; // those that are not ASCII
     for (const auto& l : labels)
       if (!std::all_of(l.name.begin(), l.name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }))
         names.push_back(l.name);
-    if (!names.empty()) try {
-        io::checkOnSeriesGrid(volumes.front(), inputs.front(), args.read.seriesUid, what, names, hint);
-      } catch (const Error& e) {
-        if (e.code() != ExitCode::Input) throw;
-        std::string list;
-        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-        spdlog::warn("{}: if a label named {} is present, the {} cannot be written: {}", caseId, list, what, e.what());
-      }
+    try {
+      io::checkSourceText(source, names, what);
+    } catch (const Error& e) {
+      if (e.code() != ExitCode::Input) throw;
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      spdlog::warn("{}: if a label named {} is present, the {} cannot be written: {}", caseId, list, what, e.what());
+    }
   }
   nlohmann::ordered_json warnings = nlohmann::ordered_json::array();
   for (const auto& v : volumes)

@@ -154,17 +154,22 @@ SourceSeries sourceSeriesOf(const Volume& labels, const std::string& folder, con
 
 } // namespace detail
 
-void checkOnSeriesGrid(const Volume& image, const std::string& sourceFolder, const std::string& seriesUid,
-                       const std::string& what, const std::vector<std::string>& ownText,
-                       const std::string& offSlicesHint) {
+std::string checkOnSeriesGrid(const Volume& image, const std::string& sourceFolder, const std::string& seriesUid,
+                              const std::string& what, const std::vector<std::string>& ownText,
+                              const std::string& offSlicesHint) {
   const detail::SourceSeries source = detail::matchSlices(image, sourceFolder, seriesUid, what, offSlicesHint);
+  const std::string& file = source.slices.front().file; // the writers copy the patient's and study's text from it
+  checkSourceText(file, ownText, what);
+  return file;
+}
+
+void checkSourceText(const std::string& sourceFile, const std::vector<std::string>& ownText, const std::string& what) {
   if (std::all_of(ownText.begin(), ownText.end(), [](const std::string& t) { return detail::isAscii(t); })) return;
   // text that is not ASCII makes the object UTF-8: the source's text must convert (as the writers will do it)
-  const std::string& file = source.slices.front().file;
   DcmFileFormat f;
-  if (f.loadFile(file.c_str(), EXS_Unknown, EGL_noChange, 256, ERM_autoDetect).bad())
-    throw inputError(file, "cannot read the DICOM header");
-  detail::sourceTextToUtf8(*f.getDataset(), ownText, file, "a " + what);
+  if (f.loadFile(sourceFile.c_str(), EXS_Unknown, EGL_noChange, 256, ERM_autoDetect).bad())
+    throw inputError(sourceFile, "cannot read the DICOM header");
+  detail::sourceTextToUtf8(*f.getDataset(), ownText, sourceFile, "a " + what);
 }
 
 namespace {

@@ -95,21 +95,24 @@ bool displayAnswers(const std::string& display) {
   return answers;
 }
 
+// What keeps `display` ($DISPLAY's value, or null) from being used: "" when a server answers there.
+static std::string displayProblem(const char* display) {
+  if (!display || !*display) return "$DISPLAY is not set";
+  return displayAnswers(display) ? "" : std::string("no X server answers on $DISPLAY (") + display + ")";
+}
+
 std::string ensureDisplay() {
   std::lock_guard<std::mutex> lock(mutex);
   static std::string checked; // a $DISPLAY that answered once is not asked again
   const char* current = std::getenv("DISPLAY");
   if (current && *current && checked == current) return current;
-  std::string why = "$DISPLAY is not set";
-  if (current && *current) {
-    if (displayAnswers(current)) {
-      checked = current;
-      return current;
-    }
-    // VTK would abort the process (a batch would lose every later case): a private Xvfb instead
-    why = std::string("no X server answers on $DISPLAY (") + current + ")";
-    logWarning(why + ": rendering on a private Xvfb instead");
+  const std::string why = displayProblem(current);
+  if (why.empty()) {
+    checked = current;
+    return current;
   }
+  // VTK would abort the process (a batch would lose every later case): a private Xvfb instead
+  if (current && *current) logWarning(why + ": rendering on a private Xvfb instead");
   const std::string display = startXvfb(why);
   xvfbReason = why;
   checked = display;
@@ -120,11 +123,7 @@ std::string ensureDisplay() {
 
 void checkInteractiveDisplay() {
   std::lock_guard<std::mutex> lock(mutex);
-  std::string reason = xvfbReason;
-  const char* display = std::getenv("DISPLAY");
-  if (reason.empty() && (!display || !*display)) reason = "$DISPLAY is not set";
-  if (reason.empty() && !displayAnswers(display))
-    reason = std::string("no X server answers on $DISPLAY (") + display + ")";
+  const std::string reason = xvfbReason.empty() ? displayProblem(std::getenv("DISPLAY")) : xvfbReason;
   if (!reason.empty()) throw usageError("--interactive needs a display: " + reason);
 }
 

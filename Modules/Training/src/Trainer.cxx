@@ -237,6 +237,7 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
   Plan plan;
   const auto t0 = Clock::now();
   const std::vector<PreparedCase> cases = prepare(ds, o, plan);
+  const nlohmann::json plans = plansJson(ds, plan, o); // plans.json; kept in the resume state too
   {
     std::ostringstream m;
     m.precision(1);
@@ -301,7 +302,6 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
                        " (checkpoint: " + j.at("network").dump() + "; now: " + networkSignature(plan).dump() +
                        "); resume with the options it was started with");
     // the run goes on as it started: the same plans (the dataset's intensity statistics, spacing, patch...) and seed
-    const nlohmann::json plans = plansJson(ds, plan, o);
     if (j.contains("plans") && j.at("plans") != plans) {
       const auto d = nlohmann::json::diff(j.at("plans"), plans);
       throw usageError("--resume: this dataset and these options give other plans than the run in " + o.output +
@@ -384,7 +384,7 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
                                         {"validation", summary.validation},
                                         {"rng", rs.str()},
                                         {"network", networkSignature(plan)},
-                                        {"plans", plansJson(ds, plan, o)},
+                                        {"plans", plans},
                                         {"seed", o.seed},
                                         {"iterations", pastIterations + iterations},
                                         {"train_seconds", pastSeconds + secondsSince(tTrain)}}),
@@ -405,7 +405,7 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
                             {"name", ds.name}};
   for (std::size_t c = 0; c < ds.channelNames.size(); ++c)
     dataset["channel_names"][std::to_string(c)] = ds.channelNames[c];
-  writeText(finals[0], jsonText(plansJson(ds, plan, o), 2) + "\n", o.force || o.resume);
+  writeText(finals[0], jsonText(plans, 2) + "\n", o.force || o.resume);
   writeText(finals[1], jsonText(dataset, 2) + "\n", o.force || o.resume);
   writeCheckpoint(net, finals[2], o.force || o.resume);
   writeText(finals[3],

@@ -35,12 +35,16 @@ void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, co
 /// Set of the series in `sourceFolder` (`seriesUid` when it holds several): one source image per slice, the
 /// same rows, columns and in-plane orientation. Throws Error(Input) as writeDicomSeg would, naming the image;
 /// `what` names the object in the message ("DICOM SEG", "RT Structure Set"). When any of `ownText` (label and
-/// model names the object will hold) is not ASCII, the source's text must convert to UTF-8: Error(Input) naming
-/// the source file if not. `offSlicesHint` ends the message when a slice matches no source image (e.g. why the
-/// caller's grid differs from the series' slices).
-void checkOnSeriesGrid(const Volume& image, const std::string& sourceFolder, const std::string& seriesUid,
-                       const std::string& what, const std::vector<std::string>& ownText = {},
-                       const std::string& offSlicesHint = {});
+/// model names the object will hold) is not ASCII, checks it as checkSourceText does. `offSlicesHint` ends the
+/// message when a slice matches no source image (e.g. why the caller's grid differs from the series' slices).
+/// Returns the source file the writers copy text from (for checkSourceText).
+std::string checkOnSeriesGrid(const Volume& image, const std::string& sourceFolder, const std::string& seriesUid,
+                              const std::string& what, const std::vector<std::string>& ownText = {},
+                              const std::string& offSlicesHint = {});
+
+/// When any of `ownText` is not ASCII the object becomes UTF-8, and the text copied from `sourceFile` must convert:
+/// Error(Input) naming the file if it cannot. Reads one header; nothing when all of `ownText` is ASCII.
+void checkSourceText(const std::string& sourceFile, const std::vector<std::string>& ownText, const std::string& what);
 
 struct DicomSegContent {
   Volume labels;                     ///< uint16 label map: voxel = segment's label value
