@@ -1,12 +1,16 @@
 // Sliding-window throughput of one network over a synthetic volume, per precision and window batch,
 // beside the network alone (the same batches through forward() in a loop, nothing else), so the
-// engine's own cost shows. With --labels-out/--labels-ref the labels (argmax of each finished slab, on
-// the host as voxseg segment does) are made and timed too, and compared with a reference run.
+// engine's own cost shows. With --labels (or --labels-out/--labels-ref) the labels are made and timed too, as
+// voxseg segment makes them (on the device unless --device-labels 0, then argmax on the host), and compared
+// with a reference run; --labels-check also makes them the other way in the same process (same cuDNN
+// algorithms, so the same logits) and says how many agree.
+// The last columns say where the host's time went: the input's upload, waiting for finished rows' copies,
+// the consumer.
 //   voxsegDeviceBench --network NET.pt --volume 256x256x256 --roi 128 [--tiling nnunet|monai] [--overlap 0.5]
 //       [--precisions float32,float16,bfloat16] [--sw-batches 1,2,4] [--device cuda] [--threads N] [--reps 2]
-//       [--cudnn-benchmark 1] [--jit-optimize 1] [--copy-overlap 1] [--channels-last] [--half-accumulation]
+//       [--cudnn-benchmark 0] [--jit-optimize 1] [--copy-overlap 1] [--channels-last] [--half-accumulation]
 //       [--no-network-only]
-//       [--labels-out F] [--labels-ref F] [--leave-free-gb G]
+//       [--labels] [--device-labels 1] [--labels-check] [--labels-out F] [--labels-ref F] [--leave-free-gb G]
 // --leave-free-gb fills the device but G GB with ballast first (like another process holding the
 // rest), so the engine's out-of-memory fallbacks run; the table says which ones ran.
 #include "BenchSupport.h"
@@ -77,8 +81,8 @@ int main(int argc, char** argv) try {
   const bench::Args args(argc, argv,
                          {"--network", "--volume", "--roi", "--tiling", "--overlap", "--precisions", "--sw-batches",
                           "--device", "--threads", "--reps", "--cudnn-benchmark", "--jit-optimize", "--copy-overlap",
-                          "--labels-out", "--labels-ref", "--leave-free-gb"},
-                         {"--no-network-only", "--channels-last", "--half-accumulation"});
+                          "--labels-out", "--labels-ref", "--leave-free-gb", "--device-labels"},
+                         {"--no-network-only", "--channels-last", "--half-accumulation", "--labels", "--labels-check"});
   const std::string networkPath = args.get("--network"), device = args.get("--device", "cuda"),
                     tiling = args.get("--tiling", "nnunet"), labelsOut = args.get("--labels-out"),
                     labelsRef = args.get("--labels-ref");
@@ -86,8 +90,9 @@ int main(int argc, char** argv) try {
                     batchesText = args.get("--sw-batches", "1,2,4"), volumeText = args.get("--volume", "256x256x256");
   const int threads = args.getInt("--threads", 0), roi = args.getInt("--roi", 128), reps = args.getInt("--reps", 2);
   const double overlap = args.getDouble("--overlap", 0.5), leaveFreeGb = args.getDouble("--leave-free-gb", -1);
-  const bool wantLabels = !labelsOut.empty() || !labelsRef.empty();
-  const bool cudnnBenchmark = args.getInt("--cudnn-benchmark", 1) != 0,
+  const bool labelsCheck = args.has("--labels-check"), deviceLabels = args.getInt("--device-labels", 1) != 0;
+  const bool wantLabels = args.has("--labels") || labelsCheck || !labelsOut.empty() || !labelsRef.empty();
+  const bool cudnnBenchmark = args.getInt("--cudnn-benchmark", 0) != 0,
              jitOptimize = args.getInt("--jit-optimize", 1) != 0, networkOnly = !args.has("--no-network-only"),
              copyOverlap = args.getInt("--copy-overlap", 1) != 0;
   if (networkPath.empty()) throw std::runtime_error("--network is required");
@@ -127,6 +132,8 @@ int main(int argc, char** argv) try {
     // One forward call per precision first, as a process that ran before the memory got short: the kernels are
     // loaded and cuDNN's workspaces found outside the cap (memory taken outside PyTorch's allocator fails with
     // cuDNN errors, not as "out of memory", and would not take the fallbacks under test).
+    // cuDNN's algorithm search (benchmark mode) runs in that call too, as in the engine.
+    compat::setCudnnBenchmark(cudnnBenchmark);
     std::int64_t batch = 1;
     for (const std::string& b : split(batchesText, ',')) batch = std::max<std::int64_t>(batch, std::stoll(b));
     for (const std::string& precision : split(precisionsText, ',')) {
@@ -151,9 +158,9 @@ int main(int argc, char** argv) try {
                     dev.str().c_str(), torchVersion().c_str(), networkPath.c_str(), flopsPerWindow / 1e9, roi,
                     (long long)shape[0], (long long)shape[1], (long long)shape[2], tiling.c_str(), overlap,
                     int(cudnnBenchmark), int(jitOptimize), int(channelsLast), int(halfAccumulation), int(copyOverlap));
-  std::cout << strf("%-9s %5s %7s %8s %10s %12s %7s %9s %8s %6s %9s %10s %9s\n", "precision", "batch", "windows",
-                    "seconds", "windows/s", "net-only w/s", "engine", "GFLOP/s", "ceiling", "final", "fallback",
-                    "peak RSS", "staged");
+  std::cout << strf("%-9s %5s %7s %8s %10s %12s %7s %9s %8s %6s %9s %10s %9s %8s %8s %9s %9s\n", "precision", "batch",
+                    "windows", "seconds", "windows/s", "net-only w/s", "engine", "GFLOP/s", "ceiling", "final",
+                    "fallback", "peak RSS", "staged", "upload", "wait", "consume", "labels@");
   for (const std::string& precision : split(precisionsText, ',')) {
     const double ceiling = bench::convCeilingGflops(dev, precision);
     for (const std::string& batchText : split(batchesText, ',')) {
@@ -167,6 +174,7 @@ int main(int argc, char** argv) try {
       o.cudnnBenchmark = cudnnBenchmark;
       o.halfAccumulation = halfAccumulation;
       o.copyOverlap = copyOverlap ? CopyOverlap::Device : CopyOverlap::Off;
+      o.deviceLabels = deviceLabels ? DeviceLabels::Device : DeviceLabels::Off;
       std::vector<std::uint16_t> labels;
       RunStats st;
       double best = 1e30;
@@ -198,12 +206,27 @@ int main(int argc, char** argv) try {
       }
       const std::string fallback = std::string(st.inputOnHost ? "I" : "") + (st.accumulatorOnHost ? "A" : "");
       const std::string staged = std::to_string(st.overlappedSlabs) + "/" + std::to_string(st.slabs);
-      std::cout << strf("%-9s %5d %7lld %8.2f %10.2f %12.2f %6.0f%% %9.1f %7.0f%% %6d %9s %7.0f MB %9s\n",
+      const std::string labelsWhere = !wantLabels ? "-" : st.deviceLabelSlabs == st.slabs ? "device" : "host";
+      std::cout << strf("%-9s %5d %7lld %8.2f %10.2f %12.2f %6.0f%% %9.1f %7.0f%% %6d %9s %7.0f MB %9s %7.2fs %7.2fs "
+                        "%8.2fs %9s\n",
                         precision.c_str(), o.swBatch, (long long)st.windows, best, double(st.windows) / best, netOnly,
                         networkOnly ? 100.0 * double(st.windows) / best / netOnly : 0.0,
                         double(st.windows) * flopsPerWindow / best / 1e9,
                         100.0 * double(st.windows) * flopsPerWindow / best / 1e9 / ceiling, st.swBatch,
-                        fallback.empty() ? "-" : fallback.c_str(), peakRssMb(), staged.c_str());
+                        fallback.empty() ? "-" : fallback.c_str(), peakRssMb(), staged.c_str(), st.uploadSeconds,
+                        st.waitSeconds, st.consumeSeconds, labelsWhere.c_str());
+      if (labelsCheck) { // the other way, same process: the same logits
+        LabelConsumer other(card);
+        EngineOptions p = o;
+        p.deviceLabels = deviceLabels ? DeviceLabels::Off : DeviceLabels::Device;
+        const RunStats ot = slidingWindow({&net}, in, AxisOrder::ZYX, p, other);
+        sync();
+        std::size_t same = 0;
+        for (std::size_t i = 0; i < labels.size() && i < other.labels.size(); ++i) same += labels[i] == other.labels[i];
+        std::cout << strf("labels on the %s: %.4f%% of %zu voxels equal (%.2f s, %lld of %lld slabs as labels)\n",
+                          deviceLabels ? "host" : "device", 100.0 * double(same) / double(labels.size()), labels.size(),
+                          ot.seconds, (long long)ot.deviceLabelSlabs, (long long)ot.slabs);
+      }
       if (!labelsOut.empty())
         std::ofstream(labelsOut, std::ios::binary)
             .write(reinterpret_cast<const char*>(labels.data()), std::streamsize(labels.size() * sizeof(labels[0])));

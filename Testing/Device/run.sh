@@ -2,15 +2,19 @@
 # GPU checks, on the device machine, from the repository root (issue [9]). Needs .device-data/ (made by
 # Testing/Device/prepare.sh here and carried along). Builds only Core + Inference + the check and
 # benchmark programs against the machine's own CUDA LibTorch, then:
-#   1. parity: CUDA against CPU on the fixture networks (float32, float16, bfloat16 autocast);
+#   1. parity: CUDA against CPU on the fixture networks (float32, float16, bfloat16 autocast), and the
+#      same networks in plain PyTorch, tile by tile, on the CPU and under CUDA autocast (autocast_reference.py:
+#      how far the precision itself moves them);
 #   2. throughput of nnU-Net's default 3d_fullres shape (PlainConvUNet, 6 stages, 32..320 features,
 #      patch 128^3, random weights; Testing/Device/plain_unet.py traces it) per precision and window
 #      batch, beside the network alone, and 3. the same sliding window in plain PyTorch (eager,
 #      autocast) on the same GPU in the same run, with the ratio;
-#   4. a 512x512x600 volume end to end (labels): time and peak device memory, again with the finished
-#      rows copied and consumed in turn (no copy overlap), then with the device filled but 4, 2 and
-#      1 GB (the out-of-memory fallbacks), labels compared.
-#   then, time permitting, one engine setting changed at a time (cuDNN benchmark off, TorchScript
+#   4. a 512x512x600 volume end to end (labels): one run (one-time costs included) with peak device memory;
+#      after a warm-up, labels made on the device, then on the host (same process: compared) and as a
+#      separate run; one run with cuDNN's algorithm search; the finished rows copied and consumed in turn
+#      (no copy overlap); the device filled but 4, 2 and 1 GB (the out-of-memory fallbacks); labels compared;
+#      plain PyTorch's loop on the same volume. The columns upload/wait/consume say where the host's time went.
+#   then, time permitting, one engine setting changed at a time (cuDNN benchmark on, TorchScript
 #   optimisation off, copies of finished rows in turn instead of overlapped, channels-last, float16
 #   accumulators) against the defaults.
 # Every step, the build included, is capped by what is left of a budget (BUDGET_S, default 470 s: the
@@ -19,13 +23,19 @@
 # device tool brings back at most 8 files).
 #   SMOKE=1 bash Testing/Device/run.sh   checks this script here on the CPU with tiny sizes, using the
 #                                        programs of build/ and Debian's python3-torch (no GPU needed)
+#   STEPS="large knobs" bash ...          runs only those steps (of: parity reference throughput large knobs;
+#                                        the build always), e.g. a second call in a session with little time left;
+#                                        CAPS="4" caps the device memory only at 4 GB in the large step (default 4 2 1)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 data=${VOXSEG_DEVICE_DATA:-.device-data}
 out=${OUT:-/tmp/voxseg-device}
 work=/tmp/voxseg-device-work
 mkdir -p "$out" "$work"
-rm -f "$work"/{labels.bin,mem.txt,plain_unet.pt} "$out"/{parity,throughput_voxseg,throughput_pytorch,knobs,large_*}.txt
+rm -f "$work"/{labels.bin,mem.txt,plain_unet.pt} \
+  "$out"/{parity,autocast_reference,throughput_voxseg,throughput_pytorch,knobs,large_*}.txt
+steps=" ${STEPS:-parity reference throughput large knobs} "
+want() { [[ $steps == *" $1 "* ]]; }
 t0=$(date +%s)
 deadline=$((t0 + ${BUDGET_S:-470}))
 stamp() { echo "[$(($(date +%s) - t0)) s] $*"; }
@@ -44,6 +54,7 @@ summary() {
   echo
   echo "=== summary ($(($(date +%s) - t0)) s) ==="
   [[ -f $out/parity.txt ]] && grep -h "parity" "$out/parity.txt"
+  [[ -f $out/autocast_reference.txt ]] && grep -h "bfloat16\|^torch" "$out/autocast_reference.txt"
   [[ -f $out/throughput_voxseg.txt ]] && head -n 1 "$out/throughput_voxseg.txt"
   [[ -f $out/throughput_pytorch.txt ]] && head -n 1 "$out/throughput_pytorch.txt"
   $py - "$out" <<'PY'
@@ -67,22 +78,27 @@ for k in sorted(set(v) | set(p)):
     ceil = v[k][8] if k in v else "-"
     print(f"{k[0]:<9} {k[1]:>5} {vs:>10.2f} {ps:>11.2f} {vs / ps:>5.2f}x {vo:>15} {eng:>6} {ceil:>12}")
 print()
-print("large volume: one run each, one-time costs (cuDNN's search, TorchScript's profiling) included")
-print(f"{'large volume':<16} {'seconds':>8} {'windows':>7} {'final batch':>11} {'fallback':>8} {'labels equal':>12} "
-      f"{'staged':>9}")
-for name in ("plain", "inturn", "cap4gb", "cap2gb", "cap1gb"):
+print("large volume: plain, bench, inturn and the capped runs are one run each, one-time costs (cuDNN's search, TorchScript's "
+      "profiling) included; steady, hostlabels and pytorch are timed after a warm-up run")
+print(f"{'large volume':<17} {'seconds':>7} {'windows':>7} {'batch':>5} {'fallback':>8} {'labels equal':>12} "
+      f"{'staged':>6} {'upload':>7} {'wait':>7} {'consume':>8} {'labels@':>7}")
+checks = []
+for name in ("plain", "steady", "hostlabels", "bench", "inturn", "cap4gb", "cap2gb", "cap1gb"):
     f = out / f"large_{name}.txt"
     lines = f.read_text().splitlines() if f.exists() else []
     r = [l.split() for l in lines if l.split() and l.split()[0] in ("float32", "float16", "bfloat16")]
     eq = [l.split(":", 1)[1].strip().split()[0] for l in lines if l.startswith("labels:")]
+    checks += [f"{name}: {l}" for l in lines if l.startswith("labels on the")]
     if r:
-        st = r[0][13] if len(r[0]) > 13 else "-"
-        print(f"voxseg {name:<9} {float(r[0][3]):>8.2f} {r[0][2]:>7} {r[0][9]:>11} {r[0][10]:>8} {eq[0] if eq else '-':>12} "
-              f"{st:>9}")
+        t = r[0] + ["-"] * 18
+        print(f"voxseg {name:<10} {float(t[3]):>7.2f} {t[2]:>7} {t[9]:>5} {t[10]:>8} {eq[0] if eq else '-':>12} "
+              f"{t[13]:>6} {t[14]:>7} {t[15]:>7} {t[16]:>8} {t[17]:>7}")
     else:
-        print(f"voxseg {name:<9} failed or not run: {lines[-1] if lines else 'no output'}")
+        print(f"voxseg {name:<10} failed or not run: {lines[-1] if lines else 'no output'}")
 for k, f in rows("large_pytorch.txt").items():
-    print(f"{'pytorch':<16} {float(f[3]):>8.2f} {f[2]:>7} {f[1]:>11} {'-':>8} {'-':>12}")
+    print(f"{'pytorch':<17} {float(f[3]):>7.2f} {f[2]:>7} {f[1]:>5} {'-':>8} {'-':>12}   (argmax on the device)")
+for c in checks:
+    print(c)
 knobs, name = [], None
 kf = out / "knobs.txt"
 for line in kf.read_text().splitlines() if kf.exists() else []:
@@ -139,51 +155,64 @@ if [[ ${SMOKE:-0} != 1 ]]; then
   capped 300 cmake --build build-device -j "$(nproc)" --target voxsegDeviceCheck voxsegDeviceBench \
     >"$out/build.log" 2>&1 || { grep -E "error" -A3 "$out/build.log" | head -60; exit 1; }
   stamp "built"
-  # 1. parity
-  capped 150 $bin/voxsegDeviceCheck "$data" --device cuda --threads "$threads" >"$out/parity.txt" 2>&1
-  echo "parity exit code $?" >>"$out/parity.txt"
-  grep -E "FAIL" "$out/parity.txt" | tail -n 12
-  stamp "parity"
+  # 1. parity, then how far PyTorch's own autocast moves the same networks (is a miss voxseg's or the precision's?)
+  if want parity; then
+    capped 150 $bin/voxsegDeviceCheck "$data" --device cuda --threads "$threads" >"$out/parity.txt" 2>&1
+    echo "parity exit code $?" >>"$out/parity.txt"
+    grep -E "FAIL" "$out/parity.txt" | tail -n 12
+    stamp "parity"
+  fi
+  if want reference; then
+    capped 60 $py Testing/Device/autocast_reference.py "$data" --device cuda >"$out/autocast_reference.txt" 2>&1
+    stamp "autocast reference"
+  fi
 fi
 
 # 2./3. throughput, voxseg then plain PyTorch, on the same traced network
 $py Testing/Device/plain_unet.py make "$work/plain_unet.pt" --stages $stages --roi $roi >"$out/make.txt" 2>&1 ||
   { cat "$out/make.txt"; exit 1; }
+if want throughput; then
 capped 120 $bin/voxsegDeviceBench --network "$work/plain_unet.pt" --volume $vol --roi $roi --device $dev \
   --threads "$threads" --precisions $precisions --sw-batches $batches --reps $reps >"$out/throughput_voxseg.txt" 2>&1
 capped 120 $py Testing/Device/plain_unet.py bench "$work/plain_unet.pt" --volume $vol --roi $roi --device $dev \
   --precisions $precisions --sw-batches $batches --reps $reps >"$out/throughput_pytorch.txt" 2>&1
 stamp "throughput"
+fi
 
 # 4. the large volume end to end (float16 autocast, 2 windows per call), peak device memory sampled
 lp=float16
 [[ $dev == cpu ]] && lp=float32
-large_run() { # name, extra options...
-  local name=$1
-  shift
+large_run() { # name, reps, extra options...
+  local name=$1 reps=$2
+  shift 2
   capped 90 $bin/voxsegDeviceBench --network "$work/plain_unet.pt" --volume $large --roi $roi --device $dev \
-    --threads "$threads" --precisions $lp --sw-batches 2 --reps 0 --no-network-only "$@" >"$out/large_$name.txt" 2>&1
+    --threads "$threads" --precisions $lp --sw-batches 2 --reps "$reps" --no-network-only "$@" >"$out/large_$name.txt" 2>&1
 }
-sampler=
-if [[ $dev == cuda ]]; then # nvidia-smi itself in the background (no subshell), killed after the run
-  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 >"$work/mem.txt" 2>/dev/null </dev/null &
-  sampler=$!
+if want large; then
+  sampler=
+  if [[ $dev == cuda ]]; then # nvidia-smi itself in the background (no subshell), killed after the run
+    nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 >"$work/mem.txt" 2>/dev/null </dev/null &
+    sampler=$!
+  fi
+  large_run plain 0 --labels-out "$work/labels.bin" # one run: one-time costs included
+  [[ -n $sampler ]] && kill "$sampler" 2>/dev/null && wait "$sampler" 2>/dev/null
+  peak=$(sort -n "$work/mem.txt" 2>/dev/null | tail -1)
+  # after a warm-up run: labels made on the device (the default), then on the host in the same process
+  large_run steady 1 --labels-check
+  large_run hostlabels 1 --labels --device-labels 0 # the engine before labels were made on the device
+  large_run bench 0 --labels-ref "$work/labels.bin" --cudnn-benchmark 1 # one run with cuDNN's search (nnU-Net's)
+  large_run inturn 0 --labels-ref "$work/labels.bin" --copy-overlap 0 # before the copy overlap
+  for gb in ${CAPS-4 2 1}; do large_run "cap${gb}gb" 0 --labels-ref "$work/labels.bin" --leave-free-gb $gb; done
+  capped 90 $py Testing/Device/plain_unet.py bench "$work/plain_unet.pt" --volume $large --roi $roi --device $dev \
+    --precisions $lp --sw-batches 2 --reps 1 --labels --no-network-only >"$out/large_pytorch.txt" 2>&1
+  stamp "large volume"
 fi
-large_run plain --labels-out "$work/labels.bin"
-[[ -n $sampler ]] && kill "$sampler" 2>/dev/null && wait "$sampler" 2>/dev/null
-peak=$(sort -n "$work/mem.txt" 2>/dev/null | tail -1)
-large_run inturn --labels-ref "$work/labels.bin" --copy-overlap 0 # before the copy overlap: labels consumed in turn
-for gb in 4 2 1; do large_run "cap${gb}gb" --labels-ref "$work/labels.bin" --leave-free-gb $gb; done
-capped 90 $py Testing/Device/plain_unet.py bench "$work/plain_unet.pt" --volume $large --roi $roi --device $dev \
-  --precisions $lp --sw-batches 2 --reps 0 --labels --no-network-only >"$out/large_pytorch.txt" 2>&1
-stamp "large volume"
 
 # one change at a time against the defaults, float16 autocast, 2 windows per call (before/after per knob)
-for knob in default "--cudnn-benchmark 0" "--jit-optimize 0" "--copy-overlap 0" --channels-last --half-accumulation; do
+want knobs && for knob in default "--cudnn-benchmark 1" "--jit-optimize 0" "--copy-overlap 0" --channels-last --half-accumulation; do
   opts=$knob
   [[ $knob == default ]] && opts=
   echo "knob: $knob" >>"$out/knobs.txt"
   capped 40 $bin/voxsegDeviceBench --network "$work/plain_unet.pt" --volume $vol --roi $roi --device $dev \
     --threads "$threads" --precisions $lp --sw-batches 2 --reps 1 --no-network-only $opts 2>&1 | tail -n 1 >>"$out/knobs.txt"
-done
-stamp "knobs"
+done && stamp "knobs"

@@ -49,28 +49,39 @@ void LogitCollector::consume(const SlabView& s) {
   });
 }
 
-LabelConsumer::LabelConsumer(const ModelCard& card) : regions_(!card.regions.empty()) {
-  if (regions_)
-    for (const auto& r : card.regions) labelOfChannel_.push_back(r.label);
+LabelConsumer::LabelConsumer(const ModelCard& card) {
+  rule_.regions = !card.regions.empty();
+  if (rule_.regions)
+    for (const auto& r : card.regions) rule_.valueOfChannel.push_back(r.label);
   else
-    for (const auto& l : card.labels) labelOfChannel_.push_back(l.value);
+    for (const auto& l : card.labels) rule_.valueOfChannel.push_back(l.value);
 }
 
 void LabelConsumer::consume(const SlabView& s) {
-  if (s.channels != std::int64_t(labelOfChannel_.size()))
+  const auto& valueOf = rule_.valueOfChannel;
+  if (s.channels != std::int64_t(valueOf.size()))
     throw Error(ExitCode::Model, "the network gives " + std::to_string(s.channels) +
-                                     " output channels, the model card names " +
-                                     std::to_string(labelOfChannel_.size()) + (regions_ ? " regions" : " labels"));
+                                     " output channels, the model card names " + std::to_string(valueOf.size()) +
+                                     (rule_.regions ? " regions" : " labels"));
   if (labels.empty()) {
     zyx = zyxOf(s);
     labels.assign(std::size_t(zyx[0] * zyx[1] * zyx[2]), 0);
   }
+  if (s.labels) { // made by the engine with this rule
+    if (s.order == AxisOrder::ZYX) {
+      std::memcpy(&labels[std::size_t(s.begin * zyx[1] * zyx[2])], s.labels,
+                  sizeof(std::uint16_t) * std::size_t((s.end - s.begin) * zyx[1] * zyx[2]));
+      return;
+    }
+    forEachVoxel(s, [&](std::int64_t flat, std::int64_t src) { labels[std::size_t(flat)] = s.labels[src]; });
+    return;
+  }
   const std::int64_t stride = (s.end - s.begin) * s.shape[1] * s.shape[2];
   forEachVoxel(s, [&](std::int64_t flat, std::int64_t src) {
     int label = 0;
-    if (regions_) {
+    if (rule_.regions) {
       for (std::int64_t k = 0; k < s.channels; ++k)
-        if (s.data[k * stride + src] > 0.0f) label = labelOfChannel_[std::size_t(k)]; // sigmoid > 0.5 <=> logit > 0
+        if (s.data[k * stride + src] > 0.0f) label = valueOf[std::size_t(k)]; // sigmoid > 0.5 <=> logit > 0
     } else {
       std::int64_t best = 0;
       float bestValue = s.data[src];
@@ -81,7 +92,7 @@ void LabelConsumer::consume(const SlabView& s) {
           best = k;
         }
       }
-      label = labelOfChannel_[std::size_t(best)];
+      label = valueOf[std::size_t(best)];
     }
     labels[std::size_t(flat)] = static_cast<std::uint16_t>(label);
   });

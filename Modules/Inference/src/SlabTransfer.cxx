@@ -6,8 +6,16 @@
 #include <c10/core/impl/VirtualGuardImpl.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace voxseg::inference {
+namespace {
+
+double since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+} // namespace
 
 SlabTransfer::SlabTransfer(torch::Device device, bool overlapped, std::int64_t budgetBytes)
     : device_(device), overlapped_(overlapped), budget_(budgetBytes) {
@@ -30,14 +38,14 @@ SlabTransfer::~SlabTransfer() {
   }
 }
 
-torch::Tensor SlabTransfer::hostBuffer(std::int64_t elements) {
+torch::Tensor SlabTransfer::hostBuffer(std::int64_t elements, torch::ScalarType type) {
   for (auto it = free_.begin(); it != free_.end(); ++it)
-    if (it->numel() >= elements) {
+    if (it->scalar_type() == type && it->numel() >= elements) {
       torch::Tensor b = *it;
       free_.erase(it);
       return b;
     }
-  auto opts = torch::TensorOptions().dtype(torch::kFloat);
+  auto opts = torch::TensorOptions().dtype(type);
   if (stream_) {
     try {
       return torch::empty({elements}, opts.pinned_memory(true));
@@ -55,18 +63,21 @@ void SlabTransfer::start(const torch::Tensor& slab, SlabView view, SlabConsumer&
   // The budget is kept before the float32 copy is made on the device.
   if (staged && !pending_.empty() && pendingBytes_ + slab.numel() * std::int64_t(sizeof(float)) > budget_)
     finish(consumer);
-  torch::Tensor source = slab.to(torch::kFloat).contiguous(); // on the compute stream
+  const bool labels = slab.scalar_type() == torch::kShort;
+  // on the compute stream
+  torch::Tensor source = labels ? slab.contiguous() : slab.to(torch::kFloat).contiguous();
   // What it holds on the device: a contiguous view keeps its whole storage.
-  const std::int64_t bytes =
-      std::max<std::int64_t>(std::int64_t(source.storage().nbytes()), source.numel() * std::int64_t(sizeof(float)));
+  const std::int64_t bytes = std::max<std::int64_t>(std::int64_t(source.storage().nbytes()),
+                                                    source.numel() * std::int64_t(source.element_size()));
   if (!staged) {
     finish(consumer);
+    const auto t = std::chrono::steady_clock::now();
     const torch::Tensor host = source.to(torch::kCPU).contiguous();
-    view.data = host.data_ptr<float>();
-    consumer.consume(view);
+    waitSeconds_ += since(t);
+    handOver(view, host, consumer);
     return;
   }
-  torch::Tensor host = hostBuffer(source.numel());
+  torch::Tensor host = hostBuffer(source.numel(), source.scalar_type());
   torch::Tensor target = host.narrow(0, 0, source.numel()).view(source.sizes());
   if (stream_) {
     const c10::impl::VirtualGuardImpl impl(device_.type());
@@ -81,16 +92,29 @@ void SlabTransfer::start(const torch::Tensor& slab, SlabView view, SlabConsumer&
   pendingBytes_ += bytes;
 }
 
+void SlabTransfer::handOver(SlabView& view, const torch::Tensor& host, SlabConsumer& consumer) {
+  if (host.scalar_type() == torch::kShort)
+    view.labels = reinterpret_cast<const std::uint16_t*>(host.data_ptr<std::int16_t>());
+  else
+    view.data = host.data_ptr<float>();
+  const auto t = std::chrono::steady_clock::now();
+  consumer.consume(view);
+  consumeSeconds_ += since(t);
+}
+
 void SlabTransfer::finish(SlabConsumer& consumer) {
   if (pending_.empty()) return;
-  if (stream_) copyStream_->synchronize();
+  if (stream_) {
+    const auto t = std::chrono::steady_clock::now();
+    copyStream_->synchronize();
+    waitSeconds_ += since(t);
+  }
   // Handed over one by one; a consumer that throws leaves the rest pending for the destructor.
   while (!pending_.empty()) {
     Pending p = std::move(pending_.front());
     pending_.erase(pending_.begin());
     pendingBytes_ -= p.bytes;
-    p.view.data = p.host.data_ptr<float>();
-    consumer.consume(p.view);
+    handOver(p.view, p.host, consumer);
     ++deferred_;
     free_.push_back(std::move(p.host));
   }

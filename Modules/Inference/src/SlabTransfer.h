@@ -31,13 +31,16 @@ public:
   SlabTransfer& operator=(const SlabTransfer&) = delete;
 
   bool overlapped() const { return overlapped_; }
-  /// A float tensor [channels, rows, Y, X] (any float dtype, any device); `view.data` is filled in.
+  /// A float tensor [channels, rows, Y, X] (any float dtype, any device; `view.data` is filled in), or
+  /// labels made with the consumer's LabelRule, int16 [rows, Y, X] (the uint16 values' bits; `view.labels`).
   /// The slab must not be written to after this call.
   void start(const torch::Tensor& slab, SlabView view, SlabConsumer& consumer);
   /// Hands every started slab to the consumer, in order.
   void finish(SlabConsumer& consumer);
   std::int64_t pendingBytes() const { return pendingBytes_; }
-  std::int64_t deferred() const { return deferred_; } ///< slabs consumed after the caller's next call was queued
+  std::int64_t deferred() const { return deferred_; }       ///< slabs consumed after the caller's next call was queued
+  double waitSeconds() const { return waitSeconds_; }       ///< the calling thread waiting for copies to the host
+  double consumeSeconds() const { return consumeSeconds_; } ///< in the consumer
 
 private:
   struct Pending {
@@ -46,7 +49,8 @@ private:
     SlabView view;
     std::int64_t bytes = 0; ///< what `source` holds
   };
-  torch::Tensor hostBuffer(std::int64_t elements);
+  torch::Tensor hostBuffer(std::int64_t elements, torch::ScalarType type);
+  void handOver(SlabView& view, const torch::Tensor& host, SlabConsumer& consumer);
 
   torch::Device device_;
   bool overlapped_;
@@ -58,6 +62,7 @@ private:
   std::vector<torch::Tensor> free_;
   std::int64_t pendingBytes_ = 0;
   std::int64_t deferred_ = 0;
+  double waitSeconds_ = 0, consumeSeconds_ = 0;
 };
 
 } // namespace voxseg::inference

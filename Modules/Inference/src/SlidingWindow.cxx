@@ -187,6 +187,22 @@ torch::Tensor cutWindow(const std::vector<torch::Tensor>& chans, const WindowGri
   return torch::stack(parts);
 }
 
+// The consumer's labels from a slab [K, rows, Y, X] where it is, as int16 [rows, Y, X] holding the uint16
+// values' bits; `bits` are the rule's values as such, `values` the same on the slab's device. (NaN outputs aside,
+// where torch.argmax takes the NaN and the host's loop does not, these are the host's labels.)
+torch::Tensor labelsOf(const torch::Tensor& slab, const LabelRule& rule, const std::vector<std::int16_t>& bits,
+                       const torch::Tensor& values) {
+  const torch::Tensor v = slab.is_cpu() ? slab.to(torch::kFloat) : slab; // LibTorch 1.13's CPU argmax takes no float16
+  if (!rule.regions) {
+    const torch::Tensor index = v.argmax(0);
+    return values.index_select(0, index.flatten()).view(index.sizes());
+  }
+  torch::Tensor out = torch::zeros(v.sizes().slice(1), torch::TensorOptions().dtype(torch::kShort).device(v.device()));
+  // later regions win; a host number (a device one would be read back, waiting for the queue)
+  for (std::int64_t k = 0; k < v.size(0); ++k) out.masked_fill_(v[k] > 0, bits[std::size_t(k)]);
+  return out;
+}
+
 } // namespace
 
 EngineOptions engineOptionsFromCard(const ModelCard& card) {
@@ -237,12 +253,25 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     stats.inputOnHost = true;
   };
   if (!device.is_cpu()) {
+    const auto t = std::chrono::steady_clock::now();
     try {
       for (auto& c : chans) c = c.to(device);
     } catch (const c10::Error& e) {
       if (!compat::isOutOfMemory(e)) throw;
       inputToHost();
     }
+    stats.uploadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  }
+  // Labels made where the slabs are (on a GPU, by default) for a consumer that needs only labels: the rule's
+  // values go to the device once, before any work is queued (a copy from pageable memory waits for the queue).
+  const LabelRule* rule = consumer.labelRule();
+  torch::Tensor ruleValues;
+  std::vector<std::int16_t> ruleBits;
+  if (rule &&
+      (opt.deviceLabels == DeviceLabels::Always || (opt.deviceLabels == DeviceLabels::Device && !device.is_cpu()))) {
+    for (int value : rule->valueOfChannel)
+      ruleBits.push_back(static_cast<std::int16_t>(static_cast<std::uint16_t>(value)));
+    ruleValues = torch::from_blob(ruleBits.data(), {std::int64_t(ruleBits.size())}, torch::kShort).to(device);
   }
   const Shape3 shape{chans.front().size(0), chans.front().size(1), chans.front().size(2)};
   const WindowGrid grid = planWindows(shape, opt.patch, opt.tiling);
@@ -314,10 +343,14 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
       const auto slab = rows.narrow(1, lo - first, hi - lo)
                             .narrow(2, grid.padBefore[1], shape[1])
                             .narrow(3, grid.padBefore[2], shape[2]);
+      // Labels where the slab is when the consumer's rule fits the network (else the consumer names the mismatch).
+      const bool labels = ruleValues.defined() && ruleValues.device() == slab.device() &&
+                          std::int64_t(rule->valueOfChannel.size()) == channels;
       withStagedFreed([&] {
-        transfer.start(slab, v, consumer);
+        transfer.start(labels ? labelsOf(slab, *rule, ruleBits, ruleValues) : slab, v, consumer);
         return 0;
       });
+      stats.deviceLabelSlabs += labels ? 1 : 0;
       ++stats.slabs;
     }
   };
@@ -411,6 +444,8 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
   emit(grid.paddedShape[0]);
   transfer.finish(consumer);
   stats.overlappedSlabs = transfer.deferred();
+  stats.waitSeconds = transfer.waitSeconds();
+  stats.consumeSeconds = transfer.consumeSeconds();
   stats.swBatch = batch;
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return stats;

@@ -19,6 +19,11 @@ namespace voxseg::inference {
 /// turn; Always also stages them on the CPU, where it only costs a copy (for tests).
 enum class CopyOverlap { Off, Device, Always };
 
+/// Labels for a consumer that asks for them (SlabConsumer::labelRule): Device makes them where the slab is
+/// on a GPU (2 bytes per voxel cross to the host instead of 4 per channel, no argmax on the host); Off
+/// leaves the float32 channels to the consumer; Always also makes them with LibTorch on the CPU (for tests).
+enum class DeviceLabels { Off, Device, Always };
+
 struct EngineOptions {
   Shape3 patch{0, 0, 0}; ///< network axis order
   Tiling tiling;
@@ -28,8 +33,12 @@ struct EngineOptions {
   int swBatch = 1;                   ///< windows per forward call (halved while a call runs out of memory)
   std::string precision = "float32"; ///< CUDA: "float32" (TF32 off), "tf32", "float16"/"bfloat16" (autocast)
   float padValue = 0.0f;
-  bool cudnnBenchmark = true; ///< CUDA: cuDNN picks the fastest algorithm per window shape (as nnU-Net)
+  /// CUDA: cuDNN times its algorithms per window shape first and keeps the fastest (nnU-Net turns it on). Off by
+  /// default: on an H100 the search took 3.4 s of a 9 s run on nnU-Net's default network, and what it found
+  /// was no faster than cuDNN's own choice (Documentation/performance.md).
+  bool cudnnBenchmark = false;
   CopyOverlap copyOverlap = CopyOverlap::Device;
+  DeviceLabels deviceLabels = DeviceLabels::Device;
 };
 
 /// Engine options as the card describes them.
@@ -43,18 +52,31 @@ struct InputVolume {
 
 /// A finished slab of blended outputs: network-order rows [begin, end) along axis 0 of the
 /// (unpadded) network-order volume of `shape`; data is float32 [channels][end - begin][shape[1]][shape[2]].
+/// For a consumer with a LabelRule the engine may hand over `labels` instead ([end - begin][shape[1]][shape[2]],
+/// the rule applied; `data` is then null and `channels` still the network's output channels).
 struct SlabView {
   AxisOrder order = AxisOrder::ZYX;
   Shape3 shape{0, 0, 0};
   std::int64_t begin = 0, end = 0;
   std::int64_t channels = 0;
   const float* data = nullptr;
+  const std::uint16_t* labels = nullptr;
+};
+
+/// Labels from the blended outputs: the value of the channel with the largest output (the first of
+/// equal ones, as torch.argmax), or with `regions`, the value of the last channel whose output is above 0
+/// (sigmoid > 0.5), 0 where none is.
+struct LabelRule {
+  std::vector<int> valueOfChannel;
+  bool regions = false;
 };
 
 class SlabConsumer {
 public:
   virtual ~SlabConsumer() = default;
   virtual void consume(const SlabView& slab) = 0;
+  /// A consumer that needs only labels names its rule; the engine may then hand over labels (SlabView::labels).
+  virtual const LabelRule* labelRule() const { return nullptr; }
 };
 
 struct RunStats {
@@ -69,6 +91,11 @@ struct RunStats {
   int swBatch = 0;                ///< windows per forward call at the end (less than asked after running out of memory)
   bool inputOnHost = false;       ///< the input did not fit on the device: windows are uploaded batch by batch
   bool accumulatorOnHost = false; ///< the accumulators did not fit on the device
+  std::int64_t deviceLabelSlabs = 0; ///< slabs handed over as labels made on the device (DeviceLabels)
+  // Where the host's time went (seconds, wall clock on the calling thread; a GPU computes meanwhile):
+  double uploadSeconds = 0;  ///< the input to the device
+  double waitSeconds = 0;    ///< waiting for finished rows' copies to the host (on a GPU: for the work queued before)
+  double consumeSeconds = 0; ///< in the consumer
 };
 
 using ProgressFn = std::function<void(std::int64_t windowsDone, std::int64_t windowsTotal)>;
@@ -93,12 +120,12 @@ class LabelConsumer : public SlabConsumer {
 public:
   explicit LabelConsumer(const ModelCard& card);
   void consume(const SlabView& slab) override;
+  const LabelRule* labelRule() const override { return &rule_; }
   std::vector<std::uint16_t> labels;
   Shape3 zyx{0, 0, 0};
 
 private:
-  std::vector<int> labelOfChannel_;
-  bool regions_ = false;
+  LabelRule rule_;
 };
 
 } // namespace voxseg::inference
