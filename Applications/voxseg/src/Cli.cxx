@@ -269,6 +269,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   segCmd->add_option("--precision", seg.options.precision, "CUDA autocast precision")
       ->check(CLI::IsMember({"float32", "tf32", "float16", "bfloat16"}))
       ->capture_default_str();
+  segCmd->add_flag("--cudnn-benchmark", seg.options.cudnnBenchmark,
+                   "CUDA: let cuDNN time its algorithms for the window shape first (seconds per shape; may pay off "
+                   "over a long batch)");
   segCmd->add_flag("--optimize", optimize,
                    "rewrite transposed convolutions on the CPU (default unless the card "
                    "accumulates in float16, as nnU-Net does)");

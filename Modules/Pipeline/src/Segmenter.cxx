@@ -146,6 +146,7 @@ Segmentation segment(const Model& model, const std::vector<io::Volume>& channels
   // Orientation policy: reorient losslessly to the card's code, undo before writing.
   inference::EngineOptions engine = inference::engineOptionsFromCard(card);
   engine.precision = options.precision;
+  engine.cudnnBenchmark = options.cudnnBenchmark;
   std::vector<FloatImage::Pointer> work;
   const bool reorient = card.orientation != "keep";
   const AxisPlan toCard = reorient ? planReorientation(inputGeometry.direction, card.orientation) : AxisPlan{};

@@ -32,6 +32,8 @@ struct SegmenterOptions {
   inference::DeviceSpec device;
   int threads = 0;                   ///< 0 = every core
   std::string precision = "float32"; ///< CUDA autocast: float16, bfloat16
+  /// CUDA: cuDNN times its algorithms for each window shape first (EngineOptions::cudnnBenchmark; off by default).
+  bool cudnnBenchmark = false;
   /// Rewrite transposed convolutions on the CPU (same numbers to float rounding, several times faster).
   /// Unset: on, except for cards with float16 accumulation (nnU-Net), whose results it would change
   /// by one float16 rounding here and there instead of reproducing them bit for bit.
