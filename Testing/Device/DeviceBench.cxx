@@ -221,11 +221,12 @@ int main(int argc, char** argv) try {
         p.deviceLabels = deviceLabels ? DeviceLabels::Off : DeviceLabels::Device;
         const RunStats ot = slidingWindow({&net}, in, AxisOrder::ZYX, p, other);
         sync();
-        std::size_t same = 0;
-        for (std::size_t i = 0; i < labels.size() && i < other.labels.size(); ++i) same += labels[i] == other.labels[i];
-        std::cout << strf("labels on the %s: %.4f%% of %zu voxels equal (%.2f s, %lld of %lld slabs as labels)\n",
-                          deviceLabels ? "host" : "device", 100.0 * double(same) / double(labels.size()), labels.size(),
-                          ot.seconds, (long long)ot.deviceLabelSlabs, (long long)ot.slabs);
+        std::size_t differ = labels.size() == other.labels.size() ? 0 : labels.size();
+        for (std::size_t i = 0; i < labels.size() && i < other.labels.size(); ++i)
+          differ += labels[i] != other.labels[i];
+        std::cout << strf("labels on the %s: %zu of %zu voxels differ (%.2f s, %lld of %lld slabs as labels)\n",
+                          deviceLabels ? "host" : "device", differ, labels.size(), ot.seconds,
+                          (long long)ot.deviceLabelSlabs, (long long)ot.slabs);
       }
       if (!labelsOut.empty())
         std::ofstream(labelsOut, std::ios::binary)

@@ -33,12 +33,12 @@ out=${OUT:-/tmp/voxseg-device}
 work=/tmp/voxseg-device-work
 mkdir -p "$out" "$work"
 rm -f "$work"/{labels.bin,mem.txt,plain_unet.pt} \
-  "$out"/{parity,autocast_reference,throughput_voxseg,throughput_pytorch,knobs,large_*}.txt
+  "$out"/{parity,autocast_reference,throughput_voxseg,throughput_pytorch,knobs,large_*,stamps,summary,machine}.txt
 steps=" ${STEPS:-parity reference throughput large knobs} "
 want() { [[ $steps == *" $1 "* ]]; }
 t0=$(date +%s)
 deadline=$((t0 + ${BUDGET_S:-470}))
-stamp() { echo "[$(($(date +%s) - t0)) s] $*"; }
+stamp() { echo "[$(($(date +%s) - t0)) s] $*" | tee -a "$out/stamps.txt"; }
 # capped SECONDS COMMAND...: `timeout` with at most what is left of the budget; skipped when nothing is left
 capped() {
   local want=$1 left=$((deadline - $(date +%s)))
@@ -50,7 +50,7 @@ capped() {
   timeout $((want < left ? want : left)) "$@"
 }
 
-summary() {
+summary_table() {
   echo
   echo "=== summary ($(($(date +%s) - t0)) s) ==="
   [[ -f $out/parity.txt ]] && grep -h "parity" "$out/parity.txt"
@@ -78,12 +78,12 @@ for k in sorted(set(v) | set(p)):
     ceil = v[k][8] if k in v else "-"
     print(f"{k[0]:<9} {k[1]:>5} {vs:>10.2f} {ps:>11.2f} {vs / ps:>5.2f}x {vo:>15} {eng:>6} {ceil:>12}")
 print()
-print("large volume: plain, bench, inturn and the capped runs are one run each, one-time costs (cuDNN's search, TorchScript's "
-      "profiling) included; steady, hostlabels and pytorch are timed after a warm-up run")
+print("large volume: plain, bench and the capped runs are one run each, one-time costs (cuDNN's search, TorchScript's "
+      "profiling) included; steady and pytorch are timed after a warm-up run")
 print(f"{'large volume':<17} {'seconds':>7} {'windows':>7} {'batch':>5} {'fallback':>8} {'labels equal':>12} "
       f"{'staged':>6} {'upload':>7} {'wait':>7} {'consume':>8} {'labels@':>7}")
 checks = []
-for name in ("plain", "steady", "hostlabels", "bench", "inturn", "cap4gb", "cap2gb", "cap1gb"):
+for name in ("plain", "steady", "bench", "cap4gb", "cap2gb", "cap1gb"):
     f = out / f"large_{name}.txt"
     lines = f.read_text().splitlines() if f.exists() else []
     r = [l.split() for l in lines if l.split() and l.split()[0] in ("float32", "float16", "bfloat16")]
@@ -122,6 +122,10 @@ if knobs:
             print(f"{name:<22} {ws:>10.2f} {ws / base if base else float('nan'):>9.2f}x")
 PY
   echo "peak device memory (nvidia-smi memory.used, whole device, uncapped large run): ${peak:-n/a} MiB"
+}
+
+summary() { # the table on stdout and in the results
+  summary_table 2>&1 | tee "$out/summary.txt"
   if [[ -n ${OUT:-} ]]; then # the device tool brings back at most 8 files from $OUT: one archive of them all
     tar -czf "$work/device-results.tgz" -C "$out" --exclude device-results.tgz . 2>/dev/null &&
       find "$out" -mindepth 1 -maxdepth 1 ! -name device-results.tgz -exec rm -rf {} + &&
@@ -140,7 +144,7 @@ peak=
 trap summary EXIT
 
 if [[ ${SMOKE:-0} != 1 ]]; then
-  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/machine.txt"
   # what the build needs, said in the first seconds rather than after a failed configure
   [[ -f $data/include/json/nlohmann/json.hpp && -f $data/monai/cases.json ]] ||
     { echo "$data is missing: run Testing/Device/prepare.sh here and call run with carry [\"$data\"]"; exit 1; }
@@ -148,7 +152,7 @@ if [[ ${SMOKE:-0} != 1 ]]; then
   command -v nvcc >/dev/null || { echo "no nvcc on PATH (LibTorch's CMake enables CUDA with it)"; exit 1; }
   { read -r prefix; read -r version; } < <($py -c 'import torch;print(torch.utils.cmake_prefix_path);print(
     "torch", torch.__version__, "cuda", torch.version.cuda, "cxx11 abi", int(torch.compiled_with_cxx11_abi()))')
-  echo "$version; $(cmake --version | head -1); $(nvcc --version | tail -1)"
+  echo "$version; $(cmake --version | head -1); $(nvcc --version | tail -1)" | tee -a "$out/machine.txt"
   capped 150 cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release -DVOXSEG_MINIMAL=ON \
     -DVOXSEG_BUILD_TESTING=OFF -DVOXSEG_HEADER_ONLY_DEPS="$PWD/$data/include" -DCMAKE_PREFIX_PATH="$prefix" \
     -DCMAKE_CUDA_ARCHITECTURES=90 >"$out/configure.log" 2>&1 || { tail -40 "$out/configure.log"; exit 1; }
@@ -197,11 +201,10 @@ if want large; then
   large_run plain 0 --labels-out "$work/labels.bin" # one run: one-time costs included
   [[ -n $sampler ]] && kill "$sampler" 2>/dev/null && wait "$sampler" 2>/dev/null
   peak=$(sort -n "$work/mem.txt" 2>/dev/null | tail -1)
-  # after a warm-up run: labels made on the device (the default), then on the host in the same process
+  # after a warm-up run: labels made on the device (the default), then on the host in the same process (the
+  # engine before; same logits, so the labels must be equal)
   large_run steady 1 --labels-check
-  large_run hostlabels 1 --labels --device-labels 0 # the engine before labels were made on the device
   large_run bench 0 --labels-ref "$work/labels.bin" --cudnn-benchmark 1 # one run with cuDNN's search (nnU-Net's)
-  large_run inturn 0 --labels-ref "$work/labels.bin" --copy-overlap 0 # before the copy overlap
   for gb in ${CAPS-4 2 1}; do large_run "cap${gb}gb" 0 --labels-ref "$work/labels.bin" --leave-free-gb $gb; done
   capped 90 $py Testing/Device/plain_unet.py bench "$work/plain_unet.pt" --volume $large --roi $roi --device $dev \
     --precisions $lp --sw-batches 2 --reps 1 --labels --no-network-only >"$out/large_pytorch.txt" 2>&1
@@ -209,10 +212,13 @@ if want large; then
 fi
 
 # one change at a time against the defaults, float16 autocast, 2 windows per call (before/after per knob)
-want knobs && for knob in default "--cudnn-benchmark 1" "--jit-optimize 0" "--copy-overlap 0" --channels-last --half-accumulation; do
+if want knobs; then
+for knob in default "--cudnn-benchmark 1" "--jit-optimize 0" "--copy-overlap 0" --channels-last --half-accumulation; do
   opts=$knob
   [[ $knob == default ]] && opts=
   echo "knob: $knob" >>"$out/knobs.txt"
   capped 40 $bin/voxsegDeviceBench --network "$work/plain_unet.pt" --volume $vol --roi $roi --device $dev \
     --threads "$threads" --precisions $lp --sw-batches 2 --reps 1 --no-network-only $opts 2>&1 | tail -n 1 >>"$out/knobs.txt"
-done && stamp "knobs"
+done
+stamp "knobs"
+fi

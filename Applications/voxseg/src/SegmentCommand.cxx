@@ -222,6 +222,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
       {"device", r.stats.device},
       {"threads", inference::threadCount()}, // in effect (--threads 0 is every core)
       {"precision", args.options.precision},
+      {"cudnn_benchmark", r.stats.cudnnBenchmark}, // as asked; it acts on CUDA devices only
       {"sliding_window", {{"windows", r.stats.windows}, {"forward_calls", r.stats.forwardCalls}}},
       {"timings_s",
        {{"load_model", loadSeconds},

@@ -61,9 +61,9 @@ void SlabTransfer::start(const torch::Tensor& slab, SlabView view, SlabConsumer&
   // accumulators went to the host has nothing to overlap: immediate.
   const bool staged = overlapped_ && (stream_ ? !slab.is_cpu() : slab.is_cpu());
   // The budget is kept before the float32 copy is made on the device.
-  if (staged && !pending_.empty() && pendingBytes_ + slab.numel() * std::int64_t(sizeof(float)) > budget_)
-    finish(consumer);
   const bool labels = slab.scalar_type() == torch::kShort;
+  const std::int64_t copyBytes = slab.numel() * (labels ? 2 : std::int64_t(sizeof(float)));
+  if (staged && !pending_.empty() && pendingBytes_ + copyBytes > budget_) finish(consumer);
   // on the compute stream
   torch::Tensor source = labels ? slab.contiguous() : slab.to(torch::kFloat).contiguous();
   // What it holds on the device: a contiguous view keeps its whole storage.

@@ -234,6 +234,7 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
   }
   RunStats stats;
   stats.device = device.str();
+  stats.cudnnBenchmark = opt.cudnnBenchmark;
 
   // One [Z, Y, X] view per channel over the caller's buffers (no copy on the CPU), in network order.
   // Windows are cut from these views and padded one by one, so the padded volume never exists.

@@ -259,7 +259,8 @@ TEST(LabelConsumer, MapsChannelsToCardLabelsAndRegions) {
 }
 
 // Labels made where the slab is (a GPU's reduction, here its CPU twin): the host's labels for argmax (ties
-// to the first channel), regions, values above 32767, both axis orders, float16 accumulators, staged or not.
+// to the first channel), regions, values above 32767, both axis orders, float16 accumulators, staged or not,
+// a volume smaller than the patch across (padded), a two-fold ensemble.
 TEST(LabelConsumer, LabelsMadeByTheEngineEqualTheHostsLabels) {
   TempDir dir;
   // four channels that cross each other along the volume, with exact ties where x == y
@@ -267,7 +268,8 @@ TEST(LabelConsumer, LabelsMadeByTheEngineEqualTheHostsLabels) {
                                "    n = (torch.arange(x.size(4)) * 1.0).view(1, 1, 1, 1, -1).expand_as(x)\n"
                                "    m = (torch.arange(x.size(3)) * 1.0).view(1, 1, 1, -1, 1).expand_as(x)\n"
                                "    return torch.cat([n - m, m - n, x.sin(), 0.3 - x.abs()], 1)");
-  const Shape3 zyx{30, 7, 9};
+  const Network other =
+      scripted(dir, "other", "    return torch.cat([x.cos() * 0.1, x * 0.05, x * -0.05, x * 0.0 + 0.01], 1)");
   std::vector<float> data(std::size_t(30 * 7 * 9));
   for (std::size_t i = 0; i < data.size(); ++i) data[i] = std::sin(0.37f * float(i));
   ModelCard card;
@@ -277,32 +279,38 @@ TEST(LabelConsumer, LabelsMadeByTheEngineEqualTheHostsLabels) {
                  {65535, "top", {3, 3, 3}, {}, {}}};
   ModelCard regionsCard = card;
   regionsCard.regions = {{"a", 40000}, {"b", 3}, {"c", 7}, {"d", 65535}};
-  for (const ModelCard* c : {&card, &regionsCard})
-    for (AxisOrder order : {AxisOrder::ZYX, AxisOrder::XYZ})
-      for (bool half : {false, true})
-        for (CopyOverlap overlap : {CopyOverlap::Off, CopyOverlap::Always}) {
-          EngineOptions o;
-          o.patch = order == AxisOrder::ZYX ? Shape3{8, 7, 9} : Shape3{9, 7, 8};
-          o.swBatch = 2;
-          o.halfAccumulation = half;
-          o.copyOverlap = overlap;
-          LabelConsumer host(*c), engine(*c);
-          o.deviceLabels = DeviceLabels::Off;
-          const RunStats a = slidingWindow({&net}, volumeOf(data, zyx), order, o, host);
-          o.deviceLabels = DeviceLabels::Always;
-          const RunStats b = slidingWindow({&net}, volumeOf(data, zyx), order, o, engine);
-          const std::string what = std::string(c == &card ? "argmax" : "regions") + " " + axisOrderName(order) +
-                                   (half ? " float16" : "") + (overlap == CopyOverlap::Always ? " staged" : "");
-          EXPECT_EQ(a.deviceLabelSlabs, 0) << what;
-          EXPECT_EQ(b.deviceLabelSlabs, b.slabs) << what;
-          ASSERT_EQ(engine.zyx, zyx) << what;
-          EXPECT_EQ(engine.labels, host.labels) << what;
-          std::set<std::uint16_t> seen(host.labels.begin(), host.labels.end());
-          EXPECT_GE(seen.size(), 3u) << what;
-          EXPECT_TRUE(seen.count(c == &card ? 40000 : 65535)) << what;
-        }
+  const std::vector<std::vector<const Network*>> ensembles{{&net}, {&net, &other}};
+  for (const Shape3& zyx : {Shape3{30, 7, 9}, Shape3{30, 5, 6}}) // the patch's size across, and smaller (padded)
+    for (const auto& nets : ensembles)
+      for (const ModelCard* c : {&card, &regionsCard})
+        for (AxisOrder order : {AxisOrder::ZYX, AxisOrder::XYZ})
+          for (bool half : {false, true})
+            for (CopyOverlap overlap : {CopyOverlap::Off, CopyOverlap::Always}) {
+              EngineOptions o;
+              o.patch = order == AxisOrder::ZYX ? Shape3{8, 7, 9} : Shape3{9, 7, 8};
+              o.swBatch = 2;
+              o.halfAccumulation = half;
+              o.copyOverlap = overlap;
+              LabelConsumer host(*c), engine(*c);
+              o.deviceLabels = DeviceLabels::Off;
+              const RunStats a = slidingWindow(nets, volumeOf(data, zyx), order, o, host);
+              o.deviceLabels = DeviceLabels::Always;
+              const RunStats b = slidingWindow(nets, volumeOf(data, zyx), order, o, engine);
+              const std::string what = std::string(c == &card ? "argmax" : "regions") + " " + axisOrderName(order) +
+                                       (half ? " float16" : "") + (overlap == CopyOverlap::Always ? " staged" : "") +
+                                       " " + std::to_string(zyx[1]) + "x" + std::to_string(zyx[2]) + " " +
+                                       std::to_string(nets.size()) + " networks";
+              EXPECT_EQ(a.deviceLabelSlabs, 0) << what;
+              EXPECT_EQ(b.deviceLabelSlabs, b.slabs) << what;
+              ASSERT_EQ(engine.zyx, zyx) << what;
+              EXPECT_EQ(engine.labels, host.labels) << what;
+              std::set<std::uint16_t> seen(host.labels.begin(), host.labels.end());
+              EXPECT_GE(seen.size(), 3u) << what;
+              EXPECT_TRUE(seen.count(c == &card ? 40000 : 65535)) << what;
+            }
   // The default (Device) leaves the labels to the host on the CPU; a card that does not fit the network is
   // still refused by the consumer.
+  const Shape3 zyx{30, 7, 9};
   LabelConsumer byDefault(card);
   EngineOptions o;
   o.patch = {8, 7, 9};

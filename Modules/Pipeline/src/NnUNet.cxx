@@ -230,6 +230,7 @@ NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& 
   o.halfAccumulation = true;
   if (m.options.tta) o.mirrorAxes = m.folds.front().allowedMirrorAxes();
   o.precision = run.precision;
+  o.cudnnBenchmark = run.cudnnBenchmark;
   inference::InputVolume in;
   in.zyx = netShape;
   for (const auto& p : pre) in.channels.push_back(p.data());

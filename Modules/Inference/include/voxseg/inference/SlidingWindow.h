@@ -92,6 +92,7 @@ struct RunStats {
   bool inputOnHost = false;       ///< the input did not fit on the device: windows are uploaded batch by batch
   bool accumulatorOnHost = false; ///< the accumulators did not fit on the device
   std::int64_t deviceLabelSlabs = 0; ///< slabs handed over as labels made on the device (DeviceLabels)
+  bool cudnnBenchmark = false;       ///< the option the run had (it acts on CUDA devices only)
   // Where the host's time went (seconds, wall clock on the calling thread; a GPU computes meanwhile):
   double uploadSeconds = 0;  ///< the input to the device
   double waitSeconds = 0;    ///< waiting for finished rows' copies to the host (on a GPU: for the work queued before)
