@@ -53,8 +53,8 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
       entry[std::string("checkpoint_") + name] =
           std::filesystem::exists(dir / ("checkpoint_" + std::string(name) + ".pth"), ec);
     if (entry["checkpoint_final"].get<bool>())
-      entry["mirror_axes"] = inference::Network::loadNnUNetFold(args.model, fold, "final", inference::DeviceSpec{"cpu"})
-                                 .allowedMirrorAxes();
+      entry["mirror_axes"] =
+          inference::Network::loadNnUNetFold(f, fold, "final", inference::DeviceSpec{"cpu"}).allowedMirrorAxes();
     folds.push_back(entry);
   }
   j["folds"] = folds;

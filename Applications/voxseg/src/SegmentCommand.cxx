@@ -114,12 +114,18 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     readSeconds = since(tr);
   }
   // A DICOM SEG or RTSTRUCT references one source image per slice: a grid that --nonuniform accept|resample
-  // changed has none for some slices. Refused now, not after the network ran and the label map was written.
+  // changed has none for some slices. Refused now, not after the network ran and the label map was written. Both
+  // objects reference the same series with the same text: checked once (the series' headers are read once).
+  std::string objects; // those asked for
   for (const auto& [path, what, option] :
        {std::tuple{out.dicomSeg, "DICOM SEG", "--dicom-seg"}, {out.rtstruct, "RT Structure Set", "--dicom-rtstruct"}}) {
     if (path.empty()) continue;
     if (!fs::is_directory(inputs.front())) // a batch case given as a file (single runs are refused at the start)
       throw usageError(std::string(option) + " needs a DICOM folder as input (" + inputs.front() + " is not one)");
+    objects += (objects.empty() ? "" : " and ") + std::string(what);
+  }
+  if (!objects.empty()) {
+    const std::string what = out.dicomSeg.empty() ? "RT Structure Set" : "DICOM SEG"; // the first one asked for
     std::string hint;
     if (args.read.nonUniform != io::SliceSpacingPolicy::Error)
       hint = std::string(" (--nonuniform ") +
@@ -133,15 +139,15 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
         io::checkOnSeriesGrid(volumes.front(), inputs.front(), args.read.seriesUid, what, {modelName}, hint);
     std::vector<std::string> names; // those that are not ASCII
     for (const auto& l : labels)
-      if (!std::all_of(l.name.begin(), l.name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }))
-        names.push_back(l.name);
+      if (!io::isAscii(l.name)) names.push_back(l.name);
     try {
-      io::checkSourceText(source, names, what);
+      if (io::isAscii(modelName)) // else the source's text was converted above already
+        io::checkSourceText(source, names, what);
     } catch (const Error& e) {
       if (e.code() != ExitCode::Input) throw;
       std::string list;
       for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-      spdlog::warn("{}: if a label named {} is present, the {} cannot be written: {}", caseId, list, what, e.what());
+      spdlog::warn("{}: if a label named {} is present, the {} cannot be written: {}", caseId, list, objects, e.what());
     }
   }
   nlohmann::ordered_json warnings = nlohmann::ordered_json::array();

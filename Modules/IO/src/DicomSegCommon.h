@@ -26,9 +26,6 @@ std::string decimalString(double v);
 /// A string attribute (all values, backslash-separated), "" when absent.
 std::string stringOf(DcmItem& item, const DcmTagKey& tag);
 
-/// True when every byte of `text` is 7-bit ASCII (DICOM's default repertoire).
-bool isAscii(const std::string& text);
-
 /// At most `maxChars` characters of the UTF-8 `text`, cut between characters (DICOM limits LO, SH and the
 /// like in characters, not bytes).
 std::string utf8Prefix(const std::string& text, std::size_t maxChars);

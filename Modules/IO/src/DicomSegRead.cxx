@@ -29,15 +29,15 @@
 
 namespace voxseg::io {
 
+bool isAscii(const std::string& text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
 namespace detail {
 
 void quietDcmtk() {
   static std::once_flag once;
   std::call_once(once, [] { OFLog::configure(OFLogger::FATAL_LOG_LEVEL); });
-}
-
-bool isAscii(const std::string& text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 std::string utf8Prefix(const std::string& text, std::size_t maxChars) {
@@ -164,7 +164,7 @@ std::string checkOnSeriesGrid(const Volume& image, const std::string& sourceFold
 }
 
 void checkSourceText(const std::string& sourceFile, const std::vector<std::string>& ownText, const std::string& what) {
-  if (std::all_of(ownText.begin(), ownText.end(), [](const std::string& t) { return detail::isAscii(t); })) return;
+  if (std::all_of(ownText.begin(), ownText.end(), [](const std::string& t) { return isAscii(t); })) return;
   // text that is not ASCII makes the object UTF-8: the source's text must convert (as the writers will do it)
   DcmFileFormat f;
   if (f.loadFile(sourceFile.c_str(), EXS_Unknown, EGL_noChange, 256, ERM_autoDetect).bad())

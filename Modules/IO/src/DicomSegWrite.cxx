@@ -43,7 +43,7 @@ std::string segmentName(int value, const std::vector<LabelInfo>& known) {
 
 // `text` when it is ASCII, else `fallback` (DCMTK refuses text that is not ASCII where no character set is known).
 std::string asciiOr(const std::string& text, const std::string& fallback) {
-  return detail::isAscii(text) ? detail::utf8Prefix(text, 64) : fallback;
+  return isAscii(text) ? detail::utf8Prefix(text, 64) : fallback;
 }
 
 void check(const OFCondition& c, const std::string& path, const std::string& what) {

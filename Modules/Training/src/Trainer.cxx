@@ -184,38 +184,31 @@ nlohmann::json networkSignature(const Plan& plan) {
           {"spacing", plan.spacing}};
 }
 
-// Folders this run makes: removed again (when still empty) if it fails, so a refused run leaves nothing.
+// Folders this run makes: removed again (when still empty) if it fails or is interrupted (Ctrl-C, SIGTERM: the
+// clean-up removes them after their contents, which are registered after them), so a refused run leaves nothing.
 class MadeFolders {
 public:
   void make(const fs::path& p) {
-    std::vector<fs::path> missing;
     std::error_code ec; // a parent that cannot be looked at (permissions) ends the walk: createOutputFolder says why
     for (fs::path q = fs::absolute(p, ec); !ec && !q.empty() && !fs::exists(q, ec) && !ec; q = q.parent_path()) {
-      missing.push_back(q);
+      made_.push_back(std::make_unique<io::ScratchFile>(q.string())); // a part made before a failure goes too
       if (q == q.parent_path()) break;
     }
-    made_.insert(made_.end(), missing.begin(), missing.end()); // a part made before a failure is removed too
-    // Ctrl-C or SIGTERM: the clean-up removes those still empty (their contents are in the registry before them)
-    for (const auto& q : missing) interrupt_.push_back(std::make_unique<io::ScratchFile>(q.string()));
     io::createOutputFolder(p.string(), "the model folder"); // Error(Output), exit 4, naming the folder
   }
   void keep() {
-    made_.clear();
-    for (auto& f : interrupt_) f->keep();
+    for (auto& f : made_) f->keep();
   }
-  ~MadeFolders() {
-    for (auto& f : interrupt_) f->keep(); // removed below when empty, deepest first
-    std::sort(made_.begin(), made_.end(), [](const fs::path& a, const fs::path& b) {
-      return std::distance(a.begin(), a.end()) > std::distance(b.begin(), b.end());
-    }); // deepest first: a folder is empty once its made subfolders are gone
-    std::error_code ec;
-    for (const auto& p : made_)
-      if (fs::is_empty(p, ec)) fs::remove(p, ec);
+  ~MadeFolders() { // deepest first: a folder is empty once its made subfolders are gone (ScratchFile removes it then)
+    std::sort(made_.begin(), made_.end(), [](const auto& a, const auto& b) {
+      const fs::path pa(a->path()), pb(b->path());
+      return std::distance(pa.begin(), pa.end()) > std::distance(pb.begin(), pb.end());
+    });
+    for (auto& f : made_) f.reset();
   }
 
 private:
-  std::vector<fs::path> made_;
-  std::vector<std::unique_ptr<io::ScratchFile>> interrupt_;
+  std::vector<std::unique_ptr<io::ScratchFile>> made_;
 };
 
 } // namespace

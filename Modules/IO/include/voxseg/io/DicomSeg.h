@@ -42,6 +42,9 @@ std::string checkOnSeriesGrid(const Volume& image, const std::string& sourceFold
                               const std::string& what, const std::vector<std::string>& ownText = {},
                               const std::string& offSlicesHint = {});
 
+/// True when every byte of `text` is 7-bit ASCII (DICOM's default repertoire).
+bool isAscii(const std::string& text);
+
 /// When any of `ownText` is not ASCII the object becomes UTF-8, and the text copied from `sourceFile` must convert:
 /// Error(Input) naming the file if it cannot. Reads one header; nothing when all of `ownText` is ASCII.
 void checkSourceText(const std::string& sourceFile, const std::vector<std::string>& ownText, const std::string& what);
