@@ -1,0 +1,107 @@
+#include "voxseg/pipeline/NnUNetModel.h"
+
+#include "voxseg/core/Error.h"
+#include "voxseg/inference/NnUNetFolder.h"
+
+#include <algorithm>
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace voxseg::pipeline {
+namespace {
+
+using nlohmann::json;
+
+// plans.json's transpose_forward / transpose_backward: a permutation of 0, 1, 2 (identity if absent).
+std::array<int, 3> permutation(const json& plans, const char* key, const fs::path& file) {
+  std::array<int, 3> p{0, 1, 2};
+  if (!plans.contains(key)) return p;
+  const auto& v = plans[key];
+  bool ok = v.is_array() && v.size() == 3;
+  std::array<bool, 3> seen{};
+  for (std::size_t a = 0; ok && a < 3; ++a) {
+    ok = v[a].is_number_integer() && v[a].get<int>() >= 0 && v[a].get<int>() < 3 && !seen[v[a].get<std::size_t>()];
+    if (ok) {
+      p[a] = v[a].get<int>();
+      seen[std::size_t(p[a])] = true;
+    }
+  }
+  if (!ok)
+    throw Error(ExitCode::Model, file.string() + ": " + key + " " + v.dump() + " is not a permutation of 0, 1, 2");
+  return p;
+}
+
+} // namespace
+
+std::vector<int> parseNnUNetFolds(const std::string& text) {
+  const auto bad = [&] { return usageError("--folds '" + text + "': expected fold numbers such as 0,1,2"); };
+  std::vector<int> folds;
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', pos);
+    std::string item = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (item.empty() || item.size() > 3 || item.find_first_not_of("0123456789") != std::string::npos) throw bad();
+    const int fold = std::stoi(item);
+    if (std::find(folds.begin(), folds.end(), fold) != folds.end()) throw bad();
+    folds.push_back(fold);
+    if (comma == std::string::npos) return folds;
+    pos = comma + 1;
+  }
+}
+
+namespace {
+NnUNetModel load(const NnUNetOptions& options, const inference::DeviceSpec& device, int threads) {
+  inference::setThreads(threads);
+  const inference::NnUNetFolder folder = inference::readNnUNetFolder(options.folder); // read once for every fold
+  NnUNetModel m;
+  m.options = options;
+  m.plans = folder.plans;
+  m.dataset = folder.dataset;
+  m.configuration = folder.configuration;
+  const fs::path dir(options.folder);
+  m.transposeForward = permutation(m.plans, "transpose_forward", dir / "plans.json");
+  m.transposeBackward = permutation(m.plans, "transpose_backward", dir / "plans.json");
+  for (int a = 0; a < 3; ++a)
+    if (m.transposeBackward[std::size_t(m.transposeForward[std::size_t(a)])] != a)
+      throw Error(ExitCode::Model, (dir / "plans.json").string() + ": transpose_backward " +
+                                       m.plans["transpose_backward"].dump() + " does not undo transpose_forward " +
+                                       m.plans["transpose_forward"].dump());
+  if (m.dataset.contains("regions_class_order")) {
+    const auto& r = m.dataset["regions_class_order"];
+    if (!r.is_array() || r.empty())
+      throw Error(ExitCode::Model, (dir / "dataset.json").string() + ": regions_class_order must be a list of labels");
+    for (const auto& v : r) {
+      if (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > 65535)
+        throw Error(ExitCode::Model,
+                    (dir / "dataset.json").string() + ": regions_class_order entry " + v.dump() + " is not a label");
+      m.regionsClassOrder.push_back(v.get<int>());
+    }
+  }
+  m.maxLabel = 0;
+  const json labels = m.dataset.value("labels", json::object());
+  for (const auto& [name, v] : labels.items()) {
+    const auto values = v.is_array() ? v : json::array({v});
+    for (const auto& x : values)
+      if (x.is_number_integer()) m.maxLabel = std::max(m.maxLabel, x.get<int>());
+  }
+  for (int r : m.regionsClassOrder) m.maxLabel = std::max(m.maxLabel, r);
+  if (!m.configuration.contains("patch_size") || m.configuration["patch_size"].size() != 3)
+    throw Error(ExitCode::Model, options.folder + ": only 3D configurations are supported");
+  for (int fold : options.folds)
+    m.folds.push_back(inference::Network::loadNnUNetFold(folder, fold, options.checkpoint, device));
+  return m;
+}
+} // namespace
+
+NnUNetModel loadNnUNetModel(const NnUNetOptions& options, const inference::DeviceSpec& device, int threads) {
+  try {
+    return load(options, device, threads);
+  } catch (const nlohmann::json::exception& e) { // plans.json/dataset.json content of an unexpected type
+    throw inference::plansContentError(options.folder, e);
+  }
+}
+
+} // namespace voxseg::pipeline

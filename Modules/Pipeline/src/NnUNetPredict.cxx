@@ -1,0 +1,88 @@
+#include "NnUNetPredict.h"
+
+#include "voxseg/core/Error.h"
+#include "voxseg/processing/NnUNetNormalization.h"
+#include "voxseg/processing/NnUNetResampling.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace voxseg::pipeline {
+
+using nlohmann::json;
+using processing::Shape3;
+
+NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const processing::Shape3& full,
+                                const processing::Spacing3& spacing, const std::string& source,
+                                const std::string& precision, bool cudnnBenchmark, bool keepProbabilities,
+                                LabelBuffer out, const inference::ProgressFn& progress) {
+  const json& cfg = m.configuration;
+  const Shape3 cropShape = in.box.size();
+  const processing::Spacing3 target{cfg["spacing"][0].get<double>(), cfg["spacing"][1].get<double>(),
+                                    cfg["spacing"][2].get<double>()};
+  const Shape3 netShape = processing::nnunetNewShape(cropShape, spacing, target);
+  for (std::size_t a = 0; a < 3; ++a)
+    if (netShape[a] < 1) { // nnU-Net rounds the new shape: one 1 mm slice at 2 mm is 0 voxels
+      std::ostringstream why;
+      why << "too thin for this model: " << cropShape[a] << " voxel(s) of " << spacing[a] << " mm along axis " << a
+          << " (of " << cropShape[0] << "x" << cropShape[1] << "x" << cropShape[2]
+          << " after cropping, in the model's axis order) become none at its " << target[a] << " mm spacing";
+      throw inputError(source, why.str());
+    }
+  const json kw = cfg.value("resampling_fn_data_kwargs", json::object());
+  const int order = kw.value("order", 3), orderZ = kw.value("order_z", 0);
+  processing::SeparateZ sep = processing::nnunetSeparateZ(spacing, target);
+  if (kw.contains("force_separate_z") && !kw["force_separate_z"].is_null()) {
+    sep = {};
+    if (kw["force_separate_z"].get<bool>()) { // the single lowest-resolution axis of the current spacing
+      const double mx = *std::max_element(spacing.begin(), spacing.end());
+      int count = 0;
+      for (int a = 0; a < 3; ++a)
+        if (mx / spacing[std::size_t(a)] == 1.0) {
+          sep.axis = a;
+          ++count;
+        }
+      sep.separate = count == 1;
+      if (count != 1) sep.axis = -1;
+    }
+  }
+  std::vector<std::vector<float>> pre;
+  for (std::size_t c = 0; c < in.channels.size(); ++c) {
+    auto& v = in.channels[c];
+    const bool useMask = cfg["use_mask_for_norm"][c].get<bool>();
+    const json props = m.plans["foreground_intensity_properties_per_channel"].value(std::to_string(c), json::object());
+    processing::nnunetNormalize(v, cfg["normalization_schemes"][c].get<std::string>(), useMask, props, in.mask,
+                                m.options.folder);
+    if (netShape == cropShape) {
+      pre.push_back(std::move(v)); // nnU-Net skips resampling when the shape does not change
+    } else {
+      pre.push_back(processing::nnunetResample(v.data(), cropShape, netShape, order, sep, orderZ));
+      std::vector<float>().swap(v);
+    }
+  }
+
+  inference::EngineOptions o;
+  for (int a = 0; a < 3; ++a) o.patch[std::size_t(a)] = cfg["patch_size"][a].get<std::int64_t>();
+  o.tiling.rule = Tiling::Rule::NnUNet;
+  o.tiling.step = m.options.step;
+  o.importance.type = ImportanceMap::Type::GaussianNnUNet;
+  o.importance.sigmaScale = 0.125;
+  o.halfAccumulation = true;
+  if (m.options.tta) o.mirrorAxes = m.folds.front().allowedMirrorAxes();
+  o.precision = precision;
+  o.cudnnBenchmark = cudnnBenchmark;
+  inference::InputVolume input;
+  input.zyx = netShape;
+  for (const auto& p : pre) input.channels.push_back(p.data());
+  std::vector<const inference::Network*> nets;
+  for (const auto& n : m.folds) nets.push_back(&n);
+  NnUNetStreamingExport exporter(netShape, in.box, full, target, spacing, keepProbabilities, out, m.regionsClassOrder);
+  NnUNetPrediction r;
+  r.stats = inference::slidingWindow(nets, input, AxisOrder::ZYX, o, exporter, progress);
+  exporter.finish();
+  r.channels = exporter.channels;
+  if (keepProbabilities) r.probabilities = std::move(exporter.probabilities);
+  return r;
+}
+
+} // namespace voxseg::pipeline

@@ -1,0 +1,35 @@
+#pragma once
+// nnU-Net's path from the cropped arrays on: normalization, resampling to the configuration's spacing,
+// its sliding window and the export to labels (NnUNetStreamingExport). Free of ITK: NnUNet.cxx reads and
+// crops io::Volumes and calls it; the GPU machine's build (Testing/Device) calls it on an array.
+
+#include "NnUNetExport.h"
+#include "voxseg/pipeline/NnUNetModel.h"
+#include "voxseg/processing/Crop.h"
+
+#include <string>
+#include <vector>
+
+namespace voxseg::pipeline {
+
+/// The channels cropped to nnU-Net's non-zero box (crop_to_nonzero), in the model's axis order.
+struct NnUNetCropped {
+  std::vector<std::vector<float>> channels; ///< box.size() each, C order
+  processing::Box box;                      ///< in the full array
+  std::vector<std::uint8_t> mask;           ///< the non-zero mask inside the box; empty unless use_mask_for_norm
+};
+
+struct NnUNetPrediction {
+  inference::RunStats stats;
+  std::vector<float> probabilities; ///< [K][full shape] when kept
+  std::int64_t channels = 0;
+};
+
+/// Preprocesses `in` (full array shape `full`, voxel spacing `spacing`; `source` names the input in errors),
+/// runs every fold and writes the labels of the full array into `out`. Consumes the cropped channels.
+NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const processing::Shape3& full,
+                                const processing::Spacing3& spacing, const std::string& source,
+                                const std::string& precision, bool cudnnBenchmark, bool keepProbabilities,
+                                LabelBuffer out, const inference::ProgressFn& progress = {});
+
+} // namespace voxseg::pipeline
