@@ -9,22 +9,32 @@
 //   voxsegDeviceBench --network NET.pt --volume 256x256x256 --roi 128 [--tiling nnunet|monai] [--overlap 0.5]
 //       [--precisions float32,float16,bfloat16] [--sw-batches 1,2,4] [--device cuda] [--threads N] [--reps 2]
 //       [--cudnn-benchmark 0] [--jit-optimize 1] [--copy-overlap 1] [--channels-last] [--half-accumulation]
-//       [--no-network-only]
+//       [--no-network-only] [--cuda-graphs]
 //       [--labels] [--device-labels 1] [--labels-check] [--labels-out F] [--labels-ref F] [--leave-free-gb G]
+// --cuda-graphs also captures one forward call of the window batch in a CUDA graph and times its replays
+// against the same calls made one by one (only when built against a CUDA LibTorch).
 // --leave-free-gb fills the device but G GB with ballast first (like another process holding the
 // rest), so the engine's out-of-memory fallbacks run; the table says which ones ran.
 #include "BenchSupport.h"
 #include "NetworkImpl.h"
+#include "Synthetic.h"
 #include "voxseg/inference/SlidingWindow.h"
 #include "voxseg/testing/Strf.h"
 
 #include <torch/csrc/jit/runtime/graph_executor.h>
+#if VOXSEG_TORCH_CUDA
+#include <ATen/autocast_mode.h>
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
 
 #include <sys/resource.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
 
@@ -55,34 +65,68 @@ double peakRssMb() {
   return double(u.ru_maxrss) / 1024.0;
 }
 
-// Smooth, deterministic "anatomy" from 1D tables (a 512x512x600 volume in well under a second):
-// sin(0.05 x) + cos(0.07 y) sin(0.03 z + 0.5) + 0.5 sin(0.011 (x + y + z)); plain_unet.py has the same.
-std::vector<float> syntheticVolume(const Shape3& s) {
-  std::vector<float> sx(static_cast<std::size_t>(s[2])), cy(static_cast<std::size_t>(s[1])),
-      sz(static_cast<std::size_t>(s[0])), diag(static_cast<std::size_t>(s[0] + s[1] + s[2]));
-  for (std::size_t i = 0; i < sx.size(); ++i) sx[i] = float(std::sin(0.05 * double(i)));
-  for (std::size_t i = 0; i < cy.size(); ++i) cy[i] = float(std::cos(0.07 * double(i)));
-  for (std::size_t i = 0; i < sz.size(); ++i) sz[i] = float(std::sin(0.03 * double(i) + 0.5));
-  for (std::size_t i = 0; i < diag.size(); ++i) diag[i] = float(0.5 * std::sin(0.011 * double(i)));
-  std::vector<float> v(std::size_t(s[0] * s[1] * s[2]));
-  float* p = v.data();
-  for (std::int64_t z = 0; z < s[0]; ++z)
-    for (std::int64_t y = 0; y < s[1]; ++y) {
-      const float zy = cy[std::size_t(y)] * sz[std::size_t(z)];
-      const float* d = diag.data() + z + y;
-      for (std::int64_t x = 0; x < s[2]; ++x) *p++ = sx[std::size_t(x)] + zy + d[x];
+// Windows per second of `calls` forward calls of batch `x` replayed from one CUDA graph, against the same calls
+// made one by one, and how far the graph's output is from a call's; "" where not built for CUDA.
+std::string cudaGraphRow(Network& net, const torch::Tensor& x, std::int64_t calls, bool autocast,
+                         at::ScalarType dtype) {
+#if VOXSEG_TORCH_CUDA
+  try {
+    const auto timed = [&](const std::function<void()>& call) {
+      double best = 1e30;
+      for (int rep = 0; rep < 3; ++rep)
+        best = std::min(best, bench::secondsOf([&] {
+                          for (std::int64_t i = 0; i < calls; ++i) call();
+                          torch::cuda::synchronize();
+                        }));
+      return double(calls) * double(x.size(0)) / best;
+    };
+    torch::Tensor eagerOut;
+    const auto eager = [&] {
+      compat::AutocastGuard ag(autocast, dtype);
+      eagerOut = net.impl().forward(x).to(torch::kFloat);
+    };
+    const double eagerRate = timed(eager);
+    // Captured on a side stream after warm-up calls there, autocast's weight cache off (PyTorch's recipe).
+    at::cuda::CUDAGraph graph;
+    torch::Tensor graphOut;
+    {
+      c10::cuda::CUDAStreamGuard side(c10::cuda::getStreamFromPool());
+      const bool cache = at::autocast::is_autocast_cache_enabled();
+      at::autocast::set_autocast_cache_enabled(false);
+      for (int i = 0; i < 3; ++i) eager();
+      c10::cuda::getCurrentCUDAStream().synchronize();
+      graph.capture_begin();
+      {
+        compat::AutocastGuard ag(autocast, dtype);
+        graphOut = net.impl().forward(x).to(torch::kFloat);
+      }
+      graph.capture_end();
+      at::autocast::set_autocast_cache_enabled(cache);
     }
-  return v;
+    const double graphRate = timed([&] { graph.replay(); });
+    eager();
+    torch::cuda::synchronize();
+    const double diff = (graphOut - eagerOut).abs().max().item<double>();
+    return strf("cuda graph: batch %lld, %lld calls: %.2f windows/s replayed vs %.2f called (%.3fx), max |diff| %.3g",
+                (long long)x.size(0), (long long)calls, graphRate, eagerRate, graphRate / eagerRate, diff);
+  } catch (const c10::Error& e) {
+    return std::string("cuda graph: capture failed: ") + e.what_without_backtrace();
+  }
+#else
+  (void)net, (void)x, (void)calls, (void)autocast, (void)dtype;
+  return "cuda graph: not built (no CUDA LibTorch)";
+#endif
 }
 
 } // namespace
 
 int main(int argc, char** argv) try {
-  const bench::Args args(argc, argv,
-                         {"--network", "--volume", "--roi", "--tiling", "--overlap", "--precisions", "--sw-batches",
-                          "--device", "--threads", "--reps", "--cudnn-benchmark", "--jit-optimize", "--copy-overlap",
-                          "--labels-out", "--labels-ref", "--leave-free-gb", "--device-labels"},
-                         {"--no-network-only", "--channels-last", "--half-accumulation", "--labels", "--labels-check"});
+  const bench::Args args(
+      argc, argv,
+      {"--network", "--volume", "--roi", "--tiling", "--overlap", "--precisions", "--sw-batches", "--device",
+       "--threads", "--reps", "--cudnn-benchmark", "--jit-optimize", "--copy-overlap", "--labels-out", "--labels-ref",
+       "--leave-free-gb", "--device-labels"},
+      {"--no-network-only", "--channels-last", "--half-accumulation", "--labels", "--labels-check", "--cuda-graphs"});
   const std::string networkPath = args.get("--network"), device = args.get("--device", "cuda"),
                     tiling = args.get("--tiling", "nnunet"), labelsOut = args.get("--labels-out"),
                     labelsRef = args.get("--labels-ref");
@@ -122,7 +166,7 @@ int main(int argc, char** argv) try {
     label.name = "class " + std::to_string(k);
     card.labels.push_back(label);
   }
-  const std::vector<float> volume = syntheticVolume(shape);
+  const std::vector<float> volume = device::syntheticVolume(shape);
   InputVolume in;
   in.zyx = shape;
   in.channels = {volume.data()};
@@ -203,6 +247,10 @@ int main(int argc, char** argv) try {
         };
         run();
         netOnly = double(st.windows) / bench::secondsOf(run);
+        if (args.has("--cuda-graphs") && dev.is_cuda())
+          std::cout << cudaGraphRow(net, x, (st.windows + o.swBatch - 1) / o.swBatch, autocast,
+                                    precision == "bfloat16" ? at::kBFloat16 : at::kHalf)
+                    << "\n";
       }
       const std::string fallback = std::string(st.inputOnHost ? "I" : "") + (st.accumulatorOnHost ? "A" : "");
       const std::string staged = std::to_string(st.overlappedSlabs) + "/" + std::to_string(st.slabs);

@@ -14,16 +14,20 @@
 #      separate run; one run with cuDNN's algorithm search; the finished rows copied and consumed in turn
 #      (no copy overlap); the device filled but 4, 2 and 1 GB (the out-of-memory fallbacks); labels compared;
 #      plain PyTorch's loop on the same volume. The columns upload/wait/consume say where the host's time went.
+#   5. nnU-Net's own predictor (nnunet_reference.py; its sources carried in $data/peers) against voxseg's
+#      nnU-Net path (voxsegDeviceNnUNet) on the large volume: the same random-weight model folder of the default
+#      3d_fullres network, the same array, no mirroring; labels compared;
 #   then, time permitting, one engine setting changed at a time (cuDNN benchmark on, TorchScript
 #   optimisation off, copies of finished rows in turn instead of overlapped, channels-last, float16
-#   accumulators) against the defaults.
+#   accumulators) against the defaults, and the network's forward call replayed from a CUDA graph against
+#   called one by one.
 # Every step, the build included, is capped by what is left of a budget (BUDGET_S, default 470 s: the
 # issue's 8 minutes, under the device tool's 600 s per call); the summary table is printed last even when
 # a step fails or is cut. Everything also goes to $OUT, packed into one device-results.tgz at the end (the
 # device tool brings back at most 8 files).
 #   SMOKE=1 bash Testing/Device/run.sh   checks this script here on the CPU with tiny sizes, using the
 #                                        programs of build/ and Debian's python3-torch (no GPU needed)
-#   STEPS="large knobs" bash ...          runs only those steps (of: parity reference throughput large knobs;
+#   STEPS="large knobs" bash ...          runs only those steps (of: parity reference throughput large nnunet knobs;
 #                                        the build always), e.g. a second call in a session with little time left;
 #                                        CAPS="4" caps the device memory only at 4 GB in the large step (default 4 2 1)
 set -uo pipefail
@@ -33,8 +37,9 @@ out=${OUT:-/tmp/voxseg-device}
 work=/tmp/voxseg-device-work
 mkdir -p "$out" "$work"
 rm -f "$work"/{labels.bin,mem.txt,plain_unet.pt} \
-  "$out"/{parity,autocast_reference,throughput_voxseg,throughput_pytorch,knobs,large_*,stamps,summary,machine}.txt
-steps=" ${STEPS:-parity reference throughput large knobs} "
+  "$out"/{parity,autocast_reference,throughput_voxseg,throughput_pytorch,knobs,graphs,large_*,nnunet_*,stamps,summary,machine}.txt
+rm -rf "$work/nnunet_model"
+steps=" ${STEPS:-parity reference throughput large nnunet knobs} "
 want() { [[ $steps == *" $1 "* ]]; }
 t0=$(date +%s)
 deadline=$((t0 + ${BUDGET_S:-470}))
@@ -68,37 +73,39 @@ def rows(name):
             r[(t[0], int(t[1]))] = t
     return r
 v, p = rows("throughput_voxseg.txt"), rows("throughput_pytorch.txt")
-print(f"{'precision':<9} {'batch':>5} {'voxseg w/s':>10} {'pytorch w/s':>11} {'ratio':>6} {'voxseg net-only':>15} "
-      f"{'engine':>6} {'conv ceiling':>12}")
-for k in sorted(set(v) | set(p)):
-    vs = float(v[k][4]) if k in v else float("nan")
-    ps = float(p[k][4]) if k in p else float("nan")
-    vo = v[k][5] if k in v else "-"
-    eng = v[k][6] if k in v else "-"
-    ceil = v[k][8] if k in v else "-"
-    print(f"{k[0]:<9} {k[1]:>5} {vs:>10.2f} {ps:>11.2f} {vs / ps:>5.2f}x {vo:>15} {eng:>6} {ceil:>12}")
-print()
-print("large volume: plain, bench and the capped runs are one run each, one-time costs (cuDNN's search, TorchScript's "
-      "profiling) included; steady and pytorch are timed after a warm-up run")
-print(f"{'large volume':<17} {'seconds':>7} {'windows':>7} {'batch':>5} {'fallback':>8} {'labels equal':>12} "
-      f"{'staged':>6} {'upload':>7} {'wait':>7} {'consume':>8} {'labels@':>7}")
-checks = []
-for name in ("plain", "steady", "bench", "cap4gb", "cap2gb", "cap1gb"):
-    f = out / f"large_{name}.txt"
-    lines = f.read_text().splitlines() if f.exists() else []
-    r = [l.split() for l in lines if l.split() and l.split()[0] in ("float32", "float16", "bfloat16")]
-    eq = [l.split(":", 1)[1].strip().split()[0] for l in lines if l.startswith("labels:")]
-    checks += [f"{name}: {l}" for l in lines if l.startswith("labels on the")]
-    if r:
-        t = r[0] + ["-"] * 18
-        print(f"voxseg {name:<10} {float(t[3]):>7.2f} {t[2]:>7} {t[9]:>5} {t[10]:>8} {eq[0] if eq else '-':>12} "
-              f"{t[13]:>6} {t[14]:>7} {t[15]:>7} {t[16]:>8} {t[17]:>7}")
-    else:
-        print(f"voxseg {name:<10} failed or not run: {lines[-1] if lines else 'no output'}")
-for k, f in rows("large_pytorch.txt").items():
-    print(f"{'pytorch':<17} {float(f[3]):>7.2f} {f[2]:>7} {f[1]:>5} {'-':>8} {'-':>12}   (argmax on the device)")
-for c in checks:
-    print(c)
+if v or p:
+    print(f"{'precision':<9} {'batch':>5} {'voxseg w/s':>10} {'pytorch w/s':>11} {'ratio':>6} {'voxseg net-only':>15} "
+          f"{'engine':>6} {'conv ceiling':>12}")
+    for k in sorted(set(v) | set(p)):
+        vs = float(v[k][4]) if k in v else float("nan")
+        ps = float(p[k][4]) if k in p else float("nan")
+        vo = v[k][5] if k in v else "-"
+        eng = v[k][6] if k in v else "-"
+        ceil = v[k][8] if k in v else "-"
+        print(f"{k[0]:<9} {k[1]:>5} {vs:>10.2f} {ps:>11.2f} {vs / ps:>5.2f}x {vo:>15} {eng:>6} {ceil:>12}")
+if any((out / f"large_{n}.txt").exists() for n in ("plain", "steady", "bench", "pytorch")):
+    print()
+    print("large volume: plain, bench and the capped runs are one run each, one-time costs (cuDNN's search, TorchScript's "
+          "profiling) included; steady and pytorch are timed after a warm-up run")
+    print(f"{'large volume':<17} {'seconds':>7} {'windows':>7} {'batch':>5} {'fallback':>8} {'labels equal':>12} "
+          f"{'staged':>6} {'upload':>7} {'wait':>7} {'consume':>8} {'labels@':>7}")
+    checks = []
+    for name in ("plain", "steady", "bench", "cap4gb", "cap2gb", "cap1gb"):
+        f = out / f"large_{name}.txt"
+        lines = f.read_text().splitlines() if f.exists() else []
+        r = [l.split() for l in lines if l.split() and l.split()[0] in ("float32", "float16", "bfloat16")]
+        eq = [l.split(":", 1)[1].strip().split()[0] for l in lines if l.startswith("labels:")]
+        checks += [f"{name}: {l}" for l in lines if l.startswith("labels on the")]
+        if r:
+            t = r[0] + ["-"] * 18
+            print(f"voxseg {name:<10} {float(t[3]):>7.2f} {t[2]:>7} {t[9]:>5} {t[10]:>8} {eq[0] if eq else '-':>12} "
+                  f"{t[13]:>6} {t[14]:>7} {t[15]:>7} {t[16]:>8} {t[17]:>7}")
+        else:
+            print(f"voxseg {name:<10} failed or not run: {lines[-1] if lines else 'no output'}")
+    for k, f in rows("large_pytorch.txt").items():
+        print(f"{'pytorch':<17} {float(f[3]):>7.2f} {f[2]:>7} {f[1]:>5} {'-':>8} {'-':>12}   (argmax on the device)")
+    for c in checks:
+        print(c)
 knobs, name = [], None
 kf = out / "knobs.txt"
 for line in kf.read_text().splitlines() if kf.exists() else []:
@@ -111,6 +118,37 @@ for line in kf.read_text().splitlines() if kf.exists() else []:
         name = None
 if name is not None:
     knobs.append((name, None, "no output"))
+def table_rows(name, first):
+    f = out / name
+    return [l.split() for l in (f.read_text().splitlines() if f.exists() else []) if l.split()[:1] == [first]]
+vn, nn, ns = table_rows("nnunet_voxseg.txt", "voxseg-nnunet"), table_rows("nnunet_reference.txt", "nnunet"), \
+    table_rows("nnunet_reference.txt", "nnunet-steps")
+nf = out / "nnunet_reference.txt"
+if nf.exists():
+    print()
+    print("nnU-Net's predictor against voxseg's nnU-Net path: same model folder, same array, step 0.5, no mirroring; "
+          "reading and writing files in neither; the first run includes one-time costs")
+    print(f"{'run':<8} {'first s':>7} {'then s':>7}  where the time went (last run)")
+    if vn:
+        print(f"{'voxseg':<8} {float(vn[0][2]):>7.2f} {float(vn[-1][2]):>7.2f}  crop {vn[-1][3]} s, preprocess "
+              f"{vn[-1][4]} s, sliding window with export {vn[-1][5]} s (consumer {vn[-1][8]} s)")
+    else:
+        vf = out / "nnunet_voxseg.txt"
+        print(f"voxseg   failed or not run: {vf.read_text().strip().splitlines()[-1:] if vf.exists() else 'no output'}")
+    if nn:
+        steps = f"preprocess {ns[0][3]} s, predict {ns[0][4]} s, export {ns[0][5]} s" if ns else "-"
+        print(f"{'nnU-Net':<8} {float(nn[0][2]):>7.2f} {float(nn[-1][2]):>7.2f}  {steps}")
+    else:
+        print(f"nnU-Net  failed or not run: {nf.read_text().strip().splitlines()[-1:]}")
+    if vn and nn:
+        print(f"nnU-Net / voxseg: {float(nn[-1][2]) / float(vn[-1][2]):.2f}x (then), "
+              f"{float(nn[0][2]) / float(vn[0][2]):.2f}x (first)")
+    for l in nf.read_text().splitlines():
+        if l.startswith("labels:"):
+            print(l)
+gf = out / "graphs.txt"
+for l in gf.read_text().splitlines() if gf.exists() else []:
+    print(l)
 if knobs:
     base = next((ws for n, ws, _ in knobs if n == "default"), None)
     print()
@@ -135,10 +173,10 @@ summary() { # the table on stdout and in the results
 
 if [[ ${SMOKE:-0} == 1 ]]; then
   bin=build/bin py=/usr/bin/python3 dev=cpu threads=2
-  roi=32 stages=4 vol=48x64x64 large=64x96x96 precisions=float32 batches=1,2 reps=0
+  roi=32 stages=4 vol=48x64x64 large=64x96x96 nvol=48x64x64 precisions=float32 batches=1,2 reps=0
 else
   bin=build-device/bin py=python3 dev=cuda threads=$(nproc)
-  roi=128 stages=6 vol=256x256x256 large=600x512x512 precisions=float32,float16,bfloat16 batches=1,2,4 reps=1
+  roi=128 stages=6 vol=256x256x256 large=600x512x512 nvol=$large precisions=float32,float16,bfloat16 batches=1,2,4 reps=1
 fi
 peak=
 trap summary EXIT
@@ -156,7 +194,7 @@ if [[ ${SMOKE:-0} != 1 ]]; then
   capped 150 cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release -DVOXSEG_MINIMAL=ON \
     -DVOXSEG_BUILD_TESTING=OFF -DVOXSEG_HEADER_ONLY_DEPS="$PWD/$data/include" -DCMAKE_PREFIX_PATH="$prefix" \
     -DCMAKE_CUDA_ARCHITECTURES=90 >"$out/configure.log" 2>&1 || { tail -40 "$out/configure.log"; exit 1; }
-  capped 300 cmake --build build-device -j "$(nproc)" --target voxsegDeviceCheck voxsegDeviceBench \
+  capped 300 cmake --build build-device -j "$(nproc)" --target voxsegDeviceCheck voxsegDeviceBench voxsegDeviceNnUNet \
     >"$out/build.log" 2>&1 || { grep -E "error" -A3 "$out/build.log" | head -60; exit 1; }
   stamp "built"
   # 1. parity, then how far PyTorch's own autocast moves the same networks (is a miss voxseg's or the precision's?)
@@ -211,6 +249,22 @@ if want large; then
   stamp "large volume"
 fi
 
+# 5. nnU-Net's predictor against voxseg's nnU-Net path, same folder, same array (float16 autocast on a GPU)
+if want nnunet; then
+  export NNUNET_PEERS=${NNUNET_PEERS:-$data/peers}
+  if [[ ! -d $NNUNET_PEERS/nnUNet/nnunetv2 ]]; then
+    echo "skipped: no nnU-Net sources in $NNUNET_PEERS (PEERS=DIR bash Testing/Device/prepare.sh)" >"$out/nnunet_reference.txt"
+  else
+    capped 60 $py Testing/Device/nnunet_reference.py make "$work/nnunet_model" --roi $roi --stages $stages \
+      >"$out/nnunet_make.txt" 2>&1
+    capped 120 $bin/voxsegDeviceNnUNet --folder "$work/nnunet_model" --volume $nvol --device $dev --threads "$threads" \
+      --precision $lp --reps 1 --labels-out "$work/nnunet_voxseg.u8" >"$out/nnunet_voxseg.txt" 2>&1
+    capped 200 $py Testing/Device/nnunet_reference.py predict "$work/nnunet_model" --volume $nvol --device $dev \
+      --reps 1 --labels-ref "$work/nnunet_voxseg.u8" >"$out/nnunet_reference.txt" 2>&1
+  fi
+  stamp "nnunet"
+fi
+
 # one change at a time against the defaults, float16 autocast, 2 windows per call (before/after per knob)
 if want knobs; then
 for knob in default "--cudnn-benchmark 1" "--jit-optimize 0" "--copy-overlap 0" --channels-last --half-accumulation; do
@@ -220,5 +274,8 @@ for knob in default "--cudnn-benchmark 1" "--jit-optimize 0" "--copy-overlap 0" 
   capped 40 $bin/voxsegDeviceBench --network "$work/plain_unet.pt" --volume $vol --roi $roi --device $dev \
     --threads "$threads" --precisions $lp --sw-batches 2 --reps 1 --no-network-only $opts 2>&1 | tail -n 1 >>"$out/knobs.txt"
 done
+# the forward call of a window batch replayed from a CUDA graph against called one by one (network alone)
+capped 60 $bin/voxsegDeviceBench --network "$work/plain_unet.pt" --volume $vol --roi $roi --device $dev \
+  --threads "$threads" --precisions $lp --sw-batches 1,2 --reps 0 --cuda-graphs 2>&1 | grep "cuda graph" >"$out/graphs.txt"
 stamp "knobs"
 fi

@@ -1,0 +1,96 @@
+// `voxseg segment`'s nnU-Net path on an in-memory volume, for the GPU machine, whose build has no ITK and
+// so no `voxseg segment` (issue [9]: the large volume end to end against nnU-Net's predictor). The
+// trained-model folder is loaded as the command loads it (loadNnUNetModel); the synthetic volume is cropped
+// to its non-zero box (nonzeroBox, crop) and handed to predictCropped, which segmentNnUNet calls too:
+// normalization, resampling to the configuration's spacing, the sliding window with nnU-Net's settings
+// (Gaussian, float16 accumulators), the export to labels on the host. Not here: reading and writing
+// files and the ITK image copies around them. nnunet_reference.py runs nnU-Net's own predictor on the
+// same array (run.sh's nnunet step) and compares the labels written by --labels-out (uint8, z y x).
+//   voxsegDeviceNnUNet --folder F --volume 600x512x512 [--device cuda] [--precision float16] [--reps 2]
+//       [--tta 0] [--step 0.5] [--threads N] [--cudnn-benchmark 0] [--labels-out F] [--scale 1 --offset 0]
+// --scale/--offset map the volume's values (about -2.5..2.5) to another range, in float: e.g. to a CT model's.
+// Every run is timed from the array to the labels; the first includes the one-time costs (cuDNN, LibTorch).
+#include "BenchSupport.h"
+#include "NnUNetPredict.h"
+#include "Synthetic.h"
+#include "voxseg/testing/Strf.h"
+
+#include <torch/cuda.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+using namespace voxseg;
+using voxseg::testing::strf;
+
+int main(int argc, char** argv) try {
+  const bench::Args args(argc, argv,
+                         {"--folder", "--volume", "--device", "--precision", "--reps", "--tta", "--step", "--threads",
+                          "--cudnn-benchmark", "--labels-out", "--scale", "--offset"},
+                         {});
+  const std::string folder = args.get("--folder"), device = args.get("--device", "cuda"),
+                    precision = args.get("--precision", "float16"), labelsOut = args.get("--labels-out");
+  if (folder.empty()) throw std::runtime_error("--folder is required");
+  std::stringstream dimsText(args.get("--volume", "600x512x512"));
+  processing::Shape3 shape{};
+  char sep = 0;
+  if (!(dimsText >> shape[0] >> sep >> shape[1] >> sep >> shape[2])) throw std::runtime_error("--volume ZxYxX");
+  const int reps = args.getInt("--reps", 2);
+  const bool cudnnBenchmark = args.getInt("--cudnn-benchmark", 0) != 0;
+  std::cout << std::unitbuf;
+
+  pipeline::NnUNetOptions options;
+  options.folder = folder;
+  options.step = args.getDouble("--step", 0.5);
+  options.tta = args.getInt("--tta", 0) != 0;
+  const pipeline::NnUNetModel model =
+      pipeline::loadNnUNetModel(options, inference::DeviceSpec{device}, args.getInt("--threads", 0));
+  if (model.configuration["use_mask_for_norm"].size() != 1 || model.configuration["use_mask_for_norm"][0].get<bool>())
+    throw std::runtime_error(folder + ": one channel without use_mask_for_norm only (the mask needs ITK)");
+  const bool cuda = device.rfind("cuda", 0) == 0;
+  std::vector<float> volume = device::syntheticVolume(shape);
+  const auto scale = float(args.getDouble("--scale", 1.0)), offset = float(args.getDouble("--offset", 0.0));
+  for (float& v : volume) v = v * scale + offset;
+  std::cout << strf("nnU-Net folder %s, volume %lldx%lldx%lld, device %s, LibTorch %s, precision %s, tta %d, "
+                    "step %.2f, cudnn benchmark %d\n",
+                    folder.c_str(), (long long)shape[0], (long long)shape[1], (long long)shape[2], device.c_str(),
+                    inference::torchVersion().c_str(), precision.c_str(), int(options.tta), options.step,
+                    int(cudnnBenchmark));
+  std::cout << strf("%-13s %4s %8s %6s %10s %8s %7s %7s %8s %7s\n", "run", "rep", "seconds", "crop", "preprocess",
+                    "engine", "windows", "upload", "consume", "labels");
+  std::vector<std::uint8_t> labels;
+  for (int rep = 0; rep <= reps; ++rep) {
+    labels.assign(volume.size(), 0);
+    double cropSeconds = 0, predictSeconds = 0;
+    pipeline::NnUNetPrediction p;
+    const double total = bench::secondsOf([&] {
+      pipeline::NnUNetCropped in;
+      cropSeconds = bench::secondsOf([&] {
+        in.box = processing::nonzeroBox({volume.data()}, shape);
+        in.channels.push_back(processing::crop(volume.data(), shape, in.box));
+      });
+      pipeline::LabelBuffer out;
+      out.u8 = labels.data();
+      predictSeconds = bench::secondsOf([&] {
+        p = pipeline::predictCropped(model, std::move(in), shape, {1.0, 1.0, 1.0}, "synthetic", precision,
+                                     cudnnBenchmark, false, out);
+        if (cuda) torch::cuda::synchronize();
+      });
+    });
+    std::cout << strf("%-13s %4d %8.2f %6.2f %10.2f %8.2f %7lld %7.2f %8.2f %7s\n", "voxseg-nnunet", rep, total,
+                      cropSeconds, predictSeconds - p.stats.seconds, p.stats.seconds, (long long)p.stats.windows,
+                      p.stats.uploadSeconds, p.stats.consumeSeconds, "host");
+  }
+  if (!labelsOut.empty())
+    std::ofstream(labelsOut, std::ios::binary)
+        .write(reinterpret_cast<const char*>(labels.data()), std::streamsize(labels.size()));
+  return 0;
+} catch (const std::invalid_argument& e) {
+  std::cerr << (*e.what() ? std::string("voxsegDeviceNnUNet: ") + e.what() + "\n" : std::string())
+            << "usage: see the comment at the top of Testing/Device/DeviceNnUNet.cxx\n";
+  return *e.what() ? 2 : 0;
+} catch (const std::exception& e) {
+  std::cerr << "voxsegDeviceNnUNet: " << e.what() << "\n";
+  return 1;
+}
