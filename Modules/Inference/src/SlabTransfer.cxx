@@ -1,5 +1,6 @@
 #include "SlabTransfer.h"
 
+#include "voxseg/core/Error.h"
 #include "voxseg/core/Log.h"
 
 #include <c10/core/StreamGuard.h>
@@ -57,11 +58,21 @@ torch::Tensor SlabTransfer::hostBuffer(std::int64_t elements, torch::ScalarType 
 }
 
 void SlabTransfer::start(const torch::Tensor& slab, SlabView view, SlabConsumer& consumer) {
+  if (!slab.is_floating_point()) throw Error(ExitCode::Internal, "slab transfer: values that are not floating point");
+  startSlab(slab, false, view, consumer);
+}
+
+void SlabTransfer::startLabels(const torch::Tensor& labels, SlabView view, SlabConsumer& consumer) {
+  if (labels.scalar_type() != torch::kShort)
+    throw Error(ExitCode::Internal, "slab transfer: labels that are not int16");
+  startSlab(labels, true, view, consumer);
+}
+
+void SlabTransfer::startSlab(const torch::Tensor& slab, bool labels, SlabView view, SlabConsumer& consumer) {
   // Staged: copied on the copy stream (a device slab) or into a host buffer (the CPU). A device run whose
   // accumulators went to the host has nothing to overlap: immediate.
   const bool staged = overlapped_ && (stream_ ? !slab.is_cpu() : slab.is_cpu());
   // The budget is kept before the float32 copy is made on the device.
-  const bool labels = slab.scalar_type() == torch::kShort;
   const std::int64_t copyBytes = slab.numel() * (labels ? 2 : std::int64_t(sizeof(float)));
   if (staged && !pending_.empty() && pendingBytes_ + copyBytes > budget_) finish(consumer);
   // on the compute stream
@@ -74,7 +85,7 @@ void SlabTransfer::start(const torch::Tensor& slab, SlabView view, SlabConsumer&
     const auto t = std::chrono::steady_clock::now();
     const torch::Tensor host = source.to(torch::kCPU).contiguous();
     waitSeconds_ += since(t);
-    handOver(view, host, consumer);
+    handOver(view, labels, host, consumer);
     return;
   }
   torch::Tensor host = hostBuffer(source.numel(), source.scalar_type());
@@ -88,12 +99,12 @@ void SlabTransfer::start(const torch::Tensor& slab, SlabView view, SlabConsumer&
   } else {
     target.copy_(source);
   }
-  pending_.push_back({std::move(source), std::move(host), view, bytes});
+  pending_.push_back({std::move(source), std::move(host), view, labels, bytes});
   pendingBytes_ += bytes;
 }
 
-void SlabTransfer::handOver(SlabView& view, const torch::Tensor& host, SlabConsumer& consumer) {
-  if (host.scalar_type() == torch::kShort)
+void SlabTransfer::handOver(SlabView& view, bool labels, const torch::Tensor& host, SlabConsumer& consumer) {
+  if (labels)
     view.labels = reinterpret_cast<const std::uint16_t*>(host.data_ptr<std::int16_t>());
   else
     view.data = host.data_ptr<float>();
@@ -114,7 +125,7 @@ void SlabTransfer::finish(SlabConsumer& consumer) {
     Pending p = std::move(pending_.front());
     pending_.erase(pending_.begin());
     pendingBytes_ -= p.bytes;
-    handOver(p.view, p.host, consumer);
+    handOver(p.view, p.labels, p.host, consumer);
     ++deferred_;
     free_.push_back(std::move(p.host));
   }

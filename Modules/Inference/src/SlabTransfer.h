@@ -31,10 +31,12 @@ public:
   SlabTransfer& operator=(const SlabTransfer&) = delete;
 
   bool overlapped() const { return overlapped_; }
-  /// A float tensor [channels, rows, Y, X] (any float dtype, any device; `view.data` is filled in), or
-  /// labels made with the consumer's LabelRule, int16 [rows, Y, X] (the uint16 values' bits; `view.labels`).
+  /// A float tensor [channels, rows, Y, X] (any float dtype, any device; `view.data` is filled in).
   /// The slab must not be written to after this call.
   void start(const torch::Tensor& slab, SlabView view, SlabConsumer& consumer);
+  /// Labels made with the consumer's LabelRule: int16 [rows, Y, X] holding the uint16 values' bits
+  /// (`view.labels` is filled in). The slab must not be written to after this call.
+  void startLabels(const torch::Tensor& labels, SlabView view, SlabConsumer& consumer);
   /// Hands every started slab to the consumer, in order.
   void finish(SlabConsumer& consumer);
   std::int64_t pendingBytes() const { return pendingBytes_; }
@@ -47,10 +49,12 @@ private:
     torch::Tensor source; ///< kept alive until its copy is done
     torch::Tensor host;
     SlabView view;
+    bool labels = false;    ///< int16 labels, else float32 values
     std::int64_t bytes = 0; ///< what `source` holds
   };
   torch::Tensor hostBuffer(std::int64_t elements, torch::ScalarType type);
-  void handOver(SlabView& view, const torch::Tensor& host, SlabConsumer& consumer);
+  void startSlab(const torch::Tensor& slab, bool labels, SlabView view, SlabConsumer& consumer);
+  void handOver(SlabView& view, bool labels, const torch::Tensor& host, SlabConsumer& consumer);
 
   torch::Device device_;
   bool overlapped_;

@@ -348,7 +348,10 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
       const bool labels = ruleValues.defined() && ruleValues.device() == slab.device() &&
                           std::int64_t(rule->valueOfChannel.size()) == channels;
       withStagedFreed([&] {
-        transfer.start(labels ? labelsOf(slab, *rule, ruleBits, ruleValues) : slab, v, consumer);
+        if (labels)
+          transfer.startLabels(labelsOf(slab, *rule, ruleBits, ruleValues), v, consumer);
+        else
+          transfer.start(slab, v, consumer);
         return 0;
       });
       stats.deviceLabelSlabs += labels ? 1 : 0;

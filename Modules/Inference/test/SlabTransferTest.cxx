@@ -3,6 +3,8 @@
 // (Testing/Device/run.sh); here the CPU's staging runs the same bookkeeping.
 #include "SlabTransfer.h"
 
+#include "voxseg/core/Error.h"
+
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -36,6 +38,30 @@ SlabView viewOf(std::int64_t begin, std::int64_t rows, std::int64_t channels) {
 std::vector<float> valuesOf(const torch::Tensor& t) {
   const auto c = t.to(torch::kFloat).contiguous();
   return {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()};
+}
+
+// Labels (int16 bits of uint16 values) and values go through separate calls, each refusing the other's
+// tensors; staged labels keep their kind until they are handed over.
+TEST(SlabTransfer, LabelsAndValuesAreSaidApart) {
+  struct LabelRecorder : SlabConsumer {
+    void consume(const SlabView& s) override {
+      ASSERT_EQ(s.data, nullptr);
+      ASSERT_NE(s.labels, nullptr);
+      labels.assign(s.labels, s.labels + (s.end - s.begin) * s.shape[1] * s.shape[2]);
+    }
+    std::vector<std::uint16_t> labels;
+  };
+  for (const bool overlapped : {false, true}) {
+    SlabTransfer t(torch::kCPU, overlapped);
+    LabelRecorder r;
+    const auto labels = torch::tensor({1, 2, 40000 - 65536, 0, 7, 65535 - 65536}, torch::kShort).view({1, 2, 3});
+    t.startLabels(labels, viewOf(0, 1, 1), r);
+    t.finish(r);
+    EXPECT_EQ(r.labels, (std::vector<std::uint16_t>{1, 2, 40000, 0, 7, 65535}));
+    Recorder values;
+    EXPECT_THROW(t.start(labels, viewOf(1, 1, 1), values), Error);
+    EXPECT_THROW(t.startLabels(slabOf(1, 1, 0), viewOf(1, 1, 1), r), Error);
+  }
 }
 
 TEST(SlabTransfer, ImmediateHandsEachSlabOverAtOnce) {

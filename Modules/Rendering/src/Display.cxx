@@ -95,11 +95,13 @@ bool displayAnswers(const std::string& display) {
   return answers;
 }
 
+namespace {
 // What keeps `display` ($DISPLAY's value, or null) from being used: "" when a server answers there.
-static std::string displayProblem(const char* display) {
+std::string displayProblem(const char* display) {
   if (!display || !*display) return "$DISPLAY is not set";
   return displayAnswers(display) ? "" : std::string("no X server answers on $DISPLAY (") + display + ")";
 }
+} // namespace
 
 std::string ensureDisplay() {
   std::lock_guard<std::mutex> lock(mutex);
