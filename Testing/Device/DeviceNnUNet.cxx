@@ -8,6 +8,8 @@
 // same array (run.sh's nnunet step) and compares the labels written by --labels-out (uint8, z y x).
 //   voxsegDeviceNnUNet --folder F --volume 600x512x512 [--device cuda] [--precision float16] [--reps 2]
 //       [--tta 0] [--step 0.5] [--threads N] [--cudnn-benchmark 0] [--labels-out F] [--scale 1 --offset 0]
+//       [--device-labels 1]
+// --device-labels 0 makes the labels on the host (the export before 2026-11-28); 2 on the CPU too.
 // --scale/--offset map the volume's values (about -2.5..2.5) to another range, in float: e.g. to a CT model's.
 // Every run is timed from the array to the labels; the first includes the one-time costs (cuDNN, LibTorch).
 #include "BenchSupport.h"
@@ -27,7 +29,7 @@ using voxseg::testing::strf;
 int main(int argc, char** argv) try {
   const bench::Args args(argc, argv,
                          {"--folder", "--volume", "--device", "--precision", "--reps", "--tta", "--step", "--threads",
-                          "--cudnn-benchmark", "--labels-out", "--scale", "--offset"},
+                          "--cudnn-benchmark", "--labels-out", "--scale", "--offset", "--device-labels"},
                          {});
   const std::string folder = args.get("--folder"), device = args.get("--device", "cuda"),
                     precision = args.get("--precision", "float16"), labelsOut = args.get("--labels-out");
@@ -37,7 +39,13 @@ int main(int argc, char** argv) try {
   char sep = 0;
   if (!(dimsText >> shape[0] >> sep >> shape[1] >> sep >> shape[2])) throw std::runtime_error("--volume ZxYxX");
   const int reps = args.getInt("--reps", 2);
-  const bool cudnnBenchmark = args.getInt("--cudnn-benchmark", 0) != 0;
+  pipeline::NnUNetRunSettings settings;
+  settings.precision = precision;
+  settings.cudnnBenchmark = args.getInt("--cudnn-benchmark", 0) != 0;
+  const int deviceLabels = args.getInt("--device-labels", 1);
+  settings.deviceLabels = deviceLabels == 0   ? inference::DeviceLabels::Off
+                          : deviceLabels == 2 ? inference::DeviceLabels::Always
+                                              : inference::DeviceLabels::Device;
   std::cout << std::unitbuf;
 
   pipeline::NnUNetOptions options;
@@ -56,7 +64,7 @@ int main(int argc, char** argv) try {
                     "step %.2f, cudnn benchmark %d\n",
                     folder.c_str(), (long long)shape[0], (long long)shape[1], (long long)shape[2], device.c_str(),
                     inference::torchVersion().c_str(), precision.c_str(), int(options.tta), options.step,
-                    int(cudnnBenchmark));
+                    int(settings.cudnnBenchmark));
   std::cout << strf("%-13s %4s %8s %6s %10s %8s %7s %7s %8s %7s\n", "run", "rep", "seconds", "crop", "preprocess",
                     "engine", "windows", "upload", "consume", "labels");
   std::vector<std::uint8_t> labels;
@@ -73,14 +81,16 @@ int main(int argc, char** argv) try {
       pipeline::LabelBuffer out;
       out.u8 = labels.data();
       predictSeconds = bench::secondsOf([&] {
-        p = pipeline::predictCropped(model, std::move(in), shape, {1.0, 1.0, 1.0}, "synthetic", precision,
-                                     cudnnBenchmark, false, out);
+        p = pipeline::predictCropped(model, std::move(in), shape, {1.0, 1.0, 1.0}, "synthetic", settings, out);
         if (cuda) torch::cuda::synchronize();
       });
     });
     std::cout << strf("%-13s %4d %8.2f %6.2f %10.2f %8.2f %7lld %7.2f %8.2f %7s\n", "voxseg-nnunet", rep, total,
                       cropSeconds, predictSeconds - p.stats.seconds, p.stats.seconds, (long long)p.stats.windows,
-                      p.stats.uploadSeconds, p.stats.consumeSeconds, "host");
+                      p.stats.uploadSeconds, p.stats.consumeSeconds,
+                      p.stats.deviceLabelSlabs == 0               ? "host"
+                      : p.stats.deviceLabelSlabs == p.stats.slabs ? "device"
+                                                                  : "mixed");
   }
   if (!labelsOut.empty())
     std::ofstream(labelsOut, std::ios::binary)

@@ -128,16 +128,20 @@ if nf.exists():
     print()
     print("nnU-Net's predictor against voxseg's nnU-Net path: same model folder, same array, step 0.5, no mirroring; "
           "reading and writing files in neither; the first run includes one-time costs")
-    print(f"{'run':<8} {'first s':>7} {'then s':>7}  where the time went (last run)")
-    if vn:
-        print(f"{'voxseg':<8} {float(vn[0][2]):>7.2f} {float(vn[-1][2]):>7.2f}  crop {vn[-1][3]} s, preprocess "
-              f"{vn[-1][4]} s, sliding window with export {vn[-1][5]} s (consumer {vn[-1][8]} s)")
-    else:
-        vf = out / "nnunet_voxseg.txt"
-        print(f"voxseg   failed or not run: {vf.read_text().strip().splitlines()[-1:] if vf.exists() else 'no output'}")
+    print(f"{'run':<14} {'first s':>7} {'then s':>7}  where the time went (last run)")
+    vh = table_rows("nnunet_voxseg_hostlabels.txt", "voxseg-nnunet")
+    for label, r, name in (("voxseg", vn, "nnunet_voxseg.txt"), ("  host labels", vh, "nnunet_voxseg_hostlabels.txt")):
+        if r:
+            print(f"{label:<14} {float(r[0][2]):>7.2f} {float(r[-1][2]):>7.2f}  crop {r[-1][3]} s, preprocess "
+                  f"{r[-1][4]} s, sliding window with export {r[-1][5]} s (consumer {r[-1][8]} s, labels on the "
+                  f"{r[-1][9]})")
+        else:
+            vf = out / name
+            print(f"{label:<14} failed or not run: "
+                  f"{vf.read_text().strip().splitlines()[-1:] if vf.exists() else 'no output'}")
     if nn:
         steps = f"preprocess {ns[0][3]} s, predict {ns[0][4]} s, export {ns[0][5]} s" if ns else "-"
-        print(f"{'nnU-Net':<8} {float(nn[0][2]):>7.2f} {float(nn[-1][2]):>7.2f}  {steps}")
+        print(f"{'nnU-Net':<14} {float(nn[0][2]):>7.2f} {float(nn[-1][2]):>7.2f}  {steps}")
     else:
         print(f"nnU-Net  failed or not run: {nf.read_text().strip().splitlines()[-1:]}")
     if vn and nn:
@@ -259,6 +263,9 @@ if want nnunet; then
       >"$out/nnunet_make.txt" 2>&1
     capped 120 $bin/voxsegDeviceNnUNet --folder "$work/nnunet_model" --volume $nvol --device $dev --threads "$threads" \
       --precision $lp --reps 1 --labels-out "$work/nnunet_voxseg.u8" >"$out/nnunet_voxseg.txt" 2>&1
+    # the same with the labels made on the host (the export before 2026-11-28): the device labels' gain
+    capped 90 $bin/voxsegDeviceNnUNet --folder "$work/nnunet_model" --volume $nvol --device $dev --threads "$threads" \
+      --precision $lp --reps 1 --device-labels 0 >"$out/nnunet_voxseg_hostlabels.txt" 2>&1
     capped 200 $py Testing/Device/nnunet_reference.py predict "$work/nnunet_model" --volume $nvol --device $dev \
       --reps 1 --labels-ref "$work/nnunet_voxseg.u8" >"$out/nnunet_reference.txt" 2>&1
   fi

@@ -102,9 +102,12 @@ NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& 
     out.u16 = r.labels.as<std::uint16_t>()->GetBufferPointer();
   else
     out.u8 = r.labels.as<std::uint8_t>()->GetBufferPointer();
-  NnUNetPrediction p =
-      predictCropped(m, NnUNetCropped{std::move(cropped), box, std::move(mask)}, full, spacing, channels.front().source,
-                     run.precision, run.cudnnBenchmark, keepProbabilities, out, progress);
+  NnUNetRunSettings settings;
+  settings.precision = run.precision;
+  settings.cudnnBenchmark = run.cudnnBenchmark;
+  settings.keepProbabilities = keepProbabilities;
+  NnUNetPrediction p = predictCropped(m, NnUNetCropped{std::move(cropped), box, std::move(mask)}, full, spacing,
+                                      channels.front().source, settings, out, progress);
   r.stats = p.stats;
   r.channels = p.channels;
   if (transpose) { // back to the input's axes (transpose_backward)

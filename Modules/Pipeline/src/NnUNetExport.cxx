@@ -16,6 +16,12 @@ NnUNetStreamingExport::NnUNetStreamingExport(const processing::Shape3& netShape,
       sep_(processing::nnunetSeparateZ(target, original)), keep_(keepProbabilities),
       streaming_(!sep_.separate || sep_.axis == 0), out_(labels), regions_(std::move(regionsClassOrder)) {}
 
+void NnUNetStreamingExport::offerLabelRule(std::size_t classes) {
+  if (!streaming_ || keep_ || !regions_.empty() || net_ != crop_) return;
+  rule_.valueOfChannel.clear();
+  for (std::size_t k = 0; k < classes; ++k) rule_.valueOfChannel.push_back(int(k));
+}
+
 std::vector<double> NnUNetStreamingExport::row(std::int64_t r, std::int64_t k) const {
   const std::int64_t plane = net_[1] * net_[2];
   const float* p = rows_.at(r).data() + k * plane;
@@ -25,6 +31,21 @@ std::vector<double> NnUNetStreamingExport::row(std::int64_t r, std::int64_t k) c
 void NnUNetStreamingExport::consume(const inference::SlabView& s) {
   if (s.order != AxisOrder::ZYX || s.shape != net_)
     throw Error(ExitCode::Internal, "nnU-Net export: unexpected slab layout");
+  if (s.labels) { // made by the engine with rule_: rows of the cropped grid, into the full array
+    if (rule_.valueOfChannel.empty() || s.begin != next_)
+      throw Error(ExitCode::Internal, "nnU-Net export: labels it did not ask for, or out of order");
+    channels = s.channels;
+    for (std::int64_t r = s.begin; r < s.end; ++r) {
+      const std::uint16_t* row = s.labels + (r - s.begin) * crop_[1] * crop_[2];
+      const std::int64_t z = box_.begin[0] + r;
+      for (std::int64_t y = 0; y < crop_[1]; ++y)
+        for (std::int64_t x = 0; x < crop_[2]; ++x)
+          if (const int label = row[y * crop_[2] + x])
+            out_.set(std::size_t((z * full_[1] + box_.begin[1] + y) * full_[2] + box_.begin[2] + x), label);
+    }
+    next_ = available_ = s.end;
+    return;
+  }
   if (channels == 0) {
     channels = s.channels;
     if (keep_) {

@@ -31,6 +31,11 @@ public:
                         const processing::Spacing3& target, const processing::Spacing3& original,
                         bool keepProbabilities, LabelBuffer labels, std::vector<int> regionsClassOrder = {});
   void consume(const inference::SlabView& slab) override;
+  /// Lets the engine make the labels (argmax of the same float16 values, ties to the first channel, as
+  /// here) when they need no resampling back: a softmax model with `classes` outputs, no probabilities kept,
+  /// the network grid equal to the cropped one. Otherwise nothing changes.
+  void offerLabelRule(std::size_t classes);
+  const inference::LabelRule* labelRule() const override { return rule_.valueOfChannel.empty() ? nullptr : &rule_; }
   /// Completes the export (fallback path, or a check that every row was emitted).
   void finish();
 
@@ -54,6 +59,7 @@ private:
   std::int64_t available_ = 0;                      ///< rows [0, available_) have arrived
   std::int64_t next_ = 0;                           ///< next output row of the cropped grid
   std::vector<float> all_;                          ///< fallback: every row, [K][Z][Y][X]
+  inference::LabelRule rule_;                       ///< empty: float slabs only
 };
 
 } // namespace voxseg::pipeline

@@ -14,8 +14,9 @@ using processing::Shape3;
 
 NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const processing::Shape3& full,
                                 const processing::Spacing3& spacing, const std::string& source,
-                                const std::string& precision, bool cudnnBenchmark, bool keepProbabilities,
-                                LabelBuffer out, const inference::ProgressFn& progress) {
+                                const NnUNetRunSettings& settings, LabelBuffer out,
+                                const inference::ProgressFn& progress) {
+  const bool keepProbabilities = settings.keepProbabilities;
   const json& cfg = m.configuration;
   const Shape3 cropShape = in.box.size();
   const processing::Spacing3 target{cfg["spacing"][0].get<double>(), cfg["spacing"][1].get<double>(),
@@ -69,14 +70,16 @@ NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const pr
   o.importance.sigmaScale = 0.125;
   o.halfAccumulation = true;
   if (m.options.tta) o.mirrorAxes = m.folds.front().allowedMirrorAxes();
-  o.precision = precision;
-  o.cudnnBenchmark = cudnnBenchmark;
+  o.precision = settings.precision;
+  o.cudnnBenchmark = settings.cudnnBenchmark;
+  o.deviceLabels = settings.deviceLabels;
   inference::InputVolume input;
   input.zyx = netShape;
   for (const auto& p : pre) input.channels.push_back(p.data());
   std::vector<const inference::Network*> nets;
   for (const auto& n : m.folds) nets.push_back(&n);
   NnUNetStreamingExport exporter(netShape, in.box, full, target, spacing, keepProbabilities, out, m.regionsClassOrder);
+  if (m.regionsClassOrder.empty()) exporter.offerLabelRule(m.dataset.at("labels").size());
   NnUNetPrediction r;
   r.stats = inference::slidingWindow(nets, input, AxisOrder::ZYX, o, exporter, progress);
   exporter.finish();

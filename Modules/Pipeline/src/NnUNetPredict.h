@@ -25,11 +25,20 @@ struct NnUNetPrediction {
   std::int64_t channels = 0;
 };
 
+struct NnUNetRunSettings {
+  std::string precision = "float32"; ///< CUDA autocast
+  bool cudnnBenchmark = false;
+  bool keepProbabilities = false;
+  /// Where the labels are made when no resampling back is needed (softmax models without probabilities):
+  /// Device (the default) on a GPU, as argmax of the same float16 values; Always on the CPU too (tests).
+  inference::DeviceLabels deviceLabels = inference::DeviceLabels::Device;
+};
+
 /// Preprocesses `in` (full array shape `full`, voxel spacing `spacing`; `source` names the input in errors),
 /// runs every fold and writes the labels of the full array into `out`. Consumes the cropped channels.
 NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const processing::Shape3& full,
                                 const processing::Spacing3& spacing, const std::string& source,
-                                const std::string& precision, bool cudnnBenchmark, bool keepProbabilities,
-                                LabelBuffer out, const inference::ProgressFn& progress = {});
+                                const NnUNetRunSettings& settings, LabelBuffer out,
+                                const inference::ProgressFn& progress = {});
 
 } // namespace voxseg::pipeline

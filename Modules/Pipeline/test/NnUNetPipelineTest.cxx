@@ -1,5 +1,6 @@
 // nnU-Net v2 folder end to end against nnU-Net's own predictions (../shared/fixtures/nnunet).
 #include "NnUNetExport.h"
+#include "NnUNetPredict.h"
 #include "PipelineTestOptions.h"
 #include "voxseg/core/Error.h"
 #include "voxseg/core/ItkGeometry.h"
@@ -243,6 +244,56 @@ TEST(NnUNetRegions, LabelsFollowRegionsClassOrder) {
   }
   EXPECT_GT(count[0], 0u);
   EXPECT_GT(count[1] + count[2] + count[3], 0u);
+}
+
+// A softmax model whose labels need no resampling back (the input at the model's spacing, no probabilities):
+// on a GPU the engine makes them (argmax of the same float16 values). DeviceLabels::Always runs that code on
+// the CPU: voxel for voxel the host export's labels, with the crop box off the origin, mirroring and two folds.
+TEST(NnUNetDeviceLabels, EqualTheHostExport) {
+  VOXSEG_REQUIRE_DATA(folder, sharedPath(kModelFolder));
+  NnUNetOptions o;
+  o.folder = folder;
+  o.folds = {0, 1};
+  const NnUNetModel model = loadNnUNet(o, oneCpuThread());
+  const processing::Shape3 full{30, 60, 64};
+  const processing::Box box{{2, 5, 3}, {28, 57, 61}};
+  const processing::Spacing3 spacing{2.5, 0.9, 0.9}; // the configuration's: nothing to resample
+  const auto s = box.size();
+  std::vector<float> volume(std::size_t(s[0] * s[1] * s[2]));
+  for (std::size_t i = 0; i < volume.size(); ++i) { // CT-like values over the model's intensity range
+    const double z = double(i / std::size_t(s[1] * s[2])), y = double(i / std::size_t(s[2]) % std::size_t(s[1])),
+                 x = double(i % std::size_t(s[2]));
+    volume[i] = float(110 + 60 * std::sin(0.3 * x) * std::cos(0.2 * y) + 30 * std::sin(0.5 * z + 0.01 * x * y));
+  }
+  const auto run = [&](inference::DeviceLabels where, bool keepProbabilities) {
+    NnUNetRunSettings settings;
+    settings.deviceLabels = where;
+    settings.keepProbabilities = keepProbabilities;
+    std::vector<std::uint8_t> labels(std::size_t(full[0] * full[1] * full[2]), 0);
+    LabelBuffer out;
+    out.u8 = labels.data();
+    const NnUNetPrediction p =
+        predictCropped(model, NnUNetCropped{{volume}, box, {}}, full, spacing, "test", settings, out);
+    return std::make_pair(labels, p.stats);
+  };
+  const auto [host, hostStats] = run(inference::DeviceLabels::Off, false);
+  const auto [engine, engineStats] = run(inference::DeviceLabels::Always, false);
+  EXPECT_EQ(hostStats.deviceLabelSlabs, 0);
+  EXPECT_GT(engineStats.slabs, 0);
+  EXPECT_EQ(engineStats.deviceLabelSlabs, engineStats.slabs);
+  std::array<std::size_t, 3> count{};
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < host.size(); ++i) {
+    differ += host[i] != engine[i];
+    ++count[std::min<std::size_t>(host[i], 2)];
+  }
+  EXPECT_EQ(differ, 0u);
+  EXPECT_GT(count[1] + count[2], 0u) << "no foreground: the comparison would prove little";
+  EXPECT_GT(count[0], std::size_t(full[0] * full[1] * full[2] - s[0] * s[1] * s[2])); // outside the box
+  // probabilities kept: the export makes them, so the labels stay on the host
+  const auto [kept, keptStats] = run(inference::DeviceLabels::Always, true);
+  EXPECT_EQ(keptStats.deviceLabelSlabs, 0);
+  EXPECT_EQ(kept, host);
 }
 
 TEST(NnUNetVoxelLabel, SoftmaxArgmaxAndRegions) {
