@@ -87,21 +87,30 @@ std::string cudaGraphRow(Network& net, const torch::Tensor& x, std::int64_t call
     };
     const double eagerRate = timed(eager);
     // Captured on a side stream after warm-up calls there, autocast's weight cache off (PyTorch's recipe).
+    // An error inside the capture ends it and restores the cache setting, so later rows are not disturbed.
     at::cuda::CUDAGraph graph;
     torch::Tensor graphOut;
     {
       c10::cuda::CUDAStreamGuard side(c10::cuda::getStreamFromPool());
-      const bool cache = at::autocast::is_autocast_cache_enabled();
-      at::autocast::set_autocast_cache_enabled(false);
+      struct CacheOff {
+        bool was = at::autocast::is_autocast_cache_enabled();
+        CacheOff() { at::autocast::set_autocast_cache_enabled(false); }
+        ~CacheOff() { at::autocast::set_autocast_cache_enabled(was); }
+      } cacheOff;
       for (int i = 0; i < 3; ++i) eager();
       c10::cuda::getCurrentCUDAStream().synchronize();
       graph.capture_begin();
-      {
+      try {
         compat::AutocastGuard ag(autocast, dtype);
         graphOut = net.impl().forward(x).to(torch::kFloat);
+      } catch (...) {
+        try {
+          graph.capture_end();
+        } catch (...) {
+        }
+        throw;
       }
       graph.capture_end();
-      at::autocast::set_autocast_cache_enabled(cache);
     }
     const double graphRate = timed([&] { graph.replay(); });
     eager();

@@ -19,6 +19,7 @@
 
 #include <torch/cuda.h>
 
+#include <array>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -54,8 +55,12 @@ int main(int argc, char** argv) try {
   options.tta = args.getInt("--tta", 0) != 0;
   const pipeline::NnUNetModel model =
       pipeline::loadNnUNetModel(options, inference::DeviceSpec{device}, args.getInt("--threads", 0));
-  if (model.configuration["use_mask_for_norm"].size() != 1 || model.configuration["use_mask_for_norm"][0].get<bool>())
-    throw std::runtime_error(folder + ": one channel without use_mask_for_norm only (the mask needs ITK)");
+  // What segmentNnUNet does around predictCropped and this program does not: several channels, the mask for
+  // normalization (ITK fills its holes), transpose_forward, labels above 255.
+  if (model.dataset["channel_names"].size() != 1 || model.configuration["use_mask_for_norm"][0].get<bool>() ||
+      model.transposeForward != std::array<int, 3>{0, 1, 2} || model.maxLabel > 255)
+    throw std::runtime_error(folder + ": this program takes one channel without use_mask_for_norm, no "
+                                      "transpose_forward and labels up to 255 only");
   const bool cuda = device.rfind("cuda", 0) == 0;
   std::vector<float> volume = device::syntheticVolume(shape);
   const auto scale = float(args.getDouble("--scale", 1.0)), offset = float(args.getDouble("--offset", 0.0));
@@ -78,10 +83,13 @@ int main(int argc, char** argv) try {
         in.box = processing::nonzeroBox({volume.data()}, shape);
         in.channels.push_back(processing::crop(volume.data(), shape, in.box));
       });
-      pipeline::LabelBuffer out;
-      out.u8 = labels.data();
+      const auto storage = [&] {
+        pipeline::LabelBuffer out;
+        out.u8 = labels.data();
+        return out;
+      };
       predictSeconds = bench::secondsOf([&] {
-        p = pipeline::predictCropped(model, std::move(in), shape, {1.0, 1.0, 1.0}, "synthetic", settings, out);
+        p = pipeline::predictCropped(model, std::move(in), shape, {1.0, 1.0, 1.0}, "synthetic", settings, storage);
         if (cuda) torch::cuda::synchronize();
       });
     });

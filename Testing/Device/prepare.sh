@@ -26,7 +26,8 @@ if [[ -n ${PEERS:-} ]]; then
     batchgenerators:batchgenerators batchgeneratorsv2:batchgeneratorsv2; do
     mkdir -p "$d/peers/${r%%:*}"
     cp -r "$PEERS/${r%%:*}/${r#*:}" "$d/peers/${r%%:*}/"
-    (cd "$PEERS/${r%%:*}" && git log -1 --format="${r%%:*} %H %cs" 2>/dev/null) >>"$d/peers/versions.txt" || true
+    { (cd "$PEERS/${r%%:*}" && git log -1 --format="${r%%:*} %H %cs" 2>/dev/null) &&
+      grep -m1 -E '^version *=' "$PEERS/${r%%:*}/pyproject.toml" 2>/dev/null; } >>"$d/peers/versions.txt" || true
   done
   find "$d/peers" -name __pycache__ -prune -exec rm -rf {} +
 fi

@@ -30,13 +30,15 @@
 #   STEPS="large knobs" bash ...          runs only those steps (of: parity reference throughput large nnunet knobs;
 #                                        the build always), e.g. a second call in a session with little time left;
 #                                        CAPS="4" caps the device memory only at 4 GB in the large step (default 4 2 1)
+#   STEPS=nnunet bash ...                 nnU-Net's predictor against voxseg's nnU-Net path alone (the other steps
+#                                        leave too little of the default budget for it); needs PEERS= at prepare.sh
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 data=${VOXSEG_DEVICE_DATA:-.device-data}
 out=${OUT:-/tmp/voxseg-device}
 work=/tmp/voxseg-device-work
 mkdir -p "$out" "$work"
-rm -f "$work"/{labels.bin,mem.txt,plain_unet.pt} \
+rm -f "$work"/{labels.bin,mem.txt,plain_unet.pt,nnunet_voxseg.u8} \
   "$out"/{parity,autocast_reference,throughput_voxseg,throughput_pytorch,knobs,graphs,large_*,nnunet_*,stamps,summary,machine}.txt
 rm -rf "$work/nnunet_model"
 steps=" ${STEPS:-parity reference throughput large nnunet knobs} "
@@ -126,8 +128,10 @@ vn, nn, ns = table_rows("nnunet_voxseg.txt", "voxseg-nnunet"), table_rows("nnune
 nf = out / "nnunet_reference.txt"
 if nf.exists():
     print()
-    print("nnU-Net's predictor against voxseg's nnU-Net path: same model folder, same array, step 0.5, no mirroring; "
-          "reading and writing files in neither; the first run includes one-time costs")
+    print("nnU-Net's predictor against voxseg's nnU-Net path: same model folder, same array, step 0.5, no mirroring, "
+          "each with its own defaults (nnU-Net: cuDNN benchmark on; voxseg: off); reading and writing files in "
+          "neither; loading the model in neither (nnU-Net's runs load its weights into the network each time); the "
+          "first run includes the one-time costs")
     print(f"{'run':<14} {'first s':>7} {'then s':>7}  where the time went (last run)")
     vh = table_rows("nnunet_voxseg_hostlabels.txt", "voxseg-nnunet")
     for label, r, name in (("voxseg", vn, "nnunet_voxseg.txt"), ("  host labels", vh, "nnunet_voxseg_hostlabels.txt")):
@@ -137,13 +141,14 @@ if nf.exists():
                   f"{r[-1][9]})")
         else:
             vf = out / name
-            print(f"{label:<14} failed or not run: "
-                  f"{vf.read_text().strip().splitlines()[-1:] if vf.exists() else 'no output'}")
+            last = vf.read_text().strip().splitlines() if vf.exists() else []
+            print(f"{label:<14} failed or not run: {last[-1] if last else 'no output'}")
     if nn:
         steps = f"preprocess {ns[0][3]} s, predict {ns[0][4]} s, export {ns[0][5]} s" if ns else "-"
         print(f"{'nnU-Net':<14} {float(nn[0][2]):>7.2f} {float(nn[-1][2]):>7.2f}  {steps}")
     else:
-        print(f"nnU-Net  failed or not run: {nf.read_text().strip().splitlines()[-1:]}")
+        last = nf.read_text().strip().splitlines()
+        print(f"{'nnU-Net':<14} failed or not run: {last[-1] if last else 'no output'}")
     if vn and nn:
         print(f"nnU-Net / voxseg: {float(nn[-1][2]) / float(vn[-1][2]):.2f}x (then), "
               f"{float(nn[0][2]) / float(vn[0][2]):.2f}x (first)")
@@ -198,9 +203,19 @@ if [[ ${SMOKE:-0} != 1 ]]; then
   capped 150 cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release -DVOXSEG_MINIMAL=ON \
     -DVOXSEG_BUILD_TESTING=OFF -DVOXSEG_HEADER_ONLY_DEPS="$PWD/$data/include" -DCMAKE_PREFIX_PATH="$prefix" \
     -DCMAKE_CUDA_ARCHITECTURES=90 >"$out/configure.log" 2>&1 || { tail -40 "$out/configure.log"; exit 1; }
-  capped 300 cmake --build build-device -j "$(nproc)" --target voxsegDeviceCheck voxsegDeviceBench voxsegDeviceNnUNet \
-    >"$out/build.log" 2>&1 || { grep -E "error" -A3 "$out/build.log" | head -60; exit 1; }
-  stamp "built"
+  # One program at a time, so that one that does not build costs only its own steps; voxsegDeviceBench once
+  # more without its CUDA-graph code (CUDA-only headers, compiled nowhere else) if that is what failed.
+  for target in voxsegDeviceCheck voxsegDeviceBench voxsegDeviceNnUNet; do
+    capped 300 cmake --build build-device -j "$(nproc)" --target $target >>"$out/build.log" 2>&1 && continue
+    echo "build of $target failed:"
+    grep -E "error" -A3 "$out/build.log" | head -30
+    if [[ $target == voxsegDeviceBench ]]; then
+      echo "building voxsegDeviceBench again without --cuda-graphs"
+      capped 60 cmake build-device -DVOXSEG_DEVICE_CUDA_GRAPHS=OFF >>"$out/configure.log" 2>&1 &&
+        capped 300 cmake --build build-device -j "$(nproc)" --target $target >>"$out/build.log" 2>&1
+    fi
+  done
+  stamp "built: $(cd build-device/bin 2>/dev/null && ls voxsegDevice* 2>/dev/null | tr '\n' ' ')"
   # 1. parity, then how far PyTorch's own autocast moves the same networks (is a miss voxseg's or the precision's?)
   if want parity; then
     capped 150 $bin/voxsegDeviceCheck "$data" --device cuda --threads "$threads" >"$out/parity.txt" 2>&1
@@ -214,9 +229,11 @@ if [[ ${SMOKE:-0} != 1 ]]; then
   fi
 fi
 
-# 2./3. throughput, voxseg then plain PyTorch, on the same traced network
-$py Testing/Device/plain_unet.py make "$work/plain_unet.pt" --stages $stages --roi $roi >"$out/make.txt" 2>&1 ||
-  { cat "$out/make.txt"; exit 1; }
+# 2./3. throughput, voxseg then plain PyTorch, on the same traced network (made only for the steps using it)
+if want throughput || want large || want knobs; then
+  $py Testing/Device/plain_unet.py make "$work/plain_unet.pt" --stages $stages --roi $roi >"$out/make.txt" 2>&1 ||
+    { cat "$out/make.txt"; exit 1; }
+fi
 if want throughput; then
 capped 120 $bin/voxsegDeviceBench --network "$work/plain_unet.pt" --volume $vol --roi $roi --device $dev \
   --threads "$threads" --precisions $precisions --sw-batches $batches --reps $reps >"$out/throughput_voxseg.txt" 2>&1
@@ -263,11 +280,11 @@ if want nnunet; then
       >"$out/nnunet_make.txt" 2>&1
     capped 120 $bin/voxsegDeviceNnUNet --folder "$work/nnunet_model" --volume $nvol --device $dev --threads "$threads" \
       --precision $lp --reps 1 --labels-out "$work/nnunet_voxseg.u8" >"$out/nnunet_voxseg.txt" 2>&1
+    capped 200 $py Testing/Device/nnunet_reference.py predict "$work/nnunet_model" --volume $nvol --device $dev \
+      --reps 1 --labels-ref "$work/nnunet_voxseg.u8" >"$out/nnunet_reference.txt" 2>&1
     # the same with the labels made on the host (the export before 2026-11-28): the device labels' gain
     capped 90 $bin/voxsegDeviceNnUNet --folder "$work/nnunet_model" --volume $nvol --device $dev --threads "$threads" \
       --precision $lp --reps 1 --device-labels 0 >"$out/nnunet_voxseg_hostlabels.txt" 2>&1
-    capped 200 $py Testing/Device/nnunet_reference.py predict "$work/nnunet_model" --volume $nvol --device $dev \
-      --reps 1 --labels-ref "$work/nnunet_voxseg.u8" >"$out/nnunet_reference.txt" 2>&1
   fi
   stamp "nnunet"
 fi

@@ -91,23 +91,28 @@ NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& 
     }
   }
   NnUNetResult r;
-  r.labels = io::makeVolume(m.maxLabel > 255 ? PixelType::UInt16 : PixelType::UInt8, g);
-  r.labels.source = channels.front().source;
   const std::size_t n = std::size_t(full[0] * full[1] * full[2]);
-  std::vector<std::uint16_t> transposedLabels(transpose ? n : 0);
-  LabelBuffer out;
-  if (transpose)
-    out.u16 = transposedLabels.data();
-  else if (m.maxLabel > 255)
-    out.u16 = r.labels.as<std::uint16_t>()->GetBufferPointer();
-  else
-    out.u8 = r.labels.as<std::uint8_t>()->GetBufferPointer();
+  std::vector<std::uint16_t> transposedLabels;
+  const auto labelStorage = [&] { // made once preprocessing has let its copies go
+    r.labels = io::makeVolume(m.maxLabel > 255 ? PixelType::UInt16 : PixelType::UInt8, g);
+    r.labels.source = channels.front().source;
+    LabelBuffer out;
+    if (transpose) {
+      transposedLabels.assign(n, 0);
+      out.u16 = transposedLabels.data();
+    } else if (m.maxLabel > 255) {
+      out.u16 = r.labels.as<std::uint16_t>()->GetBufferPointer();
+    } else {
+      out.u8 = r.labels.as<std::uint8_t>()->GetBufferPointer();
+    }
+    return out;
+  };
   NnUNetRunSettings settings;
   settings.precision = run.precision;
   settings.cudnnBenchmark = run.cudnnBenchmark;
   settings.keepProbabilities = keepProbabilities;
   NnUNetPrediction p = predictCropped(m, NnUNetCropped{std::move(cropped), box, std::move(mask)}, full, spacing,
-                                      channels.front().source, settings, out, progress);
+                                      channels.front().source, settings, labelStorage, progress);
   r.stats = p.stats;
   r.channels = p.channels;
   if (transpose) { // back to the input's axes (transpose_backward)

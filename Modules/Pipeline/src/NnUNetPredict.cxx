@@ -14,7 +14,7 @@ using processing::Shape3;
 
 NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const processing::Shape3& full,
                                 const processing::Spacing3& spacing, const std::string& source,
-                                const NnUNetRunSettings& settings, LabelBuffer out,
+                                const NnUNetRunSettings& settings, const std::function<LabelBuffer()>& labels,
                                 const inference::ProgressFn& progress) {
   const bool keepProbabilities = settings.keepProbabilities;
   const json& cfg = m.configuration;
@@ -78,7 +78,8 @@ NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const pr
   for (const auto& p : pre) input.channels.push_back(p.data());
   std::vector<const inference::Network*> nets;
   for (const auto& n : m.folds) nets.push_back(&n);
-  NnUNetStreamingExport exporter(netShape, in.box, full, target, spacing, keepProbabilities, out, m.regionsClassOrder);
+  NnUNetStreamingExport exporter(netShape, in.box, full, target, spacing, keepProbabilities, labels(),
+                                 m.regionsClassOrder);
   if (m.regionsClassOrder.empty()) exporter.offerLabelRule(m.dataset.at("labels").size());
   NnUNetPrediction r;
   r.stats = inference::slidingWindow(nets, input, AxisOrder::ZYX, o, exporter, progress);

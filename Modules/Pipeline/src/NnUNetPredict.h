@@ -7,6 +7,7 @@
 #include "voxseg/pipeline/NnUNetModel.h"
 #include "voxseg/processing/Crop.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,10 +36,11 @@ struct NnUNetRunSettings {
 };
 
 /// Preprocesses `in` (full array shape `full`, voxel spacing `spacing`; `source` names the input in errors),
-/// runs every fold and writes the labels of the full array into `out`. Consumes the cropped channels.
+/// runs every fold and writes the labels of the full array into the storage that `labels` returns (zeros,
+/// asked for once preprocessing has let its copies go). Consumes the cropped channels.
 NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const processing::Shape3& full,
                                 const processing::Spacing3& spacing, const std::string& source,
-                                const NnUNetRunSettings& settings, LabelBuffer out,
+                                const NnUNetRunSettings& settings, const std::function<LabelBuffer()>& labels,
                                 const inference::ProgressFn& progress = {});
 
 } // namespace voxseg::pipeline

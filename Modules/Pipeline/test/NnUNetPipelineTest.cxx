@@ -270,10 +270,13 @@ TEST(NnUNetDeviceLabels, EqualTheHostExport) {
     settings.deviceLabels = where;
     settings.keepProbabilities = keepProbabilities;
     std::vector<std::uint8_t> labels(std::size_t(full[0] * full[1] * full[2]), 0);
-    LabelBuffer out;
-    out.u8 = labels.data();
+    const auto storage = [&] {
+      LabelBuffer out;
+      out.u8 = labels.data();
+      return out;
+    };
     const NnUNetPrediction p =
-        predictCropped(model, NnUNetCropped{{volume}, box, {}}, full, spacing, "test", settings, out);
+        predictCropped(model, NnUNetCropped{{volume}, box, {}}, full, spacing, "test", settings, storage);
     return std::make_pair(labels, p.stats);
   };
   const auto [host, hostStats] = run(inference::DeviceLabels::Off, false);
