@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -43,6 +44,21 @@ public:
 private:
   std::map<std::string, std::string> values_;
 };
+
+/// main() of a benchmark program: runs `body`; a usage error (std::invalid_argument, as Args throws) prints the
+/// problem and where the usage is written (exit 2; --help: exit 0), any other error its message (exit 1).
+inline int runMain(const std::string& name, const std::string& usageAt, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const std::invalid_argument& e) {
+    std::cerr << (*e.what() ? name + ": " + e.what() + "\n" : std::string()) << "usage: see the comment at the top of "
+              << usageAt << "\n";
+    return *e.what() ? 2 : 0;
+  } catch (const std::exception& e) {
+    std::cerr << name << ": " << e.what() << "\n";
+    return 1;
+  }
+}
 
 inline double& countedFlops() {
   static double flops = 0;

@@ -129,7 +129,7 @@ std::string cudaGraphRow(Network& net, const torch::Tensor& x, std::int64_t call
 
 } // namespace
 
-int main(int argc, char** argv) try {
+int run(int argc, char** argv) {
   const bench::Args args(
       argc, argv,
       {"--network", "--volume", "--roi", "--tiling", "--overlap", "--precisions", "--sw-batches", "--device",
@@ -305,11 +305,8 @@ int main(int argc, char** argv) try {
     }
   }
   return 0;
-} catch (const std::invalid_argument& e) {
-  std::cerr << (*e.what() ? std::string("voxsegDeviceBench: ") + e.what() + "\n" : std::string())
-            << "usage: see the comment at the top of Testing/Device/DeviceBench.cxx\n";
-  return *e.what() ? 2 : 0;
-} catch (const std::exception& e) {
-  std::cerr << "voxsegDeviceBench: " << e.what() << "\n";
-  return 1;
+}
+
+int main(int argc, char** argv) {
+  return bench::runMain("voxsegDeviceBench", "Testing/Device/DeviceBench.cxx", [&] { return run(argc, argv); });
 }

@@ -27,7 +27,7 @@
 using namespace voxseg;
 using voxseg::testing::strf;
 
-int main(int argc, char** argv) try {
+int run(int argc, char** argv) {
   const bench::Args args(argc, argv,
                          {"--folder", "--volume", "--device", "--precision", "--reps", "--tta", "--step", "--threads",
                           "--cudnn-benchmark", "--labels-out", "--scale", "--offset", "--device-labels"},
@@ -104,11 +104,8 @@ int main(int argc, char** argv) try {
     std::ofstream(labelsOut, std::ios::binary)
         .write(reinterpret_cast<const char*>(labels.data()), std::streamsize(labels.size()));
   return 0;
-} catch (const std::invalid_argument& e) {
-  std::cerr << (*e.what() ? std::string("voxsegDeviceNnUNet: ") + e.what() + "\n" : std::string())
-            << "usage: see the comment at the top of Testing/Device/DeviceNnUNet.cxx\n";
-  return *e.what() ? 2 : 0;
-} catch (const std::exception& e) {
-  std::cerr << "voxsegDeviceNnUNet: " << e.what() << "\n";
-  return 1;
+}
+
+int main(int argc, char** argv) {
+  return bench::runMain("voxsegDeviceNnUNet", "Testing/Device/DeviceNnUNet.cxx", [&] { return run(argc, argv); });
 }

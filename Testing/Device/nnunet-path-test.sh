@@ -17,7 +17,7 @@ import sys
 import nibabel as nib
 import numpy as np
 sys.path.insert(0, sys.argv[1])
-from nnunet_reference import synthetic  # voxsegDeviceNnUNet's volume, bit for bit
+from synthetic import synthetic  # voxsegDeviceNnUNet's volume, bit for bit
 v = synthetic(tuple(int(s) for s in sys.argv[3].split("x"))) * np.float32(40) + np.float32(110)  # (z, y, x), CT-like
 nib.save(nib.Nifti1Image(np.ascontiguousarray(v.transpose(2, 1, 0)), np.eye(4)), sys.argv[2])
 PY

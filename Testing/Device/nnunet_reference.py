@@ -156,26 +156,13 @@ def make(a):
     print(f"made {folder}: {sum(p.numel() for p in net.parameters())} parameters")
 
 
-def synthetic(shape):
-    """voxsegDeviceNnUNet's volume (Testing/Device/Synthetic.h) bit for bit: float tables, float sums in its order."""
-    import numpy as np
-    z, y, x = shape
-    table = lambda f, n: f(np.arange(n, dtype=np.float64)).astype(np.float32)
-    sx = table(lambda i: np.sin(0.05 * i), x)
-    cy = table(lambda i: np.cos(0.07 * i), y)
-    sz = table(lambda i: np.sin(0.03 * i + 0.5), z)
-    diag = table(lambda i: 0.5 * np.sin(0.011 * i), z + y + x)
-    zy = sz[:, None, None] * cy[None, :, None]
-    index = np.arange(z)[:, None, None] + np.arange(y)[None, :, None] + np.arange(x)[None, None, :]
-    return (sx[None, None, :] + zy) + diag[index]
-
-
 def predict(a):
     import numpy as np
     import torch
     from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor
     from nnunetv2.inference.data_iterators import PreprocessAdapterFromNpy
     from nnunetv2.inference.export_prediction import convert_predicted_logits_to_segmentation_with_correct_shape
+    from synthetic import synthetic
     folder = pathlib.Path(a.folder)
     dev = torch.device(a.device)
     plans = json.loads((folder / "plans.json").read_text())

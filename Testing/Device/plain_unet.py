@@ -19,6 +19,8 @@ import time
 import torch
 from torch import nn
 
+from synthetic import synthetic as synthetic_volume
+
 
 class ConvBlock(nn.Sequential):
     def __init__(self, cin, cout, stride):
@@ -105,11 +107,8 @@ def sliding_window(net, x, tile, batch, dtype, labels=False):
     return (out.argmax(0).to(torch.uint8) if labels else out).cpu(), len(wins)
 
 
-def synthetic(shape, device):  # the same formula as voxsegDeviceBench
-    z, y, x = [torch.arange(n, dtype=torch.float64) for n in shape]
-    v = (torch.sin(0.05 * x)[None, None, :] + torch.cos(0.07 * y)[None, :, None] * torch.sin(0.03 * z + 0.5)[:, None, None]
-         + 0.5 * torch.sin(0.011 * (x[None, None, :] + y[None, :, None] + z[:, None, None])))
-    return v.float()[None, None].to(device)
+def synthetic(shape, device):  # voxsegDeviceBench's volume, bit for bit (synthetic.py)
+    return torch.from_numpy(synthetic_volume(shape))[None, None].to(device)
 
 
 def sync(device):
