@@ -15,6 +15,7 @@
 #include "BenchSupport.h"
 #include "NnUNetPredict.h"
 #include "Synthetic.h"
+#include "voxseg/core/Memory.h"
 #include "voxseg/testing/Strf.h"
 
 #include <torch/cuda.h>
@@ -107,5 +108,6 @@ int run(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
+  voxseg::tuneHeapForInference(); // as the voxseg command does: large buffers reused, not mapped and unmapped
   return bench::runMain("voxsegDeviceNnUNet", "Testing/Device/DeviceNnUNet.cxx", [&] { return run(argc, argv); });
 }

@@ -1,6 +1,6 @@
 #include "DistanceTransform.h"
 
-#include "Parallel.h"
+#include "voxseg/core/Parallel.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
 #include "voxseg/evaluation/Evaluate.h"
 
-#include "Parallel.h"
+#include "voxseg/core/Parallel.h"
 #include "Presets.h"
 
 #include "voxseg/core/Error.h"
@@ -45,11 +45,11 @@ struct LabelStats {
 std::vector<LabelStats> labelStats(const LabelMap& ref, const LabelMap& pred, const std::vector<int>& slot,
                                    std::size_t labels, int threads) {
   const Size3 n = ref.size;
-  const unsigned workers = detail::workerCount(threads, n[2]);
+  const unsigned workers = workerCount(threads, n[2]);
   const bool skipBackground = slot[0] < 0;
   const std::size_t slabs = std::min<std::size_t>(n[2], 4 * workers);
   std::vector<std::vector<LabelStats>> perSlab(slabs, std::vector<LabelStats>(labels));
-  detail::parallelFor(slabs, workers, [&](std::size_t s) {
+  parallelFor(slabs, workers, [&](std::size_t s) {
     std::vector<LabelStats>& st = perSlab[s];
     const std::size_t z0 = n[2] * s / slabs, z1 = n[2] * (s + 1) / slabs;
     for (std::size_t z = z0; z < z1; ++z)
@@ -144,13 +144,13 @@ std::vector<LabelResult> evaluateLabels(const LabelMap& reference, const LabelMa
   };
   // A label with at least a thread's share of all the work runs alone on every thread; the others run
   // side by side, one thread each.
-  const unsigned threads = detail::workerCount(options.threads, SIZE_MAX);
+  const unsigned threads = workerCount(options.threads, SIZE_MAX);
   std::size_t work = 0;
   for (std::size_t i : order) work += unionBox(i).volume();
   std::size_t large = 0;
   while (threads > 1 && large < order.size() && unionBox(order[large]).volume() * threads >= work)
     evaluate(order[large++], static_cast<int>(threads));
-  detail::parallelFor(order.size() - large, detail::workerCount(options.threads, order.size() - large),
+  parallelFor(order.size() - large, workerCount(options.threads, order.size() - large),
                       [&](std::size_t k) { evaluate(order[large + k], 1); });
   return results;
 }

@@ -79,18 +79,29 @@ Volume makeVolume(PixelType type, const Geometry& geometry) {
   return v;
 }
 
+namespace {
+void copyAsFloat(const Volume& v, float* dst) {
+  visitPixelType(v.pixelType, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* src = v.as<T>()->GetBufferPointer();
+    const std::size_t n = v.geometry().voxelCount();
+    for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(src[i]);
+  });
+}
+} // namespace
+
 itk::Image<float, 3>::Pointer Volume::toFloat() const {
   if (pixelType == PixelType::Float32) return as<float>();
   Volume out = makeVolume(PixelType::Float32, geometry());
   auto dst = out.as<float>();
-  visitPixelType(pixelType, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* src = as<T>()->GetBufferPointer();
-    float* d = dst->GetBufferPointer();
-    const std::size_t n = geometry().voxelCount();
-    for (std::size_t i = 0; i < n; ++i) d[i] = static_cast<float>(src[i]);
-  });
+  copyAsFloat(*this, dst->GetBufferPointer());
   return dst;
+}
+
+std::vector<float> floatValues(const Volume& volume) {
+  std::vector<float> out(volume.geometry().voxelCount());
+  copyAsFloat(volume, out.data());
+  return out;
 }
 
 IntensityStats intensityStats(const Volume& volume) {

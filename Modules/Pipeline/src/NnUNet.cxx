@@ -60,35 +60,34 @@ NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& 
   const Shape3 full = permuted(arrayShape, tf);
   const processing::Spacing3 spacing = permuted(processing::Spacing3{g.spacing[2], g.spacing[1], g.spacing[0]}, tf);
   // Crop every channel while the float copies exist, then let them go: at most one full float copy
-  // per channel plus the cropped arrays at a time (a 512x512x1000 CT is 1 GiB per float copy).
+  // per channel plus the cropped arrays at a time (a 512x512x1000 CT is 1 GiB per float copy). A copy
+  // made here (another pixel type, or transposed) becomes the cropped array itself when the box is the
+  // whole array, as it is for CT: no second copy.
   processing::Box box;
   std::vector<std::vector<float>> cropped;
   std::vector<std::uint8_t> mask;
   bool anyMask = false;
   for (std::size_t c = 0; c < channels.size(); ++c) anyMask = anyMask || cfg["use_mask_for_norm"][c].get<bool>();
   {
-    std::vector<itk::Image<float, 3>::Pointer> floats;
-    std::vector<std::vector<float>> transposedCopies;
+    std::vector<std::vector<float>> copies(channels.size()); // empty where the input's float buffer is used
     std::vector<const float*> ptrs;
-    for (const auto& c : channels) {
-      auto f = c.toFloat();
+    for (std::size_t c = 0; c < channels.size(); ++c) {
+      const io::Volume& v = channels[c];
       if (transpose) {
-        transposedCopies.push_back(processing::transposed(f->GetBufferPointer(), arrayShape, tf));
-        ptrs.push_back(transposedCopies.back().data()); // stays valid: moving a vector keeps its buffer
+        copies[c] = processing::transposed(v.toFloat()->GetBufferPointer(), arrayShape, tf);
+        ptrs.push_back(copies[c].data());
+      } else if (v.pixelType == PixelType::Float32) {
+        ptrs.push_back(v.as<float>()->GetBufferPointer());
       } else {
-        floats.push_back(f);
-        ptrs.push_back(f->GetBufferPointer());
+        copies[c] = io::floatValues(v);
+        ptrs.push_back(copies[c].data()); // stays valid: moving a vector keeps its buffer
       }
     }
     box = processing::nonzeroBox(ptrs, full);
     if (anyMask) mask = processing::nonzeroMask(ptrs, full, box); // crop_to_nonzero's seg >= 0
-    for (std::size_t c = 0; c < channels.size(); ++c) {
-      cropped.push_back(processing::crop(ptrs[c], full, box));
-      if (transpose)
-        std::vector<float>().swap(transposedCopies[c]);
-      else
-        floats[c] = nullptr;
-    }
+    for (std::size_t c = 0; c < channels.size(); ++c)
+      cropped.push_back(copies[c].empty() ? processing::crop(ptrs[c], full, box)
+                                          : processing::crop(std::move(copies[c]), full, box));
   }
   NnUNetResult r;
   const std::size_t n = std::size_t(full[0] * full[1] * full[2]);

@@ -1,8 +1,9 @@
 #pragma once
 // nnU-Net's export done row by row as the sliding window finishes rows of the network grid, so that
 // memory holds a few rows of K-channel logits instead of K x the whole volume (issue [3]'s 105-class
-// target). Bit-identical to processing::nnunetExport; falls back to it when the separate-z axis is not
-// the first one (then every output row needs every input row).
+// target). Bit-identical to processing::nnunetExport; falls back to it when the grid changes and the
+// separate-z axis is not the first one (then every output row needs every input row). The rows a slab makes
+// ready are exported by `workers` threads, each row on its own.
 
 #include "voxseg/inference/SlidingWindow.h"
 #include "voxseg/processing/NnUNetResampling.h"
@@ -41,10 +42,20 @@ public:
 
   std::vector<float> probabilities; ///< [K][full shape] when kept
   std::int64_t channels = 0;
-  std::size_t maxBufferedRows = 0; ///< most network rows held at once (memory check)
+  std::size_t maxBufferedRows = 0; ///< most network rows held at once: a slab's and a few (memory check)
+  /// Threads sharing the export of the rows a slab makes ready (the result is the same for any number).
+  unsigned workers = 1;
 
 private:
+  struct Source { // the network rows an output row is made from: (1 - t) r0 + t r1
+    std::int64_t r0, r1;
+    double t;
+  };
+  Source sourceRows(std::int64_t outputRow) const;
   void emitReady();
+  /// Makes one output row from the rows held, or, when the grids are the same, from `sameShapeRow` (its K
+  /// channels `channelStride` apart).
+  void emitRow(std::int64_t outputRow, const float* sameShapeRow = nullptr, std::int64_t channelStride = 0);
   std::vector<double> row(std::int64_t r, std::int64_t k) const;
 
   processing::Shape3 net_, full_, crop_;

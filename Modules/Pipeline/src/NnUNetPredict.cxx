@@ -1,10 +1,12 @@
 #include "NnUNetPredict.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/Parallel.h"
 #include "voxseg/processing/NnUNetNormalization.h"
 #include "voxseg/processing/NnUNetResampling.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <sstream>
 
 namespace voxseg::pipeline {
@@ -47,6 +49,8 @@ NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const pr
       if (count != 1) sep.axis = -1;
     }
   }
+  // The host's work (resampling, export) on as many threads as LibTorch's (--threads).
+  const unsigned workers = workerCount(inference::threadCount(), SIZE_MAX);
   std::vector<std::vector<float>> pre;
   for (std::size_t c = 0; c < in.channels.size(); ++c) {
     auto& v = in.channels[c];
@@ -57,7 +61,7 @@ NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const pr
     if (netShape == cropShape) {
       pre.push_back(std::move(v)); // nnU-Net skips resampling when the shape does not change
     } else {
-      pre.push_back(processing::nnunetResample(v.data(), cropShape, netShape, order, sep, orderZ));
+      pre.push_back(processing::nnunetResample(v.data(), cropShape, netShape, order, sep, orderZ, workers));
       std::vector<float>().swap(v);
     }
   }
@@ -80,6 +84,7 @@ NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const pr
   for (const auto& n : m.folds) nets.push_back(&n);
   NnUNetStreamingExport exporter(netShape, in.box, full, target, spacing, keepProbabilities, labels(),
                                  m.regionsClassOrder);
+  exporter.workers = workers;
   if (m.regionsClassOrder.empty()) exporter.offerLabelRule(m.dataset.at("labels").size());
   NnUNetPrediction r;
   r.stats = inference::slidingWindow(nets, input, AxisOrder::ZYX, o, exporter, progress);

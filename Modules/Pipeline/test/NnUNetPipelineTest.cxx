@@ -66,7 +66,8 @@ INSTANTIATE_TEST_SUITE_P(Cases, NnUNetEndToEnd,
                                             ::testing::Values("fold0_mirror", "fold0_nomirror", "folds01_mirror",
                                                               "folds01_nomirror")));
 
-// The slab-by-slab export equals the whole-volume export bit for bit, holding a few rows at a time.
+// The slab-by-slab export equals the whole-volume export bit for bit, holding a slab and a few rows at a
+// time: slabs of one row and of five, the rows a slab makes ready exported by one thread or shared by three.
 TEST(NnUNetStreamingExport, EqualsTheWholeVolumeExport) {
   const std::string dir = sharedPath("fixtures/nnunet/predictions/fold0_mirror/");
   VOXSEG_REQUIRE_DATA(probe, dir + "phantomA_logits.npy");
@@ -85,27 +86,33 @@ TEST(NnUNetStreamingExport, EqualsTheWholeVolumeExport) {
     }
     const processing::Spacing3 target{2.5, 0.9, 0.9};
     const auto whole = processing::nnunetExport(logits.data, logits.shape[0], net, box, full, target, spacing);
-    std::vector<std::uint16_t> labels(std::size_t(full[0] * full[1] * full[2]));
-    LabelBuffer out;
-    out.u16 = labels.data();
-    NnUNetStreamingExport stream(net, box, full, target, spacing, true, out);
-    const std::int64_t plane = net[1] * net[2];
-    for (std::int64_t z = 0; z < net[0]; ++z) { // one row per slab
-      std::vector<float> slab(std::size_t(logits.shape[0] * plane));
-      for (std::int64_t k = 0; k < logits.shape[0]; ++k)
-        std::copy_n(logits.data.begin() + (k * net[0] + z) * plane, plane, slab.begin() + k * plane);
-      inference::SlabView v;
-      v.shape = net;
-      v.begin = z;
-      v.end = z + 1;
-      v.channels = logits.shape[0];
-      v.data = slab.data();
-      stream.consume(v);
+    for (const auto& [slabRows, workers] : {std::pair<std::int64_t, unsigned>{1, 1}, {5, 3}}) {
+      const std::string what =
+          name + ", slabs of " + std::to_string(slabRows) + " rows, " + std::to_string(workers) + " workers";
+      std::vector<std::uint16_t> labels(std::size_t(full[0] * full[1] * full[2]));
+      LabelBuffer out;
+      out.u16 = labels.data();
+      NnUNetStreamingExport stream(net, box, full, target, spacing, true, out);
+      stream.workers = workers;
+      const std::int64_t plane = net[1] * net[2];
+      for (std::int64_t z = 0; z < net[0]; z += slabRows) {
+        const std::int64_t rows = std::min(slabRows, net[0] - z);
+        std::vector<float> slab(std::size_t(logits.shape[0] * rows * plane));
+        for (std::int64_t k = 0; k < logits.shape[0]; ++k)
+          std::copy_n(logits.data.begin() + (k * net[0] + z) * plane, rows * plane, slab.begin() + k * rows * plane);
+        inference::SlabView v;
+        v.shape = net;
+        v.begin = z;
+        v.end = z + rows;
+        v.channels = logits.shape[0];
+        v.data = slab.data();
+        stream.consume(v);
+      }
+      stream.finish();
+      EXPECT_EQ(labels, whole.labels) << what;
+      EXPECT_EQ(stream.probabilities, whole.probabilities) << what;
+      EXPECT_LE(stream.maxBufferedRows, std::size_t(slabRows) + 2) << what;
     }
-    stream.finish();
-    EXPECT_EQ(labels, whole.labels) << name;
-    EXPECT_EQ(stream.probabilities, whole.probabilities) << name;
-    EXPECT_LE(stream.maxBufferedRows, 3u) << name;
   }
 }
 

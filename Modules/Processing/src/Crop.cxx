@@ -7,20 +7,32 @@
 namespace voxseg::processing {
 
 Box nonzeroBox(const std::vector<const float*>& channels, const Shape3& shape) {
+  // Per row, only the first and last non-zero voxel matter: scanning in from both ends costs a voxel or
+  // two per row of a volume without zeros (CT in Hounsfield units), where testing every voxel took most
+  // of a second on 600x512x512.
   Box b{{shape[0], shape[1], shape[2]}, {-1, -1, -1}};
+  const std::int64_t nx = shape[2];
   for (std::int64_t z = 0; z < shape[0]; ++z)
     for (std::int64_t y = 0; y < shape[1]; ++y) {
-      const std::int64_t row = (z * shape[1] + y) * shape[2];
-      for (std::int64_t x = 0; x < shape[2]; ++x) {
-        bool nonzero = false;
-        for (const float* c : channels) nonzero = nonzero || c[row + x] != 0.0f;
-        if (!nonzero) continue;
-        const Shape3 p{z, y, x};
-        for (int a = 0; a < 3; ++a) {
-          b.begin[a] = std::min(b.begin[a], p[a]);
-          b.end[a] = std::max(b.end[a], p[a] + 1);
-        }
+      const std::int64_t row = (z * shape[1] + y) * nx;
+      std::int64_t first = nx, last = -1;
+      for (const float* c : channels) {
+        const float* r = c + row;
+        std::int64_t i = 0;
+        while (i < nx && r[i] == 0.0f) ++i; // NaN is not zero, as in nnU-Net's `data != 0`
+        if (i == nx) continue;
+        std::int64_t j = nx - 1;
+        while (r[j] == 0.0f) --j;
+        first = std::min(first, i);
+        last = std::max(last, j);
       }
+      if (last < 0) continue;
+      b.begin[0] = std::min(b.begin[0], z);
+      b.end[0] = std::max(b.end[0], z + 1);
+      b.begin[1] = std::min(b.begin[1], y);
+      b.end[1] = std::max(b.end[1], y + 1);
+      b.begin[2] = std::min(b.begin[2], first);
+      b.end[2] = std::max(b.end[2], last + 1);
     }
   if (b.end[0] < 0) return Box{{0, 0, 0}, shape};
   return b;
@@ -33,6 +45,13 @@ std::vector<float> crop(const float* data, const Shape3& shape, const Box& box) 
   for (std::int64_t z = box.begin[0]; z < box.end[0]; ++z)
     for (std::int64_t y = box.begin[1]; y < box.end[1]; ++y, o += s[2])
       std::memcpy(o, data + (z * shape[1] + y) * shape[2] + box.begin[2], sizeof(float) * std::size_t(s[2]));
+  return out;
+}
+
+std::vector<float> crop(std::vector<float>&& data, const Shape3& shape, const Box& box) {
+  if (box.begin == Shape3{0, 0, 0} && box.end == shape) return std::move(data);
+  std::vector<float> out = crop(data.data(), shape, box);
+  std::vector<float>().swap(data);
   return out;
 }
 

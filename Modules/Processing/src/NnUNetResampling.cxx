@@ -1,6 +1,7 @@
 #include "voxseg/processing/NnUNetResampling.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/Parallel.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,9 +12,22 @@ namespace {
 
 constexpr std::int64_t kPad = 12; // scipy's _prepad_for_spline_filter for mode "nearest"
 
+// An allocator that leaves new doubles uninitialised: the workers that fill an array touch its pages
+// first, in parallel, instead of one thread zeroing a gigabyte before they start.
+template <class T> struct Uninitialised : std::allocator<T> {
+  template <class U> struct rebind { using other = Uninitialised<U>; };
+  Uninitialised() = default;
+  template <class U> Uninitialised(const Uninitialised<U>&) noexcept {}
+  template <class U> void construct(U* p) noexcept { ::new (static_cast<void*>(p)) U; }
+  template <class U, class... A> void construct(U* p, A&&... a) {
+    ::new (static_cast<void*>(p)) U(std::forward<A>(a)...);
+  }
+};
+using Values = std::vector<double, Uninitialised<double>>;
+
 struct Array {
   Shape3 shape{0, 0, 0};
-  std::vector<double> v;
+  Values v;
   double& at(std::int64_t a, std::int64_t b, std::int64_t c) {
     return v[std::size_t((a * shape[1] + b) * shape[2] + c)];
   }
@@ -22,10 +36,12 @@ struct Array {
   }
 };
 
-std::int64_t stride(const Shape3& s, int axis) { return axis == 2 ? 1 : axis == 1 ? s[2] : s[1] * s[2]; }
+// Every loop below is split over `workers` threads by rows, lines or planes that write disjoint
+// outputs, each element computed by the same operations in the same order: the result does not depend
+// on the number of workers (tested).
 
 // Edge padding by `pad` on the axes flagged.
-Array padEdge(const Array& in, const std::array<bool, 3>& axes, std::int64_t pad) {
+Array padEdge(const Array& in, const std::array<bool, 3>& axes, std::int64_t pad, unsigned workers) {
   Array out;
   for (int a = 0; a < 3; ++a) out.shape[a] = in.shape[a] + (axes[a] ? 2 * pad : 0);
   out.v.resize(std::size_t(out.shape[0] * out.shape[1] * out.shape[2]));
@@ -33,112 +49,183 @@ Array padEdge(const Array& in, const std::array<bool, 3>& axes, std::int64_t pad
     const std::int64_t p = axes[a] ? pad : 0;
     return std::clamp<std::int64_t>(i - p, 0, in.shape[a] - 1);
   };
-  for (std::int64_t i = 0; i < out.shape[0]; ++i)
-    for (std::int64_t j = 0; j < out.shape[1]; ++j)
-      for (std::int64_t k = 0; k < out.shape[2]; ++k) out.at(i, j, k) = in.at(src(i, 0), src(j, 1), src(k, 2));
+  const std::int64_t nx = in.shape[2], left = axes[2] ? pad : 0;
+  parallelFor(std::size_t(out.shape[0]), workers, [&](std::size_t i) {
+    for (std::int64_t j = 0; j < out.shape[1]; ++j) {
+      const double* from = in.v.data() + (src(std::int64_t(i), 0) * in.shape[1] + src(j, 1)) * nx;
+      double* to = out.v.data() + (std::int64_t(i) * out.shape[1] + j) * out.shape[2];
+      std::fill(to, to + left, from[0]);
+      std::copy(from, from + nx, to + left);
+      std::fill(to + left + nx, to + out.shape[2], from[nx - 1]);
+    }
+  });
   return out;
 }
 
 // scipy ni_splines.c apply_filter for the cubic spline (one pole), mirror initialisation (the padding
-// of 12 edge values makes the boundary rule irrelevant at the 1e-7 level).
-void splineFilterLine(double* c, std::int64_t n, std::int64_t step) {
+// of 12 edge values makes the boundary rule irrelevant at the 1e-7 level), on `lines` adjacent lines at
+// once: line q's samples are c[q + i * step], i < n (each line's arithmetic is that of one line alone).
+void splineFilterLines(double* c, std::int64_t n, std::int64_t step, std::int64_t lines) {
   if (n < 2) return;
   const double z = std::sqrt(3.0) - 2.0;
   const double gain = (1.0 - z) * (1.0 - 1.0 / z);
-  for (std::int64_t i = 0; i < n; ++i) c[i * step] *= gain;
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t q = 0; q < lines; ++q) c[i * step + q] *= gain;
   // causal init (mirror): sum_k z^k c[k] over a horizon
   {
-    double zn = z, sum = c[0];
+    std::vector<double> sum(c, c + lines);
+    double zn = z;
     const std::int64_t horizon = std::min<std::int64_t>(n, 64);
     for (std::int64_t k = 1; k < horizon; ++k) {
-      sum += zn * c[k * step];
+      for (std::int64_t q = 0; q < lines; ++q) sum[std::size_t(q)] += zn * c[k * step + q];
       zn *= z;
     }
-    c[0] = sum;
+    std::copy(sum.begin(), sum.end(), c);
   }
-  for (std::int64_t j = 1; j < n; ++j) c[j * step] += z * c[(j - 1) * step];
-  c[(n - 1) * step] = (z / (z * z - 1.0)) * (z * c[(n - 2) * step] + c[(n - 1) * step]);
-  for (std::int64_t j = n - 2; j >= 0; --j) c[j * step] = z * (c[(j + 1) * step] - c[j * step]);
+  for (std::int64_t j = 1; j < n; ++j)
+    for (std::int64_t q = 0; q < lines; ++q) c[j * step + q] += z * c[(j - 1) * step + q];
+  for (std::int64_t q = 0; q < lines; ++q)
+    c[(n - 1) * step + q] = (z / (z * z - 1.0)) * (z * c[(n - 2) * step + q] + c[(n - 1) * step + q]);
+  for (std::int64_t j = n - 2; j >= 0; --j)
+    for (std::int64_t q = 0; q < lines; ++q) c[j * step + q] = z * (c[(j + 1) * step + q] - c[j * step + q]);
 }
 
-void splineFilter(Array& a, int axis) {
-  const std::int64_t n = a.shape[axis], st = stride(a.shape, axis);
-  const std::int64_t lines = std::int64_t(a.v.size()) / n;
-  for (std::int64_t l = 0; l < lines; ++l) {
-    // first element of line l along `axis`
-    std::int64_t base;
-    if (axis == 2)
-      base = l * n;
-    else if (axis == 1)
-      base = (l / a.shape[2]) * a.shape[1] * a.shape[2] + (l % a.shape[2]);
-    else
-      base = l;
-    splineFilterLine(a.v.data() + base, n, st);
+void splineFilter(Array& a, int axis, unsigned workers) {
+  const std::int64_t n = a.shape[axis];
+  double* v = a.v.data();
+  if (axis == 2) { // rows, one line each
+    parallelRanges(std::size_t(a.shape[0] * a.shape[1]), workers, 16, [&](std::size_t r0, std::size_t r1) {
+      for (std::size_t r = r0; r < r1; ++r) splineFilterLines(v + std::int64_t(r) * n, n, 1, 1);
+    });
+  } else if (axis == 1) { // per slab a, its shape[2] lines side by side
+    parallelFor(std::size_t(a.shape[0]), workers, [&](std::size_t i) {
+      splineFilterLines(v + std::int64_t(i) * n * a.shape[2], n, a.shape[2], a.shape[2]);
+    });
+  } else { // every line of a plane side by side, in pieces
+    const std::int64_t plane = a.shape[1] * a.shape[2];
+    parallelRanges(std::size_t(plane), workers, 256,
+                   [&](std::size_t q0, std::size_t q1) { splineFilterLines(v + q0, n, plane, std::int64_t(q1 - q0)); });
   }
+}
+
+// dst[k] = sum over taps t, in order, of w[t] * src[t][k].
+template <int Taps>
+void blend(const std::array<const double*, 4>& src, const std::array<double, 4>& w, double* dst, std::int64_t count) {
+  for (std::int64_t k = 0; k < count; ++k) {
+    double s = 0;
+    for (int t = 0; t < Taps; ++t) s += w[std::size_t(t)] * src[std::size_t(t)][k];
+    dst[k] = s;
+  }
+}
+
+void blendTaps(int taps, const std::array<const double*, 4>& src, const std::array<double, 4>& w, double* dst,
+               std::int64_t count) {
+  if (taps == 1)
+    blend<1>(src, w, dst, count);
+  else if (taps == 2)
+    blend<2>(src, w, dst, count);
+  else
+    blend<4>(src, w, dst, count);
 }
 
 // Interpolates along `axis` (length n incl. `pad` on each side) to `outLen` samples in scipy's grid mode:
 // source coordinate (o + 0.5) * (n - 2 pad) / outLen - 0.5 + pad; indices clamped ("nearest").
-Array zoomAxis(const Array& in, int axis, std::int64_t outLen, int order, std::int64_t pad) {
+Array zoomAxis(const Array& in, int axis, std::int64_t outLen, int order, std::int64_t pad, unsigned workers) {
   Array out;
   out.shape = in.shape;
   out.shape[axis] = outLen;
   out.v.resize(std::size_t(out.shape[0] * out.shape[1] * out.shape[2]));
   const std::int64_t n = in.shape[axis];
   const double zoom = double(n - 2 * pad) / double(outLen);
-  std::vector<std::int64_t> first(static_cast<std::size_t>(outLen));
-  std::vector<std::array<double, 4>> weights(static_cast<std::size_t>(outLen));
   const int taps = order == 3 ? 4 : order == 1 ? 2 : 1;
+  std::vector<std::array<std::int64_t, 4>> at(static_cast<std::size_t>(outLen)); // clamped source indices
+  std::vector<std::array<double, 4>> weights(static_cast<std::size_t>(outLen));
   for (std::int64_t o = 0; o < outLen; ++o) {
     const double cc = (double(o) + 0.5) * zoom - 0.5 + double(pad);
     auto& w = weights[std::size_t(o)];
+    std::int64_t first;
     if (order == 0) {
-      first[std::size_t(o)] = std::int64_t(std::floor(cc + 0.5));
+      first = std::int64_t(std::floor(cc + 0.5));
       w = {1, 0, 0, 0};
     } else if (order == 1) {
       const double f = std::floor(cc), t = cc - f;
-      first[std::size_t(o)] = std::int64_t(f);
+      first = std::int64_t(f);
       w = {1 - t, t, 0, 0};
     } else {
       const double f = std::floor(cc), t = cc - f;
-      first[std::size_t(o)] = std::int64_t(f) - 1;
+      first = std::int64_t(f) - 1;
       const double u = 1 - t;
       w = {u * u * u / 6.0, (4.0 - 6.0 * t * t + 3.0 * t * t * t) / 6.0,
            (1.0 + 3.0 * t + 3.0 * t * t - 3.0 * t * t * t) / 6.0, t * t * t / 6.0};
     }
+    for (std::size_t t = 0; t < 4; ++t)
+      at[std::size_t(o)][t] = std::clamp<std::int64_t>(first + std::int64_t(t), 0, n - 1);
   }
-  const std::int64_t sin = stride(in.shape, axis), sout = stride(out.shape, axis);
-  for (std::int64_t i = 0; i < out.shape[0]; ++i)
-    for (std::int64_t j = 0; j < out.shape[1]; ++j)
-      for (std::int64_t k = 0; k < out.shape[2]; ++k) {
-        Shape3 idx{i, j, k};
-        const std::int64_t o = idx[axis];
-        idx[axis] = 0;
-        const std::int64_t baseIn = (idx[0] * in.shape[1] + idx[1]) * in.shape[2] + idx[2];
-        double s = 0;
-        for (int t = 0; t < taps; ++t) {
-          const std::int64_t p = std::clamp<std::int64_t>(first[std::size_t(o)] + t, 0, n - 1);
-          s += weights[std::size_t(o)][std::size_t(t)] * in.v[std::size_t(baseIn + p * sin)];
+  const double* src = in.v.data();
+  double* dst = out.v.data();
+  if (axis == 2) { // along each row
+    parallelRanges(std::size_t(in.shape[0] * in.shape[1]), workers, 16, [&](std::size_t r0, std::size_t r1) {
+      for (std::size_t r = r0; r < r1; ++r) {
+        const double* row = src + std::int64_t(r) * n;
+        double* to = dst + std::int64_t(r) * outLen;
+        for (std::int64_t o = 0; o < outLen; ++o) {
+          const auto& a = at[std::size_t(o)];
+          const auto& w = weights[std::size_t(o)];
+          double s = 0;
+          for (int t = 0; t < taps; ++t) s += w[std::size_t(t)] * row[a[std::size_t(t)]];
+          to[o] = s;
         }
-        out.v[std::size_t((i * out.shape[1] + j) * out.shape[2] + k)] = s;
-        (void)sout;
       }
+    });
+  } else if (axis == 1) { // whole rows of each slab blended
+    const std::int64_t nx = in.shape[2];
+    parallelFor(std::size_t(in.shape[0]), workers, [&](std::size_t i) {
+      for (std::int64_t o = 0; o < outLen; ++o) {
+        std::array<const double*, 4> rows{};
+        for (std::size_t t = 0; t < 4; ++t) rows[t] = src + (std::int64_t(i) * n + at[std::size_t(o)][t]) * nx;
+        blendTaps(taps, rows, weights[std::size_t(o)], dst + (std::int64_t(i) * outLen + o) * nx, nx);
+      }
+    });
+  } else { // whole planes blended
+    const std::int64_t plane = in.shape[1] * in.shape[2];
+    parallelFor(std::size_t(outLen), workers, [&](std::size_t o) {
+      std::array<const double*, 4> planes{};
+      for (std::size_t t = 0; t < 4; ++t) planes[t] = src + at[o][t] * plane;
+      blendTaps(taps, planes, weights[o], dst + std::int64_t(o) * plane, plane);
+    });
+  }
   return out;
+}
+
+// Smallest and largest value (0, 0 when empty).
+std::pair<double, double> range(const Values& v, unsigned workers) {
+  if (v.empty()) return {0.0, 0.0};
+  const std::size_t pieces = std::min<std::size_t>(std::size_t(workers) * 4, v.size());
+  std::vector<std::pair<double, double>> part(pieces, {v[0], v[0]});
+  parallelFor(pieces, workers, [&](std::size_t p) {
+    const auto [lo, hi] = std::minmax_element(v.begin() + std::ptrdiff_t(v.size() * p / pieces),
+                                              v.begin() + std::ptrdiff_t(v.size() * (p + 1) / pieces));
+    part[p] = {*lo, *hi};
+  });
+  std::pair<double, double> r = part[0];
+  for (const auto& [lo, hi] : part) r = {std::min(r.first, lo), std::max(r.second, hi)};
+  return r;
 }
 
 // skimage.transform.resize(image, outShape, order, mode="edge", anti_aliasing=False) on the axes flagged
 // (the others keep their size), output clipped to the input's range.
-Array resize(const Array& in, const Shape3& outShape, const std::array<bool, 3>& axes, int order) {
-  double lo = in.v.empty() ? 0 : *std::min_element(in.v.begin(), in.v.end());
-  double hi = in.v.empty() ? 0 : *std::max_element(in.v.begin(), in.v.end());
+Array resize(const Array& in, const Shape3& outShape, const std::array<bool, 3>& axes, int order, unsigned workers) {
+  const auto [lo, hi] = range(in.v, workers);
   const std::int64_t pad = order > 1 ? kPad : 0;
-  Array a = pad ? padEdge(in, axes, pad) : in;
+  Array a = pad ? padEdge(in, axes, pad, workers) : in;
   if (order > 1)
     for (int ax = 0; ax < 3; ++ax)
-      if (axes[ax]) splineFilter(a, ax);
+      if (axes[ax]) splineFilter(a, ax, workers);
   for (int ax = 0; ax < 3; ++ax)
-    if (axes[ax]) a = zoomAxis(a, ax, outShape[ax], order, pad);
-  for (double& x : a.v) x = std::clamp(x, lo, hi);
+    if (axes[ax]) a = zoomAxis(a, ax, outShape[ax], order, pad, workers);
+  parallelRanges(a.v.size(), workers, 1 << 16, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) a.v[i] = std::clamp(a.v[i], lo, hi);
+  });
   return a;
 }
 
@@ -175,27 +262,31 @@ SeparateZ nnunetSeparateZ(const Spacing3& current, const Spacing3& target) {
 }
 
 std::vector<float> nnunetResample(const float* data, const Shape3& shape, const Shape3& newShape, int order,
-                                  const SeparateZ& sep, int orderZ) {
+                                  const SeparateZ& sep, int orderZ, unsigned workers) {
   if (order != 0 && order != 1 && order != 3)
     throw Error(ExitCode::Internal, "nnunetResample: order must be 0, 1 or 3");
   const std::size_t n = std::size_t(shape[0] * shape[1] * shape[2]);
   if (shape == newShape) return std::vector<float>(data, data + n);
-  Array in{shape, std::vector<double>(data, data + n)};
+  Array in{shape, Values(n)};
+  parallelRanges(n, workers, 1 << 16, [&](std::size_t b, std::size_t e) { std::copy(data + b, data + e, &in.v[b]); });
   Array out;
   if (!sep.separate) {
-    out = resize(in, newShape, {true, true, true}, order);
+    out = resize(in, newShape, {true, true, true}, order, workers);
   } else {
     const int ax = sep.axis;
-    // Per slice along ax: 2-D resize of the other two axes, each slice clipped to its own range.
+    // Per slice along ax: 2-D resize of the other two axes, each slice clipped to its own range; the
+    // slices shared among the workers (each slice's resize on one thread), or one slice's rows.
     Shape3 mid = newShape;
     mid[ax] = shape[ax];
-    Array here{mid, std::vector<double>(std::size_t(mid[0] * mid[1] * mid[2]))};
+    Array here{mid, Values(std::size_t(mid[0] * mid[1] * mid[2]))};
     std::array<bool, 3> inPlane{true, true, true};
     inPlane[ax] = false;
-    for (std::int64_t s = 0; s < shape[ax]; ++s) {
+    const unsigned sliceWorkers = shape[ax] > 1 ? 1 : workers;
+    parallelFor(std::size_t(shape[ax]), shape[ax] > 1 ? workers : 1, [&](std::size_t sl) {
+      const std::int64_t s = std::int64_t(sl);
       Shape3 sliceShape = shape;
       sliceShape[ax] = 1;
-      Array slice{sliceShape, std::vector<double>(std::size_t(sliceShape[0] * sliceShape[1] * sliceShape[2]))};
+      Array slice{sliceShape, Values(std::size_t(sliceShape[0] * sliceShape[1] * sliceShape[2]))};
       for (std::int64_t i = 0; i < sliceShape[0]; ++i)
         for (std::int64_t j = 0; j < sliceShape[1]; ++j)
           for (std::int64_t k = 0; k < sliceShape[2]; ++k) {
@@ -205,7 +296,7 @@ std::vector<float> nnunetResample(const float* data, const Shape3& shape, const 
           }
       Shape3 target = newShape;
       target[ax] = 1;
-      const Array r = resize(slice, target, inPlane, order);
+      const Array r = resize(slice, target, inPlane, order, sliceWorkers);
       for (std::int64_t i = 0; i < target[0]; ++i)
         for (std::int64_t j = 0; j < target[1]; ++j)
           for (std::int64_t k = 0; k < target[2]; ++k) {
@@ -213,18 +304,24 @@ std::vector<float> nnunetResample(const float* data, const Shape3& shape, const 
             dst[ax] = s;
             here.at(dst[0], dst[1], dst[2]) = r.at(i, j, k);
           }
-    }
+    });
+    Values().swap(in.v);
     // Along ax: scipy map_coordinates(order_z, mode "nearest") at (o + 0.5) * scale - 0.5 (no clipping).
-    out = shape[ax] != newShape[ax] ? zoomAxis(here, ax, newShape[ax], orderZ, 0) : here;
+    out = shape[ax] != newShape[ax] ? zoomAxis(here, ax, newShape[ax], orderZ, 0, workers) : std::move(here);
   }
-  return std::vector<float>(out.v.begin(), out.v.end());
+  std::vector<float> r(out.v.size());
+  parallelRanges(r.size(), workers, 1 << 16, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) r[i] = float(out.v[i]);
+  });
+  return r;
 }
 
 std::vector<double> nnunetResizePlane(const double* plane, std::int64_t h, std::int64_t w, std::int64_t outH,
                                       std::int64_t outW, int order) {
-  Array in{{1, h, w}, std::vector<double>(plane, plane + h * w)};
-  if (h == outH && w == outW) return in.v;
-  return resize(in, {1, outH, outW}, {false, true, true}, order).v;
+  if (h == outH && w == outW) return std::vector<double>(plane, plane + h * w);
+  const Array out =
+      resize(Array{{1, h, w}, Values(plane, plane + h * w)}, {1, outH, outW}, {false, true, true}, order, 1);
+  return std::vector<double>(out.v.begin(), out.v.end());
 }
 
 float roundToHalf(float x) {
@@ -270,21 +367,24 @@ int nnunetVoxelLabel(const float* logits, std::int64_t stride, std::int64_t chan
 
 ExportResult nnunetExport(const std::vector<float>& logits, std::int64_t channels, const Shape3& netShape,
                           const Box& box, const Shape3& fullShape, const Spacing3& targetSpacing,
-                          const Spacing3& originalSpacing, const std::vector<int>& regionsClassOrder) {
+                          const Spacing3& originalSpacing, const std::vector<int>& regionsClassOrder,
+                          unsigned workers) {
   const Shape3 cropShape = box.size();
   const SeparateZ sep = nnunetSeparateZ(targetSpacing, originalSpacing);
   const std::size_t nNet = std::size_t(netShape[0] * netShape[1] * netShape[2]);
   const std::size_t nCrop = std::size_t(cropShape[0] * cropShape[1] * cropShape[2]);
   std::vector<float> resampled(std::size_t(channels) * nCrop);
   for (std::int64_t c = 0; c < channels; ++c) {
-    const auto r = nnunetResample(logits.data() + std::size_t(c) * nNet, netShape, cropShape, 1, sep, 0);
+    const auto r = nnunetResample(logits.data() + std::size_t(c) * nNet, netShape, cropShape, 1, sep, 0, workers);
     for (std::size_t i = 0; i < nCrop; ++i) resampled[std::size_t(c) * nCrop + i] = roundToHalf(r[i]);
   }
   std::vector<float> prob(resampled.size());
   std::vector<float> lab(nCrop);
-  for (std::size_t i = 0; i < nCrop; ++i)
-    lab[i] = float(nnunetVoxelLabel(resampled.data() + i, std::int64_t(nCrop), channels, regionsClassOrder,
-                                    prob.data() + i, std::int64_t(nCrop)));
+  parallelRanges(nCrop, workers, 1 << 14, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i)
+      lab[i] = float(nnunetVoxelLabel(resampled.data() + i, std::int64_t(nCrop), channels, regionsClassOrder,
+                                      prob.data() + i, std::int64_t(nCrop)));
+  });
   ExportResult out;
   const std::size_t nFull = std::size_t(fullShape[0] * fullShape[1] * fullShape[2]);
   out.probabilities.resize(std::size_t(channels) * nFull);

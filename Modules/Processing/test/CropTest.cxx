@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -37,6 +38,60 @@ TEST(Crop, BoxCropAndUncrop) {
   std::vector<float> zeros(24, 0.0f);
   const Box all = nonzeroBox({zeros.data()}, shape);
   EXPECT_EQ(all.end, shape);
+}
+
+// The row scan against the definition (every voxel tested), on sparse random channels with -0, NaN
+// and all-zero rows, columns and channels.
+TEST(Crop, NonzeroBoxEqualsTestingEveryVoxel) {
+  std::uint32_t seed = 12345;
+  const auto next = [&] { return seed = seed * 1664525u + 1013904223u; };
+  for (int trial = 0; trial < 200; ++trial) {
+    const Shape3 shape{1 + std::int64_t(next() % 6), 1 + std::int64_t(next() % 7), 1 + std::int64_t(next() % 9)};
+    const std::size_t n = std::size_t(shape[0] * shape[1] * shape[2]);
+    const int nChannels = 1 + int(next() % 3);
+    std::vector<std::vector<float>> channels(std::size_t(nChannels), std::vector<float>(n, 0.0f));
+    const std::uint32_t density = next() % 4; // 0: all zero .. 3: about 3 in 40
+    for (auto& c : channels)
+      for (auto& v : c) {
+        const std::uint32_t r = next() % 40;
+        v = r < density ? (r == 0 ? std::nanf("") : float(r) - 1.5f) : (r == 39 ? -0.0f : 0.0f);
+      }
+    Box want{{shape[0], shape[1], shape[2]}, {-1, -1, -1}};
+    for (std::int64_t z = 0; z < shape[0]; ++z)
+      for (std::int64_t y = 0; y < shape[1]; ++y)
+        for (std::int64_t x = 0; x < shape[2]; ++x) {
+          bool nonzero = false;
+          for (const auto& c : channels) nonzero = nonzero || c[std::size_t((z * shape[1] + y) * shape[2] + x)] != 0.0f;
+          if (!nonzero) continue;
+          const Shape3 p{z, y, x};
+          for (std::size_t a = 0; a < 3; ++a) {
+            want.begin[a] = std::min(want.begin[a], p[a]);
+            want.end[a] = std::max(want.end[a], p[a] + 1);
+          }
+        }
+    if (want.end[0] < 0) want = Box{{0, 0, 0}, shape};
+    std::vector<const float*> ptrs;
+    for (const auto& c : channels) ptrs.push_back(c.data());
+    const Box got = nonzeroBox(ptrs, shape);
+    EXPECT_EQ(got.begin, want.begin) << "trial " << trial;
+    EXPECT_EQ(got.end, want.end) << "trial " << trial;
+  }
+}
+
+TEST(Crop, HandedOverArrayIsKeptWhenTheBoxIsWhole) {
+  const Shape3 shape{2, 3, 4};
+  std::vector<float> a(24, 1.0f);
+  const float* storage = a.data();
+  const auto whole = crop(std::move(a), shape, nonzeroBox({storage}, shape));
+  EXPECT_EQ(whole.data(), storage); // moved, not copied
+  std::vector<float> b(24, 0.0f);
+  b[13] = 7.0f; // (1, 0, 1)
+  const Box box = nonzeroBox({b.data()}, shape);
+  const auto expected = crop(b.data(), shape, box);
+  const auto part = crop(std::move(b), shape, box);
+  EXPECT_EQ(part, expected);
+  EXPECT_EQ(part, std::vector<float>{7.0f});
+  EXPECT_TRUE(b.empty()); // freed  NOLINT(bugprone-use-after-move)
 }
 
 TEST(Crop, NonzeroMaskFillsHoles) {
@@ -130,6 +185,41 @@ TEST(NnUNetExport, RoundToHalf) {
     const float x = std::ldexp(float(state >> 8) / float(1 << 24) - 0.5f, int(state % 40) - 25);
     ASSERT_EQ(roundToHalf(x), byDefinition(x)) << x;
   }
+}
+
+// Threads share rows, lines and planes, each value computed by the same operations: any number of
+// workers gives the same bits (and a number that does not divide the work evenly, too).
+TEST(NnUNetResampling, SameResultForAnyNumberOfWorkers) {
+  std::uint32_t seed = 99;
+  const auto next = [&] { return seed = seed * 1664525u + 1013904223u; };
+  for (int trial = 0; trial < 40; ++trial) {
+    const Shape3 shape{1 + std::int64_t(next() % 11), 1 + std::int64_t(next() % 23), 1 + std::int64_t(next() % 29)};
+    const Shape3 to{1 + std::int64_t(next() % 17), 1 + std::int64_t(next() % 19), 1 + std::int64_t(next() % 31)};
+    const int order = std::array<int, 3>{0, 1, 3}[next() % 3];
+    SeparateZ sep;
+    if (next() % 2) {
+      sep.separate = true;
+      sep.axis = int(next() % 3);
+    }
+    const int orderZ = int(next() % 2);
+    std::vector<float> v(std::size_t(shape[0] * shape[1] * shape[2]));
+    for (auto& x : v) x = float(int(next() % 2001) - 1000) / 37.0f;
+    const auto one = nnunetResample(v.data(), shape, to, order, sep, orderZ, 1);
+    ASSERT_EQ(one.size(), std::size_t(to[0] * to[1] * to[2]));
+    for (unsigned workers : {2u, 3u, 7u})
+      ASSERT_EQ(nnunetResample(v.data(), shape, to, order, sep, orderZ, workers), one)
+          << "trial " << trial << ", " << workers << " workers";
+  }
+  // the export (resampling of each channel, then labels) too, on random logits of 3 channels
+  const Shape3 net{9, 14, 12}, full{16, 20, 21};
+  const Box box{{1, 2, 3}, {14, 19, 20}};
+  std::vector<float> logits(std::size_t(3 * net[0] * net[1] * net[2]));
+  for (auto& x : logits) x = float(int(next() % 2001) - 1000) / 100.0f;
+  const auto a = nnunetExport(logits, 3, net, box, full, {2.5, 0.9, 0.9}, {1.0, 0.9, 0.9}, {}, 1);
+  const auto b = nnunetExport(logits, 3, net, box, full, {2.5, 0.9, 0.9}, {1.0, 0.9, 0.9}, {}, 4);
+  EXPECT_EQ(a.labels, b.labels);
+  EXPECT_EQ(a.probabilities, b.probabilities);
+  EXPECT_GT(std::count(a.labels.begin(), a.labels.end(), 2), 0); // not all background
 }
 
 // nnU-Net's own logits through our export: its probabilities and its written label map.

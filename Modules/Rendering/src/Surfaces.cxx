@@ -2,6 +2,7 @@
 
 #include "voxseg/core/Error.h"
 #include "voxseg/core/LabelExtents.h"
+#include "voxseg/core/Parallel.h"
 #include "voxseg/core/PixelType.h"
 
 #include <vtkDiscreteFlyingEdges3D.h>
@@ -20,9 +21,7 @@
 #include <vtkWindowedSincPolyDataFilter.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <thread>
 
 namespace voxseg::rendering {
 namespace {
@@ -150,16 +149,8 @@ std::vector<LabelSurface> extractSurfaces(const Labels& labels, const std::vecto
   std::sort(todo.begin(), todo.end());
   todo.erase(std::unique(todo.begin(), todo.end()), todo.end());
   std::vector<LabelSurface> out(todo.size());
-  unsigned workers = threads > 0 ? unsigned(threads) : std::max(1u, std::thread::hardware_concurrency());
-  workers = std::min<unsigned>(workers, unsigned(std::max<std::size_t>(todo.size(), 1)));
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i; (i = next++) < todo.size();) out[i] = surfaceOf(labels, todo[i], box[todo[i]], options);
-  };
-  std::vector<std::thread> pool;
-  for (unsigned w = 1; w < workers; ++w) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  parallelFor(todo.size(), workerCount(threads, todo.size()),
+              [&](std::size_t i) { out[i] = surfaceOf(labels, todo[i], box[todo[i]], options); });
   return out;
 }
 

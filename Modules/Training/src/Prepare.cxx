@@ -2,6 +2,7 @@
 
 #include "voxseg/core/Error.h"
 #include "voxseg/core/Log.h"
+#include "voxseg/core/Parallel.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/processing/Crop.h"
 #include "voxseg/processing/NnUNetNormalization.h"
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <random>
 #include <sstream>
 #include <unistd.h>
@@ -123,8 +125,7 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
       v.image = processing::reorientTo(*v.image, v.pixelType, kTrainingOrientation);
       if (!sameGrid(v.geometry(), g))
         throw inputError(path, "not on the grid of its label map " + c.labels + ": " + gridDifference(v.geometry(), g));
-      const auto f = v.toFloat();
-      channels.emplace_back(f->GetBufferPointer(), f->GetBufferPointer() + g.voxelCount());
+      channels.push_back(io::floatValues(v));
     }
     const auto values = io::labelValues(labels);
     for (std::uint16_t v : values) {
@@ -136,9 +137,8 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
     std::vector<const float*> pointers;
     for (const auto& ch : channels) pointers.push_back(ch.data());
     const processing::Box box = processing::nonzeroBox(pointers, full);
-    for (const auto& ch : channels) r.channels.push_back(processing::crop(ch.data(), full, box));
-    std::vector<float> labelFloat(values.begin(), values.end());
-    r.labels = processing::crop(labelFloat.data(), full, box);
+    for (auto& ch : channels) r.channels.push_back(processing::crop(std::move(ch), full, box));
+    r.labels = processing::crop(std::vector<float>(values.begin(), values.end()), full, box);
     r.shape = box.size();
     // foreground intensities, at most 10000 per case and channel (nnU-Net's fingerprint)
     std::vector<std::size_t> fg;
@@ -183,16 +183,18 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
         to{plan.spacing[0], plan.spacing[1], plan.spacing[2]};
     const processing::Shape3 newShape = processing::nnunetNewShape(r.shape, from, to);
     const auto sep = processing::nnunetSeparateZ(from, to);
+    const unsigned workers = workerCount(o.threads, SIZE_MAX); // the same result for any number
     for (std::size_t ch = 0; ch < r.channels.size(); ++ch) {
       processing::nnunetNormalize(r.channels[ch], plan.normalization[ch], false,
                                   plan.intensityProperties[std::to_string(ch)], {}, ds.folder);
-      const auto resampled = newShape == r.shape
-                                 ? r.channels[ch]
-                                 : processing::nnunetResample(r.channels[ch].data(), r.shape, newShape, 3, sep, 0);
+      const auto resampled = newShape == r.shape ? r.channels[ch]
+                                                 : processing::nnunetResample(r.channels[ch].data(), r.shape, newShape,
+                                                                              3, sep, 0, workers);
       p.data.insert(p.data.end(), resampled.begin(), resampled.end());
     }
-    const auto labels =
-        newShape == r.shape ? r.labels : processing::nnunetResample(r.labels.data(), r.shape, newShape, 0, sep, 0);
+    const auto labels = newShape == r.shape
+                            ? r.labels
+                            : processing::nnunetResample(r.labels.data(), r.shape, newShape, 0, sep, 0, workers);
     p.labels.assign(labels.size(), 0);
     for (std::size_t i = 0; i < labels.size(); ++i) p.labels[i] = static_cast<std::uint8_t>(std::lround(labels[i]));
     p.shape = {newShape[0], newShape[1], newShape[2]};

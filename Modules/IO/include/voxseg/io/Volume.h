@@ -40,6 +40,9 @@ Volume makeVolume(PixelType type, const Geometry& geometry);
 /// source for a value that is not an integer in 0..65535.
 std::vector<std::uint16_t> labelValues(const Volume& volume);
 
+/// A float copy of the voxels as an array (x fastest), for code that takes its storage over.
+std::vector<float> floatValues(const Volume& volume);
+
 /// Throws Error(Input) naming the volume's source when a voxel is NaN or infinite (a network turns
 /// them into labels silently; an extreme scl_slope in a NIfTI header makes them too).
 void requireFinite(const Volume& volume);

@@ -28,6 +28,10 @@ std::vector<std::uint8_t> nonzeroMask(const std::vector<const float*>& channels,
 /// The box's voxels, C order.
 std::vector<float> crop(const float* data, const Shape3& shape, const Box& box);
 
+/// The same, from an array the caller hands over: returned as it is when the box is the whole array
+/// (no copy; CT in Hounsfield units has no zeros), else cropped and `data` freed.
+std::vector<float> crop(std::vector<float>&& data, const Shape3& shape, const Box& box);
+
 /// Writes `cropped` (box.size()) into `full` (shape), voxels outside the box set to `fill`.
 void uncrop(const float* cropped, const Box& box, float* full, const Shape3& shape, float fill);
 

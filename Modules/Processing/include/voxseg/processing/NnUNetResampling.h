@@ -26,9 +26,10 @@ SeparateZ nnunetSeparateZ(const Spacing3& current, const Spacing3& target);
 
 /// One channel (C order, `shape`) resampled to `newShape` with spline `order` (0, 1 or 3); with
 /// separate z: per slice along `sep.axis` with `order`, then along that axis with `orderZ` (0 or 1).
-/// Computed in double precision, returned as float, as nnU-Net does for float32 data.
+/// Computed in double precision, returned as float, as nnU-Net does for float32 data. `workers` threads
+/// share the work; the result is the same for any number of them.
 std::vector<float> nnunetResample(const float* data, const Shape3& shape, const Shape3& newShape, int order,
-                                  const SeparateZ& sep, int orderZ);
+                                  const SeparateZ& sep, int orderZ, unsigned workers = 1);
 
 /// skimage.transform.resize of one 2-D plane (h x w, C order) to outH x outW with spline `order`,
 /// in double precision, clipped to the plane's range: the in-plane step of nnunetResample.
@@ -56,7 +57,8 @@ struct ExportResult {
 };
 ExportResult nnunetExport(const std::vector<float>& logits, std::int64_t channels, const Shape3& netShape,
                           const Box& box, const Shape3& fullShape, const Spacing3& targetSpacing,
-                          const Spacing3& originalSpacing, const std::vector<int>& regionsClassOrder = {});
+                          const Spacing3& originalSpacing, const std::vector<int>& regionsClassOrder = {},
+                          unsigned workers = 1);
 
 /// numpy's a.transpose(perm) of a C-order array, copied: out[i0, i1, i2] = in[j] with j[perm[a]] = i[a].
 /// The shape of the result is {shape[perm[0]], shape[perm[1]], shape[perm[2]]}.
