@@ -7,10 +7,11 @@ batchgenerators, batchgeneratorsv2) in .device-data/peers when PEERS= names a fo
 Packages that nnunetv2 imports at module level but that this path never calls (SimpleITK, nibabel, blosc2 and
 the like: file readers and writers, the training cache) become stand-ins that raise when used.
 
-  nnunet_reference.py make FOLDER [--roi 128] [--stages 6] [--classes 3] [--seed 0]
+  nnunet_reference.py make FOLDER [--roi 128] [--stages 6] [--classes 3] [--seed 0] [--spacing 1]
       an nnU-Net trained-model folder (plans.json, dataset.json, fold_0/checkpoint_final.pth) for the default
       3d_fullres network (PlainConvUNet, 32..320 features, 1 mm spacing, z-score normalization), built by
-      nnU-Net's get_network_from_plans and initialized with its He initialization, seeded
+      nnU-Net's get_network_from_plans and initialized with its He initialization, seeded; --spacing 1.5 makes
+      both tools resample the 1 mm array to the model's grid and the logits back (order 3, then order 1)
   nnunet_reference.py predict FOLDER --volume 600x512x512 [--device cuda] [--reps 2] [--tta 0]
       [--labels-out F] [--labels-ref F]
       nnUNetPredictor (step 0.5, Gaussian, everything on the device) built from the folder without the search
@@ -90,11 +91,11 @@ def setup_imports():
         torch._dynamo = dyn
 
 
-def plans_and_dataset(roi, stages, classes):
+def plans_and_dataset(roi, stages, classes, spacing=1.0):
     feats = [min(32 * 2 ** i, 320) for i in range(stages)]
     cfg = {
         "data_identifier": "nnUNetPlans_3d_fullres", "preprocessor_name": "DefaultPreprocessor", "batch_size": 2,
-        "patch_size": [roi] * 3, "median_image_size_in_voxels": [512.0, 512.0, 512.0], "spacing": [1.0, 1.0, 1.0],
+        "patch_size": [roi] * 3, "median_image_size_in_voxels": [512.0, 512.0, 512.0], "spacing": [spacing] * 3,
         "normalization_schemes": ["ZScoreNormalization"], "use_mask_for_norm": [False],
         "resampling_fn_data": "resample_data_or_seg_to_shape", "resampling_fn_seg": "resample_data_or_seg_to_shape",
         "resampling_fn_data_kwargs": {"is_seg": False, "order": 3, "order_z": 0, "force_separate_z": None},
@@ -143,7 +144,7 @@ def make(a):
     import torch
     folder = pathlib.Path(a.folder)
     (folder / "fold_0").mkdir(parents=True, exist_ok=True)
-    plans, dataset = plans_and_dataset(a.roi, a.stages, a.classes)
+    plans, dataset = plans_and_dataset(a.roi, a.stages, a.classes, a.spacing)
     torch.manual_seed(a.seed)
     net, _, _ = network(plans, dataset)  # nnU-Net's InitWeights_He through the network's initialize
     (folder / "plans.json").write_text(json.dumps(plans, indent=2))
@@ -226,6 +227,8 @@ def main():
     m.add_argument("--stages", type=int, default=6)
     m.add_argument("--classes", type=int, default=3)
     m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--spacing", type=float, default=1.0,
+                   help="the configuration's spacing in mm (the arrays are at 1 mm: another value resamples them)")
     p = sub.add_parser("predict")
     p.add_argument("folder")
     p.add_argument("--volume", default="600x512x512")

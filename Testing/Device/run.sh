@@ -31,7 +31,9 @@
 #                                        the build always), e.g. a second call in a session with little time left;
 #                                        CAPS="4" caps the device memory only at 4 GB in the large step (default 4 2 1)
 #   STEPS=nnunet bash ...                 nnU-Net's predictor against voxseg's nnU-Net path alone (the other steps
-#                                        leave too little of the default budget for it); needs PEERS= at prepare.sh
+#                                        leave too little of the default budget for it); needs PEERS= at prepare.sh;
+#                                        NNUNET_SPACING=1.5 NNUNET_VOLUME=300x512x512 NNUNET_REPS=0: a model whose
+#                                        spacing is not the array's (resampling both ways, on the host in both tools)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 data=${VOXSEG_DEVICE_DATA:-.device-data}
@@ -65,7 +67,7 @@ summary_table() {
   [[ -f $out/throughput_voxseg.txt ]] && head -n 1 "$out/throughput_voxseg.txt"
   [[ -f $out/throughput_pytorch.txt ]] && head -n 1 "$out/throughput_pytorch.txt"
   $py - "$out" <<'PY'
-import sys, pathlib
+import os, sys, pathlib
 out = pathlib.Path(sys.argv[1])
 def rows(name):
     r, f = {}, out / name
@@ -131,10 +133,13 @@ if nf.exists():
     print("nnU-Net's predictor against voxseg's nnU-Net path: same model folder, same array, step 0.5, no mirroring, "
           "each with its own defaults (nnU-Net: cuDNN benchmark on; voxseg: off); reading and writing files in "
           "neither; loading the model in neither (nnU-Net's runs load its weights into the network each time); the "
-          "first run includes the one-time costs")
+          "first run includes the one-time costs; the array at 1 mm, the model at "
+          f"{os.environ.get('NNUNET_SPACING', '1')} mm")
     print(f"{'run':<14} {'first s':>7} {'then s':>7}  where the time went (last run)")
     vh = table_rows("nnunet_voxseg_hostlabels.txt", "voxseg-nnunet")
     for label, r, name in (("voxseg", vn, "nnunet_voxseg.txt"), ("  host labels", vh, "nnunet_voxseg_hostlabels.txt")):
+        if name.endswith("hostlabels.txt") and not (out / name).exists():
+            continue  # not run: the model resamples back, so labels are made on the host anyway
         if r:
             print(f"{label:<14} {float(r[0][2]):>7.2f} {float(r[-1][2]):>7.2f}  crop {r[-1][3]} s, preprocess "
                   f"{r[-1][4]} s, sliding window with export {r[-1][5]} s (consumer {r[-1][8]} s, labels on the "
@@ -276,15 +281,21 @@ if want nnunet; then
   if [[ ! -d $NNUNET_PEERS/nnUNet/nnunetv2 ]]; then
     echo "skipped: no nnU-Net sources in $NNUNET_PEERS (PEERS=DIR bash Testing/Device/prepare.sh)" >"$out/nnunet_reference.txt"
   else
+    # NNUNET_SPACING=1.5 (with a smaller NNUNET_VOLUME, e.g. 300x512x512: nnU-Net resamples on one thread)
+    # makes both tools resample the 1 mm array to the model's grid and the logits back
+    nsp=${NNUNET_SPACING:-1} nvol=${NNUNET_VOLUME:-$nvol} nreps=${NNUNET_REPS:-1}
     capped 60 $py Testing/Device/nnunet_reference.py make "$work/nnunet_model" --roi $roi --stages $stages \
-      >"$out/nnunet_make.txt" 2>&1
+      --spacing "$nsp" >"$out/nnunet_make.txt" 2>&1
     capped 120 $bin/voxsegDeviceNnUNet --folder "$work/nnunet_model" --volume $nvol --device $dev --threads "$threads" \
-      --precision $lp --reps 1 --labels-out "$work/nnunet_voxseg.u8" >"$out/nnunet_voxseg.txt" 2>&1
+      --precision $lp --reps "$nreps" --labels-out "$work/nnunet_voxseg.u8" >"$out/nnunet_voxseg.txt" 2>&1
     capped 200 $py Testing/Device/nnunet_reference.py predict "$work/nnunet_model" --volume $nvol --device $dev \
-      --reps 1 --labels-ref "$work/nnunet_voxseg.u8" >"$out/nnunet_reference.txt" 2>&1
-    # the same with the labels made on the host (the export before 2026-11-28): the device labels' gain
-    capped 90 $bin/voxsegDeviceNnUNet --folder "$work/nnunet_model" --volume $nvol --device $dev --threads "$threads" \
-      --precision $lp --reps 1 --device-labels 0 >"$out/nnunet_voxseg_hostlabels.txt" 2>&1
+      --reps "$nreps" --labels-ref "$work/nnunet_voxseg.u8" >"$out/nnunet_reference.txt" 2>&1
+    # the same with the labels made on the host (the export before 2026-11-28): the device labels' gain (only
+    # where labels can be made on the device: nothing resampled back)
+    if [[ $nsp == 1 || $nsp == 1.0 ]]; then
+      capped 90 $bin/voxsegDeviceNnUNet --folder "$work/nnunet_model" --volume $nvol --device $dev --threads "$threads" \
+        --precision $lp --reps "$nreps" --device-labels 0 >"$out/nnunet_voxseg_hostlabels.txt" 2>&1
+    fi
   fi
   stamp "nnunet"
 fi
