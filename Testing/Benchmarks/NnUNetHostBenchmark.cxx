@@ -8,8 +8,9 @@
 //   export-back  the same from the model's grid, resampled back to the input's (order 1), row by row
 //   labels       labels made by a GPU put into the full array (the consumer's only work then)
 // Every stage's output with N workers is compared with one worker's: they must be equal in every bit.
-//   voxsegBenchNnUNetHost [--volume 600x512x512] [--spacing 1.5] [--workers N] [--classes 3]
-// --workers: default every core. Exit 1 when an output differs.
+//   voxsegBenchNnUNetHost [--volume 600x512x512] [--spacing 1.5] [--workers N] [--classes 3] [--labels-out F]
+// --workers: default every core. Exit 1 when an output differs. --labels-out writes the export-back labels (uint8,
+// z y x) for Testing/Device/nnunet_reference.py host, which runs nnU-Net's own code on the same arrays.
 #include "BenchArgs.h"
 #include "NnUNetExport.h"
 #include "Synthetic.h"
@@ -24,6 +25,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <sstream>
@@ -34,13 +36,15 @@ using voxseg::testing::strf;
 
 namespace {
 
-// K channels of logits that give every class some voxels: channel k peaks where the volume is near k's level.
+// K channels of logits that give every class some voxels: channel k peaks where the volume is near k's level;
+// float16 values, as nnU-Net's accumulators hand them over (Testing/Device/nnunet_reference.py's logits_of).
 std::vector<float> logitsOf(const std::vector<float>& volume, std::int64_t classes) {
   const std::size_t n = volume.size();
   std::vector<float> out(std::size_t(classes) * n);
   for (std::int64_t k = 0; k < classes; ++k) {
     const float level = -2.0f + 4.0f * float(k) / float(std::max<std::int64_t>(classes - 1, 1));
-    for (std::size_t i = 0; i < n; ++i) out[std::size_t(k) * n + i] = -std::fabs(volume[i] - level) * 3.0f;
+    for (std::size_t i = 0; i < n; ++i)
+      out[std::size_t(k) * n + i] = processing::roundToHalf(-std::fabs(volume[i] - level) * 3.0f);
   }
   return out;
 }
@@ -99,7 +103,7 @@ std::vector<std::uint8_t> handOverLabels(const std::vector<std::uint16_t>& engin
 }
 
 int run(int argc, char** argv) {
-  const bench::Args args(argc, argv, {"--volume", "--spacing", "--workers", "--classes"});
+  const bench::Args args(argc, argv, {"--volume", "--spacing", "--workers", "--classes", "--labels-out"});
   std::stringstream dims(args.get("--volume", "600x512x512"));
   processing::Shape3 full{};
   char sep = 0;
@@ -185,6 +189,11 @@ int run(int argc, char** argv) {
     const auto [one, many] = timed([&] { a = exportLabels(logits, classes, net, full, target, 1); },
                                    [&] { b = exportLabels(logits, classes, net, full, target, workers); });
     row("export-back", one, many, a == b);
+    if (args.has("--labels-out")) { // for nnunet_reference.py host --labels-ref
+      std::ofstream f(args.get("--labels-out"), std::ios::binary);
+      f.write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+      if (!f) throw std::runtime_error(args.get("--labels-out") + ": cannot write");
+    }
   }
   if (!allEqual) std::cerr << "voxsegBenchNnUNetHost: an output with several workers differs from one worker's\n";
   return allEqual ? 0 : 1;

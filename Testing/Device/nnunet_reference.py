@@ -19,6 +19,12 @@ the like: file readers and writers, the training cache) become stand-ins that ra
       initialize_from_trained_model_folder builds it) and given the volume as an array with spacing 1,1,1:
       predict_single_npy_array (preprocessing, sliding window, export to labels) timed, every run; then its
       three steps timed one by one, as that function runs them
+  nnunet_reference.py host FOLDER --volume 600x512x512 [--threads 1] [--labels-ref F]
+      nnU-Net's work on the host alone, on the CPU, no network: DefaultPreprocessor.run_case_npy on the array
+      (crop_to_nonzero, normalization, resampling to the model's grid), then
+      convert_predicted_logits_to_segmentation_with_correct_shape on float16 logits made from the synthetic
+      volume of the model's grid, bit for bit those of voxsegBenchNnUNetHost --labels-out (its export-back
+      labels, compared with --labels-ref)
 """
 import argparse
 import importlib
@@ -30,6 +36,8 @@ import pathlib
 import sys
 import time
 import types
+
+import numpy as np
 
 HERE = pathlib.Path(__file__).resolve().parent
 STANDINS = ("SimpleITK", "nibabel", "blosc2", "cc3d", "graphviz", "dicom2nifti", "imagecodecs", "yacs",
@@ -207,15 +215,62 @@ def predict(a):
     if a.labels_out:
         seg.tofile(a.labels_out)
     if a.labels_ref:
-        ref = np.fromfile(a.labels_ref, dtype=np.uint8)
-        if ref.size != seg.size:
-            print(f"labels: {a.labels_ref} has {ref.size} voxels, not {seg.size}")
-        else:
-            differ = int((ref != seg.reshape(-1)).sum())
-            print(f"labels: {differ} of {seg.size} voxels differ from {a.labels_ref} "
-                  f"({100.0 * (seg.size - differ) / seg.size:.4f}% equal); label counts nnU-Net "
-                  f"{np.bincount(seg.reshape(-1), minlength=3).tolist()}, reference "
-                  f"{np.bincount(ref, minlength=3).tolist()}")
+        compare_labels(seg, a.labels_ref)
+
+
+def compare_labels(seg, path):
+    """Prints how many voxels of nnU-Net's labels differ from voxseg's (uint8, z y x, in `path`)."""
+    ref = np.fromfile(path, dtype=np.uint8)
+    if ref.size != seg.size:
+        print(f"labels: {path} has {ref.size} voxels, not {seg.size}")
+        return
+    differ = int((ref != seg.reshape(-1)).sum())
+    print(f"labels: {differ} of {seg.size} voxels differ from {path} "
+          f"({100.0 * (seg.size - differ) / seg.size:.4f}% equal); label counts nnU-Net "
+          f"{np.bincount(seg.reshape(-1), minlength=3).tolist()}, reference {np.bincount(ref, minlength=3).tolist()}")
+
+
+def logits_of(volume, classes):
+    """voxsegBenchNnUNetHost's logits, bit for bit: channel k is -|v - level_k| * 3 in float32, as float16."""
+    out = np.empty((classes,) + volume.shape, np.float16)
+    for k in range(classes):
+        level = np.float32(-2) + np.float32(4) * np.float32(k) / np.float32(max(classes - 1, 1))
+        out[k] = (-np.abs(volume - level) * np.float32(3)).astype(np.float16)
+    return out
+
+
+def host(a):
+    """nnU-Net's host work alone (no network) on the CPU, for voxsegBenchNnUNetHost's side-by-side."""
+    import torch
+    from nnunetv2.preprocessing.preprocessors.default_preprocessor import DefaultPreprocessor
+    from nnunetv2.inference.export_prediction import convert_predicted_logits_to_segmentation_with_correct_shape
+    from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
+    from synthetic import synthetic
+    torch.set_num_threads(a.threads)
+    folder = pathlib.Path(a.folder)
+    pm = PlansManager(json.loads((folder / "plans.json").read_text()))
+    cm = pm.get_configuration("3d_fullres")
+    dataset = json.loads((folder / "dataset.json").read_text())
+    lm = pm.get_label_manager(dataset)
+    shape = tuple(int(s) for s in a.volume.split("x"))
+    img = synthetic(shape)[None]
+    print(f"nnU-Net {getattr(sys.modules.get('nnunetv2'), '__file__', '?')}, torch {torch.__version__} "
+          f"({a.threads} threads), volume {a.volume} at 1 mm, model at {cm.spacing} mm, CPU, no network")
+    t = time.perf_counter()
+    data, _, props = DefaultPreprocessor(verbose=False).run_case_npy(img, None, {"spacing": [1.0, 1.0, 1.0]}, pm, cm,
+                                                                     dataset)
+    t_pre = time.perf_counter() - t
+    net = tuple(data.shape[1:])
+    logits = torch.from_numpy(logits_of(synthetic(net), len(dataset["labels"])))
+    t = time.perf_counter()
+    seg = convert_predicted_logits_to_segmentation_with_correct_shape(logits, pm, cm, lm, props,
+                                                                      return_probabilities=False)
+    t_exp = time.perf_counter() - t
+    seg = np.asarray(seg).astype(np.uint8)
+    print(f"nnunet-host preprocess {t_pre:.2f} s (crop_to_nonzero, normalization, resampling to "
+          f"{'x'.join(map(str, net))}), export {t_exp:.2f} s, both {t_pre + t_exp:.2f} s")
+    if a.labels_ref:
+        compare_labels(seg, a.labels_ref)
 
 
 def main():
@@ -237,9 +292,14 @@ def main():
     p.add_argument("--tta", type=int, default=0)
     p.add_argument("--labels-out")
     p.add_argument("--labels-ref")
+    h = sub.add_parser("host")
+    h.add_argument("folder")
+    h.add_argument("--volume", default="600x512x512")
+    h.add_argument("--threads", type=int, default=1)
+    h.add_argument("--labels-ref")
     a = ap.parse_args()
     setup_imports()
-    make(a) if a.cmd == "make" else predict(a)
+    {"make": make, "predict": predict, "host": host}[a.cmd](a)
 
 
 if __name__ == "__main__":
