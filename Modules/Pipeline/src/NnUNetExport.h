@@ -1,6 +1,6 @@
 #pragma once
 // nnU-Net's export done row by row as the sliding window finishes rows of the network grid, so that
-// memory holds a few rows of K-channel logits instead of K x the whole volume (issue [3]'s 105-class
+// memory holds a slab's and a few more rows of K-channel logits instead of K x the whole volume (issue [3]'s 105-class
 // target). Bit-identical to processing::nnunetExport; falls back to it when the grid changes and the
 // separate-z axis is not the first one (then every output row needs every input row). The rows a slab makes
 // ready are exported by `workers` threads, each row on its own.

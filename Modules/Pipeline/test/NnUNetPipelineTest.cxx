@@ -116,6 +116,66 @@ TEST(NnUNetStreamingExport, EqualsTheWholeVolumeExport) {
   }
 }
 
+// Synthetic grids against the whole-volume export, bit for bit: the model's grid equal to the cropped one with
+// the separate-z axis on each axis (streamed from the slabs, nothing held), and resampled ones (z first; y: the
+// whole-volume fallback); softmax and regions, probabilities kept or not, 1 and 3 workers, slabs of 3 rows.
+TEST(NnUNetStreamingExport, SyntheticGridsEqualTheWholeVolumeExport) {
+  std::uint32_t seed = 2024;
+  const auto next = [&] { return seed = seed * 1664525u + 1013904223u; };
+  struct Case {
+    processing::Spacing3 target, original;
+    processing::Shape3 net;
+  };
+  const processing::Shape3 full{9, 11, 13};
+  const processing::Box box{{1, 2, 1}, {8, 10, 12}};                      // 7 x 8 x 11
+  const std::vector<Case> cases{{{1, 1, 4}, {1, 1, 4}, {7, 8, 11}},       // same grid, separate z on x
+                                {{1, 4, 1}, {1, 4, 1}, {7, 8, 11}},       // same grid, separate z on y
+                                {{4, 1, 1}, {4, 1, 1}, {7, 8, 11}},       // same grid, separate z on z
+                                {{4, 1, 1}, {2, 1, 1}, {4, 6, 9}},        // resampled, separate z on z: streamed
+                                {{1, 4, 1}, {1, 2, 1}, {5, 4, 7}},        // resampled, separate z on y: fallback
+                                {{1.5, 1.5, 1.5}, {1, 1, 1}, {5, 6, 8}}}; // resampled, no separate z
+  for (std::size_t c = 0; c < cases.size(); ++c)
+    for (const bool regions : {false, true})
+      for (const bool keep : {false, true})
+        for (const unsigned workers : {1u, 3u}) {
+          const Case& k = cases[c];
+          const std::string what = "case " + std::to_string(c) + (regions ? ", regions" : ", softmax") +
+                                   (keep ? ", probabilities" : "") + ", " + std::to_string(workers) + " workers";
+          const std::int64_t channels = 3, plane = k.net[1] * k.net[2];
+          std::vector<float> logits(std::size_t(channels * k.net[0] * plane));
+          for (auto& x : logits) x = processing::roundToHalf(float(int(next() % 2001) - 1000) / 150.0f);
+          const std::vector<int> order = regions ? std::vector<int>{1, 2, 3} : std::vector<int>{};
+          const auto whole = processing::nnunetExport(logits, channels, k.net, box, full, k.target, k.original, order);
+          std::vector<std::uint16_t> labels(std::size_t(full[0] * full[1] * full[2]));
+          LabelBuffer out;
+          out.u16 = labels.data();
+          NnUNetStreamingExport stream(k.net, box, full, k.target, k.original, keep, out, order);
+          stream.workers = workers;
+          for (std::int64_t z = 0; z < k.net[0]; z += 3) {
+            const std::int64_t rows = std::min<std::int64_t>(3, k.net[0] - z);
+            std::vector<float> slab(std::size_t(channels * rows * plane));
+            for (std::int64_t ch = 0; ch < channels; ++ch)
+              std::copy_n(logits.begin() + (ch * k.net[0] + z) * plane, rows * plane, slab.begin() + ch * rows * plane);
+            inference::SlabView v;
+            v.shape = k.net;
+            v.begin = z;
+            v.end = z + rows;
+            v.channels = channels;
+            v.data = slab.data();
+            stream.consume(v);
+          }
+          stream.finish();
+          EXPECT_EQ(labels, whole.labels) << what;
+          if (keep) {
+            EXPECT_EQ(stream.probabilities, whole.probabilities) << what;
+          }
+          EXPECT_GT(std::count_if(labels.begin(), labels.end(), [](std::uint16_t l) { return l > 1; }), 0) << what;
+          if (c < 3) { // nothing held on the same grid
+            EXPECT_EQ(stream.maxBufferedRows, 0u) << what;
+          }
+        }
+}
+
 // The fixture model with edited plans.json / dataset.json, fold 0 linked in (a fresh folder per test).
 std::string editedModel(const voxseg::testing::TempDir& tmp, const std::string& folder,
                         const std::function<void(nlohmann::json&, nlohmann::json&)>& edit) {

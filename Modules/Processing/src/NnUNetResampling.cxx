@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <utility>
 
 namespace voxseg::processing {
 namespace {
@@ -197,19 +199,41 @@ Array zoomAxis(const Array& in, int axis, std::int64_t outLen, int order, std::i
   return out;
 }
 
-// Smallest and largest value (0, 0 when empty).
+// Smallest and largest value, NaN skipped (0, 0 when there is none). Per piece the first of equal values (as
+// std::min_element / max_element give it), the earlier piece's when pieces tie: the same value, -0 or +0
+// included, as one scan of the whole array, whatever the number of pieces.
 std::pair<double, double> range(const Values& v, unsigned workers) {
-  if (v.empty()) return {0.0, 0.0};
-  const std::size_t pieces = std::min<std::size_t>(std::size_t(workers) * 4, v.size());
-  std::vector<std::pair<double, double>> part(pieces, {v[0], v[0]});
+  struct Part {
+    double lo = 0, hi = 0;
+    bool any = false;
+  };
+  const std::size_t pieces = std::max<std::size_t>(1, std::min<std::size_t>(std::size_t(workers) * 4, v.size()));
+  std::vector<Part> part(pieces);
   parallelFor(pieces, workers, [&](std::size_t p) {
-    const auto [lo, hi] = std::minmax_element(v.begin() + std::ptrdiff_t(v.size() * p / pieces),
-                                              v.begin() + std::ptrdiff_t(v.size() * (p + 1) / pieces));
-    part[p] = {*lo, *hi};
+    Part r;
+    for (std::size_t i = v.size() * p / pieces, e = v.size() * (p + 1) / pieces; i < e; ++i) {
+      const double x = v[i];
+      if (std::isnan(x)) continue;
+      if (!r.any) {
+        r = {x, x, true};
+      } else {
+        if (x < r.lo) r.lo = x;
+        if (r.hi < x) r.hi = x;
+      }
+    }
+    part[p] = r;
   });
-  std::pair<double, double> r = part[0];
-  for (const auto& [lo, hi] : part) r = {std::min(r.first, lo), std::max(r.second, hi)};
-  return r;
+  Part all;
+  for (const Part& r : part) {
+    if (!r.any) continue;
+    if (!all.any) {
+      all = r;
+    } else {
+      if (r.lo < all.lo) all.lo = r.lo;
+      if (all.hi < r.hi) all.hi = r.hi;
+    }
+  }
+  return {all.lo, all.hi};
 }
 
 // skimage.transform.resize(image, outShape, order, mode="edge", anti_aliasing=False) on the axes flagged
@@ -267,6 +291,8 @@ std::vector<float> nnunetResample(const float* data, const Shape3& shape, const 
     throw Error(ExitCode::Internal, "nnunetResample: order must be 0, 1 or 3");
   const std::size_t n = std::size_t(shape[0] * shape[1] * shape[2]);
   if (shape == newShape) return std::vector<float>(data, data + n);
+  if (newShape[0] < 1 || newShape[1] < 1 || newShape[2] < 1) return {};
+  if (n == 0) throw Error(ExitCode::Internal, "nnunetResample: nothing to resample from (an axis of length 0)");
   Array in{shape, Values(n)};
   parallelRanges(n, workers, 1 << 16, [&](std::size_t b, std::size_t e) { std::copy(data + b, data + e, &in.v[b]); });
   Array out;

@@ -210,6 +210,21 @@ TEST(NnUNetResampling, SameResultForAnyNumberOfWorkers) {
       ASSERT_EQ(nnunetResample(v.data(), shape, to, order, sep, orderZ, workers), one)
           << "trial " << trial << ", " << workers << " workers";
   }
+  // the clipping range: a maximum of zero held by both -0 and +0 (spline overshoots take its sign), and NaN
+  {
+    const Shape3 shape{7, 9, 11}, to{5, 13, 6};
+    std::vector<float> v(std::size_t(shape[0] * shape[1] * shape[2]));
+    for (auto& x : v) {
+      const std::uint32_t r = next() % 5;
+      x = r == 0 ? -0.0f : r == 1 ? 0.0f : -float(next() % 100) / 7.0f;
+    }
+    v[3] = -0.0f; // the first zero is negative
+    const auto one = nnunetResample(v.data(), shape, to, 3, {}, 0, 1);
+    for (unsigned workers : {2u, 5u})
+      for (std::size_t i = 0; i < one.size(); ++i)
+        ASSERT_EQ(std::signbit(nnunetResample(v.data(), shape, to, 3, {}, 0, workers)[i]), std::signbit(one[i]))
+            << i << ", " << workers << " workers";
+  }
   // the export (resampling of each channel, then labels) too, on random logits of 3 channels
   const Shape3 net{9, 14, 12}, full{16, 20, 21};
   const Box box{{1, 2, 3}, {14, 19, 20}};

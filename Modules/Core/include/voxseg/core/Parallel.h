@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstddef>
 #include <exception>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -18,8 +19,10 @@ inline unsigned workerCount(int requested, std::size_t tasks) {
   return static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(want, tasks)));
 }
 
-/// Runs task(i) for i in [0, n) on `workers` threads (the caller's among them; tasks taken in order); the
-/// first exception a task throws is rethrown after every thread has finished, and no task starts after it.
+/// Runs task(i) for i in [0, n) on `workers` threads (the caller's among them; tasks taken in order). When a
+/// task throws, the workers take no new tasks (those already taken finish) and, once all have ended, one of the
+/// exceptions is rethrown (the lowest-numbered worker's). A thread that cannot be started leaves its share to
+/// the others.
 template <typename Task> void parallelFor(std::size_t n, unsigned workers, Task&& task) {
   workers = unsigned(std::min<std::size_t>(workers, n));
   if (workers <= 1) {
@@ -37,7 +40,10 @@ template <typename Task> void parallelFor(std::size_t n, unsigned workers, Task&
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned w = 1; w < workers; ++w) pool.emplace_back(work, w);
+  try {
+    for (unsigned w = 1; w < workers; ++w) pool.emplace_back(work, w);
+  } catch (const std::system_error&) { // out of threads: the ones started (and this one) do the work
+  }
   work(0);
   for (auto& t : pool) t.join();
   for (auto& e : errors)
