@@ -19,6 +19,7 @@
 #include "voxseg/processing/Crop.h"
 #include "voxseg/processing/NnUNetNormalization.h"
 #include "voxseg/processing/NnUNetResampling.h"
+#include "voxseg/testing/Slabs.h"
 #include "voxseg/testing/Strf.h"
 
 #include <nlohmann/json.hpp>
@@ -58,22 +59,8 @@ std::vector<std::uint8_t> exportLabels(const std::vector<float>& logits, std::in
   out.u8 = labels.data();
   pipeline::NnUNetStreamingExport ex(net, processing::Box{{0, 0, 0}, full}, full, target, {1.0, 1.0, 1.0}, false, out);
   ex.workers = workers;
-  const std::int64_t plane = net[1] * net[2], n = net[0] * plane;
-  const std::int64_t rows = std::max<std::int64_t>(1, (std::int64_t(64) << 20) / (classes * plane * 4));
-  std::vector<float> slab;
-  for (std::int64_t z = 0; z < net[0]; z += rows) {
-    const std::int64_t r = std::min(rows, net[0] - z);
-    slab.resize(std::size_t(classes * r * plane));
-    for (std::int64_t k = 0; k < classes; ++k)
-      std::copy_n(logits.begin() + k * n + z * plane, r * plane, slab.begin() + k * r * plane);
-    inference::SlabView v;
-    v.shape = net;
-    v.begin = z;
-    v.end = z + r;
-    v.channels = classes;
-    v.data = slab.data();
-    ex.consume(v);
-  }
+  const std::int64_t rows = std::max<std::int64_t>(1, (std::int64_t(64) << 20) / (classes * net[1] * net[2] * 4));
+  voxseg::testing::feedSlabs(ex, logits, classes, net, rows);
   ex.finish();
   return labels;
 }

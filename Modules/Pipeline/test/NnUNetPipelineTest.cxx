@@ -8,6 +8,7 @@
 #include "voxseg/pipeline/NnUNet.h"
 #include "voxseg/testing/Data.h"
 #include "voxseg/testing/Npy.h"
+#include "voxseg/testing/Slabs.h"
 
 #include <gtest/gtest.h>
 
@@ -94,20 +95,7 @@ TEST(NnUNetStreamingExport, EqualsTheWholeVolumeExport) {
       out.u16 = labels.data();
       NnUNetStreamingExport stream(net, box, full, target, spacing, true, out);
       stream.workers = workers;
-      const std::int64_t plane = net[1] * net[2];
-      for (std::int64_t z = 0; z < net[0]; z += slabRows) {
-        const std::int64_t rows = std::min(slabRows, net[0] - z);
-        std::vector<float> slab(std::size_t(logits.shape[0] * rows * plane));
-        for (std::int64_t k = 0; k < logits.shape[0]; ++k)
-          std::copy_n(logits.data.begin() + (k * net[0] + z) * plane, rows * plane, slab.begin() + k * rows * plane);
-        inference::SlabView v;
-        v.shape = net;
-        v.begin = z;
-        v.end = z + rows;
-        v.channels = logits.shape[0];
-        v.data = slab.data();
-        stream.consume(v);
-      }
+      voxseg::testing::feedSlabs(stream, logits.data, logits.shape[0], net, slabRows);
       stream.finish();
       EXPECT_EQ(labels, whole.labels) << what;
       EXPECT_EQ(stream.probabilities, whole.probabilities) << what;
@@ -141,8 +129,8 @@ TEST(NnUNetStreamingExport, SyntheticGridsEqualTheWholeVolumeExport) {
           const Case& k = cases[c];
           const std::string what = "case " + std::to_string(c) + (regions ? ", regions" : ", softmax") +
                                    (keep ? ", probabilities" : "") + ", " + std::to_string(workers) + " workers";
-          const std::int64_t channels = 3, plane = k.net[1] * k.net[2];
-          std::vector<float> logits(std::size_t(channels * k.net[0] * plane));
+          const std::int64_t channels = 3;
+          std::vector<float> logits(std::size_t(channels * k.net[0] * k.net[1] * k.net[2]));
           for (auto& x : logits) x = processing::roundToHalf(float(int(next() % 2001) - 1000) / 150.0f);
           const std::vector<int> order = regions ? std::vector<int>{1, 2, 3} : std::vector<int>{};
           const auto whole = processing::nnunetExport(logits, channels, k.net, box, full, k.target, k.original, order);
@@ -151,19 +139,7 @@ TEST(NnUNetStreamingExport, SyntheticGridsEqualTheWholeVolumeExport) {
           out.u16 = labels.data();
           NnUNetStreamingExport stream(k.net, box, full, k.target, k.original, keep, out, order);
           stream.workers = workers;
-          for (std::int64_t z = 0; z < k.net[0]; z += 3) {
-            const std::int64_t rows = std::min<std::int64_t>(3, k.net[0] - z);
-            std::vector<float> slab(std::size_t(channels * rows * plane));
-            for (std::int64_t ch = 0; ch < channels; ++ch)
-              std::copy_n(logits.begin() + (ch * k.net[0] + z) * plane, rows * plane, slab.begin() + ch * rows * plane);
-            inference::SlabView v;
-            v.shape = k.net;
-            v.begin = z;
-            v.end = z + rows;
-            v.channels = channels;
-            v.data = slab.data();
-            stream.consume(v);
-          }
+          voxseg::testing::feedSlabs(stream, logits, channels, k.net, 3);
           stream.finish();
           EXPECT_EQ(labels, whole.labels) << what;
           if (keep) {
