@@ -1,11 +1,14 @@
 #pragma once
 // Shared by every benchmark program, free of LibTorch: "--key value" arguments, main()'s error handling, timing.
 
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <iostream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -34,6 +37,16 @@ public:
   }
   int getInt(const std::string& key, int fallback) const { return has(key) ? std::stoi(get(key)) : fallback; }
   double getDouble(const std::string& key, double fallback) const { return has(key) ? std::stod(get(key)) : fallback; }
+  /// "600x512x512" -> {600, 512, 512} (z, y, x); anything else throws std::invalid_argument naming the key.
+  std::array<std::int64_t, 3> getShape(const std::string& key, const std::string& fallback) const {
+    std::stringstream text(get(key, fallback));
+    std::array<std::int64_t, 3> shape{};
+    char x1 = 0, x2 = 0;
+    if (!(text >> shape[0] >> x1 >> shape[1] >> x2 >> shape[2]) || x1 != 'x' || x2 != 'x' || !text.eof() ||
+        shape[0] < 1 || shape[1] < 1 || shape[2] < 1)
+      throw std::invalid_argument(key + " '" + get(key, fallback) + "': expected ZxYxX, e.g. 600x512x512");
+    return shape;
+  }
 
 private:
   std::map<std::string, std::string> values_;

@@ -29,7 +29,6 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
-#include <sstream>
 #include <thread>
 
 using namespace voxseg;
@@ -91,10 +90,7 @@ std::vector<std::uint8_t> handOverLabels(const std::vector<std::uint16_t>& engin
 
 int run(int argc, char** argv) {
   const bench::Args args(argc, argv, {"--volume", "--spacing", "--workers", "--classes", "--labels-out"});
-  std::stringstream dims(args.get("--volume", "600x512x512"));
-  processing::Shape3 full{};
-  char sep = 0;
-  if (!(dims >> full[0] >> sep >> full[1] >> sep >> full[2])) throw std::invalid_argument("--volume ZxYxX");
+  const processing::Shape3 full = args.getShape("--volume", "600x512x512");
   const double spacing = args.getDouble("--spacing", 1.5);
   const std::int64_t classes = args.getInt("--classes", 3);
   const unsigned workers = workerCount(args.getInt("--workers", 0), SIZE_MAX);

@@ -140,7 +140,7 @@ int run(int argc, char** argv) {
                     tiling = args.get("--tiling", "nnunet"), labelsOut = args.get("--labels-out"),
                     labelsRef = args.get("--labels-ref");
   const std::string precisionsText = args.get("--precisions", "float32,float16,bfloat16"),
-                    batchesText = args.get("--sw-batches", "1,2,4"), volumeText = args.get("--volume", "256x256x256");
+                    batchesText = args.get("--sw-batches", "1,2,4");
   const int threads = args.getInt("--threads", 0), roi = args.getInt("--roi", 128), reps = args.getInt("--reps", 2);
   const double overlap = args.getDouble("--overlap", 0.5), leaveFreeGb = args.getDouble("--leave-free-gb", -1);
   const bool labelsCheck = args.has("--labels-check"), deviceLabels = args.getInt("--device-labels", 1) != 0;
@@ -149,9 +149,7 @@ int run(int argc, char** argv) {
              jitOptimize = args.getInt("--jit-optimize", 1) != 0, networkOnly = !args.has("--no-network-only"),
              copyOverlap = args.getInt("--copy-overlap", 1) != 0;
   if (networkPath.empty()) throw std::runtime_error("--network is required");
-  const auto dims = split(volumeText, 'x');
-  if (dims.size() != 3) throw std::runtime_error("--volume ZxYxX");
-  const Shape3 shape{std::stoll(dims[0]), std::stoll(dims[1]), std::stoll(dims[2])};
+  const Shape3 shape = args.getShape("--volume", "256x256x256");
 
   std::cout << std::unitbuf; // every row reaches the file even when `timeout` stops the program
   setThreads(threads);

@@ -23,7 +23,6 @@
 #include <array>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 using namespace voxseg;
 using voxseg::testing::strf;
@@ -36,10 +35,7 @@ int run(int argc, char** argv) {
   const std::string folder = args.get("--folder"), device = args.get("--device", "cuda"),
                     precision = args.get("--precision", "float16"), labelsOut = args.get("--labels-out");
   if (folder.empty()) throw std::runtime_error("--folder is required");
-  std::stringstream dimsText(args.get("--volume", "600x512x512"));
-  processing::Shape3 shape{};
-  char sep = 0;
-  if (!(dimsText >> shape[0] >> sep >> shape[1] >> sep >> shape[2])) throw std::runtime_error("--volume ZxYxX");
+  const processing::Shape3 shape = args.getShape("--volume", "600x512x512");
   const int reps = args.getInt("--reps", 2);
   pipeline::NnUNetRunSettings settings;
   settings.precision = precision;
