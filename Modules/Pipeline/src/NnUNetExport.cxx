@@ -131,10 +131,12 @@ void NnUNetStreamingExport::emitRow(std::int64_t o, const float* sameShapeRow, s
     if (sep_.separate) {
       plane = processing::nnunetResizePlane(row(src.r0, k).data(), net_[1], net_[2], crop_[1], crop_[2], 1);
     } else {
-      const auto a = row(src.r0, k), b = row(src.r1, k);
+      const std::int64_t planeIn = net_[1] * net_[2];
+      const float* a = rows_.at(src.r0).data() + k * planeIn;
+      const float* b = rows_.at(src.r1).data() + k * planeIn;
       const double t = src.t;
-      std::vector<double> blended(a.size());
-      for (std::size_t i = 0; i < a.size(); ++i) blended[i] = (1 - t) * a[i] + t * b[i];
+      std::vector<double> blended(static_cast<std::size_t>(planeIn)); // in double, straight from the rows held
+      for (std::int64_t i = 0; i < planeIn; ++i) blended[std::size_t(i)] = (1 - t) * double(a[i]) + t * double(b[i]);
       plane = processing::nnunetResizePlane(blended.data(), net_[1], net_[2], crop_[1], crop_[2], 1);
     }
     for (std::int64_t i = 0; i < planeOut; ++i)
