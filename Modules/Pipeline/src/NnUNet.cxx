@@ -74,7 +74,10 @@ NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& 
     for (std::size_t c = 0; c < channels.size(); ++c) {
       const io::Volume& v = channels[c];
       if (transpose) {
-        copies[c] = processing::transposed(v.toFloat()->GetBufferPointer(), arrayShape, tf);
+        copies[c] = visitPixelType(v.pixelType, [&](auto tag) { // from the file's own type: no float image
+          using T = typename decltype(tag)::type;
+          return processing::transposed<float>(v.as<T>()->GetBufferPointer(), arrayShape, tf);
+        });
         ptrs.push_back(copies[c].data());
       } else if (v.pixelType == PixelType::Float32) {
         ptrs.push_back(v.as<float>()->GetBufferPointer());
@@ -115,12 +118,13 @@ NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& 
   r.stats = p.stats;
   r.channels = p.channels;
   if (transpose) { // back to the input's axes (transpose_backward)
-    const auto back = processing::transposed(transposedLabels.data(), full, m.transposeBackward);
-    for (std::size_t i = 0; i < n; ++i)
-      if (m.maxLabel > 255)
-        r.labels.as<std::uint16_t>()->GetBufferPointer()[i] = back[i];
-      else
-        r.labels.as<std::uint8_t>()->GetBufferPointer()[i] = static_cast<std::uint8_t>(back[i]);
+    if (m.maxLabel > 255)
+      processing::transposeInto(transposedLabels.data(), full, m.transposeBackward,
+                                r.labels.as<std::uint16_t>()->GetBufferPointer());
+    else
+      processing::transposeInto(transposedLabels.data(), full, m.transposeBackward,
+                                r.labels.as<std::uint8_t>()->GetBufferPointer());
+    std::vector<std::uint16_t>().swap(transposedLabels);
     if (keepProbabilities)
       for (std::int64_t k = 0; k < r.channels; ++k) {
         float* q = p.probabilities.data() + std::size_t(k) * n;

@@ -194,23 +194,29 @@ TEST(NnUNetTranspose, SwappedInputUnderSwappingPlansGivesSwappedLabels) {
     gb.spacing[std::size_t(i)] = ga.spacing[std::size_t(2 - i)];
   }
   const processing::Shape3 arrayA{std::int64_t(ga.size[2]), std::int64_t(ga.size[1]), std::int64_t(ga.size[0])};
-  io::Volume b = io::makeVolume(PixelType::Float32, gb);
-  const auto fa = a.toFloat();
-  const auto swappedValues = processing::transposed(fa->GetBufferPointer(), arrayA, {2, 1, 0});
-  std::copy(swappedValues.begin(), swappedValues.end(), b.as<float>()->GetBufferPointer());
+  ASSERT_EQ(a.pixelType, PixelType::Int16); // the swapped input is made in the file's type and as float
+  io::Volume b16 = io::makeVolume(PixelType::Int16, gb);
+  processing::transposeInto(a.as<std::int16_t>()->GetBufferPointer(), arrayA, {2, 1, 0},
+                            b16.as<std::int16_t>()->GetBufferPointer());
+  io::Volume b32 = io::makeVolume(PixelType::Float32, gb);
+  processing::transposeInto(a.as<std::int16_t>()->GetBufferPointer(), arrayA, {2, 1, 0},
+                            b32.as<float>()->GetBufferPointer());
 
   const NnUNetResult ra = segmentNnUNet(plain, {a}, run, true);
-  const NnUNetResult rb = segmentNnUNet(transposing, {b}, run, true);
-  ASSERT_EQ(rb.labels.geometry(), gb);
   const auto want = processing::transposed(ra.labels.as<std::uint8_t>()->GetBufferPointer(), arrayA, {2, 1, 0});
-  const auto* got = rb.labels.as<std::uint8_t>()->GetBufferPointer();
-  EXPECT_TRUE(std::equal(want.begin(), want.end(), got));
   EXPECT_GT(std::count_if(want.begin(), want.end(), [](std::uint8_t v) { return v == 2; }), 100);
   const std::size_t n = want.size();
-  for (std::int64_t k = 0; k < ra.channels; ++k) {
-    const auto p = processing::transposed(ra.probabilities.data() + std::size_t(k) * n, arrayA, {2, 1, 0});
-    EXPECT_TRUE(std::equal(p.begin(), p.end(), rb.probabilities.begin() + std::ptrdiff_t(std::size_t(k) * n)))
-        << "channel " << k;
+  for (const io::Volume* b : {&b16, &b32}) {
+    const NnUNetResult rb = segmentNnUNet(transposing, {*b}, run, true);
+    const std::string what = b == &b16 ? "int16 input" : "float input";
+    ASSERT_EQ(rb.labels.geometry(), gb) << what;
+    const auto* got = rb.labels.as<std::uint8_t>()->GetBufferPointer();
+    EXPECT_TRUE(std::equal(want.begin(), want.end(), got)) << what;
+    for (std::int64_t k = 0; k < ra.channels; ++k) {
+      const auto p = processing::transposed(ra.probabilities.data() + std::size_t(k) * n, arrayA, {2, 1, 0});
+      EXPECT_TRUE(std::equal(p.begin(), p.end(), rb.probabilities.begin() + std::ptrdiff_t(std::size_t(k) * n)))
+          << what << ", channel " << k;
+    }
   }
 }
 

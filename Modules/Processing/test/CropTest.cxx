@@ -187,6 +187,41 @@ TEST(NnUNetExport, RoundToHalf) {
   }
 }
 
+// numpy's a.transpose(perm): out[i0, i1, i2] = in[j] with j[perm[a]] = i[a], for all six permutations,
+// converted element by element (an int16 array to float, float labels to uint8).
+TEST(NnUNetTranspose, AllPermutationsMatchTheIndexDefinition) {
+  const Shape3 shape{2, 3, 5};
+  std::vector<std::int16_t> in(30);
+  for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::int16_t>(int(i * 7) - 100);
+  std::array<int, 3> perm{0, 1, 2};
+  int count = 0;
+  do {
+    const auto out = transposed<float>(in.data(), shape, perm);
+    static_assert(std::is_same_v<decltype(out), const std::vector<float>>);
+    const Shape3 outShape{shape[std::size_t(perm[0])], shape[std::size_t(perm[1])], shape[std::size_t(perm[2])]};
+    ASSERT_EQ(out.size(), in.size());
+    for (std::int64_t a = 0; a < outShape[0]; ++a)
+      for (std::int64_t b = 0; b < outShape[1]; ++b)
+        for (std::int64_t c = 0; c < outShape[2]; ++c) {
+          std::array<std::int64_t, 3> j{};
+          j[std::size_t(perm[0])] = a;
+          j[std::size_t(perm[1])] = b;
+          j[std::size_t(perm[2])] = c;
+          ASSERT_EQ(out[std::size_t((a * outShape[1] + b) * outShape[2] + c)],
+                    float(in[std::size_t((j[0] * shape[1] + j[1]) * shape[2] + j[2])]));
+        }
+    // the inverse permutation brings the array back, here into another type
+    std::array<int, 3> inverse{};
+    for (int a = 0; a < 3; ++a) inverse[std::size_t(perm[std::size_t(a)])] = a;
+    std::vector<std::int32_t> back(in.size());
+    transposeInto(out.data(), outShape, inverse, back.data());
+    EXPECT_TRUE(std::equal(back.begin(), back.end(), in.begin()));
+    ++count;
+  } while (std::next_permutation(perm.begin(), perm.end()));
+  EXPECT_EQ(count, 6);
+  EXPECT_EQ(transposed(in.data(), shape, {0, 1, 2}), in); // Out defaults to the input's type
+}
+
 // Threads share rows, lines and planes, each value computed by the same operations: any number of
 // workers gives the same bits (and a number that does not divide the work evenly, too).
 TEST(NnUNetResampling, SameResultForAnyNumberOfWorkers) {

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace voxseg::processing {
@@ -60,18 +61,27 @@ ExportResult nnunetExport(const std::vector<float>& logits, std::int64_t channel
                           const Spacing3& originalSpacing, const std::vector<int>& regionsClassOrder = {},
                           unsigned workers = 1);
 
-/// numpy's a.transpose(perm) of a C-order array, copied: out[i0, i1, i2] = in[j] with j[perm[a]] = i[a].
-/// The shape of the result is {shape[perm[0]], shape[perm[1]], shape[perm[2]]}.
-template <class T> std::vector<T> transposed(const T* in, const Shape3& shape, const std::array<int, 3>& perm) {
-  const Shape3 out{shape[std::size_t(perm[0])], shape[std::size_t(perm[1])], shape[std::size_t(perm[2])]};
+/// numpy's a.transpose(perm) of a C-order array, written into `out` converted element by element
+/// (static_cast): out[i0, i1, i2] = in[j] with j[perm[a]] = i[a]. `out` holds
+/// {shape[perm[0]], shape[perm[1]], shape[perm[2]]} elements and does not overlap `in`.
+template <class Out, class In>
+void transposeInto(const In* in, const Shape3& shape, const std::array<int, 3>& perm, Out* out) {
+  const Shape3 size{shape[std::size_t(perm[0])], shape[std::size_t(perm[1])], shape[std::size_t(perm[2])]};
   const Shape3 stride{shape[1] * shape[2], shape[2], 1};
   const std::int64_t s0 = stride[std::size_t(perm[0])], s1 = stride[std::size_t(perm[1])],
                      s2 = stride[std::size_t(perm[2])];
-  std::vector<T> r(std::size_t(out[0] * out[1] * out[2]));
   std::size_t o = 0;
-  for (std::int64_t i = 0; i < out[0]; ++i)
-    for (std::int64_t j = 0; j < out[1]; ++j)
-      for (std::int64_t k = 0; k < out[2]; ++k) r[o++] = in[i * s0 + j * s1 + k * s2];
+  for (std::int64_t i = 0; i < size[0]; ++i)
+    for (std::int64_t j = 0; j < size[1]; ++j)
+      for (std::int64_t k = 0; k < size[2]; ++k) out[o++] = static_cast<Out>(in[i * s0 + j * s1 + k * s2]);
+}
+
+/// numpy's a.transpose(perm) of a C-order array, copied (and converted to Out, T by default).
+/// The shape of the result is {shape[perm[0]], shape[perm[1]], shape[perm[2]]}.
+template <class Out = void, class T> auto transposed(const T* in, const Shape3& shape, const std::array<int, 3>& perm) {
+  using R = std::conditional_t<std::is_void_v<Out>, T, Out>;
+  std::vector<R> r(std::size_t(shape[0] * shape[1] * shape[2]));
+  transposeInto(in, shape, perm, r.data());
   return r;
 }
 
