@@ -42,23 +42,24 @@ struct Array {
 // outputs, each element computed by the same operations in the same order: the result does not depend
 // on the number of workers (tested).
 
-// Edge padding by `pad` on the axes flagged.
-Array padEdge(const Array& in, const std::array<bool, 3>& axes, std::int64_t pad, unsigned workers) {
+// A copy in double, edge-padded by `pad` on the axes flagged (float to double is exact).
+template <class T>
+Array padEdge(const T* in, const Shape3& inShape, const std::array<bool, 3>& axes, std::int64_t pad, unsigned workers) {
   Array out;
-  for (int a = 0; a < 3; ++a) out.shape[a] = in.shape[a] + (axes[a] ? 2 * pad : 0);
+  for (int a = 0; a < 3; ++a) out.shape[a] = inShape[a] + (axes[a] ? 2 * pad : 0);
   out.v.resize(std::size_t(out.shape[0] * out.shape[1] * out.shape[2]));
   const auto src = [&](std::int64_t i, int a) {
     const std::int64_t p = axes[a] ? pad : 0;
-    return std::clamp<std::int64_t>(i - p, 0, in.shape[a] - 1);
+    return std::clamp<std::int64_t>(i - p, 0, inShape[a] - 1);
   };
-  const std::int64_t nx = in.shape[2], left = axes[2] ? pad : 0;
+  const std::int64_t nx = inShape[2], left = axes[2] ? pad : 0;
   parallelFor(std::size_t(out.shape[0]), workers, [&](std::size_t i) {
     for (std::int64_t j = 0; j < out.shape[1]; ++j) {
-      const double* from = in.v.data() + (src(std::int64_t(i), 0) * in.shape[1] + src(j, 1)) * nx;
+      const T* from = in + (src(std::int64_t(i), 0) * inShape[1] + src(j, 1)) * nx;
       double* to = out.v.data() + (std::int64_t(i) * out.shape[1] + j) * out.shape[2];
-      std::fill(to, to + left, from[0]);
+      std::fill(to, to + left, double(from[0]));
       std::copy(from, from + nx, to + left);
-      std::fill(to + left + nx, to + out.shape[2], from[nx - 1]);
+      std::fill(to + left + nx, to + out.shape[2], double(from[nx - 1]));
     }
   });
   return out;
@@ -202,17 +203,17 @@ Array zoomAxis(const Array& in, int axis, std::int64_t outLen, int order, std::i
 // Smallest and largest value, NaN skipped (0, 0 when there is none). Per piece the first of equal values (as
 // std::min_element / max_element give it), the earlier piece's when pieces tie: the same value, -0 or +0
 // included, as one scan of the whole array, whatever the number of pieces.
-std::pair<double, double> range(const Values& v, unsigned workers) {
+template <class T> std::pair<double, double> range(const T* v, std::size_t size, unsigned workers) {
   struct Part {
     double lo = 0, hi = 0;
     bool any = false;
   };
-  const std::size_t pieces = std::max<std::size_t>(1, std::min<std::size_t>(std::size_t(workers) * 4, v.size()));
+  const std::size_t pieces = std::max<std::size_t>(1, std::min<std::size_t>(std::size_t(workers) * 4, size));
   std::vector<Part> part(pieces);
   parallelFor(pieces, workers, [&](std::size_t p) {
     Part r;
-    for (std::size_t i = v.size() * p / pieces, e = v.size() * (p + 1) / pieces; i < e; ++i) {
-      const double x = v[i];
+    for (std::size_t i = size * p / pieces, e = size * (p + 1) / pieces; i < e; ++i) {
+      const double x = double(v[i]);
       if (std::isnan(x)) continue;
       if (!r.any) {
         r = {x, x, true};
@@ -237,11 +238,14 @@ std::pair<double, double> range(const Values& v, unsigned workers) {
 }
 
 // skimage.transform.resize(image, outShape, order, mode="edge", anti_aliasing=False) on the axes flagged
-// (the others keep their size), output clipped to the input's range.
-Array resize(const Array& in, const Shape3& outShape, const std::array<bool, 3>& axes, int order, unsigned workers) {
-  const auto [lo, hi] = range(in.v, workers);
+// (the others keep their size), output clipped to the input's range. Reads `in` (float or double) once,
+// into the padded double array: no unpadded double copy of a whole volume is made.
+template <class T>
+Array resize(const T* in, const Shape3& inShape, const Shape3& outShape, const std::array<bool, 3>& axes, int order,
+             unsigned workers) {
+  const auto [lo, hi] = range(in, std::size_t(inShape[0] * inShape[1] * inShape[2]), workers);
   const std::int64_t pad = order > 1 ? kPad : 0;
-  Array a = pad ? padEdge(in, axes, pad, workers) : in;
+  Array a = padEdge(in, inShape, axes, pad, workers);
   if (order > 1)
     for (int ax = 0; ax < 3; ++ax)
       if (axes[ax]) splineFilter(a, ax, workers);
@@ -293,11 +297,9 @@ std::vector<float> nnunetResample(const float* data, const Shape3& shape, const 
   if (shape == newShape) return std::vector<float>(data, data + n);
   if (newShape[0] < 1 || newShape[1] < 1 || newShape[2] < 1) return {};
   if (n == 0) throw Error(ExitCode::Internal, "nnunetResample: nothing to resample from (an axis of length 0)");
-  Array in{shape, Values(n)};
-  parallelRanges(n, workers, 1 << 16, [&](std::size_t b, std::size_t e) { std::copy(data + b, data + e, &in.v[b]); });
   Array out;
   if (!sep.separate) {
-    out = resize(in, newShape, {true, true, true}, order, workers);
+    out = resize(data, shape, newShape, {true, true, true}, order, workers);
   } else {
     const int ax = sep.axis;
     // Per slice along ax: 2-D resize of the other two axes, each slice clipped to its own range; the
@@ -318,11 +320,11 @@ std::vector<float> nnunetResample(const float* data, const Shape3& shape, const 
           for (std::int64_t k = 0; k < sliceShape[2]; ++k) {
             Shape3 src{i, j, k};
             src[ax] = s;
-            slice.at(i, j, k) = in.at(src[0], src[1], src[2]);
+            slice.at(i, j, k) = double(data[std::size_t((src[0] * shape[1] + src[1]) * shape[2] + src[2])]);
           }
       Shape3 target = newShape;
       target[ax] = 1;
-      const Array r = resize(slice, target, inPlane, order, sliceWorkers);
+      const Array r = resize(slice.v.data(), sliceShape, target, inPlane, order, sliceWorkers);
       for (std::int64_t i = 0; i < target[0]; ++i)
         for (std::int64_t j = 0; j < target[1]; ++j)
           for (std::int64_t k = 0; k < target[2]; ++k) {
@@ -331,7 +333,6 @@ std::vector<float> nnunetResample(const float* data, const Shape3& shape, const 
             here.at(dst[0], dst[1], dst[2]) = r.at(i, j, k);
           }
     });
-    Values().swap(in.v);
     // Along ax: scipy map_coordinates(order_z, mode "nearest") at (o + 0.5) * scale - 0.5 (no clipping).
     out = shape[ax] != newShape[ax] ? zoomAxis(here, ax, newShape[ax], orderZ, 0, workers) : std::move(here);
   }
@@ -345,8 +346,7 @@ std::vector<float> nnunetResample(const float* data, const Shape3& shape, const 
 std::vector<double> nnunetResizePlane(const double* plane, std::int64_t h, std::int64_t w, std::int64_t outH,
                                       std::int64_t outW, int order) {
   if (h == outH && w == outW) return std::vector<double>(plane, plane + h * w);
-  const Array out =
-      resize(Array{{1, h, w}, Values(plane, plane + h * w)}, {1, outH, outW}, {false, true, true}, order, 1);
+  const Array out = resize(plane, {1, h, w}, {1, outH, outW}, {false, true, true}, order, 1);
   return std::vector<double>(out.v.begin(), out.v.end());
 }
 
