@@ -96,11 +96,12 @@ pipeline::CardOverrides parseOverrides(const OverrideText& t) {
       o.importance = ImportanceMap::Type::GaussianNnUNet;
     else if (t.importance == "gaussian_monai")
       o.importance = ImportanceMap::Type::GaussianMonai;
-    else // "gaussian": the flavour of the tiling rule in use
-      o.importance = t.tiling == "nnunet" ? ImportanceMap::Type::GaussianNnUNet : ImportanceMap::Type::GaussianMonai;
+    else // "gaussian": the flavour of the tiling rule in use (the card's, or --tiling), resolved with the card
+      o.importanceOfTiling = true;
   }
   if (t.sigmaScale > 0) o.sigmaScale = t.sigmaScale;
   if (t.swBatch > 0) o.swBatch = t.swBatch;
+  if (t.tta && t.noTta) throw usageError("--tta and --no-tta exclude each other");
   if (t.tta) o.tta = true;
   if (t.noTta) o.tta = false;
   if (!t.normalization.empty())
@@ -206,7 +207,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->check(CLI::IsMember({"final", "best"}))
       ->capture_default_str();
   bool disableTta = false;
-  segCmd->add_flag("--disable-tta", disableTta, "--nnunet: no test-time mirroring");
+  segCmd->add_flag("--disable-tta", disableTta, "no test-time mirroring (nnU-Net's name; --no-tta for TorchScript)");
   segCmd->add_option("-i,--input", seg.inputs,
                      "input volume or DICOM folder; repeat for multi-channel models, in card order");
   segCmd
@@ -486,6 +487,10 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
           seg.nnunetOptions.tta = !disableTta;
           seg.nnunetOptions.step = ov.step > 0 ? ov.step : 0.5;
           seg.nnunetOptions.folds = pipeline::parseNnUNetFolds(foldsText);
+          for (const char* flag : {"--folds", "--checkpoint"})
+            if (segCmd->count(flag) > 0) seg.nnunetOnly.push_back(flag);
+          if (segCmd->count("--instance-classes") > 0 && seg.instances.empty())
+            throw usageError("--instance-classes chooses the labels of --instances, which is not given");
           if (optimize) seg.options.optimizeGraph = true;
           if (noOptimize) seg.options.optimizeGraph = false;
           seg.options.maxVoxels = seg.read.maxVoxels;
@@ -493,6 +498,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
         }
         if (evalCmd->parsed()) {
           eval.read.nonUniform = io::parseSliceSpacingPolicy(evalNonUniform);
+          if (evalCmd->count("--instance-iou") > 0 && !eval.instances)
+            throw usageError("--instance-iou is the matching threshold of --instances, which is not given");
           return runEvaluate(eval, out);
         }
         if (renderCmd->parsed()) {

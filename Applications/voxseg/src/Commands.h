@@ -44,6 +44,7 @@ struct SegmentArgs {
   pipeline::CardOverrides overrides;
   std::string nnunet; ///< an nnU-Net v2 trained-model folder instead of --model
   pipeline::NnUNetOptions nnunetOptions;
+  std::vector<std::string> nnunetOnly; ///< nnU-Net-folder options given (--folds, --checkpoint): refused otherwise
   pipeline::SegmenterOptions options;
   bool force = false;
   io::ReadOptions read;

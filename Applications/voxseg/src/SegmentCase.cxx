@@ -44,7 +44,8 @@ std::string sha256File(const std::string& path) {
 
 CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string& card,
                        const pipeline::CardOverrides& overrides, const std::string& nnunetFolder,
-                       const pipeline::NnUNetOptions& nnunet, const pipeline::SegmenterOptions& options)
+                       const pipeline::NnUNetOptions& nnunet, const std::vector<std::string>& nnunetOnly,
+                       const pipeline::SegmenterOptions& options)
     : options_(options) {
   nlohmann::ordered_json files = nlohmann::ordered_json::array();
   // --model detects an nnU-Net trained-model folder (plans.json + dataset.json) by itself.
@@ -93,11 +94,24 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
         {"test_time_mirroring", o.tta}};
   } else {
     if (models.empty()) throw usageError("give a model with --model (TorchScript) or --nnunet (nnU-Net v2 folder)");
-    torch_ = std::make_unique<pipeline::Model>(pipeline::loadModel(models, card, overrides, options));
+    if (!nnunetOnly.empty()) {
+      std::string list;
+      for (const auto& f : nnunetOnly) list += (list.empty() ? "" : ", ") + f;
+      throw usageError(list + ": options of nnU-Net model folders; a TorchScript ensemble is one --model per fold");
+    }
+    pipeline::CardOverrides o = overrides;
+    if (!nnunet.tta) { // --disable-tta, nnU-Net's name for --no-tta
+      if (o.tta.value_or(false)) throw usageError("--disable-tta and --tta exclude each other");
+      o.tta = false;
+    }
+    torch_ = std::make_unique<pipeline::Model>(pipeline::loadModel(models, card, o, options));
     labels_ = pipeline::labelTable(*torch_);
     for (const auto& m : models) files.push_back(fileEntry(m));
     if (!card.empty()) files.push_back(fileEntry(card));
-    description_ = {{"kind", "torchscript"}, {"name", torch_->card.name}, {"version", torch_->card.version}};
+    description_ = {{"kind", "torchscript"},
+                    {"name", torch_->card.name},
+                    {"version", torch_->card.version},
+                    {"test_time_mirroring", !torch_->card.mirrorAxes.empty()}};
   }
   description_["files"] = files;
 }

@@ -25,10 +25,12 @@ struct CaseResult {
 
 class CaseRunner {
 public:
-  /// Loads the model once; `nnunetFolder` empty means TorchScript `models` with optional `card`.
+  /// Loads the model once; `nnunetFolder` empty means TorchScript `models` with optional `card` (unless `models`
+  /// is an nnU-Net folder). `nnunetOnly` names nnU-Net-folder options given, refused with a TorchScript model;
+  /// `nnunet.tta` false (--disable-tta) turns mirroring off for either kind.
   CaseRunner(const std::vector<std::string>& models, const std::string& card, const pipeline::CardOverrides& overrides,
              const std::string& nnunetFolder, const pipeline::NnUNetOptions& nnunet,
-             const pipeline::SegmenterOptions& options);
+             const std::vector<std::string>& nnunetOnly, const pipeline::SegmenterOptions& options);
 
   /// Segments one case; `keepValues` keeps logits (TorchScript) or probabilities (nnU-Net).
   CaseResult run(const std::vector<io::Volume>& inputs, bool keepValues, const inference::ProgressFn& progress) const;

@@ -451,7 +451,12 @@ int runSegment(const SegmentArgs& args) {
     if (!path.empty() && args.batch.empty() && !args.inputs.empty() && !fs::is_directory(args.inputs.front()))
       throw usageError(std::string(option) + " needs a DICOM folder as input (" + args.inputs.front() + " is not one)");
   parseProgressStyle(args.progress); // usage errors before the model loads
-  if (!args.shard.empty() && args.batch.empty()) throw usageError("--shard splits a --batch");
+  if (args.batch.empty()) {          // batch options without a batch are refused, not ignored
+    if (!args.shard.empty()) throw usageError("--shard splits a --batch");
+    if (!args.summary.empty()) throw usageError("--summary is the summary of a --batch, which is not given");
+    if (args.skipExisting) throw usageError("--skip-existing resumes a --batch, which is not given");
+    if (args.jobs > 1) throw usageError("--jobs 2 reads a --batch's next case ahead, and no --batch is given");
+  }
   if (!args.batch.empty()) parseShard(args.shard, false); // refuse a bad shard before loading the model
   if (!args.render.empty()) {
     RenderSettings rs = args.renderSettings;
@@ -476,7 +481,8 @@ int runSegment(const SegmentArgs& args) {
     throw usageError("--save-logits is not available with --nnunet (use --save-probabilities)");
 
   const auto tl = Clock::now();
-  const CaseRunner model(args.models, args.card, args.overrides, args.nnunet, args.nnunetOptions, args.options);
+  const CaseRunner model(args.models, args.card, args.overrides, args.nnunet, args.nnunetOptions, args.nnunetOnly,
+                         args.options);
   const double loadSeconds = since(tl);
   processing::Postprocessing post;
   post.keepLargest = labelList(args.keepLargest, "--keep-largest", model);

@@ -45,6 +45,19 @@ void applyOverrides(ModelCard& c, const CardOverrides& ov) {
   if (ov.step) c.tiling.step = *ov.step;
   if (ov.overlap) c.tiling.overlap = *ov.overlap;
   if (ov.importance) c.importance.type = *ov.importance;
+  if (ov.importanceOfTiling)
+    c.importance.type = c.tiling.rule == Tiling::Rule::NnUNet ? ImportanceMap::Type::GaussianNnUNet
+                                                              : ImportanceMap::Type::GaussianMonai;
+  // An override the model's own rule would ignore is refused, not dropped.
+  if (ov.step && c.tiling.rule != Tiling::Rule::NnUNet)
+    throw usageError("--step applies to nnU-Net tiling; this model tiles as MONAI does (give --overlap, or "
+                     "--tiling nnunet)");
+  if (ov.overlap && c.tiling.rule != Tiling::Rule::Monai)
+    throw usageError("--overlap applies to MONAI tiling; this model tiles as nnU-Net does (give --step, or "
+                     "--tiling monai)");
+  if (ov.sigmaScale && c.importance.type == ImportanceMap::Type::Constant)
+    throw usageError("--sigma-scale applies to Gaussian window weights; this model weighs windows evenly (give "
+                     "--importance gaussian)");
   if (ov.sigmaScale) c.importance.sigmaScale = *ov.sigmaScale;
   if (ov.swBatch) c.swBatch = *ov.swBatch;
   if (ov.tta && !*ov.tta) c.mirrorAxes.clear();

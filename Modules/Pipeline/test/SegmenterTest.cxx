@@ -58,6 +58,42 @@ TEST(Segmenter, MonaiNetworkFromNiftiNeedsXyzOrder) {
   EXPECT_GT(maxDiff[AxisOrder::ZYX], 0.05) << "the wrong axis order must not pass silently";
 }
 
+// Overrides the model's own tiling rule would ignore are refused; "gaussian" follows the rule in use.
+TEST(Segmenter, OverridesFollowTheTilingRuleInUse) {
+  VOXSEG_REQUIRE_DATA(net, sharedPath("fixtures/monai/net_unet.pt"));
+  CardOverrides base; // no card embedded: the default card tiles as MONAI does
+  base.axisOrder = AxisOrder::XYZ;
+  base.patch = std::array<int, 3>{24, 32, 16};
+  CardOverrides gaussian = base;
+  gaussian.importanceOfTiling = true;
+  EXPECT_EQ(loadModel({net}, "", gaussian, oneCpuThread()).card.importance.type, ImportanceMap::Type::GaussianMonai);
+  gaussian.tiling = Tiling::Rule::NnUNet;
+  EXPECT_EQ(loadModel({net}, "", gaussian, oneCpuThread()).card.importance.type, ImportanceMap::Type::GaussianNnUNet);
+
+  const auto usage = [&](const CardOverrides& ov, const std::string& text) {
+    try {
+      loadModel({net}, "", ov, oneCpuThread());
+      ADD_FAILURE() << "accepted; expected: " << text;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Usage);
+      EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
+    }
+  };
+  CardOverrides step = base;
+  step.step = 0.25;
+  usage(step, "--step applies to nnU-Net tiling");
+  step.tiling = Tiling::Rule::NnUNet;
+  EXPECT_EQ(loadModel({net}, "", step, oneCpuThread()).card.tiling.step, 0.25);
+  CardOverrides overlap = base;
+  overlap.tiling = Tiling::Rule::NnUNet;
+  overlap.overlap = 0.25;
+  usage(overlap, "--overlap applies to MONAI tiling");
+  CardOverrides sigma = base;
+  sigma.importance = ImportanceMap::Type::Constant;
+  sigma.sigmaScale = 0.25;
+  usage(sigma, "--sigma-scale applies to Gaussian window weights");
+}
+
 // A TorchScript network whose label 1 wins where the voxel exceeds `threshold`; returns its path.
 std::string thresholdNetwork(const TempDir& dir, double threshold) {
   torch::jit::Module m("Threshold");

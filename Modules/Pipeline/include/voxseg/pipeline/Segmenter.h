@@ -21,6 +21,7 @@ struct CardOverrides {
   std::optional<Tiling::Rule> tiling;
   std::optional<double> step, overlap;
   std::optional<ImportanceMap::Type> importance;
+  bool importanceOfTiling = false; ///< --importance gaussian: the Gaussian of the tiling rule in use
   std::optional<double> sigmaScale;
   std::optional<int> swBatch;
   std::optional<bool> tta;
