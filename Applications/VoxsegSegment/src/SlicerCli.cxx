@@ -198,7 +198,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   bool xml = false;
   app.add_flag("--xml", xml, "print the Slicer Execution Model description and exit");
   app.add_option("inputVolume", args.input, "volume to segment (.nrrd, .nii.gz, .nii, .mha, DICOM folder)")->required();
-  app.add_option("outputLabel", args.output, "label map to write (.nrrd, .nii.gz, .nii or .mha); replaced if it exists")
+  app.add_option("outputLabel", args.output,
+                 "label map to write (.nrrd, .seg.nrrd, .nii.gz, .nii or .mha); replaced if it exists")
       ->required();
   app.add_option("--model", args.model, "TorchScript model (.pt) with an embedded voxseg model card");
   app.add_option("--nnunet", args.nnunet,
