@@ -290,6 +290,10 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
     std::ifstream in(stateJson);
     if (!in) throw inputError(stateJson, "no training state to resume from");
     const auto j = nlohmann::json::parse(in);
+    // the seed first: the plans' intensity statistics come from voxels sampled with it
+    if (j.contains("seed") && j.at("seed").get<std::uint64_t>() != o.seed)
+      throw usageError("--resume: the run in " + o.output + " was started with --seed " + j.at("seed").dump() +
+                       ", not " + std::to_string(o.seed));
     if (j.contains("network") && j.at("network") != networkSignature(plan))
       throw usageError("--resume: these options give another network than the one in " + o.output +
                        " (checkpoint: " + j.at("network").dump() + "; now: " + networkSignature(plan).dump() +
@@ -301,9 +305,6 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
                        " was started with (" + (d.empty() ? std::string("?") : d.front().value("path", "?")) +
                        " differs); resume on the dataset and with the options it was started with");
     }
-    if (j.contains("seed") && j.at("seed").get<std::uint64_t>() != o.seed)
-      throw usageError("--resume: the run in " + o.output + " was started with --seed " + j.at("seed").dump() +
-                       ", not " + std::to_string(o.seed));
     firstEpoch = j.at("epoch").get<int>();
     if (firstEpoch > o.epochs)
       throw usageError("--resume: the model folder has trained " + std::to_string(firstEpoch) +
