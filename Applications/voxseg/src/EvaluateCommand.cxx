@@ -119,7 +119,8 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   const std::vector<LabelInfo> table =
       args.labelTable.empty() ? std::vector<LabelInfo>{} : readLabelTable(args.labelTable);
   const std::vector<int> chosen = args.labels.empty() ? std::vector<int>{} : selectLabels(args.labels, table);
-  if (!args.outputDir.empty()) io::createOutputFolder(args.outputDir, "the output folder"); // as render's
+  io::MadeFolders made; // removed again (when empty) if the evaluation fails
+  if (!args.outputDir.empty()) made.make(args.outputDir, "the output folder"); // as render's
   const fs::path dir(args.outputDir);
   const std::vector<std::string> files{(dir / "metrics.csv").string(), (dir / "metrics.json").string(),
                                        (dir / "summary.csv").string(), (dir / "report.html").string()};
@@ -283,6 +284,7 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
       }
     }
   }
+  made.keep();
   return firstFailure;
 }
 

@@ -119,8 +119,9 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
   }
   std::vector<LabelInfo> present;
   for (int v : rendering::presentLabels(labels)) present.push_back(describeLabel(v, in.known));
-  io::createOutputFolder(s.outputDir);
-  if (!s.combined && !s.meshFormats.empty()) io::createOutputFolder(path(s, "meshes"));
+  io::MadeFolders made; // removed again (when empty) if rendering fails
+  made.make(s.outputDir);
+  if (!s.combined && !s.meshFormats.empty()) made.make(path(s, "meshes"));
   const auto destinations = renderDestinations(s, present);
   for (const auto& f : destinations) io::AtomicOutput probe(f, s.force); // before any work
 
@@ -236,6 +237,7 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
   auto sec = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
   spdlog::info("{}: {} surfaces in {:.2f} s, meshes and pictures in {:.2f} s, review in {:.2f} s", in.caseId,
                surfaces.size(), sec(t0, t1), sec(t1, t2), sec(t2, t3));
+  made.keep();
   if (s.interactive && !named.empty()) rendering::showInteractive(named, "voxseg: " + in.caseId);
   return {{"files", files}, {"labels", table}};
 }

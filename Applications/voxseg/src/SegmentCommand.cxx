@@ -103,11 +103,12 @@ bool caseDone(const OutputPaths& out) {
 // run are unfinished: a killed run's outputs, or another run's on the same folder writing the same case).
 void processCase(const CaseRunner& model, const SegmentArgs& args, const std::vector<std::string>& inputs,
                  std::vector<io::Volume> volumes, double readSeconds, const OutputPaths& out,
-                 const processing::Postprocessing& post, const std::string& caseId, double loadSeconds, bool replace) {
+                 const processing::Postprocessing& post, const std::string& caseId, double loadSeconds, bool replace,
+                 io::MadeFolders& made) {
   const auto t0 = Clock::now();
   const std::vector<LabelInfo> labels = processing::remapLabels(model.labels(), post.remap); // the written table
   checkOutputNames(out, inputs);
-  checkDestinations(out, labels, replace);
+  checkDestinations(out, labels, replace, made);
   if (volumes.empty()) {
     const auto tr = Clock::now();
     for (const auto& p : inputs) volumes.push_back(io::readVolume(p, args.read));
@@ -315,9 +316,12 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
   const std::string summary = !args.summary.empty() ? args.summary : (summaryDir / summaryName).string();
   // a resumed batch (--skip-existing) replaces the summary of the run it resumes
   const bool replaceSummary = args.force || args.skipExisting;
+  io::MadeFolders madeSummaryFolder; // removed again if the batch fails before its summary is written
   if (const fs::path dir = fs::path(summary).parent_path(); !dir.empty()) { // created like the per-case folders
-    std::error_code ec;
-    fs::create_directories(dir, ec); // a folder that cannot be made is reported by the check below
+    try {
+      madeSummaryFolder.make(dir.string());
+    } catch (const Error&) { // a folder that cannot be made is reported by the check below
+    }
   }
   { // the summary's destinations are checked before any work, like every output
     io::AtomicOutput a(summary, replaceSummary);
@@ -385,8 +389,9 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
         if (const fs::path dir = fs::path(files[k]).parent_path(); swept.insert(dir).second) sweep(dir);
       for (const std::string* folder : {&out.split, &out.render}) // the masks' and pictures' own folders
         if (!folder->empty() && fs::is_directory(*folder) && swept.insert(*folder).second) sweep(*folder);
+      io::MadeFolders made;       // this case's folders: removed again (when empty) if the case fails
       for (const auto& f : files) // per-case folders
-        if (const fs::path dir = fs::path(f).parent_path(); !dir.empty()) io::createOutputFolder(dir.string());
+        if (const fs::path dir = fs::path(f).parent_path(); !dir.empty()) made.make(dir.string());
       if (args.skipExisting && caseDone(out)) {
         row["status"] = "skipped";
         spdlog::info("{}: {} and the case's other outputs exist, skipped", c.id, out.labels);
@@ -399,9 +404,10 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
           readSeconds = since(tr);
         }
         processCase(model, args, c.inputs, std::move(volumes), readSeconds, out, post, c.id, loadSeconds,
-                    args.force || args.skipExisting);
+                    args.force || args.skipExisting, made);
         row["status"] = "ok";
       }
+      made.keep();
     } catch (const std::exception& e) {
       // Any failure ends this case only: a voxseg::Error with its code, anything else (out of memory, a
       // library's exception) as an internal error, so the batch and its summary go on.
@@ -421,6 +427,7 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
     rows.push_back(row);
   }
   writeSummary(rows, summary, replaceSummary);
+  madeSummaryFolder.keep();
   std::size_t failed = 0;
   for (const auto& r : rows) failed += r["status"] == "failed";
   spdlog::info(
@@ -458,12 +465,13 @@ int runSegment(const SegmentArgs& args) {
     if (args.jobs > 1) throw usageError("--jobs 2 reads a --batch's next case ahead, and no --batch is given");
   }
   if (!args.batch.empty()) parseShard(args.shard, false); // refuse a bad shard before loading the model
+  io::MadeFolders made; // a single case's folders (--render, --split): removed again (when empty) if it fails
   if (!args.render.empty()) {
     RenderSettings rs = args.renderSettings;
     rs.outputDir = args.render;
     checkRenderSettings(rs); // a display for the 3D pictures, before the model loads
     if (args.batch.empty() && !args.inputs.empty()) {
-      io::createOutputFolder(args.render);
+      made.make(args.render);
       for (const auto& f : renderDestinations(rs, {})) io::AtomicOutput probe(f, args.force);
     }
   }
@@ -505,7 +513,8 @@ int runSegment(const SegmentArgs& args) {
   }
   const std::string name = fs::path(args.inputs.front()).filename().string(); // the case: the first input's name
   const std::string id = volumeFileStem(name).empty() ? name : volumeFileStem(name);
-  processCase(model, args, args.inputs, {}, 0.0, paths, post, id, loadSeconds, args.force);
+  processCase(model, args, args.inputs, {}, 0.0, paths, post, id, loadSeconds, args.force, made);
+  made.keep();
   return 0;
 }
 

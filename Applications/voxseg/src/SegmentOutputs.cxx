@@ -105,14 +105,15 @@ void checkLabelTable(const OutputPaths& paths, const std::vector<LabelInfo>& lab
     if (!dicom->empty()) io::checkLabelsWritable(labels, *dicom);
 }
 
-void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& labels, bool force) {
+void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& labels, bool force,
+                       io::MadeFolders& made) {
   checkLabelTable(paths, labels); // names, colors and codes the files cannot hold: now, not after the network ran
   for (const auto& f : paths.files()) io::AtomicOutput probe(f, force);
   if (paths.split.empty()) return;
   if (fs::exists(paths.split) && !fs::is_directory(paths.split))
     throw Error(ExitCode::Output, paths.split + ": --split needs a folder, this is a file");
   // made now, like --render's folder: a folder that cannot be made fails before any work
-  io::createOutputFolder(paths.split, "the --split folder");
+  made.make(paths.split, "the --split folder");
   const auto masks = splitFiles(paths, labels);
   auto all = paths.files(); // a mask named like another output (-o out/liver.nii.gz --split out) would replace it
   all.insert(all.end(), masks.begin(), masks.end());

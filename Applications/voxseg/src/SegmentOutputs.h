@@ -5,6 +5,7 @@
 
 #include "SegmentCase.h"
 
+#include "voxseg/io/AtomicOutput.h"
 #include "voxseg/processing/LabelMaps.h"
 
 #include <nlohmann/json.hpp>
@@ -44,7 +45,8 @@ void checkLabelTable(const OutputPaths& paths, const std::vector<LabelInfo>& lab
 
 /// checkLabelTable, then Error(Output) for a destination that exists (without `force`) or cannot be written
 /// (the --split files are named after `labels`).
-void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& labels, bool force);
+void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& labels, bool force,
+                       io::MadeFolders& made);
 
 /// Label map <-> the uint16 ITK image post-processing works on (same geometry).
 processing::LabelImage::Pointer toLabelImage(const io::Volume& labels);

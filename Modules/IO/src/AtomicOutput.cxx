@@ -3,6 +3,7 @@
 #include "voxseg/core/Error.h"
 #include "voxseg/core/Log.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cctype>
@@ -191,6 +192,27 @@ void createOutputFolder(const std::string& folder, const std::string& what) {
   fs::create_directories(folder, ec);
   if (ec || !fs::is_directory(folder))
     throw outputError(folder, "cannot create " + what + " (" + (ec ? ec.message() : "a file is in the way") + ")");
+}
+
+void MadeFolders::make(const std::string& folder, const std::string& what) {
+  std::error_code ec; // a parent that cannot be looked at (permissions) ends the walk: createOutputFolder says why
+  for (fs::path q = fs::absolute(folder, ec); !ec && !q.empty() && !fs::exists(q, ec) && !ec; q = q.parent_path()) {
+    made_.push_back(std::make_unique<ScratchFile>(q.string())); // a part made before a failure goes too
+    if (q == q.parent_path()) break;
+  }
+  createOutputFolder(folder, what); // Error(Output), exit 4, naming the folder
+}
+
+void MadeFolders::keep() {
+  for (auto& f : made_) f->keep();
+}
+
+MadeFolders::~MadeFolders() { // deepest first: a folder is empty once its made subfolders are gone
+  std::stable_sort(made_.begin(), made_.end(), [](const auto& a, const auto& b) {
+    const fs::path pa(a->path()), pb(b->path());
+    return std::distance(pa.begin(), pa.end()) > std::distance(pb.begin(), pb.end());
+  });
+  for (auto& f : made_) f.reset();
 }
 
 void checkOutputsAgainstInputs(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs) {

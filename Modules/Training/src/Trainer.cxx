@@ -184,33 +184,6 @@ nlohmann::json networkSignature(const Plan& plan) {
           {"spacing", plan.spacing}};
 }
 
-// Folders this run makes: removed again (when still empty) if it fails or is interrupted (Ctrl-C, SIGTERM: the
-// clean-up removes them after their contents, which are registered after them), so a refused run leaves nothing.
-class MadeFolders {
-public:
-  void make(const fs::path& p) {
-    std::error_code ec; // a parent that cannot be looked at (permissions) ends the walk: createOutputFolder says why
-    for (fs::path q = fs::absolute(p, ec); !ec && !q.empty() && !fs::exists(q, ec) && !ec; q = q.parent_path()) {
-      made_.push_back(std::make_unique<io::ScratchFile>(q.string())); // a part made before a failure goes too
-      if (q == q.parent_path()) break;
-    }
-    io::createOutputFolder(p.string(), "the model folder"); // Error(Output), exit 4, naming the folder
-  }
-  void keep() {
-    for (auto& f : made_) f->keep();
-  }
-  ~MadeFolders() { // deepest first: a folder is empty once its made subfolders are gone (ScratchFile removes it then)
-    std::sort(made_.begin(), made_.end(), [](const auto& a, const auto& b) {
-      const fs::path pa(a->path()), pb(b->path());
-      return std::distance(pa.begin(), pa.end()) > std::distance(pb.begin(), pb.end());
-    });
-    for (auto& f : made_) f.reset();
-  }
-
-private:
-  std::vector<std::unique_ptr<io::ScratchFile>> made_;
-};
-
 } // namespace
 
 TrainSummary train(const TrainOptions& o, const std::function<void(const EpochReport&)>& progress) {
@@ -219,9 +192,9 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
   const fs::path out(o.output), fold = out / "fold_0", state = out / "training";
   const std::vector<std::string> finals{(out / "plans.json").string(), (out / "dataset.json").string(),
                                         (fold / "checkpoint_final.pth").string(), (fold / "progress.json").string()};
-  MadeFolders folders;
-  folders.make(fold);
-  folders.make(state);
+  io::MadeFolders folders; // a refused or failed run leaves no folder it made
+  folders.make(fold.string(), "the model folder");
+  folders.make(state.string(), "the model folder");
   for (const auto& f : finals) io::AtomicOutput probe(f, o.force || o.resume); // before any work
 
   if (o.threads > 0) torch::set_num_threads(o.threads);

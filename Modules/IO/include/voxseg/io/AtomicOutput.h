@@ -2,6 +2,7 @@
 // Writes land under a temporary name in the destination folder and are renamed into place only
 // when complete, so a failed or interrupted write never leaves a partial output file.
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,24 @@ private:
 /// Makes an output folder (and its parents) unless it exists; Error(Output) "<folder>: cannot create
 /// <what> (<reason>)" when it cannot be made or a file is in the way.
 void createOutputFolder(const std::string& folder, const std::string& what = "the folder");
+
+/// The output folders a command makes (and their parents that did not exist): removed again, deepest first and
+/// only when empty, if the command fails or is interrupted (the SIGINT/SIGTERM clean-up removes them after their
+/// contents, which are registered after them), so a refused or failed run leaves no empty folder behind.
+/// keep() once the outputs are in place.
+class MadeFolders {
+public:
+  MadeFolders() = default;
+  MadeFolders(const MadeFolders&) = delete;
+  MadeFolders& operator=(const MadeFolders&) = delete;
+  ~MadeFolders();
+  /// createOutputFolder(folder, what), remembering what did not exist before.
+  void make(const std::string& folder, const std::string& what = "the folder");
+  void keep();
+
+private:
+  std::vector<std::unique_ptr<ScratchFile>> made_;
+};
 
 /// Refuses (usage error, exit 2) outputs that would overwrite one of the inputs (the same file, also
 /// through a link) and two outputs that name the same file, before anything is written: `--force`
