@@ -26,21 +26,23 @@ inline std::optional<int> parseCommandLine(CLI::App& app, int argc, char** argv,
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e, out, err);
-    std::string problem = e.what(), command = app.get_name();
-    for (const CLI::App* a = &app; !a->get_subcommands().empty();) {
-      a = a->get_subcommands().front();
-      command += " " + a->get_name();
-    }
+    std::string unknown; // the first word, when it names no subcommand
     const auto commands = app.get_subcommands([](CLI::App*) { return true; });
     if (app.get_subcommands().empty() && !commands.empty())
       for (int i = 1; i < argc; ++i) {
         const std::string word = argv[i];
         if (word.empty() || word[0] == '-') continue;
         if (std::none_of(commands.begin(), commands.end(), [&](CLI::App* c) { return c->check_name(word); }))
-          problem = "unknown command '" + word + "'";
+          unknown = word;
         break;
       }
+    // `voxseg frobnicate --help` is refused like `voxseg frobnicate`, not answered with the top-level help
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success) && unknown.empty()) return app.exit(e, out, err);
+    std::string problem = unknown.empty() ? e.what() : "unknown command '" + unknown + "'", command = app.get_name();
+    for (const CLI::App* a = &app; !a->get_subcommands().empty();) {
+      a = a->get_subcommands().front();
+      command += " " + a->get_name();
+    }
     const std::string message = problem + " (" + command + " --help lists the options)";
     bool json = false; // programs with a --log-json option (VoxsegSegment has none)
     for (int i = 1; i < argc && app.get_option_no_throw("--log-json"); ++i)
