@@ -21,7 +21,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
-#include <optional>
 
 namespace fs = std::filesystem;
 
@@ -109,13 +108,12 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
     throw inputError(in.image->source, "not on the label map's grid (" + in.labels->source +
                                            "): " + gridDifference(in.image->geometry(), labels.geometry));
   // The reference is checked (its grid, then that it is a label map) before any folder or file is made.
-  std::optional<evaluation::LabelMap> ref, pred;
+  // (The maps are made again for the metrics at the end, not held through the rendering.)
   if (in.reference) {
     if (!sameGrid(in.reference->geometry(), in.labels->geometry()))
       throw inputError(in.reference->source, "the reference is not on the label map's grid: " +
                                                  gridDifference(in.reference->geometry(), in.labels->geometry()));
-    ref = evaluation::toLabelMap(*in.reference);
-    pred = evaluation::toLabelMap(*in.labels);
+    evaluation::toLabelMap(*in.reference); // throws naming the file for a value that is not a label
   }
   std::vector<LabelInfo> present;
   for (int v : rendering::presentLabels(labels)) present.push_back(describeLabel(v, in.known));
@@ -201,10 +199,11 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
                      {"components", row.components},
                      {"surface_ml", row.surfaceMl >= 0 ? nlohmann::ordered_json(row.surfaceMl) : nullptr}});
   }
-  if (ref) {
+  if (in.reference) {
+    const auto ref = evaluation::toLabelMap(*in.reference), pred = evaluation::toLabelMap(*in.labels);
     evaluation::EvaluationOptions opt;
-    const auto values = evaluation::presentLabels(*ref, *pred);
-    const auto j = evaluation::caseToJson(in.caseId, evaluation::evaluateLabels(*ref, *pred, values, opt), opt);
+    const auto values = evaluation::presentLabels(ref, pred);
+    const auto j = evaluation::caseToJson(in.caseId, evaluation::evaluateLabels(ref, pred, values, opt), opt);
     page.metricColumns = {
         "name", "Dice", "HD95 (mm)", "HD100 (mm)", "mean surface distance (mm)", "surface Dice at 2 mm"};
     for (const auto& l : j["labels"]) {

@@ -64,7 +64,7 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
     given(overrides.patch.has_value(), "--patch");
     given(overrides.tiling.has_value(), "--tiling");
     given(overrides.overlap.has_value(), "--overlap");
-    given(overrides.importance.has_value(), "--importance");
+    given(overrides.importance.has_value() || overrides.importanceOfTiling, "--importance");
     given(overrides.sigmaScale.has_value(), "--sigma-scale");
     given(overrides.swBatch.has_value(), "--sw-batch");
     given(overrides.tta.has_value(), "--tta/--no-tta");

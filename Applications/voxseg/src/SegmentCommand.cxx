@@ -182,6 +182,11 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     throw Error(ExitCode::Internal, "the label map's geometry differs from the input's");
 
   const auto tw = Clock::now();
+  // A concurrent run on the same folders (segment.md) removes an empty folder it made when its own case fails or it
+  // is stopped: this run's folders are made again (when missing) just before writing.
+  for (const auto& f : out.files())
+    if (const fs::path dir = fs::path(f).parent_path(); !dir.empty()) made.make(dir.string());
+  if (!out.split.empty()) made.make(out.split, "the --split folder");
   nlohmann::ordered_json written = writeCaseOutputs(out, r, img.GetPointer(), model, labels, replace);
   const double writeSeconds = since(tw);
   spdlog::info("wrote {}", out.labels);
@@ -425,6 +430,12 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
     }
     row["seconds"] = since(t0);
     rows.push_back(row);
+  }
+  if (const fs::path dir = fs::path(summary).parent_path(); !dir.empty()) { // again: see processCase
+    try {
+      madeSummaryFolder.make(dir.string());
+    } catch (const Error&) { // reported by writeSummary
+    }
   }
   writeSummary(rows, summary, replaceSummary);
   madeSummaryFolder.keep();

@@ -195,8 +195,14 @@ void createOutputFolder(const std::string& folder, const std::string& what) {
 }
 
 void MadeFolders::make(const std::string& folder, const std::string& what) {
-  std::error_code ec; // a parent that cannot be looked at (permissions) ends the walk: createOutputFolder says why
-  for (fs::path q = fs::absolute(folder, ec); !ec && !q.empty() && !fs::exists(q, ec) && !ec; q = q.parent_path()) {
+  // Only names that are not there at all are registered: a link (a dangling one too, e.g. to an unmounted share) or a
+  // parent that cannot be looked at (permissions) ends the walk; createOutputFolder says what is wrong.
+  const auto absent = [](const fs::path& q) {
+    std::error_code e;
+    return fs::symlink_status(q, e).type() == fs::file_type::not_found;
+  };
+  std::error_code ec;
+  for (fs::path q = fs::absolute(folder, ec); !ec && !q.empty() && absent(q); q = q.parent_path()) {
     made_.push_back(std::make_unique<ScratchFile>(q.string())); // a part made before a failure goes too
     if (q == q.parent_path()) break;
   }

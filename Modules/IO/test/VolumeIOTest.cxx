@@ -282,6 +282,41 @@ TEST(ScratchFile, RemovedAtDestructionAndOnSigterm) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("interrupted.nii")));
 }
 
+// Folders a run made go again while empty, unless kept; what was there before stays: a folder, a file, a link
+// (a dangling one too: a share that is not mounted).
+TEST(MadeFolders, RemovesOnlyWhatItMadeAndIsEmpty) {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  fs::create_directory(dir.file("had"));
+  {
+    MadeFolders made;
+    made.make(dir.file("had/a/b"));
+    made.make(dir.file("c"));
+    std::ofstream(dir.file("c/out.txt")) << "x"; // a folder with an output in it stays
+    EXPECT_TRUE(fs::is_directory(dir.file("had/a/b")));
+  }
+  EXPECT_TRUE(fs::is_directory(dir.file("had")));
+  EXPECT_FALSE(fs::exists(dir.file("had/a")));
+  EXPECT_TRUE(fs::exists(dir.file("c/out.txt")));
+  {
+    MadeFolders made;
+    made.make(dir.file("kept/x"));
+    made.keep();
+  }
+  EXPECT_TRUE(fs::is_directory(dir.file("kept/x")));
+  fs::create_symlink(dir.file("nowhere/target"), dir.file("link"));
+  {
+    MadeFolders made;
+    EXPECT_THROW(made.make(dir.file("link")), Error); // "cannot create the folder (File exists)"
+  }
+  EXPECT_TRUE(fs::is_symlink(dir.file("link")));
+  {
+    MadeFolders made;
+    EXPECT_THROW(made.make(dir.file("link/sub")), Error);
+  }
+  EXPECT_TRUE(fs::is_symlink(dir.file("link")));
+}
+
 TEST(AtomicOutput, StaleTemporariesOfDeadProcessesAreRemoved) {
   TempDir dir;
   const pid_t child = ::fork();

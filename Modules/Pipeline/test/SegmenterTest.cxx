@@ -69,6 +69,18 @@ TEST(Segmenter, OverridesFollowTheTilingRuleInUse) {
   EXPECT_EQ(loadModel({net}, "", gaussian, oneCpuThread()).card.importance.type, ImportanceMap::Type::GaussianMonai);
   gaussian.tiling = Tiling::Rule::NnUNet;
   EXPECT_EQ(loadModel({net}, "", gaussian, oneCpuThread()).card.importance.type, ImportanceMap::Type::GaussianNnUNet);
+  // a card that tiles as nnU-Net does, no --tiling: "gaussian" is nnU-Net's (it was MONAI's before 2026-11-28)
+  TempDir dir;
+  const std::string card = dir.file("card.json");
+  std::ofstream(card) << R"({"name": "t", "axis_order": "xyz", "spacing": "input", "patch_size": [24, 32, 16],
+                             "tiling": {"rule": "nnunet", "step": 0.5}, "importance": {"type": "constant"},
+                             "channels": [{"name": "image", "normalization": {"type": "none"}}],
+                             "labels": [{"value": 0, "name": "bg"}, {"value": 1, "name": "a"},
+                                        {"value": 2, "name": "b"}]})";
+  CardOverrides onlyGaussian;
+  onlyGaussian.importanceOfTiling = true;
+  EXPECT_EQ(loadModel({net}, card, onlyGaussian, oneCpuThread()).card.importance.type,
+            ImportanceMap::Type::GaussianNnUNet);
 
   const auto usage = [&](const CardOverrides& ov, const std::string& text) {
     try {
