@@ -69,6 +69,9 @@ summary_table() {
   $py - "$out" <<'PY'
 import os, sys, pathlib
 out = pathlib.Path(sys.argv[1])
+def not_run(label, f):  # a row that has no numbers: the file's last line says why
+    last = f.read_text().strip().splitlines() if f.exists() else []
+    print(f"{label} failed or not run: {last[-1] if last else 'no output'}")
 def rows(name):
     r, f = {}, out / name
     for line in f.read_text().splitlines() if f.exists() else []:
@@ -105,7 +108,7 @@ if any((out / f"large_{n}.txt").exists() for n in ("plain", "steady", "bench", "
             print(f"voxseg {name:<10} {float(t[3]):>7.2f} {t[2]:>7} {t[9]:>5} {t[10]:>8} {eq[0] if eq else '-':>12} "
                   f"{t[13]:>6} {t[14]:>7} {t[15]:>7} {t[16]:>8} {t[17]:>7}")
         else:
-            print(f"voxseg {name:<10} failed or not run: {lines[-1] if lines else 'no output'}")
+            not_run(f"voxseg {name:<10}", f)
     for k, f in rows("large_pytorch.txt").items():
         print(f"{'pytorch':<17} {float(f[3]):>7.2f} {f[2]:>7} {f[1]:>5} {'-':>8} {'-':>12}   (argmax on the device)")
     for c in checks:
@@ -145,15 +148,12 @@ if nf.exists():
                   f"{r[-1][4]} s, sliding window with export {r[-1][5]} s (consumer {r[-1][8]} s, labels on the "
                   f"{r[-1][9]})")
         else:
-            vf = out / name
-            last = vf.read_text().strip().splitlines() if vf.exists() else []
-            print(f"{label:<14} failed or not run: {last[-1] if last else 'no output'}")
+            not_run(f"{label:<14}", out / name)
     if nn:
         steps = f"preprocess {ns[0][3]} s, predict {ns[0][4]} s, export {ns[0][5]} s" if ns else "-"
         print(f"{'nnU-Net':<14} {float(nn[0][2]):>7.2f} {float(nn[-1][2]):>7.2f}  {steps}")
     else:
-        last = nf.read_text().strip().splitlines()
-        print(f"{'nnU-Net':<14} failed or not run: {last[-1] if last else 'no output'}")
+        not_run(f"{'nnU-Net':<14}", nf)
     if vn and nn:
         print(f"nnU-Net / voxseg: {float(nn[-1][2]) / float(vn[-1][2]):.2f}x (then), "
               f"{float(nn[0][2]) / float(vn[0][2]):.2f}x (first)")
