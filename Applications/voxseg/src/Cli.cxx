@@ -307,12 +307,15 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   evalCmd->add_option("--labels", eval.labels, "labels to evaluate, by value or name (default: every label present)");
   evalCmd->add_option("--label-table", eval.labelTable,
                       "label names: a model card, nnU-Net dataset.json, Slicer .ctbl or ITK-SNAP label file");
+  // One value per occurrence (repeat the option): a positional after it is not taken for a second value.
   evalCmd->add_option("--preset", eval.presets, "deepmind (default) and/or monai; repeat for both")
-      ->check(CLI::IsMember({"deepmind", "monai"}));
+      ->check(CLI::IsMember({"deepmind", "monai"}))
+      ->allow_extra_args(false);
   evalCmd->add_option("--percentile", eval.percentile, "robust Hausdorff percentile")
       ->check(CLI::Range(0.0, 100.0))
       ->capture_default_str();
-  evalCmd->add_option("--tolerance", eval.tolerancesMm, "surface Dice / overlap tolerance in mm; repeatable (1, 2)");
+  evalCmd->add_option("--tolerance", eval.tolerancesMm, "surface Dice / overlap tolerance in mm; repeatable (1, 2)")
+      ->allow_extra_args(false);
   evalCmd->add_flag("--resample", eval.resample,
                     "put a prediction on another grid onto the reference grid (nearest neighbour, with a warning)");
   evalCmd->add_option("-o,--output-dir", eval.outputDir,
@@ -354,6 +357,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->add_option("--mesh-format", render.settings.meshFormats,
                    "stl, obj (+ .mtl), ply, vtp, gltf; repeat for several, 'none' for no meshes")
       ->check(CLI::IsMember({"stl", "obj", "ply", "vtp", "gltf", "none"}))
+      ->allow_extra_args(false) // one value per occurrence, as for evaluate's --preset
       ->capture_default_str();
   renderCmd->add_flag("--combined", render.settings.combined, "one mesh file with every label (labels.<ext>)");
   renderCmd

@@ -70,10 +70,13 @@ std::map<int, int> remapList(const std::string& text) {
       if (colon == std::string::npos) throw std::invalid_argument(item);
       std::size_t a = 0, b = 0;
       const int from = std::stoi(item.substr(0, colon), &a), to = std::stoi(item.substr(colon + 1), &b);
-      if (a != colon || b != item.size() - colon - 1 || from < 0 || to < 0 || from > 65535 || to > 65535)
-        throw std::invalid_argument(item);
+      if (a != colon || b != item.size() - colon - 1) throw std::invalid_argument(item);
+      if (from < 0 || to < 0 || from > 65535 || to > 65535)
+        throw usageError("--remap '" + text + "': " + item + ": labels are 0..65535");
       if (out.count(from)) throw std::invalid_argument("twice"); // 1:3,1:2: which one?
       out[from] = to;
+    } catch (const Error&) {
+      throw;
     } catch (const std::exception&) {
       throw usageError("--remap '" + text + "': expected old:new pairs such as 1:3,2:0, each old label once");
     }

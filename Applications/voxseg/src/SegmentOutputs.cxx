@@ -133,8 +133,9 @@ processing::LabelImage::Pointer toLabelImage(const io::Volume& labels) {
     if constexpr (std::is_integral_v<T>) {
       const T* src = labels.as<T>()->GetBufferPointer();
       for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<unsigned short>(src[i]);
-    } else {
-      throw Error(ExitCode::Internal, "label map of a non-integer type");
+    } else { // a float label map (many tools save them so): whole values 0..65535, else Error(Input) naming it
+      const auto values = io::labelValues(labels);
+      std::copy(values.begin(), values.end(), p);
     }
   });
   return img;
