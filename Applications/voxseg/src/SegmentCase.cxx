@@ -47,6 +47,11 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
                        const pipeline::NnUNetOptions& nnunet, const std::vector<std::string>& nnunetOnly,
                        const pipeline::SegmenterOptions& options)
     : options_(options) {
+  const auto joined = [](const std::vector<std::string>& flags) { // "--a, --b"
+    std::string list;
+    for (const auto& f : flags) list += (list.empty() ? "" : ", ") + f;
+    return list;
+  };
   nlohmann::ordered_json files = nlohmann::ordered_json::array();
   // --model detects an nnU-Net trained-model folder (plans.json + dataset.json) by itself.
   const bool folderModel =
@@ -70,12 +75,10 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
     given(overrides.tta.has_value(), "--tta/--no-tta");
     given(overrides.normalization.has_value(), "--normalization");
     given(overrides.spacing.has_value(), "--spacing");
-    if (!ignored.empty()) {
-      std::string list;
-      for (const auto& f : ignored) list += (list.empty() ? "" : ", ") + f;
-      throw usageError(list + ": TorchScript card overrides; an nnU-Net folder takes them from plans.json (it "
-                              "takes --step, --disable-tta, --folds and --checkpoint)");
-    }
+    if (!ignored.empty())
+      throw usageError(joined(ignored) +
+                       ": TorchScript card overrides; an nnU-Net folder takes them from plans.json (it "
+                       "takes --step, --disable-tta, --folds and --checkpoint)");
     pipeline::NnUNetOptions o = nnunet;
     o.folder = folderModel ? models.front() : nnunetFolder;
     nnunet_ = std::make_unique<pipeline::NnUNetModel>(pipeline::loadNnUNet(o, options));
@@ -94,11 +97,9 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
         {"test_time_mirroring", o.tta}};
   } else {
     if (models.empty()) throw usageError("give a model with --model (TorchScript) or --nnunet (nnU-Net v2 folder)");
-    if (!nnunetOnly.empty()) {
-      std::string list;
-      for (const auto& f : nnunetOnly) list += (list.empty() ? "" : ", ") + f;
-      throw usageError(list + ": options of nnU-Net model folders; a TorchScript ensemble is one --model per fold");
-    }
+    if (!nnunetOnly.empty())
+      throw usageError(joined(nnunetOnly) +
+                       ": options of nnU-Net model folders; a TorchScript ensemble is one --model per fold");
     pipeline::CardOverrides o = overrides;
     if (!nnunet.tta) { // --disable-tta, nnU-Net's name for --no-tta
       if (o.tta.value_or(false)) throw usageError("--disable-tta and --tta exclude each other");

@@ -324,13 +324,18 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
   const std::string summary = !args.summary.empty() ? args.summary : (summaryDir / summaryName).string();
   // a resumed batch (--skip-existing) replaces the summary of the run it resumes
   const bool replaceSummary = args.force || args.skipExisting;
-  io::MadeFolders madeSummaryFolder; // removed again if the batch fails before its summary is written
-  if (const fs::path dir = fs::path(summary).parent_path(); !dir.empty()) { // created like the per-case folders
+  // The summary's folder, made now (and again before the summary is written: see processCase); removed again if
+  // the batch fails before its summary is written. One that cannot be made is reported by the AtomicOutput checks.
+  io::MadeFolders madeSummaryFolder;
+  const auto makeSummaryFolder = [&] {
+    const fs::path dir = fs::path(summary).parent_path();
+    if (dir.empty()) return;
     try {
       madeSummaryFolder.make(dir.string());
-    } catch (const Error&) { // a folder that cannot be made is reported by the check below
+    } catch (const Error&) {
     }
-  }
+  };
+  makeSummaryFolder();
   { // the summary's destinations are checked before any work, like every output
     io::AtomicOutput a(summary, replaceSummary);
     io::AtomicOutput b(fs::path(summary).replace_extension(".json").string(), replaceSummary);
@@ -434,12 +439,7 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
     row["seconds"] = since(t0);
     rows.push_back(row);
   }
-  if (const fs::path dir = fs::path(summary).parent_path(); !dir.empty()) { // again: see processCase
-    try {
-      madeSummaryFolder.make(dir.string());
-    } catch (const Error&) { // reported by writeSummary
-    }
-  }
+  makeSummaryFolder();
   writeSummary(rows, summary, replaceSummary);
   madeSummaryFolder.keep();
   std::size_t failed = 0;
