@@ -73,11 +73,14 @@ void requireLabelsInTable(const io::Volume& labels, const std::vector<LabelInfo>
 
 int runConvert(const ConvertArgs& args) {
   if (!args.orient.empty()) validateOrientationCode(args.orient);
-  const auto& volumes = io::writableExtensions();
+  const auto& volumes = io::writableExtensions(); // the volume writer's list, plus what convert writes itself
   if (!endsWith(args.output, ".dcm") &&
-      std::none_of(volumes.begin(), volumes.end(), [&](const std::string& e) { return endsWith(args.output, e); }))
-    throw usageError(args.output + ": cannot write this file type (writable: .nii.gz, .nii, .nrrd, .mha, .seg.nrrd "
-                                   "for 3D Slicer, .dcm for DICOM SEG or RT Structure Set)");
+      std::none_of(volumes.begin(), volumes.end(), [&](const std::string& e) { return endsWith(args.output, e); })) {
+    std::string list;
+    for (const auto& e : volumes) list += e + ", ";
+    throw usageError(args.output + ": cannot write this file type (writable: " + list +
+                     ".seg.nrrd for 3D Slicer, .dcm for DICOM SEG or RT Structure Set)");
+  }
   // Check the destination before reading: a large input should not be read for nothing.
   io::checkOutputsAgainstInputs({args.output}, {args.input});
   { io::AtomicOutput probe(args.output, args.force); }
