@@ -180,7 +180,7 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
   const auto t2 = std::chrono::steady_clock::now();
 
   // label table: volume and components from the label map, surface volume from the meshes
-  const auto stats = processing::labelStatistics(*toLabelImage(*in.labels));
+  const auto stats = processing::labelStatistics(*toLabelImage(labels.voxels, *in.labels)); // read once, above
   nlohmann::ordered_json table = nlohmann::ordered_json::array();
   rendering::ReviewPage page;
   for (const auto& l : present) {

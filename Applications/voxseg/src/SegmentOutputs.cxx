@@ -121,11 +121,27 @@ void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& l
   for (const auto& f : masks) io::AtomicOutput probe(f, force);
 }
 
-processing::LabelImage::Pointer toLabelImage(const io::Volume& labels) {
+namespace {
+processing::LabelImage::Pointer labelImageLike(const io::Volume& labels) {
   auto img = processing::LabelImage::New();
   img->CopyInformation(labels.image);
   img->SetRegions(labels.image->GetLargestPossibleRegion());
   img->Allocate();
+  return img;
+}
+} // namespace
+
+processing::LabelImage::Pointer toLabelImage(const std::vector<std::uint16_t>& values, const io::Volume& labels) {
+  auto img = labelImageLike(labels);
+  if (values.size() != labels.geometry().voxelCount())
+    throw Error(ExitCode::Internal, "toLabelImage: " + std::to_string(values.size()) + " values for " +
+                                        std::to_string(labels.geometry().voxelCount()) + " voxels");
+  std::copy(values.begin(), values.end(), img->GetBufferPointer());
+  return img;
+}
+
+processing::LabelImage::Pointer toLabelImage(const io::Volume& labels) {
+  auto img = labelImageLike(labels);
   unsigned short* p = img->GetBufferPointer();
   const std::size_t n = labels.geometry().voxelCount();
   visitPixelType(labels.pixelType, [&](auto tag) {
@@ -133,9 +149,8 @@ processing::LabelImage::Pointer toLabelImage(const io::Volume& labels) {
     if constexpr (std::is_integral_v<T>) {
       const T* src = labels.as<T>()->GetBufferPointer();
       for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<unsigned short>(src[i]);
-    } else { // a float label map (many tools save them so): whole values 0..65535, else Error(Input) naming it
-      const auto values = io::labelValues(labels);
-      std::copy(values.begin(), values.end(), p);
+    } else { // the network's labels are integers; a file's float label map goes through io::labelValues
+      throw Error(ExitCode::Internal, "label map of a non-integer type");
     }
   });
   return img;

@@ -50,6 +50,8 @@ void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& l
 
 /// Label map <-> the uint16 ITK image post-processing works on (same geometry).
 processing::LabelImage::Pointer toLabelImage(const io::Volume& labels);
+/// The same from labels already read as 16-bit values (io::labelValues) on `labels`' grid.
+processing::LabelImage::Pointer toLabelImage(const std::vector<std::uint16_t>& values, const io::Volume& labels);
 io::Volume fromLabelImage(const processing::LabelImage& image, const std::string& source);
 
 /// Writes everything requested except the report; returns the JSON fragments for the report
