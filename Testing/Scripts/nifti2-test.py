@@ -1,7 +1,7 @@
 """NIfTI-2 input against nibabel (the reference reader): files nibabel writes as NIfTI-2 (gzip and
 plain, little- and big-endian, oblique sform and qform, int16 and float32, with an extension) go
-through `voxseg convert` to NIfTI-1; nibabel reads the result: the same voxels and the same affine as
-the NIfTI-1 twin of the input gives. A NIfTI-2 dimension beyond NIfTI-1's 16 bits is refused (exit 3).
+through `voxseg convert` to NIfTI-1; nibabel reads the result: the same voxels, and the written affine
+within 1e-4 (the NIfTI-1 twin's output has that twin's own header fields). A NIfTI-2 dimension beyond NIfTI-1's 16 bits is refused (exit 3).
 Usage: nifti2-test.py <voxseg> <work folder>"""
 import os
 import subprocess
@@ -60,11 +60,13 @@ for name, data, affine, order, ext, form in cases:
         continue
     two, one = images["n2"], images["n1"]
     same_voxels = np.array_equal(np.asanyarray(two.dataobj), data) and two.get_data_dtype() == data.dtype.newbyteorder("=")
-    affine_diff = np.abs(two.affine - one.affine).max()
+    # The NIfTI-1 twin's output keeps that input's header fields (as nibabel reads them, a qform alone can be 8e-4
+    # off the affine: float32 quaternion); the NIfTI-2 file's output states the grid voxseg read.
+    twin_diff = np.abs(one.affine - nib.load(os.path.join(work, f"{name}_n1{ext}")).affine).max()
     truth_diff = np.abs(two.affine - affine).max()
-    ok = same_voxels and affine_diff == 0 and truth_diff < 1e-4
-    print(f"{'ok  ' if ok else 'FAIL'} {name}: voxels {'equal' if same_voxels else 'DIFFER'}, affine vs the NIfTI-1 twin "
-          f"{affine_diff:.1e}, vs the written affine {truth_diff:.1e}")
+    ok = same_voxels and twin_diff == 0 and truth_diff < 1e-4
+    print(f"{'ok  ' if ok else 'FAIL'} {name}: voxels {'equal' if same_voxels else 'DIFFER'}, NIfTI-2 output vs the "
+          f"written affine {truth_diff:.1e}, NIfTI-1 twin's output vs its input {twin_diff:.1e}")
     failures += not ok
 
 # the voxel limit applies before the file is copied

@@ -118,6 +118,7 @@ int runConvert(const ConvertArgs& args) {
   if (args.binarize) {
     io::Volume mask = io::makeVolume(PixelType::UInt8, v.geometry());
     mask.source = v.source;
+    mask.niftiPlacement = v.niftiPlacement;
     const auto f = v.toFloat();
     std::uint8_t* m = mask.as<std::uint8_t>()->GetBufferPointer();
     for (std::size_t i = 0; i < v.geometry().voxelCount(); ++i) m[i] = f->GetBufferPointer()[i] > 0 ? 1 : 0;

@@ -205,6 +205,7 @@ nlohmann::ordered_json writeCaseOutputs(const OutputPaths& paths, const CaseResu
                                         const std::vector<LabelInfo>& known, bool force) {
   io::WriteOptions w;
   w.overwrite = force;
+  w.niftiPlacement = result.labels.niftiPlacement; // every output below lies on the input's grid
   nlohmann::ordered_json written = nlohmann::ordered_json::array();
   const Geometry g = result.labels.geometry();
   if (endsWith(paths.labels, ".seg.nrrd"))

@@ -1,6 +1,7 @@
 #include "voxseg/io/VolumeIO.h"
 
 #include "ItkError.h"
+#include "NiftiPlacement.h"
 #include "NiftiTwo.h"
 #include "PayloadCheck.h"
 #include "voxseg/core/Error.h"
@@ -248,9 +249,27 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
     }
     setGeometry(*v.image, g);
   }
+  if (detail::isNiftiPath(path)) {
+    Geometry g = v.geometry();
+    auto placement = std::make_shared<NiftiPlacement>(*detail::readNiftiPlacement(itkPath, path, g));
+    // ITK 5.2 turns a spacing in metres or micrometres into mm but leaves the origin in the file's unit.
+    if (const double mm = detail::niftiMillimetresPerUnit(placement->spaceUnits); mm != 1.0 && placed) {
+      for (double& o : g.origin) o *= mm;
+      setGeometry(*v.image, g);
+      placement->grid = g;
+    }
+    // A NIfTI-2 file's fields were rounded to float32 in its NIfTI-1 copy: its NIfTI-1 outputs state the grid
+    // as read instead (a qform alone, decoded by nibabel, would move by up to 1e-3 mm).
+    if (const std::string why = detail::niftiFormsDisagreement(*placement); !why.empty())
+      v.warnings.push_back(why + (niftiTwo ? "; NIfTI outputs state that grid in both forms"
+                                           : "; NIfTI outputs on its grid keep both forms as they are, so each tool "
+                                             "places them as it places this file"));
+    if (!niftiTwo) v.niftiPlacement = std::move(placement);
+  }
   if (!placed)
     v.warnings.push_back("neither qform nor sform is set: the file has no world orientation; it is placed as ITK does "
-                         "(axes along LPS, origin 0), and NIfTI outputs will state that as scanner space");
+                         "(axes along LPS, origin 0); NIfTI outputs keep the header's fields (no orientation either), "
+                         "other formats state that placement");
   if (detail::nrrdSpaceWithoutAnatomy(nrrd.space))
     v.warnings.push_back("NRRD space '" + nrrd.space +
                          "' has no anatomical orientation: its axes are taken as LPS, as ITK does");

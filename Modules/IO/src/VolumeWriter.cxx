@@ -2,6 +2,7 @@
 #include "voxseg/io/VolumeIO.h"
 
 #include "ItkError.h"
+#include "NiftiPlacement.h"
 #include "PayloadCheck.h"
 #include "voxseg/core/Error.h"
 
@@ -11,6 +12,7 @@
 #include "voxseg/core/ItkGeometry.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace voxseg::io {
 
@@ -29,19 +31,29 @@ void checkWritableExtension(const std::string& path) {
     throw usageError(path + ": cannot write this file type (writable: " + list + ")");
   }
 }
-// Runs an ITK writer on the temporary file, then renames it into place.
+// Runs an ITK writer on the temporary file, then renames it into place. A NIfTI output on the grid of
+// `placement` gets its fields: ITK writes it uncompressed (a .nii.gz through a scratch .nii beside it) and the
+// header is rewritten on the way.
 template <typename ImageType>
-void writeAtomically(const ImageType* image, const std::string& path, const WriteOptions& options) {
+void writeAtomically(const ImageType* image, const std::string& path, const WriteOptions& options,
+                     const NiftiPlacement* placement) {
   AtomicOutput out(path, options.overwrite);
+  const bool nifti = detail::isNiftiPath(path);
+  const bool gzip = detail::endsWith(path, ".gz") || (options.compress && !detail::endsWith(path, ".nii"));
+  if (placement && !(nifti && detail::placementFits(*placement, geometryOf(*image)))) placement = nullptr;
+  std::optional<ScratchFile> plain;
+  if (placement && gzip) plain.emplace(out.tempPath() + "-plain.nii");
+  const std::string itkPath = plain ? plain->path() : out.tempPath();
   try {
     auto writer = itk::ImageFileWriter<ImageType>::New();
     writer->SetInput(image);
-    writer->SetFileName(out.tempPath());
-    writer->SetUseCompression(detail::endsWith(path, ".gz") || (options.compress && !detail::endsWith(path, ".nii")));
+    writer->SetFileName(itkPath);
+    writer->SetUseCompression(gzip && !placement);
     writer->Update();
   } catch (const itk::ExceptionObject& e) {
     throw outputError(path, "cannot write: " + detail::itkMessage(e));
   }
+  if (placement) detail::writeNiftiWithPlacement(*placement, itkPath, out.tempPath(), gzip, path);
   detail::checkWrittenFile(out.tempPath(), path);
   out.commit();
 }
@@ -64,7 +76,7 @@ void writeComponents(const std::vector<float>& data, std::int64_t components, co
   for (std::size_t v = 0; v < n; ++v)
     for (std::int64_t c = 0; c < components; ++c)
       p[v * std::size_t(components) + std::size_t(c)] = data[std::size_t(c) * n + v];
-  writeAtomically(img.GetPointer(), path, options);
+  writeAtomically(img.GetPointer(), path, options, options.niftiPlacement.get());
 }
 
 void writeVolume(const Volume& volume, const std::string& path, const WriteOptions& options) {
@@ -76,7 +88,8 @@ void writeVolume(const Volume& volume, const std::string& path, const WriteOptio
     auto view = ImageType::New();
     view->Graft(volume.as<typename decltype(tag)::type>());
     view->SetMetaDataDictionary(itk::MetaDataDictionary());
-    writeAtomically(view.GetPointer(), path, options);
+    const auto& placement = options.niftiPlacement ? options.niftiPlacement : volume.niftiPlacement;
+    writeAtomically(view.GetPointer(), path, options, placement.get());
   });
 }
 

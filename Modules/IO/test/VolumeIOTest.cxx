@@ -6,11 +6,13 @@
 
 #include <gtest/gtest.h>
 #include <itkImageFileWriter.h>
+#include <zlib.h>
 
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -197,6 +199,120 @@ TEST(Formats, NiftiSformAgainstPixdimIsNamed) {
     EXPECT_NE(std::string(e.what()).find("sform.nii: the sform's axes are "), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("mm long but pixdim[1..3] says 1/1/1 mm"), std::string::npos) << e.what();
   }
+}
+
+// The first 348 bytes of a NIfTI-1 file, plain or gzip-compressed.
+std::array<unsigned char, 348> niftiHeader(const std::string& path) {
+  std::array<unsigned char, 348> h{};
+  gzFile f = gzopen(path.c_str(), "rb");
+  EXPECT_NE(f, nullptr) << path;
+  if (f) {
+    EXPECT_EQ(gzread(f, h.data(), unsigned(h.size())), int(h.size())) << path;
+    gzclose(f);
+  }
+  return h;
+}
+
+// The fields that place the volume: pixdim[0..3], the spatial units, the form codes, quaternion, offsets and srow.
+std::vector<unsigned char> placementBytes(const std::array<unsigned char, 348>& h) {
+  std::vector<unsigned char> out(h.begin() + 76, h.begin() + 92);
+  out.push_back(h[123] & 7);
+  out.insert(out.end(), h.begin() + 252, h.begin() + 328);
+  return out;
+}
+
+template <typename T> T fieldOf(const std::string& path, std::size_t offset) {
+  const auto h = niftiHeader(path);
+  T v;
+  std::memcpy(&v, h.data() + offset, sizeof v);
+  return v;
+}
+
+// A .nii whose sform (code `sformCode`) lies 60 mm along x from its qform (code 1).
+std::string writeDisagreeingForms(const TempDir& dir, std::int16_t sformCode) {
+  const std::string path = dir.file("forms" + std::to_string(sformCode) + ".nii");
+  writeVolume(rampVolume(PixelType::Int16), path);
+  const float shifted = fieldOf<float>(path, 292) + 60.0f; // srow_x[3]
+  patchNifti(path, 254, &sformCode, sizeof sformCode);
+  patchNifti(path, 292, &shifted, sizeof shifted);
+  return path;
+}
+
+// nibabel, FSL and FreeSurfer read the sform; ITK 5.2 the qform unless the sform's code is 1 (scanner).
+TEST(Formats, NiftiQformAndSformThatDisagreeAreNamedAndBothKeptInNiftiOutputs) {
+  TempDir dir;
+  for (const std::int16_t code : {std::int16_t(2), std::int16_t(1)}) {
+    const std::string in = writeDisagreeingForms(dir, code);
+    const Volume v = readVolume(in);
+    ASSERT_EQ(v.warnings.size(), 1u) << in;
+    EXPECT_NE(v.warnings[0].find("qform (code 1) and the sform (code " + std::to_string(code) +
+                                 ") place the voxels up to 60 mm apart; voxseg reads the " +
+                                 (code == 2 ? "qform" : "sform")),
+              std::string::npos)
+        << v.warnings[0];
+    Geometry expected = obliqueGeometry();
+    if (code == 1) expected.origin[0] -= 60; // RAS x + 60 is LPS x - 60
+    EXPECT_TRUE(v.geometry().nearlyEqual(expected, 1e-4)) << gridDifference(v.geometry(), expected);
+    for (const std::string ext : {".nii.gz", ".nii"}) {
+      const std::string out = dir.file("out" + std::to_string(code) + ext);
+      writeVolume(v, out);
+      EXPECT_EQ(placementBytes(niftiHeader(out)), placementBytes(niftiHeader(in))) << out;
+      const Volume back = readVolume(out);
+      EXPECT_EQ(back.geometry(), v.geometry()) << out;
+      EXPECT_EQ(back.warnings, v.warnings) << out;
+    }
+  }
+}
+
+// ITK 5.2 turns a spacing in metres or micrometres into mm but left the origin in the file's unit.
+TEST(Formats, NiftiInMetresOrMicrometresIsPlacedInMillimetres) {
+  TempDir dir;
+  const Geometry expected = obliqueGeometry();
+  for (const auto& [units, perMm] : {std::pair<char, float>{1 | 8, 1e-3f}, std::pair<char, float>{3 | 8, 1e3f}}) {
+    const std::string path = dir.file("units" + std::to_string(int(units)) + ".nii");
+    writeVolume(rampVolume(PixelType::Int16), path);
+    for (const std::size_t at : {80u, 84u, 88u, 268u, 272u, 276u}) { // pixdim[1..3], qoffset
+      const float scaled = fieldOf<float>(path, at) * perMm;
+      patchNifti(path, at, &scaled, sizeof scaled);
+    }
+    for (std::size_t i = 0; i < 12; ++i) { // srow_x, srow_y, srow_z
+      const float scaled = fieldOf<float>(path, 280 + 4 * i) * perMm;
+      patchNifti(path, 280 + 4 * i, &scaled, sizeof scaled);
+    }
+    patchNifti(path, 123, &units, 1);
+    const Volume v = readVolume(path);
+    EXPECT_TRUE(v.geometry().nearlyEqual(expected, 1e-3))
+        << int(units) << ": " << gridDifference(v.geometry(), expected);
+    // A NIfTI output keeps the file's unit and fields, and is read on the same grid.
+    const std::string out = dir.file("units" + std::to_string(int(units)) + "_out.nii.gz");
+    writeVolume(v, out);
+    EXPECT_EQ(placementBytes(niftiHeader(out)), placementBytes(niftiHeader(path)));
+    EXPECT_EQ(readVolume(out).geometry(), v.geometry());
+  }
+}
+
+// Only a NIfTI output on the input's grid takes the input's fields; WriteOptions can give them to any volume.
+TEST(WriteVolume, NiftiPlacementGoesOnlyToTheGridItPlaces) {
+  TempDir dir;
+  const std::string in = writeDisagreeingForms(dir, 2);
+  const Volume v = readVolume(in);
+  Geometry moved = v.geometry();
+  moved.origin[2] += 5;
+  Volume other = makeVolume(PixelType::UInt8, moved);
+  other.niftiPlacement = v.niftiPlacement;
+  const std::string out = dir.file("moved.nii.gz");
+  writeVolume(other, out);
+  const Volume back = readVolume(out);
+  EXPECT_TRUE(back.geometry().nearlyEqual(moved, 1e-4)) << gridDifference(back.geometry(), moved);
+  EXPECT_TRUE(back.warnings.empty()) << back.warnings.front();
+  EXPECT_EQ(fieldOf<std::int16_t>(out, 254), 1) << "the sform ITK writes";
+
+  WriteOptions options;
+  options.niftiPlacement = v.niftiPlacement;
+  const std::string same = dir.file("same.nii");
+  writeVolume(makeVolume(PixelType::UInt8, v.geometry()), same, options);
+  EXPECT_EQ(placementBytes(niftiHeader(same)), placementBytes(niftiHeader(in)));
+  EXPECT_EQ(dir.entryCount(), 3u) << "temporary files left behind";
 }
 
 TEST(WriteVolume, UpperCaseExtensionsAreRefusedUpFront) {

@@ -98,6 +98,7 @@ NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& 
   const auto labelStorage = [&] { // made once preprocessing has let its copies go
     r.labels = io::makeVolume(m.maxLabel > 255 ? PixelType::UInt16 : PixelType::UInt8, g);
     r.labels.source = channels.front().source;
+    r.labels.niftiPlacement = channels.front().niftiPlacement; // a NIfTI output keeps the input's header forms
     LabelBuffer out;
     if (transpose) {
       transposedLabels.assign(n, 0);

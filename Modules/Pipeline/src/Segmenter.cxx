@@ -278,6 +278,7 @@ Segmentation segment(const Model& model, const std::vector<io::Volume>& channels
     throw Error(ExitCode::Internal, "label map geometry differs from the input's after undoing the orientation");
   setGeometry(*out.image, inputGeometry); // bit-exact copy of the input's geometry
   out.source = channels.front().source;
+  out.niftiPlacement = channels.front().niftiPlacement; // a NIfTI output keeps the input's header forms
   result.labels = out;
   if (keepLogits) {
     result.logits = std::move(logits);

@@ -6,16 +6,24 @@
 
 #include <itkImage.h>
 
+#include <memory>
+
 #include <string>
 #include <vector>
 
 namespace voxseg::io {
+
+/// The header fields that placed a NIfTI input in the world (qform, sform, their codes, units), kept so that NIfTI
+/// outputs on its grid carry them unchanged. Opaque outside IO.
+struct NiftiPlacement;
 
 struct Volume {
   itk::ImageBase<3>::Pointer image; ///< an itk::Image<T, 3> with T given by pixelType
   PixelType pixelType = PixelType::Float32;
   std::string source;                ///< file or folder it was read from
   std::vector<std::string> warnings; ///< what the reader accepted but a user should know
+  /// Set for a NIfTI input: writeVolume puts these fields into a NIfTI output on the same grid.
+  std::shared_ptr<const NiftiPlacement> niftiPlacement;
 
   Geometry geometry() const;
 

@@ -23,6 +23,9 @@ Volume readVolume(const std::string& path, const ReadOptions& options = {});
 struct WriteOptions {
   bool overwrite = false; ///< replace an existing file (--force)
   bool compress = true;   ///< gzip where the format allows (.nii.gz always, .nrrd, .mha)
+  /// A NIfTI input's placement for a NIfTI output on its grid (an output on another grid gets the forms ITK
+  /// makes of its geometry). writeVolume falls back to the volume's own.
+  std::shared_ptr<const NiftiPlacement> niftiPlacement;
 };
 
 /// File extensions writeVolume accepts, e.g. ".nii.gz".
