@@ -139,6 +139,12 @@ int main(int argc, char** argv) {
     patch<std::int16_t>(p("zero_pixdim.nii"), 252, 0);
     patch<std::int16_t>(p("zero_pixdim.nii"), 254, 0);
     patch<float>(p("zero_pixdim.nii"), 84, 0.0f);
+    // A negative pixdim[1] with a qform only, and with an sform only
+    for (const char* name : {"negative_pixdim_qform.nii", "negative_pixdim_sform.nii"}) {
+      writeBlankImage<3>(p(name), {4, 4, 4});
+      patch<std::int16_t>(p(name), std::string(name).find("qform") != std::string::npos ? 254 : 252, 0);
+      patch<float>(p(name), 80, -1.0f);
+    }
     // Axes 0 and 1 at 63.4 degrees: NRRD and MetaImage can say so, voxseg's writers cannot keep it
     std::ofstream(p("sheared.nrrd"), std::ios::binary)
         << "NRRD0004\ntype: float\ndimension: 3\nspace: left-posterior-superior\nsizes: 4 4 4\n"

@@ -205,10 +205,11 @@ bool checkNiftiGeometryFields(const std::string& path, const std::string& name) 
   if (read == NiftiOneHeader::Unopened) throw inputError(name, "cannot open file");
   if (read == NiftiOneHeader::Other) return true; // short, or not NIfTI-1: checkNiftiFile says what it is
   const auto fieldAt = [&](std::size_t at) { return load<float>(hdr.data() + at, swap); };
-  const auto refuse = [&](const std::string& field, float v) {
+  const auto refuse = [&](const std::string& field, float v,
+                          const std::string& why = "the voxel grid cannot be placed") {
     std::ostringstream os;
     os << v;
-    throw inputError(name, "invalid NIfTI " + field + " = " + os.str() + " (the voxel grid cannot be placed)");
+    throw inputError(name, "invalid NIfTI " + field + " = " + os.str() + " (" + why + ")");
   };
   const std::int16_t qformCode = load<std::int16_t>(hdr.data() + 252, swap);
   const std::int16_t sformCode = load<std::int16_t>(hdr.data() + 254, swap);
@@ -217,6 +218,11 @@ bool checkNiftiGeometryFields(const std::string& path, const std::string& name) 
     // Without qform and sform the spacing is pixdim alone; nifticlib would read 0 or a negative one as 1 mm.
     if (!std::isfinite(d) || (qformCode <= 0 && sformCode <= 0 && d <= 0))
       refuse("pixdim[" + std::to_string(i) + "]", d);
+    // ITK 5.2 reads a negative one as a negative spacing (with a qform) or calls the sform "not orthonormal".
+    if (d < 0)
+      refuse("pixdim[" + std::to_string(i) + "]", d,
+             "a voxel size must be positive: nibabel reads its absolute value, ITK 5.2 cannot read it; store "
+             "the absolute value");
   }
   if (qformCode > 0) {
     static const char* names[] = {"quatern_b", "quatern_c", "quatern_d", "qoffset_x", "qoffset_y", "qoffset_z"};

@@ -28,8 +28,8 @@ constexpr double kMaxOriginMm = 1e9;
 /// Reads `path`'s NIfTI-1 header (nothing for other files) and refuses geometry fields that ITK's reader
 /// cannot take: a non-finite pixdim[1..3], quatern/qoffset when qform_code > 0 or srow when sform_code > 0
 /// (NaN there aborts the process inside ITK's direction computation; an offset beyond kMaxOriginMm gives a
-/// misleading ITK error), and a spacing of 0 or less when neither qform nor sform is set (nifticlib would
-/// read it as 1 mm). Errors name `name`. Returns false when neither qform_code nor sform_code is set (the file
+/// misleading ITK error), a spacing of 0 or less when neither qform nor sform is set (nifticlib would
+/// read it as 1 mm), and a negative spacing whatever the forms (ITK fails on it in two different ways). Errors name `name`. Returns false when neither qform_code nor sform_code is set (the file
 /// does not place itself in the world).
 bool checkNiftiGeometryFields(const std::string& path, const std::string& name);
 
