@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <filesystem>
 #include <new>
 #include <optional>
 #include <ostream>
@@ -21,7 +22,8 @@ namespace voxseg::cli {
 /// Parses the command line into `app`. Returns nothing when the program goes on, else the exit code to return at
 /// once: 0 after CLI11 printed the help or the version; ExitCode::Usage after a usage error, reported as every
 /// error is: one line "voxseg: error: <problem> (<command> --help lists the options)", or a JSON log record
-/// when --log-json is on the command line. A first word that is no subcommand is named as such.
+/// when --log-json is on the command line. A first word that is no subcommand is named as such; a word that starts
+/// with '-' and names a file gets a hint to write it as ./<word>.
 inline std::optional<int> parseCommandLine(CLI::App& app, int argc, char** argv, std::ostream& out, std::ostream& err) {
   try {
     app.parse(argc, argv);
@@ -39,6 +41,14 @@ inline std::optional<int> parseCommandLine(CLI::App& app, int argc, char** argv,
     // `voxseg frobnicate --help` is refused like `voxseg frobnicate`, not answered with the top-level help
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success) && unknown.empty()) return app.exit(e, out, err);
     std::string problem = unknown.empty() ? e.what() : "unknown command '" + unknown + "'", command = app.get_name();
+    for (int i = 1; i < argc && unknown.empty(); ++i) { // a file whose name starts with '-' was taken for options
+      const std::string word = argv[i];
+      std::error_code ec;
+      if (word.size() > 1 && word[0] == '-' && word != "--" && std::filesystem::is_regular_file(word, ec)) {
+        problem += "; '" + word + "' was read as options: give that file as ./" + word;
+        break;
+      }
+    }
     for (const CLI::App* a = &app; !a->get_subcommands().empty();) {
       a = a->get_subcommands().front();
       command += " " + a->get_name();
