@@ -57,7 +57,7 @@ NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const pr
     const bool useMask = cfg["use_mask_for_norm"][c].get<bool>();
     const json props = m.plans["foreground_intensity_properties_per_channel"].value(std::to_string(c), json::object());
     processing::nnunetNormalize(v, cfg["normalization_schemes"][c].get<std::string>(), useMask, props, in.mask,
-                                m.options.folder);
+                                m.options.folder, workers);
     if (netShape == cropShape) {
       pre.push_back(std::move(v)); // nnU-Net skips resampling when the shape does not change
     } else {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace voxseg::processing {
 namespace {
 
@@ -36,6 +38,46 @@ TEST(NnUNetNormalization, EachSchemeOnAFewValues) {
     ADD_FAILURE() << "unknown scheme accepted";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::Model);
+  }
+}
+
+// CT and ZScore (with and without a mask) on more voxels than one piece of work: the same bits with 1, 3 and 8
+// workers, and within a float32 rounding of a plain serial computation in double.
+TEST(NnUNetNormalization, SameResultWithAnyNumberOfWorkers) {
+  const std::size_t n = 700001;
+  std::vector<float> base(n);
+  std::vector<std::uint8_t> mask(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    base[i] = float((i * 7919) % 4001) * 0.37f - 500.0f;
+    mask[i] = (i / 1000) % 3 != 0;
+  }
+  const nlohmann::json ct{{"percentile_00_5", -400.0}, {"percentile_99_5", 900.0}, {"mean", 120.5}, {"std", 210.25}};
+  for (const auto& [scheme, useMask] : {std::pair<std::string, bool>{"ZScoreNormalization", false},
+                                        std::pair<std::string, bool>{"ZScoreNormalization", true},
+                                        std::pair<std::string, bool>{"CTNormalization", false}}) {
+    std::vector<float> one = base;
+    nnunetNormalize(one, scheme, useMask, ct, mask, "x.nii.gz", 1);
+    for (const unsigned workers : {3u, 8u}) {
+      std::vector<float> many = base;
+      nnunetNormalize(many, scheme, useMask, ct, mask, "x.nii.gz", workers);
+      EXPECT_EQ(many, one) << scheme << " mask " << useMask << ", " << workers << " workers";
+    }
+    if (scheme != "ZScoreNormalization") continue;
+    double sum = 0, sq = 0;
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      if (!useMask || mask[i]) {
+        sum += base[i];
+        ++count;
+      }
+    const double mean = sum / double(count);
+    for (std::size_t i = 0; i < n; ++i)
+      if (!useMask || mask[i]) sq += (base[i] - mean) * (base[i] - mean);
+    const double sd = std::sqrt(sq / double(count));
+    for (std::size_t i = 0; i < n; i += 997) {
+      const float want = !useMask || mask[i] ? float((base[i] - mean) / sd) : base[i];
+      EXPECT_NEAR(one[i], want, 4e-7 * std::max(1.0f, std::fabs(want))) << i;
+    }
   }
 }
 

@@ -15,8 +15,9 @@ namespace voxseg::processing {
 /// voxels only when useMask; mean and std summed in double, so a voxel may differ by about one float32 rounding
 /// from NumPy's float32 pairwise sums), RescaleTo01Normalization, RGBTo01Normalization (values 0..255 over 255;
 /// Error(Input) naming `source` outside that range), NoNormalization.
-/// Throws Error(Model) naming `source` for another scheme.
+/// Throws Error(Model) naming `source` for another scheme. CT and ZScore run on `workers` threads over pieces of
+/// fixed size, the sums added piece by piece in order: the result does not depend on the number of workers.
 void nnunetNormalize(std::vector<float>& v, const std::string& scheme, bool useMask, const nlohmann::json& props,
-                     const std::vector<std::uint8_t>& mask, const std::string& source);
+                     const std::vector<std::uint8_t>& mask, const std::string& source, unsigned workers = 1);
 
 } // namespace voxseg::processing
