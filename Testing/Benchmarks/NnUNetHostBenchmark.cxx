@@ -128,10 +128,10 @@ int run(int argc, char** argv) {
           ca = processing::crop(volume.data(), full, a);
         },
         [&] {
-          b = processing::nonzeroBox({volume.data()}, full);
-          cb = processing::crop(volume.data(), full, b);
+          b = processing::nonzeroBox({volume.data()}, full, workers);
+          cb = processing::crop(volume.data(), full, b, workers);
         });
-    row("crop", one, many, a.begin == b.begin && a.end == b.end && ca == cb, true);
+    row("crop", one, many, a.begin == b.begin && a.end == b.end && ca == cb);
   }
   { // z-score, twice on the same array each (the same work the second time)
     std::vector<float> a = volume, b = volume;

@@ -7,6 +7,7 @@
 #include "voxseg/core/Error.h"
 #include "voxseg/core/ItkGeometry.h"
 #include "voxseg/core/Log.h"
+#include "voxseg/core/Parallel.h"
 #include "voxseg/inference/NnUNetFolder.h"
 #include "voxseg/processing/Crop.h"
 #include "voxseg/processing/NnUNetNormalization.h"
@@ -63,6 +64,7 @@ NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& 
   // per channel plus the cropped arrays at a time (a 512x512x1000 CT is 1 GiB per float copy). A copy
   // made here (another pixel type, or transposed) becomes the cropped array itself when the box is the
   // whole array, as it is for CT: no second copy.
+  const unsigned workers = workerCount(inference::threadCount(), SIZE_MAX); // as the resampling's (--threads)
   processing::Box box;
   std::vector<std::vector<float>> cropped;
   std::vector<std::uint8_t> mask;
@@ -86,11 +88,11 @@ NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& 
         ptrs.push_back(copies[c].data()); // stays valid: moving a vector keeps its buffer
       }
     }
-    box = processing::nonzeroBox(ptrs, full);
+    box = processing::nonzeroBox(ptrs, full, workers);
     if (anyMask) mask = processing::nonzeroMask(ptrs, full, box); // crop_to_nonzero's seg >= 0
     for (std::size_t c = 0; c < channels.size(); ++c)
-      cropped.push_back(copies[c].empty() ? processing::crop(ptrs[c], full, box)
-                                          : processing::crop(std::move(copies[c]), full, box));
+      cropped.push_back(copies[c].empty() ? processing::crop(ptrs[c], full, box, workers)
+                                          : processing::crop(std::move(copies[c]), full, box, workers));
   }
   NnUNetResult r;
   const std::size_t n = std::size_t(full[0] * full[1] * full[2]);

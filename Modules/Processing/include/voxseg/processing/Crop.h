@@ -18,19 +18,19 @@ struct Box {
 
 /// Bounding box of the voxels that are non-zero in at least one channel (nnU-Net's
 /// create_nonzero_mask + get_bbox_from_mask; filling holes cannot change the box). All-zero input:
-/// the whole array.
-Box nonzeroBox(const std::vector<const float*>& channels, const Shape3& shape);
+/// the whole array. On `workers` threads, a few planes each (the box does not depend on their number).
+Box nonzeroBox(const std::vector<const float*>& channels, const Shape3& shape, unsigned workers = 1);
 
 /// The non-zero mask of nnU-Net's create_nonzero_mask inside `box`: voxels non-zero in any channel,
 /// with holes filled (scipy binary_fill_holes: background connected to the border by faces stays).
 std::vector<std::uint8_t> nonzeroMask(const std::vector<const float*>& channels, const Shape3& shape, const Box& box);
 
-/// The box's voxels, C order.
-std::vector<float> crop(const float* data, const Shape3& shape, const Box& box);
+/// The box's voxels, C order, copied on `workers` threads (a few planes each).
+std::vector<float> crop(const float* data, const Shape3& shape, const Box& box, unsigned workers = 1);
 
 /// The same, from an array the caller hands over: returned as it is when the box is the whole array
 /// (no copy; CT in Hounsfield units has no zeros), else cropped and `data` freed.
-std::vector<float> crop(std::vector<float>&& data, const Shape3& shape, const Box& box);
+std::vector<float> crop(std::vector<float>&& data, const Shape3& shape, const Box& box, unsigned workers = 1);
 
 /// Writes `cropped` (box.size()) into `full` (shape), voxels outside the box set to `fill`.
 void uncrop(const float* cropped, const Box& box, float* full, const Shape3& shape, float fill);
