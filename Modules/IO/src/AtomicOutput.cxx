@@ -132,6 +132,13 @@ AtomicOutput::AtomicOutput(std::string finalPath, bool overwrite) : final_(std::
   slot_ = registerTemp(temp_);
 }
 
+std::string AtomicOutput::scratchPathBeside(const std::string& extension) const {
+  const fs::path dir = fs::path(final_).parent_path().empty() ? fs::path(".") : fs::path(final_).parent_path();
+  return (dir / (outputTemporaryPrefix() + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) +
+                 extension))
+      .string();
+}
+
 AtomicOutput::~AtomicOutput() {
   if (!committed_) ::unlink(temp_.c_str());
   unregisterTemp(slot_);

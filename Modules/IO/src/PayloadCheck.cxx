@@ -52,7 +52,9 @@ bool endsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-bool isNiftiPath(const std::string& path) { return endsWith(path, ".nii") || endsWith(path, ".nii.gz"); }
+bool isNiftiPath(const std::string& path) {
+  return endsWith(path, ".nii") || endsWith(path, ".nii.gz") || endsWith(path, ".NII") || endsWith(path, ".NII.GZ");
+}
 
 NrrdSpace checkNrrdHeader(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -245,6 +247,12 @@ std::string niftiSformAgainstPixdim(const std::string& path) {
   if (readNiftiOneHeader(path, hdr, swap) != NiftiOneHeader::Read) return {};
   const auto fieldAt = [&](std::size_t at) { return double(load<float>(hdr.data() + at, swap)); };
   if (load<std::int16_t>(hdr.data() + 254, swap) <= 0 || load<std::int16_t>(hdr.data() + 252, swap) > 0) return {};
+  // ITK 5.2 turns pixdim into mm but not the sform: in metres or micrometres the two never agree for it.
+  const int units = hdr[123] & 7;
+  if (units == 1 || units == 3)
+    return std::string("an sform in ") + (units == 1 ? "metres" : "micrometres") +
+           " (xyzt_units) and no qform: ITK 5.2 scales pixdim to mm but not the sform, and cannot read it (store "
+           "the header in mm, or add a qform)";
   const auto element = [&](std::size_t r, std::size_t c) { return fieldAt(280 + 16 * r + 4 * c); };
   std::ostringstream lengths, pixdims;
   bool differ = false;

@@ -8,11 +8,11 @@
 
 namespace voxseg::io::detail {
 
-/// Suffix test. Case-sensitive on purpose: ITK's NIfTI/NRRD/MetaImage IO accept lower-case extensions
-/// only, so "A.NII.GZ" is not a NIfTI name for voxseg either.
+/// Suffix test, case-sensitive: ITK's MetaImage IO accepts lower-case extensions only, nifticlib lower or upper
+/// case but not mixed (isNiftiPath), and NRRD is known by its content.
 bool endsWith(const std::string& s, const std::string& suffix);
 
-/// True for .nii and .nii.gz names.
+/// True for .nii and .nii.gz names, and .NII and .NII.GZ, which nifticlib reads too (mixed case it refuses).
 bool isNiftiPath(const std::string& path);
 
 /// Checks the header's dimensions (each >= 1) and that the (decompressed) file holds
@@ -29,8 +29,8 @@ constexpr double kMaxOriginMm = 1e9;
 /// cannot take: a non-finite pixdim[1..3], quatern/qoffset when qform_code > 0 or srow when sform_code > 0
 /// (NaN there aborts the process inside ITK's direction computation; an offset beyond kMaxOriginMm gives a
 /// misleading ITK error), a spacing of 0 or less when neither qform nor sform is set (nifticlib would
-/// read it as 1 mm), and a negative spacing whatever the forms (ITK fails on it in two different ways). Errors name `name`. Returns false when neither qform_code nor sform_code is set (the file
-/// does not place itself in the world).
+/// read it as 1 mm), and a negative spacing whatever the forms (ITK fails on it in two different ways). Errors name
+/// `name`. Returns false when neither qform_code nor sform_code is set (the file does not place itself in the world).
 bool checkNiftiGeometryFields(const std::string& path, const std::string& name);
 
 /// The NRRD header fields that ITK 5.2 reads wrongly or ignores, lower case and trimmed.
@@ -39,8 +39,9 @@ struct NrrdSpace {
   std::vector<std::string> units; ///< the "space units" field, one per axis (quotes removed)
 };
 
-/// For a NIfTI-1 file with an sform and no qform whose sform axis lengths differ from pixdim[1..3]: why ITK 5.2
-/// refuses it (it calls such a file "not orthonormal"); "" otherwise. For the message of ITK's refusal.
+/// For a NIfTI-1 file with an sform and no qform whose sform axis lengths differ from pixdim[1..3], or that is in
+/// metres or micrometres: why ITK 5.2 refuses it (it calls such a file "not orthonormal"); "" otherwise. For the
+/// message of ITK's refusal.
 std::string niftiSformAgainstPixdim(const std::string& path);
 
 /// For a file that starts with NRRD's magic: refuses header lines that ITK 5.2's NRRD reader (teem)

@@ -12,6 +12,7 @@
 #include <itkImageFileReader.h>
 #include <itkImageIOFactory.h>
 #include <itkImageSeriesReader.h>
+#include <itkNiftiImageIO.h>
 
 #include <spdlog/spdlog.h>
 
@@ -208,6 +209,10 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
   if (!io)
     throw inputError(path, std::string("not a readable image: unknown format or corrupt header (readable: ") +
                                kFormats + ")");
+  // ITK's NIfTI reader also takes .hdr/.img pairs (Analyze or NIfTI-1), which none of the checks here cover.
+  if (dynamic_cast<itk::NiftiImageIO*>(io.GetPointer()) && !detail::isNiftiPath(path))
+    throw inputError(path, "a .hdr/.img pair (Analyze or NIfTI-1): voxseg reads NIfTI as one .nii or .nii.gz file "
+                           "(convert the pair, e.g. with nibabel: nib.save(nib.load('x.hdr'), 'x.nii.gz'))");
   io->SetFileName(itkPath);
   const bool placed = !detail::isNiftiPath(path) || detail::checkNiftiGeometryFields(itkPath, path); // NaN aborts ITK
   try {

@@ -12,6 +12,7 @@
 #include "voxseg/core/ItkGeometry.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 
 namespace voxseg::io {
@@ -42,7 +43,7 @@ void writeAtomically(const ImageType* image, const std::string& path, const Writ
   const bool gzip = detail::endsWith(path, ".gz") || (options.compress && !detail::endsWith(path, ".nii"));
   if (placement && !(nifti && detail::placementFits(*placement, geometryOf(*image)))) placement = nullptr;
   std::optional<ScratchFile> plain;
-  if (placement && gzip) plain.emplace(out.tempPath() + "-plain.nii");
+  if (placement && gzip) plain.emplace(out.scratchPathBeside(".nii")); // the volume uncompressed, for a moment
   const std::string itkPath = plain ? plain->path() : out.tempPath();
   try {
     auto writer = itk::ImageFileWriter<ImageType>::New();
@@ -53,6 +54,10 @@ void writeAtomically(const ImageType* image, const std::string& path, const Writ
   } catch (const itk::ExceptionObject& e) {
     throw outputError(path, "cannot write: " + detail::itkMessage(e));
   }
+  // ITK 5.2's NIfTI writer reports a file it cannot create (a name too long) without throwing
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(itkPath, ec))
+    throw outputError(path, "cannot write: no file was created (name too long for the file system?)");
   if (placement) detail::writeNiftiWithPlacement(*placement, itkPath, out.tempPath(), gzip, path);
   detail::checkWrittenFile(out.tempPath(), path);
   out.commit();

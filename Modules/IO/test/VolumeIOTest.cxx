@@ -17,6 +17,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 namespace voxseg::io {
@@ -289,6 +290,81 @@ TEST(Formats, NiftiInMetresOrMicrometresIsPlacedInMillimetres) {
     EXPECT_EQ(placementBytes(niftiHeader(out)), placementBytes(niftiHeader(path)));
     EXPECT_EQ(readVolume(out).geometry(), v.geometry());
   }
+}
+
+// nifticlib reads upper-case .NII names: the NIfTI checks and the placement apply to them too.
+TEST(Formats, UpperCaseNiftiNamesAreNiftiToo) {
+  TempDir dir;
+  const std::string lower = writeDisagreeingForms(dir, 2), upper = dir.file("FORMS.NII");
+  std::filesystem::copy_file(lower, upper);
+  const Volume v = readVolume(upper);
+  ASSERT_EQ(v.warnings.size(), 1u);
+  EXPECT_NE(v.warnings[0].find("place the voxels up to 60 mm apart"), std::string::npos) << v.warnings[0];
+  const std::string out = dir.file("out.nii.gz");
+  writeVolume(v, out);
+  EXPECT_EQ(placementBytes(niftiHeader(out)), placementBytes(niftiHeader(lower)));
+}
+
+// ITK's NIfTI reader also takes .hdr/.img pairs, which voxseg's checks do not cover: refused with the way out.
+TEST(Formats, HdrImgPairsAreRefused) {
+  TempDir dir;
+  auto image = itk::Image<std::int16_t, 3>::New();
+  itk::Image<std::int16_t, 3>::RegionType region;
+  region.SetSize({4, 4, 4});
+  image->SetRegions(region);
+  image->Allocate(true);
+  auto writer = itk::ImageFileWriter<itk::Image<std::int16_t, 3>>::New();
+  writer->SetInput(image);
+  writer->SetFileName(dir.file("pair.hdr"));
+  writer->Update();
+  for (const std::string name : {"pair.hdr", "pair.img"}) {
+    try {
+      readVolume(dir.file(name));
+      ADD_FAILURE() << name << " read";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Input);
+      EXPECT_NE(std::string(e.what()).find(name + ": a .hdr/.img pair (Analyze or NIfTI-1)"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+// ITK 5.2 cannot read an sform in metres without a qform (it scales pixdim only): named, not ITK's words.
+TEST(Formats, SformOnlyInMetresIsNamed) {
+  TempDir dir;
+  const std::string path = dir.file("metres_sform.nii");
+  writeVolume(rampVolume(PixelType::Int16), path);
+  for (const std::size_t at : {80u, 84u, 88u}) {
+    const float scaled = fieldOf<float>(path, at) * 1e-3f;
+    patchNifti(path, at, &scaled, sizeof scaled);
+  }
+  for (std::size_t i = 0; i < 12; ++i) {
+    const float scaled = fieldOf<float>(path, 280 + 4 * i) * 1e-3f;
+    patchNifti(path, 280 + 4 * i, &scaled, sizeof scaled);
+  }
+  const std::int16_t noQform = 0;
+  const char metres = 1 | 8;
+  patchNifti(path, 252, &noQform, sizeof noQform);
+  patchNifti(path, 123, &metres, 1);
+  try {
+    readVolume(path);
+    FAIL() << "read";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Input);
+    EXPECT_NE(std::string(e.what()).find("an sform in metres (xyzt_units) and no qform"), std::string::npos)
+        << e.what();
+  }
+}
+
+// The uncompressed step of a .nii.gz output has a short name of its own: an output name that fits for other
+// inputs fits for a NIfTI input too, and nothing is left beside it.
+TEST(WriteVolume, LongOutputNameOfANiftiInput) {
+  TempDir dir;
+  const Volume v = readVolume(writeDisagreeingForms(dir, 2));
+  const std::string out = dir.file(std::string(221, 'a') + ".nii.gz"); // 228 characters
+  writeVolume(v, out);
+  EXPECT_EQ(readVolume(out).geometry(), v.geometry());
+  EXPECT_EQ(dir.entryCount(), 2u) << "temporary files left behind";
 }
 
 // Only a NIfTI output on the input's grid takes the input's fields; WriteOptions can give them to any volume.

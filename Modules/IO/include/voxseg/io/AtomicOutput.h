@@ -19,6 +19,9 @@ public:
 
   /// Where to write: same folder and same extension as the final path.
   const std::string& tempPath() const { return temp_; }
+  /// Another temporary name in the same folder, short (the final name left out) and ending in `extension`:
+  /// for a step of the write (the clean-up of a killed run's temporaries takes it too).
+  std::string scratchPathBeside(const std::string& extension) const;
   const std::string& finalPath() const { return final_; }
   /// Renames the temporary file to the final path; throws Error(Output) on failure.
   void commit();
