@@ -265,22 +265,27 @@ TEST(Formats, NiftiQformAndSformThatDisagreeAreNamedAndBothKeptInNiftiOutputs) {
   }
 }
 
+// The ramp volume as a .nii whose header is in another unit (`units`: xyzt_units; `perMm` of it in a mm).
+void writeInUnits(const std::string& path, char units, float perMm) {
+  writeVolume(rampVolume(PixelType::Int16), path);
+  for (const std::size_t at : {80u, 84u, 88u, 268u, 272u, 276u}) { // pixdim[1..3], qoffset
+    const float scaled = fieldOf<float>(path, at) * perMm;
+    patchNifti(path, at, &scaled, sizeof scaled);
+  }
+  for (std::size_t i = 0; i < 12; ++i) { // srow_x, srow_y, srow_z
+    const float scaled = fieldOf<float>(path, 280 + 4 * i) * perMm;
+    patchNifti(path, 280 + 4 * i, &scaled, sizeof scaled);
+  }
+  patchNifti(path, 123, &units, 1);
+}
+
 // ITK 5.2 turns a spacing in metres or micrometres into mm but left the origin in the file's unit.
 TEST(Formats, NiftiInMetresOrMicrometresIsPlacedInMillimetres) {
   TempDir dir;
   const Geometry expected = obliqueGeometry();
   for (const auto& [units, perMm] : {std::pair<char, float>{1 | 8, 1e-3f}, std::pair<char, float>{3 | 8, 1e3f}}) {
     const std::string path = dir.file("units" + std::to_string(int(units)) + ".nii");
-    writeVolume(rampVolume(PixelType::Int16), path);
-    for (const std::size_t at : {80u, 84u, 88u, 268u, 272u, 276u}) { // pixdim[1..3], qoffset
-      const float scaled = fieldOf<float>(path, at) * perMm;
-      patchNifti(path, at, &scaled, sizeof scaled);
-    }
-    for (std::size_t i = 0; i < 12; ++i) { // srow_x, srow_y, srow_z
-      const float scaled = fieldOf<float>(path, 280 + 4 * i) * perMm;
-      patchNifti(path, 280 + 4 * i, &scaled, sizeof scaled);
-    }
-    patchNifti(path, 123, &units, 1);
+    writeInUnits(path, units, perMm);
     const Volume v = readVolume(path);
     EXPECT_TRUE(v.geometry().nearlyEqual(expected, 1e-3))
         << int(units) << ": " << gridDifference(v.geometry(), expected);
@@ -333,19 +338,9 @@ TEST(Formats, HdrImgPairsAreRefused) {
 TEST(Formats, SformOnlyInMetresIsNamed) {
   TempDir dir;
   const std::string path = dir.file("metres_sform.nii");
-  writeVolume(rampVolume(PixelType::Int16), path);
-  for (const std::size_t at : {80u, 84u, 88u}) {
-    const float scaled = fieldOf<float>(path, at) * 1e-3f;
-    patchNifti(path, at, &scaled, sizeof scaled);
-  }
-  for (std::size_t i = 0; i < 12; ++i) {
-    const float scaled = fieldOf<float>(path, 280 + 4 * i) * 1e-3f;
-    patchNifti(path, 280 + 4 * i, &scaled, sizeof scaled);
-  }
+  writeInUnits(path, 1 | 8, 1e-3f);
   const std::int16_t noQform = 0;
-  const char metres = 1 | 8;
   patchNifti(path, 252, &noQform, sizeof noQform);
-  patchNifti(path, 123, &metres, 1);
   try {
     readVolume(path);
     FAIL() << "read";
