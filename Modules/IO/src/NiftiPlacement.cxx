@@ -1,4 +1,5 @@
 #include "NiftiPlacement.h"
+#include "PayloadCheck.h"
 #include "RawBytes.h"
 
 #include "voxseg/core/Error.h"
@@ -17,11 +18,6 @@
 
 namespace voxseg::io::detail {
 namespace {
-
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-using File = std::unique_ptr<std::FILE, FileCloser>;
 
 // A 4x4 voxel-to-world matrix (RAS, the file's units) as nifticlib computes it.
 using Affine = std::array<std::array<double, 4>, 3>;
@@ -81,31 +77,27 @@ double niftiMillimetresPerUnit(std::uint8_t spaceUnits) {
   }
 }
 
-std::shared_ptr<const NiftiPlacement> readNiftiPlacement(const std::string& path, const std::string& name,
-                                                         const Geometry& grid) {
-  std::array<unsigned char, sizeof(nifti_1_header)> bytes{};
-  {
-    std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
-    if (!f || gzread(f.get(), bytes.data(), unsigned(bytes.size())) != int(bytes.size()))
-      throw inputError(name, "cannot read the NIfTI-1 header again");
-  }
-  const bool swap = loadBytes<std::int32_t>(bytes.data(), false) != 348;
-  if (loadBytes<std::int32_t>(bytes.data(), swap) != 348) throw inputError(name, "not a NIfTI-1 header");
+NiftiPlacement readNiftiPlacement(const std::string& path, const std::string& name, const Geometry& grid) {
+  static_assert(sizeof(nifti_1_header) == 348);
+  std::array<unsigned char, 348> bytes{};
+  bool swap = false;
+  if (readNiftiOneHeader(path, bytes, swap) != NiftiOneHeader::Read)
+    throw inputError(name, "cannot read the NIfTI-1 header again");
   nifti_1_header h{};
   std::memcpy(&h, bytes.data(), sizeof h);
   if (swap) swap_nifti_header(&h, 1);
-  auto p = std::make_shared<NiftiPlacement>();
-  p->qformCode = h.qform_code;
-  p->sformCode = h.sform_code;
-  for (int i = 0; i < 4; ++i) p->pixdim[std::size_t(i)] = h.pixdim[i];
-  p->quatern = {h.quatern_b, h.quatern_c, h.quatern_d, h.qoffset_x, h.qoffset_y, h.qoffset_z};
+  NiftiPlacement p;
+  p.qformCode = h.qform_code;
+  p.sformCode = h.sform_code;
+  for (int i = 0; i < 4; ++i) p.pixdim[std::size_t(i)] = h.pixdim[i];
+  p.quatern = {h.quatern_b, h.quatern_c, h.quatern_d, h.qoffset_x, h.qoffset_y, h.qoffset_z};
   for (std::size_t c = 0; c < 4; ++c) {
-    p->srow[c] = h.srow_x[c];
-    p->srow[4 + c] = h.srow_y[c];
-    p->srow[8 + c] = h.srow_z[c];
+    p.srow[c] = h.srow_x[c];
+    p.srow[4 + c] = h.srow_y[c];
+    p.srow[8 + c] = h.srow_z[c];
   }
-  p->spaceUnits = std::uint8_t(XYZT_TO_SPACE(h.xyzt_units));
-  p->grid = grid;
+  p.spaceUnits = std::uint8_t(XYZT_TO_SPACE(h.xyzt_units));
+  p.grid = grid;
   return p;
 }
 
@@ -134,7 +126,7 @@ bool placementFits(const NiftiPlacement& p, const Geometry& g) { return g.nearly
 
 void writeNiftiWithPlacement(const NiftiPlacement& p, const std::string& plain, const std::string& destination,
                              bool gzip, const std::string& name) {
-  File in(std::fopen(plain.c_str(), gzip ? "rb" : "r+b"));
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(plain.c_str(), gzip ? "rb" : "r+b"), &std::fclose);
   nifti_1_header h{};
   if (!in || std::fread(&h, sizeof h, 1, in.get()) != 1) throw outputError(name, "cannot read back its NIfTI header");
   if (h.sizeof_hdr != 348) throw outputError(name, "the NIfTI header written is not NIfTI-1 in this byte order");

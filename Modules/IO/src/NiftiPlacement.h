@@ -29,8 +29,7 @@ double niftiMillimetresPerUnit(std::uint8_t spaceUnits);
 
 /// The placement fields of the NIfTI-1 file `path` with `grid`, the grid voxseg read from it. Throws
 /// Error(Input) naming `name` when the header cannot be read.
-std::shared_ptr<const NiftiPlacement> readNiftiPlacement(const std::string& path, const std::string& name,
-                                                         const Geometry& grid);
+NiftiPlacement readNiftiPlacement(const std::string& path, const std::string& name, const Geometry& grid);
 
 /// For a header whose qform and sform are both set and place the voxels more than 0.01 mm apart: a warning
 /// that says how far apart, which of the two `p.grid` follows and which tools read the other; "" otherwise.

@@ -35,9 +35,8 @@ std::string lowerCase(std::string v) {
   return v;
 }
 
-// The first 348 bytes of a NIfTI-1 file and their byte order. Unopened: the file cannot be opened; Other: short,
-// or not NIfTI-1 (other checks say what).
-enum class NiftiOneHeader { Read, Unopened, Other };
+} // namespace
+
 NiftiOneHeader readNiftiOneHeader(const std::string& path, std::array<unsigned char, 348>& hdr, bool& swap) {
   std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
   if (!f) return NiftiOneHeader::Unopened;
@@ -45,8 +44,6 @@ NiftiOneHeader readNiftiOneHeader(const std::string& path, std::array<unsigned c
   swap = load<std::int32_t>(hdr.data(), false) != 348;
   return load<std::int32_t>(hdr.data(), swap) == 348 ? NiftiOneHeader::Read : NiftiOneHeader::Other;
 }
-
-} // namespace
 
 bool endsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;

@@ -2,6 +2,7 @@
 // Integrity checks that ITK's readers do not make: its NIfTI and MetaImage readers silently
 // zero-fill truncated voxel data, and NIfTI turns zero-size dimensions into 1.
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,6 +15,11 @@ bool endsWith(const std::string& s, const std::string& suffix);
 
 /// True for .nii and .nii.gz names, and .NII and .NII.GZ, which nifticlib reads too (mixed case it refuses).
 bool isNiftiPath(const std::string& path);
+
+/// The first 348 bytes of a NIfTI-1 file (plain or gzip) and whether they are in the other byte order (`swap`).
+/// Unopened: the file cannot be opened; Other: short, or not NIfTI-1 (other checks say what).
+enum class NiftiOneHeader { Read, Unopened, Other };
+NiftiOneHeader readNiftiOneHeader(const std::string& path, std::array<unsigned char, 348>& hdr, bool& swap);
 
 /// Checks the header's dimensions (each >= 1) and that the (decompressed) file holds
 /// vox_offset + dim[1] * ... * dim[dim[0]] * bitpix / 8 bytes. Throws Error(Input) naming the file.

@@ -256,7 +256,7 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
   }
   if (detail::isNiftiPath(path)) {
     Geometry g = v.geometry();
-    auto placement = std::make_shared<NiftiPlacement>(*detail::readNiftiPlacement(itkPath, path, g));
+    auto placement = std::make_shared<NiftiPlacement>(detail::readNiftiPlacement(itkPath, path, g));
     // ITK 5.2 turns a spacing in metres or micrometres into mm but leaves the origin in the file's unit.
     if (const double mm = detail::niftiMillimetresPerUnit(placement->spaceUnits); mm != 1.0 && placed) {
       for (double& o : g.origin) o *= mm;
