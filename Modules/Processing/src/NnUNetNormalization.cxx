@@ -9,11 +9,13 @@
 namespace voxseg::processing {
 namespace {
 
-// Voxels per piece of the sums. Fixed, so that the sums (added piece by piece, in order) and with them every
-// output voxel do not depend on the number of workers. Passes voxel by voxel take parallelRanges' pieces.
+// Voxels per piece of work. Fixed, so that the sums (added piece by piece, in order) and with them every
+// output voxel do not depend on the number of workers.
 constexpr std::size_t kPiece = std::size_t(1) << 18;
 
 // fn(begin, end) over [0, n) in pieces of kPiece, on `workers` threads; returns each piece's result in order.
+// The voxel-by-voxel passes go through it too: on one worker, CTNormalization over 600x512x512 took 0.08 s in
+// pieces and 0.29 s as one range (Core's parallelRanges, which does not cut the work for one worker).
 template <typename T, typename Fn> std::vector<T> overPieces(std::size_t n, unsigned workers, Fn&& fn) {
   const std::size_t pieces = (n + kPiece - 1) / kPiece;
   std::vector<T> out(pieces);
@@ -31,8 +33,9 @@ void nnunetNormalize(std::vector<float>& v, const std::string& scheme, bool useM
     const float lo = props.at("percentile_00_5").get<float>(), hi = props.at("percentile_99_5").get<float>();
     const float mean = props.at("mean").get<float>();
     const float sd = float(std::max(props.at("std").get<double>(), 1e-8));
-    parallelRanges(n, workers, kPiece, [&](std::size_t b, std::size_t e) {
+    overPieces<char>(n, workers, [&](std::size_t b, std::size_t e) {
       for (std::size_t i = b; i < e; ++i) x[i] = (std::clamp(x[i], lo, hi) - mean) / sd;
+      return char(0);
     });
   } else if (scheme == "ZScoreNormalization") {
     // Each loop twice, with and without the mask test: the test inside a loop without a mask cost 12%.
@@ -72,12 +75,13 @@ void nnunetNormalize(std::vector<float>& v, const std::string& scheme, bool useM
          }))
       sq += p;
     const double sd = std::max(count ? std::sqrt(sq / double(count)) : 0.0, 1e-8);
-    parallelRanges(n, workers, kPiece, [&](std::size_t b, std::size_t e) {
+    overPieces<char>(n, workers, [&](std::size_t b, std::size_t e) {
       if (!useMask)
         for (std::size_t i = b; i < e; ++i) x[i] = float((x[i] - mean) / sd);
       else
         for (std::size_t i = b; i < e; ++i)
           if (mask[i]) x[i] = float((x[i] - mean) / sd);
+      return char(0);
     });
   } else if (scheme == "RescaleTo01Normalization") {
     float lo = v.empty() ? 0 : *std::min_element(v.begin(), v.end());
