@@ -177,11 +177,8 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
   processing::PostprocessingCounts counts;
   if (postprocessing) {
     counts = processing::postprocess(*img, post);
-    if (counts.largestRemoved + counts.holesFilled + counts.smallRemoved + counts.remapped > 0) {
-      io::Volume changed = fromLabelImage(*img, r.labels.source);
-      changed.niftiPlacement = r.labels.niftiPlacement;
-      r.labels = std::move(changed);
-    }
+    if (counts.largestRemoved + counts.holesFilled + counts.smallRemoved + counts.remapped > 0)
+      r.labels = fromLabelImage(*img, r.labels);
   }
   const double postSeconds = since(tp);
   if (r.labels.geometry() != volumes.front().geometry())

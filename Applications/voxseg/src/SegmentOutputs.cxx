@@ -156,7 +156,7 @@ processing::LabelImage::Pointer toLabelImage(const io::Volume& labels) {
   return img;
 }
 
-io::Volume fromLabelImage(const processing::LabelImage& image, const std::string& source) {
+io::Volume fromLabelImage(const processing::LabelImage& image, const io::Volume& like) {
   const std::size_t n = image.GetLargestPossibleRegion().GetNumberOfPixels();
   const unsigned short* p = image.GetBufferPointer();
   const bool wide = std::any_of(p, p + n, [](unsigned short v) { return v > 255; });
@@ -178,7 +178,8 @@ io::Volume fromLabelImage(const processing::LabelImage& image, const std::string
     for (std::size_t i = 0; i < n; ++i) q[i] = static_cast<std::uint8_t>(p[i]);
     out.image = img;
   }
-  out.source = source;
+  out.source = like.source;
+  out.niftiPlacement = like.niftiPlacement;
   return out;
 }
 
@@ -248,7 +249,7 @@ nlohmann::ordered_json writeCaseOutputs(const OutputPaths& paths, const CaseResu
     if (!paths.instances.empty()) {
       processing::LabelImage::Pointer inst;
       const auto table = processing::labelInstances(*img, paths.instanceClasses, inst);
-      io::writeVolume(fromLabelImage(*inst, result.labels.source), paths.instances, w);
+      io::writeVolume(fromLabelImage(*inst, result.labels), paths.instances, w);
       nlohmann::ordered_json rows = nlohmann::ordered_json::array();
       for (const auto& t : table) {
         const LabelInfo* l = nullptr;

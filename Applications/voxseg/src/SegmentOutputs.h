@@ -52,7 +52,9 @@ void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& l
 processing::LabelImage::Pointer toLabelImage(const io::Volume& labels);
 /// The same from labels already read as 16-bit values (io::labelValues) on `labels`' grid.
 processing::LabelImage::Pointer toLabelImage(const std::vector<std::uint16_t>& values, const io::Volume& labels);
-io::Volume fromLabelImage(const processing::LabelImage& image, const std::string& source);
+/// Back to a label map (uint8, or uint16 above 255) that keeps what `like` says about its origin: the source it
+/// names and the NIfTI placement its outputs carry.
+io::Volume fromLabelImage(const processing::LabelImage& image, const io::Volume& like);
 
 /// Writes everything requested except the report; returns the JSON fragments for the report
 /// ("outputs": [...], "instances": count).
