@@ -60,6 +60,7 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
   j["folds"] = folds;
   try {
     const auto& c = f.configuration;
+    j["dimensions"] = f.slices ? 2 : 3;
     j["patch_size"] = c.at("patch_size");
     j["spacing"] = c.at("spacing");
     j["normalization_schemes"] = c.at("normalization_schemes");
@@ -77,15 +78,21 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
   }
   out << "model:         " << args.model << " (nnU-Net v2 trained-model folder)\n";
   out << "configuration: " << f.configurationName << "\n";
-  out << "patch size:    " << j["patch_size"].dump() << " (z, y, x)\n";
-  out << "spacing:       " << j["spacing"].dump() << " mm (z, y, x)\n";
+  if (f.slices) { // a 2D configuration
+    out << "patch size:    " << j["patch_size"].dump() << " (y, x: a 2D configuration, one slice at a time)\n";
+    out << "spacing:       " << j["spacing"].dump() << " mm (y, x; between slices, the input's own)\n";
+  } else {
+    out << "patch size:    " << j["patch_size"].dump() << " (z, y, x)\n";
+    out << "spacing:       " << j["spacing"].dump() << " mm (z, y, x)\n";
+  }
   out << "channels:      " << j["channel_names"].dump() << ", normalization " << j["normalization_schemes"].dump()
       << "\n";
   out << "labels:        " << j["labels"].dump() << "\n";
   for (const auto& e : folds)
     out << "fold " << e["fold"].get<int>() << ":        final " << (e["checkpoint_final"].get<bool>() ? "yes" : "no")
         << ", best " << (e["checkpoint_best"].get<bool>() ? "yes" : "no")
-        << (e.contains("mirror_axes") ? ", test-time mirroring over axes " + e["mirror_axes"].dump() : std::string())
+        << (e.contains("mirror_axes") ? ", test-time mirroring over axes " + e["mirror_axes"].dump() + " (z, y, x)"
+                                      : std::string())
         << "\n";
   if (folds.empty()) out << "no fold_N folder\n";
   return 0;

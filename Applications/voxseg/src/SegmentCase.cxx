@@ -92,6 +92,7 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
         {"name", nnunet_->plans.value("dataset_name", fs::path(o.folder).parent_path().filename().string())},
         {"version", nnunet_->plans.value("plans_name", "")},
         {"folder", o.folder},
+        {"configuration", nnunet_->configurationName},
         {"folds", o.folds},
         {"checkpoint", o.checkpoint},
         {"test_time_mirroring", o.tta}};

@@ -30,7 +30,9 @@ std::vector<double> blurredImpulse(std::int64_t n, double sigma) {
 
 torch::Tensor nnunetGaussian(const Shape3& patch, double sigmaScale) {
   std::array<std::vector<double>, 3> g;
-  for (int a = 0; a < 3; ++a) g[a] = blurredImpulse(patch[a], double(patch[a]) * sigmaScale);
+  // An axis of one voxel (a 2D configuration's slice axis) is left out, as nnU-Net's 2D map has no such axis.
+  for (int a = 0; a < 3; ++a)
+    g[a] = patch[a] == 1 ? std::vector<double>{1.0} : blurredImpulse(patch[a], double(patch[a]) * sigmaScale);
   auto map = torch::empty({patch[0], patch[1], patch[2]}, torch::kFloat64);
   double* p = map.data_ptr<double>();
   for (std::int64_t i = 0; i < patch[0]; ++i)

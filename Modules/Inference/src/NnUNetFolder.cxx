@@ -2,9 +2,11 @@
 #include "NetworkImpl.h"
 #include "NnUNetNetwork.h"
 #include "voxseg/core/Error.h"
+#include "voxseg/core/Log.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -73,6 +75,24 @@ NnUNetFolder readFolder(const std::string& folder) {
     throw Error(ExitCode::Model,
                 folder + ": plans.json configuration '" + f.configurationName +
                     "' has no 'architecture' block (plans from nnU-Net older than v2.4 are not supported)");
+  // A 2D configuration (patch and spacing of (y, x), Conv2d) runs slice by slice: its network is rebuilt as
+  // the 3D network with kernels and strides of 1 along z, given one slice at a time (Network::loadNnUNetFold).
+  const auto& patch = config.at("patch_size");
+  if (!patch.is_array() || (patch.size() != 2 && patch.size() != 3))
+    throw Error(ExitCode::Model, (dir / "plans.json").string() + ": configuration '" + f.configurationName +
+                                     "' has patch_size " + patch.dump() + " (expected 3 entries, or 2 for 2D)");
+  f.slices = patch.size() == 2;
+  if (!config.at("spacing").is_array() || config.at("spacing").size() != patch.size())
+    throw Error(ExitCode::Model, (dir / "plans.json").string() + ": configuration '" + f.configurationName +
+                                     "' has spacing " + config.at("spacing").dump() + " for patch_size " +
+                                     patch.dump() + " (one value per axis of the patch)");
+  const auto& kwargs = config.at("architecture").value("arch_kwargs", nlohmann::json::object());
+  const std::string convOp = kwargs.value("conv_op", std::string());
+  const bool conv2d = convOp.size() >= 6 && convOp.compare(convOp.size() - 6, 6, "Conv2d") == 0;
+  if (conv2d != f.slices)
+    throw Error(ExitCode::Model, (dir / "plans.json").string() + ": configuration '" + f.configurationName +
+                                     "' has a " + (f.slices ? "2D" : "3D") + " patch_size " + patch.dump() +
+                                     " but conv_op '" + convOp + "'");
   f.inputChannels =
       static_cast<int>(f.dataset.value("channel_names", f.dataset.value("modality", nlohmann::json::object())).size());
   if (f.dataset.contains("regions_class_order"))
@@ -113,6 +133,14 @@ Network Network::loadNnUNetFold(const NnUNetFolder& folder, int fold, const std:
   impl->native = nnunet::buildNetwork(folder.configuration.at("architecture"), folder.inputChannels, folder.numClasses,
                                       cp, impl->device, cpPath.string());
   impl->mirrorAxes = cp.hasMirrorAxes ? cp.mirrorAxes : std::vector<int>{};
+  if (folder.slices) { // a 2D network's axes 0, 1 (y, x of the slice) are the volume's axes 1, 2
+    const bool fits = std::all_of(impl->mirrorAxes.begin(), impl->mirrorAxes.end(), [](int a) { return a < 2; });
+    if (!fits)
+      logWarning(cpPath.string() + ": inference_allowed_mirroring_axes names axis 2 of a 2D configuration: "
+                                   "test-time mirroring is off for this checkpoint");
+    for (int& a : impl->mirrorAxes) a += 1;
+    if (!fits) impl->mirrorAxes.clear();
+  }
   return Network(std::move(impl));
 }
 

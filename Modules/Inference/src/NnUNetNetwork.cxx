@@ -26,8 +26,11 @@ struct Ops {
 // Weights by name, with the bookkeeping for the error messages.
 class WeightTable {
 public:
-  WeightTable(const Checkpoint& cp, torch::Device device, std::string source) : source_(std::move(source)) {
-    for (const auto& [name, t] : cp.weights) weights_[name] = t.to(device, torch::kFloat);
+  // A 2D configuration's convolution weights (out, in, h, w) become (out, in, 1, h, w): the 3D network with
+  // kernels and strides of 1 along the slice axis, run on one slice, is the 2D network.
+  WeightTable(const Checkpoint& cp, torch::Device device, std::string source, bool twoD) : source_(std::move(source)) {
+    for (const auto& [name, t] : cp.weights)
+      weights_[name] = twoD && t.dim() == 4 ? t.unsqueeze(2).to(device, torch::kFloat) : t.to(device, torch::kFloat);
   }
   torch::Tensor take(const std::string& name, const std::vector<std::int64_t>& shape) {
     const auto it = weights_.find(name);
@@ -71,18 +74,21 @@ private:
   std::vector<std::string> missing_, mismatched_;
 };
 
-std::vector<std::vector<std::int64_t>> perStage(const json& v, std::size_t stages, const std::string& what,
+// Kernel sizes or strides per stage, as three values (z, y, x); a 2D configuration's (y, x) get 1 along z.
+std::vector<std::vector<std::int64_t>> perStage(const json& v, std::size_t stages, const std::string& what, bool twoD,
                                                 const std::string& source) {
   std::vector<std::vector<std::int64_t>> out;
   if (!v.is_array() || v.size() != stages)
     throw Error(ExitCode::Model, source + ": arch_kwargs." + what + " must have one entry per stage");
+  const std::size_t dims = twoD ? 2 : 3;
   for (const auto& e : v) {
-    if (e.is_number_integer())
-      out.push_back({e.get<std::int64_t>(), e.get<std::int64_t>(), e.get<std::int64_t>()});
-    else
-      out.push_back(e.get<std::vector<std::int64_t>>());
-    if (out.back().size() != 3)
-      throw Error(ExitCode::Model, source + ": arch_kwargs." + what + ": only 3D configurations are supported");
+    std::vector<std::int64_t> s = e.is_number_integer() ? std::vector<std::int64_t>(dims, e.get<std::int64_t>())
+                                                        : e.get<std::vector<std::int64_t>>();
+    if (s.size() != dims)
+      throw Error(ExitCode::Model, source + ": arch_kwargs." + what + " " + e.dump() + " in a " + std::to_string(dims) +
+                                       "D configuration");
+    if (twoD) s.insert(s.begin(), 1);
+    out.push_back(s);
   }
   return out;
 }
@@ -174,10 +180,16 @@ Forward buildNetwork(const json& arch, int inputChannels, int numClasses, const 
   if (!arch.contains("arch_kwargs"))
     throw Error(ExitCode::Model, source + ": plans.json architecture lacks arch_kwargs");
   const json& k = arch.at("arch_kwargs");
+  const std::string convOp = shortName(k.value("conv_op", json()));
+  if (convOp != "Conv3d" && convOp != "Conv2d")
+    throw Error(ExitCode::Model, source + ": conv_op '" + k.value("conv_op", json()).dump() +
+                                     "' is not supported (torch.nn.Conv3d, torch.nn.Conv2d)");
+  const bool twoD = convOp == "Conv2d";
+  const std::string dims = twoD ? "2d" : "3d";
   const std::size_t n = need(k, "n_stages", source).get<std::size_t>();
   const auto features = intList(need(k, "features_per_stage", source), n, "features_per_stage", source);
-  const auto kernels = perStage(need(k, "kernel_sizes", source), n, "kernel_sizes", source);
-  const auto strides = perStage(need(k, "strides", source), n, "strides", source);
+  const auto kernels = perStage(need(k, "kernel_sizes", source), n, "kernel_sizes", twoD, source);
+  const auto strides = perStage(need(k, "strides", source), n, "strides", twoD, source);
   const std::string perStageKey = residual ? "n_blocks_per_stage" : "n_conv_per_stage";
   const auto convsEnc = intList(need(k, perStageKey, source), n, perStageKey, source);
   if (residual && (k.contains("block") || k.value("bottleneck_channels", json()).is_array() ||
@@ -189,17 +201,16 @@ Forward buildNetwork(const json& arch, int inputChannels, int numClasses, const 
                                           "supported");
   const auto convsDec = intList(need(k, "n_conv_per_stage_decoder", source), n - 1, "n_conv_per_stage_decoder", source);
   const bool bias = k.value("conv_bias", false);
-  if (shortName(k.value("conv_op", json())) != "Conv3d")
-    throw Error(ExitCode::Model, source + ": conv_op must be torch.nn.Conv3d (only 3D configurations are supported)");
   Ops ops;
   const std::string norm = shortName(k.value("norm_op", json()));
-  if (norm != "InstanceNorm3d" && norm != "BatchNorm3d")
-    throw Error(ExitCode::Model, source + ": norm_op '" + norm + "' is not supported (InstanceNorm3d, BatchNorm3d)");
-  ops.instanceNorm = norm == "InstanceNorm3d";
+  if (norm != "InstanceNorm" + dims && norm != "BatchNorm" + dims)
+    throw Error(ExitCode::Model, source + ": norm_op '" + norm + "' is not supported with " + convOp +
+                                     " (InstanceNorm" + dims + ", BatchNorm" + dims + ")");
+  ops.instanceNorm = norm == "InstanceNorm" + dims;
   const json normKw = k.value("norm_op_kwargs", json::object());
   ops.eps = normKw.is_object() ? normKw.value("eps", 1e-5) : 1e-5;
   if (ops.instanceNorm && normKw.is_object() && !normKw.value("affine", false))
-    throw Error(ExitCode::Model, source + ": InstanceNorm3d without affine parameters is not supported");
+    throw Error(ExitCode::Model, source + ": " + norm + " without affine parameters is not supported");
   ops.nonlin = shortName(k.value("nonlin", json()));
   if (ops.nonlin != "LeakyReLU" && ops.nonlin != "ReLU")
     throw Error(ExitCode::Model, source + ": nonlin '" + ops.nonlin + "' is not supported (LeakyReLU, ReLU)");
@@ -207,7 +218,7 @@ Forward buildNetwork(const json& arch, int inputChannels, int numClasses, const 
   ops.negativeSlope = nonlinKw.is_object() ? nonlinKw.value("negative_slope", 0.01) : 0.01;
   if (k.value("nonlin_first", false)) throw Error(ExitCode::Model, source + ": nonlin_first is not supported");
 
-  WeightTable w(cp, device, source);
+  WeightTable w(cp, device, source, twoD);
   std::vector<std::vector<ConvBlock>> enc(n), dec(n - 1);
   std::vector<std::vector<ResidualBlock>> resEnc(n);
   std::optional<ConvBlock> stem;

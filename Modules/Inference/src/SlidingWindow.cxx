@@ -275,7 +275,7 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
     ruleValues = torch::from_blob(ruleBits.data(), {std::int64_t(ruleBits.size())}, torch::kShort).to(device);
   }
   const Shape3 shape{chans.front().size(0), chans.front().size(1), chans.front().size(2)};
-  const WindowGrid grid = planWindows(shape, opt.patch, opt.tiling);
+  const WindowGrid grid = planWindows(shape, opt.patch, opt.tiling, opt.everySlice);
 
   const at::ScalarType accType = opt.halfAccumulation ? at::kHalf : at::kFloat;
   const auto impValues = importanceMap(opt.patch, opt.importance);

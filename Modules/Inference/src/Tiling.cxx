@@ -37,7 +37,9 @@ Shape3 WindowGrid::window(std::int64_t i) const {
   return {starts[0][std::size_t(i / (n1 * n2))], starts[1][std::size_t((i / n2) % n1)], starts[2][std::size_t(i % n2)]};
 }
 
-WindowGrid planWindows(const Shape3& shape, const Shape3& patch, const Tiling& tiling) {
+WindowGrid planWindows(const Shape3& shape, const Shape3& patch, const Tiling& tiling, bool everySlice) {
+  if (everySlice && patch[0] != 1)
+    throw Error(ExitCode::Internal, "planWindows: every slice with a patch deeper than 1");
   WindowGrid g;
   for (int a = 0; a < 3; ++a) {
     if (shape[a] < 1 || patch[a] < 1) throw Error(ExitCode::Internal, "planWindows: empty shape or patch");
@@ -47,6 +49,10 @@ WindowGrid planWindows(const Shape3& shape, const Shape3& patch, const Tiling& t
     g.paddedShape[a] = shape[a] + diff;
     g.starts[a] = tiling.rule == Tiling::Rule::NnUNet ? nnunetSteps(g.paddedShape[a], patch[a], tiling.step)
                                                       : monaiStarts(g.paddedShape[a], patch[a], tiling.overlap);
+  }
+  if (everySlice) {
+    g.starts[0].resize(std::size_t(shape[0]));
+    for (std::int64_t i = 0; i < shape[0]; ++i) g.starts[0][std::size_t(i)] = i;
   }
   return g;
 }

@@ -1,4 +1,5 @@
 #include "voxseg/inference/Tiling.h"
+#include "voxseg/core/Error.h"
 #include "voxseg/testing/Data.h"
 
 #include <nlohmann/json.hpp>
@@ -36,6 +37,21 @@ TEST(Tiling, PaddingIsCentred) {
   EXPECT_EQ(g.padBefore, (Shape3{5, 0, 0}));
   EXPECT_EQ(g.padAfter, (Shape3{6, 0, 0}));
   EXPECT_EQ(g.paddedShape, (Shape3{24, 64, 50}));
+}
+
+// nnU-Net's predictor for a 2D configuration: compute_steps_for_sliding_window over the slice plane only, and
+// every slice once (nnunetSteps with a patch of 1 gives 0, 0, 1, 2, 2, 2, 3, 4, 4: most slices twice).
+TEST(Tiling, EverySliceOnceForTwoDimensionalPatches) {
+  Tiling t;
+  EXPECT_EQ(nnunetSteps(5, 1, 0.5), (std::vector<std::int64_t>{0, 0, 1, 2, 2, 2, 3, 4, 4}));
+  const WindowGrid g = planWindows({5, 40, 130}, {1, 56, 64}, t, true);
+  EXPECT_EQ(g.starts[0], (std::vector<std::int64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(g.starts[1], (std::vector<std::int64_t>{0}));
+  EXPECT_EQ(g.starts[2], nnunetSteps(130, 64, 0.5));
+  EXPECT_EQ(g.padBefore, (Shape3{0, 8, 0}));
+  EXPECT_EQ(g.starts[2].size(), 4u);
+  EXPECT_EQ(g.count(), 5 * 4);
+  EXPECT_THROW(planWindows({5, 40, 130}, {2, 56, 64}, t, true), Error);
 }
 
 TEST(Tiling, MatchesMonaiDensePatchSlices) {

@@ -60,6 +60,7 @@ NnUNetModel load(const NnUNetOptions& options, const inference::DeviceSpec& devi
   m.options = options;
   m.plans = folder.plans;
   m.dataset = folder.dataset;
+  m.configurationName = folder.configurationName;
   m.configuration = folder.configuration;
   const fs::path dir(options.folder);
   m.transposeForward = permutation(m.plans, "transpose_forward", dir / "plans.json");
@@ -88,8 +89,7 @@ NnUNetModel load(const NnUNetOptions& options, const inference::DeviceSpec& devi
       if (x.is_number_integer()) m.maxLabel = std::max(m.maxLabel, x.get<int>());
   }
   for (int r : m.regionsClassOrder) m.maxLabel = std::max(m.maxLabel, r);
-  if (!m.configuration.contains("patch_size") || m.configuration["patch_size"].size() != 3)
-    throw Error(ExitCode::Model, options.folder + ": only 3D configurations are supported");
+  m.slices = folder.slices;
   for (int fold : options.folds)
     m.folds.push_back(inference::Network::loadNnUNetFold(folder, fold, options.checkpoint, device));
   return m;

@@ -21,8 +21,11 @@ NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const pr
   const bool keepProbabilities = settings.keepProbabilities;
   const json& cfg = m.configuration;
   const Shape3 cropShape = in.box.size();
-  const processing::Spacing3 target{cfg["spacing"][0].get<double>(), cfg["spacing"][1].get<double>(),
-                                    cfg["spacing"][2].get<double>()};
+  // A 2D configuration's spacing is (y, x): nnU-Net keeps the spacing between slices as it is.
+  const json& sp = cfg["spacing"];
+  const processing::Spacing3 target =
+      m.slices ? processing::Spacing3{spacing[0], sp[0].get<double>(), sp[1].get<double>()}
+               : processing::Spacing3{sp[0].get<double>(), sp[1].get<double>(), sp[2].get<double>()};
   const Shape3 netShape = processing::nnunetNewShape(cropShape, spacing, target);
   for (std::size_t a = 0; a < 3; ++a)
     if (netShape[a] < 1) { // nnU-Net rounds the new shape: one 1 mm slice at 2 mm is 0 voxels
@@ -67,8 +70,11 @@ NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const pr
   }
 
   inference::EngineOptions o;
-  for (int a = 0; a < 3; ++a) o.patch[std::size_t(a)] = cfg["patch_size"][a].get<std::int64_t>();
+  const json& patch = cfg["patch_size"];
+  o.patch = m.slices ? Shape3{1, patch[0].get<std::int64_t>(), patch[1].get<std::int64_t>()}
+                     : Shape3{patch[0].get<std::int64_t>(), patch[1].get<std::int64_t>(), patch[2].get<std::int64_t>()};
   o.tiling.rule = Tiling::Rule::NnUNet;
+  o.everySlice = m.slices;
   o.tiling.step = m.options.step;
   o.importance.type = ImportanceMap::Type::GaussianNnUNet;
   o.importance.sigmaScale = 0.125;

@@ -52,7 +52,8 @@ public:
   /// The same with the folder already read (readNnUNetFolder), e.g. for several folds.
   static Network loadNnUNetFold(const NnUNetFolder& folder, int fold, const std::string& checkpoint = "final",
                                 const DeviceSpec& device = {});
-  /// nnU-Net folds: the checkpoint's inference_allowed_mirroring_axes (empty otherwise).
+  /// nnU-Net folds: the checkpoint's inference_allowed_mirroring_axes (empty otherwise), as axes of the (z, y, x)
+  /// volume: a 2D configuration's axes 0, 1 of the slice are 1, 2 here.
   const std::vector<int>& allowedMirrorAxes() const;
 
   /// Output shape for a zero input of shape [1, channels, patch]; throws Error(Model) with the

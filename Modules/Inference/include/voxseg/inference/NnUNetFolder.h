@@ -18,6 +18,7 @@ struct NnUNetFolder {
   nlohmann::json configuration; ///< plans["configurations"][name], inherits_from resolved
   int inputChannels = 0;        ///< entries of dataset.json channel_names
   int numClasses = 0;           ///< labels (or regions_class_order for region-based datasets)
+  bool slices = false;          ///< a 2D configuration: patch_size and spacing are (y, x), one slice at a time
 };
 
 /// Reads and checks the folder; throws Error(Model) naming the file and the problem (missing files,

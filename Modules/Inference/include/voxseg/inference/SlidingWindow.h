@@ -27,6 +27,7 @@ enum class DeviceLabels { Off, Device, Always };
 struct EngineOptions {
   Shape3 patch{0, 0, 0}; ///< network axis order
   Tiling tiling;
+  bool everySlice = false; ///< patch[0] == 1 (nnU-Net's 2D configurations): one window row per slice, each once
   ImportanceMap importance;
   bool halfAccumulation = false;     ///< float16 accumulators, as nnU-Net v2 (bit-compatible with it)
   std::vector<int> mirrorAxes;       ///< test-time mirroring over every combination of these axes

@@ -33,7 +33,10 @@ struct WindowGrid {
 };
 
 /// Padding (centred: before = diff / 2, after = diff - before, where the patch exceeds the image)
-/// and window starts for a volume of `shape` (network axis order).
-WindowGrid planWindows(const Shape3& shape, const Shape3& patch, const Tiling& tiling);
+/// and window starts for a volume of `shape` (network axis order). `everySlice` (patch[0] must be 1):
+/// along axis 0 every index once, as nnU-Net's predictor places a 2D configuration's windows (its
+/// compute_steps_for_sliding_window over the slice plane only); nnunetSteps with a patch of 1 would
+/// place most slices twice.
+WindowGrid planWindows(const Shape3& shape, const Shape3& patch, const Tiling& tiling, bool everySlice = false);
 
 } // namespace voxseg::inference

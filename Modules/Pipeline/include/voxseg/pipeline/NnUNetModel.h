@@ -23,7 +23,8 @@ struct NnUNetOptions {
 
 struct NnUNetModel {
   std::vector<inference::Network> folds;
-  nlohmann::json configuration; ///< plans' configuration (inherits_from resolved)
+  std::string configurationName; ///< e.g. "3d_fullres", "2d"
+  nlohmann::json configuration;  ///< plans' configuration (inherits_from resolved)
   nlohmann::json plans;
   nlohmann::json dataset;
   NnUNetOptions options;
@@ -31,6 +32,7 @@ struct NnUNetModel {
   std::array<int, 3> transposeBackward{0, 1, 2}; ///< its inverse
   std::vector<int> regionsClassOrder;            ///< dataset.json; empty: softmax model
   int maxLabel = 0;                              ///< largest label value the model can write
+  bool slices = false; ///< a 2D configuration: one slice (axis 0 of the transposed array) at a time
 };
 
 /// "0,1, 2" -> {0, 1, 2}: the --folds text of the command-line tools. Anything else (empty items,
