@@ -168,6 +168,18 @@ int main(int argc, char** argv) {
       text.erase(at, text.find('\n', at) + 1 - at);
       std::ofstream(p("compressed_no_size.mha"), std::ios::binary | std::ios::trunc) << text;
     }
+    // MetaImages whose slices are files of their own, one missing (a list) or short (a pattern): ITK 5.2 read the
+    // voxels of the buffer as they were, said so only on the console, and exited 0
+    {
+      const std::string head = "ObjectType = Image\nNDims = 3\nDimSize = 4 5 3\nElementType = MET_SHORT\n"
+                               "ElementSpacing = 1 2 3\nOffset = 10 20 30\n";
+      std::ofstream(p("slice_list.mhd")) << head << "ElementDataFile = LIST 2D\nlist0.raw\nlist1.raw\nlist2.raw\n";
+      std::ofstream(p("list0.raw"), std::ios::binary) << std::string(40, '\1');
+      std::ofstream(p("list2.raw"), std::ios::binary) << std::string(40, '\1');
+      std::ofstream(p("slice_pattern.mhd")) << head << "ElementDataFile = pat%02d.raw 1 3 1\n";
+      for (const char* f : {"pat01.raw", "pat02.raw"}) std::ofstream(p(f), std::ios::binary) << std::string(40, '\1');
+      std::ofstream(p("pat03.raw"), std::ios::binary) << std::string(30, '\1');
+    }
     std::ofstream(p("random.pt"), std::ios::binary) << "PK\x03\x04" << std::string(500, '\x7f');
   } catch (const std::exception& e) {
     std::cerr << "voxsegMakeBadInputs: " << e.what() << "\n";

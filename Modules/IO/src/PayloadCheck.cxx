@@ -15,6 +15,7 @@
 #include <iomanip>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string_view>
 #include <vector>
@@ -277,6 +278,74 @@ std::string niftiSformAgainstPixdim(const std::string& path) {
 
 bool isMetaImagePath(const std::string& path) { return endsWith(path, ".mha") || endsWith(path, ".mhd"); }
 
+namespace {
+
+// printf's %d (with an optional 0 flag and width) of a MetaImage file pattern; nullopt for any other pattern.
+std::optional<std::string> patternName(const std::string& pattern, long long index) {
+  const auto pct = pattern.find('%');
+  if (pct == std::string::npos || pattern.find('%', pct + 1) != std::string::npos) return std::nullopt;
+  std::size_t i = pct + 1;
+  const bool zero = i < pattern.size() && pattern[i] == '0';
+  if (zero) ++i;
+  std::size_t width = 0;
+  while (i < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[i])) && width < 100)
+    width = width * 10 + std::size_t(pattern[i++] - '0');
+  if (i >= pattern.size() || (pattern[i] != 'd' && pattern[i] != 'i' && pattern[i] != 'u')) return std::nullopt;
+  std::string digits = std::to_string(index);
+  if (digits.size() < width) digits.insert(0, width - digits.size(), zero ? '0' : ' ');
+  return pattern.substr(0, pct) + digits + pattern.substr(i + 1);
+}
+
+std::uint64_t metaImageVoxelBytes(std::map<std::string, std::string>& fields);
+
+// ElementDataFile = LIST (file names on the lines after it) or "pattern min max step": ITK 5.2 reads a missing or
+// short slice file as whatever its buffer held, says so only on the console, and exits 0.
+void checkMetaImageSliceFiles(const std::string& path, std::istream& rest, std::map<std::string, std::string>& fields,
+                              const std::string& dataFile) {
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  std::vector<std::string> files;
+  if (dataFile.rfind("LIST", 0) == 0) {
+    for (std::string line; std::getline(rest, line);) {
+      line.erase(0, line.find_first_not_of(" \t\r"));
+      line.erase(line.find_last_not_of(" \t\r") + 1);
+      if (!line.empty()) files.push_back(line);
+    }
+  } else {
+    std::istringstream words(dataFile);
+    std::string pattern;
+    long long first = 0, last = -1, step = 1;
+    words >> pattern >> first >> last >> step;
+    if (!words && !words.eof())
+      throw inputError(path, "MetaImage ElementDataFile '" + dataFile +
+                                 "' is not a file "
+                                 "pattern with its first, last and step numbers");
+    if (step <= 0 || last < first || (last - first) / step > 100000)
+      throw inputError(path, "MetaImage ElementDataFile '" + dataFile + "': no files from " + std::to_string(first) +
+                                 " to " + std::to_string(last) + " in steps of " + std::to_string(step));
+    for (long long i = first; i <= last; i += step) {
+      const auto name = patternName(pattern, i);
+      if (!name) return; // a pattern other than %d: ITK's own
+      files.push_back(*name);
+    }
+  }
+  if (files.empty()) throw inputError(path, "MetaImage ElementDataFile " + dataFile + " names no data file");
+  const bool compressed = fields["CompressedData"] == "True" || fields["CompressedData"] == "true";
+  const std::uint64_t total = metaImageVoxelBytes(fields);
+  const std::uint64_t each = compressed || total % files.size() != 0 ? 0 : total / files.size();
+  for (const auto& f : files) {
+    const std::string p = (dir / f).string();
+    std::error_code ec;
+    const std::uint64_t size = std::filesystem::file_size(p, ec);
+    if (ec)
+      throw inputError(path, "MetaImage data file '" + p + "' (of " + std::to_string(files.size()) + ") is missing");
+    if (size < each)
+      throw inputError(path, "truncated: MetaImage data file '" + p + "' holds " + std::to_string(size) +
+                                 " bytes, a slice needs " + std::to_string(each));
+  }
+}
+
+} // namespace
+
 void checkMetaImageFile(const std::string& path, bool inflateData) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw inputError(path, "cannot open file");
@@ -303,23 +372,16 @@ void checkMetaImageFile(const std::string& path, bool inflateData) {
   if (dataFile == "LOCAL") {
     dataStart = static_cast<std::uint64_t>(in.tellg());
     available = std::filesystem::file_size(path) - dataStart;
+  } else if (dataFile.rfind("LIST", 0) == 0 || dataFile.find(' ') != std::string::npos) {
+    checkMetaImageSliceFiles(path, in, fields, dataFile);
+    return;
   } else {
-    if (dataFile.find(' ') != std::string::npos || dataFile == "LIST") return; // slice lists: ITK checks
     dataPath = (std::filesystem::path(path).parent_path() / dataFile).string();
     std::error_code ec;
     available = std::filesystem::file_size(dataPath, ec);
     if (ec) throw inputError(path, "MetaImage data file '" + dataPath + "' is missing");
   }
-  // The voxel bytes the header describes (0: an element type left to ITK).
-  static const std::map<std::string, std::uint64_t> sizes{{"MET_CHAR", 1},       {"MET_UCHAR", 1}, {"MET_SHORT", 2},
-                                                          {"MET_USHORT", 2},     {"MET_INT", 4},   {"MET_UINT", 4},
-                                                          {"MET_LONG", 4},       {"MET_ULONG", 4}, {"MET_LONG_LONG", 8},
-                                                          {"MET_ULONG_LONG", 8}, {"MET_FLOAT", 4}, {"MET_DOUBLE", 8}};
-  const auto it = sizes.find(fields["ElementType"]);
-  std::uint64_t raw = it == sizes.end() ? 0 : it->second;
-  if (fields.count("ElementNumberOfChannels")) raw *= std::stoull(fields["ElementNumberOfChannels"]);
-  std::istringstream dims(fields["DimSize"]);
-  for (std::uint64_t d = 0; dims >> d;) raw *= d;
+  const std::uint64_t raw = metaImageVoxelBytes(fields);
   const bool compressed = fields["CompressedData"] == "True" || fields["CompressedData"] == "true";
   if (!compressed) {
     if (available < raw)
@@ -373,5 +435,21 @@ void checkWrittenFile(const std::string& temp, const std::string& finalPath) {
     throw outputError(finalPath, "incomplete after writing (disk full or a file size limit?): " + why);
   }
 }
+
+namespace {
+// The voxel bytes a MetaImage header describes (0: an element type left to ITK).
+std::uint64_t metaImageVoxelBytes(std::map<std::string, std::string>& fields) {
+  static const std::map<std::string, std::uint64_t> sizes{{"MET_CHAR", 1},       {"MET_UCHAR", 1}, {"MET_SHORT", 2},
+                                                          {"MET_USHORT", 2},     {"MET_INT", 4},   {"MET_UINT", 4},
+                                                          {"MET_LONG", 4},       {"MET_ULONG", 4}, {"MET_LONG_LONG", 8},
+                                                          {"MET_ULONG_LONG", 8}, {"MET_FLOAT", 4}, {"MET_DOUBLE", 8}};
+  const auto it = sizes.find(fields["ElementType"]);
+  std::uint64_t raw = it == sizes.end() ? 0 : it->second;
+  if (fields.count("ElementNumberOfChannels")) raw *= std::stoull(fields["ElementNumberOfChannels"]);
+  std::istringstream dims(fields["DimSize"]);
+  for (std::uint64_t d = 0; dims >> d;) raw *= d;
+  return raw;
+}
+} // namespace
 
 } // namespace voxseg::io::detail

@@ -7,6 +7,8 @@
 #include "voxseg/core/Error.h"
 #include "voxseg/core/ItkGeometry.h"
 #include "voxseg/core/Log.h"
+#include "voxseg/io/DicomSeg.h"
+#include "voxseg/io/DicomSeries.h"
 
 #include <itkGDCMImageIO.h>
 #include <itkImageFileReader.h>
@@ -183,6 +185,21 @@ private:
   std::future<void> check_;
 };
 
+// A DICOM SEG is a label map: its segments decoded on the grid its frames span (as `convert seg.dcm` does), not
+// its 1-bit frames read as a 0/255 image.
+Volume dicomSegLabels(const std::string& path, const ReadOptions& options) {
+  DicomSegContent seg = readDicomSeg(path, "", options);
+  if (!seg.overlaps.empty())
+    throw inputError(path, "a DICOM SEG whose segments overlap (" + seg.overlaps.front() +
+                               "): a label map holds one label per voxel ('voxseg convert' writes one mask per "
+                               "segment beside it)");
+  std::string names;
+  for (const auto& l : seg.segments) names += (names.empty() ? "" : ", ") + std::to_string(l.value) + " " + l.name;
+  logInfo(path + ": a DICOM SEG, read as the label map of its segments (" + names + ")");
+  seg.labels.source = path;
+  return std::move(seg.labels);
+}
+
 Volume readFile(const std::string& path, const ReadOptions& options) {
   std::error_code ec;
   if (fs::file_size(path, ec) == 0 && !ec) throw inputError(path, "empty file");
@@ -213,6 +230,7 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
   if (dynamic_cast<itk::NiftiImageIO*>(io.GetPointer()) && !detail::isNiftiPath(path))
     throw inputError(path, "a .hdr/.img pair (Analyze or NIfTI-1): voxseg reads NIfTI as one .nii or .nii.gz file "
                            "(convert the pair, e.g. with nibabel: nib.save(nib.load('x.hdr'), 'x.nii.gz'))");
+  if (dynamic_cast<itk::GDCMImageIO*>(io.GetPointer()) && isDicomSegFile(path)) return dicomSegLabels(path, options);
   io->SetFileName(itkPath);
   const bool placed = !detail::isNiftiPath(path) || detail::checkNiftiGeometryFields(itkPath, path); // NaN aborts ITK
   try {
@@ -406,7 +424,10 @@ Volume readVolume(const std::string& path, const ReadOptions& options) {
   Volume v;
   if (fs::is_directory(st)) {
     const auto series = scanDicomFolder(path);
-    v = readSeries(path, selectSeries(series, options.seriesUid, path), options);
+    const DicomSeriesInfo& s = selectSeries(series, options.seriesUid, path);
+    v = s.modality == "SEG" && s.files.size() == 1 && isDicomSegFile(s.files.front())
+            ? dicomSegLabels(s.files.front(), options)
+            : readSeries(path, s, options);
   } else {
     v = readFile(path, options);
   }

@@ -62,6 +62,28 @@ INSTANTIATE_TEST_SUITE_P(Formats, RoundTrip,
                                                               PixelType::Int16, PixelType::UInt32, PixelType::Int32,
                                                               PixelType::Float32, PixelType::Float64)));
 
+// A MetaImage whose slices are files of their own, listed or named by a pattern, reads slice by slice.
+TEST(Formats, MetaImageSliceFilesReadInOrder) {
+  TempDir dir;
+  const std::string head = "ObjectType = Image\nNDims = 3\nDimSize = 2 3 4\nElementType = MET_SHORT\n"
+                           "ElementSpacing = 1 2 3\nOffset = 10 20 30\n";
+  std::ofstream(dir.file("list.mhd")) << head << "ElementDataFile = LIST 2D\na.raw\nb.raw\nc.raw\nd.raw\n";
+  std::ofstream(dir.file("pattern.mhd")) << head << "ElementDataFile = s%03d.raw 2 8 2\n";
+  for (int k = 0; k < 4; ++k) {
+    std::vector<std::int16_t> slice(6);
+    for (int i = 0; i < 6; ++i) slice[std::size_t(i)] = std::int16_t(100 * k + i);
+    const auto bytes = reinterpret_cast<const char*>(slice.data());
+    std::ofstream(dir.file(std::string(1, char('a' + k)) + ".raw"), std::ios::binary).write(bytes, 12);
+    std::ofstream(dir.file("s00" + std::to_string(2 + 2 * k) + ".raw"), std::ios::binary).write(bytes, 12);
+  }
+  for (const std::string name : {"list.mhd", "pattern.mhd"}) {
+    const Volume v = readVolume(dir.file(name));
+    ASSERT_EQ(v.pixelType, PixelType::Int16) << name;
+    const std::int16_t* p = v.as<std::int16_t>()->GetBufferPointer();
+    for (int i = 0; i < 24; ++i) EXPECT_EQ(p[i], 100 * (i / 6) + i % 6) << name << " voxel " << i;
+  }
+}
+
 // Detached headers (.nhdr + data file, .mhd + .raw), which voxseg reads but does not write: ITK writes them.
 TEST(Formats, DetachedHeadersReadWithTheirGeometry) {
   for (const std::string ext : {".nhdr", ".mhd"}) {

@@ -19,9 +19,11 @@ class TempDir {
 public:
   TempDir() {
     static int counter = 0;
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (char& c : name) // a parameterized test's name ("Case/3") would make a folder in a folder
+      if (c == '/') c = '_';
     path_ = std::filesystem::temp_directory_path() /
-            ("voxseg-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+            ("voxseg-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + name);
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
