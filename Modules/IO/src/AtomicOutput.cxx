@@ -115,6 +115,19 @@ void checkWritableFolder(const fs::path& dir, const std::string& finalPath) {
   ::close(fd);
   ::unlink(probe.c_str());
 }
+// The temporary's name ends like the output's (the writers choose the format by it) and has no other dot:
+// nifticlib takes an inner ".nii", ".hdr", ".img" or ".nia" (b.nii.nii.gz, c.hdr.nii) for the extension and wrote
+// another file than the temporary, which then was left behind.
+std::string temporaryName(const std::string& name) {
+  std::size_t ext = name.rfind('.');
+  for (const std::string compound : {".nii.gz", ".seg.nrrd"})
+    if (name.size() > compound.size() && name.compare(name.size() - compound.size(), compound.size(), compound) == 0)
+      ext = name.size() - compound.size();
+  if (ext == std::string::npos || ext == 0) return name;
+  std::string stem = name.substr(0, ext);
+  std::replace(stem.begin(), stem.end(), '.', '_');
+  return stem + name.substr(ext);
+}
 } // namespace
 
 AtomicOutput::AtomicOutput(std::string finalPath, bool overwrite) : final_(std::move(finalPath)) {
@@ -127,7 +140,7 @@ AtomicOutput::AtomicOutput(std::string finalPath, bool overwrite) : final_(std::
   const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
   checkWritableFolder(dir, final_);
   temp_ = (dir / (outputTemporaryPrefix() + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) +
-                  "-" + p.filename().string()))
+                  "-" + temporaryName(p.filename().string())))
               .string();
   slot_ = registerTemp(temp_);
 }

@@ -384,6 +384,23 @@ TEST(WriteVolume, LongOutputNameOfANiftiInput) {
   EXPECT_EQ(dir.entryCount(), 2u) << "temporary files left behind";
 }
 
+// Output names with an inner NIfTI/Analyze extension: nifticlib took it for the temporary's extension, wrote another
+// file than the temporary and left it behind (exit 4, "no file was created").
+TEST(WriteVolume, OutputNamesWithAnInnerNiftiExtension) {
+  for (const bool niftiInput : {false, true}) {
+    TempDir dir;
+    const Volume v = niftiInput ? readVolume(writeDisagreeingForms(dir, 2)) : rampVolume(PixelType::Int16);
+    const std::size_t before = dir.entryCount();
+    const std::vector<std::string> names{"b.nii.nii",    "b.nii.gz.nii", "c.hdr.nii",  "c.img.nii",
+                                         "c.nia.nii.gz", "d.nii.nii.gz", "e.nii.nrrd", "f.nii.mha"};
+    for (const auto& name : names) {
+      writeVolume(v, dir.file(name));
+      EXPECT_TRUE(readVolume(dir.file(name)).geometry().nearlyEqual(v.geometry(), 1e-5)) << name; // NIfTI: float32
+    }
+    EXPECT_EQ(dir.entryCount(), before + names.size()) << "temporary files left behind";
+  }
+}
+
 // Only a NIfTI output on the input's grid takes the input's fields; WriteOptions can give them to any volume.
 TEST(WriteVolume, NiftiPlacementGoesOnlyToTheGridItPlaces) {
   TempDir dir;
