@@ -80,7 +80,11 @@ void utcStamp(char* out) {
   for (const char c : {'0', '0', '0', 'Z', '\0'}) out[k++] = c;
 }
 
+std::atomic<int> children[4] = {0, 0, 0, 0}; // processes to stop on an interrupt (stopAtInterrupt)
+
 extern "C" void onInterrupt(int) {
+  for (auto& c : children)
+    if (const int pid = c.load(); pid > 0) ::kill(pid, SIGTERM);
   for (auto& s : slots)
     if (s.ready.load()) ::unlink(s.path);
   for (int pass = 0; pass < 8; ++pass) // scratch folders, empty now (a pass per level of nesting)
@@ -179,6 +183,20 @@ void installInterruptCleanup() {
   // Past a file size limit (ulimit -f) a write fails with EFBIG instead of killing the process, so
   // the output error is reported and the temporary removed like any other failed write.
   ::signal(SIGXFSZ, SIG_IGN);
+}
+
+void stopAtInterrupt(int pid) {
+  for (auto& c : children) {
+    int expected = 0;
+    if (c.compare_exchange_strong(expected, pid)) return;
+  }
+}
+
+void forgetAtInterrupt(int pid) {
+  for (auto& c : children) {
+    int expected = pid;
+    c.compare_exchange_strong(expected, 0);
+  }
 }
 
 void AtomicOutput::commit() {

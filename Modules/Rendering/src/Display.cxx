@@ -3,6 +3,7 @@
 #include "voxseg/core/Error.h"
 
 #include "voxseg/core/Log.h"
+#include "voxseg/io/AtomicOutput.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -28,6 +29,7 @@ std::string xvfbReason; // why voxseg started its own Xvfb ($DISPLAY unset or no
 
 void stopXvfb() {
   if (xvfbPid > 0) {
+    io::forgetAtInterrupt(xvfbPid);
     kill(xvfbPid, SIGTERM);
     waitpid(xvfbPid, nullptr, 0);
     xvfbPid = 0;
@@ -59,12 +61,14 @@ std::string startXvfb(const std::string& why) {
                                         " and Xvfb cannot be started (install Debian's xvfb package, or run under "
                                         "xvfb-run)");
   }
+  io::stopAtInterrupt(pid); // an interrupted render must not leave its X server running
   std::string number;
   pollfd p{fds[0], POLLIN, 0};
   char c = 0;
   while (poll(&p, 1, 20000) > 0 && read(fds[0], &c, 1) == 1 && c != '\n') number += c;
   close(fds[0]);
   if (number.empty()) {
+    io::forgetAtInterrupt(pid);
     kill(pid, SIGTERM);
     waitpid(pid, nullptr, 0);
     throw Error(ExitCode::Internal, "rendering needs an X display: Xvfb started but gave no display number "

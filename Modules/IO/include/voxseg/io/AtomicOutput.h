@@ -102,4 +102,9 @@ std::vector<std::string> removeStaleTemporaries(const std::string& folder,
 /// ExitCode::Interrupted (130). Programs that write outputs call this once at start.
 void installInterruptCleanup();
 
+/// A child process (voxseg's private Xvfb) that the SIGINT/SIGTERM handler sends SIGTERM to before exiting, so that
+/// an interrupted run does not leave it running; 0 takes it back. At most 4 at a time (further ones are not stopped).
+void stopAtInterrupt(int pid);
+void forgetAtInterrupt(int pid);
+
 } // namespace voxseg::io
