@@ -504,6 +504,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
           eval.read.nonUniform = io::parseSliceSpacingPolicy(evalNonUniform);
           if (evalCmd->count("--instance-iou") > 0 && !eval.instances)
             throw usageError("--instance-iou is the matching threshold of --instances, which is not given");
+          if (evalCmd->count("--labels") > 0 && eval.labels.empty()) throw usageError("--labels '': empty item");
           return runEvaluate(eval, out);
         }
         if (renderCmd->parsed()) {

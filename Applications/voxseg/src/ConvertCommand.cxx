@@ -72,7 +72,13 @@ void requireLabelsInTable(const io::Volume& labels, const std::vector<LabelInfo>
 } // namespace
 
 int runConvert(const ConvertArgs& args) {
-  if (!args.orient.empty()) validateOrientationCode(args.orient);
+  if (!args.orient.empty()) {
+    try {
+      validateOrientationCode(args.orient);
+    } catch (const Error& e) { // with the option's name, as the parser's own messages
+      throw usageError("--orient " + args.orient + ": " + e.what());
+    }
+  }
   const auto& volumes = io::writableExtensions(); // the volume writer's list, plus what convert writes itself
   if (!endsWith(args.output, ".dcm") &&
       std::none_of(volumes.begin(), volumes.end(), [&](const std::string& e) { return endsWith(args.output, e); })) {

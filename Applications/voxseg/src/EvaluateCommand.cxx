@@ -108,6 +108,12 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
       throw usageError("--preset " + p + " is given twice (the metrics' columns would be too)");
     opt.presets.push_back(preset);
   }
+  // (the library refuses them too; here with the option's name, as the parser's own messages)
+  if (!(args.percentile >= 0 && args.percentile <= 100))
+    throw usageError("--percentile " + numberText(args.percentile) + ": outside 0..100");
+  for (const double t : args.tolerancesMm)
+    if (!std::isfinite(t) || t < 0)
+      throw usageError("--tolerance " + numberText(t) + ": not a finite non-negative number of mm");
   for (std::size_t i = 0; i < args.tolerancesMm.size(); ++i)
     for (std::size_t k = 0; k < i; ++k)
       if (args.tolerancesMm[i] == args.tolerancesMm[k])
@@ -267,14 +273,20 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   if (!failed.empty())
     spdlog::error("{} of {} case(s) not evaluated (listed above{})", failed.size(), cases.size(),
                   args.outputDir.empty() ? "" : " and in metrics.json, report.html");
+  if (rows.empty() && failed.size() < cases.size())
+    spdlog::warn("no label but 0 in any prediction or reference: nothing was compared (--labels names labels to "
+                 "evaluate even where both maps lack them)");
   if (!args.outputDir.empty()) {
+    // The four files land together: a failed write leaves the former set (or none), not a mix of two runs.
+    io::OutputSet together;
     writeMetricsCsv(rows, files[0], args.force);
     { writeJsonFile(nlohmann::ordered_json{{"cases", all}}, files[1], args.force); }
     const auto summaries = summarizeRows(rows);
     writeSummaryCsv(summaries, rows, files[2], args.force);
     writeHtmlReport(rows, summaries, plotted, "voxseg evaluate", files[3], args.force, failed);
+    together.commitAll();
     spdlog::info("wrote {}, {}, {}, {}", files[0], files[1], files[2], files[3]);
-    if (args.plots) {
+    if (args.plots && !rows.empty()) {
       try {
         writeBoxPlotPngs(summaries, rows, plotted, table, args.outputDir, args.force);
         spdlog::info("wrote box plots ({}...) in {}", boxPlotFileName("dice"), args.outputDir);

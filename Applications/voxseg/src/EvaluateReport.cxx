@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace voxseg::cli {
@@ -198,9 +199,11 @@ std::string boxPlotFileName(const std::string& metric) {
 void writeBoxPlotPngs(const LabelSummaries& s, const std::vector<MetricRow>& rows,
                       const std::vector<std::string>& plotted, const std::vector<LabelInfo>& labels,
                       const std::string& dir, bool force) {
+  std::set<std::string> caseIds;
+  for (const auto& r : rows) caseIds.insert(r.caseId);
+  const std::size_t cases = caseIds.size(); // a box has each label's finite values, at most this many
   for (const auto& metric : plotted) {
     std::vector<rendering::Box> boxes;
-    std::size_t cases = 0;
     for (const auto& [label, list] : s)
       for (const auto& [m, sum] : list) {
         if (m != metric || sum.finite == 0) continue;
@@ -215,7 +218,6 @@ void writeBoxPlotPngs(const LabelSummaries& s, const std::vector<MetricRow>& row
         for (const auto& l : labels)
           if (l.value == label && l.color != std::array<int, 3>{0, 0, 0}) b.color = l.color;
         boxes.push_back(b);
-        cases = std::max(cases, sum.finite);
       }
     if (boxes.empty()) continue;
     rendering::ChartOptions opt;

@@ -31,7 +31,8 @@ std::string caseStem(const std::string& name) {
 std::map<std::string, std::string> volumesIn(const fs::path& dir, std::map<std::string, std::string>& twice) {
   std::map<std::string, std::string> out;
   for (const auto& e : fs::directory_iterator(dir)) {
-    if (!e.is_regular_file()) continue;
+    // hidden files (macOS's "._x.nii.gz" beside x.nii.gz) are no cases, as in segment --batch
+    if (!e.is_regular_file() || e.path().filename().string().rfind('.', 0) == 0) continue;
     const std::string stem = caseStem(e.path().filename().string());
     if (stem.empty()) continue;
     if (const auto it = out.find(stem); it != out.end()) { // a.nii.gz and a.nrrd: which one is meant?
@@ -74,6 +75,12 @@ std::vector<EvalCase> listEvalCases(const std::string& prediction, const std::st
         c.problem = "line " + std::to_string(row) + " of " + csv + ": expected case,prediction,reference";
       else
         c.prediction = resolve(f[1]), c.reference = resolve(f[2]);
+      // a case listed twice would count twice in every summary: the later rows fail, naming the first
+      const auto same = std::find_if(out.begin(), out.end(), [&](const EvalCase& e) { return e.id == c.id; });
+      if (same != out.end() && c.problem.empty())
+        c.problem = "line " + std::to_string(row) + " of " + csv + ": case '" + c.id +
+                    "' is listed again (first on line " + std::to_string(same->row) + ")";
+      c.row = row;
       out.push_back(c);
     }
     if (out.empty()) throw inputError(csv, "no case listed");
@@ -115,6 +122,11 @@ std::vector<EvalCase> listEvalCases(const std::string& prediction, const std::st
 
 std::vector<int> selectLabels(const std::string& text, const std::vector<LabelInfo>& table) {
   std::vector<int> out;
+  // getline drops a last empty item ("1,"), and an empty text has none
+  if (text.find_first_not_of(' ') == std::string::npos || text.back() == ',' || text.back() == ' ') {
+    const std::string trimmed = text.substr(0, text.find_last_not_of(' ') + 1);
+    if (trimmed.empty() || trimmed.back() == ',') throw usageError("--labels '" + text + "': empty item");
+  }
   std::stringstream ss(text);
   std::string item;
   while (std::getline(ss, item, ',')) {

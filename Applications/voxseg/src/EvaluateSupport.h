@@ -14,6 +14,7 @@ struct EvalCase {
   std::string id;
   std::string prediction, reference;
   std::string problem; ///< set when the case cannot be evaluated (reported, the others go on)
+  int row = 0;         ///< --csv: its line
 };
 
 /// Two files -> one case; two folders -> cases matched by file name without the volume extension

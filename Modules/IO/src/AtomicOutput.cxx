@@ -199,7 +199,41 @@ void forgetAtInterrupt(int pid) {
   }
 }
 
+namespace {
+thread_local OutputSet* currentSet = nullptr;
+}
+
+OutputSet::OutputSet() : outer_(currentSet) { currentSet = this; }
+
+OutputSet::~OutputSet() {
+  for (const auto& p : pending_) {
+    ::unlink(p.temp.c_str());
+    unregisterTemp(p.slot);
+  }
+  if (currentSet == this) currentSet = outer_;
+}
+
+void OutputSet::commitAll() {
+  if (currentSet == this) currentSet = outer_; // later commits are no longer this set's
+  std::vector<Pending> pending;
+  pending.swap(pending_);
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    if (std::rename(pending[i].temp.c_str(), pending[i].final.c_str()) != 0) {
+      const std::string why = std::strerror(errno);
+      pending_.assign(pending.begin() + std::ptrdiff_t(i), pending.end()); // deleted by the destructor
+      throw outputError(pending[i].final, "cannot move finished output into place: " + why);
+    }
+    unregisterTemp(pending[i].slot);
+  }
+}
+
 void AtomicOutput::commit() {
+  if (currentSet) { // renamed with the rest of its set
+    currentSet->pending_.push_back({temp_, final_, slot_});
+    slot_ = -1;
+    committed_ = true;
+    return;
+  }
   if (std::rename(temp_.c_str(), final_.c_str()) != 0) {
     const std::string why = std::strerror(errno);
     ::unlink(temp_.c_str());

@@ -619,6 +619,42 @@ TEST(AtomicOutput, RemovesTemporaryFileUnlessCommitted) {
   EXPECT_EQ(dir.entryCount(), 1u);
 }
 
+// A set of outputs lands together: an error before commitAll leaves the former files as they were.
+TEST(AtomicOutput, OutputSetLandsTogetherOrNotAtAll) {
+  TempDir dir;
+  const auto slurp = [](const std::string& p) {
+    std::ifstream in(p);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  const auto write = [&](const std::string& name, const std::string& text) {
+    AtomicOutput out(dir.file(name), true);
+    std::ofstream(out.tempPath()) << text;
+    out.commit();
+  };
+  {
+    OutputSet set;
+    write("a.csv", "run 1");
+    write("b.json", "run 1");
+    EXPECT_FALSE(std::filesystem::exists(dir.file("a.csv"))) << "renamed before commitAll";
+    set.commitAll();
+    write("after.png", "the set has ended");
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.file("after.png"))) << "a commit after commitAll was lost";
+  std::filesystem::remove(dir.file("after.png"));
+  EXPECT_EQ(slurp(dir.file("a.csv")), "run 1");
+  EXPECT_EQ(slurp(dir.file("b.json")), "run 1");
+  try {
+    OutputSet set;
+    write("a.csv", "run 2");
+    throw std::runtime_error("b.json: disk full");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_EQ(slurp(dir.file("a.csv")), "run 1") << "a file of the failed run landed";
+  EXPECT_EQ(dir.entryCount(), 2u) << "temporary files left behind";
+  write("c.txt", "no set: at once");
+  EXPECT_EQ(slurp(dir.file("c.txt")), "no set: at once");
+}
+
 TEST(Volume, ToFloatAndStats) {
   Volume v = rampVolume(PixelType::Int16);
   auto f = v.toFloat();

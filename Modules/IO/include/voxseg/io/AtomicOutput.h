@@ -33,6 +33,31 @@ private:
   int slot_ = -1; ///< entry in the interrupt-cleanup registry
 };
 
+/// Outputs that land together. While an OutputSet lives on a thread, AtomicOutput::commit() on that thread leaves the
+/// finished temporary where it is and hands it to the set; commitAll() then renames them all, once every write has
+/// succeeded. Without commitAll() (an error was thrown) the destructor deletes them: a failed run leaves the former
+/// files (or none), not some of each run. Sets nest (the innermost takes the commits).
+class OutputSet {
+public:
+  OutputSet();
+  ~OutputSet();
+  OutputSet(const OutputSet&) = delete;
+  OutputSet& operator=(const OutputSet&) = delete;
+  /// Renames every finished temporary into place, in the order they were committed, and ends the set (later commits
+  /// land at once); throws Error(Output) naming the first that cannot be moved (the ones before it are in place, the
+  /// rest deleted).
+  void commitAll();
+
+private:
+  friend class AtomicOutput;
+  struct Pending {
+    std::string temp, final;
+    int slot = -1;
+  };
+  std::vector<Pending> pending_;
+  OutputSet* outer_ = nullptr;
+};
+
 /// A scratch file of voxseg's own (not an output), e.g. the NIfTI-1 copy of a NIfTI-2 input: removed at
 /// destruction and, like output temporaries, by the SIGINT/SIGTERM clean-up. It may be an (empty) folder:
 /// the clean-up removes files and links first, then the folders that are empty (nested ones too).
