@@ -26,18 +26,29 @@ void requireEveryShard(const std::vector<std::string>& inputs) {
   static const std::regex name(R"(.*\.shard-([0-9]+)-of-([0-9]+)\.(csv|json))");
   std::map<unsigned long, std::set<unsigned long>> given; // n -> indices
   std::map<unsigned long, std::string> example;
+  std::map<std::pair<unsigned long, unsigned long>, std::string> seen; // (i, n) -> the summary that gave it
   for (const auto& input : inputs) {
     std::smatch m;
     const std::string file = fs::path(input).filename().string();
     if (!std::regex_match(file, m, name)) continue;
     try {
       const unsigned long index = std::stoul(m[1]), count = std::stoul(m[2]);
+      if (const auto it = seen.find({index, count}); it != seen.end())
+        throw inputError(input, "shard " + std::to_string(index) + " of " + std::to_string(count) +
+                                    " is given twice (also as " + it->second + ")");
+      seen[{index, count}] = input;
       given[count].insert(index);
       example[count] = input;
-    } catch (const std::exception&) {
+    } catch (const std::invalid_argument&) {
+      throw inputError(input, "shard numbers out of range");
+    } catch (const std::out_of_range&) {
       throw inputError(input, "shard numbers out of range");
     }
   }
+  if (given.size() > 1) // summary.shard-1-of-2 with summary.shard-2-of-3: two splits of the batch, not one
+    throw inputError(example.rbegin()->second,
+                     "shards of different splits (of " + std::to_string(given.begin()->first) + " and of " +
+                         std::to_string(given.rbegin()->first) + "): give the summaries of one run");
   for (const auto& [count, indices] : given) {
     std::string missing;
     for (unsigned long i = 1; i <= count && missing.size() < 200; ++i)
@@ -89,6 +100,16 @@ int runReportMerge(const ReportMergeArgs& args, std::ostream& out) {
           : !field("error", &nlohmann::ordered_json::is_string)             ? "\"error\" is not text"
                                                                             : "";
       if (!problem.empty()) throw inputError(json, "row " + std::to_string(number) + ": " + problem);
+      // segment --batch writes ok (exit 0), skipped (exit 0) or failed (its exit code): another row was not written
+      // by it, and would be counted nowhere
+      const std::string status = row["status"].get<std::string>();
+      const int code = row["exit_code"].get<int>();
+      if (status != "ok" && status != "skipped" && status != "failed")
+        throw inputError(json,
+                         "row " + std::to_string(number) + ": status \"" + status + "\" is not ok, skipped or failed");
+      if ((status == "failed") != (code != 0))
+        throw inputError(json, "row " + std::to_string(number) + ": status \"" + status + "\" with exit code " +
+                                   std::to_string(code));
       const std::string id = row["case"].get<std::string>();
       if (byCase.count(id))
         throw inputError(json, "case " + id + " is also in " + from[id] + ": shards must not overlap");
@@ -96,6 +117,7 @@ int runReportMerge(const ReportMergeArgs& args, std::ostream& out) {
       from[id] = json;
     }
   }
+  if (byCase.empty()) throw inputError(args.inputs.front(), "no case in the summaries given");
   std::vector<nlohmann::ordered_json> rows;
   std::size_t ok = 0, skipped = 0, failed = 0;
   for (const auto& [id, row] : byCase) {
