@@ -5,6 +5,7 @@
 #include "voxseg/core/Parallel.h"
 #include "voxseg/core/PixelType.h"
 
+#include <vtkDecimatePro.h>
 #include <vtkDiscreteFlyingEdges3D.h>
 #include <vtkImageData.h>
 #include <vtkMassProperties.h>
@@ -93,12 +94,28 @@ LabelSurface surfaceOf(const Labels& l, int label, const Box& b, const SurfaceOp
     mesh = smooth->GetOutput();
   }
   if (o.decimation > 0 && mesh->GetNumberOfPolys() > 100) {
-    vtkNew<vtkQuadricDecimation> decimate;
-    decimate->SetInputData(mesh);
-    decimate->SetTargetReduction(o.decimation);
-    decimate->VolumePreservationOn();
-    decimate->Update();
-    mesh = decimate->GetOutput();
+    // Flat patches first, by vertex removal at most 1e-6 mm off the surface (the same shape): on a plane every edge
+    // collapse of vtkQuadricDecimation costs 0 and they pile up into ever larger fans. A 3-slice label of 152,636
+    // triangles took 7.3 s that way and 0.29 s this way (Documentation/render.md).
+    const double target = double(mesh->GetNumberOfPolys()) * (1 - o.decimation);
+    vtkNew<vtkDecimatePro> flat;
+    flat->SetInputData(mesh);
+    flat->SetTargetReduction(o.decimation);
+    flat->PreserveTopologyOn();
+    flat->SplittingOff();
+    flat->BoundaryVertexDeletionOff();
+    flat->SetErrorIsAbsolute(1);
+    flat->SetAbsoluteError(1e-6);
+    flat->Update();
+    mesh = flat->GetOutput();
+    if (double(mesh->GetNumberOfPolys()) > target + 1) {
+      vtkNew<vtkQuadricDecimation> decimate;
+      decimate->SetInputData(mesh);
+      decimate->SetTargetReduction(1 - target / double(mesh->GetNumberOfPolys()));
+      decimate->VolumePreservationOn();
+      decimate->Update();
+      mesh = decimate->GetOutput();
+    }
   }
   if (o.normals) {
     vtkNew<vtkPolyDataNormals> normals;

@@ -97,6 +97,32 @@ TEST(Surfaces, ListedLabelsOnlyAndAbsentOnesSkipped) {
   EXPECT_NEAR(box[0].enclosedVolumeMm3, box[0].voxelVolumeMm3, 0.12 * box[0].voxelVolumeMm3);
 }
 
+// A thin, wide label (3 slices of a 160 x 140 block: large flat faces): decimation reaches its target and keeps the
+// shape; the flat faces go first (the time it took is in Documentation/render.md, not tested here).
+TEST(Surfaces, ThinWideLabelDecimatedToItsTargetWithItsVolume) {
+  Labels l;
+  l.geometry.size = {180, 160, 5};
+  l.geometry.spacing = {0.8, 0.8, 1.0};
+  l.voxels.assign(l.geometry.voxelCount(), 0);
+  for (std::size_t z = 1; z <= 3; ++z)
+    for (std::size_t y = 10; y < 150; ++y)
+      for (std::size_t x = 10; x < 170; ++x) l.voxels[(z * 160 + y) * 180 + x] = 1;
+  SurfaceOptions none;
+  none.decimation = 0;
+  const auto full = extractSurfaces(l, {1}, none, 1);
+  const auto half = extractSurfaces(l, {1}, SurfaceOptions{}, 1); // decimation 0.5
+  ASSERT_EQ(full.size(), 1u);
+  ASSERT_EQ(half.size(), 1u);
+  const double before = double(full[0].surface->GetNumberOfPolys()),
+               after = double(half[0].surface->GetNumberOfPolys());
+  EXPECT_NEAR(after / before, 0.5, 0.01) << before << " -> " << after;
+  EXPECT_NEAR(half[0].enclosedVolumeMm3 / full[0].enclosedVolumeMm3, 1.0, 1e-3);
+  expectBoundsNear(half[0].worldBounds.data(),
+                   {full[0].worldBounds[0], full[0].worldBounds[1], full[0].worldBounds[2], full[0].worldBounds[3],
+                    full[0].worldBounds[4], full[0].worldBounds[5]},
+                   1e-3);
+}
+
 template <class Reader> vtkSmartPointer<vtkPolyData> readBack(const std::string& path) {
   auto r = vtkSmartPointer<Reader>::New();
   r->SetFileName(path.c_str());
