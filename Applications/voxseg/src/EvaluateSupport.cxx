@@ -4,6 +4,7 @@
 
 #include "voxseg/core/Error.h"
 #include "voxseg/core/LabelColors.h"
+#include "voxseg/core/Log.h"
 
 #include <nlohmann/json.hpp>
 
@@ -158,10 +159,32 @@ std::vector<int> selectLabels(const std::string& text, const std::vector<LabelIn
   return out;
 }
 
+namespace {
+// A line of a table as a message may quote it: 80 bytes at most, control bytes (a binary file given) as '?'.
+std::string quotable(const std::string& line) {
+  std::string out = line.substr(0, 80);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return out;
+}
+
+// A value given twice would color and name one label two ways (the last one won, silently).
+void requireValueOnce(const std::vector<LabelInfo>& seen, const std::vector<int>& lines, const LabelInfo& l, int line,
+                      const std::string& path, const char* what) {
+  for (std::size_t i = 0; i < seen.size(); ++i)
+    if (seen[i].value == l.value)
+      throw inputError(path, std::string(what) + " " + std::to_string(line) + ": label value " +
+                                 std::to_string(l.value) + " is given again (first on " + what + " " +
+                                 std::to_string(lines[i]) + ")");
+}
+} // namespace
+
 std::vector<LabelInfo> readLabelTable(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw inputError(path, "cannot be read");
+  std::error_code ec;
+  if (!in) throw inputError(path, fs::exists(path, ec) ? "cannot be read" : "no such file");
   std::vector<LabelInfo> out;
+  std::vector<int> lines; // where each of `out` was given
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3); // a UTF-8 byte order mark (Windows editors)
   const auto first = text.find_first_not_of(" \t\r\n");
@@ -169,6 +192,7 @@ std::vector<LabelInfo> readLabelTable(const std::string& path) {
     const auto j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded()) throw inputError(path, "not valid JSON");
     if (j.contains("labels") && j["labels"].is_object()) { // nnU-Net dataset.json
+      std::string regions;
       for (const auto& [name, v] : j["labels"].items())
         if (v.is_number_integer()) {
           LabelInfo l;
@@ -176,7 +200,12 @@ std::vector<LabelInfo> readLabelTable(const std::string& path) {
           l.value = v.get<int>();
           l.color = defaultLabelColor(l.value);
           out.push_back(l);
+        } else if (v.is_array()) {
+          regions += (regions.empty() ? "" : ", ") + name + " " + v.dump();
         }
+      if (!regions.empty()) // a region-based dataset: its regions are unions of the labels a map holds
+        logWarning(path + ": regions (" + regions +
+                   ") are unions of labels: voxseg evaluates and names the labels themselves, not regions");
       return out;
     }
     return modelCardFromJson(j, path).labels; // a model card
@@ -192,6 +221,7 @@ std::vector<LabelInfo> readLabelTable(const std::string& path) {
       return at == header.end() ? std::size_t(-1) : std::size_t(at - header.begin());
     };
     const std::size_t name = column("Name"), red = column("Color_R");
+    int row = 0;
     while (std::getline(cs, line)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.empty()) continue;
@@ -207,9 +237,11 @@ std::vector<LabelInfo> readLabelTable(const std::string& path) {
         for (int c : l.color)
           if (c < 0 || c > 255) throw std::out_of_range("color");
       } catch (const std::exception&) {
-        throw inputError(path, "malformed row of a Slicer CSV color table (colors are 0..255): " + line.substr(0, 80));
+        throw inputError(path, "malformed row of a Slicer CSV color table (colors are 0..255): " + quotable(line));
       }
-      if (l.value != 0) out.push_back(l);
+      ++row;
+      requireValueOnce(out, lines, l, row, path, "row");
+      if (l.value != 0) out.push_back(l), lines.push_back(row);
     }
     if (out.empty()) throw inputError(path, "no labels found in the Slicer CSV color table");
     return out;
@@ -266,8 +298,9 @@ std::vector<LabelInfo> readLabelTable(const std::string& path) {
       throw inputError(path, "line " + std::to_string(number) +
                                  " is neither 'value name r g b a' (3D Slicer .ctbl, a name without spaces) nor "
                                  "'value r g b a visible mesh \"name\"' (ITK-SNAP), with colors 0..255: " +
-                                 line.substr(0, 80));
-    if (l.value != 0) out.push_back(l);
+                                 quotable(line));
+    requireValueOnce(out, lines, l, number, path, "line");
+    if (l.value != 0) out.push_back(l), lines.push_back(number);
   }
   if (out.empty()) throw inputError(path, "no labels found (model card, dataset.json, .ctbl or ITK-SNAP table)");
   return out;
