@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <ostream>
 
@@ -112,7 +114,9 @@ int runInfo(const InfoArgs& args, std::ostream& out) {
     const auto series = io::scanDicomFolder(args.input);
     j["series"] = nlohmann::json::array();
     for (const auto& s : series) j["series"].push_back(seriesJson(s));
-    if (series.size() == 1 || !args.read.seriesUid.empty()) {
+    // as every reader picks: one series, the one asked for, or the one image series beside DICOM SEGs
+    const auto images = std::count_if(series.begin(), series.end(), [](const auto& s) { return s.modality != "SEG"; });
+    if (series.size() == 1 || !args.read.seriesUid.empty() || images == 1) {
       const auto& chosen = io::selectSeries(series, args.read.seriesUid, args.input);
       j["selected_series"] = chosen.seriesUid;
       j["volume"] = volumeJson(io::readVolume(args.input, args.read));

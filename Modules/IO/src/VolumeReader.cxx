@@ -258,6 +258,11 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
   }
   payload.finish();
   if (ht.wide) narrowWide(v);
+  if (dicom && v.geometry().size[2] == 1) // one slice: no second position to measure the spacing from
+    v.warnings.push_back(
+        fmt::format("a single DICOM slice: its spacing along the slice normal is not known and is taken as "
+                    "{:g} mm (label volumes and surfaces on it depend on that)",
+                    std::fabs(v.image->GetSpacing()[2])));
   if (dicom && v.image->GetSpacing()[2] < 0) {
     Geometry g = v.geometry();
     g.spacing[2] = -g.spacing[2];
