@@ -5,6 +5,7 @@
 
 #include "voxseg/core/Error.h"
 #include "voxseg/core/LabelColors.h"
+#include "voxseg/core/Log.h"
 #include "voxseg/evaluation/Evaluate.h"
 #include "voxseg/evaluation/LabelMap.h"
 #include "voxseg/io/AtomicOutput.h"
@@ -17,10 +18,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <set>
 
 namespace fs = std::filesystem;
 
@@ -123,6 +126,9 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
   const auto destinations = renderDestinations(s, present);
   for (const auto& f : destinations) io::AtomicOutput probe(f, s.force); // before any work
 
+  if (present.empty())
+    logWarning(in.labels->source + ": no label but 0: no surfaces, meshes or 3D pictures (the slice pictures show " +
+               (in.image ? "the image alone)" : "nothing)"));
   std::vector<rendering::LabelSurface> surfaces;
   const bool gltf = std::find(s.meshFormats.begin(), s.meshFormats.end(), "gltf") != s.meshFormats.end();
   if (!present.empty() && (!s.meshFormats.empty() || s.views3d || s.interactive || gltf))
@@ -153,6 +159,23 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
         rendering::writeMesh({named[i]}, format, space, p, s.force);
         files.push_back(p);
       }
+    }
+  }
+  if (!s.combined &&
+      !s.meshFormats.empty()) { // a former render's meshes of labels this map lacks would pass as its own
+    std::set<std::string> written;
+    for (const auto& f : files) written.insert(fs::path(f.get<std::string>()).filename().string());
+    std::vector<std::string> stale;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(path(s, "meshes"), ec))
+      if (e.is_regular_file() && !written.count(e.path().filename().string()) &&
+          e.path().filename().string().rfind('.', 0) != 0)
+        stale.push_back(e.path().filename().string());
+    if (!stale.empty()) {
+      std::sort(stale.begin(), stale.end());
+      logWarning(path(s, "meshes") + " also holds " + std::to_string(stale.size()) +
+                 " file(s) this render did not write, e.g. " + stale.front() +
+                 " (from an earlier render? they are not this label map's)");
     }
   }
   std::vector<std::pair<std::string, std::string>> images;
