@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <type_traits>
 #include <vector>
@@ -34,21 +35,26 @@ std::vector<std::uint16_t> labelValues(const Volume& volume) {
     using T = typename decltype(tag)::type;
     const T* p = volume.as<T>()->GetBufferPointer();
     const std::size_t n = out.size();
-    auto refuse = [&](double v) {
-      throw inputError(volume.source, "voxel value " + std::to_string(v) +
-                                          " is not a label; a label map holds integers from 0 to 65535");
+    auto refuse = [&](double v, std::size_t i) { // the value as %g would print it, and where (x, y, z)
+      const auto& size = volume.geometry().size;
+      char text[32];
+      std::snprintf(text, sizeof text, "%.10g", v);
+      throw inputError(volume.source, std::string("voxel value ") + text + " at (" + std::to_string(i % size[0]) +
+                                          ", " + std::to_string(i / size[0] % size[1]) + ", " +
+                                          std::to_string(i / size[0] / size[1]) +
+                                          ") is not a label; a label map holds integers from 0 to 65535");
     };
     if constexpr (std::is_integral_v<T> && std::is_unsigned_v<T> && sizeof(T) <= 2) {
       std::copy(p, p + n, out.begin()); // every value is a label
     } else if constexpr (std::is_integral_v<T>) {
       for (std::size_t i = 0; i < n; ++i) {
-        if (p[i] < 0 || static_cast<std::uint64_t>(p[i]) > 65535) refuse(static_cast<double>(p[i]));
+        if (p[i] < 0 || static_cast<std::uint64_t>(p[i]) > 65535) refuse(static_cast<double>(p[i]), i);
         out[i] = static_cast<std::uint16_t>(p[i]);
       }
     } else {
       for (std::size_t i = 0; i < n; ++i) {
         const double v = static_cast<double>(p[i]);
-        if (!(v >= 0 && v <= 65535 && std::floor(v) == v)) refuse(v);
+        if (!(v >= 0 && v <= 65535 && std::floor(v) == v)) refuse(v, i);
         out[i] = static_cast<std::uint16_t>(v);
       }
     }
