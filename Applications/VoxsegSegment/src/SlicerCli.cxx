@@ -133,7 +133,7 @@ int run(const Args& args, std::ostream& out) {
   options.threads = args.threads;
 
   std::vector<io::Volume> inputs;
-  inputs.push_back(io::readVolume(args.input));
+  inputs.push_back(io::readImage(args.input));
   progress.report(0.01);
   const auto windows = [&](std::int64_t done, std::int64_t total) {
     progress.report(kLoaded + (kWindowsDone - kLoaded) * double(done) / double(std::max<std::int64_t>(total, 1)));

@@ -286,12 +286,19 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     writeHtmlReport(rows, summaries, plotted, "voxseg evaluate", files[3], args.force, failed);
     together.commitAll();
     spdlog::info("wrote {}, {}, {}, {}", files[0], files[1], files[2], files[3]);
+    // A former run's box plots (replaced only with --force) must not stand beside these metrics when none are drawn.
+    const auto dropFormerPlots = [&] {
+      std::error_code ec;
+      for (const auto& m : plotted) fs::remove(dir / boxPlotFileName(m), ec);
+    };
+    if (args.plots && rows.empty()) dropFormerPlots();
     if (args.plots && !rows.empty()) {
       try {
         writeBoxPlotPngs(summaries, rows, plotted, table, args.outputDir, args.force);
         spdlog::info("wrote box plots ({}...) in {}", boxPlotFileName("dice"), args.outputDir);
       } catch (const Error& e) { // the metrics stand without their pictures
         if (e.code() != ExitCode::Internal) throw;
+        dropFormerPlots();
         spdlog::warn("box plots not written: {}", e.what());
       }
     }

@@ -162,9 +162,9 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
     }
   }
   if (!s.combined &&
-      !s.meshFormats.empty()) { // a former render's meshes of labels this map lacks would pass as its own
-    std::set<std::string> written;
-    for (const auto& f : files) written.insert(fs::path(f.get<std::string>()).filename().string());
+      !s.meshFormats.empty()) {    // a former render's meshes of labels this map lacks would pass as its own
+    std::set<std::string> written; // every destination of this render (.obj files bring their .mtl)
+    for (const auto& f : destinations) written.insert(fs::path(f).filename().string());
     std::vector<std::string> stale;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(path(s, "meshes"), ec))

@@ -114,7 +114,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
   checkDestinations(out, labels, replace, made);
   if (volumes.empty()) {
     const auto tr = Clock::now();
-    for (const auto& p : inputs) volumes.push_back(io::readVolume(p, args.read));
+    for (const auto& p : inputs) volumes.push_back(io::readImage(p, args.read));
     readSeconds = since(tr);
   }
   // A DICOM SEG or RTSTRUCT references one source image per slice: a grid that --nonuniform accept|resample
@@ -373,7 +373,7 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
 
   auto readCase = [&args](const BatchCase& c) {
     std::vector<io::Volume> v;
-    for (const auto& p : c.inputs) v.push_back(io::readVolume(p, args.read));
+    for (const auto& p : c.inputs) v.push_back(io::readImage(p, args.read));
     return v;
   };
   std::vector<nlohmann::ordered_json> rows;

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <ctime>
 #include <dirent.h>
+#include <exception>
 #include <fcntl.h>
 #include <filesystem>
 #include <sys/stat.h>
@@ -200,12 +201,15 @@ void forgetAtInterrupt(int pid) {
 }
 
 namespace {
-thread_local OutputSet* currentSet = nullptr;
+thread_local OutputSet* currentSet = nullptr; // the innermost set made on this thread (open or closed)
 }
 
 OutputSet::OutputSet() : outer_(currentSet) { currentSet = this; }
 
 OutputSet::~OutputSet() {
+  if (!pending_.empty() && std::uncaught_exceptions() == 0) // a caller that forgot commitAll(): say what is lost
+    logWarning("outputs discarded without an error: " + pending_.front().final + " and " +
+               std::to_string(pending_.size() - 1) + " more (OutputSet without commitAll)");
   for (const auto& p : pending_) {
     ::unlink(p.temp.c_str());
     unregisterTemp(p.slot);
@@ -213,10 +217,20 @@ OutputSet::~OutputSet() {
   if (currentSet == this) currentSet = outer_;
 }
 
+OutputSet* OutputSet::open() {
+  OutputSet* s = currentSet;
+  while (s && s->closed_) s = s->outer_;
+  return s;
+}
+
 void OutputSet::commitAll() {
-  if (currentSet == this) currentSet = outer_; // later commits are no longer this set's
+  closed_ = true;
   std::vector<Pending> pending;
   pending.swap(pending_);
+  if (OutputSet* outer = open()) { // nested: the outer set lands them with its own
+    outer->pending_.insert(outer->pending_.end(), pending.begin(), pending.end());
+    return;
+  }
   for (std::size_t i = 0; i < pending.size(); ++i) {
     if (std::rename(pending[i].temp.c_str(), pending[i].final.c_str()) != 0) {
       const std::string why = std::strerror(errno);
@@ -228,8 +242,8 @@ void OutputSet::commitAll() {
 }
 
 void AtomicOutput::commit() {
-  if (currentSet) { // renamed with the rest of its set
-    currentSet->pending_.push_back({temp_, final_, slot_});
+  if (OutputSet* set = OutputSet::open()) { // renamed with the rest of its set
+    set->pending_.push_back({temp_, final_, slot_});
     slot_ = -1;
     committed_ = true;
     return;

@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -191,6 +192,11 @@ struct FrameInfo {
 } // namespace
 
 bool isDicomSegFile(const std::string& path) {
+  { // a DICOM file (Part 10, as every SEG is) has "DICM" after its 128-byte preamble; anything else is not parsed
+    std::ifstream in(path, std::ios::binary);
+    char magic[132] = {};
+    if (!in.read(magic, sizeof magic) || std::string(magic + 128, 4) != "DICM") return false;
+  }
   detail::quietDcmtk();
   DcmFileFormat f;
   if (f.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, 256, ERM_autoDetect).bad()) return false;

@@ -280,58 +280,85 @@ bool isMetaImagePath(const std::string& path) { return endsWith(path, ".mha") ||
 
 namespace {
 
-// printf's %d (with an optional 0 flag and width) of a MetaImage file pattern; nullopt for any other pattern.
-std::optional<std::string> patternName(const std::string& pattern, long long index) {
+// A file name of a MetaImage pattern: exactly one printf conversion %[0][width](d|i), width at most 20, and no other
+// '%' (ITK hands the pattern to its own printf: "%s%s" crashed it, "%n" aborted, a width of 1200 read garbage);
+// nullopt for anything else.
+std::optional<std::string> patternName(const std::string& pattern, int index) {
   const auto pct = pattern.find('%');
   if (pct == std::string::npos || pattern.find('%', pct + 1) != std::string::npos) return std::nullopt;
   std::size_t i = pct + 1;
   const bool zero = i < pattern.size() && pattern[i] == '0';
   if (zero) ++i;
-  std::size_t width = 0;
-  while (i < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[i])) && width < 100)
+  std::size_t width = 0, digitsRead = 0;
+  while (i < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[i])) && digitsRead++ < 2)
     width = width * 10 + std::size_t(pattern[i++] - '0');
-  if (i >= pattern.size() || (pattern[i] != 'd' && pattern[i] != 'i' && pattern[i] != 'u')) return std::nullopt;
-  std::string digits = std::to_string(index);
+  if (width > 20 || i >= pattern.size() || (pattern[i] != 'd' && pattern[i] != 'i')) return std::nullopt;
+  std::string digits = std::to_string(index); // index >= 0
   if (digits.size() < width) digits.insert(0, width - digits.size(), zero ? '0' : ' ');
   return pattern.substr(0, pct) + digits + pattern.substr(i + 1);
 }
 
+// A whole non-negative decimal integer below 10^9 (ITK reads these numbers with atoi/atof).
+std::optional<int> smallCount(const std::string& word) {
+  if (word.empty() || word.size() > 9 || word.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoi(word);
+}
+
 std::uint64_t metaImageVoxelBytes(std::map<std::string, std::string>& fields);
 
-// ElementDataFile = LIST (file names on the lines after it) or "pattern min max step": ITK 5.2 reads a missing or
-// short slice file as whatever its buffer held, says so only on the console, and exits 0.
+// ElementDataFile = LIST [ND] (file names on the lines after it) or "pattern first last step [ND]" (a pattern holds
+// '%'): ITK 5.2 reads a missing or short slice file as whatever its buffer held, says so only on the console, and
+// exits 0. Each file must be one slice of the last axis: as many files as DimSize's last entry, each at least its
+// share of the raw size. Anything else is refused rather than left to ITK.
 void checkMetaImageSliceFiles(const std::string& path, std::istream& rest, std::map<std::string, std::string>& fields,
                               const std::string& dataFile) {
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  std::vector<std::uint64_t> dims;
+  {
+    std::istringstream ds(fields["DimSize"]);
+    for (std::uint64_t d = 0; ds >> d;) dims.push_back(d);
+  }
+  if (dims.empty()) throw inputError(path, "MetaImage header has no DimSize");
+  if (dims.back() > 100000) throw inputError(path, "MetaImage with " + std::to_string(dims.back()) + " slice files");
+  const std::string sliceDim = std::to_string(dims.size() - 1) + "D";
+  std::vector<std::string> words;
+  {
+    std::istringstream ws(dataFile);
+    for (std::string w; ws >> w;) words.push_back(w);
+  }
   std::vector<std::string> files;
-  if (dataFile.rfind("LIST", 0) == 0) {
-    for (std::string line; std::getline(rest, line);) {
-      line.erase(0, line.find_first_not_of(" \t\r"));
-      line.erase(line.find_last_not_of(" \t\r") + 1);
-      if (!line.empty()) files.push_back(line);
+  const auto refuse = [&](const std::string& why) {
+    throw inputError(path, "MetaImage ElementDataFile '" + dataFile + "': " + why);
+  };
+  if (words.front() == "LIST") {
+    if (words.size() > 2 || (words.size() == 2 && words[1] != sliceDim))
+      refuse("voxseg reads lists of " + sliceDim + " slice files only");
+    for (std::string line; std::getline(rest, line);) { // one name per line, as ITK takes them (no trimming)
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      files.push_back(line);
     }
+    while (!files.empty() && files.back().empty()) files.pop_back(); // the newline ending the file
   } else {
-    std::istringstream words(dataFile);
-    std::string pattern;
-    long long first = 0, last = -1, step = 1;
-    words >> pattern >> first >> last >> step;
-    if (!words && !words.eof())
-      throw inputError(path, "MetaImage ElementDataFile '" + dataFile +
-                                 "' is not a file "
-                                 "pattern with its first, last and step numbers");
-    if (step <= 0 || last < first || (last - first) / step > 100000)
-      throw inputError(path, "MetaImage ElementDataFile '" + dataFile + "': no files from " + std::to_string(first) +
-                                 " to " + std::to_string(last) + " in steps of " + std::to_string(step));
-    for (long long i = first; i <= last; i += step) {
-      const auto name = patternName(pattern, i);
-      if (!name) return; // a pattern other than %d: ITK's own
+    if (words.size() < 4 || words.size() > 5)
+      refuse("a file pattern needs its first, last and step numbers (and at most the slice dimension)");
+    const auto first = smallCount(words[1]), last = smallCount(words[2]), step = smallCount(words[3]);
+    if (!first || !last || !step || *step == 0 || *last < *first)
+      refuse("first, last and step must be whole numbers, step above 0 and last not below first");
+    if (words.size() == 5 && words[4] != sliceDim) refuse("voxseg reads patterns of " + sliceDim + " slice files only");
+    if ((*last - *first) / *step + 1 != static_cast<long long>(dims.back()))
+      refuse("names " + std::to_string((*last - *first) / *step + 1) + " files for " + std::to_string(dims.back()) +
+             " slices");
+    for (int i = *first; i <= *last; i += *step) {
+      const auto name = patternName(words[0], i);
+      if (!name) refuse("the pattern must hold one %d (or %0<width>d) and no other '%'");
       files.push_back(*name);
+      if (*last - i < *step) break; // no overflow past last
     }
   }
-  if (files.empty()) throw inputError(path, "MetaImage ElementDataFile " + dataFile + " names no data file");
+  if (files.size() != dims.back())
+    refuse(std::to_string(files.size()) + " file(s) for " + std::to_string(dims.back()) + " slices");
   const bool compressed = fields["CompressedData"] == "True" || fields["CompressedData"] == "true";
-  const std::uint64_t total = metaImageVoxelBytes(fields);
-  const std::uint64_t each = compressed || total % files.size() != 0 ? 0 : total / files.size();
+  const std::uint64_t each = compressed ? 0 : metaImageVoxelBytes(fields) / files.size();
   for (const auto& f : files) {
     const std::string p = (dir / f).string();
     std::error_code ec;
@@ -372,7 +399,7 @@ void checkMetaImageFile(const std::string& path, bool inflateData) {
   if (dataFile == "LOCAL") {
     dataStart = static_cast<std::uint64_t>(in.tellg());
     available = std::filesystem::file_size(path) - dataStart;
-  } else if (dataFile.rfind("LIST", 0) == 0 || dataFile.find(' ') != std::string::npos) {
+  } else if (dataFile == "LIST" || dataFile.rfind("LIST ", 0) == 0 || dataFile.find('%') != std::string::npos) {
     checkMetaImageSliceFiles(path, in, fields, dataFile);
     return;
   } else {

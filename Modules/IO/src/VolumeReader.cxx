@@ -440,4 +440,12 @@ Volume readVolume(const std::string& path, const ReadOptions& options) {
   return v;
 }
 
+Volume readImage(const std::string& path, const ReadOptions& options) {
+  Volume v = readVolume(path, options);
+  std::error_code ec;
+  if (fs::is_regular_file(v.source, ec) && isDicomSegFile(v.source))
+    throw inputError(v.source, "a DICOM SEG holds a label map, not an image to segment (give the series it segments)");
+  return v;
+}
+
 } // namespace voxseg::io

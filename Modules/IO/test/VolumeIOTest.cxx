@@ -84,6 +84,43 @@ TEST(Formats, MetaImageSliceFilesReadInOrder) {
   }
 }
 
+// Slice-file layouts voxseg does not read are refused before ITK sees them: patterns reach ITK's printf ("%s%s"
+// crashed it, "%n" aborted), a list or pattern of fewer files than slices read garbage; a plain data file name with a
+// space is no pattern.
+TEST(Formats, MetaImageSliceFileLayoutsVoxsegCannotCheckAreRefused) {
+  TempDir dir;
+  const std::string head = "ObjectType = Image\nNDims = 3\nDimSize = 2 3 4\nElementType = MET_SHORT\n"
+                           "ElementSpacing = 1 2 3\nOffset = 10 20 30\n";
+  for (int k = 0; k < 4; ++k) std::ofstream(dir.file("s" + std::to_string(k + 1) + ".raw")) << std::string(12, '\1');
+  std::ofstream(dir.file("all.raw")) << std::string(48, '\1');
+  std::ofstream(dir.file("my data.raw")) << std::string(48, '\1');
+  const std::vector<std::pair<std::string, std::string>> refused{
+      {"s%s%s.raw 1 4 1", "one %d"},
+      {"s%n%n.raw 1 4 1", "one %d"},
+      {"s%1200d.raw 1 4 1", "one %d"},
+      {"s%d.raw 1 4", "first, last and step"},
+      {"s%d.raw 1 3 1", "names 3 files for 4 slices"},
+      {"s%d.raw 9223372036854775805 9223372036854775807 1", "whole numbers"},
+      {"s%d.raw 1 4 1 3D", "2D slice files only"},
+      {"LIST 3D\nall.raw", "2D slice files only"},
+      {"LIST\nall.raw", "1 file(s) for 4 slices"},
+      {"s%d.raw -1 2 1", "whole numbers"}};
+  for (const auto& [data, why] : refused) {
+    std::ofstream(dir.file("bad.mhd")) << head << "ElementDataFile = " << data << "\n";
+    try {
+      readVolume(dir.file("bad.mhd"));
+      ADD_FAILURE() << data << " was read";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Input) << data;
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << data << ": " << e.what();
+    }
+  }
+  std::ofstream(dir.file("spaced.mhd")) << head << "ElementDataFile = my data.raw\n";
+  EXPECT_EQ(readVolume(dir.file("spaced.mhd")).geometry().size, (std::array<std::size_t, 3>{2, 3, 4}));
+  std::ofstream(dir.file("pattern.mhd")) << head << "ElementDataFile = s%d.raw 1 4 1 2D\n";
+  EXPECT_EQ(readVolume(dir.file("pattern.mhd")).geometry().size, (std::array<std::size_t, 3>{2, 3, 4}));
+}
+
 // Detached headers (.nhdr + data file, .mhd + .raw), which voxseg reads but does not write: ITK writes them.
 TEST(Formats, DetachedHeadersReadWithTheirGeometry) {
   for (const std::string ext : {".nhdr", ".mhd"}) {
@@ -653,6 +690,19 @@ TEST(AtomicOutput, OutputSetLandsTogetherOrNotAtAll) {
   EXPECT_EQ(dir.entryCount(), 2u) << "temporary files left behind";
   write("c.txt", "no set: at once");
   EXPECT_EQ(slurp(dir.file("c.txt")), "no set: at once");
+  { // nested: the inner set's files land with the outer set's
+    OutputSet outer;
+    {
+      OutputSet inner;
+      write("d.txt", "inner");
+      inner.commitAll();
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir.file("d.txt"))) << "an inner set landed before its outer set";
+    write("e.txt", "outer");
+    outer.commitAll();
+  }
+  EXPECT_EQ(slurp(dir.file("d.txt")), "inner");
+  EXPECT_EQ(slurp(dir.file("e.txt")), "outer");
 }
 
 TEST(Volume, ToFloatAndStats) {

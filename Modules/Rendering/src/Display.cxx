@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -29,8 +30,8 @@ std::string xvfbReason; // why voxseg started its own Xvfb ($DISPLAY unset or no
 
 void stopXvfb() {
   if (xvfbPid > 0) {
-    io::forgetAtInterrupt(xvfbPid);
     kill(xvfbPid, SIGTERM);
+    io::forgetAtInterrupt(xvfbPid); // after the kill (an interrupt between the two stops it too), before it is reaped
     waitpid(xvfbPid, nullptr, 0);
     xvfbPid = 0;
   }
@@ -52,7 +53,21 @@ std::string startXvfb(const std::string& why) {
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, "Xvfb", &actions, nullptr, argv.data(), environ);
+  // No interrupt between the spawn and the registration that lets the handler stop it; Xvfb starts unblocked.
+  sigset_t block, previous, none;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  sigemptyset(&none);
+  pthread_sigmask(SIG_BLOCK, &block, &previous);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  const int rc = posix_spawnp(&pid, "Xvfb", &actions, &attr, argv.data(), environ);
+  if (rc == 0) io::stopAtInterrupt(pid); // an interrupted render must not leave its X server running
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   close(fds[1]);
   if (rc != 0) {
@@ -61,7 +76,6 @@ std::string startXvfb(const std::string& why) {
                                         " and Xvfb cannot be started (install Debian's xvfb package, or run under "
                                         "xvfb-run)");
   }
-  io::stopAtInterrupt(pid); // an interrupted render must not leave its X server running
   std::string number;
   pollfd p{fds[0], POLLIN, 0};
   char c = 0;

@@ -36,26 +36,29 @@ private:
 /// Outputs that land together. While an OutputSet lives on a thread, AtomicOutput::commit() on that thread leaves the
 /// finished temporary where it is and hands it to the set; commitAll() then renames them all, once every write has
 /// succeeded. Without commitAll() (an error was thrown) the destructor deletes them: a failed run leaves the former
-/// files (or none), not some of each run. Sets nest (the innermost takes the commits).
+/// files (or none), not some of each run. Sets nest: the innermost open set takes the commits, and its commitAll()
+/// hands them to the next open set out, if any.
 class OutputSet {
 public:
   OutputSet();
   ~OutputSet();
   OutputSet(const OutputSet&) = delete;
   OutputSet& operator=(const OutputSet&) = delete;
-  /// Renames every finished temporary into place, in the order they were committed, and ends the set (later commits
-  /// land at once); throws Error(Output) naming the first that cannot be moved (the ones before it are in place, the
-  /// rest deleted).
+  /// Renames every finished temporary into place (or hands them to the next open set out), in the order they were
+  /// committed, and ends the set (later commits go elsewhere); throws Error(Output) naming the first that cannot be
+  /// moved (the ones before it are in place, the rest deleted).
   void commitAll();
 
 private:
   friend class AtomicOutput;
+  static OutputSet* open(); ///< the innermost set of this thread that commitAll() has not ended, or null
   struct Pending {
     std::string temp, final;
     int slot = -1;
   };
   std::vector<Pending> pending_;
   OutputSet* outer_ = nullptr;
+  bool closed_ = false; ///< commitAll() was called: later commits are not this set's
 };
 
 /// A scratch file of voxseg's own (not an output), e.g. the NIfTI-1 copy of a NIfTI-2 input: removed at

@@ -17,8 +17,12 @@ struct ReadOptions {
   std::uint64_t maxVoxels = std::uint64_t(1) << 31;
 };
 
-/// Reads a volume, or throws Error(Input) whose message names the path and the problem.
+/// Reads a volume, or throws Error(Input) whose message names the path and the problem. A DICOM SEG (a file, or the
+/// series chosen in a folder) reads as the label map of its segments.
 Volume readVolume(const std::string& path, const ReadOptions& options = {});
+
+/// readVolume for an image to segment: a DICOM SEG, a label map, is refused naming the file.
+Volume readImage(const std::string& path, const ReadOptions& options = {});
 
 struct WriteOptions {
   bool overwrite = false; ///< replace an existing file (--force)
