@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdint>
 
 namespace voxseg::evaluation {
 
@@ -38,7 +39,10 @@ nlohmann::json toJson(const LabelResult& r) {
   j["overlap"] = overlap;
   for (const PresetMetrics& p : r.presets) {
     nlohmann::json block = nlohmann::json::object();
-    for (const Metric& m : p.metrics) block[m.name] = metricJson(m.value);
+    for (const Metric& m : p.metrics) // counts (num_surfels_*) as JSON integers (they read 12232.0)
+      block[m.name] = m.name.rfind("num_", 0) == 0 && std::isfinite(m.value)
+                          ? nlohmann::json(static_cast<std::int64_t>(m.value))
+                          : metricJson(m.value);
     j[presetName(p.preset)] = block;
   }
   return j;
