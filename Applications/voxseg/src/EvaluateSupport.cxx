@@ -124,10 +124,8 @@ std::vector<EvalCase> listEvalCases(const std::string& prediction, const std::st
 std::vector<int> selectLabels(const std::string& text, const std::vector<LabelInfo>& table) {
   std::vector<int> out;
   // getline drops a last empty item ("1,"), and an empty text has none
-  if (text.find_first_not_of(' ') == std::string::npos || text.back() == ',' || text.back() == ' ') {
-    const std::string trimmed = text.substr(0, text.find_last_not_of(' ') + 1);
-    if (trimmed.empty() || trimmed.back() == ',') throw usageError("--labels '" + text + "': empty item");
-  }
+  if (const auto last = text.find_last_not_of(' '); last == std::string::npos || text[last] == ',')
+    throw usageError("--labels '" + text + "': empty item");
   std::stringstream ss(text);
   std::string item;
   while (std::getline(ss, item, ',')) {

@@ -133,6 +133,14 @@ std::string temporaryName(const std::string& name) {
   std::replace(stem.begin(), stem.end(), '.', '_');
   return stem + name.substr(ext);
 }
+
+// A new temporary's path in the folder of `finalPath`: the prefix, this process and a counter, then `tail`.
+std::string temporaryBeside(const fs::path& finalPath, const std::string& tail) {
+  const fs::path dir = finalPath.parent_path().empty() ? fs::path(".") : finalPath.parent_path();
+  return (dir /
+          (outputTemporaryPrefix() + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + tail))
+      .string();
+}
 } // namespace
 
 AtomicOutput::AtomicOutput(std::string finalPath, bool overwrite) : final_(std::move(finalPath)) {
@@ -144,17 +152,12 @@ AtomicOutput::AtomicOutput(std::string finalPath, bool overwrite) : final_(std::
   if (fs::exists(st) && !overwrite) throw outputError(final_, "output file exists (use --force to overwrite)");
   const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
   checkWritableFolder(dir, final_);
-  temp_ = (dir / (outputTemporaryPrefix() + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) +
-                  "-" + temporaryName(p.filename().string())))
-              .string();
+  temp_ = temporaryBeside(p, "-" + temporaryName(p.filename().string()));
   slot_ = registerTemp(temp_);
 }
 
 std::string AtomicOutput::scratchPathBeside(const std::string& extension) const {
-  const fs::path dir = fs::path(final_).parent_path().empty() ? fs::path(".") : fs::path(final_).parent_path();
-  return (dir / (outputTemporaryPrefix() + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) +
-                 extension))
-      .string();
+  return temporaryBeside(final_, extension);
 }
 
 AtomicOutput::~AtomicOutput() {

@@ -304,14 +304,26 @@ std::optional<int> smallCount(const std::string& word) {
   return std::stoi(word);
 }
 
-std::uint64_t metaImageVoxelBytes(std::map<std::string, std::string>& fields);
+// The voxel bytes a MetaImage header describes (0: an element type left to ITK).
+std::uint64_t metaImageVoxelBytes(std::map<std::string, std::string>& fields) {
+  static const std::map<std::string, std::uint64_t> sizes{{"MET_CHAR", 1},       {"MET_UCHAR", 1}, {"MET_SHORT", 2},
+                                                          {"MET_USHORT", 2},     {"MET_INT", 4},   {"MET_UINT", 4},
+                                                          {"MET_LONG", 4},       {"MET_ULONG", 4}, {"MET_LONG_LONG", 8},
+                                                          {"MET_ULONG_LONG", 8}, {"MET_FLOAT", 4}, {"MET_DOUBLE", 8}};
+  const auto it = sizes.find(fields["ElementType"]);
+  std::uint64_t raw = it == sizes.end() ? 0 : it->second;
+  if (fields.count("ElementNumberOfChannels")) raw *= std::stoull(fields["ElementNumberOfChannels"]);
+  std::istringstream dims(fields["DimSize"]);
+  for (std::uint64_t d = 0; dims >> d;) raw *= d;
+  return raw;
+}
 
 // ElementDataFile = LIST [ND] (file names on the lines after it) or "pattern first last step [ND]" (a pattern holds
 // '%'): ITK 5.2 reads a missing or short slice file as whatever its buffer held, says so only on the console, and
 // exits 0. Each file must be one slice of the last axis: as many files as DimSize's last entry, each at least its
 // share of the raw size. Anything else is refused rather than left to ITK.
 void checkMetaImageSliceFiles(const std::string& path, std::istream& rest, std::map<std::string, std::string>& fields,
-                              const std::string& dataFile) {
+                              const std::string& dataFile, bool compressed) {
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
   std::vector<std::uint64_t> dims;
   {
@@ -357,7 +369,6 @@ void checkMetaImageSliceFiles(const std::string& path, std::istream& rest, std::
   }
   if (files.size() != dims.back())
     refuse(std::to_string(files.size()) + " file(s) for " + std::to_string(dims.back()) + " slices");
-  const bool compressed = fields["CompressedData"] == "True" || fields["CompressedData"] == "true";
   const std::uint64_t each = compressed ? 0 : metaImageVoxelBytes(fields) / files.size();
   for (const auto& f : files) {
     const std::string p = (dir / f).string();
@@ -394,13 +405,14 @@ void checkMetaImageFile(const std::string& path, bool inflateData) {
   }
   if (!fields.count("ElementDataFile")) throw inputError(path, "MetaImage header has no ElementDataFile");
   const std::string dataFile = fields["ElementDataFile"];
+  const bool compressed = fields["CompressedData"] == "True" || fields["CompressedData"] == "true";
   std::string dataPath = path;
   std::uint64_t dataStart = 0, available = 0;
   if (dataFile == "LOCAL") {
     dataStart = static_cast<std::uint64_t>(in.tellg());
     available = std::filesystem::file_size(path) - dataStart;
   } else if (dataFile == "LIST" || dataFile.rfind("LIST ", 0) == 0 || dataFile.find('%') != std::string::npos) {
-    checkMetaImageSliceFiles(path, in, fields, dataFile);
+    checkMetaImageSliceFiles(path, in, fields, dataFile, compressed);
     return;
   } else {
     dataPath = (std::filesystem::path(path).parent_path() / dataFile).string();
@@ -409,7 +421,6 @@ void checkMetaImageFile(const std::string& path, bool inflateData) {
     if (ec) throw inputError(path, "MetaImage data file '" + dataPath + "' is missing");
   }
   const std::uint64_t raw = metaImageVoxelBytes(fields);
-  const bool compressed = fields["CompressedData"] == "True" || fields["CompressedData"] == "true";
   if (!compressed) {
     if (available < raw)
       throw inputError(path, "truncated: the header needs " + std::to_string(raw) +
@@ -462,21 +473,5 @@ void checkWrittenFile(const std::string& temp, const std::string& finalPath) {
     throw outputError(finalPath, "incomplete after writing (disk full or a file size limit?): " + why);
   }
 }
-
-namespace {
-// The voxel bytes a MetaImage header describes (0: an element type left to ITK).
-std::uint64_t metaImageVoxelBytes(std::map<std::string, std::string>& fields) {
-  static const std::map<std::string, std::uint64_t> sizes{{"MET_CHAR", 1},       {"MET_UCHAR", 1}, {"MET_SHORT", 2},
-                                                          {"MET_USHORT", 2},     {"MET_INT", 4},   {"MET_UINT", 4},
-                                                          {"MET_LONG", 4},       {"MET_ULONG", 4}, {"MET_LONG_LONG", 8},
-                                                          {"MET_ULONG_LONG", 8}, {"MET_FLOAT", 4}, {"MET_DOUBLE", 8}};
-  const auto it = sizes.find(fields["ElementType"]);
-  std::uint64_t raw = it == sizes.end() ? 0 : it->second;
-  if (fields.count("ElementNumberOfChannels")) raw *= std::stoull(fields["ElementNumberOfChannels"]);
-  std::istringstream dims(fields["DimSize"]);
-  for (std::uint64_t d = 0; dims >> d;) raw *= d;
-  return raw;
-}
-} // namespace
 
 } // namespace voxseg::io::detail

@@ -185,6 +185,9 @@ private:
   std::future<void> check_;
 };
 
+// What a DICOM SEG becomes: the label map of its segments (readVolume), or an error (readImage: it is no image).
+enum class SegRead { LabelMap, Refused };
+
 // A DICOM SEG is a label map: its segments decoded on the grid its frames span (as `convert seg.dcm` does), not
 // its 1-bit frames read as a 0/255 image.
 Volume dicomSegLabels(const std::string& path, const ReadOptions& options) {
@@ -200,7 +203,7 @@ Volume dicomSegLabels(const std::string& path, const ReadOptions& options) {
   return std::move(seg.labels);
 }
 
-Volume readFile(const std::string& path, const ReadOptions& options) {
+Volume readFile(const std::string& path, const ReadOptions& options, SegRead seg) {
   std::error_code ec;
   if (fs::file_size(path, ec) == 0 && !ec) throw inputError(path, "empty file");
   const detail::NrrdSpace nrrd = detail::checkNrrdHeader(path);
@@ -230,7 +233,11 @@ Volume readFile(const std::string& path, const ReadOptions& options) {
   if (dynamic_cast<itk::NiftiImageIO*>(io.GetPointer()) && !detail::isNiftiPath(path))
     throw inputError(path, "a .hdr/.img pair (Analyze or NIfTI-1): voxseg reads NIfTI as one .nii or .nii.gz file "
                            "(convert the pair, e.g. with nibabel: nib.save(nib.load('x.hdr'), 'x.nii.gz'))");
-  if (dynamic_cast<itk::GDCMImageIO*>(io.GetPointer()) && isDicomSegFile(path)) return dicomSegLabels(path, options);
+  if (dynamic_cast<itk::GDCMImageIO*>(io.GetPointer()) && isDicomSegFile(path)) {
+    if (seg == SegRead::Refused)
+      throw inputError(path, "a DICOM SEG holds a label map, not an image to segment (give the series it segments)");
+    return dicomSegLabels(path, options);
+  }
   io->SetFileName(itkPath);
   const bool placed = !detail::isNiftiPath(path) || detail::checkNiftiGeometryFields(itkPath, path); // NaN aborts ITK
   try {
@@ -333,11 +340,11 @@ Volume resampleSlices(const Volume& in, const std::vector<double>& positions, do
   return out;
 }
 
-Volume readSeries(const std::string& folder, const DicomSeriesInfo& s, const ReadOptions& options) {
+Volume readSeries(const std::string& folder, const DicomSeriesInfo& s, const ReadOptions& options, SegRead seg) {
   const std::string& first = s.files.front();
   if (!s.fileProblem.empty()) throw inputError(folder, "series " + s.seriesUid + ": " + s.fileProblem);
   if (s.files.size() == 1) {
-    Volume v = readFile(first, options);
+    Volume v = readFile(first, options, seg);
     v.source = folder;
     return v;
   }
@@ -420,32 +427,25 @@ Volume readSeries(const std::string& folder, const DicomSeriesInfo& s, const Rea
   return v;
 }
 
-} // namespace
-
-Volume readVolume(const std::string& path, const ReadOptions& options) {
+Volume readAny(const std::string& path, const ReadOptions& options, SegRead seg) {
   std::error_code ec;
   const auto st = fs::status(path, ec);
   if (path.empty() || !fs::exists(st)) throw inputError(path, "no such file or folder");
-  Volume v;
-  if (fs::is_directory(st)) {
-    const auto series = scanDicomFolder(path);
-    const DicomSeriesInfo& s = selectSeries(series, options.seriesUid, path);
-    v = s.modality == "SEG" && s.files.size() == 1 && isDicomSegFile(s.files.front())
-            ? dicomSegLabels(s.files.front(), options)
-            : readSeries(path, s, options);
-  } else {
-    v = readFile(path, options);
-  }
+  Volume v = fs::is_directory(st)
+                 ? readSeries(path, selectSeries(scanDicomFolder(path), options.seriesUid, path), options, seg)
+                 : readFile(path, options, seg);
   for (const auto& w : v.warnings) spdlog::warn("{}: {}", path, w);
   return v;
 }
 
+} // namespace
+
+Volume readVolume(const std::string& path, const ReadOptions& options) {
+  return readAny(path, options, SegRead::LabelMap);
+}
+
 Volume readImage(const std::string& path, const ReadOptions& options) {
-  Volume v = readVolume(path, options);
-  std::error_code ec;
-  if (fs::is_regular_file(v.source, ec) && isDicomSegFile(v.source))
-    throw inputError(v.source, "a DICOM SEG holds a label map, not an image to segment (give the series it segments)");
-  return v;
+  return readAny(path, options, SegRead::Refused);
 }
 
 } // namespace voxseg::io
