@@ -289,14 +289,16 @@ SeparateZ nnunetSeparateZ(const Spacing3& current, const Spacing3& target) {
   return r;
 }
 
-std::vector<float> nnunetResample(const float* data, const Shape3& shape, const Shape3& newShape, int order,
-                                  const SeparateZ& sep, int orderZ, unsigned workers) {
+namespace {
+
+// resample_data_or_seg of one channel in double (float32 data and uint8 masks alike); shape != newShape.
+template <class T>
+Array resampled(const T* data, const Shape3& shape, const Shape3& newShape, int order, const SeparateZ& sep, int orderZ,
+                unsigned workers) {
   if (order != 0 && order != 1 && order != 3)
     throw Error(ExitCode::Internal, "nnunetResample: order must be 0, 1 or 3");
-  const std::size_t n = std::size_t(shape[0] * shape[1] * shape[2]);
-  if (shape == newShape) return std::vector<float>(data, data + n);
-  if (newShape[0] < 1 || newShape[1] < 1 || newShape[2] < 1) return {};
-  if (n == 0) throw Error(ExitCode::Internal, "nnunetResample: nothing to resample from (an axis of length 0)");
+  if (shape[0] * shape[1] * shape[2] == 0)
+    throw Error(ExitCode::Internal, "nnunetResample: nothing to resample from (an axis of length 0)");
   Array out;
   if (!sep.separate) {
     out = resize(data, shape, newShape, {true, true, true}, order, workers);
@@ -336,9 +338,116 @@ std::vector<float> nnunetResample(const float* data, const Shape3& shape, const 
     // Along ax: scipy map_coordinates(order_z, mode "nearest") at (o + 0.5) * scale - 0.5 (no clipping).
     out = shape[ax] != newShape[ax] ? zoomAxis(here, ax, newShape[ax], orderZ, 0, workers) : std::move(here);
   }
+  return out;
+}
+
+} // namespace
+
+std::vector<float> nnunetResample(const float* data, const Shape3& shape, const Shape3& newShape, int order,
+                                  const SeparateZ& sep, int orderZ, unsigned workers) {
+  if (shape == newShape) return std::vector<float>(data, data + std::size_t(shape[0] * shape[1] * shape[2]));
+  if (newShape[0] < 1 || newShape[1] < 1 || newShape[2] < 1) return {};
+  const Array out = resampled(data, shape, newShape, order, sep, orderZ, workers);
   std::vector<float> r(out.v.size());
   parallelRanges(r.size(), workers, 1 << 16, [&](std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i) r[i] = float(out.v[i]);
+  });
+  return r;
+}
+
+namespace {
+
+// One axis of scipy's zoom of order 1 (grid mode, mode "nearest") as NI_ZoomShift sets it up: the coordinate
+// ((o + 0.5) * zoom - 0.5, not clamped), start floor(cc), weights 1 - x and 1 - (1 - x), source indices clamped.
+// An axis that keeps its size (`keep`) gets start o and weights 1, 0.
+struct LinearTaps {
+  std::vector<std::int64_t> lo, hi;
+  std::vector<double> wlo, whi;
+};
+LinearTaps linearTaps(std::int64_t n, std::int64_t outLen, bool keep) {
+  LinearTaps t;
+  const double zoom = double(n) / double(outLen);
+  for (std::int64_t o = 0; o < outLen; ++o) {
+    double cc = double(o), w0 = 1.0;
+    if (!keep) {
+      cc += 0.5;
+      cc *= zoom;
+      cc -= 0.5;
+      w0 = 1.0 - (cc - std::floor(cc));
+    }
+    const auto start = std::int64_t(std::floor(cc));
+    t.lo.push_back(std::clamp<std::int64_t>(start, 0, n - 1));
+    t.hi.push_back(std::clamp<std::int64_t>(start + 1, 0, n - 1));
+    t.wlo.push_back(w0);
+    t.whi.push_back(1.0 - w0);
+  }
+  return t;
+}
+
+// Order-1 resize of the axes flagged, bit for bit as scipy computes it (a threshold at 0.5 needs the last bit):
+// per output voxel the sum, over the corners with the last axis fastest, of value * w0 * w1 * w2 in that order. An
+// axis not flagged has weights 1 and 0 there: the same sum as scipy's over the other axes alone (resize of a slice).
+template <class T>
+Array linearExact(const T* in, const Shape3& shape, const Shape3& outShape, const std::array<bool, 3>& axes,
+                  unsigned workers) {
+  std::array<LinearTaps, 3> taps;
+  for (int a = 0; a < 3; ++a) taps[std::size_t(a)] = linearTaps(shape[a], outShape[a], !axes[std::size_t(a)]);
+  Array out{outShape, Values(std::size_t(outShape[0] * outShape[1] * outShape[2]))};
+  const auto at = [&](std::int64_t i, std::int64_t j, std::int64_t k) {
+    return double(in[std::size_t((i * shape[1] + j) * shape[2] + k)]);
+  };
+  parallelFor(std::size_t(outShape[0]), workers, [&](std::size_t oi) {
+    const auto& [ai, bi, wai, wbi] = taps[0];
+    const auto& [aj, bj, waj, wbj] = taps[1];
+    const auto& [ak, bk, wak, wbk] = taps[2];
+    const std::array<std::int64_t, 2> ii{ai[oi], bi[oi]};
+    const std::array<double, 2> wi{wai[oi], wbi[oi]};
+    for (std::int64_t oj = 0; oj < outShape[1]; ++oj) {
+      const std::array<std::int64_t, 2> jj{aj[std::size_t(oj)], bj[std::size_t(oj)]};
+      const std::array<double, 2> wj{waj[std::size_t(oj)], wbj[std::size_t(oj)]};
+      double* row = out.v.data() + (std::int64_t(oi) * outShape[1] + oj) * outShape[2];
+      for (std::int64_t ok = 0; ok < outShape[2]; ++ok) {
+        const std::array<std::int64_t, 2> kk{ak[std::size_t(ok)], bk[std::size_t(ok)]};
+        const std::array<double, 2> wk{wak[std::size_t(ok)], wbk[std::size_t(ok)]};
+        double t = 0.0;
+        for (std::size_t a = 0; a < 2; ++a)
+          for (std::size_t b = 0; b < 2; ++b)
+            for (std::size_t c = 0; c < 2; ++c) {
+              double coeff = at(ii[a], jj[b], kk[c]);
+              coeff *= wi[a];
+              coeff *= wj[b];
+              coeff *= wk[c];
+              t += coeff;
+            }
+        row[ok] = t;
+      }
+    }
+  });
+  return out;
+}
+
+} // namespace
+
+std::vector<std::uint8_t> nnunetResampleMask(const std::uint8_t* mask, const Shape3& shape, const Shape3& newShape,
+                                             int order, const SeparateZ& sep, int orderZ, unsigned workers) {
+  if (shape == newShape) return std::vector<std::uint8_t>(mask, mask + std::size_t(shape[0] * shape[1] * shape[2]));
+  if (newShape[0] < 1 || newShape[1] < 1 || newShape[2] < 1) return {};
+  Array out;
+  if (order == 1 && !sep.separate) {
+    out = linearExact(mask, shape, newShape, {true, true, true}, workers);
+  } else if (order == 1 && orderZ == 0) { // each slice in its plane, then the nearest slice along sep.axis
+    Shape3 mid = newShape;
+    mid[sep.axis] = shape[sep.axis];
+    std::array<bool, 3> inPlane{true, true, true};
+    inPlane[std::size_t(sep.axis)] = false;
+    out = linearExact(mask, shape, mid, inPlane, workers);
+    if (mid != newShape) out = zoomAxis(out, sep.axis, newShape[sep.axis], 0, 0, workers);
+  } else { // orders 0 (exact) and 3 (to rounding)
+    out = resampled(mask, shape, newShape, order, sep, orderZ, workers);
+  }
+  std::vector<std::uint8_t> r(out.v.size());
+  parallelRanges(r.size(), workers, 1 << 16, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) r[i] = out.v[i] >= 0.5;
   });
   return r;
 }

@@ -32,6 +32,13 @@ SeparateZ nnunetSeparateZ(const Spacing3& current, const Spacing3& target);
 std::vector<float> nnunetResample(const float* data, const Shape3& shape, const Shape3& newShape, int order,
                                   const SeparateZ& sep, int orderZ, unsigned workers = 1);
 
+/// One label's mask (0/1, C order) resampled as batchgenerators' resize_segmentation resamples each label of a
+/// segmentation (nnU-Net's resampling_fn_seg with `order`; with separate z, `orderZ` 0 along that axis): the mask
+/// as doubles through nnunetResample's arithmetic, then >= 0.5. The caller lets larger labels win where several
+/// masks reach 0.5, as resize_segmentation's loop over the sorted labels does.
+std::vector<std::uint8_t> nnunetResampleMask(const std::uint8_t* mask, const Shape3& shape, const Shape3& newShape,
+                                             int order, const SeparateZ& sep, int orderZ, unsigned workers = 1);
+
 /// skimage.transform.resize of one 2-D plane (h x w, C order) to outH x outW with spline `order`,
 /// in double precision, clipped to the plane's range: the in-plane step of nnunetResample.
 std::vector<double> nnunetResizePlane(const double* plane, std::int64_t h, std::int64_t w, std::int64_t outH,
