@@ -206,6 +206,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   segCmd->add_option("--checkpoint", seg.nnunetOptions.checkpoint, "--nnunet: checkpoint_<name>.pth")
       ->check(CLI::IsMember({"final", "best"}))
       ->capture_default_str();
+  segCmd->add_option("--previous-stage", seg.previousStage,
+                     "--nnunet cascade stage (3d_cascade_fullres): the previous stage's model folder (run first), or "
+                     "its label map for this input ({case} in a --batch); default: the sibling 3d_lowres folder");
   bool disableTta = false;
   segCmd->add_flag("--disable-tta", disableTta, "no test-time mirroring (nnU-Net's name; --no-tta for TorchScript)");
   segCmd->add_option("-i,--input", seg.inputs,
@@ -491,7 +494,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
           seg.nnunetOptions.tta = !disableTta;
           seg.nnunetOptions.step = ov.step > 0 ? ov.step : 0.5;
           seg.nnunetOptions.folds = pipeline::parseNnUNetFolds(foldsText);
-          for (const char* flag : {"--folds", "--checkpoint"})
+          for (const char* flag : {"--folds", "--checkpoint", "--previous-stage"})
             if (segCmd->count(flag) > 0) seg.nnunetOnly.push_back(flag);
           if (segCmd->count("--instance-classes") > 0 && seg.instances.empty())
             throw usageError("--instance-classes chooses the labels of --instances, which is not given");

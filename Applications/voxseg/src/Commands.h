@@ -45,6 +45,8 @@ struct SegmentArgs {
   std::string nnunet; ///< an nnU-Net v2 trained-model folder instead of --model
   pipeline::NnUNetOptions nnunetOptions;
   std::vector<std::string> nnunetOnly; ///< nnU-Net-folder options given (--folds, --checkpoint): refused otherwise
+  /// A cascade stage's previous stage: its model folder, or its label map ("{case}": the case id)
+  std::string previousStage;
   pipeline::SegmenterOptions options;
   bool force = false;
   io::ReadOptions read;

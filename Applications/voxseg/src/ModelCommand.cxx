@@ -69,6 +69,10 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
     j["channel_names"] = f.dataset.at("channel_names");
     j["labels"] = f.dataset.at("labels");
     if (f.plans.contains("voxseg_orientation")) j["voxseg_orientation"] = f.plans["voxseg_orientation"];
+    if (!f.previousStage.empty()) {
+      j["previous_stage"] = f.previousStage;
+      j["previous_stage_label_channels"] = f.cascadeLabels;
+    }
   } catch (const nlohmann::json::exception& e) {
     throw inference::plansContentError(args.model, e);
   }
@@ -88,6 +92,9 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
   out << "channels:      " << j["channel_names"].dump() << ", normalization " << j["normalization_schemes"].dump()
       << "\n";
   out << "labels:        " << j["labels"].dump() << "\n";
+  if (!f.previousStage.empty())
+    out << "cascade:       after '" << f.previousStage << "': its labels " << j["previous_stage_label_channels"].dump()
+        << " one-hot, as input channels after the image's\n";
   for (const auto& e : folds)
     out << "fold " << e["fold"].get<int>() << ":        final " << (e["checkpoint_final"].get<bool>() ? "yes" : "no")
         << ", best " << (e["checkpoint_best"].get<bool>() ? "yes" : "no")

@@ -45,7 +45,7 @@ std::string sha256File(const std::string& path) {
 CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string& card,
                        const pipeline::CardOverrides& overrides, const std::string& nnunetFolder,
                        const pipeline::NnUNetOptions& nnunet, const std::vector<std::string>& nnunetOnly,
-                       const pipeline::SegmenterOptions& options)
+                       const pipeline::SegmenterOptions& options, const std::string& previousStage)
     : options_(options) {
   const auto joined = [](const std::vector<std::string>& flags) { // "--a, --b"
     std::string list;
@@ -81,12 +81,30 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
                        "takes --step, --disable-tta, --folds and --checkpoint)");
     pipeline::NnUNetOptions o = nnunet;
     o.folder = folderModel ? models.front() : nnunetFolder;
+    // --previous-stage: a trained-model folder is loaded with the cascade stage; anything else is a label map
+    const bool previousFolder =
+        !previousStage.empty() && fs::is_directory(previousStage) && fs::exists(fs::path(previousStage) / "plans.json");
+    if (previousFolder) o.previousStage = previousStage;
+    if (!previousStage.empty() && !previousFolder) {
+      o.loadPreviousStage = false;
+      previousLabels_ = previousStage;
+    }
     nnunet_ = std::make_unique<pipeline::NnUNetModel>(pipeline::loadNnUNet(o, options));
+    if (!previousStage.empty() && nnunet_->previousStage.empty())
+      throw usageError("--previous-stage " + previousStage + ": " + o.folder +
+                       " is not a cascade stage (configuration '" + nnunet_->configurationName +
+                       "' has no previous_stage)");
     labels_ = pipeline::labelTable(*nnunet_);
-    for (const char* f : {"plans.json", "dataset.json"}) files.push_back(fileEntry((fs::path(o.folder) / f).string()));
-    for (int fold : o.folds)
-      files.push_back(fileEntry(
-          (fs::path(o.folder) / ("fold_" + std::to_string(fold)) / ("checkpoint_" + o.checkpoint + ".pth")).string()));
+    const auto modelFiles = [&](const pipeline::NnUNetOptions& m) {
+      nlohmann::ordered_json list = nlohmann::ordered_json::array();
+      for (const char* f : {"plans.json", "dataset.json"}) list.push_back(fileEntry((fs::path(m.folder) / f).string()));
+      for (int fold : m.folds)
+        list.push_back(
+            fileEntry((fs::path(m.folder) / ("fold_" + std::to_string(fold)) / ("checkpoint_" + m.checkpoint + ".pth"))
+                          .string()));
+      return list;
+    };
+    files = modelFiles(o);
     description_ = {
         {"kind", "nnunet"},
         {"name", nnunet_->plans.value("dataset_name", fs::path(o.folder).parent_path().filename().string())},
@@ -96,6 +114,13 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
         {"folds", o.folds},
         {"checkpoint", o.checkpoint},
         {"test_time_mirroring", o.tta}};
+    if (nnunet_->previous) {
+      const pipeline::NnUNetModel& p = *nnunet_->previous;
+      description_["previous_stage"] = {
+          {"folder", p.options.folder}, {"configuration", p.configurationName}, {"files", modelFiles(p.options)}};
+    } else if (!previousLabels_.empty()) {
+      description_["previous_stage"] = {{"labels", previousLabels_}};
+    }
   } else {
     if (models.empty()) throw usageError("give a model with --model (TorchScript) or --nnunet (nnU-Net v2 folder)");
     if (!nnunetOnly.empty())
@@ -126,11 +151,18 @@ std::size_t CaseRunner::channelCount() const {
   return nnunet_ ? nnunet_->dataset.at("channel_names").size() : torch_->card.channels.size();
 }
 
+std::string CaseRunner::previousStageLabels(const std::string& caseId) const {
+  std::string path = previousLabels_;
+  for (std::size_t at = path.find("{case}"); at != std::string::npos; at = path.find("{case}", at + caseId.size()))
+    path.replace(at, 6, caseId);
+  return path;
+}
+
 CaseResult CaseRunner::run(const std::vector<io::Volume>& inputs, bool keepValues,
-                           const inference::ProgressFn& progress) const {
+                           const inference::ProgressFn& progress, const io::Volume* previousStage) const {
   CaseResult r;
   if (nnunet_) {
-    pipeline::NnUNetResult n = pipeline::segmentNnUNet(*nnunet_, inputs, options_, keepValues, progress);
+    pipeline::NnUNetResult n = pipeline::segmentNnUNet(*nnunet_, inputs, options_, keepValues, progress, previousStage);
     r.labels = std::move(n.labels);
     r.values = std::move(n.probabilities);
     r.valuesAreProbabilities = true;

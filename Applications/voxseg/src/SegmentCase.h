@@ -28,12 +28,20 @@ public:
   /// Loads the model once; `nnunetFolder` empty means TorchScript `models` with optional `card` (unless `models`
   /// is an nnU-Net folder). `nnunetOnly` names nnU-Net-folder options given, refused with a TorchScript model;
   /// `nnunet.tta` false (--disable-tta) turns mirroring off for either kind.
+  /// `previousStage` (--previous-stage) is a cascade stage's previous stage: a model folder, or a label-map path
+  /// ("{case}" standing for the case id); empty: the sibling folder (pipeline::NnUNetOptions::previousStage).
   CaseRunner(const std::vector<std::string>& models, const std::string& card, const pipeline::CardOverrides& overrides,
              const std::string& nnunetFolder, const pipeline::NnUNetOptions& nnunet,
-             const std::vector<std::string>& nnunetOnly, const pipeline::SegmenterOptions& options);
+             const std::vector<std::string>& nnunetOnly, const pipeline::SegmenterOptions& options,
+             const std::string& previousStage = {});
 
-  /// Segments one case; `keepValues` keeps logits (TorchScript) or probabilities (nnU-Net).
-  CaseResult run(const std::vector<io::Volume>& inputs, bool keepValues, const inference::ProgressFn& progress) const;
+  /// Segments one case; `keepValues` keeps logits (TorchScript) or probabilities (nnU-Net). `previousStage`: the
+  /// case's previous-stage labels (previousStageLabels()), when the cascade's previous stage is given so.
+  CaseResult run(const std::vector<io::Volume>& inputs, bool keepValues, const inference::ProgressFn& progress,
+                 const io::Volume* previousStage = nullptr) const;
+
+  /// The previous-stage label map of case `caseId` when --previous-stage names label maps; empty otherwise.
+  std::string previousStageLabels(const std::string& caseId) const;
 
   bool isNnUNet() const { return nnunet_ != nullptr; }
   bool isRegionBased() const;
@@ -49,6 +57,7 @@ private:
   pipeline::SegmenterOptions options_;
   std::vector<LabelInfo> labels_;
   nlohmann::ordered_json description_;
+  std::string previousLabels_; ///< --previous-stage's label-map path or pattern
 };
 
 /// SHA-256 of a file's bytes as 64 hex digits; throws Error(Input) naming the file.

@@ -158,12 +158,26 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
   for (const auto& v : volumes)
     for (const auto& w : v.warnings) warnings.push_back(v.source + ": " + w);
 
+  // A cascade stage's previous-stage labels, when given as label maps (--previous-stage)
+  std::optional<io::Volume> previous;
+  nlohmann::ordered_json previousJson;
+  if (const std::string p = model.previousStageLabels(caseId); !p.empty()) {
+    const auto tr = Clock::now();
+    previous = io::readVolume(p, args.read);
+    readSeconds += since(tr);
+    previousJson = geometryJson(*previous);
+    previousJson["sha256"] = fs::is_regular_file(p) ? sha256File(p) : std::string();
+  }
+
   const bool keep = !out.saveLogits.empty() || !out.saveProbabilities.empty();
   CaseResult r;
   {
     Progress bar(parseProgressStyle(args.progress), args.batch.empty() ? "segment" : caseId);
-    r = model.run(volumes, keep, [&](std::int64_t done, std::int64_t total) { bar.update(done, total); });
+    r = model.run(
+        volumes, keep, [&](std::int64_t done, std::int64_t total) { bar.update(done, total); },
+        previous ? &*previous : nullptr);
   }
+  previous.reset();
   spdlog::info("{} windows, {} forward calls on {} in {:.2f} s", r.stats.windows, r.stats.forwardCalls, r.stats.device,
                r.stats.seconds);
 
@@ -254,6 +268,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
       {"labels", labelTable(*img, labels)},
       {"outputs", written.at("outputs")},
       {"warnings", warnings}};
+  if (!previousJson.is_null()) report["previous_stage_labels"] = previousJson;
   if (written.contains("instances")) report["instances"] = written["instances"];
   if (rendered.contains("files"))
     for (const auto& f : rendered["files"]) report["outputs"].push_back(f);
@@ -504,7 +519,11 @@ int runSegment(const SegmentArgs& args) {
 
   const auto tl = Clock::now();
   const CaseRunner model(args.models, args.card, args.overrides, args.nnunet, args.nnunetOptions, args.nnunetOnly,
-                         args.options);
+                         args.options, args.previousStage);
+  if (!args.batch.empty() && !model.previousStageLabels("").empty() &&
+      args.previousStage.find("{case}") == std::string::npos)
+    throw usageError("--batch: --previous-stage " + args.previousStage +
+                     " must contain {case} (one label map per case), or be the previous stage's model folder");
   const double loadSeconds = since(tl);
   processing::Postprocessing post;
   post.keepLargest = labelList(args.keepLargest, "--keep-largest", model);

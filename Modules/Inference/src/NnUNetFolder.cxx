@@ -67,10 +67,13 @@ NnUNetFolder readFolder(const std::string& folder) {
   }
   f.configuration = configuration(f.plans, f.configurationName, (dir / "plans.json").string());
   const auto& config = f.configuration;
-  if (config.contains("previous_stage") && !config.at("previous_stage").is_null())
-    throw Error(ExitCode::Model, folder + ": configuration '" + f.configurationName +
-                                     "' is a cascade stage (previous_stage " + config.at("previous_stage").dump() +
-                                     "); cascades are not supported yet");
+  if (config.contains("previous_stage") && !config.at("previous_stage").is_null()) {
+    if (!config.at("previous_stage").is_string() || config.at("previous_stage").get<std::string>().empty())
+      throw Error(ExitCode::Model, (dir / "plans.json").string() + ": configuration '" + f.configurationName +
+                                       "' has previous_stage " + config.at("previous_stage").dump() +
+                                       " (expected a configuration's name)");
+    f.previousStage = config.at("previous_stage").get<std::string>();
+  }
   if (!config.contains("architecture"))
     throw Error(ExitCode::Model,
                 folder + ": plans.json configuration '" + f.configurationName +
@@ -95,6 +98,21 @@ NnUNetFolder readFolder(const std::string& folder) {
                                      " but conv_op '" + convOp + "'");
   f.inputChannels =
       static_cast<int>(f.dataset.value("channel_names", f.dataset.value("modality", nlohmann::json::object())).size());
+  if (!f.previousStage.empty()) { // LabelManager.foreground_labels: every label value but 0 and "ignore", sorted
+    if (!f.dataset.contains("labels") || !f.dataset.at("labels").is_object())
+      throw Error(ExitCode::Model, (dir / "dataset.json").string() + ": no 'labels'");
+    for (const auto& [name, v] : f.dataset.at("labels").items()) {
+      if (name == "ignore") continue;
+      for (const auto& x : v.is_array() ? v : nlohmann::json::array({v})) {
+        if (!x.is_number_integer() || x.get<int>() < 0 || x.get<int>() > 65535)
+          throw Error(ExitCode::Model, (dir / "dataset.json").string() + ": label '" + name + "' has value " +
+                                           x.dump() + " (expected 0..65535)");
+        if (x.get<int>() != 0) f.cascadeLabels.push_back(x.get<int>());
+      }
+    }
+    std::sort(f.cascadeLabels.begin(), f.cascadeLabels.end());
+    f.cascadeLabels.erase(std::unique(f.cascadeLabels.begin(), f.cascadeLabels.end()), f.cascadeLabels.end());
+  }
   if (f.dataset.contains("regions_class_order"))
     f.numClasses = static_cast<int>(f.dataset.at("regions_class_order").size());
   else if (f.dataset.contains("labels"))
@@ -130,8 +148,8 @@ Network Network::loadNnUNetFold(const NnUNetFolder& folder, int fold, const std:
   auto impl = std::make_unique<Impl>();
   impl->path = cpPath.string();
   impl->device = resolveDevice(device);
-  impl->native = nnunet::buildNetwork(folder.configuration.at("architecture"), folder.inputChannels, folder.numClasses,
-                                      cp, impl->device, cpPath.string());
+  impl->native = nnunet::buildNetwork(folder.configuration.at("architecture"), folder.networkInputChannels(),
+                                      folder.numClasses, cp, impl->device, cpPath.string());
   impl->mirrorAxes = cp.hasMirrorAxes ? cp.mirrorAxes : std::vector<int>{};
   if (folder.slices) { // a 2D network's axes 0, 1 (y, x of the slice) are the volume's axes 1, 2
     const bool fits = std::all_of(impl->mirrorAxes.begin(), impl->mirrorAxes.end(), [](int a) { return a < 2; });

@@ -39,7 +39,7 @@ namespace {
 
 // nnU-Net's own path: the voxel arrays as they are (the direction matrix is ignored, as nnU-Net does).
 NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& channels, const SegmenterOptions& run,
-                           bool keepProbabilities, const inference::ProgressFn& progress) {
+                           bool keepProbabilities, const inference::ProgressFn& progress, const io::Volume* previous) {
   const json& cfg = m.configuration;
   const auto& names = m.dataset.at("channel_names");
   if (channels.size() != names.size())
@@ -67,6 +67,7 @@ NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& 
   const unsigned workers = workerCount(inference::threadCount(), SIZE_MAX); // as the resampling's (--threads)
   processing::Box box;
   std::vector<std::vector<float>> cropped;
+  std::vector<std::uint16_t> prev;
   std::vector<std::uint8_t> mask;
   bool anyMask = false;
   for (std::size_t c = 0; c < channels.size(); ++c) anyMask = anyMask || cfg["use_mask_for_norm"][c].get<bool>();
@@ -90,6 +91,24 @@ NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& 
     }
     box = processing::nonzeroBox(ptrs, full, workers);
     if (anyMask) mask = processing::nonzeroMask(ptrs, full, box); // crop_to_nonzero's seg >= 0
+    if (previous) { // a cascade stage: the previous stage's labels, transposed and cropped like the image
+      const std::vector<std::uint16_t> all = visitPixelType(previous->pixelType, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        return processing::transposed<std::uint16_t>(previous->as<T>()->GetBufferPointer(), arrayShape, tf);
+      });
+      const Shape3 size = box.size();
+      prev.resize(std::size_t(size[0] * size[1] * size[2]));
+      std::size_t o = 0;
+      for (std::int64_t i = box.begin[0]; i < box.end[0]; ++i)
+        for (std::int64_t j = box.begin[1]; j < box.end[1]; ++j) {
+          const std::uint16_t* row = all.data() + std::size_t((i * full[1] + j) * full[2]);
+          std::copy(row + box.begin[2], row + box.end[2], prev.data() + o);
+          o += std::size_t(size[2]);
+        }
+      // crop_to_nonzero keeps the previous stage's labels outside the non-zero mask: seg >= 0 there too
+      if (anyMask)
+        for (std::size_t i = 0; i < prev.size(); ++i) mask[i] = mask[i] || prev[i] != 0;
+    }
     for (std::size_t c = 0; c < channels.size(); ++c)
       cropped.push_back(copies[c].empty() ? processing::crop(ptrs[c], full, box, workers)
                                           : processing::crop(std::move(copies[c]), full, box, workers));
@@ -116,8 +135,8 @@ NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& 
   settings.precision = run.precision;
   settings.cudnnBenchmark = run.cudnnBenchmark;
   settings.keepProbabilities = keepProbabilities;
-  NnUNetPrediction p = predictCropped(m, NnUNetCropped{std::move(cropped), box, std::move(mask)}, full, spacing,
-                                      channels.front().source, settings, labelStorage, progress);
+  NnUNetPrediction p = predictCropped(m, NnUNetCropped{std::move(cropped), box, std::move(mask), std::move(prev)}, full,
+                                      spacing, channels.front().source, settings, labelStorage, progress);
   r.stats = p.stats;
   r.channels = p.channels;
   if (transpose) { // back to the input's axes (transpose_backward)
@@ -143,17 +162,23 @@ NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& 
 
 namespace {
 NnUNetResult segmentOriented(const NnUNetModel& m, const std::vector<io::Volume>& channels, const SegmenterOptions& run,
-                             bool keepProbabilities, const inference::ProgressFn& progress) {
+                             bool keepProbabilities, const inference::ProgressFn& progress,
+                             const io::Volume* previous) {
   // Models trained by `voxseg train` record the orientation their arrays were in ("voxseg_orientation",
   // a key nnU-Net ignores): inputs are reoriented to it losslessly and the outputs back.
   for (const auto& c : channels) io::requireFinite(c);
   const std::string code = m.plans.value("voxseg_orientation", std::string());
-  if (code.empty() || channels.empty()) return segmentArrays(m, channels, run, keepProbabilities, progress);
+  if (code.empty() || channels.empty()) return segmentArrays(m, channels, run, keepProbabilities, progress, previous);
   const std::string original = orientationCode(channels.front().geometry().direction);
-  if (original == code) return segmentArrays(m, channels, run, keepProbabilities, progress);
+  if (original == code) return segmentArrays(m, channels, run, keepProbabilities, progress, previous);
   std::vector<io::Volume> turned = channels;
   for (auto& v : turned) v.image = processing::reorientTo(*v.image, v.pixelType, code);
-  NnUNetResult r = segmentArrays(m, turned, run, keepProbabilities, progress);
+  io::Volume turnedPrevious;
+  if (previous) {
+    turnedPrevious = *previous;
+    turnedPrevious.image = processing::reorientTo(*previous->image, previous->pixelType, code);
+  }
+  NnUNetResult r = segmentArrays(m, turned, run, keepProbabilities, progress, previous ? &turnedPrevious : nullptr);
   const Geometry turnedGeometry = turned.front().geometry();
   r.labels.image = processing::reorientTo(*r.labels.image, r.labels.pixelType, original);
   if (!r.probabilities.empty()) {
@@ -175,10 +200,64 @@ NnUNetResult segmentOriented(const NnUNetModel& m, const std::vector<io::Volume>
 
 } // namespace
 
+namespace {
+// Label values: integers in 0..65535 (a float file's too, as nnU-Net reads segmentations as floats).
+void requireLabelValues(const io::Volume& v) {
+  visitPixelType(v.pixelType, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* p = v.as<T>()->GetBufferPointer();
+    const std::size_t n = v.geometry().voxelCount();
+    for (std::size_t i = 0; i < n; ++i) {
+      const double x = double(p[i]);
+      if (!(x >= 0 && x <= 65535 && x == std::floor(x))) {
+        std::ostringstream why;
+        why.precision(10);
+        why << "holds the value " << x << " (voxel " << i % v.geometry().size[0] << ","
+            << i / v.geometry().size[0] % v.geometry().size[1] << ","
+            << i / (v.geometry().size[0] * v.geometry().size[1])
+            << "): not a label map (labels are integers in 0..65535)";
+        throw inputError(v.source, why.str());
+      }
+    }
+  });
+}
+} // namespace
+
 NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& channels, const SegmenterOptions& run,
-                           bool keepProbabilities, const inference::ProgressFn& progress) {
+                           bool keepProbabilities, const inference::ProgressFn& progress,
+                           const io::Volume* previousStage) {
   try {
-    return segmentOriented(m, channels, run, keepProbabilities, progress);
+    if (m.previousStage.empty()) {
+      if (previousStage)
+        throw usageError(previousStage->source + ": previous-stage labels given, but " + m.options.folder +
+                         " is not a cascade stage");
+      return segmentOriented(m, channels, run, keepProbabilities, progress, nullptr);
+    }
+    NnUNetResult first;
+    if (!previousStage) { // run the previous stage first, as nnUNetv2_predict -c 3d_lowres would
+      if (!m.previous)
+        throw usageError(m.options.folder + ": configuration '" + m.configurationName + "' is a cascade stage after '" +
+                         m.previousStage + "': it needs that stage's model folder or its label maps");
+      // progress: the previous stage's windows as the first half, the cascade stage's as the second
+      inference::ProgressFn half;
+      if (progress) half = [&](std::int64_t done, std::int64_t total) { progress(done, 2 * total); };
+      first = segmentNnUNet(*m.previous, channels, run, false, half);
+      previousStage = &first.labels;
+    } else if (!channels.empty() && !sameGrid(previousStage->geometry(), channels.front().geometry())) {
+      throw inputError(previousStage->source,
+                       "the previous stage's labels are not on the grid of " + channels.front().source + ": " +
+                           gridDifference(previousStage->geometry(), channels.front().geometry()));
+    } else {
+      requireLabelValues(*previousStage);
+    }
+    inference::ProgressFn second = progress;
+    if (progress && m.previous && previousStage == &first.labels)
+      second = [&](std::int64_t done, std::int64_t total) { progress(total + done, 2 * total); };
+    NnUNetResult r = segmentOriented(m, channels, run, keepProbabilities, second, previousStage);
+    r.stats.windows += first.stats.windows; // both stages' work
+    r.stats.forwardCalls += first.stats.forwardCalls;
+    r.stats.seconds += first.stats.seconds;
+    return r;
   } catch (const nlohmann::json::exception& e) { // plans values read while segmenting
     throw inference::plansContentError(m.options.folder, e);
   }

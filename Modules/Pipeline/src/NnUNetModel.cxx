@@ -1,6 +1,7 @@
 #include "voxseg/pipeline/NnUNetModel.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/Log.h"
 #include "voxseg/inference/NnUNetFolder.h"
 
 #include <algorithm>
@@ -53,6 +54,43 @@ std::vector<int> parseNnUNetFolds(const std::string& text) {
 }
 
 namespace {
+NnUNetModel load(const NnUNetOptions& options, const inference::DeviceSpec& device, int threads);
+
+// The previous stage of cascade stage `m`: the folder given, else the sibling folder named after previous_stage.
+std::shared_ptr<const NnUNetModel> loadPrevious(const NnUNetModel& m, const NnUNetOptions& options,
+                                                const inference::DeviceSpec& device, int threads) {
+  NnUNetOptions o = options;
+  o.previousStage.clear();
+  o.loadPreviousStage = false; // a previous stage that is a cascade stage itself is refused below
+  o.folder = options.previousStage;
+  if (o.folder.empty()) {
+    fs::path dir(options.folder);
+    if (dir.filename().empty()) dir = dir.parent_path();
+    const std::string base = dir.filename().string();
+    const auto sep = base.rfind("__");
+    const fs::path sibling =
+        dir.parent_path() / (base.substr(0, sep == std::string::npos ? 0 : sep + 2) + m.previousStage);
+    if (sep == std::string::npos || !fs::exists(sibling / "plans.json"))
+      throw Error(ExitCode::Model, options.folder + ": configuration '" + m.configurationName +
+                                       "' is a cascade stage after '" + m.previousStage + "', and " + sibling.string() +
+                                       " is not a trained-model folder: give the previous stage's folder or its "
+                                       "label maps (--previous-stage)");
+    o.folder = sibling.string();
+  }
+  const inference::NnUNetFolder f = inference::readNnUNetFolder(o.folder); // checked before its networks load
+  if (!f.previousStage.empty())
+    throw Error(ExitCode::Model, o.folder + ": the previous stage of " + options.folder +
+                                     " is itself a cascade stage ('" + f.configurationName + "' after '" +
+                                     f.previousStage + "'): not supported");
+  if (f.dataset.value("labels", json::object()) != m.dataset.value("labels", json::object()))
+    throw Error(ExitCode::Model, o.folder + ": dataset.json's labels differ from those of " + options.folder +
+                                     " (the previous stage must be trained on the same dataset)");
+  if (f.configurationName != m.previousStage)
+    logWarning(o.folder + ": configuration '" + f.configurationName + "' is not '" + m.previousStage +
+               "', the previous stage that " + options.folder + "'s plans name");
+  return std::make_shared<NnUNetModel>(load(o, device, threads));
+}
+
 NnUNetModel load(const NnUNetOptions& options, const inference::DeviceSpec& device, int threads) {
   inference::setThreads(threads);
   const inference::NnUNetFolder folder = inference::readNnUNetFolder(options.folder); // read once for every fold
@@ -90,8 +128,11 @@ NnUNetModel load(const NnUNetOptions& options, const inference::DeviceSpec& devi
   }
   for (int r : m.regionsClassOrder) m.maxLabel = std::max(m.maxLabel, r);
   m.slices = folder.slices;
+  m.previousStage = folder.previousStage;
+  m.cascadeLabels = folder.cascadeLabels;
   for (int fold : options.folds)
     m.folds.push_back(inference::Network::loadNnUNetFold(folder, fold, options.checkpoint, device));
+  if (!m.previousStage.empty() && options.loadPreviousStage) m.previous = loadPrevious(m, options, device, threads);
   return m;
 }
 } // namespace

@@ -14,6 +14,77 @@ namespace voxseg::pipeline {
 using nlohmann::json;
 using processing::Shape3;
 
+namespace {
+
+// resampling_fn_*_kwargs' separate-z choice: nnU-Net's rule, unless force_separate_z is set.
+processing::SeparateZ separateZ(const json& kw, const processing::Spacing3& spacing,
+                                const processing::Spacing3& target) {
+  if (!kw.contains("force_separate_z") || kw["force_separate_z"].is_null())
+    return processing::nnunetSeparateZ(spacing, target);
+  processing::SeparateZ sep;
+  if (kw["force_separate_z"].get<bool>()) { // the single lowest-resolution axis of the current spacing
+    const double mx = *std::max_element(spacing.begin(), spacing.end());
+    int count = 0;
+    for (int a = 0; a < 3; ++a)
+      if (mx / spacing[std::size_t(a)] == 1.0) {
+        sep.axis = a;
+        ++count;
+      }
+    sep.separate = count == 1;
+    if (count != 1) sep.axis = -1;
+  }
+  return sep;
+}
+
+// A cascade stage's extra channels (nnU-Net's preprocessing of the previous stage's segmentation, then
+// convert_labelmap_to_one_hot over the foreground labels): the labels resampled as a segmentation
+// (resampling_fn_seg: each value's mask, larger values winning where several reach 0.5), one float 0/1 channel
+// per label of m.cascadeLabels. Values 0 (and nnU-Net's -1 outside the non-zero mask) lose to every label.
+std::vector<std::vector<float>> previousStageChannels(const NnUNetModel& m, const std::vector<std::uint16_t>& prev,
+                                                      const Shape3& cropShape, const Shape3& netShape,
+                                                      const processing::Spacing3& spacing,
+                                                      const processing::Spacing3& target, unsigned workers) {
+  const json kw = m.configuration.value("resampling_fn_seg_kwargs", json::object());
+  const int order = kw.value("order", 1), orderZ = kw.value("order_z", 0);
+  if (orderZ != 0 || (order != 0 && order != 1 && order != 3))
+    throw Error(ExitCode::Model, m.options.folder + ": resampling_fn_seg_kwargs " + kw.dump() +
+                                     ": only order 0, 1 or 3 with order_z 0 is supported for the previous stage's "
+                                     "labels (nnU-Net plans order 1, order_z 0)");
+  const processing::SeparateZ sep = separateZ(kw, spacing, target);
+  std::vector<std::uint16_t> values(prev.begin(), prev.end());
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  const std::size_t n = std::size_t(netShape[0] * netShape[1] * netShape[2]);
+  std::vector<std::vector<float>> out(m.cascadeLabels.size());
+  std::vector<std::uint8_t> taken(n, 0), mask(prev.size());
+  for (auto v = values.rbegin(); v != values.rend() && *v != 0; ++v) {
+    parallelRanges(prev.size(), workers, 1 << 16, [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) mask[i] = prev[i] == *v;
+    });
+    const std::vector<std::uint8_t> r =
+        processing::nnunetResampleMask(mask.data(), cropShape, netShape, order, sep, orderZ, workers);
+    const auto k = std::find(m.cascadeLabels.begin(), m.cascadeLabels.end(), int(*v));
+    float* channel = nullptr;
+    if (k != m.cascadeLabels.end()) {
+      auto& c = out[std::size_t(k - m.cascadeLabels.begin())];
+      c.assign(n, 0.0f);
+      channel = c.data();
+    }
+    parallelRanges(n, workers, 1 << 16, [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i)
+        if (r[i] && !taken[i]) {
+          taken[i] = 1;
+          if (channel) channel[i] = 1.0f;
+        }
+    });
+  }
+  for (auto& c : out)
+    if (c.empty()) c.assign(n, 0.0f); // a label the previous stage did not write
+  return out;
+}
+
+} // namespace
+
 NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const processing::Shape3& full,
                                 const processing::Spacing3& spacing, const std::string& source,
                                 const NnUNetRunSettings& settings, const std::function<LabelBuffer()>& labels,
@@ -37,21 +108,7 @@ NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const pr
     }
   const json kw = cfg.value("resampling_fn_data_kwargs", json::object());
   const int order = kw.value("order", 3), orderZ = kw.value("order_z", 0);
-  processing::SeparateZ sep = processing::nnunetSeparateZ(spacing, target);
-  if (kw.contains("force_separate_z") && !kw["force_separate_z"].is_null()) {
-    sep = {};
-    if (kw["force_separate_z"].get<bool>()) { // the single lowest-resolution axis of the current spacing
-      const double mx = *std::max_element(spacing.begin(), spacing.end());
-      int count = 0;
-      for (int a = 0; a < 3; ++a)
-        if (mx / spacing[std::size_t(a)] == 1.0) {
-          sep.axis = a;
-          ++count;
-        }
-      sep.separate = count == 1;
-      if (count != 1) sep.axis = -1;
-    }
-  }
+  const processing::SeparateZ sep = separateZ(kw, spacing, target);
   // The host's work (resampling, export) on as many threads as LibTorch's (--threads).
   const unsigned workers = workerCount(inference::threadCount(), SIZE_MAX);
   std::vector<std::vector<float>> pre;
@@ -67,6 +124,13 @@ NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const pr
       pre.push_back(processing::nnunetResample(v.data(), cropShape, netShape, order, sep, orderZ, workers));
       std::vector<float>().swap(v);
     }
+  }
+  if (!m.cascadeLabels.empty()) { // after the normalized image channels, as nnU-Net stacks them
+    if (in.previous.size() != std::size_t(cropShape[0] * cropShape[1] * cropShape[2]))
+      throw Error(ExitCode::Internal, "predictCropped: a cascade stage without the previous stage's labels");
+    for (auto& c : previousStageChannels(m, in.previous, cropShape, netShape, spacing, target, workers))
+      pre.push_back(std::move(c));
+    std::vector<std::uint16_t>().swap(in.previous);
   }
 
   inference::EngineOptions o;

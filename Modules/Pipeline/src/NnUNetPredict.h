@@ -18,6 +18,8 @@ struct NnUNetCropped {
   std::vector<std::vector<float>> channels; ///< box.size() each, C order
   processing::Box box;                      ///< in the full array
   std::vector<std::uint8_t> mask;           ///< the non-zero mask inside the box; empty unless use_mask_for_norm
+  /// A cascade stage's input: the previous stage's labels inside the box (box.size(), C order).
+  std::vector<std::uint16_t> previous;
 };
 
 struct NnUNetPrediction {

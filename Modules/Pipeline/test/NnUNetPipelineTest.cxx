@@ -325,7 +325,7 @@ TEST(NnUNetDeviceLabels, EqualTheHostExport) {
       return out;
     };
     const NnUNetPrediction p =
-        predictCropped(model, NnUNetCropped{{volume}, box, {}}, full, spacing, "test", settings, storage);
+        predictCropped(model, NnUNetCropped{{volume}, box, {}, {}}, full, spacing, "test", settings, storage);
     return std::make_pair(labels, p.stats);
   };
   const auto [host, hostStats] = run(inference::DeviceLabels::Off, false);

@@ -46,7 +46,8 @@ public:
   /// One fold of an nnU-Net v2 trained-model folder (plans.json, dataset.json,
   /// fold_<fold>/checkpoint_<checkpoint>.pth), the network rebuilt natively from plans.json — no
   /// TorchScript export needed. The configuration is the folder name's last "__" part (e.g. 3d_fullres).
-  /// Throws Error(Model) naming the file and the problem (cascades are refused).
+  /// Throws Error(Model) naming the file and the problem. A cascade stage's network takes the image channels and
+  /// then one channel per foreground label (NnUNetFolder::cascadeLabels).
   static Network loadNnUNetFold(const std::string& folder, int fold, const std::string& checkpoint = "final",
                                 const DeviceSpec& device = {});
   /// The same with the folder already read (readNnUNetFolder), e.g. for several folds.

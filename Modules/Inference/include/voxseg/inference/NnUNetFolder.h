@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 namespace voxseg::inference {
 
@@ -19,10 +20,16 @@ struct NnUNetFolder {
   int inputChannels = 0;        ///< entries of dataset.json channel_names
   int numClasses = 0;           ///< labels (or regions_class_order for region-based datasets)
   bool slices = false;          ///< a 2D configuration: patch_size and spacing are (y, x), one slice at a time
+  /// A cascade stage's previous_stage (e.g. "3d_lowres"); empty for other configurations.
+  std::string previousStage;
+  /// A cascade stage's extra input channels: one per foreground label (dataset.json's label values but 0 and
+  /// "ignore", sorted), the previous stage's labels one-hot encoded.
+  std::vector<int> cascadeLabels;
+  int networkInputChannels() const { return inputChannels + static_cast<int>(cascadeLabels.size()); }
 };
 
 /// Reads and checks the folder; throws Error(Model) naming the file and the problem (missing files,
-/// invalid JSON, unknown configuration, cascades, plans without an architecture block).
+/// invalid JSON, unknown configuration, plans without an architecture block).
 NnUNetFolder readNnUNetFolder(const std::string& folder);
 
 /// The Error(Model) for a plans.json/dataset.json value of a missing key or another type than nnU-Net

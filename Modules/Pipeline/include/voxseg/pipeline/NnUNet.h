@@ -29,8 +29,12 @@ struct NnUNetResult {
   inference::RunStats stats;
 };
 
+/// Segments one case (`channels`: one volume per dataset.json channel, on one grid). A cascade stage needs the
+/// previous stage's labels: `previousStage` (on the channels' grid, integer pixels), or else model.previous is
+/// run first on the same channels. Throws Error(Usage) when neither is there, or when `previousStage` is given
+/// to a model that is not a cascade stage.
 NnUNetResult segmentNnUNet(const NnUNetModel& model, const std::vector<io::Volume>& channels,
                            const SegmenterOptions& run, bool keepProbabilities,
-                           const inference::ProgressFn& progress = {});
+                           const inference::ProgressFn& progress = {}, const io::Volume* previousStage = nullptr);
 
 } // namespace voxseg::pipeline

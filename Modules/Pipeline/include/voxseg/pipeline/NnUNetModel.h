@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,11 @@ struct NnUNetOptions {
   std::string checkpoint = "final"; ///< final | best
   double step = 0.5;
   bool tta = true; ///< mirroring over the checkpoint's allowed axes
+  /// A cascade stage's previous stage: its trained-model folder (run first, with the same folds, checkpoint, step
+  /// and mirroring). Empty: the sibling folder <trainer>__<plans>__<previous_stage> when it exists.
+  std::string previousStage;
+  /// false: the previous stage is not loaded; each case's previous-stage labels are given (segmentNnUNet).
+  bool loadPreviousStage = true;
 };
 
 struct NnUNetModel {
@@ -33,6 +39,12 @@ struct NnUNetModel {
   std::vector<int> regionsClassOrder;            ///< dataset.json; empty: softmax model
   int maxLabel = 0;                              ///< largest label value the model can write
   bool slices = false; ///< a 2D configuration: one slice (axis 0 of the transposed array) at a time
+  /// A cascade stage (e.g. 3d_cascade_fullres): the previous stage's configuration name, and the label values
+  /// whose one-hot masks of the previous stage's labels follow the image channels. Empty otherwise.
+  std::string previousStage;
+  std::vector<int> cascadeLabels;
+  /// The previous stage's model when loaded (NnUNetOptions::previousStage).
+  std::shared_ptr<const NnUNetModel> previous;
 };
 
 /// "0,1, 2" -> {0, 1, 2}: the --folds text of the command-line tools. Anything else (empty items,
@@ -40,7 +52,8 @@ struct NnUNetModel {
 std::vector<int> parseNnUNetFolds(const std::string& text);
 
 /// Reads the folder and rebuilds every fold's network on `device` (LibTorch's threads set to `threads`, 0 = every
-/// core). Throws Error(Model) naming the file and problem.
+/// core); for a cascade stage, the previous stage's model too (NnUNetOptions::previousStage). Throws Error(Model)
+/// naming the file and problem.
 NnUNetModel loadNnUNetModel(const NnUNetOptions& options, const inference::DeviceSpec& device, int threads);
 
 } // namespace voxseg::pipeline
