@@ -1,6 +1,7 @@
 #include "SegmentCase.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/inference/NnUNetFolder.h"
 
 #include <openssl/evp.h>
 
@@ -89,11 +90,13 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
       o.loadPreviousStage = false;
       previousLabels_ = previousStage;
     }
+    if (!previousStage.empty()) { // checked before the networks load
+      const inference::NnUNetFolder f = inference::readNnUNetFolder(o.folder);
+      if (f.previousStage.empty())
+        throw usageError("--previous-stage " + previousStage + ": " + o.folder +
+                         " is not a cascade stage (configuration '" + f.configurationName + "' has no previous_stage)");
+    }
     nnunet_ = std::make_unique<pipeline::NnUNetModel>(pipeline::loadNnUNet(o, options));
-    if (!previousStage.empty() && nnunet_->previousStage.empty())
-      throw usageError("--previous-stage " + previousStage + ": " + o.folder +
-                       " is not a cascade stage (configuration '" + nnunet_->configurationName +
-                       "' has no previous_stage)");
     labels_ = pipeline::labelTable(*nnunet_);
     const auto modelFiles = [&](const pipeline::NnUNetOptions& m) {
       nlohmann::ordered_json list = nlohmann::ordered_json::array();

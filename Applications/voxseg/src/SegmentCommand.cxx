@@ -166,7 +166,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     previous = io::readVolume(p, args.read);
     readSeconds += since(tr);
     previousJson = geometryJson(*previous);
-    previousJson["sha256"] = fs::is_regular_file(p) ? sha256File(p) : std::string();
+    if (fs::is_regular_file(p)) previousJson["sha256"] = sha256File(p);
   }
 
   const bool keep = !out.saveLogits.empty() || !out.saveProbabilities.empty();
@@ -274,6 +274,30 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     for (const auto& f : rendered["files"]) report["outputs"].push_back(f);
   report["outputs"].push_back(out.report);
   writeJsonFile(report, out.report, replace);
+}
+
+// --previous-stage, before the model loads: a trained-model folder (plans.json), or a label map: this input's, or
+// one per case of a --batch ({case}).
+void checkPreviousStage(const SegmentArgs& args) {
+  const fs::path p(args.previousStage);
+  std::error_code ec;
+  if (fs::is_directory(p, ec) && fs::exists(p / "plans.json", ec)) return;
+  const bool pattern = args.previousStage.find("{case}") != std::string::npos;
+  if (args.batch.empty() && pattern)
+    throw usageError("--previous-stage " + args.previousStage +
+                     ": {case} stands for each case of a --batch; give this input's label map");
+  if (!args.batch.empty() && !pattern)
+    throw usageError("--batch: --previous-stage " + args.previousStage +
+                     " must contain {case} (one label map per case), or be the previous stage's model folder");
+  if (fs::is_directory(p, ec)) // nnU-Net's -prev_stage_predictions names a folder of label maps (not DICOM files)
+    for (const auto& e : fs::directory_iterator(p, ec))
+      if (const std::string name = e.path().filename().string();
+          e.is_regular_file(ec) && !volumeFileStem(name).empty() && e.path().extension() != ".dcm")
+        throw usageError("--previous-stage " + args.previousStage +
+                         ": a folder of label maps, and no trained-model folder (no plans.json): give the label "
+                         "map, e.g. " +
+                         (p / "{case}.nii.gz").string() + " with --batch");
+  if (args.batch.empty() && !fs::exists(p, ec)) throw inputError(args.previousStage, "no such file or folder");
 }
 
 struct Shard {
@@ -518,12 +542,9 @@ int runSegment(const SegmentArgs& args) {
     throw usageError("--save-logits is not available with --nnunet (use --save-probabilities)");
 
   const auto tl = Clock::now();
+  if (!args.previousStage.empty()) checkPreviousStage(args);
   const CaseRunner model(args.models, args.card, args.overrides, args.nnunet, args.nnunetOptions, args.nnunetOnly,
                          args.options, args.previousStage);
-  if (!args.batch.empty() && !model.previousStageLabels("").empty() &&
-      args.previousStage.find("{case}") == std::string::npos)
-    throw usageError("--batch: --previous-stage " + args.previousStage +
-                     " must contain {case} (one label map per case), or be the previous stage's model folder");
   const double loadSeconds = since(tl);
   processing::Postprocessing post;
   post.keepLargest = labelList(args.keepLargest, "--keep-largest", model);

@@ -104,7 +104,7 @@ NnUNetFolder readFolder(const std::string& folder) {
     for (const auto& [name, v] : f.dataset.at("labels").items()) {
       if (name == "ignore") continue;
       for (const auto& x : v.is_array() ? v : nlohmann::json::array({v})) {
-        if (!x.is_number_integer() || x.get<int>() < 0 || x.get<int>() > 65535)
+        if (!x.is_number_integer() || x.get<std::int64_t>() < 0 || x.get<std::int64_t>() > 65535)
           throw Error(ExitCode::Model, (dir / "dataset.json").string() + ": label '" + name + "' has value " +
                                            x.dump() + " (expected 0..65535)");
         if (x.get<int>() != 0) f.cascadeLabels.push_back(x.get<int>());

@@ -201,8 +201,11 @@ NnUNetResult segmentOriented(const NnUNetModel& m, const std::vector<io::Volume>
 } // namespace
 
 namespace {
-// Label values: integers in 0..65535 (a float file's too, as nnU-Net reads segmentations as floats).
-void requireLabelValues(const io::Volume& v) {
+// A previous stage's label map: integers in 0..65535 (a float file's too, as nnU-Net reads segmentations as floats),
+// few distinct values (each costs a resampling of the volume). Values the model does not know are used as nnU-Net
+// uses them (they win the resampling over smaller labels and are no channel), with a warning.
+void requireLabelValues(const io::Volume& v, const std::vector<int>& known) {
+  std::vector<bool> present(65536, false);
   visitPixelType(v.pixelType, [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* p = v.as<T>()->GetBufferPointer();
@@ -218,8 +221,26 @@ void requireLabelValues(const io::Volume& v) {
             << "): not a label map (labels are integers in 0..65535)";
         throw inputError(v.source, why.str());
       }
+      present[std::size_t(x)] = true;
     }
   });
+  std::vector<int> values, unknown;
+  for (int x = 1; x < 65536; ++x)
+    if (present[std::size_t(x)]) {
+      values.push_back(x);
+      if (std::find(known.begin(), known.end(), x) == known.end()) unknown.push_back(x);
+    }
+  if (values.size() > 256)
+    throw inputError(v.source, "holds " + std::to_string(values.size()) +
+                                   " different values: not a previous stage's label map (the model knows " +
+                                   std::to_string(known.size()) + " labels)");
+  if (!unknown.empty()) {
+    std::string list;
+    for (std::size_t k = 0; k < unknown.size() && k < 10; ++k) list += (k ? ", " : "") + std::to_string(unknown[k]);
+    if (unknown.size() > 10) list += ", ...";
+    logWarning(v.source + ": value(s) " + list +
+               " are none of the model's labels (dataset.json): like nnU-Net, voxseg gives them no input channel");
+  }
 }
 } // namespace
 
@@ -248,7 +269,7 @@ NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& 
                        "the previous stage's labels are not on the grid of " + channels.front().source + ": " +
                            gridDifference(previousStage->geometry(), channels.front().geometry()));
     } else {
-      requireLabelValues(*previousStage);
+      requireLabelValues(*previousStage, m.cascadeLabels);
     }
     inference::ProgressFn second = progress;
     if (progress && m.previous && previousStage == &first.labels)

@@ -74,7 +74,7 @@ std::shared_ptr<const NnUNetModel> loadPrevious(const NnUNetModel& m, const NnUN
       throw Error(ExitCode::Model, options.folder + ": configuration '" + m.configurationName +
                                        "' is a cascade stage after '" + m.previousStage + "', and " + sibling.string() +
                                        " is not a trained-model folder: give the previous stage's folder or its "
-                                       "label maps (--previous-stage)");
+                                       "label maps (voxseg segment --previous-stage)");
     o.folder = sibling.string();
   }
   const inference::NnUNetFolder f = inference::readNnUNetFolder(o.folder); // checked before its networks load
@@ -88,7 +88,11 @@ std::shared_ptr<const NnUNetModel> loadPrevious(const NnUNetModel& m, const NnUN
   if (f.configurationName != m.previousStage)
     logWarning(o.folder + ": configuration '" + f.configurationName + "' is not '" + m.previousStage +
                "', the previous stage that " + options.folder + "'s plans name");
-  return std::make_shared<NnUNetModel>(load(o, device, threads));
+  try {
+    return std::make_shared<NnUNetModel>(load(o, device, threads));
+  } catch (const nlohmann::json::exception& e) { // its plans.json/dataset.json, named as such
+    throw inference::plansContentError(o.folder, e);
+  }
 }
 
 NnUNetModel load(const NnUNetOptions& options, const inference::DeviceSpec& device, int threads) {
@@ -130,6 +134,15 @@ NnUNetModel load(const NnUNetOptions& options, const inference::DeviceSpec& devi
   m.slices = folder.slices;
   m.previousStage = folder.previousStage;
   m.cascadeLabels = folder.cascadeLabels;
+  if (!m.previousStage.empty()) { // how the previous stage's labels are resampled, checked once
+    const json kw = m.configuration.value("resampling_fn_seg_kwargs", json::object());
+    const int order = kw.value("order", 1), orderZ = kw.value("order_z", 0);
+    if (orderZ != 0 || (order != 0 && order != 1 && order != 3))
+      throw Error(ExitCode::Model, (dir / "plans.json").string() + ": configuration '" + m.configurationName +
+                                       "' has resampling_fn_seg_kwargs " + kw.dump() +
+                                       ": the previous stage's labels are resampled with order 0, 1 or 3 and "
+                                       "order_z 0 only (nnU-Net plans order 1, order_z 0)");
+  }
   for (int fold : options.folds)
     m.folds.push_back(inference::Network::loadNnUNetFold(folder, fold, options.checkpoint, device));
   if (!m.previousStage.empty() && options.loadPreviousStage) m.previous = loadPrevious(m, options, device, threads);

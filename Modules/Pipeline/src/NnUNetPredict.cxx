@@ -46,18 +46,16 @@ std::vector<std::vector<float>> previousStageChannels(const NnUNetModel& m, cons
                                                       const processing::Spacing3& target, unsigned workers) {
   const json kw = m.configuration.value("resampling_fn_seg_kwargs", json::object());
   const int order = kw.value("order", 1), orderZ = kw.value("order_z", 0);
-  if (orderZ != 0 || (order != 0 && order != 1 && order != 3))
-    throw Error(ExitCode::Model, m.options.folder + ": resampling_fn_seg_kwargs " + kw.dump() +
-                                     ": only order 0, 1 or 3 with order_z 0 is supported for the previous stage's "
-                                     "labels (nnU-Net plans order 1, order_z 0)");
   const processing::SeparateZ sep = separateZ(kw, spacing, target);
-  std::vector<std::uint16_t> values(prev.begin(), prev.end());
-  std::sort(values.begin(), values.end());
-  values.erase(std::unique(values.begin(), values.end()), values.end());
+  std::vector<bool> present(65536, false);
+  for (std::uint16_t v : prev) present[v] = true;
+  std::vector<std::uint16_t> values;
+  for (std::size_t v = 1; v < present.size(); ++v)
+    if (present[v]) values.push_back(std::uint16_t(v));
   const std::size_t n = std::size_t(netShape[0] * netShape[1] * netShape[2]);
   std::vector<std::vector<float>> out(m.cascadeLabels.size());
   std::vector<std::uint8_t> taken(n, 0), mask(prev.size());
-  for (auto v = values.rbegin(); v != values.rend() && *v != 0; ++v) {
+  for (auto v = values.rbegin(); v != values.rend(); ++v) {
     parallelRanges(prev.size(), workers, 1 << 16, [&](std::size_t b, std::size_t e) {
       for (std::size_t i = b; i < e; ++i) mask[i] = prev[i] == *v;
     });

@@ -10,13 +10,21 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace voxseg::testing {
 
 /// What the cascade's first convolution does with the previous stage's two label channels (labels 1 and 2).
 enum class CascadeLabelWeights {
-  Zero,  ///< nothing: the cascade is the fixture's network
-  Random ///< seeded random weights as large as the image channel's
+  Zero,     ///< nothing: the cascade is the fixture's network
+  Random,   ///< seeded random weights, twice as large as the image channel's on average, different per channel
+  FirstOnly ///< those random weights on label 1's channel, zero on label 2's
+};
+
+/// Variants of the plans, for the paths the fixture's own plans do not take.
+struct CascadePlans {
+  bool swapYX = false;     ///< transpose_forward = transpose_backward = [0, 2, 1]
+  bool zscoreMask = false; ///< the cascade stage normalizes with ZScoreNormalization and use_mask_for_norm
 };
 
 /// Writes DIR/nnUNetTrainer__nnUNetPlans__3d_lowres and DIR/nnUNetTrainer__nnUNetPlans__3d_cascade_fullres. Both
@@ -26,13 +34,18 @@ enum class CascadeLabelWeights {
 /// cascade's fold_0 is that network with the first convolution taking 1 + 2 input channels. Returns the cascade
 /// folder.
 inline std::string writeNnUNetCascadeFolders(const std::string& dir, const std::string& fixtureModel,
-                                             CascadeLabelWeights labelWeights) {
+                                             CascadeLabelWeights labelWeights, const CascadePlans& variant = {}) {
   namespace fs = std::filesystem;
   const fs::path fixture(fixtureModel);
   nlohmann::json plans = nlohmann::json::parse(std::ifstream(fixture / "plans.json"));
   plans["configurations"]["3d_lowres"] = {
       {"inherits_from", "3d_fullres"}, {"spacing", {2.5, 1.8, 1.8}}, {"next_stage", "3d_cascade_fullres"}};
   plans["configurations"]["3d_cascade_fullres"] = {{"inherits_from", "3d_fullres"}, {"previous_stage", "3d_lowres"}};
+  if (variant.swapYX) plans["transpose_forward"] = plans["transpose_backward"] = {0, 2, 1};
+  if (variant.zscoreMask) {
+    plans["configurations"]["3d_cascade_fullres"]["normalization_schemes"] = {"ZScoreNormalization"};
+    plans["configurations"]["3d_cascade_fullres"]["use_mask_for_norm"] = {true};
+  }
   std::string cascade;
   for (const std::string configuration : {"3d_lowres", "3d_cascade_fullres"}) {
     const fs::path folder = fs::path(dir) / ("nnUNetTrainer__nnUNetPlans__" + configuration);
@@ -54,9 +67,11 @@ inline std::string writeNnUNetCascadeFolders(const std::string& dir, const std::
         weights.insert(name, t.clone());
         continue;
       }
-      const torch::Tensor labels = labelWeights == CascadeLabelWeights::Zero
-                                       ? torch::zeros_like(t).repeat({1, 2, 1, 1, 1})
-                                       : torch::randn_like(t).repeat({1, 2, 1, 1, 1}) * t.abs().mean() * 2;
+      std::vector<std::int64_t> shape = t.sizes().vec();
+      shape[1] = 2;
+      torch::Tensor labels =
+          labelWeights == CascadeLabelWeights::Zero ? torch::zeros(shape) : torch::randn(shape) * t.abs().mean() * 2;
+      if (labelWeights == CascadeLabelWeights::FirstOnly) labels.select(1, 1).zero_();
       weights.insert(name, torch::cat({t, labels}, 1).contiguous());
     }
     c10::impl::GenericDict dict(c10::StringType::get(), c10::AnyType::get());

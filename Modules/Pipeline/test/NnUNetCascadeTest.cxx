@@ -6,11 +6,13 @@
 #include "voxseg/core/ItkGeometry.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/pipeline/NnUNet.h"
+#include "voxseg/processing/NnUNetResampling.h"
 #include "voxseg/testing/Data.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -32,6 +34,16 @@ std::size_t sameVoxels(const io::Volume& a, const io::Volume& b) {
   std::size_t same = 0;
   for (std::size_t i = 0; i < a.geometry().voxelCount(); ++i) same += p[i] == q[i];
   return same;
+}
+
+// The cascade stage written in `dir` from the fixture `model`, without mirroring, its previous stage not loaded.
+NnUNetModel cascadeAlone(const voxseg::testing::TempDir& dir, const std::string& model, CascadeLabelWeights weights,
+                         const voxseg::testing::CascadePlans& plans = {}) {
+  NnUNetOptions o;
+  o.tta = false;
+  o.loadPreviousStage = false;
+  o.folder = voxseg::testing::writeNnUNetCascadeFolders(dir.path().string(), model, weights, plans);
+  return loadNnUNet(o, oneCpuThread());
 }
 
 // With weights of zero on the label channels the cascade stage is the fixture's network: after the previous stage
@@ -93,6 +105,100 @@ TEST(NnUNetCascade, GivenLabelsActAsThePreviousStagesOwn) {
   EXPECT_LT(sameVoxels(blind.labels, chained.labels), input.geometry().voxelCount() - 100);
 }
 
+// transpose_forward [0, 2, 1]: an input and previous-stage labels whose arrays are phantomB's with y and x swapped,
+// under plans that swap them back, give the cascade the same arrays and channels: its labels are those of the
+// unswapped run, swapped. The two label channels have different weights, so labels put in the wrong place or the
+// wrong channel change the result.
+TEST(NnUNetCascade, SwappedInputAndLabelsUnderSwappingPlansGiveSwappedLabels) {
+  VOXSEG_REQUIRE_DATA(model, sharedPath(kModel));
+  voxseg::testing::TempDir plainDir, swapDir;
+  const NnUNetModel plain = cascadeAlone(plainDir, model, CascadeLabelWeights::Random);
+  const NnUNetModel swapping =
+      cascadeAlone(swapDir, model, CascadeLabelWeights::Random, {/*swapYX=*/true, /*zscoreMask=*/false});
+  ASSERT_EQ(swapping.transposeForward, (std::array<int, 3>{0, 2, 1}));
+
+  const io::Volume a = io::readVolume(sharedPath(kFixture + "inputs/phantomB_0000.nii.gz"));
+  const io::Volume la = io::readVolume(sharedPath(kFixture + "gt/phantomB.nii.gz")); // labels 1 and 2
+  const Geometry ga = a.geometry();
+  Geometry gb = ga;
+  std::swap(gb.size[0], gb.size[1]);
+  std::swap(gb.spacing[0], gb.spacing[1]);
+  const processing::Shape3 arrayA{std::int64_t(ga.size[2]), std::int64_t(ga.size[1]), std::int64_t(ga.size[0])};
+  io::Volume b = io::makeVolume(PixelType::Int16, gb);
+  processing::transposeInto(a.as<std::int16_t>()->GetBufferPointer(), arrayA, {0, 2, 1},
+                            b.as<std::int16_t>()->GetBufferPointer());
+  io::Volume lb = io::makeVolume(PixelType::UInt8, gb);
+  processing::transposeInto(la.as<std::uint8_t>()->GetBufferPointer(), arrayA, {0, 2, 1},
+                            lb.as<std::uint8_t>()->GetBufferPointer());
+
+  const NnUNetResult ra = segmentNnUNet(plain, {a}, oneCpuThread(), false, {}, &la);
+  const auto want = processing::transposed(ra.labels.as<std::uint8_t>()->GetBufferPointer(), arrayA, {0, 2, 1});
+  for (std::uint8_t label : {1, 2}) EXPECT_GT(std::count(want.begin(), want.end(), label), 100) << int(label);
+  const NnUNetResult rb = segmentNnUNet(swapping, {b}, oneCpuThread(), false, {}, &lb);
+  ASSERT_EQ(rb.labels.geometry(), gb);
+  EXPECT_TRUE(std::equal(want.begin(), want.end(), rb.labels.as<std::uint8_t>()->GetBufferPointer()));
+}
+
+// The label channels follow the sorted foreground labels (1, then 2): with weights on the first channel only, the
+// cascade sees label 1 and not label 2.
+TEST(NnUNetCascade, FirstChannelIsTheSmallestLabel) {
+  VOXSEG_REQUIRE_DATA(model, sharedPath(kModel));
+  voxseg::testing::TempDir dir;
+  const NnUNetModel cascade = cascadeAlone(dir, model, CascadeLabelWeights::FirstOnly);
+  const io::Volume input = io::readVolume(sharedPath(kFixture + "inputs/phantomB_0000.nii.gz"));
+  const io::Volume both = io::readVolume(sharedPath(kFixture + "gt/phantomB.nii.gz"));
+  io::Volume one = io::makeVolume(PixelType::UInt8, both.geometry());
+  io::Volume two = io::makeVolume(PixelType::UInt8, both.geometry());
+  for (std::size_t i = 0; i < both.geometry().voxelCount(); ++i) {
+    const std::uint8_t l = both.as<std::uint8_t>()->GetBufferPointer()[i];
+    one.as<std::uint8_t>()->GetBufferPointer()[i] = l == 1 ? 1 : 0;
+    two.as<std::uint8_t>()->GetBufferPointer()[i] = l == 2 ? 2 : 0;
+  }
+  const auto probabilities = [&](const io::Volume& labels) {
+    return segmentNnUNet(cascade, {input}, oneCpuThread(), true, {}, &labels).probabilities;
+  };
+  const io::Volume none = io::makeVolume(PixelType::UInt8, both.geometry());
+  EXPECT_EQ(probabilities(both), probabilities(one));
+  EXPECT_EQ(probabilities(two), probabilities(none));
+  EXPECT_NE(probabilities(one), probabilities(none));
+}
+
+// use_mask_for_norm: nnU-Net's crop_to_nonzero keeps the previous stage's labels where the image is zero, so the
+// normalization mask is the non-zero mask or a label. With zero weights on the label channels only the
+// normalization sees the labels: labels inside the non-zero mask change nothing, labels beside it (zeros inside
+// the crop box) change the mean, the standard deviation and which zeros are normalized.
+TEST(NnUNetCascade, LabelsOutsideTheNonZeroMaskWidenTheNormalizationMask) {
+  VOXSEG_REQUIRE_DATA(model, sharedPath(kModel));
+  voxseg::testing::TempDir dir;
+  const NnUNetModel cascade =
+      cascadeAlone(dir, model, CascadeLabelWeights::Zero, {/*swapYX=*/false, /*zscoreMask=*/true});
+  const io::Volume raw = io::readVolume(sharedPath(kFixture + "inputs/phantomB_0000.nii.gz"));
+  const io::Volume gt = io::readVolume(sharedPath(kFixture + "gt/phantomB.nii.gz"));
+  const Geometry g = raw.geometry();
+  io::Volume image = io::makeVolume(PixelType::Float32, g);
+  io::Volume inside = io::makeVolume(PixelType::UInt8, g), beside = io::makeVolume(PixelType::UInt8, g);
+  io::Volume none = io::makeVolume(PixelType::UInt8, g);
+  std::size_t i = 0, outside = 0;
+  for (std::size_t z = 0; z < g.size[2]; ++z)
+    for (std::size_t y = 0; y < g.size[1]; ++y)
+      for (std::size_t x = 0; x < g.size[0]; ++x, ++i) {
+        const double u = (double(x) - 0.5 * double(g.size[0])) / (0.5 * double(g.size[0]));
+        const double v = (double(y) - 0.5 * double(g.size[1])) / (0.5 * double(g.size[1]));
+        const bool in = u * u + v * v < 1.0; // an ellipse touching the box's sides: its corners are zeros
+        image.as<float>()->GetBufferPointer()[i] = in ? float(raw.as<std::int16_t>()->GetBufferPointer()[i]) : 0.0f;
+        const std::uint8_t l = gt.as<std::uint8_t>()->GetBufferPointer()[i];
+        inside.as<std::uint8_t>()->GetBufferPointer()[i] = in ? l : 0;
+        beside.as<std::uint8_t>()->GetBufferPointer()[i] = in ? l : (x < g.size[0] / 4 ? 1 : 0);
+        outside += !in && x < g.size[0] / 4;
+      }
+  ASSERT_GT(outside, 1000u);
+  const NnUNetResult r0 = segmentNnUNet(cascade, {image}, oneCpuThread(), true, {}, &none);
+  const NnUNetResult r1 = segmentNnUNet(cascade, {image}, oneCpuThread(), true, {}, &inside);
+  const NnUNetResult r2 = segmentNnUNet(cascade, {image}, oneCpuThread(), true, {}, &beside);
+  EXPECT_EQ(r1.probabilities, r0.probabilities);
+  EXPECT_NE(r2.probabilities, r0.probabilities);
+}
+
 template <class F> void expectError(F&& f, ExitCode code, const std::string& text) {
   try {
     f();
@@ -124,6 +230,12 @@ TEST(NnUNetCascade, RefusedWithTheReason) {
   fractional.as<float>()->GetBufferPointer()[5] = 0.5f;
   expectError([&] { segmentNnUNet(alone, {input}, oneCpuThread(), false, {}, &fractional); }, ExitCode::Input,
               "p.nii.gz: holds the value 0.5 (voxel 5,0,0): not a label map");
+  io::Volume many = io::makeVolume(PixelType::UInt16, input.geometry());
+  many.source = "many.nii.gz";
+  for (std::size_t i = 0; i < input.geometry().voxelCount(); ++i)
+    many.as<std::uint16_t>()->GetBufferPointer()[i] = i % 300;
+  expectError([&] { segmentNnUNet(alone, {input}, oneCpuThread(), false, {}, &many); }, ExitCode::Input,
+              "many.nii.gz: holds 299 different values: not a previous stage's label map (the model knows 2 labels)");
   // labels for a model that is no cascade stage
   NnUNetOptions plain;
   plain.folder = model;
@@ -139,7 +251,7 @@ TEST(NnUNetCascade, RefusedWithTheReason) {
   find.folder = folder;
   expectError([&] { loadNnUNet(find, oneCpuThread()); }, ExitCode::Model,
               "nnUNetTrainer__nnUNetPlans__3d_lowres is not a trained-model folder: give the previous stage's folder "
-              "or its label maps (--previous-stage)");
+              "or its label maps (voxseg segment --previous-stage)");
   // a previous stage trained on other labels, or a cascade stage itself
   find.previousStage = moved.string();
   nlohmann::json dataset = nlohmann::json::parse(std::ifstream(moved / "dataset.json"));
@@ -148,6 +260,12 @@ TEST(NnUNetCascade, RefusedWithTheReason) {
   expectError([&] { loadNnUNet(find, oneCpuThread()); }, ExitCode::Model, "dataset.json's labels differ from those of");
   find.previousStage = folder;
   expectError([&] { loadNnUNet(find, oneCpuThread()); }, ExitCode::Model, "is itself a cascade stage");
+  // plans that resample the labels in a way nnU-Net's own plans do not
+  nlohmann::json plans = nlohmann::json::parse(std::ifstream(fs::path(folder) / "plans.json"));
+  plans["configurations"]["3d_cascade_fullres"]["resampling_fn_seg_kwargs"] = {{"order", 1}, {"order_z", 1}};
+  std::ofstream(fs::path(folder) / "plans.json") << plans.dump();
+  expectError([&] { loadNnUNet(o, oneCpuThread()); }, ExitCode::Model,
+              "plans.json: configuration '3d_cascade_fullres' has resampling_fn_seg_kwargs");
 }
 
 } // namespace

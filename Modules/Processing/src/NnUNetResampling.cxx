@@ -345,6 +345,8 @@ Array resampled(const T* data, const Shape3& shape, const Shape3& newShape, int 
 
 std::vector<float> nnunetResample(const float* data, const Shape3& shape, const Shape3& newShape, int order,
                                   const SeparateZ& sep, int orderZ, unsigned workers) {
+  if (order != 0 && order != 1 && order != 3)
+    throw Error(ExitCode::Internal, "nnunetResample: order must be 0, 1 or 3");
   if (shape == newShape) return std::vector<float>(data, data + std::size_t(shape[0] * shape[1] * shape[2]));
   if (newShape[0] < 1 || newShape[1] < 1 || newShape[2] < 1) return {};
   const Array out = resampled(data, shape, newShape, order, sep, orderZ, workers);

@@ -39,15 +39,15 @@ TEST(NnUNetResampleMask, TiesFallWhereScipyPutsThem) {
   EXPECT_EQ(other, (std::vector<std::size_t>{77, 88}));
 }
 
-// Away from 0.5 the threshold agrees with the image resampler (checked against skimage and nnU-Net elsewhere), for
-// 3D resizing and for the separate-z rule (slices in their plane, nearest slice along the thick axis); orders 0, 1.
+// Away from 0.5 the order-1 threshold agrees with the image resampler (checked against skimage and nnU-Net
+// elsewhere), for 3D resizing and for the separate-z rule (slices in their plane, nearest slice along the thick axis).
 TEST(NnUNetResampleMask, AgreesWithTheImageResamplerAwayFromTies) {
   const std::vector<std::pair<Shape3, Shape3>> cases{
       {{7, 9, 11}, {5, 13, 4}}, {{12, 20, 18}, {25, 31, 9}}, {{1, 6, 5}, {3, 4, 7}}, {{9, 30, 28}, {18, 41, 40}}};
   unsigned seed = 1;
   for (const auto& [from, to] : cases)
-    for (int order : {0, 1})
-      for (int axis : {-1, 0, 2}) {
+    for (int order : {1})
+      for (int axis : {-1, 0, 1, 2}) {
         SeparateZ sep;
         if (axis >= 0) sep = {true, axis};
         const auto mask = randomMask(from, seed++, 0.4);
