@@ -91,20 +91,22 @@ NnUNetResult segmentArrays(const NnUNetModel& m, const std::vector<io::Volume>& 
     }
     box = processing::nonzeroBox(ptrs, full, workers);
     if (anyMask) mask = processing::nonzeroMask(ptrs, full, box); // crop_to_nonzero's seg >= 0
-    if (previous) { // a cascade stage: the previous stage's labels, transposed and cropped like the image
-      const std::vector<std::uint16_t> all = visitPixelType(previous->pixelType, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        return processing::transposed<std::uint16_t>(previous->as<T>()->GetBufferPointer(), arrayShape, tf);
-      });
+    if (previous) { // a cascade stage: the previous stage's labels, transposed and cropped like the image, read
+                    // straight into the box (no transposed copy of the whole volume)
+      const Shape3 stride{arrayShape[1] * arrayShape[2], arrayShape[2], 1};
+      const std::int64_t s0 = stride[std::size_t(tf[0])], s1 = stride[std::size_t(tf[1])],
+                         s2 = stride[std::size_t(tf[2])];
       const Shape3 size = box.size();
       prev.resize(std::size_t(size[0] * size[1] * size[2]));
-      std::size_t o = 0;
-      for (std::int64_t i = box.begin[0]; i < box.end[0]; ++i)
-        for (std::int64_t j = box.begin[1]; j < box.end[1]; ++j) {
-          const std::uint16_t* row = all.data() + std::size_t((i * full[1] + j) * full[2]);
-          std::copy(row + box.begin[2], row + box.end[2], prev.data() + o);
-          o += std::size_t(size[2]);
-        }
+      visitPixelType(previous->pixelType, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        const T* src = previous->as<T>()->GetBufferPointer(); // integers in 0..65535 (checked)
+        std::size_t o = 0;
+        for (std::int64_t i = box.begin[0]; i < box.end[0]; ++i)
+          for (std::int64_t j = box.begin[1]; j < box.end[1]; ++j)
+            for (std::int64_t k = box.begin[2]; k < box.end[2]; ++k)
+              prev[o++] = static_cast<std::uint16_t>(src[i * s0 + j * s1 + k * s2]);
+      });
       // crop_to_nonzero keeps the previous stage's labels outside the non-zero mask: seg >= 0 there too
       if (anyMask)
         for (std::size_t i = 0; i < prev.size(); ++i) mask[i] = mask[i] || prev[i] != 0;

@@ -139,6 +139,58 @@ TEST(NnUNetCascade, SwappedInputAndLabelsUnderSwappingPlansGiveSwappedLabels) {
   EXPECT_TRUE(std::equal(want.begin(), want.end(), rb.labels.as<std::uint8_t>()->GetBufferPointer()));
 }
 
+// crop_to_nonzero: an input framed by zeros is cropped back to phantomB, and its labels with it (those in the frame,
+// here label 2, are cut away): the labels inside are the unframed run's, the frame is background. Under swapping plans
+// the labels are read through the transposition and the box at once.
+TEST(NnUNetCascade, FramedInputAndLabelsAreCroppedTogether) {
+  VOXSEG_REQUIRE_DATA(model, sharedPath(kModel));
+  voxseg::testing::TempDir dir;
+  const NnUNetModel cascade =
+      cascadeAlone(dir, model, CascadeLabelWeights::Random, {/*swapYX=*/true, /*zscoreMask=*/false});
+  const io::Volume a = io::readVolume(sharedPath(kFixture + "inputs/phantomB_0000.nii.gz"));
+  const io::Volume la = io::readVolume(sharedPath(kFixture + "gt/phantomB.nii.gz"));
+  const Geometry ga = a.geometry();
+  const std::array<std::size_t, 3> before{3, 2, 1}, after{5, 4, 2}; // x, y, z
+  Geometry gb = ga;
+  for (std::size_t d = 0; d < 3; ++d) gb.size[d] += before[d] + after[d];
+  io::Volume b = io::makeVolume(PixelType::Int16, gb), lb = io::makeVolume(PixelType::UInt8, gb);
+  const auto inner = [&](std::size_t x, std::size_t y, std::size_t z) {
+    return x >= before[0] && x < before[0] + ga.size[0] && y >= before[1] && y < before[1] + ga.size[1] &&
+           z >= before[2] && z < before[2] + ga.size[2];
+  };
+  const auto at = [](const Geometry& g, std::size_t x, std::size_t y, std::size_t z) {
+    return (z * g.size[1] + y) * g.size[0] + x;
+  };
+  for (std::size_t z = 0; z < gb.size[2]; ++z)
+    for (std::size_t y = 0; y < gb.size[1]; ++y)
+      for (std::size_t x = 0; x < gb.size[0]; ++x) {
+        const std::size_t i = at(gb, x, y, z);
+        if (!inner(x, y, z)) {
+          lb.as<std::uint8_t>()->GetBufferPointer()[i] = 2;
+          continue;
+        }
+        const std::size_t j = at(ga, x - before[0], y - before[1], z - before[2]);
+        b.as<std::int16_t>()->GetBufferPointer()[i] = a.as<std::int16_t>()->GetBufferPointer()[j];
+        lb.as<std::uint8_t>()->GetBufferPointer()[i] = la.as<std::uint8_t>()->GetBufferPointer()[j];
+      }
+  const NnUNetResult ra = segmentNnUNet(cascade, {a}, oneCpuThread(), false, {}, &la);
+  const NnUNetResult rb = segmentNnUNet(cascade, {b}, oneCpuThread(), false, {}, &lb);
+  ASSERT_EQ(rb.labels.geometry(), gb);
+  std::size_t same = 0, frame = 0;
+  for (std::size_t z = 0; z < gb.size[2]; ++z)
+    for (std::size_t y = 0; y < gb.size[1]; ++y)
+      for (std::size_t x = 0; x < gb.size[0]; ++x) {
+        const std::uint8_t got = rb.labels.as<std::uint8_t>()->GetBufferPointer()[at(gb, x, y, z)];
+        if (!inner(x, y, z))
+          frame += got == 0;
+        else
+          same += got ==
+                  ra.labels.as<std::uint8_t>()->GetBufferPointer()[at(ga, x - before[0], y - before[1], z - before[2])];
+      }
+  EXPECT_EQ(same, ga.voxelCount());
+  EXPECT_EQ(frame, gb.voxelCount() - ga.voxelCount());
+}
+
 // The label channels follow the sorted foreground labels (1, then 2): with weights on the first channel only, the
 // cascade sees label 1 and not label 2.
 TEST(NnUNetCascade, FirstChannelIsTheSmallestLabel) {
