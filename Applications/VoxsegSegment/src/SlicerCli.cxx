@@ -4,6 +4,7 @@
 #include "voxseg/core/Error.h"
 #include "voxseg/core/Log.h"
 #include "voxseg/core/Version.h"
+#include "voxseg/inference/NnUNetFolder.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/io/SegmentationFiles.h"
 #include "voxseg/io/VolumeIO.h"
@@ -19,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iomanip>
+#include <optional>
 #include <ostream>
 #include <sstream>
 #include <string>
@@ -37,6 +39,7 @@ struct Args {
   std::string model;
   std::string nnunet;
   std::string folds = "0";
+  std::string previousStage; ///< an nnU-Net cascade stage's previous-stage label map
   std::string device = "cpu";
   bool tta = false;
   int threads = 0;
@@ -142,16 +145,28 @@ int run(const Args& args, std::ostream& out) {
   io::Volume labels;
   std::vector<LabelInfo> table; // names and colors for a .seg.nrrd output
   inference::RunStats stats;
+  if (!args.previousStage.empty() && !nnunet)
+    throw usageError("--previousStage is the label map of an nnU-Net cascade's previous stage; give --nnunet");
   if (nnunet) {
     pipeline::NnUNetOptions o;
     o.folder = args.nnunet;
     o.folds = folds;
     o.tta = args.tta;
+    std::optional<io::Volume> previous;
+    if (!args.previousStage.empty()) { // checked before the networks load
+      const inference::NnUNetFolder f = inference::readNnUNetFolder(o.folder);
+      if (f.previousStage.empty())
+        throw usageError("--previousStage " + args.previousStage + ": " + o.folder +
+                         " is not a cascade stage (configuration '" + f.configurationName + "' has no previous_stage)");
+      o.loadPreviousStage = false;
+      previous = io::readVolume(args.previousStage);
+    }
     const pipeline::NnUNetModel model = pipeline::loadNnUNet(o, options);
     progress.report(kLoaded);
     table = pipeline::labelTable(model);
     io::checkLabelsWritable(table, args.output); // before the windows run
-    pipeline::NnUNetResult r = pipeline::segmentNnUNet(model, inputs, options, false, windows);
+    pipeline::NnUNetResult r =
+        pipeline::segmentNnUNet(model, inputs, options, false, windows, previous ? &*previous : nullptr);
     labels = std::move(r.labels);
     stats = r.stats;
   } else {
@@ -205,6 +220,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   app.add_option("--nnunet", args.nnunet,
                  "nnU-Net v2 trained-model folder (plans.json, dataset.json, fold_N/checkpoint_final.pth)");
   app.add_option("--folds", args.folds, "--nnunet: folds to ensemble, e.g. 0,1,2,3,4")->capture_default_str();
+  app.add_option("--previousStage", args.previousStage,
+                 "--nnunet cascade stage (3d_cascade_fullres): the previous stage's label map on the input's grid; "
+                 "default: the 3d_lowres folder beside it runs first");
   app.add_option("--device", args.device, "where the network runs")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();

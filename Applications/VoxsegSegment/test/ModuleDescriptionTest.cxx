@@ -85,10 +85,15 @@ TEST_F(VoxsegSegmentXml, DeclaresEveryParameterForSlicer) {
     const char* defaultValue;
   };
   const Expected expected[] = {
-      {"inputVolume", "image", "0", "", "input", ""}, {"outputLabel", "image", "1", "", "output", ""},
-      {"model", "file", "", "model", "input", ""},    {"nnunet", "directory", "", "nnunet", "input", ""},
-      {"folds", "string", "", "folds", "", "0"},      {"device", "string-enumeration", "", "device", "", "cpu"},
-      {"tta", "boolean", "", "tta", "", "false"},     {"threads", "integer", "", "threads", "", "0"},
+      {"inputVolume", "image", "0", "", "input", ""},
+      {"outputLabel", "image", "1", "", "output", ""},
+      {"model", "file", "", "model", "input", ""},
+      {"nnunet", "directory", "", "nnunet", "input", ""},
+      {"folds", "string", "", "folds", "", "0"},
+      {"previousStage", "image", "", "previousStage", "input", ""},
+      {"device", "string-enumeration", "", "device", "", "cpu"},
+      {"tta", "boolean", "", "tta", "", "false"},
+      {"threads", "integer", "", "threads", "", "0"},
   };
   for (const Expected& e : expected) {
     const Parameter* p = d.parameter(e.name);
@@ -108,7 +113,10 @@ TEST_F(VoxsegSegmentXml, DeclaresEveryParameterForSlicer) {
   if (const Parameter* device = d.parameter("device")) {
     EXPECT_EQ(device->elements, (std::vector<std::string>{"cpu", "cuda"}));
   }
-  EXPECT_EQ(d.parameters.size(), 8u);
+  if (const Parameter* previous = d.parameter("previousStage")) {
+    EXPECT_EQ(previous->attributes.count("type") ? previous->attributes.at("type") : "", "label");
+  }
+  EXPECT_EQ(d.parameters.size(), 9u);
   for (const auto& p : d.parameters) EXPECT_FALSE(p.label.empty()) << p.name << " has no label for Slicer's panel";
 }
 
