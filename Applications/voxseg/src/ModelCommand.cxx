@@ -108,10 +108,7 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
 } // namespace
 
 int runModelInspect(const ModelInspectArgs& args, std::ostream& out) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(args.model, ec) &&
-      std::filesystem::exists(std::filesystem::path(args.model) / "plans.json", ec))
-    return inspectNnUNetFolder(args, out);
+  if (inference::isNnUNetFolder(args.model)) return inspectNnUNetFolder(args, out);
   const inference::Network net = inference::Network::loadTorchScript(args.model, inference::DeviceSpec{"cpu"});
   nlohmann::json j;
   j["model"] = args.model;

@@ -55,8 +55,7 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
   };
   nlohmann::ordered_json files = nlohmann::ordered_json::array();
   // --model detects an nnU-Net trained-model folder (plans.json + dataset.json) by itself.
-  const bool folderModel =
-      models.size() == 1 && fs::is_directory(models.front()) && fs::exists(fs::path(models.front()) / "plans.json");
+  const bool folderModel = models.size() == 1 && inference::isNnUNetFolder(models.front());
   if (!nnunetFolder.empty() || folderModel) {
     if (!nnunetFolder.empty() && (!models.empty() || !card.empty()))
       throw usageError("--nnunet replaces --model and --card");
@@ -83,8 +82,7 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
     pipeline::NnUNetOptions o = nnunet;
     o.folder = folderModel ? models.front() : nnunetFolder;
     // --previous-stage: a trained-model folder is loaded with the cascade stage; anything else is a label map
-    const bool previousFolder =
-        !previousStage.empty() && fs::is_directory(previousStage) && fs::exists(fs::path(previousStage) / "plans.json");
+    const bool previousFolder = inference::isNnUNetFolder(previousStage);
     if (previousFolder) o.previousStage = previousStage;
     if (!previousStage.empty() && !previousFolder) {
       o.loadPreviousStage = false;

@@ -7,6 +7,7 @@
 #include "voxseg/core/Error.h"
 #include "voxseg/core/Version.h"
 #include "voxseg/inference/Network.h"
+#include "voxseg/inference/NnUNetFolder.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/io/DicomSeg.h"
 #include "voxseg/io/RtStruct.h"
@@ -280,8 +281,8 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
 // one per case of a --batch ({case}).
 void checkPreviousStage(const SegmentArgs& args) {
   const fs::path p(args.previousStage);
+  if (inference::isNnUNetFolder(args.previousStage)) return;
   std::error_code ec;
-  if (fs::is_directory(p, ec) && fs::exists(p / "plans.json", ec)) return;
   const bool pattern = args.previousStage.find("{case}") != std::string::npos;
   if (args.batch.empty() && pattern)
     throw usageError("--previous-stage " + args.previousStage +

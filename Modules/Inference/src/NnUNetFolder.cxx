@@ -123,6 +123,11 @@ NnUNetFolder readFolder(const std::string& folder) {
 }
 } // namespace
 
+bool isNnUNetFolder(const std::string& path) {
+  std::error_code ec;
+  return !path.empty() && fs::is_directory(path, ec) && fs::exists(fs::path(path) / "plans.json", ec);
+}
+
 NnUNetFolder readNnUNetFolder(const std::string& folder) {
   try {
     return readFolder(folder);

@@ -257,7 +257,8 @@ NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& 
       return segmentOriented(m, channels, run, keepProbabilities, progress, nullptr);
     }
     NnUNetResult first;
-    if (!previousStage) { // run the previous stage first, as nnUNetv2_predict -c 3d_lowres would
+    const bool chained = !previousStage;
+    if (chained) { // run the previous stage first, as nnUNetv2_predict -c 3d_lowres would
       if (!m.previous)
         throw usageError(m.options.folder + ": configuration '" + m.configurationName + "' is a cascade stage after '" +
                          m.previousStage + "': it needs that stage's model folder or its label maps");
@@ -274,8 +275,7 @@ NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& 
       requireLabelValues(*previousStage, m.cascadeLabels);
     }
     inference::ProgressFn second = progress;
-    if (progress && m.previous && previousStage == &first.labels)
-      second = [&](std::int64_t done, std::int64_t total) { progress(total + done, 2 * total); };
+    if (progress && chained) second = [&](std::int64_t done, std::int64_t total) { progress(total + done, 2 * total); };
     NnUNetResult r = segmentOriented(m, channels, run, keepProbabilities, second, previousStage);
     r.stats.windows += first.stats.windows; // both stages' work
     r.stats.forwardCalls += first.stats.forwardCalls;

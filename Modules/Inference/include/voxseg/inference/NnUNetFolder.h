@@ -28,6 +28,10 @@ struct NnUNetFolder {
   int networkInputChannels() const { return inputChannels + static_cast<int>(cascadeLabels.size()); }
 };
 
+/// Whether `path` is a folder holding plans.json: what the tools take for an nnU-Net trained-model folder (false,
+/// not an exception, when it cannot be examined).
+bool isNnUNetFolder(const std::string& path);
+
 /// Reads and checks the folder; throws Error(Model) naming the file and the problem (missing files,
 /// invalid JSON, unknown configuration, plans without an architecture block).
 NnUNetFolder readNnUNetFolder(const std::string& folder);
