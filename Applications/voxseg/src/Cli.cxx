@@ -307,7 +307,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   evalCmd->add_option("--csv", eval.csv, "instead: a CSV with columns case,prediction,reference")
       ->excludes(predictionOption)
       ->excludes(referenceOption);
-  evalCmd->add_option("--labels", eval.labels, "labels to evaluate, by value or name (default: every label present)");
+  evalCmd->add_option("--labels", eval.labels,
+                      "labels to evaluate, by value or name; 1+2+3 (or a region's name) scores a union of labels as "
+                      "one mask (default: every label present, or a region-based dataset.json's regions)");
   evalCmd->add_option("--label-table", eval.labelTable,
                       "label names: a model card, nnU-Net dataset.json, Slicer .ctbl or ITK-SNAP label file");
   // One value per occurrence (repeat the option): a positional after it is not taken for a second value.

@@ -80,13 +80,21 @@ nlohmann::json instancesJson(const evaluation::LabelMap& reference, const evalua
   return j;
 }
 
+// A result's labels: {label}, or a region's labels.
+std::vector<int> labelsOf(const nlohmann::json& result) {
+  return result.contains("region") ? result["region"].get<std::vector<int>>()
+                                   : std::vector<int>{result.at("label").get<int>()};
+}
+
 MetricRow flatten(const std::string& caseId, const nlohmann::json& label, const std::vector<LabelInfo>& names,
-                  const evaluation::EvaluationOptions& opt, bool instances) {
+                  const std::vector<LabelRegion>& regions, const evaluation::EvaluationOptions& opt, bool instances) {
   MetricRow r;
   r.caseId = caseId;
-  r.label = label.at("label").get<int>();
+  r.labels = labelsOf(label);
   for (const auto& n : names)
-    if (n.value == r.label) r.labelName = n.name;
+    if (r.labels == std::vector<int>{n.value}) r.labelName = n.name;
+  for (const auto& g : regions) // a region's name (a dataset's {"enhancing": [3]} names label 3 too)
+    if (r.labelName.empty() && g.labels == r.labels) r.labelName = g.name;
   std::vector<std::pair<std::string, std::string>> groups{{"voxel_counts", ""}, {"overlap", ""}};
   for (const auto p : opt.presets) groups.emplace_back(evaluation::presetName(p), evaluation::presetName(p) + ".");
   if (instances) groups.emplace_back("instances", "instances.");
@@ -95,6 +103,31 @@ MetricRow flatten(const std::string& caseId, const nlohmann::json& label, const 
       for (const auto& [name, v] : label[group].items())
         if (!v.is_structured()) r.metrics.emplace_back(prefix + name, valueOf(v));
   return r;
+}
+
+// The map with the values of `labels` as 1, every other value 0 (a region's mask, for its lesions).
+evaluation::LabelMap regionMask(const evaluation::LabelMap& m, const std::vector<int>& labels) {
+  std::vector<std::uint16_t> in(65536, 0);
+  for (int l : labels) in[std::size_t(l)] = 1;
+  evaluation::LabelMap out{std::vector<std::uint16_t>(m.voxels.size()), m.size, m.spacing};
+  std::transform(m.voxels.begin(), m.voxels.end(), out.voxels.begin(), [&](std::uint16_t v) { return in[v]; });
+  return out;
+}
+
+// Every target in the order given: labels side by side (evaluateLabels), then regions one by one.
+std::vector<evaluation::LabelResult> evaluateTargets(const evaluation::LabelMap& reference,
+                                                     const evaluation::LabelMap& prediction,
+                                                     const std::vector<std::vector<int>>& targets,
+                                                     const evaluation::EvaluationOptions& opt) {
+  std::vector<int> labels;
+  std::vector<std::vector<int>> regions;
+  for (const auto& t : targets) (t.size() == 1 ? (labels.push_back(t[0]), void()) : regions.push_back(t));
+  auto singles = evaluation::evaluateLabels(reference, prediction, labels, opt);
+  auto unions = evaluation::evaluateRegions(reference, prediction, regions, opt);
+  std::vector<evaluation::LabelResult> out;
+  std::size_t a = 0, b = 0;
+  for (const auto& t : targets) out.push_back(std::move(t.size() == 1 ? singles[a++] : unions[b++]));
+  return out;
 }
 
 } // namespace
@@ -122,9 +155,21 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   opt.percentile = args.percentile;
   if (!args.tolerancesMm.empty()) opt.tolerancesMm = args.tolerancesMm;
   opt.threads = args.threads;
+  std::vector<LabelRegion> regions; // a region-based dataset.json's
   const std::vector<LabelInfo> table =
-      args.labelTable.empty() ? std::vector<LabelInfo>{} : readLabelTable(args.labelTable);
-  const std::vector<int> chosen = args.labels.empty() ? std::vector<int>{} : selectLabels(args.labels, table);
+      args.labelTable.empty() ? std::vector<LabelInfo>{} : readLabelTable(args.labelTable, &regions);
+  std::vector<std::vector<int>> chosen; // labels ({value}) and regions; none: every label present
+  if (!args.labels.empty()) {
+    chosen = selectTargets(args.labels, table, regions);
+  } else if (!regions.empty()) { // as nnU-Net scores a region-based dataset: its regions, not the labels
+    std::string names;
+    for (const auto& r : regions) {
+      chosen.push_back(r.labels);
+      names += (names.empty() ? "" : ", ") + r.name + " (" + targetText(r.labels) + ")";
+    }
+    spdlog::info("{} is region-based: evaluating its regions {} as nnU-Net does (--labels picks labels)",
+                 args.labelTable, names);
+  }
   io::MadeFolders made; // removed again (when empty) if the evaluation fails
   if (!args.outputDir.empty()) made.make(args.outputDir, "the output folder"); // as render's
   const fs::path dir(args.outputDir);
@@ -150,7 +195,7 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     const EvalCase* source = nullptr;
     evaluation::LabelMap grid; // size and spacing (no voxels)
     std::vector<evaluation::LabelResult> results;
-    std::map<int, nlohmann::json> instances;
+    std::map<std::vector<int>, nlohmann::json> instances;
   };
   std::vector<Evaluated> evaluated;
   int firstFailure = 0;
@@ -177,14 +222,18 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
         pred = onGrid(pred, ref);
       }
       const auto refMap = evaluation::toLabelMap(ref), predMap = evaluation::toLabelMap(pred);
-      const auto labels = chosen.empty() ? evaluation::presentLabels(refMap, predMap) : chosen;
+      std::vector<std::vector<int>> targets = chosen;
+      if (targets.empty())
+        for (int l : evaluation::presentLabels(refMap, predMap)) targets.push_back({l});
       const auto t1 = std::chrono::steady_clock::now();
       Evaluated e;
-      e.results = evaluation::evaluateLabels(refMap, predMap, labels, opt);
-      spdlog::debug("{}: read in {:.3f} s, {} labels evaluated in {:.3f} s", c.id, seconds(t0, t1), labels.size(),
+      e.results = evaluateTargets(refMap, predMap, targets, opt);
+      spdlog::debug("{}: read in {:.3f} s, {} labels evaluated in {:.3f} s", c.id, seconds(t0, t1), targets.size(),
                     seconds(t1, std::chrono::steady_clock::now()));
       if (args.instances)
-        for (int label : labels) e.instances[label] = instancesJson(refMap, predMap, label, instanceOpt);
+        for (const auto& t : targets)
+          e.instances[t] = t.size() == 1 ? instancesJson(refMap, predMap, t[0], instanceOpt)
+                                         : instancesJson(regionMask(refMap, t), regionMask(predMap, t), 1, instanceOpt);
       e.at = all.size();
       e.source = &c;
       e.grid.size = refMap.size;
@@ -222,7 +271,7 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
         e.results.push_back(std::move(r));
       }
       if (args.instances)
-        for (int label : absent) e.instances[label] = instancesJson(voxel, voxel, label, instanceOpt);
+        for (int label : absent) e.instances[{label}] = instancesJson(voxel, voxel, label, instanceOpt);
       std::sort(e.results.begin(), e.results.end(),
                 [](const evaluation::LabelResult& a, const evaluation::LabelResult& b) { return a.label < b.label; });
       spdlog::debug("{}: {} label(s) in neither map, evaluated as empty", e.source->id, absent.size());
@@ -232,9 +281,9 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     j["reference"] = e.source->reference;
     if (args.instances) {
       j["options"]["instance_iou"] = args.instanceIou;
-      for (auto& l : j["labels"]) l["instances"] = e.instances.at(l.at("label").get<int>());
+      for (auto& l : j["labels"]) l["instances"] = e.instances.at(labelsOf(l));
     }
-    for (const auto& l : j["labels"]) rows.push_back(flatten(e.source->id, l, table, opt, args.instances));
+    for (const auto& l : j["labels"]) rows.push_back(flatten(e.source->id, l, table, regions, opt, args.instances));
     all[e.at] = std::move(j);
   }
   // the console table: Dice and the first preset's percentile Hausdorff distance per case and label
@@ -266,8 +315,8 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
       std::snprintf(b, sizeof b, "%.4f", v);
       return std::string(b);
     };
-    out << cell(r.caseId, caseWidth) << std::setw(8) << r.label << cell(r.labelName, 16) << std::setw(12) << shown(dice)
-        << shown(h) << "\n";
+    out << cell(r.caseId, caseWidth) << cell(targetText(r.labels), 8) << cell(r.labelName, 16) << std::setw(12)
+        << shown(dice) << shown(h) << "\n";
   }
   for (const auto& [id, why] : failed) out << cell(id, caseWidth) << "not evaluated: " << why << "\n";
   if (!failed.empty())

@@ -29,9 +29,9 @@ template <class Fn> void writeText(const std::string& path, bool force, Fn&& fil
   out.commit();
 }
 
-std::string nameOf(const std::vector<MetricRow>& rows, int label) {
+std::string nameOf(const std::vector<MetricRow>& rows, const std::vector<int>& labels) {
   for (const auto& r : rows)
-    if (r.label == label) return r.labelName;
+    if (r.labels == labels) return r.labelName;
   return "";
 }
 
@@ -52,7 +52,7 @@ std::string fixed(double v, int digits = 4) {
 // One horizontal box plot per label for one metric (whiskers at min/max of the finite values).
 std::string boxPlotSvg(const std::string& metric, const LabelSummaries& s, const std::vector<MetricRow>& rows) {
   double lo = INFINITY, hi = -INFINITY;
-  std::vector<std::pair<int, Summary>> boxes;
+  std::vector<std::pair<std::vector<int>, Summary>> boxes;
   for (const auto& [label, list] : s)
     for (const auto& [m, sum] : list)
       if (m == metric && sum.finite > 0) {
@@ -72,8 +72,8 @@ std::string boxPlotSvg(const std::string& metric, const LabelSummaries& s, const
   for (const auto& [label, b] : boxes) {
     const int y = top + rowH * i++;
     const std::string name = nameOf(rows, label);
-    o << "<text x='4' y='" << y + 17 << "'>" << label << (name.empty() ? "" : " " + html(name)) << " (n=" << b.finite
-      << ")</text>";
+    o << "<text x='4' y='" << y + 17 << "'>" << targetText(label) << (name.empty() ? "" : " " + html(name))
+      << " (n=" << b.finite << ")</text>";
     o << "<line x1='" << x(b.min) << "' x2='" << x(b.max) << "' y1='" << y + 13 << "' y2='" << y + 13
       << "' stroke='#555'/>";
     o << "<rect x='" << x(b.q1) << "' y='" << y + 4 << "' width='" << std::max(1.0, x(b.q3) - x(b.q1))
@@ -114,7 +114,7 @@ void writeMetricsCsv(const std::vector<MetricRow>& rows, const std::string& path
       for (const auto& [m, v] : rows.front().metrics) f << "," << m;
     f << "\n";
     for (const auto& r : rows) {
-      f << csvField(r.caseId) << "," << r.label << "," << csvField(r.labelName);
+      f << csvField(r.caseId) << "," << targetText(r.labels) << "," << csvField(r.labelName);
       for (const auto& [m, v] : r.metrics) f << "," << numberText(v);
       f << "\n";
     }
@@ -122,9 +122,9 @@ void writeMetricsCsv(const std::vector<MetricRow>& rows, const std::string& path
 }
 
 LabelSummaries summarizeRows(const std::vector<MetricRow>& rows) {
-  std::map<int, std::vector<std::pair<std::string, std::vector<double>>>> values;
+  std::map<std::vector<int>, std::vector<std::pair<std::string, std::vector<double>>>> values;
   for (const auto& r : rows) {
-    auto& list = values[r.label];
+    auto& list = values[r.labels];
     for (const auto& [m, v] : r.metrics) {
       auto it = std::find_if(list.begin(), list.end(), [&](const auto& p) { return p.first == m; });
       if (it == list.end()) {
@@ -145,8 +145,8 @@ void writeSummaryCsv(const LabelSummaries& s, const std::vector<MetricRow>& rows
     f << "label,name,metric,cases,finite,nan,inf,mean,std,median,q1,q3,min,max\n";
     for (const auto& [label, list] : s)
       for (const auto& [m, x] : list)
-        f << label << "," << csvField(nameOf(rows, label)) << "," << m << "," << x.cases << "," << x.finite << ","
-          << x.nan << "," << x.inf << "," << numberText(x.mean) << "," << numberText(x.std) << ","
+        f << targetText(label) << "," << csvField(nameOf(rows, label)) << "," << m << "," << x.cases << "," << x.finite
+          << "," << x.nan << "," << x.inf << "," << numberText(x.mean) << "," << numberText(x.std) << ","
           << numberText(x.median) << "," << numberText(x.q1) << "," << numberText(x.q3) << "," << numberText(x.min)
           << "," << numberText(x.max) << "\n";
   });
@@ -182,10 +182,10 @@ void writeHtmlReport(const std::vector<MetricRow>& rows, const LabelSummaries& s
          "<th>std</th><th>median</th><th>IQR</th></tr>";
     for (const auto& [label, list] : s)
       for (const auto& [m, x] : list)
-        f << "<tr><td>" << label << " " << html(nameOf(rows, label)) << "</td><td style='text-align:left'>" << html(m)
-          << "</td><td>" << x.finite << "</td><td>" << x.nan << "</td><td>" << x.inf << "</td><td>" << fixed(x.mean)
-          << "</td><td>" << fixed(x.std) << "</td><td>" << fixed(x.median) << "</td><td>" << fixed(x.q1) << " - "
-          << fixed(x.q3) << "</td></tr>";
+        f << "<tr><td>" << targetText(label) << " " << html(nameOf(rows, label)) << "</td><td style='text-align:left'>"
+          << html(m) << "</td><td>" << x.finite << "</td><td>" << x.nan << "</td><td>" << x.inf << "</td><td>"
+          << fixed(x.mean) << "</td><td>" << fixed(x.std) << "</td><td>" << fixed(x.median) << "</td><td>"
+          << fixed(x.q1) << " - " << fixed(x.q3) << "</td></tr>";
     f << "</table></body></html>\n";
   });
 }
@@ -208,15 +208,15 @@ void writeBoxPlotPngs(const LabelSummaries& s, const std::vector<MetricRow>& row
       for (const auto& [m, sum] : list) {
         if (m != metric || sum.finite == 0) continue;
         const std::string name = nameOf(rows, label);
-        rendering::Box b{std::to_string(label) + (name.empty() ? "" : " " + name),
+        rendering::Box b{targetText(label) + (name.empty() ? "" : " " + name),
                          sum.min,
                          sum.q1,
                          sum.median,
                          sum.q3,
                          sum.max,
-                         defaultLabelColor(label)};
+                         defaultLabelColor(label.back())}; // a region: its last label's
         for (const auto& l : labels)
-          if (l.value == label && l.color != std::array<int, 3>{0, 0, 0}) b.color = l.color;
+          if (label == std::vector<int>{l.value} && l.color != std::array<int, 3>{0, 0, 0}) b.color = l.color;
         boxes.push_back(b);
       }
     if (boxes.empty()) continue;

@@ -13,7 +13,7 @@ namespace voxseg::cli {
 
 struct MetricRow {
   std::string caseId;
-  int label = 0;
+  std::vector<int> labels; ///< the label, or a region's labels (ascending): targetText names it
   std::string labelName;
   std::vector<std::pair<std::string, double>> metrics; ///< in a stable order
 };
@@ -24,8 +24,9 @@ std::string numberText(double v);
 /// Per-case per-label CSV: case,label,name,<metric>... (metrics in the order of the first row).
 void writeMetricsCsv(const std::vector<MetricRow>& rows, const std::string& path, bool force);
 
-/// Per label and metric: the Summary over cases.
-using LabelSummaries = std::map<int, std::vector<std::pair<std::string, Summary>>>;
+/// Per label (or region) and metric: the Summary over cases. Keys sort as labels do; a region sorts after its
+/// first label ({1}, {1, 2, 3}, {2}, {2, 3}, {3}).
+using LabelSummaries = std::map<std::vector<int>, std::vector<std::pair<std::string, Summary>>>;
 LabelSummaries summarizeRows(const std::vector<MetricRow>& rows);
 
 /// Dataset CSV: label,name,metric,cases,finite,nan,inf,mean,std,median,q1,q3,min,max.

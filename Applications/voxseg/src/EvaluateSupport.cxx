@@ -121,38 +121,69 @@ std::vector<EvalCase> listEvalCases(const std::string& prediction, const std::st
   return out;
 }
 
-std::vector<int> selectLabels(const std::string& text, const std::vector<LabelInfo>& table) {
-  std::vector<int> out;
-  // getline drops a last empty item ("1,"), and an empty text has none
-  if (const auto last = text.find_last_not_of(' '); last == std::string::npos || text[last] == ',')
-    throw usageError("--labels '" + text + "': empty item");
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
+std::string targetText(const std::vector<int>& labels) {
+  std::string out;
+  for (int l : labels) out += (out.empty() ? "" : "+") + std::to_string(l);
+  return out;
+}
+
+std::vector<std::vector<int>> selectTargets(const std::string& text, const std::vector<LabelInfo>& table,
+                                            const std::vector<LabelRegion>& regions) {
+  std::vector<std::vector<int>> out;
+  const auto fail = [&](const std::string& why) { return usageError("--labels '" + text + "': " + why); };
+  const auto trimmed = [](std::string item) {
     item.erase(0, item.find_first_not_of(' '));
     item.erase(item.find_last_not_of(' ') + 1);
-    if (item.empty()) throw usageError("--labels '" + text + "': empty item");
-    int value = 0;
+    return item;
+  };
+  // One label by value or name, or a region by name: its labels.
+  const auto labelsOf = [&](const std::string& item) -> std::vector<int> {
+    if (item.empty()) throw fail("empty item");
     if (item.find_first_not_of("0123456789") == std::string::npos) {
       const std::string digits = item.substr(std::min(item.find_first_not_of('0'), item.size() - 1));
       const long v = digits.size() > 6 ? 0 : std::stol(digits); // longer: out of range anyway
-      if (v < 1 || v > 65535) throw usageError("--labels '" + text + "': label " + item + " out of 1..65535");
-      value = int(v);
-    } else {
-      const auto named = [&](const LabelInfo& l) { return l.name == item; };
-      const auto it = std::find_if(table.begin(), table.end(), named);
-      if (it == table.end())
-        throw usageError("--labels '" + text + "': no label named '" + item + "'" +
-                         (table.empty() ? " (give --label-table)" : " in the label table"));
-      if (std::find_if(std::next(it), table.end(), named) != table.end())
-        throw usageError("--labels '" + text + "': several labels of the table are named '" + item +
-                         "' (give the value)");
-      if (it->value == 0) throw usageError("--labels '" + text + "': '" + item + "' is the background (label 0)");
-      value = it->value;
+      if (v < 1 || v > 65535) throw fail("label " + item + " out of 1..65535");
+      return {int(v)};
     }
-    if (std::find(out.begin(), out.end(), value) != out.end())
-      throw usageError("--labels '" + text + "': label " + std::to_string(value) + " is listed twice");
-    out.push_back(value);
+    const auto named = [&](const LabelInfo& l) { return l.name == item; };
+    const auto it = std::find_if(table.begin(), table.end(), named);
+    if (it != table.end()) {
+      if (std::find_if(std::next(it), table.end(), named) != table.end())
+        throw fail("several labels of the table are named '" + item + "' (give the value)");
+      if (it->value == 0) throw fail("'" + item + "' is the background (label 0)");
+      return {it->value};
+    }
+    for (const auto& r : regions)
+      if (r.name == item) return r.labels;
+    throw fail("no label named '" + item + "'" +
+               (table.empty() && regions.empty() ? " (give --label-table)" : " in the label table"));
+  };
+  // getline drops a last empty item ("1,"), and an empty text has none
+  if (const auto last = text.find_last_not_of(' '); last == std::string::npos || text[last] == ',')
+    throw fail("empty item");
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    item = trimmed(item);
+    std::vector<int> labels;
+    const bool whole =
+        std::any_of(table.begin(), table.end(), [&](const LabelInfo& l) { return l.name == item; }) ||
+        std::any_of(regions.begin(), regions.end(), [&](const LabelRegion& r) { return r.name == item; });
+    if (whole || item.find('+') == std::string::npos) {
+      labels = labelsOf(item);
+    } else {                                                           // "1+2+3", "edema+enhancing": one region
+      std::stringstream parts(item + (item.back() == '+' ? " " : "")); // "1+" has an empty last part
+      for (std::string part; std::getline(parts, part, '+');)
+        for (int l : labelsOf(trimmed(part))) {
+          if (std::find(labels.begin(), labels.end(), l) != labels.end())
+            throw fail("label " + std::to_string(l) + " is given twice in '" + item + "'");
+          labels.push_back(l);
+        }
+    }
+    std::sort(labels.begin(), labels.end());
+    if (std::find(out.begin(), out.end(), labels) != out.end())
+      throw fail((labels.size() == 1 ? "label " : "region ") + targetText(labels) + " is listed twice");
+    out.push_back(labels);
   }
   return out;
 }
@@ -177,7 +208,7 @@ void requireValueOnce(const std::vector<LabelInfo>& seen, const std::vector<int>
 }
 } // namespace
 
-std::vector<LabelInfo> readLabelTable(const std::string& path) {
+std::vector<LabelInfo> readLabelTable(const std::string& path, std::vector<LabelRegion>* regions) {
   std::ifstream in(path);
   std::error_code ec;
   if (!in) throw inputError(path, fs::exists(path, ec) ? "cannot be read" : "no such file");
@@ -190,20 +221,43 @@ std::vector<LabelInfo> readLabelTable(const std::string& path) {
     const auto j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded()) throw inputError(path, "not valid JSON");
     if (j.contains("labels") && j["labels"].is_object()) { // nnU-Net dataset.json
-      std::string regions;
-      for (const auto& [name, v] : j["labels"].items())
+      // in the file's order, as Python's dict keeps it (regions_class_order pairs with the regions so)
+      const auto labels = nlohmann::ordered_json::parse(text)["labels"];
+      // In a region-based dataset (any entry a list), every foreground entry but "ignore" is a region, a plain
+      // value too (nnU-Net's LabelManager: {"enhancing": 3} is the region (3,)), in the file's order.
+      bool regionBased = false;
+      for (const auto& [name, v] : labels.items()) regionBased = regionBased || v.is_array();
+      std::string unused;
+      for (const auto& [name, v] : labels.items()) {
         if (v.is_number_integer()) {
           LabelInfo l;
           l.name = name;
           l.value = v.get<int>();
           l.color = defaultLabelColor(l.value);
           out.push_back(l);
-        } else if (v.is_array()) {
-          regions += (regions.empty() ? "" : ", ") + name + " " + v.dump();
         }
-      if (!regions.empty()) // a region-based dataset: its regions are unions of the labels a map holds
-        logWarning(path + ": regions (" + regions +
-                   ") are unions of labels: voxseg evaluates and names the labels themselves, not regions");
+        if (!regionBased || name == "ignore" || !(v.is_array() || v.is_number_integer())) continue;
+        LabelRegion r{name, {}};
+        for (const auto& x : v.is_array() ? v : nlohmann::ordered_json::array({v}))
+          if (!x.is_number_integer() || x.get<long long>() < 0 || x.get<long long>() > 65535)
+            throw inputError(path, "region '" + name + "' holds " + x.dump() + " (labels are 0..65535)");
+          else
+            r.labels.push_back(x.get<int>());
+        std::sort(r.labels.begin(), r.labels.end());
+        r.labels.erase(std::unique(r.labels.begin(), r.labels.end()), r.labels.end());
+        if (r.labels.empty()) throw inputError(path, "region '" + name + "' holds no label");
+        if (r.labels == std::vector<int>{0}) continue; // the background, as nnU-Net skips it
+        if (r.labels.front() == 0)
+          throw inputError(path, "region '" + name +
+                                     "' holds the background (label 0) beside labels: voxseg "
+                                     "scores regions of foreground labels");
+        if (regions)
+          regions->push_back(r);
+        else if (v.is_array())
+          unused += (unused.empty() ? "" : ", ") + name + " " + v.dump();
+      }
+      if (!unused.empty())
+        logWarning(path + ": regions (" + unused + ") are unions of labels; a label map's values are labels");
       return out;
     }
     return modelCardFromJson(j, path).labels; // a model card

@@ -23,12 +23,27 @@ struct EvalCase {
 std::vector<EvalCase> listEvalCases(const std::string& prediction, const std::string& reference,
                                     const std::string& csv);
 
-/// "1,2,liver": values as given, names looked up in `table` (case-sensitive). Throws usageError for
-/// an unknown name or a bad value.
-std::vector<int> selectLabels(const std::string& text, const std::vector<LabelInfo>& table);
+/// A region of an nnU-Net region-based dataset.json: a union of labels scored as one mask
+/// ("whole_tumor": [1, 2, 3]).
+struct LabelRegion {
+  std::string name;
+  std::vector<int> labels; ///< ascending
+};
 
-/// Labels for names: a model card JSON, a .ctbl / ITK-SNAP label file, or an nnU-Net dataset.json.
-std::vector<LabelInfo> readLabelTable(const std::string& path);
+/// What `voxseg evaluate` scores: labels, each as {value}, and regions, each its labels ascending.
+/// "1,2,liver,1+2,whole_tumor": values as given, names looked up in `table` then `regions` (case-sensitive),
+/// '+' joining labels (or regions) into one region; a region of one label is that label. Throws usageError for
+/// an unknown name, a bad value, the background, or an item (or a label within an item) given twice.
+std::vector<std::vector<int>> selectTargets(const std::string& text, const std::vector<LabelInfo>& table,
+                                            const std::vector<LabelRegion>& regions = {});
+
+/// "3" for a label, "1+2+3" for a region.
+std::string targetText(const std::vector<int>& labels);
+
+/// Labels for names: a model card JSON, a .ctbl / ITK-SNAP label file, or an nnU-Net dataset.json. A region-based
+/// dataset.json's regions go to `regions`; without it they are named in a warning (a label map's values are no
+/// region).
+std::vector<LabelInfo> readLabelTable(const std::string& path, std::vector<LabelRegion>* regions = nullptr);
 
 /// Statistics of one metric over cases. NaN and infinite values are not part of mean/std/median/IQR:
 /// they are counted apart (nan, inf), so that "how empty cases were treated" is explicit.

@@ -73,22 +73,24 @@ TEST(EvaluateCases, CsvRowsWithRelativePaths) {
   EXPECT_NE(cases[1].problem.find("expected case,prediction,reference"), std::string::npos);
 }
 
+using Targets = std::vector<std::vector<int>>;
+
 TEST(EvaluateLabels, ValuesAndNamesFromATable) {
   TempDir tmp;
   std::ofstream(tmp.file("c.ctbl")) << "# Color table file c.ctbl\n0 background 0 0 0 0\n1 liver 200 0 0 255\n"
                                        "2 spleen 0 200 0 255\n";
   const auto table = readLabelTable(tmp.file("c.ctbl"));
   ASSERT_EQ(table.size(), 2u);
-  EXPECT_EQ(selectLabels("spleen,1", table), (std::vector<int>{2, 1}));
-  EXPECT_THROW(selectLabels("kidney", table), Error);
-  EXPECT_THROW(selectLabels("0", table), Error);
+  EXPECT_EQ(selectTargets("spleen,1", table), (Targets{{2}, {1}}));
+  EXPECT_THROW(selectTargets("kidney", table), Error);
+  EXPECT_THROW(selectTargets("0", table), Error);
   std::ofstream(tmp.file("dataset.json")) << R"({"labels": {"background": 0, "tumor": 1}})";
   const auto dataset = readLabelTable(tmp.file("dataset.json"));
-  EXPECT_EQ(selectLabels("tumor", dataset), (std::vector<int>{1}));
-  EXPECT_EQ(selectLabels("0000002", table), (std::vector<int>{2}));
+  EXPECT_EQ(selectTargets("tumor", dataset), (Targets{{1}}));
+  EXPECT_EQ(selectTargets("0000002", table), (Targets{{2}}));
   // a name two labels share is ambiguous: refused (it took the first)
   std::ofstream(tmp.file("twice.ctbl")) << "1 organ 200 0 0 255\n2 organ 0 200 0 255\n";
-  EXPECT_THROW(selectLabels("organ", readLabelTable(tmp.file("twice.ctbl"))), Error);
+  EXPECT_THROW(selectTargets("organ", readLabelTable(tmp.file("twice.ctbl"))), Error);
   // refused once, as usage errors, before any case: a duplicate (by value or name), a number too long for any
   // label (it was an internal error), the background by name (as by value)
   for (const auto& [text, why] : std::vector<std::pair<std::string, std::string>>{
@@ -96,7 +98,7 @@ TEST(EvaluateLabels, ValuesAndNamesFromATable) {
            {"2,spleen", "label 2 is listed twice"},
            {"99999999999999999999", "label 99999999999999999999 out of 1..65535"}}) {
     try {
-      selectLabels(text, table);
+      selectTargets(text, table);
       ADD_FAILURE() << text;
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), ExitCode::Usage) << text;
@@ -104,10 +106,67 @@ TEST(EvaluateLabels, ValuesAndNamesFromATable) {
     }
   }
   try {
-    selectLabels("background,tumor", dataset);
+    selectTargets("background,tumor", dataset);
     ADD_FAILURE() << "background selected";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("'background' is the background (label 0)"), std::string::npos) << e.what();
+  }
+}
+
+// nnU-Net's region-based dataset.json (BraTS): every foreground entry is a region, a plain value too; "ignore" and
+// the background are none. '+' joins labels or regions into one region; a region of one label is that label.
+TEST(EvaluateLabels, RegionsOfARegionBasedDatasetAndJoinedLabels) {
+  TempDir tmp;
+  std::ofstream(tmp.file("dataset.json"))
+      << R"({"labels": {"background": 0, "whole_tumor": [1, 2, 3], "tumor_core": [3, 2], "enhancing": [3],)"
+      << R"( "edema": 1, "ignore": 4}, "regions_class_order": [1, 2, 3, 1]})";
+  std::vector<LabelRegion> regions;
+  const auto table = readLabelTable(tmp.file("dataset.json"), &regions);
+  ASSERT_EQ(regions.size(), 4u);
+  EXPECT_EQ(regions[0].name, "whole_tumor");
+  EXPECT_EQ(regions[0].labels, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(regions[1].labels, (std::vector<int>{2, 3})); // sorted
+  EXPECT_EQ(regions[3].name, "edema");
+  EXPECT_EQ(regions[3].labels, (std::vector<int>{1}));
+  EXPECT_EQ(selectTargets("whole_tumor,tumor_core", table, regions), (Targets{{1, 2, 3}, {2, 3}}));
+  EXPECT_EQ(selectTargets("3+1, edema+2 ,enhancing", table, regions), (Targets{{1, 3}, {1, 2}, {3}}));
+  for (const auto& [text, why] : std::vector<std::pair<std::string, std::string>>{
+           {"3+1,edema+enhancing", "region 1+3 is listed twice"},
+           {"enhancing,3", "label 3 is listed twice"}, // a one-label region is the label
+           {"1+1", "label 1 is given twice in '1+1'"},
+           {"whole_tumor+2", "label 2 is given twice in 'whole_tumor+2'"},
+           {"1+", "empty item"},
+           {"1+0", "label 0 out of 1..65535"},
+           {"1+kidney", "no label named 'kidney' in the label table"}}) {
+    try {
+      selectTargets(text, table, regions);
+      ADD_FAILURE() << text;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Usage) << text;
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(selectTargets("1+2+3,2 + 3,3", {}), (Targets{{1, 2, 3}, {2, 3}, {3}}));
+  // without a place for them (convert, render) the regions are named in a warning, the labels kept
+  EXPECT_EQ(readLabelTable(tmp.file("dataset.json")).size(), table.size());
+  // a plain dataset has no regions; a region holding the background, nothing or a non-label is refused
+  std::ofstream(tmp.file("plain.json")) << R"({"labels": {"background": 0, "liver": 1, "tumor": 2}})";
+  regions.clear();
+  readLabelTable(tmp.file("plain.json"), &regions);
+  EXPECT_TRUE(regions.empty());
+  for (const auto& [entry, why] :
+       std::vector<std::pair<std::string, std::string>>{{R"("a": [0, 1])", "region 'a' holds the background"},
+                                                        {R"("a": [])", "region 'a' holds no label"},
+                                                        {R"("a": [1, 1.5])", "region 'a' holds 1.5"},
+                                                        {R"("a": [70000])", "region 'a' holds 70000"}}) {
+    std::ofstream(tmp.file("bad.json")) << R"({"labels": {"background": 0, )" << entry << "}}";
+    try {
+      readLabelTable(tmp.file("bad.json"), &regions);
+      ADD_FAILURE() << entry;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Input) << entry;
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
   }
 }
 

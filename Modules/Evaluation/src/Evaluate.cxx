@@ -1,7 +1,7 @@
 #include "voxseg/evaluation/Evaluate.h"
 
-#include "voxseg/core/Parallel.h"
 #include "Presets.h"
+#include "voxseg/core/Parallel.h"
 
 #include "voxseg/core/Error.h"
 
@@ -41,7 +41,8 @@ struct LabelStats {
   }
 };
 
-// One pass over both maps: counts and bounding boxes of every requested label, slabs of z in parallel.
+// One pass over both maps: counts and bounding boxes of every requested target, slabs of z in parallel. `slot`
+// maps a voxel value to its target (-1: none); a target is one label, or a region (values sharing a slot).
 std::vector<LabelStats> labelStats(const LabelMap& ref, const LabelMap& pred, const std::vector<int>& slot,
                                    std::size_t labels, int threads) {
   const Size3 n = ref.size;
@@ -67,7 +68,7 @@ std::vector<LabelStats> labelStats(const LabelMap& ref, const LabelMap& pred, co
           if (sr >= 0) {
             ++st[sr].counts.reference;
             st[sr].reference.add(x, y, z);
-            if (r[x] == p[x]) ++st[sr].counts.intersection;
+            if (sr == sp) ++st[sr].counts.intersection;
           }
           if (sp >= 0) {
             ++st[sp].counts.prediction;
@@ -83,15 +84,56 @@ std::vector<LabelStats> labelStats(const LabelMap& ref, const LabelMap& pred, co
   return total;
 }
 
-void extractMask(const LabelMap& map, std::uint16_t label, const Box& box, std::vector<std::uint8_t>& out) {
+// The target's mask inside `box`: voxels whose value has the slot `target`; for a label (`label` >= 0), its value
+// compared directly (the look-up cost evaluateLabels 5% on the 512x512x300 benchmark pair: 0.118 s to 0.124 s).
+void extractMask(const LabelMap& map, const std::vector<int>& slot, int target, int label, const Box& box,
+                 std::vector<std::uint8_t>& out) {
   const Size3 n = map.size;
   out.assign(box.volume(), 0);
   std::size_t i = 0;
   for (std::size_t z = box.lo[2]; z <= box.hi[2]; ++z)
     for (std::size_t y = box.lo[1]; y <= box.hi[1]; ++y) {
       const std::uint16_t* row = map.voxels.data() + (z * n[1] + y) * n[0];
-      for (std::size_t x = box.lo[0]; x <= box.hi[0]; ++x) out[i++] = row[x] == label;
+      if (label >= 0)
+        for (std::size_t x = box.lo[0]; x <= box.hi[0]; ++x) out[i++] = row[x] == label;
+      else
+        for (std::size_t x = box.lo[0]; x <= box.hi[0]; ++x) out[i++] = slot[row[x]] == target;
     }
+}
+
+Box unionBox(const LabelStats& s) {
+  Box b = s.reference;
+  b.add(s.prediction);
+  return b;
+}
+
+void checkGrids(const LabelMap& reference, const LabelMap& prediction) {
+  if (reference.size != prediction.size) throw usageError("reference and prediction label maps have different grids");
+  if (reference.voxels.size() != reference.voxelCount() || prediction.voxels.size() != prediction.voxelCount())
+    throw usageError("label map buffer does not match its grid size");
+}
+
+// Counts, overlap and every preset of one target (the voxels whose value has the slot `target`; `label` >= 0: the
+// target is that one label).
+LabelResult evaluateTarget(const LabelMap& reference, const LabelMap& prediction, const std::vector<int>& slot,
+                           int target, int label, const LabelStats& stats, const EvaluationOptions& options,
+                           int threads) {
+  LabelResult r;
+  r.counts = stats.counts;
+  r.overlap = overlapMetrics(r.counts, reference.spacing);
+  const Box box = unionBox(stats);
+  std::vector<std::uint8_t> ref, pred;
+  Size3 size{1, 1, 1};
+  if (box.empty()) {
+    ref.assign(1, 0);
+    pred.assign(1, 0);
+  } else {
+    size = {box.extent(0), box.extent(1), box.extent(2)};
+    extractMask(reference, slot, target, label, box, ref);
+    extractMask(prediction, slot, target, label, box, pred);
+  }
+  r.presets = detail::evaluateMasks(r.counts, ref.data(), pred.data(), size, reference.spacing, options, threads);
+  return r;
 }
 
 } // namespace
@@ -99,9 +141,7 @@ void extractMask(const LabelMap& map, std::uint16_t label, const Box& box, std::
 std::vector<LabelResult> evaluateLabels(const LabelMap& reference, const LabelMap& prediction,
                                         const std::vector<int>& labels, const EvaluationOptions& options) {
   detail::validateOptions(options);
-  if (reference.size != prediction.size) throw usageError("reference and prediction label maps have different grids");
-  if (reference.voxels.size() != reference.voxelCount() || prediction.voxels.size() != prediction.voxelCount())
-    throw usageError("label map buffer does not match its grid size");
+  checkGrids(reference, prediction);
   std::vector<int> slot(65536, -1);
   for (std::size_t i = 0; i < labels.size(); ++i) {
     const int l = labels[i];
@@ -115,43 +155,57 @@ std::vector<LabelResult> evaluateLabels(const LabelMap& reference, const LabelMa
   // Largest boxes first, so that the longest tasks do not start last.
   std::vector<std::size_t> order(labels.size());
   std::iota(order.begin(), order.end(), 0);
-  auto unionBox = [&](std::size_t i) {
-    Box b = stats[i].reference;
-    b.add(stats[i].prediction);
-    return b;
-  };
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return unionBox(a).volume() > unionBox(b).volume(); });
+  const auto volume = [&](std::size_t i) { return unionBox(stats[i]).volume(); };
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return volume(a) > volume(b); });
 
   std::vector<LabelResult> results(labels.size());
   auto evaluate = [&](std::size_t i, int threads) {
-    LabelResult& r = results[i];
-    r.label = labels[i];
-    r.counts = stats[i].counts;
-    r.overlap = overlapMetrics(r.counts, reference.spacing);
-    const Box box = unionBox(i);
-    std::vector<std::uint8_t> ref, pred;
-    Size3 size{1, 1, 1};
-    if (box.empty()) {
-      ref.assign(1, 0);
-      pred.assign(1, 0);
-    } else {
-      size = {box.extent(0), box.extent(1), box.extent(2)};
-      extractMask(reference, static_cast<std::uint16_t>(r.label), box, ref);
-      extractMask(prediction, static_cast<std::uint16_t>(r.label), box, pred);
-    }
-    r.presets = detail::evaluateMasks(r.counts, ref.data(), pred.data(), size, reference.spacing, options, threads);
+    results[i] = evaluateTarget(reference, prediction, slot, int(i), labels[i], stats[i], options, threads);
+    results[i].label = labels[i];
   };
   // A label with at least a thread's share of all the work runs alone on every thread; the others run
   // side by side, one thread each.
   const unsigned threads = workerCount(options.threads, SIZE_MAX);
   std::size_t work = 0;
-  for (std::size_t i : order) work += unionBox(i).volume();
+  for (std::size_t i : order) work += volume(i);
   std::size_t large = 0;
-  while (threads > 1 && large < order.size() && unionBox(order[large]).volume() * threads >= work)
+  while (threads > 1 && large < order.size() && volume(order[large]) * threads >= work)
     evaluate(order[large++], static_cast<int>(threads));
   parallelFor(order.size() - large, workerCount(options.threads, order.size() - large),
-                      [&](std::size_t k) { evaluate(order[large + k], 1); });
+              [&](std::size_t k) { evaluate(order[large + k], 1); });
+  return results;
+}
+
+std::vector<LabelResult> evaluateRegions(const LabelMap& reference, const LabelMap& prediction,
+                                         const std::vector<std::vector<int>>& regions,
+                                         const EvaluationOptions& options) {
+  detail::validateOptions(options);
+  checkGrids(reference, prediction);
+  std::vector<std::vector<int>> sorted;
+  for (const auto& region : regions) {
+    std::vector<int> labels = region;
+    std::sort(labels.begin(), labels.end());
+    if (labels.empty()) throw usageError("a region without labels");
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      if (labels[i] < 1 || labels[i] > 65535)
+        throw usageError("label " + std::to_string(labels[i]) + " of a region is outside 1..65535");
+      if (i && labels[i] == labels[i - 1])
+        throw usageError("label " + std::to_string(labels[i]) + " is listed twice in a region");
+    }
+    if (std::find(sorted.begin(), sorted.end(), labels) != sorted.end()) throw usageError("a region is listed twice");
+    sorted.push_back(std::move(labels));
+  }
+  // One region at a time (a value may lie in several), each with every thread for its distance transforms.
+  std::vector<LabelResult> results;
+  std::vector<int> slot(65536, -1);
+  for (const auto& labels : sorted) {
+    for (int l : labels) slot[l] = 0;
+    const LabelStats stats = labelStats(reference, prediction, slot, 1, options.threads).front();
+    results.push_back(evaluateTarget(reference, prediction, slot, 0, -1, stats, options,
+                                     static_cast<int>(workerCount(options.threads, SIZE_MAX))));
+    results.back().region = labels;
+    for (int l : labels) slot[l] = -1;
+  }
   return results;
 }
 

@@ -15,7 +15,10 @@ nlohmann::json metricJson(double value) {
 
 nlohmann::json toJson(const LabelResult& r) {
   nlohmann::json j;
-  j["label"] = r.label;
+  if (r.region.empty())
+    j["label"] = r.label;
+  else
+    j["region"] = r.region;
   const VoxelCounts& c = r.counts;
   j["voxel_counts"] = {{"reference", c.reference},
                        {"prediction", c.prediction},

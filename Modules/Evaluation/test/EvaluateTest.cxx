@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace voxseg::evaluation;
@@ -160,4 +161,54 @@ TEST(Evaluate, JsonSpellsNonFiniteValues) {
   EXPECT_EQ(label["monai"]["hausdorff_95"], "nan");
   EXPECT_EQ(j["monai_case_level"]["DiceMetric_mean_ignore_empty_false"], 0.0);
   EXPECT_EQ(label["deepmind"].size(), 15u);
+}
+
+namespace {
+// `m` with every value of `labels` set to 1 and every other value to 0.
+LabelMap merged(const LabelMap& m, const std::vector<int>& labels) {
+  LabelMap out = m;
+  for (auto& v : out.voxels) v = std::find(labels.begin(), labels.end(), int(v)) != labels.end() ? 1 : 0;
+  return out;
+}
+} // namespace
+
+// BraTS-like nested labels: 1 edema around 2 necrosis around 3 enhancing, the prediction shifted and with a
+// label 3 where the reference holds 1. A region is the label 1 of the map merged to a mask: every metric alike.
+TEST(Evaluate, RegionsAreTheirLabelsMergedIntoOneMask) {
+  LabelMap gt = makeMap({24, 20, 12}, {0.9, 0.9, 2.5}), pred = gt;
+  fill(gt, {3, 3, 2}, {18, 15, 9}, 1);
+  fill(gt, {6, 5, 3}, {14, 12, 8}, 2);
+  fill(gt, {8, 7, 4}, {11, 10, 6}, 3);
+  fill(pred, {4, 3, 2}, {19, 16, 8}, 1);
+  fill(pred, {7, 6, 3}, {13, 12, 8}, 2);
+  fill(pred, {9, 7, 4}, {12, 9, 7}, 3);
+  fill(pred, {4, 3, 2}, {4, 4, 2}, 3); // label 3 inside the reference's label 1: in region {1, 2, 3}, not in {2, 3}
+  const std::vector<std::vector<int>> regions{{3, 1, 2}, {2, 3}, {3}, {1, 3}};
+  EvaluationOptions o = bothPresets();
+  const auto results = evaluateRegions(gt, pred, regions, o);
+  ASSERT_EQ(results.size(), regions.size());
+  for (std::size_t i = 0; i < regions.size(); ++i) {
+    const auto expected = evaluateLabels(merged(gt, regions[i]), merged(pred, regions[i]), {1}, o).front();
+    std::vector<int> sorted = regions[i];
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(results[i].region, sorted);
+    EXPECT_EQ(results[i].label, 0);
+    nlohmann::json got = toJson(results[i]), want = toJson(expected);
+    EXPECT_EQ(got["region"], nlohmann::json(sorted));
+    got.erase("region");
+    want.erase("label");
+    EXPECT_EQ(got.dump(), want.dump()) << "region " << i;
+  }
+  // {2, 3}: the stray 3 in the reference's label 1 is a false positive; in {1, 2, 3} it is not
+  EXPECT_LT(results[1].counts.intersection, results[1].counts.prediction);
+  EXPECT_EQ(results[0].counts.prediction - results[0].counts.intersection,
+            evaluateLabels(merged(gt, {1, 2, 3}), merged(pred, {1, 2, 3}), {1}, o)[0].counts.falsePositives());
+  // a one-label region is that label
+  EXPECT_EQ(toJson(results[2])["deepmind"].dump(), toJson(evaluateLabels(gt, pred, {3}, o)[0])["deepmind"].dump());
+
+  EXPECT_THROW(evaluateRegions(gt, pred, {{}}), voxseg::Error);
+  EXPECT_THROW(evaluateRegions(gt, pred, {{0, 1}}), voxseg::Error);
+  EXPECT_THROW(evaluateRegions(gt, pred, {{1, 1}}), voxseg::Error);
+  EXPECT_THROW(evaluateRegions(gt, pred, {{1, 2}, {2, 1}}), voxseg::Error);
+  EXPECT_THROW(evaluateRegions(gt, pred, {{70000}}), voxseg::Error);
 }

@@ -48,7 +48,8 @@ struct PresetMetrics {
 };
 
 struct LabelResult {
-  int label = 0;
+  int label = 0;           ///< the label evaluated (0 for a region)
+  std::vector<int> region; ///< evaluateRegions: the region's labels, ascending; empty for a label
   VoxelCounts counts;
   OverlapMetrics overlap;
   std::vector<PresetMetrics> presets; ///< in the order of EvaluationOptions::presets
@@ -58,6 +59,15 @@ struct LabelResult {
 /// preset). Throws Error(Usage) if the grids differ or options are out of range.
 std::vector<LabelResult> evaluateLabels(const LabelMap& reference, const LabelMap& prediction,
                                         const std::vector<int>& labels, const EvaluationOptions& options = {});
+
+/// Evaluates each region as one mask: the voxels holding any of its labels, in both maps. nnU-Net's
+/// region-based datasets score regions so (BraTS's whole tumor {1, 2, 3}, tumor core {2, 3}, enhancing
+/// tumor {3}: `compute_metrics_on_folder` with `foreground_regions`). Results in the order given, each
+/// with `region` set (ascending) and `label` 0. Throws Error(Usage) for an empty region, a label outside
+/// 1..65535 or given twice in a region, a region given twice (in any order), or the evaluateLabels errors.
+std::vector<LabelResult> evaluateRegions(const LabelMap& reference, const LabelMap& prediction,
+                                         const std::vector<std::vector<int>>& regions,
+                                         const EvaluationOptions& options = {});
 
 /// One preset's metrics from precomputed overlap counts and the masks' surfaces; what evaluateLabels
 /// runs per label. Masks are non-zero inside, `size` voxels, x fastest.
@@ -73,7 +83,8 @@ std::vector<Metric> monaiCaseLevel(const std::vector<LabelResult>& results);
 /// A metric value as JSON: a number, or the strings "inf", "-inf", "nan".
 nlohmann::json metricJson(double value);
 
-/// {"label", "voxel_counts": {...}, "overlap": {...}, "<preset>": {name: value, ...}, ...}.
+/// {"label" (or "region": [labels] for a region), "voxel_counts": {...}, "overlap": {...}, "<preset>": {name: value,
+/// ...}, ...}.
 nlohmann::json toJson(const LabelResult& result);
 
 /// {"case", "options": {...}, "labels": [toJson(label), ...], "monai_case_level": {...} when monai ran}.
