@@ -332,6 +332,11 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   evalCmd->add_flag("--instances", eval.instances,
                     "also lesion-wise metrics: 26-connected components matched by IoU, detection TP/FP/FN, "
                     "per-lesion Dice, panoptic quality (columns instances.<name>)");
+  evalCmd
+      ->add_option("--ignore-label", eval.ignoreLabel,
+                   "voxels the reference labels so are left out of every mask and count, as nnU-Net's evaluation "
+                   "leaves its ignore label out (default: a dataset.json's \"ignore\" label)")
+      ->check(CLI::Range(1, 65535));
   evalCmd->add_option("--instance-iou", eval.instanceIou, "IoU a component pair must exceed to match (--instances)")
       ->check(CLI::Range(0.0, 0.999999))
       ->capture_default_str();

@@ -79,6 +79,7 @@ struct EvaluateArgs {
   std::string csv;                   ///< or a CSV: case,prediction,reference
   std::string labels;                ///< "1,2" or names (with labelTable); empty: every label present
   std::string labelTable;            ///< model card, dataset.json, .ctbl or ITK-SNAP table
+  int ignoreLabel = -1; ///< voxels the reference holds this value are left out; -1: dataset.json's, or none
   std::vector<std::string> presets{"deepmind"};
   double percentile = 95;
   std::vector<double> tolerancesMm; ///< empty: 1 and 2 mm

@@ -23,6 +23,7 @@
 #include <iomanip>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace fs = std::filesystem;
@@ -114,6 +115,15 @@ evaluation::LabelMap regionMask(const evaluation::LabelMap& m, const std::vector
   return out;
 }
 
+// Both maps with the voxels the reference labels `ignore` as background.
+std::pair<evaluation::LabelMap, evaluation::LabelMap>
+withoutIgnored(const evaluation::LabelMap& reference, const evaluation::LabelMap& prediction, int ignore) {
+  std::pair<evaluation::LabelMap, evaluation::LabelMap> out{reference, prediction};
+  for (std::size_t i = 0; i < reference.voxels.size(); ++i)
+    if (reference.voxels[i] == ignore) out.first.voxels[i] = out.second.voxels[i] = 0;
+  return out;
+}
+
 // Every target in the order given: labels side by side (evaluateLabels), then regions one by one.
 std::vector<evaluation::LabelResult> evaluateTargets(const evaluation::LabelMap& reference,
                                                      const evaluation::LabelMap& prediction,
@@ -155,9 +165,15 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   opt.percentile = args.percentile;
   if (!args.tolerancesMm.empty()) opt.tolerancesMm = args.tolerancesMm;
   opt.threads = args.threads;
-  std::vector<LabelRegion> regions; // a region-based dataset.json's
+  DatasetLabelRules rules; // a dataset.json's regions and ignore label
   const std::vector<LabelInfo> table =
-      args.labelTable.empty() ? std::vector<LabelInfo>{} : readLabelTable(args.labelTable, &regions);
+      args.labelTable.empty() ? std::vector<LabelInfo>{} : readLabelTable(args.labelTable, &rules);
+  const std::vector<LabelRegion>& regions = rules.regions;
+  opt.ignoreLabel = args.ignoreLabel >= 0 ? args.ignoreLabel : rules.ignoreLabel;
+  if (opt.ignoreLabel >= 0)
+    spdlog::info(
+        "voxels labelled {} in a reference are left out{}, as nnU-Net's evaluation leaves its ignore label out",
+        opt.ignoreLabel, args.ignoreLabel >= 0 ? "" : " (" + args.labelTable + "'s \"ignore\")");
   std::vector<std::vector<int>> chosen; // labels ({value}) and regions; none: every label present
   if (!args.labels.empty()) {
     chosen = selectTargets(args.labels, table, regions);
@@ -170,6 +186,10 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     spdlog::info("{} is region-based: evaluating its regions {} as nnU-Net does (--labels picks labels)",
                  args.labelTable, names);
   }
+  for (const auto& t : chosen)
+    if (std::find(t.begin(), t.end(), opt.ignoreLabel) != t.end())
+      throw usageError("--labels '" + args.labels + "': " + std::to_string(opt.ignoreLabel) +
+                       " is the ignore label (its voxels are left out)");
   io::MadeFolders made; // removed again (when empty) if the evaluation fails
   if (!args.outputDir.empty()) made.make(args.outputDir, "the output folder"); // as render's
   const fs::path dir(args.outputDir);
@@ -194,6 +214,7 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     std::size_t at = 0;
     const EvalCase* source = nullptr;
     evaluation::LabelMap grid; // size and spacing (no voxels)
+    std::uint64_t ignored = 0; // reference voxels holding the ignore label
     std::vector<evaluation::LabelResult> results;
     std::map<std::vector<int>, nlohmann::json> instances;
   };
@@ -224,16 +245,25 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
       const auto refMap = evaluation::toLabelMap(ref), predMap = evaluation::toLabelMap(pred);
       std::vector<std::vector<int>> targets = chosen;
       if (targets.empty())
-        for (int l : evaluation::presentLabels(refMap, predMap)) targets.push_back({l});
+        for (int l : evaluation::presentLabels(refMap, predMap))
+          if (l != opt.ignoreLabel) targets.push_back({l});
       const auto t1 = std::chrono::steady_clock::now();
       Evaluated e;
       e.results = evaluateTargets(refMap, predMap, targets, opt);
       spdlog::debug("{}: read in {:.3f} s, {} labels evaluated in {:.3f} s", c.id, seconds(t0, t1), targets.size(),
                     seconds(t1, std::chrono::steady_clock::now()));
-      if (args.instances)
+      if (opt.ignoreLabel >= 0)
+        e.ignored = std::uint64_t(std::count(refMap.voxels.begin(), refMap.voxels.end(), opt.ignoreLabel));
+      if (args.instances) {
+        // lesions outside the ignored voxels: those are background in both maps there
+        std::optional<std::pair<evaluation::LabelMap, evaluation::LabelMap>> cleaned;
+        if (opt.ignoreLabel >= 0) cleaned = withoutIgnored(refMap, predMap, opt.ignoreLabel);
+        const auto& r = cleaned ? cleaned->first : refMap;
+        const auto& p = cleaned ? cleaned->second : predMap;
         for (const auto& t : targets)
-          e.instances[t] = t.size() == 1 ? instancesJson(refMap, predMap, t[0], instanceOpt)
-                                         : instancesJson(regionMask(refMap, t), regionMask(predMap, t), 1, instanceOpt);
+          e.instances[t] = t.size() == 1 ? instancesJson(r, p, t[0], instanceOpt)
+                                         : instancesJson(regionMask(r, t), regionMask(p, t), 1, instanceOpt);
+      }
       e.at = all.size();
       e.source = &c;
       e.grid.size = refMap.size;
@@ -266,7 +296,7 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
       evaluation::LabelMap voxel{{0}, {1, 1, 1}, e.grid.spacing};
       const std::vector<int> absent(missing.begin(), missing.end());
       for (auto& r : evaluation::evaluateLabels(voxel, voxel, absent, opt)) {
-        r.counts.total = e.grid.voxelCount();
+        r.counts.total = e.grid.voxelCount() - e.ignored;
         r.overlap = evaluation::overlapMetrics(r.counts, e.grid.spacing);
         e.results.push_back(std::move(r));
       }

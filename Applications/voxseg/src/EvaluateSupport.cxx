@@ -208,7 +208,7 @@ void requireValueOnce(const std::vector<LabelInfo>& seen, const std::vector<int>
 }
 } // namespace
 
-std::vector<LabelInfo> readLabelTable(const std::string& path, std::vector<LabelRegion>* regions) {
+std::vector<LabelInfo> readLabelTable(const std::string& path, DatasetLabelRules* rules) {
   std::ifstream in(path);
   std::error_code ec;
   if (!in) throw inputError(path, fs::exists(path, ec) ? "cannot be read" : "no such file");
@@ -236,6 +236,11 @@ std::vector<LabelInfo> readLabelTable(const std::string& path, std::vector<Label
           l.color = defaultLabelColor(l.value);
           out.push_back(l);
         }
+        if (name == "ignore" && rules) {
+          if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > 65535)
+            throw inputError(path, "the ignore label is " + v.dump() + " (a label 1..65535)");
+          rules->ignoreLabel = v.get<int>();
+        }
         if (!regionBased || name == "ignore" || !(v.is_array() || v.is_number_integer())) continue;
         LabelRegion r{name, {}};
         for (const auto& x : v.is_array() ? v : nlohmann::ordered_json::array({v}))
@@ -251,8 +256,8 @@ std::vector<LabelInfo> readLabelTable(const std::string& path, std::vector<Label
           throw inputError(path, "region '" + name +
                                      "' holds the background (label 0) beside labels: voxseg "
                                      "scores regions of foreground labels");
-        if (regions)
-          regions->push_back(r);
+        if (rules)
+          rules->regions.push_back(r);
         else if (v.is_array())
           unused += (unused.empty() ? "" : ", ") + name + " " + v.dump();
       }

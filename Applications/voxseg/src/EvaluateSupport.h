@@ -40,10 +40,17 @@ std::vector<std::vector<int>> selectTargets(const std::string& text, const std::
 /// "3" for a label, "1+2+3" for a region.
 std::string targetText(const std::vector<int>& labels);
 
-/// Labels for names: a model card JSON, a .ctbl / ITK-SNAP label file, or an nnU-Net dataset.json. A region-based
-/// dataset.json's regions go to `regions`; without it they are named in a warning (a label map's values are no
-/// region).
-std::vector<LabelInfo> readLabelTable(const std::string& path, std::vector<LabelRegion>* regions = nullptr);
+/// What an nnU-Net dataset.json says beyond label names: a region-based dataset's regions (every foreground entry but
+/// "ignore", in the file's order) and its ignore label.
+struct DatasetLabelRules {
+  std::vector<LabelRegion> regions;
+  int ignoreLabel = -1; ///< "ignore": its value; -1: none
+};
+
+/// Labels for names: a model card JSON, a .ctbl / ITK-SNAP label file, or an nnU-Net dataset.json. A dataset.json's
+/// regions and ignore label go to `rules`; without it the regions are named in a warning (a label map's values are
+/// no region).
+std::vector<LabelInfo> readLabelTable(const std::string& path, DatasetLabelRules* rules = nullptr);
 
 /// Statistics of one metric over cases. NaN and infinite values are not part of mean/std/median/IQR:
 /// they are counted apart (nan, inf), so that "how empty cases were treated" is explicit.

@@ -120,8 +120,10 @@ TEST(EvaluateLabels, RegionsOfARegionBasedDatasetAndJoinedLabels) {
   std::ofstream(tmp.file("dataset.json"))
       << R"({"labels": {"background": 0, "whole_tumor": [1, 2, 3], "tumor_core": [3, 2], "enhancing": [3],)"
       << R"( "edema": 1, "ignore": 4}, "regions_class_order": [1, 2, 3, 1]})";
-  std::vector<LabelRegion> regions;
-  const auto table = readLabelTable(tmp.file("dataset.json"), &regions);
+  DatasetLabelRules rules;
+  const auto table = readLabelTable(tmp.file("dataset.json"), &rules);
+  const auto& regions = rules.regions;
+  EXPECT_EQ(rules.ignoreLabel, 4);
   ASSERT_EQ(regions.size(), 4u);
   EXPECT_EQ(regions[0].name, "whole_tumor");
   EXPECT_EQ(regions[0].labels, (std::vector<int>{1, 2, 3}));
@@ -151,17 +153,20 @@ TEST(EvaluateLabels, RegionsOfARegionBasedDatasetAndJoinedLabels) {
   EXPECT_EQ(readLabelTable(tmp.file("dataset.json")).size(), table.size());
   // a plain dataset has no regions; a region holding the background, nothing or a non-label is refused
   std::ofstream(tmp.file("plain.json")) << R"({"labels": {"background": 0, "liver": 1, "tumor": 2}})";
-  regions.clear();
-  readLabelTable(tmp.file("plain.json"), &regions);
-  EXPECT_TRUE(regions.empty());
-  for (const auto& [entry, why] :
-       std::vector<std::pair<std::string, std::string>>{{R"("a": [0, 1])", "region 'a' holds the background"},
-                                                        {R"("a": [])", "region 'a' holds no label"},
-                                                        {R"("a": [1, 1.5])", "region 'a' holds 1.5"},
-                                                        {R"("a": [70000])", "region 'a' holds 70000"}}) {
+  DatasetLabelRules plain;
+  readLabelTable(tmp.file("plain.json"), &plain);
+  EXPECT_TRUE(plain.regions.empty());
+  EXPECT_EQ(plain.ignoreLabel, -1);
+  for (const auto& [entry, why] : std::vector<std::pair<std::string, std::string>>{
+           {R"("a": [0, 1])", "region 'a' holds the background"},
+           {R"("a": [])", "region 'a' holds no label"},
+           {R"("a": [1, 1.5])", "region 'a' holds 1.5"},
+           {R"("a": [70000])", "region 'a' holds 70000"},
+           {R"("ignore": [4])", "the ignore label is [4] (a label 1..65535)"},
+           {R"("ignore": 0)", "the ignore label is 0"}}) {
     std::ofstream(tmp.file("bad.json")) << R"({"labels": {"background": 0, )" << entry << "}}";
     try {
-      readLabelTable(tmp.file("bad.json"), &regions);
+      readLabelTable(tmp.file("bad.json"), &plain);
       ADD_FAILURE() << entry;
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), ExitCode::Input) << entry;

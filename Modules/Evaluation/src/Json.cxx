@@ -62,6 +62,7 @@ nlohmann::json caseToJson(const std::string& caseId, const std::vector<LabelResu
     monai = monai || p == Preset::Monai;
   }
   j["options"] = {{"presets", presets}, {"percentile", options.percentile}, {"tolerances_mm", options.tolerancesMm}};
+  if (options.ignoreLabel >= 0) j["options"]["ignore_label"] = options.ignoreLabel;
   nlohmann::json labels = nlohmann::json::array();
   for (const LabelResult& r : results) labels.push_back(toJson(r));
   j["labels"] = labels;

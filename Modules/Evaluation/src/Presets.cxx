@@ -89,6 +89,8 @@ void validateOptions(const EvaluationOptions& o) {
   for (double tol : o.tolerancesMm)
     if (!(std::isfinite(tol) && tol >= 0))
       throw usageError("tolerance " + number(tol) + " mm is not a finite non-negative number");
+  if (o.ignoreLabel != -1 && (o.ignoreLabel < 1 || o.ignoreLabel > 65535))
+    throw usageError("ignore label " + std::to_string(o.ignoreLabel) + " is outside 1..65535");
 }
 
 std::vector<PresetMetrics> evaluateMasks(const VoxelCounts& counts, const std::uint8_t* reference,

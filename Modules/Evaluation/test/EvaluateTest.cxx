@@ -212,3 +212,46 @@ TEST(Evaluate, RegionsAreTheirLabelsMergedIntoOneMask) {
   EXPECT_THROW(evaluateRegions(gt, pred, {{1, 2}, {2, 1}}), voxseg::Error);
   EXPECT_THROW(evaluateRegions(gt, pred, {{70000}}), voxseg::Error);
 }
+
+// nnU-Net's ignore label: the voxels the reference holds it are in no mask and no count. The results are those of the
+// maps with those voxels set to background in both, but for the voxels counted (TN and what is built on it).
+TEST(Evaluate, IgnoreLabelLeavesItsVoxelsOutOfEveryMaskAndCount) {
+  LabelMap gt = makeMap({20, 16, 10}, {0.8, 0.8, 2}), pred = gt;
+  fill(gt, {3, 3, 2}, {12, 11, 7}, 1);
+  fill(gt, {6, 6, 3}, {9, 9, 5}, 2);
+  fill(gt, {0, 0, 0}, {19, 1, 9}, 3);    // unannotated: two rows of every slice
+  fill(gt, {13, 3, 2}, {15, 11, 7}, 3);  // and a slab beside label 1
+  fill(pred, {4, 0, 2}, {15, 11, 7}, 1); // label 1 reaches into both ignored parts
+  fill(pred, {6, 7, 3}, {10, 9, 5}, 2);
+  LabelMap gtClean = gt, predClean = pred;
+  std::uint64_t ignored = 0;
+  for (std::size_t i = 0; i < gt.voxels.size(); ++i)
+    if (gt.voxels[i] == 3) gtClean.voxels[i] = predClean.voxels[i] = 0, ++ignored;
+  EvaluationOptions o = bothPresets(), withIgnore = bothPresets();
+  withIgnore.ignoreLabel = 3;
+  const auto got = evaluateLabels(gt, pred, {1, 2}, withIgnore);
+  const auto want = evaluateLabels(gtClean, predClean, {1, 2}, o);
+  ASSERT_EQ(got.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(got[i].counts.total, gt.voxelCount() - ignored);
+    EXPECT_EQ(got[i].counts.trueNegatives() + ignored, want[i].counts.trueNegatives());
+    nlohmann::json a = toJson(got[i]), b = toJson(want[i]);
+    for (auto* j : {&a, &b}) {
+      (*j)["voxel_counts"].erase("true_negatives");
+      (*j)["overlap"].erase("specificity");
+      (*j)["overlap"].erase("voxel_accuracy");
+    }
+    EXPECT_EQ(a.dump(), b.dump()) << "label " << i + 1;
+  }
+  // without it, label 1's prediction in the unannotated parts is a false positive
+  EXPECT_GT(evaluateLabels(gt, pred, {1}, o)[0].counts.falsePositives(), got[0].counts.falsePositives());
+  // a region too
+  const auto region = evaluateRegions(gt, pred, {{1, 2}}, withIgnore);
+  EXPECT_EQ(toJson(region[0])["deepmind"].dump(),
+            toJson(evaluateRegions(gtClean, predClean, {{1, 2}}, o)[0])["deepmind"].dump());
+  EXPECT_EQ(caseToJson("c", got, withIgnore)["options"]["ignore_label"], 3);
+  EXPECT_THROW(evaluateLabels(gt, pred, {1, 3}, withIgnore), voxseg::Error);
+  EXPECT_THROW(evaluateRegions(gt, pred, {{2, 3}}, withIgnore), voxseg::Error);
+  withIgnore.ignoreLabel = 0;
+  EXPECT_THROW(evaluateLabels(gt, pred, {1}, withIgnore), voxseg::Error);
+}

@@ -31,6 +31,10 @@ struct EvaluationOptions {
   double percentile = 95;                 ///< the robust Hausdorff distance's percentile (HD95)
   std::vector<double> tolerancesMm{1, 2}; ///< surface Dice and surface overlap tolerances
   int threads = 0;                        ///< threads (labels at once, then within a label); 0: one per hardware thread
+  /// nnU-Net's ignore label: voxels the reference holds this value are left out of every mask and count (TN
+  /// included), in both maps, as nnU-Net's compute_metrics leaves them out (it counts voxels only; here the
+  /// surfaces see those voxels as background). 1..65535, or -1: none. It cannot be evaluated itself.
+  int ignoreLabel = -1;
 };
 
 struct Metric {
