@@ -132,7 +132,9 @@ std::vector<evaluation::LabelResult> evaluateTargets(const evaluation::LabelMap&
   std::vector<int> labels;
   std::vector<std::vector<int>> regions;
   for (const auto& t : targets) (t.size() == 1 ? (labels.push_back(t[0]), void()) : regions.push_back(t));
-  auto singles = evaluation::evaluateLabels(reference, prediction, labels, opt);
+  // (no call without labels: it would still pass over both maps)
+  auto singles = labels.empty() ? std::vector<evaluation::LabelResult>{}
+                                : evaluation::evaluateLabels(reference, prediction, labels, opt);
   auto unions = evaluation::evaluateRegions(reference, prediction, regions, opt);
   std::vector<evaluation::LabelResult> out;
   std::size_t a = 0, b = 0;
@@ -353,8 +355,9 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     spdlog::error("{} of {} case(s) not evaluated (listed above{})", failed.size(), cases.size(),
                   args.outputDir.empty() ? "" : " and in metrics.json, report.html");
   if (rows.empty() && failed.size() < cases.size())
-    spdlog::warn("no label but 0 in any prediction or reference: nothing was compared (--labels names labels to "
-                 "evaluate even where both maps lack them)");
+    spdlog::warn("no label but 0{} in any prediction or reference: nothing was compared (--labels names labels to "
+                 "evaluate even where both maps lack them)",
+                 opt.ignoreLabel >= 0 ? " and the ignore label " + std::to_string(opt.ignoreLabel) : "");
   if (!args.outputDir.empty()) {
     // The four files land together: a failed write leaves the former set (or none), not a mix of two runs.
     io::OutputSet together;

@@ -214,7 +214,7 @@ void writeBoxPlotPngs(const LabelSummaries& s, const std::vector<MetricRow>& row
                          sum.median,
                          sum.q3,
                          sum.max,
-                         defaultLabelColor(label.back())}; // a region: its last label's
+                         defaultLabelColor(label.front())}; // a region: its first label's (nested regions differ)
         for (const auto& l : labels)
           if (label == std::vector<int>{l.value} && l.color != std::array<int, 3>{0, 0, 0}) b.color = l.color;
         boxes.push_back(b);

@@ -209,6 +209,7 @@ void requireValueOnce(const std::vector<LabelInfo>& seen, const std::vector<int>
 } // namespace
 
 std::vector<LabelInfo> readLabelTable(const std::string& path, DatasetLabelRules* rules) {
+  if (rules) *rules = {};
   std::ifstream in(path);
   std::error_code ec;
   if (!in) throw inputError(path, fs::exists(path, ec) ? "cannot be read" : "no such file");
@@ -223,10 +224,10 @@ std::vector<LabelInfo> readLabelTable(const std::string& path, DatasetLabelRules
     if (j.contains("labels") && j["labels"].is_object()) { // nnU-Net dataset.json
       // in the file's order, as Python's dict keeps it (regions_class_order pairs with the regions so)
       const auto labels = nlohmann::ordered_json::parse(text)["labels"];
-      // In a region-based dataset (any entry a list), every foreground entry but "ignore" is a region, a plain
-      // value too (nnU-Net's LabelManager: {"enhancing": 3} is the region (3,)), in the file's order.
+      // In a region-based dataset (an entry a list of more than one label, as nnU-Net's LabelManager decides), every
+      // foreground entry but "ignore" is a region, a plain value too ({"enhancing": 3} is the region (3,)).
       bool regionBased = false;
-      for (const auto& [name, v] : labels.items()) regionBased = regionBased || v.is_array();
+      for (const auto& [name, v] : labels.items()) regionBased = regionBased || (v.is_array() && v.size() > 1);
       std::string unused;
       for (const auto& [name, v] : labels.items()) {
         if (v.is_number_integer()) {
@@ -236,12 +237,17 @@ std::vector<LabelInfo> readLabelTable(const std::string& path, DatasetLabelRules
           l.color = defaultLabelColor(l.value);
           out.push_back(l);
         }
-        if (name == "ignore" && rules) {
+        if (!rules) { // names only (convert, render): the regions are named, not checked
+          if (v.is_array()) unused += (unused.empty() ? "" : ", ") + name + " " + v.dump();
+          continue;
+        }
+        if (name == "ignore") {
           if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > 65535)
             throw inputError(path, "the ignore label is " + v.dump() + " (a label 1..65535)");
           rules->ignoreLabel = v.get<int>();
+          continue;
         }
-        if (!regionBased || name == "ignore" || !(v.is_array() || v.is_number_integer())) continue;
+        if (!regionBased || !(v.is_array() || v.is_number_integer())) continue;
         LabelRegion r{name, {}};
         for (const auto& x : v.is_array() ? v : nlohmann::ordered_json::array({v}))
           if (!x.is_number_integer() || x.get<long long>() < 0 || x.get<long long>() > 65535)
@@ -256,11 +262,19 @@ std::vector<LabelInfo> readLabelTable(const std::string& path, DatasetLabelRules
           throw inputError(path, "region '" + name +
                                      "' holds the background (label 0) beside labels: voxseg "
                                      "scores regions of foreground labels");
-        if (rules)
-          rules->regions.push_back(r);
-        else if (v.is_array())
-          unused += (unused.empty() ? "" : ", ") + name + " " + v.dump();
+        rules->regions.push_back(r);
       }
+      if (rules) // after the loop: "ignore" may follow the regions
+        for (std::size_t i = 0; i < rules->regions.size(); ++i) {
+          const auto& r = rules->regions[i];
+          if (std::find(r.labels.begin(), r.labels.end(), rules->ignoreLabel) != r.labels.end())
+            throw inputError(path,
+                             "region '" + r.name + "' holds the ignore label " + std::to_string(rules->ignoreLabel));
+          for (std::size_t k = 0; k < i; ++k)
+            if (rules->regions[k].labels == r.labels)
+              throw inputError(path, "regions '" + rules->regions[k].name + "' and '" + r.name +
+                                         "' hold the same labels (" + targetText(r.labels) + ")");
+        }
       if (!unused.empty())
         logWarning(path + ": regions (" + unused + ") are unions of labels; a label map's values are labels");
       return out;

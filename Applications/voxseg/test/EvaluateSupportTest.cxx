@@ -149,8 +149,15 @@ TEST(EvaluateLabels, RegionsOfARegionBasedDatasetAndJoinedLabels) {
     }
   }
   EXPECT_EQ(selectTargets("1+2+3,2 + 3,3", {}), (Targets{{1, 2, 3}, {2, 3}, {3}}));
-  // without a place for them (convert, render) the regions are named in a warning, the labels kept
+  // without a place for them (convert, render) the regions are named in a warning, not checked, the labels kept
   EXPECT_EQ(readLabelTable(tmp.file("dataset.json")).size(), table.size());
+  std::ofstream(tmp.file("zero.json")) << R"({"labels": {"background": 0, "all": [0, 1], "a": 1}})";
+  EXPECT_EQ(readLabelTable(tmp.file("zero.json")).size(), 2u);
+  // a list of one label makes no region-based dataset (nnU-Net's LabelManager: a list of more than one)
+  std::ofstream(tmp.file("single.json")) << R"({"labels": {"background": 0, "a": [1], "b": 2}})";
+  DatasetLabelRules single;
+  readLabelTable(tmp.file("single.json"), &single);
+  EXPECT_TRUE(single.regions.empty());
   // a plain dataset has no regions; a region holding the background, nothing or a non-label is refused
   std::ofstream(tmp.file("plain.json")) << R"({"labels": {"background": 0, "liver": 1, "tumor": 2}})";
   DatasetLabelRules plain;
@@ -159,10 +166,12 @@ TEST(EvaluateLabels, RegionsOfARegionBasedDatasetAndJoinedLabels) {
   EXPECT_EQ(plain.ignoreLabel, -1);
   for (const auto& [entry, why] : std::vector<std::pair<std::string, std::string>>{
            {R"("a": [0, 1])", "region 'a' holds the background"},
-           {R"("a": [])", "region 'a' holds no label"},
+           {R"("r": [1, 2], "a": [])", "region 'a' holds no label"},
            {R"("a": [1, 1.5])", "region 'a' holds 1.5"},
-           {R"("a": [70000])", "region 'a' holds 70000"},
+           {R"("r": [1, 2], "a": [70000])", "region 'a' holds 70000"},
            {R"("ignore": [4])", "the ignore label is [4] (a label 1..65535)"},
+           {R"("a": [1, 2], "b": [2, 3], "ignore": 3)", "region 'b' holds the ignore label 3"},
+           {R"("a": [1, 2], "b": 3, "c": [3])", "regions 'b' and 'c' hold the same labels (3)"},
            {R"("ignore": 0)", "the ignore label is 0"}}) {
     std::ofstream(tmp.file("bad.json")) << R"({"labels": {"background": 0, )" << entry << "}}";
     try {
