@@ -54,6 +54,12 @@ NnUNetFolder readFolder(const std::string& folder) {
   f.path = folder;
   f.plans = readJson(dir / "plans.json");
   f.dataset = readJson(dir / "dataset.json");
+  {
+    std::ifstream in(dir / "dataset.json");
+    const auto ordered = nlohmann::ordered_json::parse(in, nullptr, false);
+    if (ordered.is_object() && ordered.contains("labels") && ordered["labels"].is_object())
+      for (const auto& [name, v] : ordered["labels"].items()) f.labelOrder.push_back(name);
+  }
   const std::string base = dir.filename().empty() ? dir.parent_path().filename().string() : dir.filename().string();
   const auto sep = base.rfind("__");
   const auto& configurations = f.plans.contains("configurations") ? f.plans["configurations"] : nlohmann::json();
@@ -115,9 +121,12 @@ NnUNetFolder readFolder(const std::string& folder) {
   }
   if (f.dataset.contains("regions_class_order"))
     f.numClasses = static_cast<int>(f.dataset.at("regions_class_order").size());
-  else if (f.dataset.contains("labels"))
-    f.numClasses = static_cast<int>(f.dataset.at("labels").size());
-  else
+  else if (f.dataset.contains("labels") && f.dataset.at("labels").is_object()) {
+    std::vector<nlohmann::json> values; // distinct, as LabelManager.all_labels
+    for (const auto& [name, v] : f.dataset.at("labels").items())
+      if (name != "ignore" && std::find(values.begin(), values.end(), v) == values.end()) values.push_back(v);
+    f.numClasses = static_cast<int>(values.size());
+  } else
     throw Error(ExitCode::Model, (dir / "dataset.json").string() + ": no 'labels'");
   return f;
 }

@@ -290,11 +290,23 @@ std::vector<LabelInfo> labelTable(const NnUNetModel& m) {
   std::vector<LabelInfo> out;
   const nlohmann::json labels = m.dataset.value("labels", nlohmann::json::object());
   std::size_t region = 0;
-  for (const auto& [name, v] : labels.items()) {
+  // In the file's order: a region-based dataset's regions take regions_class_order's values in that order
+  // (LabelManager._get_regions). The ignore label is no output.
+  std::vector<std::string> order = m.labelOrder;
+  if (order.empty()) // a model not read from a folder: the keys as stored
+    for (const auto& [name, v] : labels.items()) order.push_back(name);
+  for (const std::string& name : order) {
+    const nlohmann::json& v = labels.at(name);
+    if (name == "ignore") continue;
     LabelInfo l;
     l.name = name;
     if (!m.regionsClassOrder.empty()) {
-      if (v.is_number_integer() && v.get<int>() == 0) {
+      const bool background = v.is_number_integer()
+                                  ? v.get<int>() == 0
+                                  : v.is_array() && !v.empty() && std::all_of(v.begin(), v.end(), [](const auto& x) {
+                                      return x.is_number_integer() && x.template get<int>() == 0;
+                                    });
+      if (background) {
         l.value = 0;
       } else {
         if (region >= m.regionsClassOrder.size()) continue;

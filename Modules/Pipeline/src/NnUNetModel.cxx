@@ -102,6 +102,8 @@ NnUNetModel load(const NnUNetOptions& options, const inference::DeviceSpec& devi
   m.options = options;
   m.plans = folder.plans;
   m.dataset = folder.dataset;
+  m.labelOrder = folder.labelOrder;
+  m.numClasses = folder.numClasses;
   m.configurationName = folder.configurationName;
   m.configuration = folder.configuration;
   const fs::path dir(options.folder);

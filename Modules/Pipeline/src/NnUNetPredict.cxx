@@ -153,7 +153,7 @@ NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const pr
   NnUNetStreamingExport exporter(netShape, in.box, full, target, spacing, keepProbabilities, labels(),
                                  m.regionsClassOrder);
   exporter.workers = workers;
-  if (m.regionsClassOrder.empty()) exporter.offerLabelRule(m.dataset.at("labels").size());
+  if (m.regionsClassOrder.empty()) exporter.offerLabelRule(std::size_t(m.numClasses));
   NnUNetPrediction r;
   r.stats = inference::slidingWindow(nets, input, AxisOrder::ZYX, o, exporter, progress);
   exporter.finish();

@@ -295,6 +295,50 @@ TEST(NnUNetRegions, LabelsFollowRegionsClassOrder) {
   EXPECT_GT(count[1] + count[2] + count[3], 0u);
 }
 
+// dataset.json's labels as written (editedModel's json sorts its keys): the file's text in `labels`' place.
+void writeDatasetLabels(const std::string& dir, const std::string& labels, const std::string& extra = "") {
+  std::ofstream(dir + "/dataset.json") << R"({"channel_names": {"0": "CT"}, "labels": )" << labels << extra
+                                       << R"(, "numTraining": 12, "file_ending": ".nii.gz"})";
+}
+
+// A region-based dataset's regions take regions_class_order's values in the file's order (nnU-Net's LabelManager):
+// whole 1, core 2, enhancing 3. Read with sorted keys, core took 1 and whole 3, and the label table named them so.
+TEST(NnUNetRegions, LabelNamesPairWithRegionsClassOrderInTheFilesOrder) {
+  VOXSEG_REQUIRE_DATA(folder, sharedPath(kModelFolder));
+  voxseg::testing::TempDir tmp;
+  const std::string dir = editedModel(tmp, folder, [](nlohmann::json&, nlohmann::json&) {});
+  writeDatasetLabels(dir, R"({"background": 0, "whole": [1, 2, 3], "core": [2, 3], "enhancing": 3, "ignore": 4})",
+                     R"(, "regions_class_order": [1, 2, 3])");
+  const NnUNetModel m = loadFold0WithoutMirroring(dir);
+  const auto table = labelTable(m);
+  ASSERT_EQ(table.size(), 4u); // background, the three regions; the ignore label is no output
+  EXPECT_EQ(table[1].value, 1);
+  EXPECT_EQ(table[1].name, "whole");
+  EXPECT_EQ(table[2].name, "core");
+  EXPECT_EQ(table[3].name, "enhancing");
+}
+
+// nnU-Net's ignore label has no network output (LabelManager.num_segmentation_heads): a model of labels 0, 1, 2 and
+// "ignore": 3 has three, as the fixture's checkpoint. It was built with four and refused as a checkpoint mismatch.
+TEST(NnUNetIgnoreLabel, HasNoOutputAndNoEntryInTheLabelTable) {
+  VOXSEG_REQUIRE_DATA(folder, sharedPath(kModelFolder));
+  voxseg::testing::TempDir tmp;
+  const std::string dir = editedModel(tmp, folder, [](nlohmann::json&, nlohmann::json&) {});
+  writeDatasetLabels(dir, R"({"background": 0, "organA": 1, "organB": 2, "ignore": 3})");
+  const NnUNetModel m = loadFold0WithoutMirroring(dir), plain = loadFold0WithoutMirroring(folder);
+  EXPECT_EQ(m.numClasses, 3);
+  const auto table = labelTable(m);
+  ASSERT_EQ(table.size(), 3u);
+  EXPECT_EQ(table[2].name, "organB");
+  const io::Volume input = io::readVolume(sharedPath("fixtures/nnunet/inputs/phantomB_0000.nii.gz"));
+  const auto a = segmentNnUNet(m, {input}, oneCpuThread(), false),
+             b = segmentNnUNet(plain, {input}, oneCpuThread(), false);
+  const std::size_t n = input.geometry().voxelCount();
+  const auto* la = a.labels.as<std::uint8_t>()->GetBufferPointer();
+  const auto* lb = b.labels.as<std::uint8_t>()->GetBufferPointer();
+  EXPECT_TRUE(std::equal(la, la + n, lb));
+}
+
 // A softmax model whose labels need no resampling back (the input at the model's spacing, no probabilities):
 // on a GPU the engine makes them (argmax of the same float16 values). DeviceLabels::Always runs that code on
 // the CPU: voxel for voxel the host export's labels, with the crop box off the origin, mirroring and two folds.

@@ -15,11 +15,16 @@ struct NnUNetFolder {
   std::string path;
   std::string configurationName; ///< e.g. "3d_fullres"
   nlohmann::json plans;
-  nlohmann::json dataset;
+  nlohmann::json dataset; ///< (its objects' keys sorted: labelOrder keeps the file's order)
+  /// dataset.json's label names in the file's order, as Python's dict keeps them: a region-based dataset's regions
+  /// pair with regions_class_order in this order.
+  std::vector<std::string> labelOrder;
   nlohmann::json configuration; ///< plans["configurations"][name], inherits_from resolved
   int inputChannels = 0;        ///< entries of dataset.json channel_names
-  int numClasses = 0;           ///< labels (or regions_class_order for region-based datasets)
-  bool slices = false;          ///< a 2D configuration: patch_size and spacing are (y, x), one slice at a time
+  /// Network outputs: regions_class_order's length for a region-based dataset, else the label values but "ignore"
+  /// (nnU-Net's LabelManager.num_segmentation_heads; the ignore label has no output).
+  int numClasses = 0;
+  bool slices = false; ///< a 2D configuration: patch_size and spacing are (y, x), one slice at a time
   /// A cascade stage's previous_stage (e.g. "3d_lowres"); empty for other configurations.
   std::string previousStage;
   /// A cascade stage's extra input channels: one per foreground label (dataset.json's label values but 0 and

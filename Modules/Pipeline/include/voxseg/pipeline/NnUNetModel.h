@@ -33,6 +33,8 @@ struct NnUNetModel {
   nlohmann::json configuration;  ///< plans' configuration (inherits_from resolved)
   nlohmann::json plans;
   nlohmann::json dataset;
+  std::vector<std::string> labelOrder; ///< dataset.json's label names in the file's order (NnUNetFolder)
+  int numClasses = 0;                  ///< network outputs (NnUNetFolder)
   NnUNetOptions options;
   std::array<int, 3> transposeForward{0, 1, 2};  ///< plans.json, applied to the (z, y, x) array
   std::array<int, 3> transposeBackward{0, 1, 2}; ///< its inverse
