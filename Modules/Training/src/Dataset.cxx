@@ -50,6 +50,11 @@ RawDataset readRawDataset(const std::string& folder) {
   std::set<int> values;
   std::map<int, std::string> nameOf;
   for (const auto& [name, v] : labels.items()) {
+    // nnU-Net's ignore label marks unannotated voxels, which its loss leaves out: trained as a class, it would be
+    // predicted
+    if (name == "ignore")
+      throw inputError(jsonPath, "has nnU-Net's ignore label (sparse annotations): training with it is not "
+                                 "supported (its voxels would be learnt as a class)");
     if (!v.is_number_integer())
       throw inputError(jsonPath, "label \"" + name + "\" is not an integer (region-based training is not supported)");
     // one name per value: nnU-Net would make one output per value, voxseg one per name

@@ -279,6 +279,17 @@ TEST(Dataset, LayoutProblemsNameTheFile) {
     EXPECT_NE(std::string(e.what()).find("labels \"ball\" and \"box\" both have the value 1"), std::string::npos)
         << e.what();
   }
+  // nnU-Net's ignore label (sparse annotations): refused, not learnt as a class
+  std::ofstream(ds + "/dataset.json") << R"({"channel_names": {"0": "MR"},
+    "labels": {"background": 0, "ball": 1, "ignore": 2}, "numTraining": 2, "file_ending": ".nii.gz"})";
+  try {
+    readRawDataset(ds);
+    ADD_FAILURE() << "ignore label accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Input);
+    EXPECT_NE(std::string(e.what()).find("has nnU-Net's ignore label (sparse annotations)"), std::string::npos)
+        << e.what();
+  }
   EXPECT_THROW(readRawDataset(dir.file("nowhere")), Error);
 }
 
