@@ -234,6 +234,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
                      "color table for viewers: .ctbl / .csv (3D Slicer) or .txt / .label (ITK-SNAP); repeatable");
   segCmd->add_option("--report", seg.report,
                      "report.json: inputs, model and SHA-256, device, timings, per-label volumes, warnings");
+  segCmd->add_option("--nnunet-postprocessing", seg.nnunetPostprocessing,
+                     "nnU-Net's postprocessing.json (nnUNetv2_determine_postprocessing): its steps, as "
+                     "nnUNetv2_apply_postprocessing runs them, before the options below");
   segCmd->add_option("--keep-largest", seg.keepLargest, "keep only the largest component of these labels: 1,2 or all");
   segCmd->add_option("--fill-holes", seg.fillHoles, "fill enclosed background inside these labels: 1,2 or all");
   segCmd->add_option("--min-size", seg.minVoxels, "drop components smaller than this many voxels")

@@ -61,6 +61,7 @@ struct SegmentArgs {
   std::string rtstruct; ///< RT Structure Set against the input series (likewise)
   RenderSettings renderSettings;
   // post-processing after the model's own: label lists are "1,2" or "all"
+  std::string nnunetPostprocessing;          ///< nnU-Net's postprocessing.json, applied before the steps below
   std::string keepLargest, fillHoles, remap; ///< remap: "old:new,..."
   std::int64_t minVoxels = 0;
   double minMl = 0;

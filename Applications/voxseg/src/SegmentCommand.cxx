@@ -13,6 +13,7 @@
 #include "voxseg/io/RtStruct.h"
 #include "voxseg/io/SegmentationFiles.h"
 #include "voxseg/processing/LabelMaps.h"
+#include "voxseg/processing/NnUNetPostprocessing.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -184,15 +185,15 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
 
   // The uint16 ITK copy of the labels exists only when a step below reads it.
   const auto tp = Clock::now();
-  const bool postprocessing = !post.keepLargest.empty() || !post.fillHoles.empty() || post.minVoxels > 0 ||
-                              post.minMl > 0 || !post.remap.empty();
+  const bool postprocessing = !post.largestOfUnions.empty() || !post.keepLargest.empty() || !post.fillHoles.empty() ||
+                              post.minVoxels > 0 || post.minMl > 0 || !post.remap.empty();
   processing::LabelImage::Pointer img;
   if (postprocessing || !out.report.empty() || !out.instances.empty() || !out.split.empty())
     img = toLabelImage(r.labels);
   processing::PostprocessingCounts counts;
   if (postprocessing) {
     counts = processing::postprocess(*img, post);
-    if (counts.largestRemoved + counts.holesFilled + counts.smallRemoved + counts.remapped > 0)
+    if (counts.unionsRemoved + counts.largestRemoved + counts.holesFilled + counts.smallRemoved + counts.remapped > 0)
       r.labels = fromLabelImage(*img, r.labels);
   }
   const double postSeconds = since(tp);
@@ -262,7 +263,8 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
         {"write", writeSeconds},
         {"case_total", since(t0) + readSeconds}}},
       {"postprocessing",
-       {{"largest_component_removed_voxels", counts.largestRemoved},
+       {{"nnunet_postprocessing_changed_voxels", counts.unionsRemoved},
+        {"largest_component_removed_voxels", counts.largestRemoved},
         {"holes_filled_voxels", counts.holesFilled},
         {"small_components_removed_voxels", counts.smallRemoved},
         {"remapped_voxels", counts.remapped}}},
@@ -542,12 +544,14 @@ int runSegment(const SegmentArgs& args) {
       !args.saveLogits.empty())
     throw usageError("--save-logits is not available with --nnunet (use --save-probabilities)");
 
+  processing::Postprocessing post;
+  if (!args.nnunetPostprocessing.empty()) // a bad file is refused before the model loads
+    post.largestOfUnions = processing::readNnUNetPostprocessing(args.nnunetPostprocessing);
   const auto tl = Clock::now();
   if (!args.previousStage.empty()) checkPreviousStage(args);
   const CaseRunner model(args.models, args.card, args.overrides, args.nnunet, args.nnunetOptions, args.nnunetOnly,
                          args.options, args.previousStage);
   const double loadSeconds = since(tl);
-  processing::Postprocessing post;
   post.keepLargest = labelList(args.keepLargest, "--keep-largest", model);
   post.fillHoles = labelList(args.fillHoles, "--fill-holes", model);
   post.minVoxels = args.minVoxels;

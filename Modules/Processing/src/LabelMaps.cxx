@@ -110,6 +110,48 @@ std::size_t keepLargestComponent(LabelImage& image, const std::vector<int>& labe
   return removed;
 }
 
+std::size_t keepLargestComponentOfUnion(LabelImage& image, const std::vector<int>& labels, int background) {
+  const auto extents = extentsOf(image);
+  std::vector<unsigned char> in(65536, 0);
+  LabelExtent all;
+  for (int label : labels) {
+    if (label < 1 || label > 65535 || !extents[std::size_t(label)].voxels) continue;
+    const auto& e = extents[std::size_t(label)];
+    in[std::size_t(label)] = 1;
+    all.voxels += e.voxels;
+    for (std::size_t a = 0; a < 3; ++a)
+      all.lo[a] = std::min(all.lo[a], e.lo[a]), all.hi[a] = std::max(all.hi[a], e.hi[a]);
+  }
+  if (!all.voxels) return 0;
+  const auto box = boxOf(all);
+  auto mask = Mask::New();
+  Mask::RegionType region;
+  region.SetSize(box.GetSize());
+  mask->SetRegions(region);
+  mask->Allocate();
+  unsigned short* p = image.GetBufferPointer();
+  unsigned char* m = mask->GetBufferPointer();
+  forEachInBox(image, box, [&](std::size_t j, std::size_t i) { m[j] = in[p[i]]; });
+  auto cc = itk::ConnectedComponentImageFilter<Mask, Components>::New();
+  cc->SetInput(mask);
+  cc->SetFullyConnected(true);
+  auto relabel = itk::RelabelComponentImageFilter<Components, Components>::New(); // 1 = largest
+  relabel->SetInput(cc->GetOutput());
+  relabel->Update();
+  const auto& sizes = relabel->GetSizeOfObjectsInPixels();
+  std::size_t kept = 0; // components of the largest size: 1..kept
+  while (kept < sizes.size() && sizes[kept] == sizes.front()) ++kept;
+  const unsigned int* c = relabel->GetOutput()->GetBufferPointer();
+  std::size_t changed = 0;
+  forEachInBox(image, box, [&](std::size_t j, std::size_t i) {
+    if (c[j] > kept && p[i] != background) {
+      p[i] = static_cast<unsigned short>(background);
+      ++changed;
+    }
+  });
+  return changed;
+}
+
 std::vector<LabelInfo> remapLabels(const std::vector<LabelInfo>& labels, const std::map<int, int>& remap) {
   std::map<int, LabelInfo> out;
   for (const auto& l : labels) {
@@ -128,6 +170,8 @@ PostprocessingCounts postprocess(LabelImage& image, const Postprocessing& steps)
   PostprocessingCounts counts;
   const std::size_t n = voxelCount(image);
   unsigned short* p = image.GetBufferPointer();
+  for (const auto& step : steps.largestOfUnions)
+    counts.unionsRemoved += keepLargestComponentOfUnion(image, step.labels, step.background);
   if (!steps.keepLargest.empty()) counts.largestRemoved = keepLargestComponent(image, steps.keepLargest);
   if (!steps.fillHoles.empty()) {
     // a hole is enclosed by its label, so it lies in the label's box; background reaching the box's faces

@@ -117,6 +117,30 @@ TEST(LabelMaps, KeepLargestThroughPostprocess) {
   EXPECT_EQ(count(*img, 1), 8u);
 }
 
+// nnU-Net's remove_all_but_largest_component_from_segmentation: one mask of several labels; components touching
+// through a corner are one (26-connectivity); a tie keeps every component of the largest size.
+TEST(LabelMaps, LargestComponentOfAUnionOfLabelsKeepsTiesAsNnUNetDoes) {
+  auto img = makeImage();
+  box(*img, 1, {0, 0, 0}, {2, 2, 2});  // 8 voxels of 1
+  box(*img, 2, {2, 2, 2}, {3, 3, 3});  // 1 voxel of 2, corner to corner with them: one component of 9
+  box(*img, 2, {6, 0, 0}, {9, 3, 1});  // 9 voxels of 2 elsewhere: a tie
+  box(*img, 1, {6, 6, 4}, {7, 7, 5});  // 1 voxel of 1: removed
+  box(*img, 3, {9, 7, 5}, {10, 8, 6}); // label 3 is not in the union: kept
+  Postprocessing p;
+  p.largestOfUnions = {{{1, 2}, 0}};
+  EXPECT_EQ(postprocess(*img, p).unionsRemoved, 1u);
+  EXPECT_EQ(count(*img, 1), 8u);
+  EXPECT_EQ(count(*img, 2), 10u);
+  EXPECT_EQ(count(*img, 3), 1u);
+  // without the tie the smaller one goes, to the background asked for
+  box(*img, 2, {6, 0, 1}, {7, 1, 2});
+  EXPECT_EQ(keepLargestComponentOfUnion(*img, {2, 1}, 3), 9u);
+  EXPECT_EQ(count(*img, 3), 10u);
+  EXPECT_EQ(count(*img, 1), 0u);
+  EXPECT_EQ(count(*img, 2), 10u);
+  EXPECT_EQ(keepLargestComponentOfUnion(*img, {7, 0, 70000}), 0u); // absent and impossible labels
+}
+
 TEST(LabelMaps, InstancesGetIdsByClassThenSizeWithWorldCentroids) {
   auto img = makeImage();
   box(*img, 1, {0, 0, 0}, {1, 1, 1});  // 1 voxel at index (0,0,0)

@@ -15,4 +15,16 @@ using LabelImage = itk::Image<unsigned short, 3>;
 /// voxels removed.
 std::size_t keepLargestComponent(LabelImage& image, const std::vector<int>& labels);
 
+/// nnU-Net's remove_all_but_largest_component_from_segmentation: the voxels holding any of `labels` form one mask;
+/// of its 26-connected components, those of the largest size stay (every one of them on a tie, as nnU-Net's filter
+/// keeps each component of the maximum size) and the others' voxels become `background`. Returns the number of
+/// voxels changed. Labels outside 1..65535 or absent are skipped.
+std::size_t keepLargestComponentOfUnion(LabelImage& image, const std::vector<int>& labels, int background = 0);
+
+/// One keepLargestComponentOfUnion call: a step of nnU-Net's postprocessing.json (NnUNetPostprocessing.h).
+struct LargestComponentOfUnion {
+  std::vector<int> labels;
+  int background = 0;
+};
+
 } // namespace voxseg::processing

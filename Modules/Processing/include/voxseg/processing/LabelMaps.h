@@ -15,14 +15,16 @@ namespace voxseg::processing {
 /// Clean-up steps, applied in this order. Connectivity is 26 (full) for components; holes are
 /// background regions not face-connected to the image border.
 struct Postprocessing {
-  std::vector<int> keepLargest; ///< these labels keep only their largest component
-  std::vector<int> fillHoles;   ///< background enclosed by these labels becomes the label
-  std::int64_t minVoxels = 0;   ///< components of any label smaller than this become background
-  double minMl = 0;             ///< likewise, by volume
-  std::map<int, int> remap;     ///< label -> new label (0 erases), applied last
+  std::vector<LargestComponentOfUnion> largestOfUnions; ///< nnU-Net's postprocessing.json steps, in order, first
+  std::vector<int> keepLargest;                         ///< these labels keep only their largest component
+  std::vector<int> fillHoles;                           ///< background enclosed by these labels becomes the label
+  std::int64_t minVoxels = 0;                           ///< components of any label smaller than this become background
+  double minMl = 0;                                     ///< likewise, by volume
+  std::map<int, int> remap;                             ///< label -> new label (0 erases), applied last
 };
 
 struct PostprocessingCounts {
+  std::size_t unionsRemoved = 0;  ///< voxels set to the background by largestOfUnions
   std::size_t largestRemoved = 0; ///< voxels set to 0 by keepLargest
   std::size_t holesFilled = 0;    ///< voxels set from 0 to a label
   std::size_t smallRemoved = 0;   ///< voxels set to 0 by the size limits
