@@ -190,8 +190,9 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   }
   for (const auto& t : chosen)
     if (std::find(t.begin(), t.end(), opt.ignoreLabel) != t.end())
-      throw usageError("--labels '" + args.labels + "': " + std::to_string(opt.ignoreLabel) +
-                       " is the ignore label (its voxels are left out)");
+      throw usageError((args.labels.empty() ? "the region " + targetText(t) + " of " + args.labelTable
+                                            : "--labels '" + args.labels + "'") +
+                       ": " + std::to_string(opt.ignoreLabel) + " is the ignore label (its voxels are left out)");
   io::MadeFolders made; // removed again (when empty) if the evaluation fails
   if (!args.outputDir.empty()) made.make(args.outputDir, "the output folder"); // as render's
   const fs::path dir(args.outputDir);
