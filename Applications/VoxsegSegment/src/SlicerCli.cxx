@@ -8,8 +8,10 @@
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/io/SegmentationFiles.h"
 #include "voxseg/io/VolumeIO.h"
+#include "voxseg/pipeline/LabelImages.h"
 #include "voxseg/pipeline/NnUNet.h"
 #include "voxseg/pipeline/Segmenter.h"
+#include "voxseg/processing/NnUNetPostprocessing.h"
 
 #include <CLI/CLI.hpp>
 #include <itkObject.h>
@@ -39,7 +41,8 @@ struct Args {
   std::string model;
   std::string nnunet;
   std::string folds = "0";
-  std::string previousStage; ///< an nnU-Net cascade stage's previous-stage label map
+  std::string previousStage;  ///< an nnU-Net cascade stage's previous-stage label map
+  std::string postprocessing; ///< nnU-Net's postprocessing.json
   std::string device = "cpu";
   bool tta = false;
   int threads = 0;
@@ -128,6 +131,8 @@ int run(const Args& args, std::ostream& out) {
   // --folds is ignored with --model: Slicer passes its default on every run.
   const std::vector<int> folds = nnunet ? pipeline::parseNnUNetFolds(args.folds) : std::vector<int>{};
   checkOutputPath(args.output);
+  processing::Postprocessing post; // a bad file is refused before any work
+  if (!args.postprocessing.empty()) post.largestOfUnions = processing::readNnUNetPostprocessing(args.postprocessing);
 
   const std::string modelPath = nnunet ? args.nnunet : args.model;
   SlicerProgress progress(out, "segmenting " + baseName(args.input) + " with " + baseName(modelPath));
@@ -180,6 +185,8 @@ int run(const Args& args, std::ostream& out) {
     labels = std::move(s.labels);
     stats = s.stats;
   }
+  std::size_t changed = 0;
+  if (!post.largestOfUnions.empty()) changed = pipeline::postprocessLabels(labels, post).unionsRemoved;
   progress.report(kWindowsDone);
 
   io::WriteOptions write;
@@ -189,7 +196,9 @@ int run(const Args& args, std::ostream& out) {
   else
     io::writeVolume(labels, args.output, write);
   out << stats.windows << " windows, " << stats.forwardCalls << " forward calls on " << stats.device << " in "
-      << std::fixed << std::setprecision(2) << stats.seconds << " s; wrote " << args.output << std::endl;
+      << std::fixed << std::setprecision(2) << stats.seconds << " s; ";
+  if (!args.postprocessing.empty()) out << "nnU-Net post-processing changed " << changed << " voxels; ";
+  out << "wrote " << args.output << std::endl;
   progress.end();
   return 0;
 }
@@ -223,6 +232,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   app.add_option("--previousStage", args.previousStage,
                  "--nnunet cascade stage (3d_cascade_fullres): the previous stage's label map on the input's grid; "
                  "default: the 3d_lowres folder beside it runs first");
+  app.add_option("--nnunetPostprocessing", args.postprocessing,
+                 "nnU-Net's postprocessing.json (nnUNetv2_determine_postprocessing), applied to the labels as "
+                 "nnUNetv2_apply_postprocessing applies it");
   app.add_option("--device", args.device, "where the network runs")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();

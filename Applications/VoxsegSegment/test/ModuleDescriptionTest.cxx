@@ -91,6 +91,7 @@ TEST_F(VoxsegSegmentXml, DeclaresEveryParameterForSlicer) {
       {"nnunet", "directory", "", "nnunet", "input", ""},
       {"folds", "string", "", "folds", "", "0"},
       {"previousStage", "image", "", "previousStage", "input", ""},
+      {"nnunetPostprocessing", "file", "", "nnunetPostprocessing", "input", ""},
       {"device", "string-enumeration", "", "device", "", "cpu"},
       {"tta", "boolean", "", "tta", "", "false"},
       {"threads", "integer", "", "threads", "", "0"},
@@ -116,7 +117,7 @@ TEST_F(VoxsegSegmentXml, DeclaresEveryParameterForSlicer) {
   if (const Parameter* previous = d.parameter("previousStage")) {
     EXPECT_EQ(previous->attributes.count("type") ? previous->attributes.at("type") : "", "label");
   }
-  EXPECT_EQ(d.parameters.size(), 9u);
+  EXPECT_EQ(d.parameters.size(), 10u);
   for (const auto& p : d.parameters) EXPECT_FALSE(p.label.empty()) << p.name << " has no label for Slicer's panel";
 }
 

@@ -6,6 +6,7 @@
 #include "SegmentCase.h"
 
 #include "voxseg/io/AtomicOutput.h"
+#include "voxseg/pipeline/LabelImages.h"
 #include "voxseg/processing/LabelMaps.h"
 
 #include <nlohmann/json.hpp>
@@ -48,13 +49,8 @@ void checkLabelTable(const OutputPaths& paths, const std::vector<LabelInfo>& lab
 void checkDestinations(const OutputPaths& paths, const std::vector<LabelInfo>& labels, bool force,
                        io::MadeFolders& made);
 
-/// Label map <-> the uint16 ITK image post-processing works on (same geometry).
-processing::LabelImage::Pointer toLabelImage(const io::Volume& labels);
-/// The same from labels already read as 16-bit values (io::labelValues) on `labels`' grid.
-processing::LabelImage::Pointer toLabelImage(const std::vector<std::uint16_t>& values, const io::Volume& labels);
-/// Back to a label map (uint8, or uint16 above 255) that keeps what `like` says about its origin: the source it
-/// names and the NIfTI placement its outputs carry.
-io::Volume fromLabelImage(const processing::LabelImage& image, const io::Volume& like);
+using pipeline::fromLabelImage; // (voxseg/pipeline/LabelImages.h)
+using pipeline::toLabelImage;
 
 /// Writes everything requested except the report; returns the JSON fragments for the report
 /// ("outputs": [...], "instances": count).
