@@ -185,16 +185,14 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
 
   // The uint16 ITK copy of the labels exists only when a step below reads it.
   const auto tp = Clock::now();
-  const bool postprocessing = !post.largestOfUnions.empty() || !post.keepLargest.empty() || !post.fillHoles.empty() ||
-                              post.minVoxels > 0 || post.minMl > 0 || !post.remap.empty();
+  const bool postprocessing = !post.empty();
   processing::LabelImage::Pointer img;
   if (postprocessing || !out.report.empty() || !out.instances.empty() || !out.split.empty())
     img = toLabelImage(r.labels);
   processing::PostprocessingCounts counts;
   if (postprocessing) {
     counts = processing::postprocess(*img, post);
-    if (counts.unionsRemoved + counts.largestRemoved + counts.holesFilled + counts.smallRemoved + counts.remapped > 0)
-      r.labels = fromLabelImage(*img, r.labels);
+    if (counts.changed() > 0) r.labels = fromLabelImage(*img, r.labels);
   }
   const double postSeconds = since(tp);
   if (r.labels.geometry() != volumes.front().geometry())

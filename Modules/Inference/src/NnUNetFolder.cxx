@@ -9,17 +9,23 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 
 namespace fs = std::filesystem;
 
 namespace voxseg::inference {
 namespace {
 
-nlohmann::json readJson(const fs::path& path) {
+// The file parsed; `text` receives what was read, for a second parse (keys in the file's order) without a second read.
+nlohmann::json readJson(const fs::path& path, std::string* text = nullptr) {
   std::ifstream in(path);
   if (!in) throw Error(ExitCode::Model, path.string() + ": missing (not an nnU-Net trained-model folder?)");
+  std::string read((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   try {
-    return nlohmann::json::parse(in);
+    nlohmann::json j = nlohmann::json::parse(read);
+    if (text) *text = std::move(read);
+    return j;
   } catch (const nlohmann::json::exception& e) {
     throw Error(ExitCode::Model, path.string() + ": not valid JSON (" + e.what() + ")");
   }
@@ -53,10 +59,10 @@ NnUNetFolder readFolder(const std::string& folder) {
   NnUNetFolder f;
   f.path = folder;
   f.plans = readJson(dir / "plans.json");
-  f.dataset = readJson(dir / "dataset.json");
   {
-    std::ifstream in(dir / "dataset.json");
-    const auto ordered = nlohmann::ordered_json::parse(in, nullptr, false);
+    std::string text; // read once, parsed twice: sorted keys for lookups, the file's order for the labels
+    f.dataset = readJson(dir / "dataset.json", &text);
+    const auto ordered = nlohmann::ordered_json::parse(text);
     if (ordered.is_object() && ordered.contains("labels") && ordered["labels"].is_object())
       for (const auto& [name, v] : ordered["labels"].items()) f.labelOrder.push_back(name);
   }

@@ -74,8 +74,7 @@ io::Volume fromLabelImage(const processing::LabelImage& image, const io::Volume&
 processing::PostprocessingCounts postprocessLabels(io::Volume& labels, const processing::Postprocessing& steps) {
   auto img = toLabelImage(labels);
   const auto counts = processing::postprocess(*img, steps);
-  if (counts.unionsRemoved + counts.largestRemoved + counts.holesFilled + counts.smallRemoved + counts.remapped > 0)
-    labels = fromLabelImage(*img, labels);
+  if (counts.changed() > 0) labels = fromLabelImage(*img, labels);
   return counts;
 }
 

@@ -49,15 +49,23 @@ Mask::Pointer maskOf(const LabelImage& image, int label, const LabelImage::Regio
   return t->GetOutput();
 }
 
+// The 26-connected components of a mask, numbered 1..n from the largest down (GetSizeOfObjectsInPixels: their
+// sizes in that order).
+using Relabel = itk::RelabelComponentImageFilter<Components, Components>;
+Relabel::Pointer componentsOfMask(const Mask::Pointer& mask) {
+  auto cc = itk::ConnectedComponentImageFilter<Mask, Components>::New();
+  cc->SetInput(mask);
+  cc->SetFullyConnected(true);
+  auto relabel = Relabel::New();
+  relabel->SetInput(cc->GetOutput());
+  relabel->Update();
+  return relabel;
+}
+
 // Components of one label inside `box`, numbered 1..n from the largest down.
 Components::Pointer componentsOf(const LabelImage& image, int label, const LabelImage::RegionType& box,
                                  std::size_t& count) {
-  auto cc = itk::ConnectedComponentImageFilter<Mask, Components>::New();
-  cc->SetInput(maskOf(image, label, box));
-  cc->SetFullyConnected(true);
-  auto relabel = itk::RelabelComponentImageFilter<Components, Components>::New();
-  relabel->SetInput(cc->GetOutput());
-  relabel->Update();
+  const auto relabel = componentsOfMask(maskOf(image, label, box));
   count = relabel->GetNumberOfObjects();
   return relabel->GetOutput();
 }
@@ -132,12 +140,7 @@ std::size_t keepLargestComponentOfUnion(LabelImage& image, const std::vector<int
   unsigned short* p = image.GetBufferPointer();
   unsigned char* m = mask->GetBufferPointer();
   forEachInBox(image, box, [&](std::size_t j, std::size_t i) { m[j] = in[p[i]]; });
-  auto cc = itk::ConnectedComponentImageFilter<Mask, Components>::New();
-  cc->SetInput(mask);
-  cc->SetFullyConnected(true);
-  auto relabel = itk::RelabelComponentImageFilter<Components, Components>::New(); // 1 = largest
-  relabel->SetInput(cc->GetOutput());
-  relabel->Update();
+  const auto relabel = componentsOfMask(mask);
   const auto& sizes = relabel->GetSizeOfObjectsInPixels();
   std::size_t kept = 0; // components of the largest size: 1..kept
   while (kept < sizes.size() && sizes[kept] == sizes.front()) ++kept;

@@ -21,6 +21,10 @@ struct Postprocessing {
   std::int64_t minVoxels = 0;                           ///< components of any label smaller than this become background
   double minMl = 0;                                     ///< likewise, by volume
   std::map<int, int> remap;                             ///< label -> new label (0 erases), applied last
+  bool empty() const {
+    return largestOfUnions.empty() && keepLargest.empty() && fillHoles.empty() && minVoxels <= 0 && minMl <= 0 &&
+           remap.empty();
+  }
 };
 
 struct PostprocessingCounts {
@@ -29,6 +33,7 @@ struct PostprocessingCounts {
   std::size_t holesFilled = 0;    ///< voxels set from 0 to a label
   std::size_t smallRemoved = 0;   ///< voxels set to 0 by the size limits
   std::size_t remapped = 0;       ///< voxels whose label changed by remap
+  std::size_t changed() const { return unionsRemoved + largestRemoved + holesFilled + smallRemoved + remapped; }
 };
 
 PostprocessingCounts postprocess(LabelImage& image, const Postprocessing& steps);
