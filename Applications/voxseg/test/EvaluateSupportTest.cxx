@@ -6,6 +6,7 @@
 #include "voxseg/core/LabelColors.h"
 #include "voxseg/io/SegmentationFiles.h"
 #include "voxseg/testing/Data.h"
+#include "voxseg/testing/Errors.h"
 
 #include <gtest/gtest.h>
 
@@ -140,13 +141,7 @@ TEST(EvaluateLabels, RegionsOfARegionBasedDatasetAndJoinedLabels) {
            {"1+", "empty item"},
            {"1+0", "label 0 out of 1..65535"},
            {"1+kidney", "no label named 'kidney' in the label table"}}) {
-    try {
-      selectTargets(text, table, regions);
-      ADD_FAILURE() << text;
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ExitCode::Usage) << text;
-      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
-    }
+    voxseg::testing::expectError([&] { selectTargets(text, table, regions); }, ExitCode::Usage, why, text);
   }
   EXPECT_EQ(selectTargets("1+2+3,2 + 3,3", {}), (Targets{{1, 2, 3}, {2, 3}, {3}}));
   // without a place for them (convert, render) the regions are named in a warning, not checked, the labels kept
@@ -174,13 +169,7 @@ TEST(EvaluateLabels, RegionsOfARegionBasedDatasetAndJoinedLabels) {
            {R"("a": [1, 2], "b": 3, "c": [3])", "regions 'b' and 'c' hold the same labels (3)"},
            {R"("ignore": 0)", "the ignore label is 0"}}) {
     std::ofstream(tmp.file("bad.json")) << R"({"labels": {"background": 0, )" << entry << "}}";
-    try {
-      readLabelTable(tmp.file("bad.json"), &plain);
-      ADD_FAILURE() << entry;
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ExitCode::Input) << entry;
-      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
-    }
+    voxseg::testing::expectError([&] { readLabelTable(tmp.file("bad.json"), &plain); }, ExitCode::Input, why, entry);
   }
 }
 

@@ -8,6 +8,7 @@
 #include "voxseg/pipeline/NnUNet.h"
 #include "voxseg/processing/NnUNetResampling.h"
 #include "voxseg/testing/Data.h"
+#include "voxseg/testing/Errors.h"
 
 #include <gtest/gtest.h>
 
@@ -251,15 +252,7 @@ TEST(NnUNetCascade, LabelsOutsideTheNonZeroMaskWidenTheNormalizationMask) {
   EXPECT_NE(r2.probabilities, r0.probabilities);
 }
 
-template <class F> void expectError(F&& f, ExitCode code, const std::string& text) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected: " << text;
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
+using voxseg::testing::expectError;
 
 TEST(NnUNetCascade, RefusedWithTheReason) {
   VOXSEG_REQUIRE_DATA(model, sharedPath(kModel));

@@ -2,6 +2,7 @@
 
 #include "voxseg/core/Error.h"
 #include "voxseg/testing/Data.h"
+#include "voxseg/testing/Errors.h"
 
 #include <gtest/gtest.h>
 
@@ -54,14 +55,8 @@ TEST(NnUNetPostprocessing, AnythingElseIsRefusedNamingTheStep) {
                 R"(], "postprocessing_kwargs": [{"labels_or_regions": 1, "background_label": -1}]})",
             "step 1: background_label -1 is no label"}}) {
     std::ofstream(tmp.file("bad.json")) << text;
-    try {
-      readNnUNetPostprocessing(tmp.file("bad.json"));
-      ADD_FAILURE() << text;
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ExitCode::Input) << text;
-      EXPECT_NE(std::string(e.what()).find("bad.json"), std::string::npos) << e.what();
-      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
-    }
+    voxseg::testing::expectError([&] { readNnUNetPostprocessing(tmp.file("bad.json")); }, ExitCode::Input,
+                                 "bad.json: " + why, text);
   }
   EXPECT_THROW(readNnUNetPostprocessing(tmp.file("missing.json")), Error);
 }
