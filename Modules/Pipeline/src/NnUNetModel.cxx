@@ -128,6 +128,7 @@ NnUNetModel load(const NnUNetOptions& options, const inference::DeviceSpec& devi
   m.maxLabel = 0;
   const json labels = m.dataset.value("labels", json::object());
   for (const auto& [name, v] : labels.items()) {
+    if (name == "ignore") continue; // never predicted
     const auto values = v.is_array() ? v : json::array({v});
     for (const auto& x : values)
       if (x.is_number_integer()) m.maxLabel = std::max(m.maxLabel, x.get<int>());

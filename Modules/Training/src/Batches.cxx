@@ -46,9 +46,11 @@ Batch sampleBatch(const std::vector<PreparedCase>& cases, const std::vector<std:
     std::vector<std::size_t> present;
     for (std::size_t k = 0; k < c.foreground.size(); ++k)
       if (!c.foreground[k].empty()) present.push_back(k);
-    if (i >= regular && !present.empty()) { // centred on a foreground voxel
+    const bool forced = i >= regular && !present.empty();
+    if (forced || !c.annotated.empty()) { // centred on a foreground voxel, or (sparse annotations) an annotated one
       const auto& voxels =
-          c.foreground[present[std::uniform_int_distribution<std::size_t>(0, present.size() - 1)(rng)]];
+          forced ? c.foreground[present[std::uniform_int_distribution<std::size_t>(0, present.size() - 1)(rng)]]
+                 : c.annotated;
       const std::int64_t v = voxels[std::uniform_int_distribution<std::size_t>(0, voxels.size() - 1)(rng)];
       const Shape at{v / (c.shape[1] * c.shape[2]), (v / c.shape[2]) % c.shape[1], v % c.shape[2]};
       for (int a = 0; a < 3; ++a) start[a] = at[a] - patch[a] / 2;

@@ -1,6 +1,7 @@
 #pragma once
 // Training batches: patch sampling with foreground oversampling (nnU-Net's rule: the last third of
-// each batch is centred on a random foreground voxel of a random class present) and augmentation.
+// each batch is centred on a random foreground voxel of a random class present; with sparse annotations
+// the others on a random annotated voxel) and augmentation.
 
 #include "Prepare.h"
 

@@ -50,13 +50,10 @@ RawDataset readRawDataset(const std::string& folder) {
   std::set<int> values;
   std::map<int, std::string> nameOf;
   for (const auto& [name, v] : labels.items()) {
-    // nnU-Net's ignore label marks unannotated voxels, which its loss leaves out: trained as a class, it would be
-    // predicted
-    if (name == "ignore")
-      throw inputError(jsonPath, "has nnU-Net's ignore label (sparse annotations): training with it is not "
-                                 "supported (its voxels would be learnt as a class)");
     if (!v.is_number_integer())
-      throw inputError(jsonPath, "label \"" + name + "\" is not an integer (region-based training is not supported)");
+      throw inputError(jsonPath, "label \"" + name + "\" is not an integer" +
+                                     (name == "ignore" ? std::string(" (nnU-Net's ignore label is one value)")
+                                                       : std::string(" (region-based training is not supported)")));
     // one name per value: nnU-Net would make one output per value, voxseg one per name
     if (const auto [at, fresh] = nameOf.emplace(v.get<int>(), name); !fresh)
       throw inputError(jsonPath, "labels \"" + at->second + "\" and \"" + name + "\" both have the value " +
@@ -66,6 +63,17 @@ RawDataset readRawDataset(const std::string& folder) {
   }
   if (values.empty() || *values.begin() != 0 || *values.rbegin() != int(values.size()) - 1 || values.size() < 2)
     throw inputError(jsonPath, "labels must be 0 (background), 1, ..., N without gaps");
+  // nnU-Net's ignore label (sparse annotations): its voxels are not annotated and leave the loss; it is the
+  // highest value, one above the last class (nnU-Net's LabelManager asserts as much)
+  if (const auto ignore = d.labels.find("ignore"); ignore != d.labels.end()) {
+    if (ignore->second != *values.rbegin())
+      throw inputError(jsonPath, "the ignore label (" + std::to_string(ignore->second) +
+                                     ") must be the highest label value, " + std::to_string(*values.rbegin()) +
+                                     " here, as nnU-Net requires");
+    if (ignore->second < 2)
+      throw inputError(jsonPath, "the ignore label leaves no class to learn beside the background");
+    d.ignoreLabel = ignore->second;
+  }
   const fs::path images = root / "imagesTr", labelDir = root / "labelsTr";
   if (!fs::is_directory(labelDir)) throw inputError(labelDir.string(), "missing");
   if (!fs::is_directory(images)) throw inputError(images.string(), "missing");

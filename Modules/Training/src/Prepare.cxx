@@ -140,7 +140,8 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
     for (auto& ch : channels) r.channels.push_back(processing::crop(std::move(ch), full, box));
     r.labels = processing::crop(std::vector<float>(values.begin(), values.end()), full, box);
     r.shape = box.size();
-    // foreground intensities, at most 10000 per case and channel (nnU-Net's fingerprint)
+    // foreground intensities, at most 10000 per case and channel (nnU-Net's fingerprint: label > 0, the ignore
+    // label's voxels included, as nnU-Net takes them)
     std::vector<std::size_t> fg;
     for (std::size_t i = 0; i < r.labels.size(); ++i)
       if (r.labels[i] > 0) fg.push_back(i);
@@ -198,20 +199,29 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
     p.labels.assign(labels.size(), 0);
     for (std::size_t i = 0; i < labels.size(); ++i) p.labels[i] = static_cast<std::uint8_t>(std::lround(labels[i]));
     p.shape = {newShape[0], newShape[1], newShape[2]};
-    p.foreground.resize(ds.labels.size() - 1);
-    for (std::size_t i = 0; i < p.labels.size(); ++i)
-      if (p.labels[i]) p.foreground[p.labels[i] - 1].push_back(std::int64_t(i));
-    for (auto& f : p.foreground) { // keep a sample: enough to centre patches on
+    p.foreground.resize(std::size_t(ds.classes() - 1));
+    for (std::size_t i = 0; i < p.labels.size(); ++i) {
+      const int v = p.labels[i];
+      if (v == ds.ignoreLabel) continue;
+      if (v) p.foreground[std::size_t(v - 1)].push_back(std::int64_t(i));
+      if (ds.ignoreLabel >= 0) p.annotated.push_back(std::int64_t(i));
+    }
+    auto sample = [&](std::vector<std::int64_t>& f) { // keep a sample: enough to centre patches on
       std::shuffle(f.begin(), f.end(), rng);
       f.resize(std::min<std::size_t>(f.size(), 20000));
-    }
+    };
+    for (auto& f : p.foreground) sample(f);
+    sample(p.annotated);
+    if (ds.ignoreLabel >= 0 && p.annotated.empty())
+      logWarning("case " + p.id + " has no annotated voxel (all are the ignore label " +
+                 std::to_string(ds.ignoreLabel) + "): it teaches the network nothing");
     for (int a = 0; a < 3; ++a) shapes[a].push_back(double(p.shape[a]));
     out.push_back(std::move(p));
   }
   for (int a = 0; a < 3; ++a) plan.medianShape[a] = std::int64_t(median(shapes[a]));
   // A class no case holds cannot be learned (swapped label folders, a wrong dataset.json): said, not refused.
   for (const auto& [name, value] : ds.labels) {
-    if (value == 0) continue;
+    if (value == 0 || value == ds.ignoreLabel) continue;
     if (!present[std::size_t(value)])
       logWarning("label " + std::to_string(value) + " ('" + name + "') occurs in none of the " +
                  std::to_string(out.size()) + " training case(s): the network cannot learn it");
@@ -243,7 +253,7 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
   const int stages = 1 + *std::max_element(pools.begin(), pools.end());
   UNetShape& n = plan.network;
   n.inputChannels = int(ds.channelNames.size());
-  n.classes = int(ds.labels.size());
+  n.classes = ds.classes();
   n.features.clear(), n.kernels.clear(), n.strides.clear();
   for (int s = 0; s < stages; ++s) {
     n.features.push_back(std::min<std::int64_t>(o.maxFeatures, std::int64_t(o.baseFeatures) << s));

@@ -28,6 +28,9 @@ struct PreparedCase {
   std::vector<float> data;                           ///< channels x z x y x, normalized, at the target spacing
   std::vector<std::uint8_t> labels;                  ///< z x y x
   std::vector<std::vector<std::int64_t>> foreground; ///< per foreground class: voxel indices (sampled)
+  /// With an ignore label: annotated voxels (any label but it; sampled), where patches not forced onto the
+  /// foreground are centred, as nnU-Net samples sparse annotations. Empty without one.
+  std::vector<std::int64_t> annotated;
 };
 
 struct Plan {

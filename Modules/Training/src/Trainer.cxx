@@ -1,4 +1,5 @@
 #include "Batches.h"
+#include "Loss.h"
 #include "Prepare.h"
 #include "UNet.h"
 
@@ -27,44 +28,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// nnU-Net's DC_and_CE_loss: cross-entropy + (1 - soft Dice over the batch, foreground classes only).
-torch::Tensor diceCeLoss(const torch::Tensor& logits, const torch::Tensor& target) {
-  const auto ce = torch::nn::functional::cross_entropy(logits, target);
-  const auto probs = torch::softmax(logits, 1);
-  const auto onehot = torch::one_hot(target, logits.size(1)).permute({0, 4, 1, 2, 3}).to(probs.dtype());
-  const std::vector<std::int64_t> dims{0, 2, 3, 4}; // batch Dice
-  const auto tp = (probs * onehot).sum(dims), fp = (probs * (1 - onehot)).sum(dims),
-             fn = ((1 - probs) * onehot).sum(dims);
-  const auto dice = (2 * tp + 1e-5) / (2 * tp + fp + fn + 1e-5).clamp_min(1e-8);
-  return ce - dice.slice(0, 1).mean();
-}
-
-// Deep supervision: the loss at every decoder resolution against the labels resized (nearest) to it,
-// weighted 1, 1/2, 1/4, ... with the lowest resolution left out, as nnU-Net does.
-torch::Tensor totalLoss(const std::vector<torch::Tensor>& outputs, const torch::Tensor& labels, bool deep) {
-  if (!deep || outputs.size() == 1) return diceCeLoss(outputs.front(), labels);
-  std::vector<double> w;
-  for (std::size_t i = 0; i < outputs.size(); ++i) w.push_back(i + 1 == outputs.size() ? 0.0 : 1.0 / double(1 << i));
-  double sum = 0;
-  for (double v : w) sum += v;
-  torch::Tensor loss;
-  const auto l = labels.unsqueeze(1).to(torch::kFloat);
-  for (std::size_t i = 0; i < outputs.size(); ++i) {
-    if (w[i] == 0) continue;
-    const auto& o = outputs[i];
-    const auto t = i == 0 ? labels
-                          : torch::nn::functional::interpolate(
-                                l, torch::nn::functional::InterpolateFuncOptions()
-                                       .size(std::vector<std::int64_t>{o.size(2), o.size(3), o.size(4)})
-                                       .mode(torch::kNearest))
-                                .squeeze(1)
-                                .to(torch::kLong);
-    const auto term = diceCeLoss(o, t) * (w[i] / sum);
-    loss = loss.defined() ? loss + term : term;
-  }
-  return loss;
-}
 
 torch::Device pickDevice(const std::string& name) {
   if (name == "cpu") return torch::kCPU;
@@ -122,9 +85,9 @@ void writeCheckpoint(UNet& net, const std::string& path, bool overwrite) {
   writeText(path, std::string(bytes.begin(), bytes.end()), overwrite);
 }
 
-// Dice per foreground class of argmax predictions on validation patches.
+// Dice per foreground class of argmax predictions on validation patches; voxels of the ignore label are left out.
 std::vector<double> validate(UNet& net, const std::vector<PreparedCase>& cases, const std::vector<std::size_t>& pool,
-                             const Plan& plan, int classes, torch::Device device, std::uint64_t seed) {
+                             const Plan& plan, int classes, int ignoreLabel, torch::Device device, std::uint64_t seed) {
   torch::NoGradGuard noGrad;
   std::mt19937_64 rng(seed); // the same patches at every validation
   std::vector<double> tp(classes, 0), fp(classes, 0), fn(classes, 0);
@@ -132,8 +95,9 @@ std::vector<double> validate(UNet& net, const std::vector<PreparedCase>& cases, 
     for (int rep = 0; rep < 4; ++rep) {
       Batch b = sampleBatch(cases, {pool[k]}, plan.network.inputChannels, plan.patch, 1, rep < 2 ? 1.0 : 0.0, rng);
       const auto pred = net->forward(b.data.to(device)).front().argmax(1).to(torch::kCPU);
+      const auto annotated = b.labels != ignoreLabel;
       for (int c = 1; c < classes; ++c) {
-        const auto p = pred == c, t = b.labels == c;
+        const auto p = (pred == c) & annotated, t = b.labels == c;
         tp[c] += double((p & t).sum().item<std::int64_t>());
         fp[c] += double((p & ~t).sum().item<std::int64_t>());
         fn[c] += double((~p & t).sum().item<std::int64_t>());
@@ -215,6 +179,18 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
       << " mm (z, y, x), patch " << plan.patch[0] << " x " << plan.patch[1] << " x " << plan.patch[2] << ", "
       << plan.network.features.size() << " stages";
     logInfo(m.str());
+  }
+  if (ds.ignoreLabel >= 0) {
+    double ignored = 0, voxels = 0;
+    for (const auto& c : cases) {
+      voxels += double(c.labels.size());
+      ignored += double(std::count(c.labels.begin(), c.labels.end(), std::uint8_t(ds.ignoreLabel)));
+    }
+    char share[32];
+    std::snprintf(share, sizeof share, "%.1f%%", voxels > 0 ? 100.0 * ignored / voxels : 0.0);
+    logInfo("ignore label " + std::to_string(ds.ignoreLabel) + " (sparse annotations): " + share +
+            " of the training voxels are not annotated and leave the loss; the network has " +
+            std::to_string(plan.network.classes) + " outputs");
   }
   if (plan.network.features.size() < 2)
     throw usageError("patch " + std::to_string(plan.patch[0]) + "x" + std::to_string(plan.patch[1]) + "x" +
@@ -318,7 +294,7 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
           at::autocast::clear_cache();
           for (auto& t : outputs) t = t.to(torch::kFloat);
         }
-        loss = totalLoss(outputs, b.labels.to(device), o.deepSupervision);
+        loss = deepSupervisionLoss(outputs, b.labels.to(device), o.deepSupervision, ds.ignoreLabel);
       }
       loss.backward();
       torch::nn::utils::clip_grad_norm_(net->parameters(), o.gradientClip);
@@ -333,7 +309,8 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
     summary.losses.push_back(report.loss);
     if ((epoch + 1) % std::max(1, o.validateEvery) == 0 || epoch + 1 == o.epochs) {
       net->eval();
-      report.validationDice = validate(net, cases, valPool, plan, plan.network.classes, device, o.seed + 1);
+      report.validationDice =
+          validate(net, cases, valPool, plan, plan.network.classes, ds.ignoreLabel, device, o.seed + 1);
       summary.validation.emplace_back(epoch + 1, report.validationDice);
     }
     report.seconds = std::chrono::duration<double>(Clock::now() - te).count();

@@ -1,6 +1,7 @@
 #pragma once
 // A toy nnU-Net raw dataset for the training tests: one MR-like channel, a bright ball (label 1) and a
-// darker box (label 2) on noise, 20 x 28 x 28 voxels, shifted a little from case to case.
+// darker box (label 2) on noise, 20 x 28 x 28 voxels, shifted a little from case to case. Sparse: only every
+// third slice (z) annotated, the others nnU-Net's ignore label 3.
 
 #include "voxseg/io/VolumeIO.h"
 
@@ -13,7 +14,7 @@
 namespace voxseg::training {
 
 // Case k: a bright ball (label 1) and a darker box (label 2) on noise, 20 x 28 x 28 voxels.
-inline void writeToyCase(const std::string& folder, int k) {
+inline void writeToyCase(const std::string& folder, int k, bool sparse = false) {
   Geometry g;
   g.size = {28, 28, 20};
   g.spacing = {1.5, 1.5, 2.0};
@@ -30,7 +31,7 @@ inline void writeToyCase(const std::string& folder, int k) {
         std::uint8_t v = 0;
         if ((x - cx) * (x - cx) + (y - cy) * (y - cy) + 2.0 * (z - cz) * (z - cz) < 30) v = 1;
         if (x >= 18 && x <= 23 && y >= 6 + std::size_t(k) && y <= 12 + std::size_t(k) && z >= 6 && z <= 13) v = 2;
-        l[i] = v;
+        l[i] = sparse && z % 3 != 0 ? 3 : v;
         p[i] = 1.0f + (v == 1 ? 3.0f : v == 2 ? 1.5f : 0.0f) + noise(rng);
       }
   char name[32];
@@ -40,12 +41,13 @@ inline void writeToyCase(const std::string& folder, int k) {
   io::writeVolume(labels, folder + "/labelsTr/" + std::string(name) + ".nii.gz", w);
 }
 
-inline std::string makeToyDataset(const std::string& root, int cases) {
+inline std::string makeToyDataset(const std::string& root, int cases, bool sparse = false) {
   std::filesystem::create_directories(root + "/imagesTr");
   std::filesystem::create_directories(root + "/labelsTr");
-  for (int k = 0; k < cases; ++k) writeToyCase(root, k);
+  for (int k = 0; k < cases; ++k) writeToyCase(root, k, sparse);
   std::ofstream(root + "/dataset.json")
-      << R"({"channel_names": {"0": "MR"}, "labels": {"background": 0, "ball": 1, "box": 2},
+      << R"({"channel_names": {"0": "MR"}, "labels": {"background": 0, "ball": 1, "box": 2)"
+      << (sparse ? R"(, "ignore": 3)" : "") << R"(},
     "numTraining": )"
       << cases << R"(, "file_ending": ".nii.gz", "name": "Dataset001_Toy"})";
   return root;

@@ -54,6 +54,20 @@ std::string slurp(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+pipeline::SegmenterOptions oneThread() {
+  pipeline::SegmenterOptions run;
+  run.threads = 1;
+  return run;
+}
+
+// A trained model folder, loaded as `voxseg segment -m` loads it, without mirroring.
+pipeline::NnUNetModel loadExported(const std::string& folder) {
+  pipeline::NnUNetOptions nn;
+  nn.folder = folder;
+  nn.tta = false;
+  return pipeline::loadNnUNet(nn, oneThread());
+}
+
 // Trains `o` into dir/a and then dir/b: their final checkpoints' bytes.
 std::pair<std::string, std::string> trainTwice(TrainOptions o, const TempDir& dir) {
   o.output = dir.file("a");
@@ -81,12 +95,8 @@ TEST(Train, LearnsTheToyStructuresAndTheExportRunsThroughNnUNetInference) {
                 .allowedMirrorAxes(),
             (std::vector<int>{0, 1, 2}));
   // the exported folder through voxseg's nnU-Net inference
-  pipeline::NnUNetOptions nn;
-  nn.folder = dir.file("model");
-  nn.tta = false;
-  pipeline::SegmenterOptions run;
-  run.threads = 1;
-  const auto model = pipeline::loadNnUNet(nn, run);
+  const pipeline::SegmenterOptions run = oneThread();
+  const auto model = loadExported(dir.file("model"));
   const io::Volume image = io::readVolume(ds + "/imagesTr/case03_0000.nii.gz");
   const io::Volume truth = io::readVolume(ds + "/labelsTr/case03.nii.gz");
   const auto result = pipeline::segmentNnUNet(model, {image}, run, false);
@@ -107,6 +117,50 @@ TEST(Train, LearnsTheToyStructuresAndTheExportRunsThroughNnUNetInference) {
   back.image =
       processing::reorientTo(*other.labels.image, other.labels.pixelType, orientationCode(image.geometry().direction));
   EXPECT_EQ(io::labelValues(back), got);
+}
+
+// nnU-Net's ignore label: two slices in three unannotated. The network has no output for it, learns the
+// structures from the annotated slices, and finds them whole in the held-out case (case03); the model folder
+// keeps the label for nnU-Net.
+TEST(Train, SparseAnnotationsTrainWithoutTheIgnoreLabelAndFindTheWholeStructures) {
+  TempDir dir;
+  const std::string ds = makeToyDataset(dir.file("Dataset002_Sparse"), 4, true);
+  const std::string dense = makeToyDataset(dir.file("Dataset001_Toy"), 4); // the same cases, every voxel annotated
+  TrainOptions o = small(ds, dir.file("model"));
+  o.epochs = 20; // enough to tell apart: unannotated voxels taken as background gave 0.59, 0.44 and 0 below
+  const auto summary = train(o);
+  ASSERT_FALSE(summary.validation.empty());
+  ASSERT_EQ(summary.validation.back().second.size(), 2u) << "Dice of ball and box, none of the ignore label";
+  EXPECT_GT(summary.validation.back().second[0], 0.6) << "ball, on the annotated voxels of the held-out case";
+  EXPECT_GT(summary.validation.back().second[1], 0.4) << "box, on the annotated voxels of the held-out case";
+  std::ifstream in(dir.file("model/dataset.json"));
+  EXPECT_EQ(nlohmann::json::parse(in).at("labels").at("ignore"), 3);
+  const pipeline::SegmenterOptions run = oneThread();
+  const auto model = loadExported(dir.file("model"));
+  EXPECT_EQ(model.numClasses, 3);
+  EXPECT_EQ(model.maxLabel, 2) << "the largest label written";
+  const auto result = pipeline::segmentNnUNet(model, {io::readVolume(ds + "/imagesTr/case03_0000.nii.gz")}, run,
+                                              true); // held out: not trained on
+  const auto got = io::labelValues(result.labels);
+  ASSERT_EQ(result.channels, 3);
+  const auto want = io::labelValues(io::readVolume(dense + "/labelsTr/case03.nii.gz"));
+  ASSERT_EQ(got.size(), want.size());
+  double tp = 0, sum = 0, unannotatedTp = 0, unannotatedSum = 0, ballProbability = 0, ballVoxels = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    ASSERT_LT(got[i], 3) << "voxel " << i << ": the ignore label is no class";
+    const bool unannotated = (i / (28 * 28)) % 3 != 0;
+    tp += want[i] == 1 && got[i] == 1;
+    sum += (want[i] == 1) + (got[i] == 1);
+    unannotatedTp += unannotated && want[i] == 1 && got[i] == 1;
+    unannotatedSum += unannotated * ((want[i] == 1) + (got[i] == 1));
+    if (unannotated && want[i] == 1) {
+      ballProbability += result.probabilities[want.size() + i];
+      ballVoxels += 1;
+    }
+  }
+  EXPECT_GT(2 * tp / sum, 0.8) << "Dice of the ball against the dense labels";
+  EXPECT_GT(2 * unannotatedTp / unannotatedSum, 0.8) << "Dice of the ball on the slices left unannotated";
+  EXPECT_GT(ballProbability / ballVoxels, 0.8) << "mean probability of the ball where it was left unannotated";
 }
 
 TEST(Train, SameSeedSameWeightsAndResumeContinues) {
@@ -280,11 +334,25 @@ TEST(Dataset, LayoutProblemsNameTheFile) {
     EXPECT_NE(std::string(e.what()).find("labels \"ball\" and \"box\" both have the value 1"), std::string::npos)
         << e.what();
   }
-  // nnU-Net's ignore label (sparse annotations): refused, not learnt as a class
-  std::ofstream(ds + "/dataset.json") << R"({"channel_names": {"0": "MR"},
+  // nnU-Net's ignore label (sparse annotations): the highest value, not a class
+  const std::string good = makeToyDataset(dir.file("Dataset003_Toy"), 2);
+  EXPECT_EQ(readRawDataset(good).classes(), 3);
+  std::ofstream(good + "/dataset.json") << R"({"channel_names": {"0": "MR"},
     "labels": {"background": 0, "ball": 1, "ignore": 2}, "numTraining": 2, "file_ending": ".nii.gz"})";
+  const RawDataset sparse = readRawDataset(good);
+  EXPECT_EQ(sparse.ignoreLabel, 2);
+  EXPECT_EQ(sparse.classes(), 2);
+  std::ofstream(ds + "/dataset.json") << R"({"channel_names": {"0": "MR"},
+    "labels": {"background": 0, "ignore": 1, "ball": 2}, "numTraining": 2, "file_ending": ".nii.gz"})";
   voxseg::testing::expectError([&] { readRawDataset(ds); }, ExitCode::Input,
-                               "has nnU-Net's ignore label (sparse annotations)");
+                               "the ignore label (1) must be the highest label value, 2 here");
+  std::ofstream(ds + "/dataset.json") << R"({"channel_names": {"0": "MR"},
+    "labels": {"background": 0, "ignore": 1}, "numTraining": 2, "file_ending": ".nii.gz"})";
+  voxseg::testing::expectError([&] { readRawDataset(ds); }, ExitCode::Input, "leaves no class to learn");
+  std::ofstream(ds + "/dataset.json") << R"({"channel_names": {"0": "MR"},
+    "labels": {"background": 0, "ball": 1, "ignore": [1, 2]}, "numTraining": 2, "file_ending": ".nii.gz"})";
+  voxseg::testing::expectError([&] { readRawDataset(ds); }, ExitCode::Input,
+                               "label \"ignore\" is not an integer (nnU-Net's ignore label is one value)");
   EXPECT_THROW(readRawDataset(dir.file("nowhere")), Error);
 }
 
