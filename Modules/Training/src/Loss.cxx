@@ -46,11 +46,10 @@ at::Tensor deepSupervisionLoss(const std::vector<at::Tensor>& outputs, const at:
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     if (w[i] == 0) continue;
     const auto& o = outputs[i];
-    // nearest: the ignore label stays the ignore label at every resolution
-    const auto t = i == 0 ? labels
-                          : at::upsample_nearest3d(l, std::vector<std::int64_t>{o.size(2), o.size(3), o.size(4)})
-                                .squeeze(1)
-                                .to(at::kLong);
+    // nearest-exact, as nnU-Net's DownsampleSegForDSTransform (batchgeneratorsv2): voxel 2i + 1 of 2i, 2i + 1 at a
+    // 2x coarser level; the ignore label stays the ignore label at every resolution
+    const std::vector<std::int64_t> size{o.size(2), o.size(3), o.size(4)};
+    const auto t = i == 0 ? labels : at::_upsample_nearest_exact3d(l, at::IntArrayRef(size)).squeeze(1).to(at::kLong);
     const auto term = diceCeLoss(o, t, ignoreLabel) * (w[i] / sum);
     loss = loss.defined() ? loss + term : term;
   }

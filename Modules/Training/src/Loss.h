@@ -16,7 +16,7 @@ inline constexpr int kNoIgnoreLabel = -1;
 at::Tensor diceCeLoss(const at::Tensor& logits, const at::Tensor& target, int ignoreLabel = kNoIgnoreLabel);
 
 /// The loss at every decoder resolution (`outputs`, full resolution first) against the labels resized
-/// (nearest) to it, weighted 1, 1/2, 1/4, ... with the lowest resolution left out, as nnU-Net does; the
+/// (nearest-exact, as nnU-Net) to it, weighted 1, 1/2, 1/4, ... with the lowest resolution left out, as nnU-Net does; the
 /// first output alone when `deep` is false.
 at::Tensor deepSupervisionLoss(const std::vector<at::Tensor>& outputs, const at::Tensor& labels, bool deep,
                                int ignoreLabel = kNoIgnoreLabel);

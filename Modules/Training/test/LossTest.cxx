@@ -45,17 +45,14 @@ double referenceLoss(const at::Tensor& logits, const at::Tensor& target, int ign
 }
 
 struct Case {
-  at::Tensor logits, target; // target: 2 x 4 x 6 x 6 in 2 x 2 x 2 blocks, about a third of them ignored (3)
+  at::Tensor logits, target; // target: 2 x 4 x 6 x 6, about a third of the voxels ignored (3)
 };
 
 Case makeCase() {
   at::manual_seed(3);
   Case c;
   c.logits = at::randn({2, 3, 4, 6, 6}) * 2;
-  const auto blocks = at::randint(0, 3, {2, 2, 3, 3}, at::kLong);
-  const auto ignored = at::rand({2, 2, 3, 3}) < 0.35;
-  const auto coarse = blocks.masked_fill(ignored, 3);
-  c.target = coarse.repeat_interleave(2, 1).repeat_interleave(2, 2).repeat_interleave(2, 3).contiguous();
+  c.target = at::randint(0, 3, {2, 4, 6, 6}, at::kLong).masked_fill(at::rand({2, 4, 6, 6}) < 0.35, 3);
   return c;
 }
 
@@ -71,8 +68,8 @@ TEST(TrainingLoss, IsNnUNetsDiceAndCrossEntropyWrittenOut) {
 TEST(TrainingLoss, IgnoredVoxelsChangeNothingAndGetNoGradient) {
   const Case c = makeCase();
   const auto ignored = (c.target == 3).unsqueeze(1).expand_as(c.logits);
-  // two resolutions: full, and half whose nearest labels are the blocks (the lowest is left out of the sum, so a
-  // third, coarser output carries the weight 0)
+  // two resolutions: full, and half, whose labels are voxels 1, 3, 5, ... (nnU-Net's nearest-exact); the lowest is
+  // left out of the sum, so a third, coarser output carries the weight 0
   auto full = c.logits.clone().requires_grad_(true);
   auto half = (at::randn({2, 3, 2, 3, 3}) * 2).requires_grad_(true);
   auto lowest = at::randn({2, 3, 1, 2, 2}).requires_grad_(true);
@@ -80,7 +77,7 @@ TEST(TrainingLoss, IgnoredVoxelsChangeNothingAndGetNoGradient) {
   loss.backward();
   EXPECT_EQ(full.grad().masked_select(ignored).abs().max().item<float>(), 0.0f);
   EXPECT_GT(full.grad().masked_select(~ignored).abs().max().item<float>(), 0.0f);
-  const auto halfTarget = c.target.slice(1, 0, 4, 2).slice(2, 0, 6, 2).slice(3, 0, 6, 2);
+  const auto halfTarget = c.target.slice(1, 1, 4, 2).slice(2, 1, 6, 2).slice(3, 1, 6, 2);
   const auto halfIgnored = (halfTarget == 3).unsqueeze(1).expand_as(half);
   EXPECT_EQ(half.grad().masked_select(halfIgnored).abs().max().item<float>(), 0.0f);
   EXPECT_GT(half.grad().masked_select(~halfIgnored).abs().max().item<float>(), 0.0f);
