@@ -47,37 +47,17 @@ std::vector<std::vector<float>> previousStageChannels(const NnUNetModel& m, cons
   const json kw = m.configuration.value("resampling_fn_seg_kwargs", json::object());
   const int order = kw.value("order", 1), orderZ = kw.value("order_z", 0);
   const processing::SeparateZ sep = separateZ(kw, spacing, target);
-  std::vector<bool> present(65536, false);
-  for (std::uint16_t v : prev) present[v] = true;
-  std::vector<std::uint16_t> values;
-  for (std::size_t v = 1; v < present.size(); ++v)
-    if (present[v]) values.push_back(std::uint16_t(v));
-  const std::size_t n = std::size_t(netShape[0] * netShape[1] * netShape[2]);
+  const std::vector<std::uint16_t> labels =
+      processing::nnunetResampleLabels(prev.data(), cropShape, netShape, order, sep, orderZ, workers);
   std::vector<std::vector<float>> out(m.cascadeLabels.size());
-  std::vector<std::uint8_t> taken(n, 0), mask(prev.size());
-  for (auto v = values.rbegin(); v != values.rend(); ++v) {
-    parallelRanges(prev.size(), workers, 1 << 16, [&](std::size_t b, std::size_t e) {
-      for (std::size_t i = b; i < e; ++i) mask[i] = prev[i] == *v;
-    });
-    const std::vector<std::uint8_t> r =
-        processing::nnunetResampleMask(mask.data(), cropShape, netShape, order, sep, orderZ, workers);
-    const auto k = std::find(m.cascadeLabels.begin(), m.cascadeLabels.end(), int(*v));
-    float* channel = nullptr;
-    if (k != m.cascadeLabels.end()) {
-      auto& c = out[std::size_t(k - m.cascadeLabels.begin())];
-      c.assign(n, 0.0f);
-      channel = c.data();
-    }
-    parallelRanges(n, workers, 1 << 16, [&](std::size_t b, std::size_t e) {
-      for (std::size_t i = b; i < e; ++i)
-        if (r[i] && !taken[i]) {
-          taken[i] = 1;
-          if (channel) channel[i] = 1.0f;
-        }
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    auto& c = out[k];
+    c.assign(labels.size(), 0.0f);
+    const auto v = std::uint16_t(m.cascadeLabels[k]);
+    parallelRanges(c.size(), workers, 1 << 16, [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) c[i] = labels[i] == v ? 1.0f : 0.0f;
     });
   }
-  for (auto& c : out)
-    if (c.empty()) c.assign(n, 0.0f); // a label the previous stage did not write
   return out;
 }
 

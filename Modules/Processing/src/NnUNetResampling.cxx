@@ -454,6 +454,29 @@ std::vector<std::uint8_t> nnunetResampleMask(const std::uint8_t* mask, const Sha
   return r;
 }
 
+std::vector<std::uint16_t> nnunetResampleLabels(const std::uint16_t* labels, const Shape3& shape,
+                                                const Shape3& newShape, int order, const SeparateZ& sep, int orderZ,
+                                                unsigned workers) {
+  const std::size_t n = std::size_t(shape[0] * shape[1] * shape[2]);
+  if (shape == newShape) return std::vector<std::uint16_t>(labels, labels + n);
+  std::vector<bool> present(65536, false);
+  for (std::size_t i = 0; i < n; ++i) present[labels[i]] = true;
+  std::vector<std::uint16_t> out(std::size_t(std::max<std::int64_t>(0, newShape[0] * newShape[1] * newShape[2])), 0);
+  std::vector<std::uint8_t> mask(n);
+  for (std::size_t v = present.size() - 1; v > 0; --v) { // the largest first: it wins
+    if (!present[v]) continue;
+    parallelRanges(n, workers, 1 << 16, [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) mask[i] = labels[i] == v;
+    });
+    const std::vector<std::uint8_t> r = nnunetResampleMask(mask.data(), shape, newShape, order, sep, orderZ, workers);
+    parallelRanges(out.size(), workers, 1 << 16, [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i)
+        if (r[i] && !out[i]) out[i] = std::uint16_t(v);
+    });
+  }
+  return out;
+}
+
 std::vector<double> nnunetResizePlane(const double* plane, std::int64_t h, std::int64_t w, std::int64_t outH,
                                       std::int64_t outW, int order) {
   if (h == outH && w == outW) return std::vector<double>(plane, plane + h * w);

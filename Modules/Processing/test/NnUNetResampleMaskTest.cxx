@@ -81,5 +81,53 @@ TEST(NnUNetResampleMask, SameShapeIsACopy) {
   EXPECT_EQ(nnunetResampleMask(mask.data(), s, s, 1, {}, 0), mask);
 }
 
+// A label map: each value's mask resampled and larger values winning, as nnU-Net's resampling_fn_seg. The wanted
+// arrays are nnunetv2 2.8.1's resample_data_or_seg_to_shape(seg[None], new_shape, spacing, new_spacing, is_seg=True,
+// order=1, order_z=0, force_separate_z=None)[0] for seg = numpy.random.default_rng(5).integers(0, 4, shape), drawn
+// in this order: (4, 5, 5) at (2, 1, 1) mm to (3, 8, 7) and (3, 5, 6) at (4, 1, 1) mm to (5, 7, 4), both with z
+// resampled on its own (nearest slice), and (4, 5, 5) at 1 mm to (6, 7, 3), not.
+TEST(NnUNetResampleLabels, EqualsNnUNetsSegmentationResampling) {
+  const std::vector<std::uint16_t> plain{2, 3, 0, 3, 1, 2, 2, 1, 3, 0, 1, 1, 2, 1, 0, 0, 0, 0, 0, 3, 0, 2, 3, 0, 1,
+                                         1, 1, 3, 0, 3, 3, 3, 0, 1, 2, 1, 2, 2, 2, 0, 3, 2, 3, 1, 1, 3, 0, 0, 1, 2,
+                                         0, 3, 1, 0, 2, 3, 3, 3, 1, 0, 3, 2, 3, 0, 0, 2, 1, 1, 3, 0, 2, 1, 1, 3, 0,
+                                         1, 0, 0, 1, 2, 2, 1, 0, 3, 3, 0, 0, 1, 0, 3, 2, 2, 1, 2, 3, 0, 3, 0, 1, 3};
+  const std::vector<std::uint16_t> plainWant{
+      2, 3, 3, 0, 3, 3, 1, 2, 2, 0, 0, 3, 3, 1, 2, 2, 2, 1, 3, 3, 0, 1, 1, 1, 2, 1, 0, 0, 1, 1, 0, 2, 0, 0,
+      0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 3, 0, 0, 1, 0, 2, 2, 3, 0, 0, 1, 0, 3, 3, 1, 0, 0, 2, 0, 3, 3, 1, 0,
+      0, 2, 3, 3, 3, 3, 1, 1, 0, 3, 3, 3, 3, 0, 0, 0, 3, 2, 0, 3, 0, 0, 0, 2, 1, 1, 1, 3, 3, 0, 2, 1, 1, 1,
+      3, 3, 0, 2, 1, 1, 1, 3, 3, 0, 1, 0, 0, 0, 1, 1, 2, 1, 0, 0, 0, 0, 0, 2, 2, 1, 1, 0, 3, 3, 3, 0, 0, 0,
+      1, 0, 3, 3, 0, 0, 0, 1, 0, 0, 3, 2, 2, 2, 1, 2, 2, 3, 0, 0, 0, 0, 1, 0, 3, 0, 3, 3, 0, 1, 1, 3};
+  const std::vector<std::uint16_t> sepZ{3, 0, 3, 3, 1, 1, 3, 3, 2, 1, 0, 3, 1, 2, 2, 0, 1, 2, 0, 2, 3, 2, 2,
+                                        1, 3, 0, 1, 2, 2, 0, 0, 2, 3, 2, 3, 1, 1, 3, 0, 0, 0, 1, 0, 3, 3, 1,
+                                        0, 2, 0, 2, 0, 3, 2, 3, 2, 2, 1, 3, 0, 0, 1, 2, 1, 3, 3, 1, 1, 2, 2,
+                                        1, 2, 3, 2, 1, 1, 1, 0, 0, 3, 1, 1, 2, 2, 3, 2, 3, 2, 1, 1, 3};
+  const std::vector<std::uint16_t> sepZWant{
+      3, 3, 3, 1, 3, 0, 1, 0, 3, 2, 1, 3, 1, 2, 0, 2, 0, 3, 2, 1, 0, 0, 2, 0, 3, 1, 2, 0, 3, 3, 3, 1, 3, 0, 1,
+      0, 3, 2, 1, 3, 1, 2, 0, 2, 0, 3, 2, 1, 0, 0, 2, 0, 3, 1, 2, 0, 0, 3, 2, 1, 0, 0, 0, 1, 1, 0, 0, 1, 0, 3,
+      1, 2, 0, 0, 3, 3, 2, 0, 3, 0, 2, 1, 3, 0, 1, 1, 3, 1, 1, 2, 0, 3, 1, 2, 1, 3, 2, 1, 1, 0, 3, 1, 2, 3, 3,
+      1, 2, 3, 2, 2, 1, 3, 1, 1, 3, 1, 1, 2, 0, 3, 1, 2, 1, 3, 2, 1, 1, 0, 3, 1, 2, 3, 3, 1, 2, 3, 2, 2, 1, 3};
+  const std::vector<std::uint16_t> iso{2, 0, 3, 3, 0, 0, 2, 1, 1, 0, 0, 3, 3, 3, 2, 0, 1, 2, 3, 1, 2, 1, 2, 2, 2,
+                                       0, 3, 3, 3, 1, 1, 1, 1, 0, 2, 0, 3, 0, 2, 1, 0, 3, 1, 3, 0, 1, 1, 1, 0, 2,
+                                       1, 3, 0, 1, 0, 3, 2, 1, 3, 2, 3, 2, 2, 2, 0, 2, 3, 2, 1, 0, 2, 0, 3, 0, 1,
+                                       0, 2, 0, 1, 0, 3, 0, 0, 2, 0, 3, 3, 1, 1, 1, 2, 1, 1, 2, 0, 3, 1, 3, 1, 1};
+  const std::vector<std::uint16_t> isoWant{2, 3, 0, 0, 1, 0, 0, 1, 0, 0, 3, 2, 0, 2, 0, 0, 2, 0, 2, 2, 2, 0, 3, 0, 0, 1,
+                                           0, 0, 1, 0, 0, 3, 2, 0, 0, 0, 0, 2, 0, 1, 2, 2, 0, 3, 1, 1, 1, 0, 1, 1, 2, 0,
+                                           0, 1, 0, 1, 0, 0, 1, 0, 1, 1, 2, 1, 0, 0, 0, 1, 0, 3, 1, 2, 3, 2, 0, 0, 2, 0,
+                                           2, 0, 0, 2, 3, 1, 0, 0, 0, 0, 0, 0, 3, 1, 0, 3, 2, 1, 2, 2, 0, 2, 0, 0, 0, 3,
+                                           1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 3, 1, 1, 0, 1, 0, 0, 1, 0, 3, 3, 1};
+  const SeparateZ plainSep = nnunetSeparateZ({2, 1, 1}, {8.0 / 3, 0.625, 5.0 / 7});
+  ASSERT_TRUE(plainSep.separate);
+  EXPECT_EQ(nnunetResampleLabels(plain.data(), {4, 5, 5}, {3, 8, 7}, 1, plainSep, 0), plainWant);
+  const SeparateZ sep = nnunetSeparateZ({4, 1, 1}, {2.4, 5.0 / 7, 1.5});
+  ASSERT_TRUE(sep.separate);
+  EXPECT_EQ(nnunetResampleLabels(sepZ.data(), {3, 5, 6}, {5, 7, 4}, 1, sep, 0), sepZWant);
+  const SeparateZ none = nnunetSeparateZ({1, 1, 1}, {4.0 / 6, 5.0 / 7, 5.0 / 3});
+  ASSERT_FALSE(none.separate);
+  EXPECT_EQ(nnunetResampleLabels(iso.data(), {4, 5, 5}, {6, 7, 3}, 1, none, 0), isoWant);
+  for (unsigned workers : {2u, 3u})
+    EXPECT_EQ(nnunetResampleLabels(sepZ.data(), {3, 5, 6}, {5, 7, 4}, 1, sep, 0, workers), sepZWant) << workers;
+  EXPECT_EQ(nnunetResampleLabels(plain.data(), {4, 5, 5}, {4, 5, 5}, 1, {}, 0), plain);
+}
+
 } // namespace
 } // namespace voxseg::processing

@@ -46,6 +46,9 @@ std::string normalizationFor(const std::string& name) {
   return "ZScoreNormalization";
 }
 
+// nnU-Net's spline orders for label maps (resampling_fn_seg_kwargs): in plane, and along a separate z axis.
+constexpr int kLabelOrder = 1, kLabelOrderZ = 0;
+
 struct RawCase {
   std::string id;
   std::array<double, 3> spacing; ///< (z, y, x)
@@ -193,11 +196,12 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
                                                                               3, sep, 0, workers);
       p.data.insert(p.data.end(), resampled.begin(), resampled.end());
     }
-    const auto labels = newShape == r.shape
-                            ? r.labels
-                            : processing::nnunetResample(r.labels.data(), r.shape, newShape, 0, sep, 0, workers);
-    p.labels.assign(labels.size(), 0);
-    for (std::size_t i = 0; i < labels.size(); ++i) p.labels[i] = static_cast<std::uint8_t>(std::lround(labels[i]));
+    // as nnU-Net's resampling_fn_seg (plans.json's resampling_fn_seg_kwargs): each label's mask linearly, the
+    // nearest slice along a separate z, larger labels winning
+    const std::vector<std::uint16_t> values(r.labels.begin(), r.labels.end());
+    const auto labels =
+        processing::nnunetResampleLabels(values.data(), r.shape, newShape, kLabelOrder, sep, kLabelOrderZ, workers);
+    p.labels.assign(labels.begin(), labels.end());
     p.shape = {newShape[0], newShape[1], newShape[2]};
     p.foreground.resize(std::size_t(ds.classes() - 1));
     for (std::size_t i = 0; i < p.labels.size(); ++i) {
@@ -287,24 +291,24 @@ nlohmann::json plansJson(const RawDataset& ds, const Plan& plan, const TrainOpti
                  {"nonlin_kwargs", {{"inplace", true}}}}},
                {"_kw_requires_import", {"conv_op", "norm_op", "dropout_op", "nonlin"}}};
   const json resampling = {{"is_seg", false}, {"order", 3}, {"order_z", 0}, {"force_separate_z", nullptr}};
-  json config = {
-      {"data_identifier", "voxsegPlans_3d_fullres"},
-      {"preprocessor_name", "DefaultPreprocessor"},
-      {"batch_size", o.batch},
-      {"patch_size", plan.patch},
-      {"median_image_size_in_voxels", plan.medianShape},
-      {"spacing", plan.spacing},
-      {"normalization_schemes", plan.normalization},
-      {"use_mask_for_norm", std::vector<bool>(plan.normalization.size(), false)},
-      {"resampling_fn_data", "resample_data_or_seg_to_shape"},
-      {"resampling_fn_seg", "resample_data_or_seg_to_shape"},
-      {"resampling_fn_data_kwargs", resampling},
-      {"resampling_fn_seg_kwargs", {{"is_seg", true}, {"order", 1}, {"order_z", 0}, {"force_separate_z", nullptr}}},
-      {"resampling_fn_probabilities", "resample_data_or_seg_to_shape"},
-      {"resampling_fn_probabilities_kwargs",
-       {{"is_seg", false}, {"order", 1}, {"order_z", 0}, {"force_separate_z", nullptr}}},
-      {"architecture", arch},
-      {"batch_dice", true}};
+  json config = {{"data_identifier", "voxsegPlans_3d_fullres"},
+                 {"preprocessor_name", "DefaultPreprocessor"},
+                 {"batch_size", o.batch},
+                 {"patch_size", plan.patch},
+                 {"median_image_size_in_voxels", plan.medianShape},
+                 {"spacing", plan.spacing},
+                 {"normalization_schemes", plan.normalization},
+                 {"use_mask_for_norm", std::vector<bool>(plan.normalization.size(), false)},
+                 {"resampling_fn_data", "resample_data_or_seg_to_shape"},
+                 {"resampling_fn_seg", "resample_data_or_seg_to_shape"},
+                 {"resampling_fn_data_kwargs", resampling},
+                 {"resampling_fn_seg_kwargs",
+                  {{"is_seg", true}, {"order", kLabelOrder}, {"order_z", kLabelOrderZ}, {"force_separate_z", nullptr}}},
+                 {"resampling_fn_probabilities", "resample_data_or_seg_to_shape"},
+                 {"resampling_fn_probabilities_kwargs",
+                  {{"is_seg", false}, {"order", 1}, {"order_z", 0}, {"force_separate_z", nullptr}}},
+                 {"architecture", arch},
+                 {"batch_dice", true}};
   return {{"dataset_name", ds.name},
           {"plans_name", "voxsegPlans"},
           {"original_median_spacing_after_transp", plan.spacing},

@@ -39,6 +39,12 @@ std::vector<float> nnunetResample(const float* data, const Shape3& shape, const 
 std::vector<std::uint8_t> nnunetResampleMask(const std::uint8_t* mask, const Shape3& shape, const Shape3& newShape,
                                              int order, const SeparateZ& sep, int orderZ, unsigned workers = 1);
 
+/// A label map (C order) resampled as nnU-Net's resampling_fn_seg (resize_segmentation): each value's mask through
+/// nnunetResampleMask, larger values winning where several reach 0.5, 0 where none does.
+std::vector<std::uint16_t> nnunetResampleLabels(const std::uint16_t* labels, const Shape3& shape,
+                                                const Shape3& newShape, int order, const SeparateZ& sep, int orderZ,
+                                                unsigned workers = 1);
+
 /// skimage.transform.resize of one 2-D plane (h x w, C order) to outH x outW with spline `order`,
 /// in double precision, clipped to the plane's range: the in-plane step of nnunetResample.
 std::vector<double> nnunetResizePlane(const double* plane, std::int64_t h, std::int64_t w, std::int64_t outH,
