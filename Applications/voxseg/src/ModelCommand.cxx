@@ -91,7 +91,11 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
   }
   out << "channels:      " << j["channel_names"].dump() << ", normalization " << j["normalization_schemes"].dump()
       << "\n";
-  out << "labels:        " << j["labels"].dump() << "\n";
+  // in dataset.json's order (a region-based dataset's regions pair with regions_class_order in it)
+  nlohmann::ordered_json labels = nlohmann::ordered_json::object();
+  for (const auto& name : f.labelOrder) labels[name] = j["labels"].at(name);
+  out << "labels:        " << labels.dump()
+      << (labels.contains("ignore") ? " (the ignore label has no network output)" : "") << "\n";
   if (!f.previousStage.empty())
     out << "cascade:       after '" << f.previousStage << "': its labels " << j["previous_stage_label_channels"].dump()
         << " one-hot, as input channels after the image's\n";
