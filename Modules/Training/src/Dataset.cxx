@@ -28,17 +28,18 @@ RawDataset readRawDataset(const std::string& folder) {
                                  : "no such dataset folder");
   std::ifstream in(jsonPath);
   if (!in) throw inputError(jsonPath, "missing: an nnU-Net raw dataset has dataset.json, imagesTr/ and labelsTr/");
-  const auto j = nlohmann::json::parse(in, nullptr, false);
+  const auto j = nlohmann::ordered_json::parse(in, nullptr, false); // the labels' order matters for regions
   if (j.is_discarded() || !j.is_object()) throw inputError(jsonPath, "not valid JSON");
-  const auto need = [&](const char* key, bool (nlohmann::json::*is)() const noexcept, const char* what) {
+  using Json = nlohmann::ordered_json;
+  const auto need = [&](const char* key, bool (Json::*is)() const noexcept, const char* what) {
     if (!j.contains(key) || !(j[key].*is)())
       throw inputError(jsonPath, std::string("needs \"") + key + "\" (" + what + ")");
     return j[key];
   };
-  const auto channels = need("channel_names", &nlohmann::json::is_object, "an object: index -> name");
-  const auto labels = need("labels", &nlohmann::json::is_object, "an object: name -> value");
-  d.fileEnding = need("file_ending", &nlohmann::json::is_string, "e.g. \".nii.gz\"").get<std::string>();
-  const int numTraining = need("numTraining", &nlohmann::json::is_number_integer, "an integer").get<int>();
+  const auto channels = need("channel_names", &Json::is_object, "an object: index -> name");
+  const auto labels = need("labels", &Json::is_object, "an object: name -> value");
+  d.fileEnding = need("file_ending", &Json::is_string, "e.g. \".nii.gz\"").get<std::string>();
+  const int numTraining = need("numTraining", &Json::is_number_integer, "an integer").get<int>();
   d.name = j.value("name", root.filename().string());
   for (std::size_t c = 0; c < channels.size(); ++c) {
     const std::string key = std::to_string(c);
@@ -47,32 +48,75 @@ RawDataset readRawDataset(const std::string& folder) {
     d.channelNames.push_back(channels[key].get<std::string>());
   }
   if (d.channelNames.empty()) throw inputError(jsonPath, "channel_names is empty");
+  // nnU-Net's rule (LabelManager): region-based when an entry lists more than one label
+  bool regionBased = false;
+  for (const auto& [name, v] : labels.items()) regionBased = regionBased || (v.is_array() && v.size() > 1);
   std::set<int> values;
   std::map<int, std::string> nameOf;
+  std::map<std::vector<int>, std::string> regionOf;
   for (const auto& [name, v] : labels.items()) {
-    if (!v.is_number_integer())
-      throw inputError(jsonPath, "label \"" + name + "\" is not an integer" +
-                                     (name == "ignore" ? std::string(" (nnU-Net's ignore label is one value)")
-                                                       : std::string(" (region-based training is not supported)")));
-    // one name per value: nnU-Net would make one output per value, voxseg one per name
-    if (const auto [at, fresh] = nameOf.emplace(v.get<int>(), name); !fresh)
-      throw inputError(jsonPath, "labels \"" + at->second + "\" and \"" + name + "\" both have the value " +
-                                     std::to_string(at->first));
-    d.labels[name] = v.get<int>();
-    values.insert(v.get<int>());
+    std::vector<int> entry;
+    for (const auto& x : v.is_array() ? v : nlohmann::ordered_json::array({v})) {
+      if (!x.is_number_integer() || x.get<long long>() < 0 || x.get<long long>() > 255)
+        throw inputError(jsonPath,
+                         "label \"" + name + "\" is not " +
+                             (name == "ignore" ? std::string("an integer (nnU-Net's ignore label is one value)")
+                                               : std::string("an integer 0..255 or a list of them")));
+      entry.push_back(x.get<int>());
+    }
+    if (entry.empty()) throw inputError(jsonPath, "label \"" + name + "\" is an empty list");
+    if (name == "ignore" && entry.size() != 1)
+      throw inputError(jsonPath, "label \"ignore\" is not an integer (nnU-Net's ignore label is one value)");
+    std::sort(entry.begin(), entry.end());
+    if (std::adjacent_find(entry.begin(), entry.end()) != entry.end())
+      throw inputError(jsonPath, "label \"" + name + "\" lists a value twice");
+    d.labelEntries.emplace_back(name, entry);
+    values.insert(entry.begin(), entry.end());
+    if (entry.size() == 1) d.labels[name] = entry.front();
+    if (!regionBased || name == "ignore") {
+      // one name per value: nnU-Net would make one output per value, voxseg one per name
+      if (const auto [at, fresh] = nameOf.emplace(entry.front(), name); !fresh)
+        throw inputError(jsonPath, "labels \"" + at->second + "\" and \"" + name + "\" both have the value " +
+                                       std::to_string(at->first));
+      continue;
+    }
+    if (entry == std::vector<int>{0}) continue; // the background
+    if (entry.front() == 0)
+      throw inputError(jsonPath, "region \"" + name + "\" holds the background (0) beside labels");
+    if (const auto [at, fresh] = regionOf.emplace(entry, name); !fresh)
+      throw inputError(jsonPath, "regions \"" + at->second + "\" and \"" + name + "\" hold the same labels");
+    d.regions.emplace_back(name, entry);
   }
   if (values.empty() || *values.begin() != 0 || *values.rbegin() != int(values.size()) - 1 || values.size() < 2)
     throw inputError(jsonPath, "labels must be 0 (background), 1, ..., N without gaps");
+  d.maxLabel = *values.rbegin();
   // nnU-Net's ignore label (sparse annotations): its voxels are not annotated and leave the loss; it is the
   // highest value, one above the last class (nnU-Net's LabelManager asserts as much)
   if (const auto ignore = d.labels.find("ignore"); ignore != d.labels.end()) {
-    if (ignore->second != *values.rbegin())
+    if (ignore->second != d.maxLabel)
       throw inputError(jsonPath, "the ignore label (" + std::to_string(ignore->second) +
-                                     ") must be the highest label value, " + std::to_string(*values.rbegin()) +
+                                     ") must be the highest label value, " + std::to_string(d.maxLabel) +
                                      " here, as nnU-Net requires");
     if (ignore->second < 2)
       throw inputError(jsonPath, "the ignore label leaves no class to learn beside the background");
     d.ignoreLabel = ignore->second;
+    for (const auto& [name, r] : d.regions)
+      if (std::count(r.begin(), r.end(), d.ignoreLabel))
+        throw inputError(jsonPath, "region \"" + name + "\" holds the ignore label");
+  }
+  if (regionBased) {
+    // the value each region writes at inference, in order (later regions overwrite earlier ones)
+    const auto order = j.find("regions_class_order");
+    if (order == j.end() || !order->is_array() || order->size() != d.regions.size())
+      throw inputError(jsonPath,
+                       "a region-based dataset (an entry lists several labels) needs \"regions_class_order\", "
+                       "one label value per region (" +
+                           std::to_string(d.regions.size()) + " regions)");
+    for (const auto& v : *order) {
+      if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > 255)
+        throw inputError(jsonPath, "regions_class_order entry " + v.dump() + " is not a label value 1..255");
+      d.regionsClassOrder.push_back(v.get<int>());
+    }
   }
   const fs::path images = root / "imagesTr", labelDir = root / "labelsTr";
   if (!fs::is_directory(labelDir)) throw inputError(labelDir.string(), "missing");

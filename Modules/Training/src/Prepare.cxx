@@ -57,6 +57,12 @@ struct RawCase {
   std::vector<float> labels;
 };
 
+std::string join(const std::vector<int>& values, const char* sep) {
+  std::string s;
+  for (int v : values) s += (s.empty() ? "" : sep) + std::to_string(v);
+  return s;
+}
+
 template <typename T> std::string tripleText(const std::array<T, 3>& v, const char* sep) {
   std::ostringstream m;
   m << v[0] << sep << v[1] << sep << v[2];
@@ -107,7 +113,14 @@ void checkResampledSize(const std::vector<RawCase>& raw, const Plan& plan, std::
 } // namespace
 
 std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, Plan& plan) {
-  const int maxLabel = static_cast<int>(ds.labels.size()) - 1;
+  const int maxLabel = ds.maxLabel;
+  // the foreground classes patches are centred on: per label value, the outputs whose class holds it (label v is
+  // class v - 1 of a plain dataset; a region-based dataset's label is in each region listing it)
+  std::vector<std::vector<std::size_t>> classesOf(std::size_t(maxLabel) + 1);
+  const std::size_t foregroundClasses = ds.regionBased() ? ds.regions.size() : std::size_t(ds.classes() - 1);
+  for (std::size_t k = 0; k < foregroundClasses; ++k)
+    for (int v : ds.regionBased() ? ds.regions[k].second : std::vector<int>{int(k) + 1})
+      classesOf[std::size_t(v)].push_back(k);
   std::vector<RawCase> raw;
   std::vector<bool> present(std::size_t(maxLabel) + 1, false); // in the label files, before any resampling
   std::vector<std::vector<float>> foregroundSamples(ds.channelNames.size());
@@ -203,11 +216,11 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
         processing::nnunetResampleLabels(values.data(), r.shape, newShape, kLabelOrder, sep, kLabelOrderZ, workers);
     p.labels.assign(labels.begin(), labels.end());
     p.shape = {newShape[0], newShape[1], newShape[2]};
-    p.foreground.resize(std::size_t(ds.classes() - 1));
+    p.foreground.resize(foregroundClasses);
     for (std::size_t i = 0; i < p.labels.size(); ++i) {
       const int v = p.labels[i];
       if (v == ds.ignoreLabel) continue;
-      if (v) p.foreground[std::size_t(v - 1)].push_back(std::int64_t(i));
+      for (std::size_t k : classesOf[std::size_t(v)]) p.foreground[k].push_back(std::int64_t(i));
       if (ds.ignoreLabel >= 0) p.annotated.push_back(std::int64_t(i));
     }
     auto sample = [&](std::vector<std::int64_t>& f) { // keep a sample: enough to centre patches on
@@ -224,11 +237,13 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
   }
   for (int a = 0; a < 3; ++a) plan.medianShape[a] = std::int64_t(median(shapes[a]));
   // A class no case holds cannot be learned (swapped label folders, a wrong dataset.json): said, not refused.
-  for (const auto& [name, value] : ds.labels) {
-    if (value == 0 || value == ds.ignoreLabel) continue;
-    if (!present[std::size_t(value)])
-      logWarning("label " + std::to_string(value) + " ('" + name + "') occurs in none of the " +
-                 std::to_string(out.size()) + " training case(s): the network cannot learn it");
+  for (const auto& [name, values] : ds.regionBased() ? ds.regions : ds.labelEntries) {
+    if (values.front() == 0 || values.front() == ds.ignoreLabel) continue;
+    if (std::none_of(values.begin(), values.end(), [&](int v) { return present[std::size_t(v)]; }))
+      logWarning(
+          (values.size() == 1 ? "label " + std::to_string(values.front()) : "region of labels " + join(values, "+")) +
+          " ('" + name + "') occurs in none of the " + std::to_string(out.size()) +
+          " training case(s): the network cannot learn it");
   }
 
   // patch: the median shape, shrunk (largest physical axis first) to the voxel budget; each axis a

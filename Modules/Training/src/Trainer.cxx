@@ -49,6 +49,12 @@ void writeText(const std::string& path, const std::string& text, bool overwrite)
   out.commit();
 }
 
+Regions regionValues(const RawDataset& ds) {
+  Regions r;
+  for (const auto& [name, values] : ds.regions) r.push_back(values);
+  return r;
+}
+
 // nnU-Net checkpoint: a pickled dict with network_weights (name -> tensor), trainer name, mirroring.
 void writeCheckpoint(UNet& net, const std::string& path, bool overwrite) {
   // nnU-Net's modules register each conv/norm twice (".all_modules.0/1") and the decoder keeps the
@@ -85,26 +91,32 @@ void writeCheckpoint(UNet& net, const std::string& path, bool overwrite) {
   writeText(path, std::string(bytes.begin(), bytes.end()), overwrite);
 }
 
-// Dice per foreground class of argmax predictions on validation patches; voxels of the ignore label are left out.
+// Dice per foreground class (argmax), or per region (sigmoid > 0.5), on validation patches; voxels of the ignore
+// label are left out.
 std::vector<double> validate(UNet& net, const std::vector<PreparedCase>& cases, const std::vector<std::size_t>& pool,
-                             const Plan& plan, int classes, int ignoreLabel, torch::Device device, std::uint64_t seed) {
+                             const Plan& plan, const RawDataset& ds, torch::Device device, std::uint64_t seed) {
   torch::NoGradGuard noGrad;
   std::mt19937_64 rng(seed); // the same patches at every validation
+  const Regions regions = regionValues(ds);
+  const int first = regions.empty() ? 1 : 0, classes = plan.network.classes; // the background has no Dice
   std::vector<double> tp(classes, 0), fp(classes, 0), fn(classes, 0);
   for (std::size_t k = 0; k < pool.size(); ++k)
     for (int rep = 0; rep < 4; ++rep) {
       Batch b = sampleBatch(cases, {pool[k]}, plan.network.inputChannels, plan.patch, 1, rep < 2 ? 1.0 : 0.0, rng);
-      const auto pred = net->forward(b.data.to(device)).front().argmax(1).to(torch::kCPU);
-      const auto annotated = b.labels != ignoreLabel;
-      for (int c = 1; c < classes; ++c) {
-        const auto p = (pred == c) & annotated, t = b.labels == c;
+      const auto logits = net->forward(b.data.to(device)).front().to(torch::kCPU);
+      const auto annotated = b.labels != ds.ignoreLabel;
+      const auto truth = regions.empty() ? torch::Tensor() : regionMasks(b.labels, regions);
+      const auto argmax = regions.empty() ? logits.argmax(1) : torch::Tensor();
+      for (int c = first; c < classes; ++c) {
+        const auto p = (regions.empty() ? argmax == c : logits.select(1, c) > 0) & annotated;
+        const auto t = regions.empty() ? b.labels == c : truth.select(1, c);
         tp[c] += double((p & t).sum().item<std::int64_t>());
         fp[c] += double((p & ~t).sum().item<std::int64_t>());
         fn[c] += double((~p & t).sum().item<std::int64_t>());
       }
     }
   std::vector<double> dice;
-  for (int c = 1; c < classes; ++c)
+  for (int c = first; c < classes; ++c)
     dice.push_back(tp[c] + fp[c] + fn[c] > 0 ? 2 * tp[c] / (2 * tp[c] + fp[c] + fn[c]) : std::nan(""));
   return dice;
 }
@@ -192,6 +204,12 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
             " of the training voxels are not annotated and leave the loss; the network has " +
             std::to_string(plan.network.classes) + " outputs");
   }
+  if (ds.regionBased()) {
+    std::string names;
+    for (const auto& [name, values] : ds.regions) names += (names.empty() ? "" : ", ") + name;
+    logInfo("region-based: " + std::to_string(ds.regions.size()) + " regions (" + names +
+            "), one sigmoid output each, trained with binary cross-entropy and Dice as nnU-Net does");
+  }
   if (plan.network.features.size() < 2)
     throw usageError("patch " + std::to_string(plan.patch[0]) + "x" + std::to_string(plan.patch[1]) + "x" +
                      std::to_string(plan.patch[2]) +
@@ -270,6 +288,7 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
     logInfo("resuming after epoch " + std::to_string(firstEpoch) + " of " + std::to_string(o.epochs));
   }
 
+  const Regions regions = regionValues(ds);
   const auto tTrain = Clock::now();
   std::int64_t iterations = 0;
   for (int epoch = firstEpoch; epoch < o.epochs; ++epoch) {
@@ -294,7 +313,7 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
           at::autocast::clear_cache();
           for (auto& t : outputs) t = t.to(torch::kFloat);
         }
-        loss = deepSupervisionLoss(outputs, b.labels.to(device), o.deepSupervision, ds.ignoreLabel);
+        loss = deepSupervisionLoss(outputs, b.labels.to(device), o.deepSupervision, ds.ignoreLabel, regions);
       }
       loss.backward();
       torch::nn::utils::clip_grad_norm_(net->parameters(), o.gradientClip);
@@ -309,8 +328,7 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
     summary.losses.push_back(report.loss);
     if ((epoch + 1) % std::max(1, o.validateEvery) == 0 || epoch + 1 == o.epochs) {
       net->eval();
-      report.validationDice =
-          validate(net, cases, valPool, plan, plan.network.classes, ds.ignoreLabel, device, o.seed + 1);
+      report.validationDice = validate(net, cases, valPool, plan, ds, device, o.seed + 1);
       summary.validation.emplace_back(epoch + 1, report.validationDice);
     }
     report.seconds = std::chrono::duration<double>(Clock::now() - te).count();
@@ -342,13 +360,18 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
   summary.iterationsPerSecond = trainSeconds > 0 ? double(pastIterations + iterations) / trainSeconds : 0.0;
 
   // the model folder nnU-Net (and voxseg segment -m) reads
-  nlohmann::json dataset = {{"channel_names", nlohmann::json::object()},
-                            {"labels", ds.labels},
-                            {"numTraining", ds.cases.size()},
-                            {"file_ending", ds.fileEnding},
-                            {"name", ds.name}};
+  // (in the raw dataset's label order: a region-based dataset's regions pair with regions_class_order in it)
+  nlohmann::ordered_json dataset = {{"channel_names", nlohmann::ordered_json::object()},
+                                    {"labels", nlohmann::ordered_json::object()}};
   for (std::size_t c = 0; c < ds.channelNames.size(); ++c)
     dataset["channel_names"][std::to_string(c)] = ds.channelNames[c];
+  for (const auto& [name, values] : ds.labelEntries)
+    dataset["labels"][name] =
+        values.size() == 1 ? nlohmann::ordered_json(values.front()) : nlohmann::ordered_json(values);
+  if (ds.regionBased()) dataset["regions_class_order"] = ds.regionsClassOrder;
+  dataset["numTraining"] = ds.cases.size();
+  dataset["file_ending"] = ds.fileEnding;
+  dataset["name"] = ds.name;
   writeText(finals[0], jsonText(plans, 2) + "\n", o.force || o.resume);
   writeText(finals[1], jsonText(dataset, 2) + "\n", o.force || o.resume);
   writeCheckpoint(net, finals[2], o.force || o.resume);

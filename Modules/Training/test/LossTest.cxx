@@ -6,14 +6,19 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 namespace voxseg::training {
 namespace {
 
-// The loss written out: B x C x V logits (V voxels flattened), labels B x V.
-double referenceLoss(const at::Tensor& logits, const at::Tensor& target, int ignore) {
+// The losses written out, voxel by voxel in double precision. A plain dataset (`regions` empty): the mean
+// cross-entropy over the annotated voxels minus the mean batch soft Dice of the foreground classes (softmax). A
+// region-based one (nnU-Net's DC_and_BCE_loss): binary cross-entropy per region and voxel, its mean, or with an
+// ignore label its sum over annotated voxels divided by their count (once, not per region, as nnU-Net divides);
+// minus the mean batch soft Dice of the sigmoids over every region.
+double referenceLoss(const at::Tensor& logits, const at::Tensor& target, int ignore, const Regions& regions = {}) {
   const auto l = logits.to(at::kDouble).flatten(2).contiguous();
   const auto t = target.flatten(1).contiguous();
   const auto B = l.size(0), C = l.size(1), V = l.size(2);
@@ -24,24 +29,32 @@ double referenceLoss(const at::Tensor& logits, const at::Tensor& target, int ign
   for (std::int64_t b = 0; b < B; ++b)
     for (std::int64_t v = 0; v < V; ++v) {
       if (ta[b][v] == ignore) continue;
+      annotated += 1;
       double top = la[b][0][v], sum = 0;
       for (std::int64_t c = 1; c < C; ++c) top = std::max(top, la[b][c][v]);
       for (std::int64_t c = 0; c < C; ++c) sum += std::exp(la[b][c][v] - top);
-      ce -= la[b][ta[b][v]][v] - top - std::log(sum);
-      annotated += 1;
+      if (regions.empty()) ce -= la[b][ta[b][v]][v] - top - std::log(sum);
       for (std::int64_t c = 0; c < C; ++c) {
-        const double p = std::exp(la[b][c][v] - top) / sum, y = ta[b][v] == c ? 1.0 : 0.0;
+        double p = std::exp(la[b][c][v] - top) / sum, y = ta[b][v] == c ? 1.0 : 0.0;
+        if (!regions.empty()) {
+          const auto& r = regions[std::size_t(c)];
+          y = std::count(r.begin(), r.end(), int(ta[b][v])) ? 1.0 : 0.0;
+          p = 1.0 / (1.0 + std::exp(-la[b][c][v]));
+          ce -= y * std::log(p) + (1 - y) * std::log(1 - p);
+        }
         inter[std::size_t(c)] += p * y;
         pred[std::size_t(c)] += p;
         truth[std::size_t(c)] += y;
       }
     }
+  const std::int64_t first = regions.empty() ? 1 : 0; // the background has no Dice term; every region has
   double dice = 0;
-  for (std::int64_t c = 1; c < C; ++c) {
+  for (std::int64_t c = first; c < C; ++c) {
     const auto k = std::size_t(c);
     dice += (2 * inter[k] + 1e-5) / std::max(pred[k] + truth[k] + 1e-5, 1e-8);
   }
-  return (annotated > 0 ? ce / annotated : 0.0) - dice / double(C - 1);
+  const double n = !regions.empty() && ignore < 0 ? double(B * C * V) : annotated;
+  return (n > 0 ? ce / n : 0.0) - dice / double(C - first);
 }
 
 struct Case {
@@ -90,6 +103,31 @@ TEST(TrainingLoss, IgnoredVoxelsChangeNothingAndGetNoGradient) {
   // the weights 1 and 1/2 of nnU-Net, normalized
   const double want = (referenceLoss(c.logits, c.target, 3) + 0.5 * referenceLoss(half.detach(), halfTarget, 3)) / 1.5;
   EXPECT_NEAR(loss.item<double>(), want, 1e-5);
+}
+
+// BraTS-like regions over labels 1..3 (whole tumour, core, enhancing), with and without the ignore label 4.
+TEST(TrainingLoss, RegionsAreNnUNetsBinaryCrossEntropyAndDiceWrittenOut) {
+  at::manual_seed(5);
+  const Regions regions{{1, 2, 3}, {2, 3}, {3}};
+  const auto logits = at::randn({2, 3, 4, 6, 6}) * 2;
+  const auto dense = at::randint(0, 4, {2, 4, 6, 6}, at::kLong);
+  const auto sparse = dense.masked_fill(at::rand({2, 4, 6, 6}) < 0.4, 4);
+  EXPECT_NEAR(diceCeLoss(logits, dense, kNoIgnoreLabel, regions).item<double>(),
+              referenceLoss(logits, dense, -1, regions), 1e-5);
+  EXPECT_NEAR(diceCeLoss(logits, sparse, 4, regions).item<double>(), referenceLoss(logits, sparse, 4, regions), 1e-5);
+  // the ignored voxels: no gradient, and other logits there change nothing
+  auto x = logits.clone().requires_grad_(true);
+  const auto loss = diceCeLoss(x, sparse, 4, regions);
+  loss.backward();
+  const auto ignored = (sparse == 4).unsqueeze(1).expand_as(x);
+  EXPECT_EQ(x.grad().masked_select(ignored).abs().max().item<float>(), 0.0f);
+  EXPECT_GT(x.grad().masked_select(~ignored).abs().max().item<float>(), 0.0f);
+  EXPECT_NEAR(diceCeLoss(at::where(ignored, logits * 3 + 1, logits), sparse, 4, regions).item<double>(),
+              loss.item<double>(), 1e-6);
+  // a region's mask: its labels' voxels
+  const auto masks = regionMasks(dense, regions);
+  EXPECT_TRUE(at::equal(masks.select(1, 1), (dense == 2) | (dense == 3)));
+  EXPECT_TRUE(at::equal(masks.select(1, 2), dense == 3));
 }
 
 TEST(TrainingLoss, NoAnnotatedVoxelIsFiniteWithoutGradient) {

@@ -1,7 +1,8 @@
 #pragma once
 // A toy nnU-Net raw dataset for the training tests: one MR-like channel, a bright ball (label 1) and a
 // darker box (label 2) on noise, 20 x 28 x 28 voxels, shifted a little from case to case. Sparse: only every
-// third slice (z) annotated, the others nnU-Net's ignore label 3.
+// third slice (z) annotated, the others nnU-Net's ignore label 3. Regions: the same label maps in a region-based
+// dataset.json, regions "anything" (1, 2) and "ball" (1), written as 2 then 1 (so the labels come back as 1 and 2).
 
 #include "voxseg/io/VolumeIO.h"
 
@@ -12,6 +13,8 @@
 #include <string>
 
 namespace voxseg::training {
+
+enum class ToyLabels { Dense, Sparse, Regions };
 
 // Case k: a bright ball (label 1) and a darker box (label 2) on noise, 20 x 28 x 28 voxels.
 inline void writeToyCase(const std::string& folder, int k, bool sparse = false) {
@@ -41,13 +44,17 @@ inline void writeToyCase(const std::string& folder, int k, bool sparse = false) 
   io::writeVolume(labels, folder + "/labelsTr/" + std::string(name) + ".nii.gz", w);
 }
 
-inline std::string makeToyDataset(const std::string& root, int cases, bool sparse = false) {
+inline std::string makeToyDataset(const std::string& root, int cases, ToyLabels kind = ToyLabels::Dense) {
   std::filesystem::create_directories(root + "/imagesTr");
   std::filesystem::create_directories(root + "/labelsTr");
-  for (int k = 0; k < cases; ++k) writeToyCase(root, k, sparse);
+  for (int k = 0; k < cases; ++k) writeToyCase(root, k, kind == ToyLabels::Sparse);
   std::ofstream(root + "/dataset.json")
-      << R"({"channel_names": {"0": "MR"}, "labels": {"background": 0, "ball": 1, "box": 2)"
-      << (sparse ? R"(, "ignore": 3)" : "") << R"(},
+      << R"({"channel_names": {"0": "MR"}, "labels": )"
+      << (kind == ToyLabels::Regions
+              ? R"({"background": 0, "anything": [1, 2], "ball": 1}, "regions_class_order": [2, 1])"
+          : kind == ToyLabels::Sparse ? R"({"background": 0, "ball": 1, "box": 2, "ignore": 3})"
+                                      : R"({"background": 0, "ball": 1, "box": 2})")
+      << R"(,
     "numTraining": )"
       << cases << R"(, "file_ending": ".nii.gz", "name": "Dataset001_Toy"})";
   return root;

@@ -124,7 +124,7 @@ TEST(Train, LearnsTheToyStructuresAndTheExportRunsThroughNnUNetInference) {
 // keeps the label for nnU-Net.
 TEST(Train, SparseAnnotationsTrainWithoutTheIgnoreLabelAndFindTheWholeStructures) {
   TempDir dir;
-  const std::string ds = makeToyDataset(dir.file("Dataset002_Sparse"), 4, true);
+  const std::string ds = makeToyDataset(dir.file("Dataset002_Sparse"), 4, ToyLabels::Sparse);
   const std::string dense = makeToyDataset(dir.file("Dataset001_Toy"), 4); // the same cases, every voxel annotated
   TrainOptions o = small(ds, dir.file("model"));
   o.epochs = 20; // enough to tell apart: unannotated voxels taken as background gave 0.59, 0.44 and 0 below
@@ -161,6 +161,40 @@ TEST(Train, SparseAnnotationsTrainWithoutTheIgnoreLabelAndFindTheWholeStructures
   EXPECT_GT(2 * tp / sum, 0.8) << "Dice of the ball against the dense labels";
   EXPECT_GT(2 * unannotatedTp / unannotatedSum, 0.8) << "Dice of the ball on the slices left unannotated";
   EXPECT_GT(ballProbability / ballVoxels, 0.8) << "mean probability of the ball where it was left unannotated";
+}
+
+// A region-based dataset (nnU-Net's regions, as BraTS's): one sigmoid output per region, the exported folder keeps
+// the regions in their order with regions_class_order, and segmenting writes 2 where "anything" is found, then 1
+// where "ball" is: the ball and the box come back as labels 1 and 2 on the held-out case.
+TEST(Train, RegionBasedLearnsEachRegionAndSegmentsThroughRegionsClassOrder) {
+  TempDir dir;
+  const std::string ds = makeToyDataset(dir.file("Dataset003_Regions"), 4, ToyLabels::Regions);
+  TrainOptions o = small(ds, dir.file("model"));
+  o.epochs = 20; // measured: Dice 0.94 and 0.93 (validation), labels 1 and 2 0.966 and 0.853 (12 epochs: box 0.11)
+  const auto summary = train(o);
+  ASSERT_FALSE(summary.validation.empty());
+  ASSERT_EQ(summary.validation.back().second.size(), 2u) << "Dice of 'anything' and 'ball'";
+  EXPECT_GT(summary.validation.back().second[0], 0.8) << "anything";
+  EXPECT_GT(summary.validation.back().second[1], 0.8) << "ball";
+  std::ifstream in(dir.file("model/dataset.json"));
+  const auto exported = nlohmann::ordered_json::parse(in);
+  EXPECT_EQ(exported.at("labels").dump(), R"({"background":0,"anything":[1,2],"ball":1})");
+  EXPECT_EQ(exported.at("regions_class_order"), (std::vector<int>{2, 1}));
+  const auto model = loadExported(dir.file("model"));
+  EXPECT_EQ(model.numClasses, 2);
+  EXPECT_EQ(model.regionsClassOrder, (std::vector<int>{2, 1}));
+  const auto got = io::labelValues(
+      pipeline::segmentNnUNet(model, {io::readVolume(ds + "/imagesTr/case03_0000.nii.gz")}, oneThread(), false).labels);
+  const auto want = io::labelValues(io::readVolume(ds + "/labelsTr/case03.nii.gz"));
+  ASSERT_EQ(got.size(), want.size());
+  for (int label : {1, 2}) {
+    double tp = 0, sum = 0;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      tp += want[i] == label && got[i] == label;
+      sum += (want[i] == label) + (got[i] == label);
+    }
+    EXPECT_GT(2 * tp / sum, label == 1 ? 0.85 : 0.7) << "Dice of label " << label << " on the held-out case";
+  }
 }
 
 TEST(Train, SameSeedSameWeightsAndResumeContinues) {
@@ -353,6 +387,34 @@ TEST(Dataset, LayoutProblemsNameTheFile) {
     "labels": {"background": 0, "ball": 1, "ignore": [1, 2]}, "numTraining": 2, "file_ending": ".nii.gz"})";
   voxseg::testing::expectError([&] { readRawDataset(ds); }, ExitCode::Input,
                                "label \"ignore\" is not an integer (nnU-Net's ignore label is one value)");
+  // region-based (nnU-Net's regions): the foreground entries in the file's order, with regions_class_order
+  std::ofstream(good + "/dataset.json") << R"({"channel_names": {"0": "MR"}, "regions_class_order": [3, 1, 2],
+    "labels": {"background": 0, "whole": [1, 2, 3], "core": [3, 2], "enhancing": 3}, "numTraining": 2,
+    "file_ending": ".nii.gz"})";
+  const RawDataset regions = readRawDataset(good);
+  ASSERT_TRUE(regions.regionBased());
+  EXPECT_EQ(regions.classes(), 3);
+  EXPECT_EQ(regions.maxLabel, 3);
+  EXPECT_EQ(regions.regions, (std::vector<std::pair<std::string, std::vector<int>>>{
+                                 {"whole", {1, 2, 3}}, {"core", {2, 3}}, {"enhancing", {3}}}));
+  EXPECT_EQ(regions.regionsClassOrder, (std::vector<int>{3, 1, 2}));
+  const auto refusedRegions = [&](const std::string& labels, const std::string& order, const std::string& message) {
+    std::ofstream(good + "/dataset.json") << R"({"channel_names": {"0": "MR"}, "labels": )" << labels << order
+                                          << R"(, "numTraining": 2, "file_ending": ".nii.gz"})";
+    voxseg::testing::expectError([&] { readRawDataset(good); }, ExitCode::Input, message);
+  };
+  const std::string two = R"({"background": 0, "both": [1, 2], "one": 1})";
+  refusedRegions(two, "", "a region-based dataset (an entry lists several labels) needs \"regions_class_order\"");
+  refusedRegions(two, R"(, "regions_class_order": [1])", "one label value per region (2 regions)");
+  refusedRegions(two, R"(, "regions_class_order": [1, 0])", "regions_class_order entry 0 is not a label value");
+  refusedRegions(R"({"background": 0, "both": [0, 1, 2], "one": 1})", R"(, "regions_class_order": [2, 1])",
+                 "region \"both\" holds the background (0) beside labels");
+  refusedRegions(R"({"background": 0, "both": [1, 2], "again": [2, 1]})", R"(, "regions_class_order": [2, 1])",
+                 "regions \"both\" and \"again\" hold the same labels");
+  refusedRegions(R"({"background": 0, "both": [1, 2, 3], "one": 1, "ignore": 3})", R"(, "regions_class_order": [2, 1])",
+                 "region \"both\" holds the ignore label");
+  refusedRegions(R"({"background": 0, "both": [1, 1]})", "", "label \"both\" lists a value twice");
+  refusedRegions(R"({"background": 0, "big": 256})", "", "label \"big\" is not an integer 0..255 or a list of them");
   EXPECT_THROW(readRawDataset(dir.file("nowhere")), Error);
 }
 

@@ -17,18 +17,27 @@ struct TrainingCase {
 struct RawDataset {
   std::string folder, name;
   std::vector<std::string> channelNames; ///< e.g. "CT", "T1"
-  std::map<std::string, int> labels;     ///< name -> value, background 0 included (and "ignore" when given)
-  int ignoreLabel = -1;                  ///< nnU-Net's ignore label (the highest value), -1: none
-  std::string fileEnding;                ///< ".nii.gz"
-  std::vector<TrainingCase> cases;       ///< sorted by id
+  std::map<std::string, int> labels; ///< name -> value of each one-value entry, background 0 (and "ignore") included
+  /// Every entry of dataset.json's labels in the file's order: name -> its label value(s), sorted.
+  std::vector<std::pair<std::string, std::vector<int>>> labelEntries;
+  /// A region-based dataset (an entry lists several labels, nnU-Net's rule): each foreground entry in the file's
+  /// order with its labels, one sigmoid output each, and regions_class_order (the value each writes at inference).
+  /// Empty for a plain dataset (one softmax output per label).
+  std::vector<std::pair<std::string, std::vector<int>>> regions;
+  std::vector<int> regionsClassOrder;
+  int ignoreLabel = -1;            ///< nnU-Net's ignore label (the highest value), -1: none
+  int maxLabel = 0;                ///< the largest value a label map may hold (the ignore label's included)
+  std::string fileEnding;          ///< ".nii.gz"
+  std::vector<TrainingCase> cases; ///< sorted by id
 
-  /// The network's outputs: every label but the ignore label.
-  int classes() const { return int(labels.size()) - (ignoreLabel >= 0 ? 1 : 0); }
+  bool regionBased() const { return !regions.empty(); }
+  /// The network's outputs: one per region, or one per label but the ignore label.
+  int classes() const { return regionBased() ? int(regions.size()) : int(labels.size()) - (ignoreLabel >= 0 ? 1 : 0); }
 };
 
 /// Reads and checks the layout: dataset.json fields and types, every case's channel files and label
-/// file present, numTraining equal to the cases found, labels 0..N consecutive, regions refused, an "ignore"
-/// label (nnU-Net's sparse annotations) only as the highest value.
+/// file present, numTraining equal to the cases found, label values 0..N consecutive (at most 255), an "ignore"
+/// label (nnU-Net's sparse annotations) only as the highest value, regions with their regions_class_order.
 /// Throws Error(Input) naming the file and the problem.
 RawDataset readRawDataset(const std::string& folder);
 

@@ -51,7 +51,7 @@ struct TrainOptions {
 struct EpochReport {
   int epoch = 0, epochs = 0;
   double loss = 0;                    ///< mean training loss of the epoch
-  std::vector<double> validationDice; ///< per foreground label, empty when not validated this epoch
+  std::vector<double> validationDice; ///< per foreground label (or region), empty when not validated this epoch
   double seconds = 0;                 ///< of this epoch
   double etaSeconds = 0;
 };
@@ -59,7 +59,7 @@ struct EpochReport {
 struct TrainSummary {
   std::string modelFolder;
   std::vector<double> losses;                                  ///< per epoch
-  std::vector<std::pair<int, std::vector<double>>> validation; ///< (epoch, Dice per foreground label)
+  std::vector<std::pair<int, std::vector<double>>> validation; ///< (epoch, Dice per foreground label or region)
   /// Over every epoch trained, those of the sessions resumed from included (0 when unknown: a resume of a
   /// state written before 2026-11-27 with no epoch left to run); progress.json's iterations_per_second.
   double iterationsPerSecond = 0;
