@@ -68,6 +68,8 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
     j["classes"] = f.numClasses;
     j["channel_names"] = f.dataset.at("channel_names");
     j["labels"] = f.dataset.at("labels");
+    j["label_order"] = f.labelOrder; // dataset.json's order (a JSON object here is sorted by name)
+    if (f.dataset.contains("regions_class_order")) j["regions_class_order"] = f.dataset["regions_class_order"];
     if (f.plans.contains("voxseg_orientation")) j["voxseg_orientation"] = f.plans["voxseg_orientation"];
     if (!f.previousStage.empty()) {
       j["previous_stage"] = f.previousStage;
@@ -96,6 +98,9 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
   for (const auto& name : f.labelOrder) labels[name] = j["labels"].at(name);
   out << "labels:        " << labels.dump()
       << (labels.contains("ignore") ? " (the ignore label has no network output)" : "") << "\n";
+  if (j.contains("regions_class_order"))
+    out << "regions:       written as " << j["regions_class_order"].dump()
+        << " in this order where each region's sigmoid passes 0.5 (later over earlier)\n";
   if (!f.previousStage.empty())
     out << "cascade:       after '" << f.previousStage << "': its labels " << j["previous_stage_label_channels"].dump()
         << " one-hot, as input channels after the image's\n";

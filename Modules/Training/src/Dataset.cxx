@@ -1,6 +1,7 @@
 #include "voxseg/training/Dataset.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/Log.h"
 
 #include <nlohmann/json.hpp>
 
@@ -57,11 +58,14 @@ RawDataset readRawDataset(const std::string& folder) {
   for (const auto& [name, v] : labels.items()) {
     std::vector<int> entry;
     for (const auto& x : v.is_array() ? v : nlohmann::ordered_json::array({v})) {
-      if (!x.is_number_integer() || x.get<long long>() < 0 || x.get<long long>() > 255)
+      if (!x.is_number_integer())
         throw inputError(jsonPath,
                          "label \"" + name + "\" is not " +
                              (name == "ignore" ? std::string("an integer (nnU-Net's ignore label is one value)")
                                                : std::string("an integer 0..255 or a list of them")));
+      if (x.get<long long>() < 0 || x.get<long long>() > 255)
+        throw inputError(jsonPath, "label \"" + name + "\" has the value " + x.dump() +
+                                       ": label values are 0..255 (training holds labels in bytes)");
       entry.push_back(x.get<int>());
     }
     if (entry.empty()) throw inputError(jsonPath, "label \"" + name + "\" is an empty list");
@@ -87,16 +91,25 @@ RawDataset readRawDataset(const std::string& folder) {
       throw inputError(jsonPath, "regions \"" + at->second + "\" and \"" + name + "\" hold the same labels");
     d.regions.emplace_back(name, entry);
   }
-  if (values.empty() || *values.begin() != 0 || *values.rbegin() != int(values.size()) - 1 || values.size() < 2)
+  // nnU-Net's LabelManager refuses a dataset without it: a model trained on one would not load there
+  if (const auto bg = d.labels.find("background"); bg == d.labels.end() || bg->second != 0)
+    throw inputError(jsonPath, "labels need \"background\": 0 (nnU-Net's name for the background)");
+  // a plain dataset's values are its outputs, 0..N; a region-based one's only make up its regions (nnU-Net allows
+  // gaps there, e.g. BraTS's 1, 2, 4)
+  if (values.size() < 2 || (!regionBased && *values.rbegin() != int(values.size()) - 1))
     throw inputError(jsonPath, "labels must be 0 (background), 1, ..., N without gaps");
   d.maxLabel = *values.rbegin();
+  d.values.assign(values.begin(), values.end());
   // nnU-Net's ignore label (sparse annotations): its voxels are not annotated and leave the loss; it is the
-  // highest value, one above the last class (nnU-Net's LabelManager asserts as much)
+  // highest value, one above the others (nnU-Net's LabelManager asserts as much)
   if (const auto ignore = d.labels.find("ignore"); ignore != d.labels.end()) {
-    if (ignore->second != d.maxLabel)
+    std::set<int> others = values;
+    others.erase(ignore->second);
+    const int above = *others.rbegin() + 1; // others holds the background at least
+    if (ignore->second != above)
       throw inputError(jsonPath, "the ignore label (" + std::to_string(ignore->second) +
-                                     ") must be the highest label value, " + std::to_string(d.maxLabel) +
-                                     " here, as nnU-Net requires");
+                                     ") must be the highest label value, one above the others (" +
+                                     std::to_string(above) + " here), as nnU-Net requires");
     if (ignore->second < 2)
       throw inputError(jsonPath, "the ignore label leaves no class to learn beside the background");
     d.ignoreLabel = ignore->second;
@@ -116,6 +129,9 @@ RawDataset readRawDataset(const std::string& folder) {
       if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > 255)
         throw inputError(jsonPath, "regions_class_order entry " + v.dump() + " is not a label value 1..255");
       d.regionsClassOrder.push_back(v.get<int>());
+      if (!values.count(v.get<int>()))
+        logWarning(jsonPath + ": regions_class_order writes " + v.dump() +
+                   ", a value none of the labels has: segmentations will hold it");
     }
   }
   const fs::path images = root / "imagesTr", labelDir = root / "labelsTr";

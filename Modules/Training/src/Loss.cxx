@@ -50,10 +50,10 @@ at::Tensor diceCeLoss(const at::Tensor& logits, const at::Tensor& target, int ig
   const auto annotated = target != ignoreLabel;
   const auto mask = annotated.unsqueeze(1).to(probs.scalar_type());
   const auto dice = softDice(probs, onehot(target.masked_fill(~annotated, 0)), mask);
-  // the mean over the annotated voxels; none annotated: no cross-entropy term (nnU-Net's rule), not NaN
-  const auto ce = annotated.any().item<bool>()
-                      ? at::cross_entropy_loss(logits, target, {}, at::Reduction::Mean, ignoreLabel)
-                      : at::zeros({}, logits.options());
+  // the mean over the annotated voxels; none annotated: 0 (nnU-Net leaves the term out), not NaN, and no
+  // device-to-host copy to find out
+  const auto ce = at::cross_entropy_loss(logits, target, {}, at::Reduction::Sum, ignoreLabel) /
+                  annotated.sum().clamp_min(1).to(logits.scalar_type());
   return ce - dice.slice(0, 1).mean();
 }
 

@@ -46,6 +46,9 @@ std::string normalizationFor(const std::string& name) {
   return "ZScoreNormalization";
 }
 
+// Voxels kept per foreground class (and of the annotated ones) to centre patches on.
+constexpr std::size_t kSampled = 20000;
+
 // nnU-Net's spline orders for label maps (resampling_fn_seg_kwargs): in plane, and along a separate z axis.
 constexpr int kLabelOrder = 1, kLabelOrderZ = 0;
 
@@ -123,6 +126,8 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
       classesOf[std::size_t(v)].push_back(k);
   std::vector<RawCase> raw;
   std::vector<bool> present(std::size_t(maxLabel) + 1, false); // in the label files, before any resampling
+  std::vector<bool> listed(std::size_t(maxLabel) + 1, false);
+  for (int v : ds.values) listed[std::size_t(v)] = true;
   std::vector<std::vector<float>> foregroundSamples(ds.channelNames.size());
   std::mt19937_64 rng(o.seed);
   for (const auto& c : ds.cases) {
@@ -145,9 +150,11 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
     }
     const auto values = io::labelValues(labels);
     for (std::uint16_t v : values) {
-      if (v > maxLabel)
-        throw inputError(c.labels, "label " + std::to_string(v) + " is not listed in dataset.json (0.." +
-                                       std::to_string(maxLabel) + ")");
+      if (v > maxLabel || !listed[v])
+        throw inputError(c.labels, "label " + std::to_string(v) + " is not listed in dataset.json (" +
+                                       (int(ds.values.size()) == maxLabel + 1 ? "0.." + std::to_string(maxLabel)
+                                                                              : join(ds.values, ", ")) +
+                                       ")");
       present[v] = true;
     }
     std::vector<const float*> pointers;
@@ -217,18 +224,24 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
     p.labels.assign(labels.begin(), labels.end());
     p.shape = {newShape[0], newShape[1], newShape[2]};
     p.foreground.resize(foregroundClasses);
+    std::size_t annotatedSeen = 0;
     for (std::size_t i = 0; i < p.labels.size(); ++i) {
       const int v = p.labels[i];
       if (v == ds.ignoreLabel) continue;
       for (std::size_t k : classesOf[std::size_t(v)]) p.foreground[k].push_back(std::int64_t(i));
-      if (ds.ignoreLabel >= 0) p.annotated.push_back(std::int64_t(i));
+      if (ds.ignoreLabel >= 0) { // a uniform sample of at most kSampled (reservoir): no list of every voxel
+        if (p.annotated.size() < kSampled)
+          p.annotated.push_back(std::int64_t(i));
+        else if (const auto at = std::uniform_int_distribution<std::size_t>(0, annotatedSeen)(rng); at < kSampled)
+          p.annotated[at] = std::int64_t(i);
+        ++annotatedSeen;
+      }
     }
     auto sample = [&](std::vector<std::int64_t>& f) { // keep a sample: enough to centre patches on
       std::shuffle(f.begin(), f.end(), rng);
-      f.resize(std::min<std::size_t>(f.size(), 20000));
+      f.resize(std::min<std::size_t>(f.size(), kSampled));
     };
     for (auto& f : p.foreground) sample(f);
-    sample(p.annotated);
     if (ds.ignoreLabel >= 0 && p.annotated.empty())
       logWarning("case " + p.id + " has no annotated voxel (all are the ignore label " +
                  std::to_string(ds.ignoreLabel) + "): it teaches the network nothing");

@@ -379,7 +379,7 @@ TEST(Dataset, LayoutProblemsNameTheFile) {
   std::ofstream(ds + "/dataset.json") << R"({"channel_names": {"0": "MR"},
     "labels": {"background": 0, "ignore": 1, "ball": 2}, "numTraining": 2, "file_ending": ".nii.gz"})";
   voxseg::testing::expectError([&] { readRawDataset(ds); }, ExitCode::Input,
-                               "the ignore label (1) must be the highest label value, 2 here");
+                               "the ignore label (1) must be the highest label value, one above the others (3 here)");
   std::ofstream(ds + "/dataset.json") << R"({"channel_names": {"0": "MR"},
     "labels": {"background": 0, "ignore": 1}, "numTraining": 2, "file_ending": ".nii.gz"})";
   voxseg::testing::expectError([&] { readRawDataset(ds); }, ExitCode::Input, "leaves no class to learn");
@@ -414,7 +414,18 @@ TEST(Dataset, LayoutProblemsNameTheFile) {
   refusedRegions(R"({"background": 0, "both": [1, 2, 3], "one": 1, "ignore": 3})", R"(, "regions_class_order": [2, 1])",
                  "region \"both\" holds the ignore label");
   refusedRegions(R"({"background": 0, "both": [1, 1]})", "", "label \"both\" lists a value twice");
-  refusedRegions(R"({"background": 0, "big": 256})", "", "label \"big\" is not an integer 0..255 or a list of them");
+  refusedRegions(R"({"background": 0, "big": 256})", "", "label \"big\" has the value 256: label values are 0..255");
+  refusedRegions(R"({"background": 0, "x": 1.5})", "", "label \"x\" is not an integer 0..255 or a list of them");
+  refusedRegions(R"({"bg": 0, "ball": 1})", "", "labels need \"background\": 0");
+  // BraTS's raw values 1, 2, 4: gaps are a region-based dataset's right (nnU-Net's too), not a plain one's
+  std::ofstream(good + "/dataset.json") << R"({"channel_names": {"0": "MR"}, "regions_class_order": [1, 2, 4],
+    "labels": {"background": 0, "whole": [1, 2, 4], "core": [2, 4], "enhancing": 4}, "numTraining": 2,
+    "file_ending": ".nii.gz"})";
+  EXPECT_EQ(readRawDataset(good).values, (std::vector<int>{0, 1, 2, 4}));
+  refusedRegions(R"({"background": 0, "ball": 1, "box": 3})", "",
+                 "labels must be 0 (background), 1, ..., N without gaps");
+  refusedRegions(R"({"background": 0, "both": [1, 2], "one": 1, "ignore": 4})", R"(, "regions_class_order": [2, 1])",
+                 "the ignore label (4) must be the highest label value, one above the others (3 here)");
   EXPECT_THROW(readRawDataset(dir.file("nowhere")), Error);
 }
 

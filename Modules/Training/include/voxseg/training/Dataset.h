@@ -27,6 +27,7 @@ struct RawDataset {
   std::vector<int> regionsClassOrder;
   int ignoreLabel = -1;            ///< nnU-Net's ignore label (the highest value), -1: none
   int maxLabel = 0;                ///< the largest value a label map may hold (the ignore label's included)
+  std::vector<int> values;         ///< every value the labels list, sorted (gaps only in a region-based one)
   std::string fileEnding;          ///< ".nii.gz"
   std::vector<TrainingCase> cases; ///< sorted by id
 
@@ -36,8 +37,9 @@ struct RawDataset {
 };
 
 /// Reads and checks the layout: dataset.json fields and types, every case's channel files and label
-/// file present, numTraining equal to the cases found, label values 0..N consecutive (at most 255), an "ignore"
-/// label (nnU-Net's sparse annotations) only as the highest value, regions with their regions_class_order.
+/// file present, numTraining equal to the cases found, "background": 0, label values 0..N consecutive (a
+/// region-based dataset's may have gaps; at most 255), an "ignore" label (nnU-Net's sparse annotations) only as the
+/// highest value, one above the others, regions with their regions_class_order.
 /// Throws Error(Input) naming the file and the problem.
 RawDataset readRawDataset(const std::string& folder);
 
