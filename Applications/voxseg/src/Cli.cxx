@@ -446,6 +446,12 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->capture_default_str();
   trainCmd->add_flag("--no-augment", trainArgs.noAugment, "no data augmentation");
   trainCmd->add_option("--val-fraction", to.validationFraction, "cases held out for validation")->capture_default_str();
+  trainCmd
+      ->add_option("--fold", to.fold,
+                   "cross-validation fold K (0..4) of nnU-Net's 5-fold split, trained into fold_K beside the others "
+                   "(instead of --val-fraction)")
+      ->check(CLI::NonNegativeNumber);
+  trainCmd->add_option("--splits", to.splits, "nnU-Net's splits_final.json to take --fold's cases from");
   trainCmd->add_option("--validate-every", to.validateEvery, "epochs between validation Dice")->capture_default_str();
   trainCmd->add_option("--checkpoint-every", to.checkpointEvery, "epochs between resumable checkpoints")
       ->capture_default_str();

@@ -1,6 +1,7 @@
 #include "Batches.h"
 #include "Loss.h"
 #include "Prepare.h"
+#include "Splits.h"
 #include "UNet.h"
 
 #include "voxseg/core/Error.h"
@@ -53,6 +54,43 @@ Regions regionValues(const RawDataset& ds) {
   Regions r;
   for (const auto& [name, values] : ds.regions) r.push_back(values);
   return r;
+}
+
+// The model folder's dataset.json, in the raw dataset's label order (a region-based dataset's regions pair with
+// regions_class_order in it).
+nlohmann::ordered_json datasetJson(const RawDataset& ds) {
+  nlohmann::ordered_json dataset = {{"channel_names", nlohmann::ordered_json::object()},
+                                    {"labels", nlohmann::ordered_json::object()}};
+  for (std::size_t c = 0; c < ds.channelNames.size(); ++c)
+    dataset["channel_names"][std::to_string(c)] = ds.channelNames[c];
+  for (const auto& [name, values] : ds.labelEntries)
+    dataset["labels"][name] =
+        values.size() == 1 ? nlohmann::ordered_json(values.front()) : nlohmann::ordered_json(values);
+  if (ds.regionBased()) dataset["regions_class_order"] = ds.regionsClassOrder;
+  dataset["numTraining"] = ds.cases.size();
+  dataset["file_ending"] = ds.fileEnding;
+  dataset["name"] = ds.name;
+  return dataset;
+}
+
+// --fold's cases: nnU-Net's default 5-fold split of the sorted case ids, or fold K of --splits; every id there must
+// be a case of the dataset.
+Fold selectFold(const RawDataset& ds, const TrainOptions& o) {
+  std::vector<std::string> ids;
+  for (const auto& c : ds.cases) ids.push_back(c.id);
+  const std::vector<Fold> folds = o.splits.empty() ? nnunetFolds(ids) : readSplits(o.splits);
+  const std::string source = o.splits.empty() ? std::string("nnU-Net's 5-fold split") : o.splits;
+  if (std::size_t(o.fold) >= folds.size())
+    throw usageError("--fold " + std::to_string(o.fold) + ": " + source + " has folds 0.." +
+                     std::to_string(folds.size() - 1));
+  const Fold& f = folds[std::size_t(o.fold)];
+  for (const auto* list : {&f.train, &f.val})
+    for (const auto& id : *list)
+      if (!std::binary_search(ids.begin(), ids.end(), id))
+        throw inputError(source, "fold " + std::to_string(o.fold) + " names case '" + id + "', which " + ds.folder +
+                                     " does not have");
+  if (f.train.empty()) throw inputError(source, "fold " + std::to_string(o.fold) + " has no training case");
+  return f;
 }
 
 // nnU-Net checkpoint: a pickled dict with network_weights (name -> tensor), trainer name, mirroring.
@@ -129,6 +167,7 @@ namespace {
 void checkOptions(const TrainOptions& o) {
   if (o.epochs < 1 || o.iterationsPerEpoch < 1 || o.batch < 1)
     throw usageError("epochs, iterations and batch must be >= 1");
+  if (!o.splits.empty() && o.fold < 0) throw usageError("--splits needs --fold: which of its folds to train");
   if (o.optimizer != "sgd" && o.optimizer != "adamw")
     throw usageError("--optimizer '" + o.optimizer + "': sgd or adamw");
   if (!(o.foregroundFraction >= 0 && o.foregroundFraction <= 1)) throw usageError("--foreground must be within [0, 1]");
@@ -165,13 +204,20 @@ nlohmann::json networkSignature(const Plan& plan) {
 TrainSummary train(const TrainOptions& o, const std::function<void(const EpochReport&)>& progress) {
   checkOptions(o);
   const RawDataset ds = readRawDataset(o.dataset);
-  const fs::path out(o.output), fold = out / "fold_0", state = out / "training";
+  // --fold K: nnU-Net's cross-validation fold (or the --splits file's), trained into fold_K beside the other folds;
+  // plans.json and dataset.json are shared and must come out the same for every fold
+  const bool crossValidation = o.fold >= 0;
+  const Fold split = crossValidation ? selectFold(ds, o) : Fold{};
+  const std::string foldName = "fold_" + std::to_string(crossValidation ? o.fold : 0);
+  const fs::path out(o.output), fold = out / foldName,
+                                state = crossValidation ? out / "training" / foldName : out / "training";
   const std::vector<std::string> finals{(out / "plans.json").string(), (out / "dataset.json").string(),
                                         (fold / "checkpoint_final.pth").string(), (fold / "progress.json").string()};
   io::MadeFolders folders; // a refused or failed run leaves no folder it made
   folders.make(fold.string(), "the model folder");
   folders.make(state.string(), "the model folder");
-  for (const auto& f : finals) io::AtomicOutput probe(f, o.force || o.resume); // before any work
+  for (std::size_t i = crossValidation ? 2 : 0; i < finals.size(); ++i)
+    io::AtomicOutput probe(finals[i], o.force || o.resume); // before any work
 
   if (o.threads > 0) torch::set_num_threads(o.threads);
   torch::manual_seed(o.seed);
@@ -180,6 +226,20 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
   const auto t0 = Clock::now();
   const std::vector<PreparedCase> cases = prepare(ds, o, plan);
   const nlohmann::json plans = plansJson(ds, plan, o); // plans.json; kept in the resume state too
+  const nlohmann::ordered_json dataset = datasetJson(ds);
+  if (crossValidation && !o.force) // the other folds' plans.json and dataset.json must stay theirs
+    for (const auto& [path, now] : {std::pair<std::string, nlohmann::json>{finals[0], plans},
+                                    {finals[1], nlohmann::json::parse(jsonText(dataset))}}) {
+      std::ifstream in(path);
+      if (!in) continue;
+      const auto before = nlohmann::json::parse(in, nullptr, false);
+      if (before != now)
+        throw usageError(path + " holds what another run wrote (" +
+                         (before.is_discarded()
+                              ? std::string("not valid JSON")
+                              : nlohmann::json::diff(before, now).front().value("path", "?") + " differs") +
+                         "): train every fold on the same dataset with the same options, or --force to replace it");
+    }
   {
     std::ostringstream m;
     m.precision(1);
@@ -226,13 +286,28 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
           ? 0
           : std::max<std::size_t>(1, std::size_t(std::lround(o.validationFraction * double(cases.size()))));
   held = std::min(held, cases.size() - 1);
-  const std::vector<std::size_t> trainPool(order.begin(), order.end() - std::ptrdiff_t(held));
-  const std::vector<std::size_t> valPool =
+  std::vector<std::size_t> trainPool(order.begin(), order.end() - std::ptrdiff_t(held));
+  std::vector<std::size_t> valPool =
       held ? std::vector<std::size_t>(order.end() - std::ptrdiff_t(held), order.end()) : trainPool;
+  if (crossValidation) { // the fold's cases (cases follow ds.cases, sorted by id)
+    const auto indices = [&](const std::vector<std::string>& ids) {
+      std::vector<std::size_t> r;
+      for (const auto& id : ids)
+        for (std::size_t i = 0; i < cases.size(); ++i)
+          if (cases[i].id == id) r.push_back(i);
+      return r;
+    };
+    trainPool = indices(split.train);
+    valPool = split.val.empty() ? trainPool : indices(split.val);
+    held = split.val.size();
+  }
   std::string heldNames;
   for (std::size_t i = 0; i < held; ++i) heldNames += (i ? ", " : "") + cases[valPool[i]].id;
-  logInfo(held ? "validation on " + std::to_string(held) + " held-out case(s), not trained on: " + heldNames
-               : "validation on the training case(s): none held out");
+  logInfo((crossValidation ? foldName + " (" + (o.splits.empty() ? "nnU-Net's 5-fold split" : o.splits) +
+                                 "): " + std::to_string(trainPool.size()) + " training case(s); "
+                           : std::string()) +
+          (held ? "validation on " + std::to_string(held) + " held-out case(s), not trained on: " + heldNames
+                : "validation on the training case(s): none held out"));
 
   UNet net(plan.network);
   net->to(device);
@@ -359,21 +434,10 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
   const double trainSeconds = pastSeconds + secondsSince(tTrain);
   summary.iterationsPerSecond = trainSeconds > 0 ? double(pastIterations + iterations) / trainSeconds : 0.0;
 
-  // the model folder nnU-Net (and voxseg segment -m) reads
-  // (in the raw dataset's label order: a region-based dataset's regions pair with regions_class_order in it)
-  nlohmann::ordered_json dataset = {{"channel_names", nlohmann::ordered_json::object()},
-                                    {"labels", nlohmann::ordered_json::object()}};
-  for (std::size_t c = 0; c < ds.channelNames.size(); ++c)
-    dataset["channel_names"][std::to_string(c)] = ds.channelNames[c];
-  for (const auto& [name, values] : ds.labelEntries)
-    dataset["labels"][name] =
-        values.size() == 1 ? nlohmann::ordered_json(values.front()) : nlohmann::ordered_json(values);
-  if (ds.regionBased()) dataset["regions_class_order"] = ds.regionsClassOrder;
-  dataset["numTraining"] = ds.cases.size();
-  dataset["file_ending"] = ds.fileEnding;
-  dataset["name"] = ds.name;
-  writeText(finals[0], jsonText(plans, 2) + "\n", o.force || o.resume);
-  writeText(finals[1], jsonText(dataset, 2) + "\n", o.force || o.resume);
+  // the model folder nnU-Net (and voxseg segment -m) reads; another fold's plans.json and dataset.json are the same
+  const bool replace = o.force || o.resume || crossValidation;
+  writeText(finals[0], jsonText(plans, 2) + "\n", replace);
+  writeText(finals[1], jsonText(dataset, 2) + "\n", replace);
   writeCheckpoint(net, finals[2], o.force || o.resume);
   writeText(finals[3],
             jsonText(nlohmann::json{{"losses", summary.losses},

@@ -37,8 +37,13 @@ struct TrainOptions {
   bool deepSupervision = true;
   double foregroundFraction = 1.0 / 3.0; ///< patches forced onto foreground
   double validationFraction = 0.2;       ///< cases held out (at least one when there are two or more)
-  int validateEvery = 5;                 ///< epochs between validation Dice
-  int checkpointEvery = 5;               ///< epochs between checkpoints (resume points)
+  /// Cross-validation: fold K of nnU-Net's 5-fold split of the sorted case ids (or of `splits`), trained into
+  /// fold_K (state in training/fold_K) beside the other folds; validationFraction is then not used. -1: fold_0 with
+  /// validationFraction held out.
+  int fold = -1;
+  std::string splits;      ///< an nnU-Net splits_final.json (list of {"train": [ids], "val": [ids]}); needs fold
+  int validateEvery = 5;   ///< epochs between validation Dice
+  int checkpointEvery = 5; ///< epochs between checkpoints (resume points)
   bool resume = false;
   std::uint64_t seed = 0;
   int threads = 0;             ///< LibTorch CPU threads (0: every core)
