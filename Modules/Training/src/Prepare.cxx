@@ -223,25 +223,23 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
         processing::nnunetResampleLabels(values.data(), r.shape, newShape, kLabelOrder, sep, kLabelOrderZ, workers);
     p.labels.assign(labels.begin(), labels.end());
     p.shape = {newShape[0], newShape[1], newShape[2]};
+    // per foreground class (and of the annotated voxels) a uniform sample of at most kSampled voxels to centre
+    // patches on, drawn as the voxels pass (reservoir sampling): no list of every voxel of a class is held
     p.foreground.resize(foregroundClasses);
-    std::size_t annotatedSeen = 0;
+    std::vector<std::size_t> seen(foregroundClasses + 1, 0); // the last: annotated voxels
+    const auto keep = [&](std::vector<std::int64_t>& sample, std::size_t& count, std::size_t i) {
+      if (sample.size() < kSampled)
+        sample.push_back(std::int64_t(i));
+      else if (const auto at = std::uniform_int_distribution<std::size_t>(0, count)(rng); at < kSampled)
+        sample[at] = std::int64_t(i);
+      ++count;
+    };
     for (std::size_t i = 0; i < p.labels.size(); ++i) {
       const int v = p.labels[i];
       if (v == ds.ignoreLabel) continue;
-      for (std::size_t k : classesOf[std::size_t(v)]) p.foreground[k].push_back(std::int64_t(i));
-      if (ds.ignoreLabel >= 0) { // a uniform sample of at most kSampled (reservoir): no list of every voxel
-        if (p.annotated.size() < kSampled)
-          p.annotated.push_back(std::int64_t(i));
-        else if (const auto at = std::uniform_int_distribution<std::size_t>(0, annotatedSeen)(rng); at < kSampled)
-          p.annotated[at] = std::int64_t(i);
-        ++annotatedSeen;
-      }
+      for (std::size_t k : classesOf[std::size_t(v)]) keep(p.foreground[k], seen[k], i);
+      if (ds.ignoreLabel >= 0) keep(p.annotated, seen.back(), i);
     }
-    auto sample = [&](std::vector<std::int64_t>& f) { // keep a sample: enough to centre patches on
-      std::shuffle(f.begin(), f.end(), rng);
-      f.resize(std::min<std::size_t>(f.size(), kSampled));
-    };
-    for (auto& f : p.foreground) sample(f);
     if (ds.ignoreLabel >= 0 && p.annotated.empty())
       logWarning("case " + p.id + " has no annotated voxel (all are the ignore label " +
                  std::to_string(ds.ignoreLabel) + "): it teaches the network nothing");
