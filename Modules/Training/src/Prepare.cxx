@@ -9,6 +9,8 @@
 #include "voxseg/processing/NnUNetResampling.h"
 #include "voxseg/processing/Reorient.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -59,12 +61,6 @@ struct RawCase {
   std::vector<std::vector<float>> channels;
   std::vector<float> labels;
 };
-
-std::string join(const std::vector<int>& values, const char* sep) {
-  std::string s;
-  for (int v : values) s += (s.empty() ? "" : sep) + std::to_string(v);
-  return s;
-}
 
 template <typename T> std::string tripleText(const std::array<T, 3>& v, const char* sep) {
   std::ostringstream m;
@@ -151,10 +147,11 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
     const auto values = io::labelValues(labels);
     for (std::uint16_t v : values) {
       if (v > maxLabel || !listed[v])
-        throw inputError(c.labels, "label " + std::to_string(v) + " is not listed in dataset.json (" +
-                                       (int(ds.values.size()) == maxLabel + 1 ? "0.." + std::to_string(maxLabel)
-                                                                              : join(ds.values, ", ")) +
-                                       ")");
+        throw inputError(c.labels,
+                         "label " + std::to_string(v) + " is not listed in dataset.json (" +
+                             (int(ds.values.size()) == maxLabel + 1 ? "0.." + std::to_string(maxLabel)
+                                                                    : fmt::format("{}", fmt::join(ds.values, ", "))) +
+                             ")");
       present[v] = true;
     }
     std::vector<const float*> pointers;
@@ -251,10 +248,10 @@ std::vector<PreparedCase> prepare(const RawDataset& ds, const TrainOptions& o, P
   for (const auto& [name, values] : ds.regionBased() ? ds.regions : ds.labelEntries) {
     if (values.front() == 0 || values.front() == ds.ignoreLabel) continue;
     if (std::none_of(values.begin(), values.end(), [&](int v) { return present[std::size_t(v)]; }))
-      logWarning(
-          (values.size() == 1 ? "label " + std::to_string(values.front()) : "region of labels " + join(values, "+")) +
-          " ('" + name + "') occurs in none of the " + std::to_string(out.size()) +
-          " training case(s): the network cannot learn it");
+      logWarning((values.size() == 1 ? "label " + std::to_string(values.front())
+                                     : "region of labels " + fmt::format("{}", fmt::join(values, "+"))) +
+                 " ('" + name + "') occurs in none of the " + std::to_string(out.size()) +
+                 " training case(s): the network cannot learn it");
   }
 
   // patch: the median shape, shrunk (largest physical axis first) to the voxel budget; each axis a

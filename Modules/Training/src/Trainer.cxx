@@ -73,13 +73,18 @@ nlohmann::ordered_json datasetJson(const RawDataset& ds) {
   return dataset;
 }
 
+// Where --fold's cases come from, as messages name it.
+std::string splitSource(const TrainOptions& o) {
+  return o.splits.empty() ? std::string("nnU-Net's 5-fold split") : o.splits;
+}
+
 // --fold's cases: nnU-Net's default 5-fold split of the sorted case ids, or fold K of --splits; every id there must
 // be a case of the dataset.
 Fold selectFold(const RawDataset& ds, const TrainOptions& o) {
   std::vector<std::string> ids;
   for (const auto& c : ds.cases) ids.push_back(c.id);
   const std::vector<Fold> folds = o.splits.empty() ? nnunetFolds(ids) : readSplits(o.splits);
-  const std::string source = o.splits.empty() ? std::string("nnU-Net's 5-fold split") : o.splits;
+  const std::string source = splitSource(o);
   if (std::size_t(o.fold) >= folds.size())
     throw usageError("--fold " + std::to_string(o.fold) + ": " + source + " has folds 0.." +
                      std::to_string(folds.size() - 1));
@@ -303,9 +308,9 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
   }
   std::string heldNames;
   for (std::size_t i = 0; i < held; ++i) heldNames += (i ? ", " : "") + cases[valPool[i]].id;
-  logInfo((crossValidation ? foldName + " (" + (o.splits.empty() ? "nnU-Net's 5-fold split" : o.splits) +
-                                 "): " + std::to_string(trainPool.size()) + " training case(s); "
-                           : std::string()) +
+  logInfo((crossValidation
+               ? foldName + " (" + splitSource(o) + "): " + std::to_string(trainPool.size()) + " training case(s); "
+               : std::string()) +
           (held ? "validation on " + std::to_string(held) + " held-out case(s), not trained on: " + heldNames
                 : "validation on the training case(s): none held out"));
 
