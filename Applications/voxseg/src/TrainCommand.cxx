@@ -55,7 +55,7 @@ int runTrain(const TrainArgs& args) {
   spdlog::info("trained {} epochs on {} ({:.2f} iterations/s, {} parameters, patch {}x{}x{}, {} stages); model: {}",
                summary.losses.size(), summary.device, summary.iterationsPerSecond, summary.parameters, summary.patch[0],
                summary.patch[1], summary.patch[2], summary.stages, summary.modelFolder);
-  const std::string png = (std::filesystem::path(summary.modelFolder) / "fold_0" / "training_curve.png").string();
+  const std::string png = (std::filesystem::path(summary.foldFolder) / "training_curve.png").string();
   if (!args.curve || summary.losses.size() < 2) {
     if (args.curve) spdlog::info("no training curve: it needs two epochs or more");
     std::error_code ec; // an earlier run's curve (--force) would stand beside this model as if it were its own

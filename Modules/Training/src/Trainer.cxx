@@ -456,6 +456,7 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
             o.force || o.resume);
   folders.keep();
   summary.modelFolder = o.output;
+  summary.foldFolder = fold.string();
   summary.patch = {int(plan.patch[0]), int(plan.patch[1]), int(plan.patch[2])};
   summary.spacing = {plan.spacing[0], plan.spacing[1], plan.spacing[2]};
   summary.stages = int(plan.network.features.size());
