@@ -48,6 +48,7 @@ int run(int argc, char** argv) {
 
   pipeline::NnUNetOptions options;
   options.folder = folder;
+  options.folds = {0}; // the fold nnU-Net's predictor runs in the comparison
   options.step = args.getDouble("--step", 0.5);
   options.tta = args.getInt("--tta", 0) != 0;
   const pipeline::NnUNetModel model =

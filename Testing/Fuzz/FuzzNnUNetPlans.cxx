@@ -43,6 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (std::getenv("VOXSEG_FUZZ_NNUNET_FOLD") != nullptr) {
       voxseg::pipeline::NnUNetOptions options;
       options.folder = folder.string();
+      options.folds = {0};
       voxseg::pipeline::SegmenterOptions run;
       run.device.name = "cpu";
       (void)voxseg::pipeline::loadNnUNet(options, run);

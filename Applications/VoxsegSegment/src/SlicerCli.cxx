@@ -40,7 +40,7 @@ struct Args {
   std::string output;
   std::string model;
   std::string nnunet;
-  std::string folds = "0";
+  std::string folds = "auto";
   std::string previousStage;  ///< an nnU-Net cascade stage's previous-stage label map
   std::string postprocessing; ///< nnU-Net's postprocessing.json
   std::string device = "cpu";
@@ -228,7 +228,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   app.add_option("--model", args.model, "TorchScript model (.pt) with an embedded voxseg model card");
   app.add_option("--nnunet", args.nnunet,
                  "nnU-Net v2 trained-model folder (plans.json, dataset.json, fold_N/checkpoint_final.pth)");
-  app.add_option("--folds", args.folds, "--nnunet: folds to ensemble, e.g. 0,1,2,3,4")->capture_default_str();
+  app.add_option("--folds", args.folds,
+                 "--nnunet: folds to ensemble, e.g. 0,1,2,3,4; all: fold_all; auto: every trained fold")
+      ->capture_default_str();
   app.add_option("--previousStage", args.previousStage,
                  "--nnunet cascade stage (3d_cascade_fullres): the previous stage's label map on the input's grid; "
                  "default: the 3d_lowres folder beside it runs first");

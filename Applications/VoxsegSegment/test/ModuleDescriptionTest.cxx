@@ -89,7 +89,7 @@ TEST_F(VoxsegSegmentXml, DeclaresEveryParameterForSlicer) {
       {"outputLabel", "image", "1", "", "output", ""},
       {"model", "file", "", "model", "input", ""},
       {"nnunet", "directory", "", "nnunet", "input", ""},
-      {"folds", "string", "", "folds", "", "0"},
+      {"folds", "string", "", "folds", "", "auto"},
       {"previousStage", "image", "", "previousStage", "input", ""},
       {"nnunetPostprocessing", "file", "", "nnunetPostprocessing", "input", ""},
       {"device", "string-enumeration", "", "device", "", "cpu"},

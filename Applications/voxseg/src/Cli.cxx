@@ -201,8 +201,12 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   segCmd->add_option("--nnunet", seg.nnunet,
                      "nnU-Net v2 trained-model folder (plans.json, dataset.json, fold_N/) run natively with nnU-Net's "
                      "preprocessing, sliding window and export");
-  std::string foldsText = "0";
-  segCmd->add_option("--folds", foldsText, "--nnunet: folds to ensemble, e.g. 0,1,2,3,4")->capture_default_str();
+  std::string foldsText = "auto";
+  segCmd
+      ->add_option("--folds", foldsText,
+                   "--nnunet: folds to ensemble, e.g. 0,1,2,3,4; all: fold_all; auto: every fold_N holding the "
+                   "checkpoint (else fold_all)")
+      ->capture_default_str();
   segCmd->add_option("--checkpoint", seg.nnunetOptions.checkpoint, "--nnunet: checkpoint_<name>.pth")
       ->check(CLI::IsMember({"final", "best"}))
       ->capture_default_str();

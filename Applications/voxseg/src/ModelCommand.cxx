@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <ostream>
 #include <sstream>
 
@@ -44,11 +45,10 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
   j["kind"] = "nnunet";
   j["configuration"] = f.configurationName;
   nlohmann::json folds = nlohmann::json::array();
-  for (int fold = 0; fold < 100; ++fold) {
-    const std::filesystem::path dir = std::filesystem::path(args.model) / ("fold_" + std::to_string(fold));
+  for (int fold : inference::nnunetFoldFolders(args.model)) {
+    const std::filesystem::path dir = std::filesystem::path(args.model) / inference::nnunetFoldName(fold);
     std::error_code ec;
-    if (!std::filesystem::is_directory(dir, ec)) continue;
-    nlohmann::json entry{{"fold", fold}};
+    nlohmann::json entry{{"fold", fold == inference::kFoldAll ? nlohmann::json("all") : nlohmann::json(fold)}};
     for (const char* name : {"final", "best"})
       entry[std::string("checkpoint_") + name] =
           std::filesystem::exists(dir / ("checkpoint_" + std::string(name) + ".pth"), ec);
@@ -105,12 +105,14 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
     out << "cascade:       after '" << f.previousStage << "': its labels " << j["previous_stage_label_channels"].dump()
         << " one-hot, as input channels after the image's\n";
   for (const auto& e : folds)
-    out << "fold " << e["fold"].get<int>() << ":        final " << (e["checkpoint_final"].get<bool>() ? "yes" : "no")
-        << ", best " << (e["checkpoint_best"].get<bool>() ? "yes" : "no")
+    out << std::left << std::setw(15)
+        << "fold " + (e["fold"].is_string() ? e["fold"].get<std::string>() : std::to_string(e["fold"].get<int>())) + ":"
+        << "final " << (e["checkpoint_final"].get<bool>() ? "yes" : "no") << ", best "
+        << (e["checkpoint_best"].get<bool>() ? "yes" : "no")
         << (e.contains("mirror_axes") ? ", test-time mirroring over axes " + e["mirror_axes"].dump() + " (z, y, x)"
                                       : std::string())
         << "\n";
-  if (folds.empty()) out << "no fold_N folder\n";
+  if (folds.empty()) out << "no fold_N or fold_all folder\n";
   return 0;
 }
 

@@ -17,6 +17,14 @@ namespace {
 
 nlohmann::ordered_json fileEntry(const std::string& path) { return {{"path", path}, {"sha256", sha256File(path)}}; }
 
+// The report's folds: fold numbers, "all" for fold_all.
+nlohmann::ordered_json foldsJson(const std::vector<int>& folds) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::array();
+  for (int fold : folds)
+    j.push_back(fold == inference::kFoldAll ? nlohmann::ordered_json("all") : nlohmann::ordered_json(fold));
+  return j;
+}
+
 } // namespace
 
 std::string sha256File(const std::string& path) {
@@ -100,19 +108,18 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
       nlohmann::ordered_json list = nlohmann::ordered_json::array();
       for (const char* f : {"plans.json", "dataset.json"}) list.push_back(fileEntry((fs::path(m.folder) / f).string()));
       for (int fold : m.folds)
-        list.push_back(
-            fileEntry((fs::path(m.folder) / ("fold_" + std::to_string(fold)) / ("checkpoint_" + m.checkpoint + ".pth"))
-                          .string()));
+        list.push_back(fileEntry(
+            (fs::path(m.folder) / inference::nnunetFoldName(fold) / ("checkpoint_" + m.checkpoint + ".pth")).string()));
       return list;
     };
-    files = modelFiles(o);
+    files = modelFiles(nnunet_->options); // the folds loaded (--folds auto resolved)
     description_ = {
         {"kind", "nnunet"},
         {"name", nnunet_->plans.value("dataset_name", fs::path(o.folder).parent_path().filename().string())},
         {"version", nnunet_->plans.value("plans_name", "")},
         {"folder", o.folder},
         {"configuration", nnunet_->configurationName},
-        {"folds", o.folds},
+        {"folds", foldsJson(nnunet_->options.folds)},
         {"checkpoint", o.checkpoint},
         {"test_time_mirroring", o.tta}};
     if (nnunet_->previous) {

@@ -143,6 +143,39 @@ bool isNnUNetFolder(const std::string& path) {
   return !path.empty() && fs::is_directory(path, ec) && fs::exists(fs::path(path) / "plans.json", ec);
 }
 
+std::string nnunetFoldName(int fold) { return fold == kFoldAll ? "fold_all" : "fold_" + std::to_string(fold); }
+
+std::vector<int> nnunetFoldFolders(const std::string& folder) {
+  std::vector<int> folds;
+  bool all = false;
+  std::error_code ec;
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind("fold_", 0) != 0 || !it->is_directory(ec)) continue;
+    const std::string n = name.substr(5);
+    if (n == "all")
+      all = true;
+    else if (!n.empty() && n.size() <= 3 && n.find_first_not_of("0123456789") == std::string::npos)
+      folds.push_back(std::stoi(n));
+  }
+  std::sort(folds.begin(), folds.end());
+  if (all) folds.push_back(kFoldAll);
+  return folds;
+}
+
+std::vector<int> detectNnUNetFolds(const std::string& folder, const std::string& checkpoint) {
+  const std::string file = "checkpoint_" + checkpoint + ".pth";
+  std::vector<int> found;
+  std::error_code ec;
+  for (int fold : nnunetFoldFolders(folder))
+    if (fs::is_regular_file(fs::path(folder) / nnunetFoldName(fold) / file, ec)) found.push_back(fold);
+  if (found.size() > 1 && found.back() == kFoldAll) found.pop_back(); // fold_all only when no fold_N has it
+  if (found.empty())
+    throw Error(ExitCode::Model,
+                folder + ": no trained fold to ensemble (no fold_N/" + file + ", no fold_all/" + file + ")");
+  return found;
+}
+
 NnUNetFolder readNnUNetFolder(const std::string& folder) {
   try {
     return readFolder(folder);
@@ -162,8 +195,7 @@ Network Network::loadNnUNetFold(const std::string& folder, int fold, const std::
 
 Network Network::loadNnUNetFold(const NnUNetFolder& folder, int fold, const std::string& checkpoint,
                                 const DeviceSpec& device) {
-  const fs::path cpPath =
-      fs::path(folder.path) / ("fold_" + std::to_string(fold)) / ("checkpoint_" + checkpoint + ".pth");
+  const fs::path cpPath = fs::path(folder.path) / nnunetFoldName(fold) / ("checkpoint_" + checkpoint + ".pth");
   const nnunet::Checkpoint cp = nnunet::readCheckpoint(cpPath.string());
   auto impl = std::make_unique<Impl>();
   impl->path = cpPath.string();

@@ -3,6 +3,7 @@
 #include "NnUNetCheckpoint.h"
 #include "NnUNetNetwork.h"
 #include "voxseg/core/Error.h"
+#include "voxseg/inference/NnUNetFolder.h"
 #include "voxseg/inference/SlidingWindow.h"
 #include "voxseg/testing/Data.h"
 #include "voxseg/testing/Npy.h"
@@ -10,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -47,6 +49,34 @@ TEST(NnUNetCheckpoint, BadFilesAreModelErrors) {
       EXPECT_EQ(std::string(e.what()).rfind(p, 0), 0u) << e.what();
     }
   }
+}
+
+// --folds auto: the numbered folds holding the checkpoint, ascending (10 after 2), fold_all only when none does.
+TEST(NnUNetFolds, DetectedAsNnUNetDetectsThem) {
+  TempDir dir;
+  const std::string m = dir.file("m");
+  for (const char* fold : {"fold_10", "fold_2", "fold_0", "fold_all", "fold_x", "fold_", "fold_1234"})
+    std::filesystem::create_directories(m + "/" + fold);
+  for (const char* file : {"fold_10/checkpoint_final.pth", "fold_0/checkpoint_final.pth", "fold_2/checkpoint_best.pth",
+                           "fold_all/checkpoint_final.pth", "fold_all/checkpoint_best.pth", "fold_3"})
+    std::ofstream(m + "/" + file) << "x";
+  EXPECT_EQ(nnunetFoldFolders(m), (std::vector<int>{0, 2, 10, kFoldAll}));
+  EXPECT_EQ(detectNnUNetFolds(m, "final"), (std::vector<int>{0, 10}));
+  EXPECT_EQ(detectNnUNetFolds(m, "best"), (std::vector<int>{2}));
+  std::filesystem::remove(m + "/fold_2/checkpoint_best.pth");
+  EXPECT_EQ(detectNnUNetFolds(m, "best"), (std::vector<int>{kFoldAll}));
+  EXPECT_EQ(nnunetFoldName(kFoldAll), "fold_all");
+  EXPECT_EQ(nnunetFoldName(10), "fold_10");
+  std::filesystem::remove(m + "/fold_all/checkpoint_best.pth");
+  try {
+    detectNnUNetFolds(m, "best");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Model);
+    EXPECT_EQ(std::string(e.what()), m + ": no trained fold to ensemble (no fold_N/checkpoint_best.pth, no "
+                                         "fold_all/checkpoint_best.pth)");
+  }
+  EXPECT_TRUE(nnunetFoldFolders(dir.file("none")).empty());
 }
 
 double maxRelDiff(const std::vector<float>& got, const std::vector<float>& want) {

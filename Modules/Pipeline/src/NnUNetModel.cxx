@@ -36,16 +36,22 @@ std::array<int, 3> permutation(const json& plans, const char* key, const fs::pat
 } // namespace
 
 std::vector<int> parseNnUNetFolds(const std::string& text) {
-  const auto bad = [&] { return usageError("--folds '" + text + "': expected fold numbers such as 0,1,2"); };
+  const auto bad = [&] {
+    return usageError("--folds '" + text +
+                      "': expected fold numbers such as 0,1,2 (or all: fold_all; auto: every "
+                      "trained fold)");
+  };
   std::vector<int> folds;
+  if (text == "auto") return folds;
   std::size_t pos = 0;
   while (true) {
     const std::size_t comma = text.find(',', pos);
     std::string item = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     item.erase(0, item.find_first_not_of(' '));
     item.erase(item.find_last_not_of(' ') + 1);
-    if (item.empty() || item.size() > 3 || item.find_first_not_of("0123456789") != std::string::npos) throw bad();
-    const int fold = std::stoi(item);
+    const bool number = !item.empty() && item.size() <= 3 && item.find_first_not_of("0123456789") == std::string::npos;
+    if (!number && item != "all") throw bad();
+    const int fold = number ? std::stoi(item) : inference::kFoldAll;
     if (std::find(folds.begin(), folds.end(), fold) != folds.end()) throw bad();
     folds.push_back(fold);
     if (comma == std::string::npos) return folds;
@@ -146,7 +152,13 @@ NnUNetModel load(const NnUNetOptions& options, const inference::DeviceSpec& devi
                                        ": the previous stage's labels are resampled with order 0, 1 or 3 and "
                                        "order_z 0 only (nnU-Net plans order 1, order_z 0)");
   }
-  for (int fold : options.folds)
+  if (m.options.folds.empty()) { // --folds auto
+    m.options.folds = inference::detectNnUNetFolds(options.folder, options.checkpoint);
+    std::string names;
+    for (int fold : m.options.folds) names += (names.empty() ? "" : ", ") + inference::nnunetFoldName(fold);
+    logInfo(options.folder + ": ensembling " + names + " (checkpoint_" + options.checkpoint + ".pth)");
+  }
+  for (int fold : m.options.folds)
     m.folds.push_back(inference::Network::loadNnUNetFold(folder, fold, options.checkpoint, device));
   if (!m.previousStage.empty() && options.loadPreviousStage) m.previous = loadPrevious(m, options, device, threads);
   return m;

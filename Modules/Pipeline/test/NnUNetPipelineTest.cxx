@@ -4,6 +4,7 @@
 #include "PipelineTestOptions.h"
 #include "voxseg/core/Error.h"
 #include "voxseg/core/ItkGeometry.h"
+#include "voxseg/inference/NnUNetFolder.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/pipeline/NnUNet.h"
 #include "voxseg/testing/Data.h"
@@ -69,6 +70,23 @@ INSTANTIATE_TEST_SUITE_P(Cases, NnUNetEndToEnd,
 
 // The slab-by-slab export equals the whole-volume export bit for bit, holding a slab and a few rows at a
 // time: slabs of one row and of five, the rows a slab makes ready exported by one thread or shared by three.
+TEST(NnUNetFoldsText, NumbersAllAndAuto) {
+  EXPECT_EQ(parseNnUNetFolds("0,1, 2"), (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(parseNnUNetFolds("all"), (std::vector<int>{inference::kFoldAll}));
+  EXPECT_EQ(parseNnUNetFolds("3,all"), (std::vector<int>{3, inference::kFoldAll}));
+  EXPECT_TRUE(parseNnUNetFolds("auto").empty());
+  for (const char* bad : {"", "0,", "0,0", "all,all", "-1", "1.5", "auto,1", "Auto", "1000"}) {
+    try {
+      parseNnUNetFolds(bad);
+      FAIL() << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Usage) << bad;
+      EXPECT_EQ(std::string(e.what()).rfind("--folds '" + std::string(bad) + "': expected fold numbers", 0), 0u)
+          << e.what();
+    }
+  }
+}
+
 TEST(NnUNetStreamingExport, EqualsTheWholeVolumeExport) {
   const std::string dir = sharedPath("fixtures/nnunet/predictions/fold0_mirror/");
   VOXSEG_REQUIRE_DATA(probe, dir + "phantomA_logits.npy");
@@ -169,6 +187,7 @@ std::string editedModel(const voxseg::testing::TempDir& tmp, const std::string& 
 NnUNetModel loadFold0WithoutMirroring(const std::string& folder) {
   NnUNetOptions o;
   o.folder = folder;
+  o.folds = {0};
   o.tta = false;
   return loadNnUNet(o, oneCpuThread());
 }

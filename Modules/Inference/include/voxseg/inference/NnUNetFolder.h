@@ -41,6 +41,21 @@ bool isNnUNetFolder(const std::string& path);
 /// invalid JSON, unknown configuration, plans without an architecture block).
 NnUNetFolder readNnUNetFolder(const std::string& folder);
 
+/// The fold of fold_all/ (nnU-Net's `-f all`: a network trained on every case).
+constexpr int kFoldAll = -1;
+
+/// The fold's folder name: fold_N, or fold_all for kFoldAll.
+std::string nnunetFoldName(int fold);
+
+/// The fold folders the trained-model folder holds, checkpoint or not: fold_N in ascending N, then fold_all
+/// (kFoldAll). Other names (fold_x, files) are passed over.
+std::vector<int> nnunetFoldFolders(const std::string& folder);
+
+/// The folds `--folds auto` ensembles, as nnU-Net's predictor detects them (auto_detect_available_folds): every
+/// fold_N holding checkpoint_<checkpoint>.pth, ascending. When none does, fold_all if it holds the checkpoint
+/// (nnU-Net finds nothing there). Throws Error(Model) naming the folder when neither exists.
+std::vector<int> detectNnUNetFolds(const std::string& folder, const std::string& checkpoint);
+
 /// The Error(Model) for a plans.json/dataset.json value of a missing key or another type than nnU-Net
 /// writes (nlohmann's exception `e`), wherever the value is read.
 Error plansContentError(const std::string& folder, const nlohmann::json::exception& e);

@@ -16,7 +16,9 @@ namespace voxseg::pipeline {
 
 struct NnUNetOptions {
   std::string folder; ///< e.g. .../Dataset003_Liver/nnUNetTrainer__nnUNetPlans__3d_fullres
-  std::vector<int> folds{0};
+  /// Fold numbers, inference::kFoldAll for fold_all; empty: every trained fold (inference::detectNnUNetFolds),
+  /// NnUNetModel::options holding those found.
+  std::vector<int> folds;
   std::string checkpoint = "final"; ///< final | best
   double step = 0.5;
   bool tta = true; ///< mirroring over the checkpoint's allowed axes
@@ -33,9 +35,9 @@ struct NnUNetModel {
   nlohmann::json configuration;  ///< plans' configuration (inherits_from resolved)
   nlohmann::json plans;
   nlohmann::json dataset;
-  std::vector<std::string> labelOrder; ///< dataset.json's label names in the file's order (NnUNetFolder)
-  int numClasses = 0;                  ///< network outputs (NnUNetFolder)
-  NnUNetOptions options;
+  std::vector<std::string> labelOrder;           ///< dataset.json's label names in the file's order (NnUNetFolder)
+  int numClasses = 0;                            ///< network outputs (NnUNetFolder)
+  NnUNetOptions options;                         ///< as given, but folds: those loaded (auto resolved)
   std::array<int, 3> transposeForward{0, 1, 2};  ///< plans.json, applied to the (z, y, x) array
   std::array<int, 3> transposeBackward{0, 1, 2}; ///< its inverse
   std::vector<int> regionsClassOrder;            ///< dataset.json; empty: softmax model
@@ -49,8 +51,9 @@ struct NnUNetModel {
   std::shared_ptr<const NnUNetModel> previous;
 };
 
-/// "0,1, 2" -> {0, 1, 2}: the --folds text of the command-line tools. Anything else (empty items,
-/// non-digits, duplicates) throws usageError naming the option.
+/// "0,1, 2" -> {0, 1, 2}: the --folds text of the command-line tools; "all" (fold_all) -> inference::kFoldAll;
+/// "auto" -> {} (every trained fold). Anything else (empty items, non-digits, duplicates) throws usageError
+/// naming the option.
 std::vector<int> parseNnUNetFolds(const std::string& text);
 
 /// Reads the folder and rebuilds every fold's network on `device` (LibTorch's threads set to `threads`, 0 = every
