@@ -451,10 +451,16 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   trainCmd->add_flag("--no-augment", trainArgs.noAugment, "no data augmentation");
   trainCmd->add_option("--val-fraction", to.validationFraction, "cases held out for validation")->capture_default_str();
   trainCmd
-      ->add_option("--fold", to.fold,
-                   "cross-validation fold K (0..4) of nnU-Net's 5-fold split, trained into fold_K beside the others "
-                   "(instead of --val-fraction)")
-      ->check(CLI::NonNegativeNumber);
+      ->add_option_function<std::string>(
+          "--fold", [&](const std::string& k) { to.fold = k == "all" ? training::kFoldAll : std::stoi(k); },
+          "cross-validation fold K (0..4) of nnU-Net's 5-fold split, trained into fold_K beside the others "
+          "(instead of --val-fraction); all: every case, into fold_all")
+      ->check(CLI::Validator(
+          [](std::string& k) {
+            const bool number = !k.empty() && k.size() <= 3 && k.find_first_not_of("0123456789") == std::string::npos;
+            return number || k == "all" ? std::string() : "'" + k + "' is not a fold number (0, 1, ...) or all";
+          },
+          "K|all"));
   trainCmd->add_option("--splits", to.splits, "nnU-Net's splits_final.json to take --fold's cases from");
   trainCmd->add_option("--validate-every", to.validateEvery, "epochs between validation Dice")->capture_default_str();
   trainCmd->add_option("--checkpoint-every", to.checkpointEvery, "epochs between resumable checkpoints")

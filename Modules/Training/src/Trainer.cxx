@@ -85,21 +85,23 @@ Fold selectFold(const RawDataset& ds, const TrainOptions& o) {
   for (const auto& c : ds.cases) ids.push_back(c.id);
   const std::vector<Fold> folds = o.splits.empty() ? nnunetFolds(ids) : readSplits(o.splits);
   const std::string source = splitSource(o);
-  if (std::size_t(o.fold) >= folds.size())
-    throw usageError("--fold " + std::to_string(o.fold) + ": " + source + " has folds 0.." +
+  const int k = *o.fold;
+  if (std::size_t(k) >= folds.size())
+    throw usageError("--fold " + std::to_string(k) + ": " + source + " has folds 0.." +
                      std::to_string(folds.size() - 1));
-  const Fold& f = folds[std::size_t(o.fold)];
+  const Fold& f = folds[std::size_t(k)];
   for (const auto* list : {&f.train, &f.val})
     for (const auto& id : *list)
       if (!std::binary_search(ids.begin(), ids.end(), id))
-        throw inputError(source, "fold " + std::to_string(o.fold) + " names case '" + id + "', which " + ds.folder +
+        throw inputError(source, "fold " + std::to_string(k) + " names case '" + id + "', which " + ds.folder +
                                      " does not have");
-  if (f.train.empty()) throw inputError(source, "fold " + std::to_string(o.fold) + " has no training case");
+  if (f.train.empty()) throw inputError(source, "fold " + std::to_string(k) + " has no training case");
   return f;
 }
 
-// nnU-Net checkpoint: a pickled dict with network_weights (name -> tensor), trainer name, mirroring.
-void writeCheckpoint(UNet& net, const std::string& path, bool overwrite) {
+// nnU-Net checkpoint: a pickled dict with network_weights (name -> tensor), trainer name, mirroring, and init_args'
+// fold as nnU-Net writes it (the number, or "all").
+void writeCheckpoint(UNet& net, const std::string& path, int fold, bool overwrite) {
   // nnU-Net's modules register each conv/norm twice (".all_modules.0/1") and the decoder keeps the
   // encoder (".decoder.encoder."): PyTorch's strict load_state_dict wants those names too.
   c10::Dict<std::string, at::Tensor> weights;
@@ -127,7 +129,10 @@ void writeCheckpoint(UNet& net, const std::string& path, bool overwrite) {
   cp.insert("trainer_name", std::string("nnUNetTrainer"));
   c10::impl::GenericDict init(c10::StringType::get(), c10::AnyType::get());
   init.insert("configuration", std::string("3d_fullres"));
-  init.insert("fold", std::int64_t(0));
+  if (fold == kFoldAll)
+    init.insert("fold", std::string("all"));
+  else
+    init.insert("fold", std::int64_t(fold));
   cp.insert("init_args", init);
   cp.insert("inference_allowed_mirroring_axes", c10::List<std::int64_t>({0, 1, 2}));
   const std::vector<char> bytes = torch::pickle_save(cp);
@@ -172,7 +177,10 @@ namespace {
 void checkOptions(const TrainOptions& o) {
   if (o.epochs < 1 || o.iterationsPerEpoch < 1 || o.batch < 1)
     throw usageError("epochs, iterations and batch must be >= 1");
-  if (!o.splits.empty() && o.fold < 0) throw usageError("--splits needs --fold: which of its folds to train");
+  if (!o.splits.empty() && (!o.fold || *o.fold == kFoldAll))
+    throw usageError("--splits needs --fold K: which of its folds to train");
+  if (o.fold && *o.fold < 0 && *o.fold != kFoldAll)
+    throw usageError("--fold " + std::to_string(*o.fold) + ": a fold number (0, 1, ...) or all");
   if (o.optimizer != "sgd" && o.optimizer != "adamw")
     throw usageError("--optimizer '" + o.optimizer + "': sgd or adamw");
   if (!(o.foregroundFraction >= 0 && o.foregroundFraction <= 1)) throw usageError("--foreground must be within [0, 1]");
@@ -210,18 +218,18 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
   checkOptions(o);
   const RawDataset ds = readRawDataset(o.dataset);
   // --fold K: nnU-Net's cross-validation fold (or the --splits file's), trained into fold_K beside the other folds;
-  // plans.json and dataset.json are shared and must come out the same for every fold
-  const bool crossValidation = o.fold >= 0;
+  // --fold all: every case, into fold_all. plans.json and dataset.json are shared and must come out the same for
+  // every fold
+  const bool crossValidation = o.fold && *o.fold >= 0, allFold = o.fold == kFoldAll;
   const Fold split = crossValidation ? selectFold(ds, o) : Fold{};
-  const std::string foldName = "fold_" + std::to_string(crossValidation ? o.fold : 0);
-  const fs::path out(o.output), fold = out / foldName,
-                                state = crossValidation ? out / "training" / foldName : out / "training";
+  const std::string foldName = allFold ? "fold_all" : "fold_" + std::to_string(crossValidation ? *o.fold : 0);
+  const fs::path out(o.output), fold = out / foldName, state = o.fold ? out / "training" / foldName : out / "training";
   const std::vector<std::string> finals{(out / "plans.json").string(), (out / "dataset.json").string(),
                                         (fold / "checkpoint_final.pth").string(), (fold / "progress.json").string()};
   io::MadeFolders folders; // a refused or failed run leaves no folder it made
   folders.make(fold.string(), "the model folder");
   folders.make(state.string(), "the model folder");
-  for (std::size_t i = crossValidation ? 2 : 0; i < finals.size(); ++i)
+  for (std::size_t i = o.fold ? 2 : 0; i < finals.size(); ++i)
     io::AtomicOutput probe(finals[i], o.force || o.resume); // before any work
 
   if (o.threads > 0) torch::set_num_threads(o.threads);
@@ -232,7 +240,7 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
   const std::vector<PreparedCase> cases = prepare(ds, o, plan);
   const nlohmann::json plans = plansJson(ds, plan, o); // plans.json; kept in the resume state too
   const nlohmann::ordered_json dataset = datasetJson(ds);
-  if (crossValidation && !o.force) // the other folds' plans.json and dataset.json must stay theirs
+  if (o.fold && !o.force) // the other folds' plans.json and dataset.json must stay theirs
     for (const auto& [path, now] : {std::pair<std::string, nlohmann::json>{finals[0], plans},
                                     {finals[1], nlohmann::json::parse(jsonText(dataset))}}) {
       std::ifstream in(path);
@@ -287,7 +295,7 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
   std::mt19937_64 rng(o.seed);
   std::shuffle(order.begin(), order.end(), rng);
   std::size_t held =
-      cases.size() < 2 || o.validationFraction == 0
+      cases.size() < 2 || o.validationFraction == 0 || allFold
           ? 0
           : std::max<std::size_t>(1, std::size_t(std::lround(o.validationFraction * double(cases.size()))));
   held = std::min(held, cases.size() - 1);
@@ -310,7 +318,8 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
   for (std::size_t i = 0; i < held; ++i) heldNames += (i ? ", " : "") + cases[valPool[i]].id;
   logInfo((crossValidation
                ? foldName + " (" + splitSource(o) + "): " + std::to_string(trainPool.size()) + " training case(s); "
-               : std::string()) +
+           : allFold ? "fold_all (nnU-Net's \"all\"): every case trains (" + std::to_string(trainPool.size()) + "); "
+                     : std::string()) +
           (held ? "validation on " + std::to_string(held) + " held-out case(s), not trained on: " + heldNames
                 : "validation on the training case(s): none held out"));
 
@@ -440,10 +449,10 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
   summary.iterationsPerSecond = trainSeconds > 0 ? double(pastIterations + iterations) / trainSeconds : 0.0;
 
   // the model folder nnU-Net (and voxseg segment -m) reads; another fold's plans.json and dataset.json are the same
-  const bool replace = o.force || o.resume || crossValidation;
+  const bool replace = o.force || o.resume || o.fold.has_value();
   writeText(finals[0], jsonText(plans, 2) + "\n", replace);
   writeText(finals[1], jsonText(dataset, 2) + "\n", replace);
-  writeCheckpoint(net, finals[2], o.force || o.resume);
+  writeCheckpoint(net, finals[2], o.fold.value_or(0), o.force || o.resume);
   writeText(finals[3],
             jsonText(nlohmann::json{{"losses", summary.losses},
                                     {"validation_dice", summary.validation},

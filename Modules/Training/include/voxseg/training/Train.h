@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct Augmentation {
   bool blur = true;                       ///< Gaussian blur, sigma 0.5-1 voxel, p 0.2
   bool lowResolution = true;              ///< down by 1-2x and back up, p 0.25
 };
+
+/// TrainOptions::fold for nnU-Net's "all" fold: every case trains, into fold_all (inference::kFoldAll's value).
+constexpr int kFoldAll = -1;
 
 struct TrainOptions {
   std::string dataset; ///< nnU-Net raw layout
@@ -38,9 +42,10 @@ struct TrainOptions {
   double foregroundFraction = 1.0 / 3.0; ///< patches forced onto foreground
   double validationFraction = 0.2;       ///< cases held out (at least one when there are two or more)
   /// Cross-validation: fold K of nnU-Net's 5-fold split of the sorted case ids (or of `splits`), trained into
-  /// fold_K (state in training/fold_K) beside the other folds; validationFraction is then not used. -1: fold_0 with
+  /// fold_K (state in training/fold_K) beside the other folds; validationFraction is then not used. kFoldAll: every
+  /// case trains into fold_all and validates (nnU-Net's "all" fold), beside the others too. Unset: fold_0 with
   /// validationFraction held out.
-  int fold = -1;
+  std::optional<int> fold;
   std::string splits;      ///< an nnU-Net splits_final.json (list of {"train": [ids], "val": [ids]}); needs fold
   int validateEvery = 5;   ///< epochs between validation Dice
   int checkpointEvery = 5; ///< epochs between checkpoints (resume points)
