@@ -186,14 +186,18 @@ std::vector<BatchCase> listBatch(const std::string& folderOrCsv, std::size_t cha
   return cases;
 }
 
-void writeJsonFile(const nlohmann::ordered_json& j, const std::string& path, bool force) {
+void writeTextFile(const std::string& text, const std::string& path, bool force) {
   io::AtomicOutput out(path, force);
   {
-    std::ofstream f(out.tempPath());
-    f << jsonText(j, 2) << "\n";
+    std::ofstream f(out.tempPath(), std::ios::binary);
+    f << text;
     if (!f.flush()) throw outputError(path, "write failed (disk full?)");
   }
   out.commit();
+}
+
+void writeJsonFile(const nlohmann::ordered_json& j, const std::string& path, bool force) {
+  writeTextFile(jsonText(j, 2) + "\n", path, force);
 }
 
 void writeSummary(const std::vector<nlohmann::ordered_json>& rows, const std::string& csvPath, bool force) {

@@ -333,6 +333,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   evalCmd->add_option("-o,--output-dir", eval.outputDir,
                       "folder for metrics.csv, metrics.json, summary.csv (per label over cases), report.html and "
                       "box plots (boxplot_<metric>.png)");
+  evalCmd->add_option("--nnunet-summary", eval.nnunetSummary,
+                      "also nnU-Net's summary.json of the cases (compute_metrics_on_folder's, number for number; the "
+                      "labels of --labels or a dataset.json's --label-table)");
   evalCmd->add_option("--threads", eval.threads, "labels evaluated at once (0 = every core)")
       ->check(kThreads)
       ->capture_default_str();
@@ -472,6 +475,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   trainCmd->add_option("--device", to.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   trainCmd->add_flag_callback(
       "--no-curve", [&] { trainArgs.curve = false; }, "skip the training curve PNG");
+  trainCmd->add_flag_callback(
+      "--no-final-validation", [&] { trainArgs.finalValidation = false; },
+      "skip segmenting the validation cases into <fold>/validation/ and their nnU-Net summary.json");
   trainCmd->add_flag("-f,--force", to.force, "overwrite an existing model folder's files");
 
   auto* modelCmd = app.add_subcommand("model", "Pack a model card into a TorchScript file, or inspect a model");

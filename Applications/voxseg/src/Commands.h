@@ -86,6 +86,7 @@ struct EvaluateArgs {
   std::vector<double> tolerancesMm; ///< empty: 1 and 2 mm
   bool resample = false;            ///< prediction onto the reference grid (nearest neighbour)
   std::string outputDir;            ///< metrics.csv/.json, summary.csv, report.html
+  std::string nnunetSummary;        ///< nnU-Net's summary.json of the cases (compute_metrics_on_folder's)
   int threads = 0;
   bool instances = false;   ///< lesion-wise detection and panoptic quality per label ("instances.<name>")
   double instanceIou = 0.5; ///< components match when their IoU is above this
@@ -119,7 +120,8 @@ struct TrainArgs {
   training::TrainOptions options;
   std::string patch, spacing; ///< "z,y,x"
   bool noAugment = false;
-  bool curve = true; ///< training curve PNG beside the checkpoint
+  bool curve = true;           ///< training curve PNG beside the checkpoint
+  bool finalValidation = true; ///< segment and score the validation cases (<fold>/validation/summary.json)
 };
 /// Trains on an nnU-Net raw dataset and exports an nnU-Net folder `segment -m` runs (Documentation/training.md).
 int runTrain(const TrainArgs& args);

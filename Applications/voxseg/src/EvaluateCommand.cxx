@@ -6,6 +6,7 @@
 #include "voxseg/core/Error.h"
 #include "voxseg/evaluation/Evaluate.h"
 #include "voxseg/evaluation/Instances.h"
+#include "voxseg/evaluation/NnUNetSummary.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/io/VolumeIO.h"
 
@@ -188,6 +189,15 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     spdlog::info("{} is region-based: evaluating its regions {} as nnU-Net does (--labels picks labels)",
                  args.labelTable, names);
   }
+  if (!args.nnunetSummary.empty() && chosen.empty()) { // a plain dataset.json: nnU-Net scores its foreground labels
+    for (const auto& l : table)
+      if (l.value != 0 && l.value != opt.ignoreLabel) chosen.push_back({l.value});
+    std::sort(chosen.begin(), chosen.end());
+    chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+    if (chosen.empty())
+      throw usageError("--nnunet-summary scores fixed labels, as nnU-Net does: give them (--labels, or "
+                       "--label-table dataset.json)");
+  }
   for (const auto& t : chosen)
     if (std::find(t.begin(), t.end(), opt.ignoreLabel) != t.end())
       throw usageError((args.labels.empty() ? "the region " + targetText(t) + " of " + args.labelTable
@@ -206,6 +216,7 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     plotted.push_back(evaluation::presetName(p) + "." + evaluation::hausdorffMetricName(p, opt.percentile));
   if (!args.outputDir.empty() && args.plots)
     for (const auto& m : plotted) io::AtomicOutput probe((dir / boxPlotFileName(m)).string(), args.force);
+  if (!args.nnunetSummary.empty()) io::AtomicOutput probe(args.nnunetSummary, args.force);
 
   const auto cases = listEvalCases(args.prediction, args.reference, args.csv);
   std::vector<MetricRow> rows;
@@ -385,6 +396,21 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
         spdlog::warn("box plots not written: {}", e.what());
       }
     }
+  }
+  if (!args.nnunetSummary.empty()) { // the cases in nnU-Net's order: by prediction file name
+    std::vector<std::string> keys;
+    for (const auto& t : chosen) keys.push_back(t.size() == 1 ? evaluation::nnunetKey(t[0]) : evaluation::nnunetKey(t));
+    std::vector<evaluation::NnUNetCaseCounts> counts;
+    for (const auto& e : evaluated) {
+      counts.push_back({e.source->reference, e.source->prediction, {}});
+      for (const auto& r : e.results) counts.back().counts.push_back(r.counts);
+    }
+    std::stable_sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) {
+      return fs::path(a.predictionFile).filename().string() < fs::path(b.predictionFile).filename().string();
+    });
+    writeTextFile(evaluation::nnunetSummary(keys, counts).json, args.nnunetSummary, args.force);
+    spdlog::info("wrote {} (nnU-Net's summary.json{})", args.nnunetSummary,
+                 failed.empty() ? "" : ", without the cases not evaluated");
   }
   made.keep();
   return firstFailure;

@@ -1,4 +1,5 @@
 #include "Commands.h"
+#include "TrainValidation.h"
 
 #include "voxseg/core/Error.h"
 #include "voxseg/rendering/Charts.h"
@@ -72,6 +73,22 @@ int runTrain(const TrainArgs& args) {
       if (e.code() != ExitCode::Internal) throw;
       spdlog::warn("training curve not drawn: {}", e.what());
     }
+  }
+  if (args.finalValidation) {
+    spdlog::info("final validation: segmenting {} case(s) with {} (test-time mirroring, step 0.5)",
+                 summary.validationCases.size(), std::filesystem::path(summary.foldFolder).filename().string());
+    FinalValidation v;
+    try {
+      v = validateTrainedFold(o, summary);
+    } catch (const Error&) { // the model stands: say so before the error
+      spdlog::warn("the final validation failed; the model in {} is written", summary.modelFolder);
+      throw;
+    }
+    std::string means;
+    for (std::size_t k = 0; k < v.keys.size(); ++k)
+      means += fmt::format("{}{} {:.4f}", k ? ", " : "", v.keys[k], v.summary.meanDice[k]);
+    spdlog::info("validation Dice (nnU-Net's summary.json in {}): {}; foreground mean {:.4f}", v.folder, means,
+                 v.summary.foregroundDice);
   }
   return 0;
 }

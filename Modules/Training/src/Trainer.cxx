@@ -466,6 +466,9 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
   folders.keep();
   summary.modelFolder = o.output;
   summary.foldFolder = fold.string();
+  summary.fold = o.fold.value_or(0);
+  for (std::size_t i : valPool) summary.validationCases.push_back(cases[i].id);
+  std::sort(summary.validationCases.begin(), summary.validationCases.end());
   summary.patch = {int(plan.patch[0]), int(plan.patch[1]), int(plan.patch[2])};
   summary.spacing = {plan.spacing[0], plan.spacing[1], plan.spacing[2]};
   summary.stages = int(plan.network.features.size());

@@ -68,8 +68,11 @@ struct EpochReport {
 
 struct TrainSummary {
   std::string modelFolder;
-  std::string foldFolder;     ///< modelFolder/fold_K (--fold K), modelFolder/fold_0 without --fold
-  std::vector<double> losses; ///< per epoch
+  std::string foldFolder; ///< modelFolder/fold_K (--fold K), modelFolder/fold_0 without --fold
+  int fold = 0;           ///< K of fold_K, kFoldAll for fold_all
+  /// The cases validated on, sorted: those held out, or the training cases when none is (nnU-Net's "all" fold).
+  std::vector<std::string> validationCases;
+  std::vector<double> losses;                                  ///< per epoch
   std::vector<std::pair<int, std::vector<double>>> validation; ///< (epoch, Dice per foreground label or region)
   /// Over every epoch trained, those of the sessions resumed from included (0 when unknown: a resume of a
   /// state written before 2026-11-27 with no epoch left to run); progress.json's iterations_per_second.
