@@ -2,14 +2,17 @@
 
 #include "voxseg/core/Error.h"
 #include "voxseg/core/JsonText.h"
+#include "voxseg/evaluation/NnUNetSummary.h"
 #include "voxseg/inference/NnUNetFolder.h"
 #include "voxseg/io/AtomicOutput.h"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <iterator>
 #include <ostream>
 #include <sstream>
 
@@ -37,6 +40,19 @@ int runModelPack(const ModelPackArgs& args) {
 
 namespace {
 
+// A fold's validation/summary.json (nnU-Net's, or `voxseg train`'s final validation): {"cases", "foreground_mean_dice"
+// (null when NaN)}; null when the file is absent or not such a summary.
+nlohmann::json validationOf(const std::filesystem::path& fold) {
+  std::ifstream in(fold / "validation" / "summary.json");
+  if (!in) return nullptr;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto s = evaluation::parseNnUNetSummary(std::move(text));
+  if (s.is_discarded() || !s.contains("foreground_mean") || !s["foreground_mean"].contains("Dice") ||
+      !s.contains("metric_per_case") || !s["metric_per_case"].is_array())
+    return nullptr;
+  return {{"cases", s["metric_per_case"].size()}, {"foreground_mean_dice", s["foreground_mean"]["Dice"]}};
+}
+
 // An nnU-Net v2 trained-model folder (what `voxseg train` writes): its plans, labels, folds and mirroring axes.
 int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
   const inference::NnUNetFolder f = inference::readNnUNetFolder(args.model);
@@ -55,6 +71,7 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
     if (entry["checkpoint_final"].get<bool>())
       entry["mirror_axes"] =
           inference::Network::loadNnUNetFold(f, fold, "final", inference::DeviceSpec{"cpu"}).allowedMirrorAxes();
+    if (auto v = validationOf(dir); !v.is_null()) entry["validation"] = v;
     folds.push_back(entry);
   }
   j["folds"] = folds;
@@ -111,6 +128,13 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
         << (e["checkpoint_best"].get<bool>() ? "yes" : "no")
         << (e.contains("mirror_axes") ? ", test-time mirroring over axes " + e["mirror_axes"].dump() + " (z, y, x)"
                                       : std::string())
+        << (e.contains("validation")
+                ? ", validation " +
+                      (e["validation"]["foreground_mean_dice"].is_number()
+                           ? fmt::format("{:.4f}", e["validation"]["foreground_mean_dice"].get<double>())
+                           : std::string("NaN")) +
+                      " foreground mean Dice over " + e["validation"]["cases"].dump() + " case(s)"
+                : std::string())
         << "\n";
   if (folds.empty()) out << "no fold_N or fold_all folder\n";
   return 0;

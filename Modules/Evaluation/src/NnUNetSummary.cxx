@@ -83,6 +83,12 @@ std::string nnunetKey(const std::vector<int>& region) {
   return s + (region.size() == 1 ? ",)" : ")");
 }
 
+nlohmann::json parseNnUNetSummary(std::string text) {
+  for (auto at = text.find(": NaN"); at != std::string::npos; at = text.find(": NaN", at))
+    text.replace(at, 5, ": null");
+  return nlohmann::json::parse(text, nullptr, false);
+}
+
 double numpySum(const std::vector<double>& values) { return pairwise(values.data(), values.size()); }
 
 NnUNetSummary nnunetSummary(const std::vector<std::string>& keys, const std::vector<NnUNetCaseCounts>& cases) {

@@ -60,12 +60,7 @@ NnUNetSummary fixtureSummary(const std::string& shared, const std::vector<std::s
   return nnunetSummary(keys, cases);
 }
 
-nlohmann::json parsed(const NnUNetSummary& s) {
-  std::string text = s.json;
-  for (auto at = text.find(": NaN"); at != std::string::npos; at = text.find(": NaN", at))
-    text.replace(at, 5, ": null");
-  return nlohmann::json::parse(text);
-}
+nlohmann::json parsed(const NnUNetSummary& s) { return parseNnUNetSummary(s.json); }
 
 TEST(NnUNetSummary, FixtureEqualsNnUNetsSummary) {
   VOXSEG_REQUIRE_DATA(shared, voxseg::testing::sharedPath("fixtures/nnunet/gt"));

@@ -6,6 +6,8 @@
 
 #include "voxseg/evaluation/Overlap.h"
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
@@ -31,6 +33,9 @@ struct NnUNetSummary {
 /// The summary of `cases` (nnU-Net lists them by prediction file name) for labels or regions named by `keys`.
 /// Throws Error(Internal) when a case has another number of counts than keys.
 NnUNetSummary nnunetSummary(const std::vector<std::string>& keys, const std::vector<NnUNetCaseCounts>& cases);
+
+/// A summary.json's text parsed, its NaN values (Python's) read as null; a discarded value when it is not JSON.
+nlohmann::json parseNnUNetSummary(std::string text);
 
 /// numpy's sum of float64 values (np.add.reduce's pairwise summation): the order nnU-Net's means add in.
 double numpySum(const std::vector<double>& values);
