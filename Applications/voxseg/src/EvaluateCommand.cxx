@@ -397,7 +397,9 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
       }
     }
   }
-  if (!args.nnunetSummary.empty()) { // the cases in nnU-Net's order: by prediction file name
+  if (!args.nnunetSummary.empty() && evaluated.empty()) // nnU-Net has no summary of no case either
+    spdlog::error("{} not written: no case was evaluated", args.nnunetSummary);
+  if (!args.nnunetSummary.empty() && !evaluated.empty()) { // the cases in nnU-Net's order: by prediction file name
     std::vector<std::string> keys;
     for (const auto& t : chosen) keys.push_back(t.size() == 1 ? evaluation::nnunetKey(t[0]) : evaluation::nnunetKey(t));
     std::vector<evaluation::NnUNetCaseCounts> counts;
