@@ -33,9 +33,9 @@ std::vector<std::string> splitCsvLine(const std::string& line);
 /// A CSV field, quoted when needed.
 std::string csvField(const std::string& s);
 
-/// Writes JSON atomically (pretty printed).
 /// `text` into `path` atomically (temporary file, then rename); Error(Output) naming the path.
 void writeTextFile(const std::string& text, const std::string& path, bool force);
+/// Writes JSON atomically (pretty printed).
 void writeJsonFile(const nlohmann::ordered_json& j, const std::string& path, bool force);
 
 /// A batch summary: CSV (case,status,exit_code,seconds,output,error) and the same rows as JSON

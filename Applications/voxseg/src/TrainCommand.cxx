@@ -74,6 +74,11 @@ int runTrain(const TrainArgs& args) {
       spdlog::warn("training curve not drawn: {}", e.what());
     }
   }
+  { // an earlier run's validation summary would stand beside this model as if it were its own
+    std::error_code ec;
+    const auto old = std::filesystem::path(summary.foldFolder) / "validation" / "summary.json";
+    if (std::filesystem::remove(old, ec)) spdlog::info("removed {} (an earlier run's)", old.string());
+  }
   if (args.finalValidation) {
     spdlog::info("final validation: segmenting {} case(s) with {} (test-time mirroring, step 0.5)",
                  summary.validationCases.size(), std::filesystem::path(summary.foldFolder).filename().string());

@@ -132,7 +132,7 @@ NnUNetSummary nnunetSummary(const std::vector<std::string>& keys, const std::vec
   }
   const nlohmann::json summary{{"foreground_mean", foreground}, {"mean", mean}, {"metric_per_case", perCase}};
   // Python's json.dump(indent=4, sort_keys=True) writes non-ASCII as \uXXXX and NaN as NaN (no JSON null is written)
-  std::string text = summary.dump(4, ' ', true);
+  std::string text = summary.dump(4, ' ', true, nlohmann::json::error_handler_t::replace);
   for (std::size_t at = text.find(": null"); at != std::string::npos; at = text.find(": null", at))
     text.replace(at, 6, ": NaN");
   out.json = text + "\n";
