@@ -125,24 +125,6 @@ withoutIgnored(const evaluation::LabelMap& reference, const evaluation::LabelMap
   return out;
 }
 
-// Every target in the order given: labels side by side (evaluateLabels), then regions one by one.
-std::vector<evaluation::LabelResult> evaluateTargets(const evaluation::LabelMap& reference,
-                                                     const evaluation::LabelMap& prediction,
-                                                     const std::vector<std::vector<int>>& targets,
-                                                     const evaluation::EvaluationOptions& opt) {
-  std::vector<int> labels;
-  std::vector<std::vector<int>> regions;
-  for (const auto& t : targets) (t.size() == 1 ? (labels.push_back(t[0]), void()) : regions.push_back(t));
-  // (no call without labels: it would still pass over both maps)
-  auto singles = labels.empty() ? std::vector<evaluation::LabelResult>{}
-                                : evaluation::evaluateLabels(reference, prediction, labels, opt);
-  auto unions = evaluation::evaluateRegions(reference, prediction, regions, opt);
-  std::vector<evaluation::LabelResult> out;
-  std::size_t a = 0, b = 0;
-  for (const auto& t : targets) out.push_back(std::move(t.size() == 1 ? singles[a++] : unions[b++]));
-  return out;
-}
-
 } // namespace
 
 int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
@@ -263,7 +245,7 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
           if (l != opt.ignoreLabel) targets.push_back({l});
       const auto t1 = std::chrono::steady_clock::now();
       Evaluated e;
-      e.results = evaluateTargets(refMap, predMap, targets, opt);
+      e.results = evaluation::evaluateTargets(refMap, predMap, targets, opt);
       spdlog::debug("{}: read in {:.3f} s, {} labels evaluated in {:.3f} s", c.id, seconds(t0, t1), targets.size(),
                     seconds(t1, std::chrono::steady_clock::now()));
       if (opt.ignoreLabel >= 0)
@@ -399,17 +381,19 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   }
   if (!args.nnunetSummary.empty() && evaluated.empty()) // nnU-Net has no summary of no case either
     spdlog::error("{} not written: no case was evaluated", args.nnunetSummary);
-  if (!args.nnunetSummary.empty() && !evaluated.empty()) { // the cases in nnU-Net's order: by prediction file name
+  if (!args.nnunetSummary.empty() && !evaluated.empty()) { // (nnunetSummary lists the cases in nnU-Net's order)
     std::vector<std::string> keys;
-    for (const auto& t : chosen) keys.push_back(t.size() == 1 ? evaluation::nnunetKey(t[0]) : evaluation::nnunetKey(t));
+    for (const auto& t : chosen) { // a dataset.json's region keyed as the file lists it
+      const auto r = std::find_if(regions.begin(), regions.end(), [&](const LabelRegion& x) { return x.labels == t; });
+      keys.push_back(r != regions.end() ? r->key
+                     : t.size() == 1    ? evaluation::nnunetKey(t[0])
+                                        : evaluation::nnunetKey(t));
+    }
     std::vector<evaluation::NnUNetCaseCounts> counts;
     for (const auto& e : evaluated) {
       counts.push_back({e.source->reference, e.source->prediction, {}});
       for (const auto& r : e.results) counts.back().counts.push_back(r.counts);
     }
-    std::stable_sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) {
-      return fs::path(a.predictionFile).filename().string() < fs::path(b.predictionFile).filename().string();
-    });
     writeTextFile(evaluation::nnunetSummary(keys, counts).json, args.nnunetSummary, args.force);
     spdlog::info("wrote {} (nnU-Net's summary.json{})", args.nnunetSummary,
                  failed.empty() ? "" : ", without the cases not evaluated");

@@ -5,6 +5,7 @@
 #include "voxseg/core/Error.h"
 #include "voxseg/core/LabelColors.h"
 #include "voxseg/core/Log.h"
+#include "voxseg/evaluation/NnUNetSummary.h"
 
 #include <nlohmann/json.hpp>
 
@@ -248,12 +249,13 @@ std::vector<LabelInfo> readLabelTable(const std::string& path, DatasetLabelRules
           continue;
         }
         if (!regionBased || !(v.is_array() || v.is_number_integer())) continue;
-        LabelRegion r{name, {}};
+        LabelRegion r{name, {}, {}};
         for (const auto& x : v.is_array() ? v : nlohmann::ordered_json::array({v}))
           if (!x.is_number_integer() || x.get<long long>() < 0 || x.get<long long>() > 65535)
             throw inputError(path, "region '" + name + "' holds " + x.dump() + " (labels are 0..65535)");
           else
             r.labels.push_back(x.get<int>());
+        r.key = v.is_array() ? evaluation::nnunetKey(r.labels) : evaluation::nnunetKey(r.labels.front());
         std::sort(r.labels.begin(), r.labels.end());
         r.labels.erase(std::unique(r.labels.begin(), r.labels.end()), r.labels.end());
         if (r.labels.empty()) throw inputError(path, "region '" + name + "' holds no label");

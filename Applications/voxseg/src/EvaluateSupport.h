@@ -28,6 +28,7 @@ std::vector<EvalCase> listEvalCases(const std::string& prediction, const std::st
 struct LabelRegion {
   std::string name;
   std::vector<int> labels; ///< ascending
+  std::string key;         ///< as nnU-Net's summary.json names it: the entry as listed, "(3, 1, 2)", "(3,)" or "3"
 };
 
 /// What `voxseg evaluate` scores: labels, each as {value}, and regions, each its labels ascending.

@@ -14,15 +14,14 @@ namespace fs = std::filesystem;
 
 namespace voxseg::cli {
 
-ValidationTargets validationTargets(const std::string& dataset) {
-  const training::RawDataset ds = training::readRawDataset(dataset);
+ValidationTargets validationTargets(const training::RawDataset& ds) {
   ValidationTargets t;
   t.ignoreLabel = ds.ignoreLabel;
   t.regions = ds.regionBased();
-  if (t.regions) { // the model's dataset.json writes a one-label region as a value: nnU-Net's key is that value
-    for (const auto& [name, labels] : ds.regions) {
-      t.targets.push_back(labels);
-      t.keys.push_back(labels.size() == 1 ? evaluation::nnunetKey(labels.front()) : evaluation::nnunetKey(labels));
+  if (t.regions) { // keyed as dataset.json lists them (nnU-Net's LabelManager keeps the entries as written)
+    for (std::size_t i = 0; i < ds.regions.size(); ++i) {
+      t.targets.push_back(ds.regions[i].second);
+      t.keys.push_back(ds.regionKeys.at(i));
     }
   } else {
     for (int v : ds.values)
@@ -36,7 +35,7 @@ ValidationTargets validationTargets(const std::string& dataset) {
 
 FinalValidation validateTrainedFold(const training::TrainOptions& options, const training::TrainSummary& summary) {
   const training::RawDataset ds = training::readRawDataset(options.dataset);
-  const ValidationTargets targets = validationTargets(options.dataset);
+  const ValidationTargets targets = validationTargets(ds);
   pipeline::NnUNetOptions no;
   no.folder = summary.modelFolder;
   no.folds = {summary.fold};
@@ -68,9 +67,8 @@ FinalValidation validateTrainedFold(const training::TrainOptions& options, const
     io::writeVolume(r.labels, cc.predictionFile, wo);
     const evaluation::LabelMap ref = evaluation::toLabelMap(io::readVolume(c->labels));
     const evaluation::LabelMap pred = evaluation::toLabelMap(r.labels);
-    for (const auto& t : targets.targets)
-      cc.counts.push_back(targets.regions ? evaluation::evaluateRegions(ref, pred, {t}, eo).front().counts
-                                          : evaluation::evaluateLabels(ref, pred, t, eo).front().counts);
+    for (const auto& result : evaluation::evaluateTargets(ref, pred, targets.targets, eo))
+      cc.counts.push_back(result.counts);
     cases.push_back(std::move(cc));
   }
   out.summary = evaluation::nnunetSummary(targets.keys, cases);

@@ -5,6 +5,7 @@
 // <fold>/validation/summary.json as nnU-Net's compute_metrics_on_folder scores them.
 
 #include "voxseg/evaluation/NnUNetSummary.h"
+#include "voxseg/training/Dataset.h"
 #include "voxseg/training/Train.h"
 
 #include <string>
@@ -26,7 +27,7 @@ struct ValidationTargets {
   bool regions = false;
   int ignoreLabel = -1;
 };
-ValidationTargets validationTargets(const std::string& dataset);
+ValidationTargets validationTargets(const training::RawDataset& dataset);
 
 /// Runs the final validation of the fold `summary` trained from `options`. Throws voxseg::Error.
 FinalValidation validateTrainedFold(const training::TrainOptions& options, const training::TrainSummary& summary);

@@ -131,6 +131,11 @@ TEST(EvaluateLabels, RegionsOfARegionBasedDatasetAndJoinedLabels) {
   EXPECT_EQ(regions[1].labels, (std::vector<int>{2, 3})); // sorted
   EXPECT_EQ(regions[3].name, "edema");
   EXPECT_EQ(regions[3].labels, (std::vector<int>{1}));
+  // nnU-Net's summary.json keys: each entry as the file lists it
+  EXPECT_EQ(regions[0].key, "(1, 2, 3)");
+  EXPECT_EQ(regions[1].key, "(3, 2)");
+  EXPECT_EQ(regions[2].key, "(3,)");
+  EXPECT_EQ(regions[3].key, "1");
   EXPECT_EQ(selectTargets("whole_tumor,tumor_core", table, regions), (Targets{{1, 2, 3}, {2, 3}}));
   EXPECT_EQ(selectTargets("3+1, edema+2 ,enhancing", table, regions), (Targets{{1, 3}, {1, 2}, {3}}));
   for (const auto& [text, why] : std::vector<std::pair<std::string, std::string>>{

@@ -227,4 +227,19 @@ std::vector<LabelResult> evaluateRegions(const LabelMap& reference, const LabelM
   return results;
 }
 
+std::vector<LabelResult> evaluateTargets(const LabelMap& reference, const LabelMap& prediction,
+                                         const std::vector<std::vector<int>>& targets,
+                                         const EvaluationOptions& options) {
+  std::vector<int> labels;
+  std::vector<std::vector<int>> regions;
+  for (const auto& t : targets) (t.size() == 1 ? (labels.push_back(t[0]), void()) : regions.push_back(t));
+  // (no call without labels: it would still pass over both maps)
+  auto singles = labels.empty() ? std::vector<LabelResult>{} : evaluateLabels(reference, prediction, labels, options);
+  auto unions = evaluateRegions(reference, prediction, regions, options);
+  std::vector<LabelResult> out;
+  std::size_t a = 0, b = 0;
+  for (const auto& t : targets) out.push_back(std::move(t.size() == 1 ? singles[a++] : unions[b++]));
+  return out;
+}
+
 } // namespace voxseg::evaluation

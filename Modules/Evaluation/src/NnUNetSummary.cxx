@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 
 namespace voxseg::evaluation {
@@ -96,7 +98,15 @@ NnUNetSummary nnunetSummary(const std::vector<std::string>& keys, const std::vec
   // per[key][metric][case]
   std::vector<std::vector<std::vector<double>>> per(keys.size(), std::vector<std::vector<double>>(kMetrics));
   nlohmann::json perCase = nlohmann::json::array();
-  for (const auto& c : cases) {
+  // nnU-Net's order: its prediction folder's files, sorted by name (subfiles); the means add up in that order
+  std::vector<const NnUNetCaseCounts*> sorted;
+  for (const auto& c : cases) sorted.push_back(&c);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const NnUNetCaseCounts* a, const NnUNetCaseCounts* b) {
+    return std::filesystem::path(a->predictionFile).filename().string() <
+           std::filesystem::path(b->predictionFile).filename().string();
+  });
+  for (const NnUNetCaseCounts* pc : sorted) {
+    const NnUNetCaseCounts& c = *pc;
     if (c.counts.size() != keys.size())
       throw Error(ExitCode::Internal, c.predictionFile + ": " + std::to_string(c.counts.size()) + " label counts for " +
                                           std::to_string(keys.size()) + " labels");
@@ -135,7 +145,7 @@ NnUNetSummary nnunetSummary(const std::vector<std::string>& keys, const std::vec
   std::string text = summary.dump(4, ' ', true, nlohmann::json::error_handler_t::replace);
   for (std::size_t at = text.find(": null"); at != std::string::npos; at = text.find(": null", at))
     text.replace(at, 6, ": NaN");
-  out.json = text + "\n";
+  out.json = text; // json.dump writes no newline at the end
   return out;
 }
 

@@ -216,6 +216,32 @@ TEST(Evaluate, RegionsAreTheirLabelsMergedIntoOneMask) {
   EXPECT_THROW(evaluateRegions(gt, pred, {{70000}}), voxseg::Error);
 }
 
+// Labels and regions mixed in one call come back in the order given, each as evaluateLabels / evaluateRegions
+// alone would score it.
+TEST(Evaluate, TargetsMixLabelsAndRegionsInTheOrderGiven) {
+  LabelMap gt = makeMap({16, 14, 8}, {1.0, 1.0, 2.0}), pred = gt;
+  fill(gt, {2, 2, 1}, {12, 11, 6}, 1);
+  fill(gt, {5, 5, 2}, {9, 8, 5}, 2);
+  fill(pred, {3, 2, 1}, {13, 10, 6}, 1);
+  fill(pred, {5, 6, 2}, {10, 8, 4}, 2);
+  fill(pred, {1, 1, 1}, {2, 2, 1}, 3); // a label absent from the reference
+  EvaluationOptions o = bothPresets();
+  const std::vector<std::vector<int>> targets{{2}, {1, 2}, {3}, {2, 3}, {1}};
+  const auto got = evaluateTargets(gt, pred, targets, o);
+  ASSERT_EQ(got.size(), targets.size());
+  const auto labels = evaluateLabels(gt, pred, {2, 3, 1}, o);
+  const auto regions = evaluateRegions(gt, pred, {{1, 2}, {2, 3}}, o);
+  EXPECT_EQ(toJson(got[0]).dump(), toJson(labels[0]).dump());
+  EXPECT_EQ(toJson(got[1]).dump(), toJson(regions[0]).dump());
+  EXPECT_EQ(toJson(got[2]).dump(), toJson(labels[1]).dump());
+  EXPECT_EQ(toJson(got[3]).dump(), toJson(regions[1]).dump());
+  EXPECT_EQ(toJson(got[4]).dump(), toJson(labels[2]).dump());
+  EXPECT_EQ(got[0].label, 2);
+  EXPECT_EQ(got[3].region, (std::vector<int>{2, 3}));
+  EXPECT_TRUE(evaluateTargets(gt, pred, {}, o).empty());
+  EXPECT_THROW(evaluateTargets(gt, pred, {{1, 1}}, o), voxseg::Error);
+}
+
 // nnU-Net's ignore label: the voxels the reference holds it are in no mask and no count. The results are those of the
 // maps with those voxels set to background in both, but for the voxels counted (TN and what is built on it).
 TEST(Evaluate, IgnoreLabelLeavesItsVoxelsOutOfEveryMaskAndCount) {

@@ -117,6 +117,22 @@ TEST(NnUNetSummary, LabelNoCaseHoldsIsNaN) {
   EXPECT_EQ(s.json.find("null"), std::string::npos);
 }
 
+// nnU-Net lists its prediction folder's files sorted by name: "a-b.nii.gz" before "a.nii.gz" ('-' < '.'), whatever
+// the order given or the folders.
+TEST(NnUNetSummary, CasesInTheOrderOfThePredictionFileNames) {
+  const NnUNetCaseCounts a{"ref/a.nii.gz", "z/a.nii.gz", {VoxelCounts{10, 12, 9, 100}}};
+  const NnUNetCaseCounts ab{"ref/a-b.nii.gz", "y/a-b.nii.gz", {VoxelCounts{7, 3, 2, 100}}};
+  const NnUNetCaseCounts c{"ref/c.nii.gz", "a/c.nii.gz", {VoxelCounts{1, 0, 0, 100}}};
+  const NnUNetSummary s = nnunetSummary({"1"}, {a, c, ab});
+  EXPECT_EQ(s.json, nnunetSummary({"1"}, {c, ab, a}).json);
+  const auto j = parseNnUNetSummary(s.json);
+  ASSERT_EQ(j["metric_per_case"].size(), 3u);
+  EXPECT_EQ(j["metric_per_case"][0]["prediction_file"], "y/a-b.nii.gz");
+  EXPECT_EQ(j["metric_per_case"][1]["prediction_file"], "z/a.nii.gz");
+  EXPECT_EQ(j["metric_per_case"][2]["prediction_file"], "a/c.nii.gz");
+  EXPECT_EQ(j["metric_per_case"][0]["metrics"]["1"]["TP"], 2);
+}
+
 TEST(NnUNetSummary, CountsMustMatchTheKeys) {
   EXPECT_THROW(nnunetSummary({"1", "2"}, {NnUNetCaseCounts{"r", "p", {VoxelCounts{}}}}), voxseg::Error);
 }

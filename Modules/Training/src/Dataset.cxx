@@ -71,6 +71,9 @@ RawDataset readRawDataset(const std::string& folder) {
     if (entry.empty()) throw inputError(jsonPath, "label \"" + name + "\" is an empty list");
     if (name == "ignore" && entry.size() != 1)
       throw inputError(jsonPath, "label \"ignore\" is not an integer (nnU-Net's ignore label is one value)");
+    std::string key; // Python's str() of the entry as listed: 3, (3,), (3, 2)
+    for (std::size_t i = 0; i < entry.size(); ++i) key += (i ? ", " : "") + std::to_string(entry[i]);
+    if (v.is_array()) key = "(" + key + (entry.size() == 1 ? ",)" : ")");
     std::sort(entry.begin(), entry.end());
     if (std::adjacent_find(entry.begin(), entry.end()) != entry.end())
       throw inputError(jsonPath, "label \"" + name + "\" lists a value twice");
@@ -90,6 +93,7 @@ RawDataset readRawDataset(const std::string& folder) {
     if (const auto [at, fresh] = regionOf.emplace(entry, name); !fresh)
       throw inputError(jsonPath, "regions \"" + at->second + "\" and \"" + name + "\" hold the same labels");
     d.regions.emplace_back(name, entry);
+    d.regionKeys.push_back(key);
   }
   // nnU-Net's LabelManager refuses a dataset without it: a model trained on one would not load there
   if (const auto bg = d.labels.find("background"); bg == d.labels.end() || bg->second != 0)

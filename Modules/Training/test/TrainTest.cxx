@@ -398,6 +398,11 @@ TEST(Dataset, LayoutProblemsNameTheFile) {
   EXPECT_EQ(regions.regions, (std::vector<std::pair<std::string, std::vector<int>>>{
                                  {"whole", {1, 2, 3}}, {"core", {2, 3}}, {"enhancing", {3}}}));
   EXPECT_EQ(regions.regionsClassOrder, (std::vector<int>{3, 1, 2}));
+  // summary.json's keys: the entries as listed (nnU-Net keeps [3, 2] as (3, 2))
+  EXPECT_EQ(regions.regionKeys, (std::vector<std::string>{"(1, 2, 3)", "(3, 2)", "3"}));
+  std::ofstream(good + "/dataset.json") << R"({"channel_names": {"0": "MR"}, "regions_class_order": [1, 2],
+    "labels": {"background": [0], "whole": [2, 1], "enhancing": [2]}, "numTraining": 2, "file_ending": ".nii.gz"})";
+  EXPECT_EQ(readRawDataset(good).regionKeys, (std::vector<std::string>{"(2, 1)", "(2,)"}));
   const auto refusedRegions = [&](const std::string& labels, const std::string& order, const std::string& message) {
     std::ofstream(good + "/dataset.json") << R"({"channel_names": {"0": "MR"}, "labels": )" << labels << order
                                           << R"(, "numTraining": 2, "file_ending": ".nii.gz"})";

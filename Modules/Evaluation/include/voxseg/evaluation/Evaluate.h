@@ -73,6 +73,13 @@ std::vector<LabelResult> evaluateRegions(const LabelMap& reference, const LabelM
                                          const std::vector<std::vector<int>>& regions,
                                          const EvaluationOptions& options = {});
 
+/// Labels ({value}) and regions (two labels or more) in one call, results in the order given: the labels side by
+/// side (evaluateLabels: one pass over the maps for all of them), the regions as evaluateRegions scores them. A
+/// one-label target is that label (its counts are the one-label region's). Throws what those two throw.
+std::vector<LabelResult> evaluateTargets(const LabelMap& reference, const LabelMap& prediction,
+                                         const std::vector<std::vector<int>>& targets,
+                                         const EvaluationOptions& options = {});
+
 /// One preset's metrics from precomputed overlap counts and the masks' surfaces; what evaluateLabels
 /// runs per label. Masks are non-zero inside, `size` voxels, x fastest.
 PresetMetrics presetMetrics(Preset preset, const VoxelCounts& counts, const std::uint8_t* reference,

@@ -30,7 +30,8 @@ struct NnUNetSummary {
   double foregroundDice = 0;    ///< "foreground_mean" Dice: the mean of meanDice
 };
 
-/// The summary of `cases` (nnU-Net lists them by prediction file name) for labels or regions named by `keys`.
+/// The summary of `cases` for labels or regions named by `keys`, the cases listed (and their means added up) in
+/// nnU-Net's order: by the prediction file's name, without its folder.
 /// Throws Error(Internal) when a case has another number of counts than keys.
 NnUNetSummary nnunetSummary(const std::vector<std::string>& keys, const std::vector<NnUNetCaseCounts>& cases);
 

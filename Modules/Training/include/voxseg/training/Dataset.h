@@ -24,6 +24,9 @@ struct RawDataset {
   /// order with its labels, one sigmoid output each, and regions_class_order (the value each writes at inference).
   /// Empty for a plain dataset (one softmax output per label).
   std::vector<std::pair<std::string, std::vector<int>>> regions;
+  /// Each region as nnU-Net's summary.json names it: Python's str() of the entry as dataset.json lists it ("3" for
+  /// 3, "(3,)" for [3], "(3, 2)" for [3, 2]).
+  std::vector<std::string> regionKeys;
   std::vector<int> regionsClassOrder;
   int ignoreLabel = -1;            ///< nnU-Net's ignore label (the highest value), -1: none
   int maxLabel = 0;                ///< the largest value a label map may hold (the ignore label's included)
