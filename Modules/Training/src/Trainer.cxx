@@ -212,6 +212,22 @@ nlohmann::json networkSignature(const Plan& plan) {
           {"spacing", plan.spacing}};
 }
 
+// The ids of cases[indices], sorted (what state.json keeps of the held-out cases).
+nlohmann::json caseIds(const std::vector<PreparedCase>& cases, const std::vector<std::size_t>& indices) {
+  std::vector<std::string> ids;
+  for (std::size_t i : indices) ids.push_back(cases[i].id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+// "a, b, c" (the first five and a count beyond).
+std::string listText(const std::vector<std::string>& ids) {
+  std::string s;
+  for (std::size_t i = 0; i < ids.size() && i < 5; ++i) s += (i ? ", " : "") + ids[i];
+  if (ids.size() > 5) s += " and " + std::to_string(ids.size() - 5) + " more";
+  return ids.empty() ? "no case" : s;
+}
+
 } // namespace
 
 TrainSummary train(const TrainOptions& o, const std::function<void(const EpochReport&)>& progress) {
@@ -361,6 +377,12 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
                        " was started with (" + (d.empty() ? std::string("?") : d.front().value("path", "?")) +
                        " differs); resume on the dataset and with the options it was started with");
     }
+    // the same cases held out: another --val-fraction, split or dataset would validate on cases it trained on
+    if (j.contains("validation_cases") && j.at("validation_cases") != caseIds(cases, valPool))
+      throw usageError("--resume: the run in " + o.output + " validated on " +
+                       listText(j.at("validation_cases").get<std::vector<std::string>>()) + ", these options on " +
+                       listText(caseIds(cases, valPool).get<std::vector<std::string>>()) +
+                       "; resume with the options it was started with (--val-fraction, --fold, --splits)");
     firstEpoch = j.at("epoch").get<int>();
     if (firstEpoch > o.epochs)
       throw usageError("--resume: the model folder has trained " + std::to_string(firstEpoch) +
@@ -437,6 +459,7 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
                                         {"network", networkSignature(plan)},
                                         {"plans", plans},
                                         {"seed", o.seed},
+                                        {"validation_cases", caseIds(cases, valPool)},
                                         {"iterations", pastIterations + iterations},
                                         {"train_seconds", pastSeconds + secondsSince(tTrain)}}),
                 true);

@@ -242,9 +242,16 @@ TEST(Train, SameSeedSameWeightsAndResumeContinues) {
     EXPECT_NE(std::string(e.what()).find("--resume: these options give another network"), std::string::npos);
   }
   EXPECT_EQ(slurp(dir.file("a/fold_0/checkpoint_final.pth")), before);
+  // other held-out cases (here none: --val-fraction 0) would validate on cases the run trained on
+  o.maxFeatures = small(ds, "").maxFeatures;
+  o.validationFraction = 0;
+  voxseg::testing::expectError([&] { train(o); }, ExitCode::Usage,
+                               "validated on case01, these options on case00, case01; resume with the options it was "
+                               "started with (--val-fraction, --fold, --splits)");
+  EXPECT_EQ(slurp(dir.file("a/fold_0/checkpoint_final.pth")), before);
   // an existing model is not overwritten without force
   o.resume = false;
-  o.maxFeatures = small(ds, "").maxFeatures;
+  o.validationFraction = small(ds, "").validationFraction;
   EXPECT_THROW(train(o), Error);
 }
 
