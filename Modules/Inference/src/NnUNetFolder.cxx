@@ -155,7 +155,8 @@ std::vector<int> nnunetFoldFolders(const std::string& folder) {
     const std::string n = name.substr(5);
     if (n == "all")
       all = true;
-    else if (!n.empty() && n.size() <= 3 && n.find_first_not_of("0123456789") == std::string::npos)
+    else if (!n.empty() && n.size() <= 3 && n.find_first_not_of("0123456789") == std::string::npos &&
+             (n == "0" || n[0] != '0')) // fold_07 is no fold's folder: fold 7's is fold_7 (nnU-Net's f'fold_{f}')
       folds.push_back(std::stoi(n));
   }
   std::sort(folds.begin(), folds.end());

@@ -55,10 +55,11 @@ TEST(NnUNetCheckpoint, BadFilesAreModelErrors) {
 TEST(NnUNetFolds, DetectedAsNnUNetDetectsThem) {
   TempDir dir;
   const std::string m = dir.file("m");
-  for (const char* fold : {"fold_10", "fold_2", "fold_0", "fold_all", "fold_x", "fold_", "fold_1234"})
+  for (const char* fold : {"fold_10", "fold_2", "fold_0", "fold_all", "fold_x", "fold_", "fold_1234", "fold_07"})
     std::filesystem::create_directories(m + "/" + fold);
   for (const char* file : {"fold_10/checkpoint_final.pth", "fold_0/checkpoint_final.pth", "fold_2/checkpoint_best.pth",
-                           "fold_all/checkpoint_final.pth", "fold_all/checkpoint_best.pth", "fold_3"})
+                           "fold_all/checkpoint_final.pth", "fold_all/checkpoint_best.pth", "fold_3",
+                           "fold_07/checkpoint_final.pth", "fold_1234/checkpoint_final.pth"})
     std::ofstream(m + "/" + file) << "x";
   EXPECT_EQ(nnunetFoldFolders(m), (std::vector<int>{0, 2, 10, kFoldAll}));
   EXPECT_EQ(detectNnUNetFolds(m, "final"), (std::vector<int>{0, 10}));

@@ -48,7 +48,8 @@ constexpr int kFoldAll = -1;
 std::string nnunetFoldName(int fold);
 
 /// The fold folders the trained-model folder holds, checkpoint or not: fold_N in ascending N, then fold_all
-/// (kFoldAll). Other names (fold_x, files) are passed over.
+/// (kFoldAll). Other names (fold_x, fold_07, fold_1000: N is 0..999 as nnunetFoldName writes it; files) are passed
+/// over.
 std::vector<int> nnunetFoldFolders(const std::string& folder);
 
 /// The folds `--folds auto` ensembles, as nnU-Net's predictor detects them (auto_detect_available_folds): every
