@@ -41,7 +41,7 @@ int runModelPack(const ModelPackArgs& args) {
 namespace {
 
 // A fold's validation/summary.json (nnU-Net's, or `voxseg train`'s final validation): {"cases", "foreground_mean_dice"
-// (null when NaN)}; null when the file is absent or not such a summary.
+// ("nan" when NaN)}; null when the file is absent or not such a summary.
 nlohmann::json validationOf(const std::filesystem::path& fold) {
   std::ifstream in(fold / "validation" / "summary.json");
   if (!in) return nullptr;
@@ -50,7 +50,9 @@ nlohmann::json validationOf(const std::filesystem::path& fold) {
   if (s.is_discarded() || !s.contains("foreground_mean") || !s["foreground_mean"].contains("Dice") ||
       !s.contains("metric_per_case") || !s["metric_per_case"].is_array())
     return nullptr;
-  return {{"cases", s["metric_per_case"].size()}, {"foreground_mean_dice", s["foreground_mean"]["Dice"]}};
+  const auto& dice = s["foreground_mean"]["Dice"]; // NaN (null here) is "nan", as in every report we write
+  return {{"cases", s["metric_per_case"].size()},
+          {"foreground_mean_dice", dice.is_null() ? nlohmann::json("nan") : dice}};
 }
 
 // An nnU-Net v2 trained-model folder (what `voxseg train` writes): its plans, labels, folds and mirroring axes.
