@@ -198,7 +198,14 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     plotted.push_back(evaluation::presetName(p) + "." + evaluation::hausdorffMetricName(p, opt.percentile));
   if (!args.outputDir.empty() && args.plots)
     for (const auto& m : plotted) io::AtomicOutput probe((dir / boxPlotFileName(m)).string(), args.force);
-  if (!args.nnunetSummary.empty()) io::AtomicOutput probe(args.nnunetSummary, args.force);
+  if (!args.nnunetSummary.empty()) { // not one of the other outputs, not an input (--force would replace it)
+    std::vector<std::string> outputs = args.outputDir.empty() ? std::vector<std::string>{} : files, inputs;
+    outputs.push_back(args.nnunetSummary);
+    for (const std::string* in : {&args.prediction, &args.reference, &args.csv, &args.labelTable})
+      if (!in->empty()) inputs.push_back(*in);
+    io::checkOutputsAgainstInputs(outputs, inputs);
+    io::AtomicOutput probe(args.nnunetSummary, args.force);
+  }
 
   const auto cases = listEvalCases(args.prediction, args.reference, args.csv);
   std::vector<MetricRow> rows;
