@@ -5,6 +5,7 @@
 #include "voxseg/core/Error.h"
 #include "voxseg/core/LabelColors.h"
 #include "voxseg/core/Log.h"
+#include "voxseg/core/NnUNetLabels.h"
 #include "voxseg/evaluation/NnUNetSummary.h"
 
 #include <nlohmann/json.hpp>
@@ -220,68 +221,49 @@ std::vector<LabelInfo> readLabelTable(const std::string& path, DatasetLabelRules
   if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3); // a UTF-8 byte order mark (Windows editors)
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && text[first] == '{') {
-    const auto j = nlohmann::json::parse(text, nullptr, false);
+    // in the file's order, as Python's dict keeps it (regions_class_order pairs with the regions so)
+    const auto j = nlohmann::ordered_json::parse(text, nullptr, false);
     if (j.is_discarded()) throw inputError(path, "not valid JSON");
     if (j.contains("labels") && j["labels"].is_object()) { // nnU-Net dataset.json
-      // in the file's order, as Python's dict keeps it (regions_class_order pairs with the regions so)
-      const auto labels = nlohmann::ordered_json::parse(text)["labels"];
+      const NnUNetLabels labels = readNnUNetLabels(j, path, 65535, ExitCode::Input);
       // In a region-based dataset (an entry a list of more than one label, as nnU-Net's LabelManager decides), every
       // foreground entry but "ignore" is a region, a plain value too ({"enhancing": 3} is the region (3,)).
-      bool regionBased = false;
-      for (const auto& [name, v] : labels.items()) regionBased = regionBased || (v.is_array() && v.size() > 1);
       std::string unused;
-      for (const auto& [name, v] : labels.items()) {
-        if (v.is_number_integer()) {
+      for (const NnUNetLabelEntry& e : labels.entries) {
+        if (!e.listed) {
           LabelInfo l;
-          l.name = name;
-          l.value = v.get<int>();
+          l.name = e.name;
+          l.value = e.values.front();
           l.color = defaultLabelColor(l.value);
           out.push_back(l);
+        } else if (!rules) { // names only (convert, render): the regions are named, not checked
+          unused += (unused.empty() ? "" : ", ") + e.name + " " + j["labels"][e.name].dump();
         }
-        if (!rules) { // names only (convert, render): the regions are named, not checked
-          if (v.is_array()) unused += (unused.empty() ? "" : ", ") + name + " " + v.dump();
-          continue;
-        }
-        if (name == "ignore") {
-          if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > 65535)
-            throw inputError(path, "the ignore label is " + v.dump() + " (a label 1..65535)");
-          rules->ignoreLabel = v.get<int>();
-          continue;
-        }
-        if (!regionBased || !(v.is_array() || v.is_number_integer())) continue;
-        LabelRegion r{name, {}, {}};
-        for (const auto& x : v.is_array() ? v : nlohmann::ordered_json::array({v}))
-          if (!x.is_number_integer() || x.get<long long>() < 0 || x.get<long long>() > 65535)
-            throw inputError(path, "region '" + name + "' holds " + x.dump() + " (labels are 0..65535)");
-          else
-            r.labels.push_back(x.get<int>());
-        r.key = v.is_array() ? evaluation::nnunetKey(r.labels) : evaluation::nnunetKey(r.labels.front());
-        std::sort(r.labels.begin(), r.labels.end());
-        r.labels.erase(std::unique(r.labels.begin(), r.labels.end()), r.labels.end());
-        if (r.labels.empty()) throw inputError(path, "region '" + name + "' holds no label");
-        if (r.labels == std::vector<int>{0}) continue; // the background, as nnU-Net skips it
-        if (r.labels.front() == 0)
-          throw inputError(path, "region '" + name +
-                                     "' holds the background (label 0) beside labels: voxseg "
-                                     "scores regions of foreground labels");
-        rules->regions.push_back(r);
       }
-      if (rules) // after the loop: "ignore" may follow the regions
-        for (std::size_t i = 0; i < rules->regions.size(); ++i) {
-          const auto& r = rules->regions[i];
-          if (std::find(r.labels.begin(), r.labels.end(), rules->ignoreLabel) != r.labels.end())
-            throw inputError(path,
-                             "region '" + r.name + "' holds the ignore label " + std::to_string(rules->ignoreLabel));
-          for (std::size_t k = 0; k < i; ++k)
-            if (rules->regions[k].labels == r.labels)
-              throw inputError(path, "regions '" + rules->regions[k].name + "' and '" + r.name +
-                                         "' hold the same labels (" + targetText(r.labels) + ")");
-        }
       if (!unused.empty())
         logWarning(path + ": regions (" + unused + ") are unions of labels; a label map's values are labels");
+      if (!rules) return out;
+      rules->ignoreLabel = labels.ignoreLabel;
+      for (const NnUNetLabelEntry& e : labels.regions()) {
+        LabelRegion r{e.name, e.values, e.key()};
+        std::sort(r.labels.begin(), r.labels.end());
+        r.labels.erase(std::unique(r.labels.begin(), r.labels.end()), r.labels.end());
+        if (r.labels.front() == 0)
+          throw inputError(path, "region '" + e.name +
+                                     "' holds the background (label 0) beside labels: voxseg "
+                                     "scores regions of foreground labels");
+        if (std::count(r.labels.begin(), r.labels.end(), rules->ignoreLabel))
+          throw inputError(path,
+                           "region '" + r.name + "' holds the ignore label " + std::to_string(rules->ignoreLabel));
+        for (const auto& before : rules->regions)
+          if (before.labels == r.labels)
+            throw inputError(path, "regions '" + before.name + "' and '" + r.name + "' hold the same labels (" +
+                                       targetText(r.labels) + ")");
+        rules->regions.push_back(r);
+      }
       return out;
     }
-    return modelCardFromJson(j, path).labels; // a model card
+    return modelCardFromJson(nlohmann::json::parse(text), path).labels; // a model card
   }
   std::stringstream ss(text);
   std::string line;

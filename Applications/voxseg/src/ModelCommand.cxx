@@ -87,7 +87,8 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
     j["classes"] = f.numClasses;
     j["channel_names"] = f.dataset.at("channel_names");
     j["labels"] = f.dataset.at("labels");
-    j["label_order"] = f.labelOrder; // dataset.json's order (a JSON object here is sorted by name)
+    j["label_order"] = nlohmann::json::array(); // dataset.json's order (a JSON object here is sorted by name)
+    for (const auto& e : f.labels.entries) j["label_order"].push_back(e.name);
     if (f.dataset.contains("regions_class_order")) j["regions_class_order"] = f.dataset["regions_class_order"];
     if (f.plans.contains("voxseg_orientation")) j["voxseg_orientation"] = f.plans["voxseg_orientation"];
     if (!f.previousStage.empty()) {
@@ -114,7 +115,7 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
       << "\n";
   // in dataset.json's order (a region-based dataset's regions pair with regions_class_order in it)
   nlohmann::ordered_json labels = nlohmann::ordered_json::object();
-  for (const auto& name : f.labelOrder) labels[name] = j["labels"].at(name);
+  for (const auto& e : f.labels.entries) labels[e.name] = j["labels"].at(e.name);
   out << "labels:        " << labels.dump()
       << (labels.contains("ignore") ? " (the ignore label has no network output)" : "") << "\n";
   if (j.contains("regions_class_order"))

@@ -166,13 +166,14 @@ TEST(EvaluateLabels, RegionsOfARegionBasedDatasetAndJoinedLabels) {
   EXPECT_EQ(plain.ignoreLabel, -1);
   for (const auto& [entry, why] : std::vector<std::pair<std::string, std::string>>{
            {R"("a": [0, 1])", "region 'a' holds the background"},
-           {R"("r": [1, 2], "a": [])", "region 'a' holds no label"},
-           {R"("a": [1, 1.5])", "region 'a' holds 1.5"},
-           {R"("r": [1, 2], "a": [70000])", "region 'a' holds 70000"},
-           {R"("ignore": [4])", "the ignore label is [4] (a label 1..65535)"},
+           {R"("r": [1, 2], "a": [])", "label \"a\" is an empty list"},
+           {R"("a": [1, 1.5])", "label \"a\" has the value 1.5: label values are integers 0..65535"},
+           {R"("r": [1, 2], "a": [70000])", "label \"a\" has the value 70000"},
+           {R"("ignore": [4])", "label \"ignore\" is [4], not a value 1..65535"},
            {R"("a": [1, 2], "b": [2, 3], "ignore": 3)", "region 'b' holds the ignore label 3"},
            {R"("a": [1, 2], "b": 3, "c": [3])", "regions 'b' and 'c' hold the same labels (3)"},
-           {R"("ignore": 0)", "the ignore label is 0"}}) {
+           {R"("ignore": 0)", "label \"ignore\" is 0, not a value 1..65535"},
+           {R"("a": "x")", "label \"a\" is \"x\", not a label value or a list of them"}}) {
     std::ofstream(tmp.file("bad.json")) << R"({"labels": {"background": 0, )" << entry << "}}";
     voxseg::testing::expectError([&] { readLabelTable(tmp.file("bad.json"), &plain); }, ExitCode::Input, why, entry);
   }

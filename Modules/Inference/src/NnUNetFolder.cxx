@@ -62,9 +62,8 @@ NnUNetFolder readFolder(const std::string& folder) {
   {
     std::string text; // read once, parsed twice: sorted keys for lookups, the file's order for the labels
     f.dataset = readJson(dir / "dataset.json", &text);
-    const auto ordered = nlohmann::ordered_json::parse(text);
-    if (ordered.is_object() && ordered.contains("labels") && ordered["labels"].is_object())
-      for (const auto& [name, v] : ordered["labels"].items()) f.labelOrder.push_back(name);
+    f.labels =
+        readNnUNetLabels(nlohmann::ordered_json::parse(text), (dir / "dataset.json").string(), 65535, ExitCode::Model);
   }
   const std::string base = dir.filename().empty() ? dir.parent_path().filename().string() : dir.filename().string();
   const auto sep = base.rfind("__");
@@ -110,30 +109,14 @@ NnUNetFolder readFolder(const std::string& folder) {
                                      " but conv_op '" + convOp + "'");
   f.inputChannels =
       static_cast<int>(f.dataset.value("channel_names", f.dataset.value("modality", nlohmann::json::object())).size());
-  if (!f.previousStage.empty()) { // LabelManager.foreground_labels: every label value but 0 and "ignore", sorted
-    if (!f.dataset.contains("labels") || !f.dataset.at("labels").is_object())
-      throw Error(ExitCode::Model, (dir / "dataset.json").string() + ": no 'labels'");
-    for (const auto& [name, v] : f.dataset.at("labels").items()) {
-      if (name == "ignore") continue;
-      for (const auto& x : v.is_array() ? v : nlohmann::json::array({v})) {
-        if (!x.is_number_integer() || x.get<std::int64_t>() < 0 || x.get<std::int64_t>() > 65535)
-          throw Error(ExitCode::Model, (dir / "dataset.json").string() + ": label '" + name + "' has value " +
-                                           x.dump() + " (expected 0..65535)");
-        if (x.get<int>() != 0) f.cascadeLabels.push_back(x.get<int>());
-      }
-    }
-    std::sort(f.cascadeLabels.begin(), f.cascadeLabels.end());
-    f.cascadeLabels.erase(std::unique(f.cascadeLabels.begin(), f.cascadeLabels.end()), f.cascadeLabels.end());
-  }
-  if (f.dataset.contains("regions_class_order"))
-    f.numClasses = static_cast<int>(f.dataset.at("regions_class_order").size());
-  else if (f.dataset.contains("labels") && f.dataset.at("labels").is_object()) {
-    std::vector<nlohmann::json> values; // distinct, as LabelManager.all_labels
-    for (const auto& [name, v] : f.dataset.at("labels").items())
-      if (name != "ignore" && std::find(values.begin(), values.end(), v) == values.end()) values.push_back(v);
-    f.numClasses = static_cast<int>(values.size());
-  } else
-    throw Error(ExitCode::Model, (dir / "dataset.json").string() + ": no 'labels'");
+  // a cascade stage's previous-stage channels: LabelManager.foreground_labels
+  if (!f.previousStage.empty()) f.cascadeLabels = f.labels.foregroundLabels();
+  const auto regions = f.labels.regions();
+  if (f.labels.regionBased() && f.labels.regionsClassOrder.size() != regions.size()) // LabelManager asserts it
+    throw Error(ExitCode::Model, (dir / "dataset.json").string() + ": regions_class_order has " +
+                                     std::to_string(f.labels.regionsClassOrder.size()) + " value(s) for " +
+                                     std::to_string(regions.size()) + " regions (one per region, in the file's order)");
+  f.numClasses = f.labels.segmentationHeads();
   return f;
 }
 } // namespace

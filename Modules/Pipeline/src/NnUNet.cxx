@@ -288,32 +288,22 @@ NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& 
 
 std::vector<LabelInfo> labelTable(const NnUNetModel& m) {
   std::vector<LabelInfo> out;
-  const nlohmann::json labels = m.dataset.value("labels", nlohmann::json::object());
   std::size_t region = 0;
   // In the file's order: a region-based dataset's regions take regions_class_order's values in that order
   // (LabelManager._get_regions). The ignore label is no output.
-  std::vector<std::string> order = m.labelOrder;
-  if (order.empty()) // a model not read from a folder: the keys as stored
-    for (const auto& [name, v] : labels.items()) order.push_back(name);
-  for (const std::string& name : order) {
-    const nlohmann::json& v = labels.at(name);
-    if (name == "ignore") continue;
+  for (const NnUNetLabelEntry& e : m.labels.entries) {
+    if (e.name == "ignore") continue;
     LabelInfo l;
-    l.name = name;
+    l.name = e.name;
     if (!m.regionsClassOrder.empty()) {
-      const bool background = v.is_number_integer()
-                                  ? v.get<int>() == 0
-                                  : v.is_array() && !v.empty() && std::all_of(v.begin(), v.end(), [](const auto& x) {
-                                      return x.is_number_integer() && x.template get<int>() == 0;
-                                    });
-      if (background) {
+      if (e.background()) {
         l.value = 0;
       } else {
         if (region >= m.regionsClassOrder.size()) continue;
         l.value = m.regionsClassOrder[region++];
       }
-    } else if (v.is_number_integer()) {
-      l.value = v.get<int>();
+    } else if (e.values.size() == 1) { // 2 or [2]
+      l.value = e.values.front();
     } else {
       continue;
     }

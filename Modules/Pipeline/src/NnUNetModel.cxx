@@ -108,7 +108,7 @@ NnUNetModel load(const NnUNetOptions& options, const inference::DeviceSpec& devi
   m.options = options;
   m.plans = folder.plans;
   m.dataset = folder.dataset;
-  m.labelOrder = folder.labelOrder;
+  m.labels = folder.labels;
   m.numClasses = folder.numClasses;
   m.configurationName = folder.configurationName;
   m.configuration = folder.configuration;
@@ -120,26 +120,9 @@ NnUNetModel load(const NnUNetOptions& options, const inference::DeviceSpec& devi
       throw Error(ExitCode::Model, (dir / "plans.json").string() + ": transpose_backward " +
                                        m.plans["transpose_backward"].dump() + " does not undo transpose_forward " +
                                        m.plans["transpose_forward"].dump());
-  if (m.dataset.contains("regions_class_order")) {
-    const auto& r = m.dataset["regions_class_order"];
-    if (!r.is_array() || r.empty())
-      throw Error(ExitCode::Model, (dir / "dataset.json").string() + ": regions_class_order must be a list of labels");
-    for (const auto& v : r) {
-      if (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > 65535)
-        throw Error(ExitCode::Model,
-                    (dir / "dataset.json").string() + ": regions_class_order entry " + v.dump() + " is not a label");
-      m.regionsClassOrder.push_back(v.get<int>());
-    }
-  }
-  m.maxLabel = 0;
-  const json labels = m.dataset.value("labels", json::object());
-  for (const auto& [name, v] : labels.items()) {
-    if (name == "ignore") continue; // never predicted
-    const auto values = v.is_array() ? v : json::array({v});
-    for (const auto& x : values)
-      if (x.is_number_integer()) m.maxLabel = std::max(m.maxLabel, x.get<int>());
-  }
-  for (int r : m.regionsClassOrder) m.maxLabel = std::max(m.maxLabel, r);
+  // sigmoid outputs, one per region, when region-based (nnU-Net ignores regions_class_order otherwise)
+  if (m.labels.regionBased()) m.regionsClassOrder = m.labels.regionsClassOrder;
+  m.maxLabel = m.labels.maxLabel(); // of the values but "ignore", and regions_class_order's
   m.slices = folder.slices;
   m.previousStage = folder.previousStage;
   m.cascadeLabels = folder.cascadeLabels;

@@ -2,6 +2,7 @@
 
 #include "voxseg/core/Error.h"
 #include "voxseg/core/Log.h"
+#include "voxseg/core/NnUNetLabels.h"
 
 #include <nlohmann/json.hpp>
 
@@ -38,7 +39,7 @@ RawDataset readRawDataset(const std::string& folder) {
     return j[key];
   };
   const auto channels = need("channel_names", &Json::is_object, "an object: index -> name");
-  const auto labels = need("labels", &Json::is_object, "an object: name -> value");
+  need("labels", &Json::is_object, "an object: name -> value");
   d.fileEnding = need("file_ending", &Json::is_string, "e.g. \".nii.gz\"").get<std::string>();
   const int numTraining = need("numTraining", &Json::is_number_integer, "an integer").get<int>();
   d.name = j.value("name", root.filename().string());
@@ -49,31 +50,14 @@ RawDataset readRawDataset(const std::string& folder) {
     d.channelNames.push_back(channels[key].get<std::string>());
   }
   if (d.channelNames.empty()) throw inputError(jsonPath, "channel_names is empty");
-  // nnU-Net's rule (LabelManager): region-based when an entry lists more than one label
-  bool regionBased = false;
-  for (const auto& [name, v] : labels.items()) regionBased = regionBased || (v.is_array() && v.size() > 1);
+  const NnUNetLabels parsed = readNnUNetLabels(j, jsonPath, 255, ExitCode::Input, "training holds labels in bytes");
+  const bool regionBased = parsed.regionBased(); // nnU-Net's rule: an entry lists more than one label
   std::set<int> values;
   std::map<int, std::string> nameOf;
   std::map<std::vector<int>, std::string> regionOf;
-  for (const auto& [name, v] : labels.items()) {
-    std::vector<int> entry;
-    for (const auto& x : v.is_array() ? v : nlohmann::ordered_json::array({v})) {
-      if (!x.is_number_integer())
-        throw inputError(jsonPath,
-                         "label \"" + name + "\" is not " +
-                             (name == "ignore" ? std::string("an integer (nnU-Net's ignore label is one value)")
-                                               : std::string("an integer 0..255 or a list of them")));
-      if (x.get<long long>() < 0 || x.get<long long>() > 255)
-        throw inputError(jsonPath, "label \"" + name + "\" has the value " + x.dump() +
-                                       ": label values are 0..255 (training holds labels in bytes)");
-      entry.push_back(x.get<int>());
-    }
-    if (entry.empty()) throw inputError(jsonPath, "label \"" + name + "\" is an empty list");
-    if (name == "ignore" && entry.size() != 1)
-      throw inputError(jsonPath, "label \"ignore\" is not an integer (nnU-Net's ignore label is one value)");
-    std::string key; // Python's str() of the entry as listed: 3, (3,), (3, 2)
-    for (std::size_t i = 0; i < entry.size(); ++i) key += (i ? ", " : "") + std::to_string(entry[i]);
-    if (v.is_array()) key = "(" + key + (entry.size() == 1 ? ",)" : ")");
+  for (const NnUNetLabelEntry& e : parsed.entries) {
+    const std::string& name = e.name;
+    std::vector<int> entry = e.values;
     std::sort(entry.begin(), entry.end());
     if (std::adjacent_find(entry.begin(), entry.end()) != entry.end())
       throw inputError(jsonPath, "label \"" + name + "\" lists a value twice");
@@ -87,13 +71,13 @@ RawDataset readRawDataset(const std::string& folder) {
                                        std::to_string(at->first));
       continue;
     }
-    if (entry == std::vector<int>{0}) continue; // the background
+    if (e.background()) continue;
     if (entry.front() == 0)
       throw inputError(jsonPath, "region \"" + name + "\" holds the background (0) beside labels");
     if (const auto [at, fresh] = regionOf.emplace(entry, name); !fresh)
       throw inputError(jsonPath, "regions \"" + at->second + "\" and \"" + name + "\" hold the same labels");
     d.regions.emplace_back(name, entry);
-    d.regionKeys.push_back(key);
+    d.regionKeys.push_back(e.key());
   }
   // nnU-Net's LabelManager refuses a dataset without it: a model trained on one would not load there
   if (const auto bg = d.labels.find("background"); bg == d.labels.end() || bg->second != 0)
@@ -123,20 +107,16 @@ RawDataset readRawDataset(const std::string& folder) {
   }
   if (regionBased) {
     // the value each region writes at inference, in order (later regions overwrite earlier ones)
-    const auto order = j.find("regions_class_order");
-    if (order == j.end() || !order->is_array() || order->size() != d.regions.size())
+    if (!j.contains("regions_class_order") || parsed.regionsClassOrder.size() != d.regions.size())
       throw inputError(jsonPath,
                        "a region-based dataset (an entry lists several labels) needs \"regions_class_order\", "
                        "one label value per region (" +
                            std::to_string(d.regions.size()) + " regions)");
-    for (const auto& v : *order) {
-      if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > 255)
-        throw inputError(jsonPath, "regions_class_order entry " + v.dump() + " is not a label value 1..255");
-      d.regionsClassOrder.push_back(v.get<int>());
-      if (!values.count(v.get<int>()))
-        logWarning(jsonPath + ": regions_class_order writes " + v.dump() +
+    d.regionsClassOrder = parsed.regionsClassOrder;
+    for (int v : d.regionsClassOrder)
+      if (!values.count(v))
+        logWarning(jsonPath + ": regions_class_order writes " + std::to_string(v) +
                    ", a value none of the labels has: segmentations will hold it");
-    }
   }
   const fs::path images = root / "imagesTr", labelDir = root / "labelsTr";
   if (!fs::is_directory(labelDir)) throw inputError(labelDir.string(), "missing");

@@ -393,7 +393,7 @@ TEST(Dataset, LayoutProblemsNameTheFile) {
   std::ofstream(ds + "/dataset.json") << R"({"channel_names": {"0": "MR"},
     "labels": {"background": 0, "ball": 1, "ignore": [1, 2]}, "numTraining": 2, "file_ending": ".nii.gz"})";
   voxseg::testing::expectError([&] { readRawDataset(ds); }, ExitCode::Input,
-                               "label \"ignore\" is not an integer (nnU-Net's ignore label is one value)");
+                               "label \"ignore\" is [1,2], not a value 1..255 (nnU-Net's ignore label is one integer");
   // region-based (nnU-Net's regions): the foreground entries in the file's order, with regions_class_order
   std::ofstream(good + "/dataset.json") << R"({"channel_names": {"0": "MR"}, "regions_class_order": [3, 1, 2],
     "labels": {"background": 0, "whole": [1, 2, 3], "core": [3, 2], "enhancing": 3}, "numTraining": 2,
@@ -426,8 +426,10 @@ TEST(Dataset, LayoutProblemsNameTheFile) {
   refusedRegions(R"({"background": 0, "both": [1, 2, 3], "one": 1, "ignore": 3})", R"(, "regions_class_order": [2, 1])",
                  "region \"both\" holds the ignore label");
   refusedRegions(R"({"background": 0, "both": [1, 1]})", "", "label \"both\" lists a value twice");
-  refusedRegions(R"({"background": 0, "big": 256})", "", "label \"big\" has the value 256: label values are 0..255");
-  refusedRegions(R"({"background": 0, "x": 1.5})", "", "label \"x\" is not an integer 0..255 or a list of them");
+  refusedRegions(R"({"background": 0, "big": 256})", "",
+                 "label \"big\" has the value 256: label values are integers 0..255 (training holds labels in bytes)");
+  refusedRegions(R"({"background": 0, "x": 1.5})", "",
+                 "label \"x\" has the value 1.5: label values are integers 0..255");
   refusedRegions(R"({"bg": 0, "ball": 1})", "", "labels need \"background\": 0");
   // BraTS's raw values 1, 2, 4: gaps are a region-based dataset's right (nnU-Net's too), not a plain one's
   std::ofstream(good + "/dataset.json") << R"({"channel_names": {"0": "MR"}, "regions_class_order": [1, 2, 4],

@@ -3,6 +3,7 @@
 // configuration named by the folder (<trainer>__<plans>__<configuration>), inherits_from resolved.
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/NnUNetLabels.h"
 
 #include <nlohmann/json.hpp>
 
@@ -15,14 +16,14 @@ struct NnUNetFolder {
   std::string path;
   std::string configurationName; ///< e.g. "3d_fullres"
   nlohmann::json plans;
-  nlohmann::json dataset; ///< (its objects' keys sorted: labelOrder keeps the file's order)
-  /// dataset.json's label names in the file's order, as Python's dict keeps them: a region-based dataset's regions
-  /// pair with regions_class_order in this order.
-  std::vector<std::string> labelOrder;
+  nlohmann::json dataset; ///< (its objects' keys sorted: `labels` keeps the file's order)
+  /// dataset.json's labels in the file's order, as Python's dict keeps them: a region-based dataset's regions pair
+  /// with regions_class_order in this order.
+  NnUNetLabels labels;
   nlohmann::json configuration; ///< plans["configurations"][name], inherits_from resolved
   int inputChannels = 0;        ///< entries of dataset.json channel_names
-  /// Network outputs: regions_class_order's length for a region-based dataset, else the label values but "ignore"
-  /// (nnU-Net's LabelManager.num_segmentation_heads; the ignore label has no output).
+  /// Network outputs: one per region of a region-based dataset, else one per label value but "ignore" (nnU-Net's
+  /// LabelManager.num_segmentation_heads; the ignore label has no output).
   int numClasses = 0;
   bool slices = false; ///< a 2D configuration: patch_size and spacing are (y, x), one slice at a time
   /// A cascade stage's previous_stage (e.g. "3d_lowres"); empty for other configurations.

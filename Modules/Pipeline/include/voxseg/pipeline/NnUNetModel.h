@@ -3,6 +3,7 @@
 // Free of ITK (the GPU machine's build compiles it with the Inference module alone); voxseg/pipeline/NnUNet.h
 // segments io::Volumes with it.
 
+#include "voxseg/core/NnUNetLabels.h"
 #include "voxseg/inference/Network.h"
 
 #include <nlohmann/json.hpp>
@@ -35,7 +36,7 @@ struct NnUNetModel {
   nlohmann::json configuration;  ///< plans' configuration (inherits_from resolved)
   nlohmann::json plans;
   nlohmann::json dataset;
-  std::vector<std::string> labelOrder;           ///< dataset.json's label names in the file's order (NnUNetFolder)
+  NnUNetLabels labels;                           ///< dataset.json's labels in the file's order (NnUNetFolder)
   int numClasses = 0;                            ///< network outputs (NnUNetFolder)
   NnUNetOptions options;                         ///< as given, but folds: those loaded (auto resolved)
   std::array<int, 3> transposeForward{0, 1, 2};  ///< plans.json, applied to the (z, y, x) array
