@@ -159,10 +159,7 @@ int run(const Args& args, std::ostream& out) {
     o.tta = args.tta;
     std::optional<io::Volume> previous;
     if (!args.previousStage.empty()) { // checked before the networks load
-      const inference::NnUNetFolder f = inference::readNnUNetFolder(o.folder);
-      if (f.previousStage.empty())
-        throw usageError("--previousStage " + args.previousStage + ": " + o.folder +
-                         " is not a cascade stage (configuration '" + f.configurationName + "' has no previous_stage)");
+      pipeline::requireCascadeStage(o.folder, "--previousStage " + args.previousStage);
       o.loadPreviousStage = false;
       previous = io::readVolume(args.previousStage);
     }

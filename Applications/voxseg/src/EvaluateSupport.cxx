@@ -276,8 +276,10 @@ std::vector<LabelInfo> readLabelTable(const std::string& path, DatasetLabelRules
       return at == header.end() ? std::size_t(-1) : std::size_t(at - header.begin());
     };
     const std::size_t name = column("Name"), red = column("Color_R");
-    int row = 0;
+    // the file's line numbers, as an editor shows them (the header's is 1 but for blank lines above it)
+    int number = 1 + int(std::count(text.begin(), text.begin() + std::ptrdiff_t(first), '\n'));
     while (std::getline(cs, line)) {
+      ++number;
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.empty()) continue;
       const auto f = splitCsvLine(line);
@@ -292,11 +294,12 @@ std::vector<LabelInfo> readLabelTable(const std::string& path, DatasetLabelRules
         for (int c : l.color)
           if (c < 0 || c > 255) throw std::out_of_range("color");
       } catch (const std::exception&) {
-        throw inputError(path, "malformed row of a Slicer CSV color table (colors are 0..255): " + quotable(line));
+        throw inputError(path,
+                         "line " + std::to_string(number) +
+                             ": malformed row of a Slicer CSV color table (colors are 0..255): " + quotable(line));
       }
-      ++row;
-      requireValueOnce(out, lines, l, row, path, "row");
-      if (l.value != 0) out.push_back(l), lines.push_back(row);
+      requireValueOnce(out, lines, l, number, path, "line");
+      if (l.value != 0) out.push_back(l), lines.push_back(number);
     }
     if (out.empty()) throw inputError(path, "no labels found in the Slicer CSV color table");
     return out;

@@ -96,12 +96,7 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
       o.loadPreviousStage = false;
       previousLabels_ = previousStage;
     }
-    if (!previousStage.empty()) { // checked before the networks load
-      const inference::NnUNetFolder f = inference::readNnUNetFolder(o.folder);
-      if (f.previousStage.empty())
-        throw usageError("--previous-stage " + previousStage + ": " + o.folder +
-                         " is not a cascade stage (configuration '" + f.configurationName + "' has no previous_stage)");
-    }
+    if (!previousStage.empty()) pipeline::requireCascadeStage(o.folder, "--previous-stage " + previousStage);
     nnunet_ = std::make_unique<pipeline::NnUNetModel>(pipeline::loadNnUNet(o, options));
     labels_ = pipeline::labelTable(*nnunet_);
     const auto modelFiles = [&](const pipeline::NnUNetOptions& m) {

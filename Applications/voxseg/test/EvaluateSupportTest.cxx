@@ -240,6 +240,13 @@ TEST(EvaluateLabels, SlicerCsvColorTableReadsBack) {
   ASSERT_EQ(plain.size(), 1u);
   EXPECT_EQ(plain[0].name, "kidney");
   EXPECT_EQ(plain[0].color, defaultLabelColor(3));
+  // problems name the file's line (blank lines counted), as an editor shows it
+  std::ofstream(tmp.file("twice.csv")) << "\nLabelValue,Name\n3,kidney\n\n3,liver\n";
+  voxseg::testing::expectError([&] { readLabelTable(tmp.file("twice.csv")); }, ExitCode::Input,
+                               "line 5: label value 3 is given again (first on line 3)");
+  std::ofstream(tmp.file("bad.csv")) << "LabelValue,Name,Color_R,Color_G,Color_B\n1,a,1,2,3\n2,b,1,2,300\n";
+  voxseg::testing::expectError([&] { readLabelTable(tmp.file("bad.csv")); }, ExitCode::Input,
+                               "bad.csv: line 3: malformed row of a Slicer CSV color table (colors are 0..255)");
 }
 
 // Every table voxseg writes reads back with its names and colors, awkward names included.

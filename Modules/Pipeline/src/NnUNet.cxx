@@ -208,24 +208,7 @@ namespace {
 // uses them (they win the resampling over smaller labels and are no channel), with a warning.
 void requireLabelValues(const io::Volume& v, const std::vector<int>& known) {
   std::vector<bool> present(65536, false);
-  visitPixelType(v.pixelType, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* p = v.as<T>()->GetBufferPointer();
-    const std::size_t n = v.geometry().voxelCount();
-    for (std::size_t i = 0; i < n; ++i) {
-      const double x = double(p[i]);
-      if (!(x >= 0 && x <= 65535 && x == std::floor(x))) {
-        std::ostringstream why;
-        why.precision(10);
-        why << "holds the value " << x << " (voxel " << i % v.geometry().size[0] << ","
-            << i / v.geometry().size[0] % v.geometry().size[1] << ","
-            << i / (v.geometry().size[0] * v.geometry().size[1])
-            << "): not a label map (labels are integers in 0..65535)";
-        throw inputError(v.source, why.str());
-      }
-      present[std::size_t(x)] = true;
-    }
-  });
+  for (const std::uint16_t x : io::labelValues(v)) present[x] = true; // throws for a value that is no label
   std::vector<int> values, unknown;
   for (int x = 1; x < 65536; ++x)
     if (present[std::size_t(x)]) {

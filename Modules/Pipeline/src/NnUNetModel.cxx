@@ -35,6 +35,13 @@ std::array<int, 3> permutation(const json& plans, const char* key, const fs::pat
 
 } // namespace
 
+void requireCascadeStage(const std::string& folder, const std::string& what) {
+  const inference::NnUNetFolder f = inference::readNnUNetFolder(folder);
+  if (f.previousStage.empty())
+    throw usageError(what + ": " + folder + " is not a cascade stage (configuration '" + f.configurationName +
+                     "' has no previous_stage)");
+}
+
 std::vector<int> parseNnUNetFolds(const std::string& text) {
   const auto bad = [&] {
     return usageError("--folds '" + text +

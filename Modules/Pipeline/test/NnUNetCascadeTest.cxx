@@ -274,7 +274,7 @@ TEST(NnUNetCascade, RefusedWithTheReason) {
   fractional.source = "p.nii.gz";
   fractional.as<float>()->GetBufferPointer()[5] = 0.5f;
   expectError([&] { segmentNnUNet(alone, {input}, oneCpuThread(), false, {}, &fractional); }, ExitCode::Input,
-              "p.nii.gz: holds the value 0.5 (voxel 5,0,0): not a label map");
+              "p.nii.gz: voxel value 0.5 at (5, 0, 0) is not a label; a label map holds integers from 0 to 65535");
   io::Volume many = io::makeVolume(PixelType::UInt16, input.geometry());
   many.source = "many.nii.gz";
   for (std::size_t i = 0; i < input.geometry().voxelCount(); ++i)

@@ -57,6 +57,11 @@ struct NnUNetModel {
 /// naming the option.
 std::vector<int> parseNnUNetFolds(const std::string& text);
 
+/// Previous-stage labels given (`what`: the option and its value, e.g. "--previous-stage p.nii.gz"): throws usageError
+/// "<what>: <folder> is not a cascade stage (configuration 'x' has no previous_stage)" unless the trained-model folder
+/// is one. Reads only its JSON files: checked before any network loads.
+void requireCascadeStage(const std::string& folder, const std::string& what);
+
 /// Reads the folder and rebuilds every fold's network on `device` (LibTorch's threads set to `threads`, 0 = every
 /// core); for a cascade stage, the previous stage's model too (NnUNetOptions::previousStage). Throws Error(Model)
 /// naming the file and problem.
