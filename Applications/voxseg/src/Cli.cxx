@@ -336,6 +336,9 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   evalCmd->add_option("--nnunet-summary", eval.nnunetSummary,
                       "also nnU-Net's summary.json of the cases (compute_metrics_on_folder's, number for number; the "
                       "labels of --labels or a dataset.json's --label-table)");
+  evalCmd->add_option("--determine-postprocessing", eval.determinePostprocessing,
+                      "also nnU-Net's postprocessing.json for these predictions (determine_postprocessing's: which "
+                      "largest-component steps raise the mean Dice); segment --nnunet-postprocessing applies it");
   evalCmd->add_option("--threads", eval.threads, "labels evaluated at once (0 = every core)")
       ->check(kThreads)
       ->capture_default_str();

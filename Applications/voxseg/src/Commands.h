@@ -83,10 +83,11 @@ struct EvaluateArgs {
   int ignoreLabel = -1; ///< voxels the reference holds this value are left out; -1: dataset.json's, or none
   std::vector<std::string> presets{"deepmind"};
   double percentile = 95;
-  std::vector<double> tolerancesMm; ///< empty: 1 and 2 mm
-  bool resample = false;            ///< prediction onto the reference grid (nearest neighbour)
-  std::string outputDir;            ///< metrics.csv/.json, summary.csv, report.html
-  std::string nnunetSummary;        ///< nnU-Net's summary.json of the cases (compute_metrics_on_folder's)
+  std::vector<double> tolerancesMm;    ///< empty: 1 and 2 mm
+  bool resample = false;               ///< prediction onto the reference grid (nearest neighbour)
+  std::string outputDir;               ///< metrics.csv/.json, summary.csv, report.html
+  std::string nnunetSummary;           ///< nnU-Net's summary.json of the cases (compute_metrics_on_folder's)
+  std::string determinePostprocessing; ///< nnU-Net's postprocessing.json for the cases (determine_postprocessing's)
   int threads = 0;
   bool instances = false;   ///< lesion-wise detection and panoptic quality per label ("instances.<name>")
   double instanceIou = 0.5; ///< components match when their IoU is above this

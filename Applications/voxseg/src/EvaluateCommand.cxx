@@ -6,6 +6,7 @@
 #include "voxseg/core/Error.h"
 #include "voxseg/evaluation/Evaluate.h"
 #include "voxseg/evaluation/Instances.h"
+#include "voxseg/evaluation/NnUNetPostprocessingSearch.h"
 #include "voxseg/evaluation/NnUNetSummary.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/io/VolumeIO.h"
@@ -171,14 +172,15 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     spdlog::info("{} is region-based: evaluating its regions {} as nnU-Net does (--labels picks labels)",
                  args.labelTable, names);
   }
-  if (!args.nnunetSummary.empty() && chosen.empty()) { // a plain dataset.json: nnU-Net scores its foreground labels
+  const bool nnunetOutputs = !args.nnunetSummary.empty() || !args.determinePostprocessing.empty();
+  if (nnunetOutputs && chosen.empty()) { // a plain dataset.json: nnU-Net scores its foreground labels
     for (const auto& l : table)
       if (l.value != 0 && l.value != opt.ignoreLabel) chosen.push_back({l.value});
     std::sort(chosen.begin(), chosen.end());
     chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
     if (chosen.empty())
-      throw usageError("--nnunet-summary scores fixed labels, as nnU-Net does: give them (--labels, or "
-                       "--label-table dataset.json)");
+      throw usageError(std::string(args.nnunetSummary.empty() ? "--determine-postprocessing" : "--nnunet-summary") +
+                       " scores fixed labels, as nnU-Net does: give them (--labels, or --label-table dataset.json)");
   }
   for (const auto& t : chosen)
     if (std::find(t.begin(), t.end(), opt.ignoreLabel) != t.end())
@@ -198,13 +200,15 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     plotted.push_back(evaluation::presetName(p) + "." + evaluation::hausdorffMetricName(p, opt.percentile));
   if (!args.outputDir.empty() && args.plots)
     for (const auto& m : plotted) io::AtomicOutput probe((dir / boxPlotFileName(m)).string(), args.force);
-  if (!args.nnunetSummary.empty()) { // not one of the other outputs, not an input (--force would replace it)
+  if (nnunetOutputs) { // not one of the other outputs, not an input (--force would replace it)
     std::vector<std::string> outputs = args.outputDir.empty() ? std::vector<std::string>{} : files, inputs;
-    outputs.push_back(args.nnunetSummary);
+    for (const std::string* path : {&args.nnunetSummary, &args.determinePostprocessing})
+      if (!path->empty()) outputs.push_back(*path);
     for (const std::string* in : {&args.prediction, &args.reference, &args.csv, &args.labelTable})
       if (!in->empty()) inputs.push_back(*in);
     io::checkOutputsAgainstInputs(outputs, inputs);
-    io::AtomicOutput probe(args.nnunetSummary, args.force);
+    for (const std::string* path : {&args.nnunetSummary, &args.determinePostprocessing})
+      if (!path->empty()) io::AtomicOutput probe(*path, args.force);
   }
 
   const auto cases = listEvalCases(args.prediction, args.reference, args.csv);
@@ -404,6 +408,33 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     writeTextFile(evaluation::nnunetSummary(keys, counts).json, args.nnunetSummary, args.force);
     spdlog::info("wrote {} (nnU-Net's summary.json{})", args.nnunetSummary,
                  failed.empty() ? "" : ", without the cases not evaluated");
+  }
+  if (!args.determinePostprocessing.empty() && evaluated.empty())
+    spdlog::error("{} not written: no case was evaluated", args.determinePostprocessing);
+  if (!args.determinePostprocessing.empty() && !evaluated.empty()) {
+    evaluation::PostprocessingSearchOptions po;
+    po.ignoreLabel = opt.ignoreLabel;
+    po.threads = args.threads;
+    po.foregroundLabels = rules.foregroundLabels; // a dataset.json's; else the labels scored
+    for (const auto& t : chosen) {
+      const auto r = std::find_if(regions.begin(), regions.end(), [&](const LabelRegion& x) { return x.labels == t; });
+      po.keys.push_back(r != regions.end() ? r->key
+                        : t.size() == 1    ? evaluation::nnunetKey(t[0])
+                                           : evaluation::nnunetKey(t));
+      po.targets.push_back(r != regions.end() ? r->listed : t);
+      if (rules.foregroundLabels.empty()) po.foregroundLabels.insert(po.foregroundLabels.end(), t.begin(), t.end());
+    }
+    std::sort(po.foregroundLabels.begin(), po.foregroundLabels.end());
+    po.foregroundLabels.erase(std::unique(po.foregroundLabels.begin(), po.foregroundLabels.end()),
+                              po.foregroundLabels.end());
+    std::vector<evaluation::PostprocessingSearchCase> searched;
+    for (const auto& e : evaluated) searched.push_back({e.source->prediction, e.source->reference});
+    const auto found = evaluation::determineNnUNetPostprocessing(searched, po);
+    for (const auto& line : found.log) spdlog::info("post-processing: {}", line);
+    writeTextFile(found.json, args.determinePostprocessing, args.force);
+    spdlog::info("wrote {} (nnU-Net's postprocessing.json: {} step(s); foreground mean Dice {:.5f} -> {:.5f})",
+                 args.determinePostprocessing, found.steps.size(), found.before.foregroundDice,
+                 found.after.foregroundDice);
   }
   made.keep();
   return firstFailure;

@@ -244,8 +244,11 @@ std::vector<LabelInfo> readLabelTable(const std::string& path, DatasetLabelRules
         logWarning(path + ": regions (" + unused + ") are unions of labels; a label map's values are labels");
       if (!rules) return out;
       rules->ignoreLabel = labels.ignoreLabel;
+      rules->foregroundLabels = labels.foregroundLabels();
       for (const NnUNetLabelEntry& e : labels.regions()) {
-        LabelRegion r{e.name, e.values, e.key()};
+        LabelRegion r{e.name, e.values, e.key(), {}};
+        for (int v : e.values)
+          if (std::find(r.listed.begin(), r.listed.end(), v) == r.listed.end()) r.listed.push_back(v);
         std::sort(r.labels.begin(), r.labels.end());
         r.labels.erase(std::unique(r.labels.begin(), r.labels.end()), r.labels.end());
         if (r.labels.front() == 0)

@@ -29,6 +29,7 @@ struct LabelRegion {
   std::string name;
   std::vector<int> labels; ///< ascending
   std::string key;         ///< as nnU-Net's summary.json names it: the entry as listed, "(3, 1, 2)", "(3,)" or "3"
+  std::vector<int> listed; ///< the labels as the entry lists them, each once
 };
 
 /// What `voxseg evaluate` scores: labels, each as {value}, and regions, each its labels ascending.
@@ -45,7 +46,8 @@ std::string targetText(const std::vector<int>& labels);
 /// "ignore", in the file's order) and its ignore label.
 struct DatasetLabelRules {
   std::vector<LabelRegion> regions;
-  int ignoreLabel = -1; ///< "ignore": its value; -1: none
+  std::vector<int> foregroundLabels; ///< every label value but 0 and the ignore label, ascending (LabelManager's)
+  int ignoreLabel = -1;              ///< "ignore": its value; -1: none
 };
 
 /// Labels for names: a model card JSON, a .ctbl / ITK-SNAP label file, or an nnU-Net dataset.json. A dataset.json's

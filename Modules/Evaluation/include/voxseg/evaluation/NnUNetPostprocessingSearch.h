@@ -1,0 +1,42 @@
+#pragma once
+// nnU-Net's determine_postprocessing (nnunetv2/postprocessing/remove_connected_components.py), number for number:
+// which "keep the largest component" steps improve the mean Dice of a set of predictions, written as nnU-Net's
+// postprocessing.json (what `segment --nnunet-postprocessing` and nnU-Net's apply step read).
+//
+// First the foreground (every foreground label as one mask): kept when the foreground mean Dice rises and no label's
+// or region's mean Dice falls. Then, when more than one label or region is scored, each in turn on the predictions
+// as far as they are post-processed: kept when its own mean Dice rises.
+
+#include "voxseg/evaluation/NnUNetSummary.h"
+#include "voxseg/processing/Components.h"
+
+#include <string>
+#include <vector>
+
+namespace voxseg::evaluation {
+
+struct PostprocessingSearchCase {
+  std::string prediction, reference; ///< label map files on one grid
+};
+
+struct PostprocessingSearchOptions {
+  std::vector<std::string> keys;         ///< summary.json's key of each target
+  std::vector<std::vector<int>> targets; ///< the labels (one value) or regions (as dataset.json lists them) scored
+  std::vector<int> foregroundLabels;     ///< the first step's mask (nnU-Net: LabelManager.foreground_labels)
+  int ignoreLabel = -1;                  ///< the references' ignore label, -1: none
+  int threads = 0;                       ///< cases at once; 0: one per hardware thread
+};
+
+struct PostprocessingSearch {
+  std::vector<processing::LargestComponentOfUnion> steps; ///< those kept, in order
+  NnUNetSummary before, after;                            ///< the predictions as given; with the steps applied
+  std::vector<std::string> log; ///< each step tried, with the Dice before and after (nnU-Net prints the same)
+  std::string json;             ///< postprocessing.json's text, as nnU-Net writes it
+};
+
+/// Runs the search over `cases` (nnU-Net's case order: by prediction file name). Reads every case once per step
+/// tried. Throws Error(Input) naming a file that cannot be read or a prediction not on its reference's grid.
+PostprocessingSearch determineNnUNetPostprocessing(const std::vector<PostprocessingSearchCase>& cases,
+                                                   const PostprocessingSearchOptions& options);
+
+} // namespace voxseg::evaluation
