@@ -202,6 +202,8 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     for (const auto& m : plotted) io::AtomicOutput probe((dir / boxPlotFileName(m)).string(), args.force);
   if (nnunetOutputs) { // not one of the other outputs, not an input (--force would replace it)
     std::vector<std::string> outputs = args.outputDir.empty() ? std::vector<std::string>{} : files, inputs;
+    if (!args.outputDir.empty() && args.plots)
+      for (const auto& m : plotted) outputs.push_back((dir / boxPlotFileName(m)).string());
     for (const std::string* path : {&args.nnunetSummary, &args.determinePostprocessing})
       if (!path->empty()) outputs.push_back(*path);
     for (const std::string* in : {&args.prediction, &args.reference, &args.csv, &args.labelTable})
@@ -212,6 +214,15 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   }
 
   const auto cases = listEvalCases(args.prediction, args.reference, args.csv);
+  if (nnunetOutputs) { // nor a case's file (a CSV may list any)
+    std::vector<std::string> outputs, inputs;
+    for (const std::string* path : {&args.nnunetSummary, &args.determinePostprocessing})
+      if (!path->empty()) outputs.push_back(*path);
+    for (const auto& c : cases)
+      for (const std::string* in : {&c.prediction, &c.reference})
+        if (!in->empty()) inputs.push_back(*in);
+    io::checkOutputsAgainstInputs(outputs, inputs);
+  }
   std::vector<MetricRow> rows;
   nlohmann::json all = nlohmann::json::array();
   evaluation::InstanceOptions instanceOpt;

@@ -230,7 +230,7 @@ std::vector<LabelInfo> readLabelTable(const std::string& path, DatasetLabelRules
       // foreground entry but "ignore" is a region, a plain value too ({"enhancing": 3} is the region (3,)).
       std::string unused;
       for (const NnUNetLabelEntry& e : labels.entries) {
-        if (!e.listed) {
+        if (!e.listed || (!labels.regionBased() && e.values.size() == 1)) { // a plain dataset's [2] is the label 2
           LabelInfo l;
           l.name = e.name;
           l.value = e.values.front();

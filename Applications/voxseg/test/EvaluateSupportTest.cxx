@@ -156,8 +156,12 @@ TEST(EvaluateLabels, RegionsOfARegionBasedDatasetAndJoinedLabels) {
   // a list of one label makes no region-based dataset (nnU-Net's LabelManager: a list of more than one)
   std::ofstream(tmp.file("single.json")) << R"({"labels": {"background": 0, "a": [1], "b": 2}})";
   DatasetLabelRules single;
-  readLabelTable(tmp.file("single.json"), &single);
+  const auto singleTable = readLabelTable(tmp.file("single.json"), &single);
   EXPECT_TRUE(single.regions.empty());
+  ASSERT_EQ(singleTable.size(), 3u); // [1] is the label 1, as nnU-Net's foreground_labels hold it
+  EXPECT_EQ(singleTable[1].name, "a");
+  EXPECT_EQ(singleTable[1].value, 1);
+  EXPECT_EQ(single.foregroundLabels, (std::vector<int>{1, 2}));
   // a plain dataset has no regions; a region holding the background, nothing or a non-label is refused
   std::ofstream(tmp.file("plain.json")) << R"({"labels": {"background": 0, "liver": 1, "tumor": 2}})";
   DatasetLabelRules plain;

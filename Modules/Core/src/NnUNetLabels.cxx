@@ -84,7 +84,15 @@ NnUNetLabels readNnUNetLabels(const nlohmann::ordered_json& dataset, const std::
     if (e.values.empty()) throw fail("label \"" + name + "\" is an empty list");
     out.entries.push_back(std::move(e));
   }
-  if (const auto order = dataset.find("regions_class_order"); order != dataset.end() && !order->is_null()) {
+  // LabelManager._sanity_check
+  const NnUNetLabelEntry* background = out.find("background");
+  if (!background) throw fail("labels need \"background\": 0 (nnU-Net's LabelManager refuses a dataset without it)");
+  if (background->listed || background->values != std::vector<int>{0})
+    throw fail("label \"background\" is " + dataset.at("labels").at("background").dump() +
+               ": nnU-Net's background is the number 0, not a list");
+  // used (and checked) only for a region-based dataset, as nnU-Net ignores it otherwise
+  if (const auto order = dataset.find("regions_class_order");
+      out.regionBased() && order != dataset.end() && !order->is_null()) {
     if (!order->is_array()) throw fail("regions_class_order is " + order->dump() + ", not a list of label values");
     for (const auto& v : *order) {
       if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > maxValue)

@@ -47,19 +47,27 @@ TEST(NnUNetLabels, RegionBasedDatasetInTheFilesOrder) {
 // A list of one label makes no region-based dataset (LabelManager: a list of more than one): one softmax output per
 // value, background included; regions_class_order, if given, is not used.
 TEST(NnUNetLabels, PlainDatasetHasOneHeadPerValue) {
-  const NnUNetLabels l = read(R"({"labels": {"background": [0], "a": [1], "b": 2, "ignore": 3},
-    "regions_class_order": [2, 1]})");
+  const NnUNetLabels l = read(R"({"labels": {"background": 0, "a": [1], "b": 2, "ignore": 3},
+    "regions_class_order": [2, 0]})");
+  EXPECT_TRUE(l.regionsClassOrder.empty()); // not used, not checked
   EXPECT_FALSE(l.regionBased());
   EXPECT_TRUE(l.regions().empty());
   EXPECT_TRUE(l.entries[0].background());
   EXPECT_EQ(l.foregroundLabels(), (std::vector<int>{1, 2}));
   EXPECT_EQ(l.segmentationHeads(), 3);
+  EXPECT_EQ(l.maxLabel(), 2);
   EXPECT_EQ(l.entries[1].key(), "(1,)");
   EXPECT_EQ(l.entries[2].key(), "2");
 }
 
 TEST(NnUNetLabels, ProblemsNameTheFileAndTheEntry) {
   EXPECT_EQ(failure(R"({"labels": [0, 1]})"), "d.json: needs \"labels\" (an object: name -> value)");
+  // LabelManager's sanity check: the background is the number 0
+  EXPECT_EQ(failure(R"({"labels": {"bg": 0, "a": 1}})"),
+            "d.json: labels need \"background\": 0 (nnU-Net's LabelManager refuses a dataset without it)");
+  EXPECT_EQ(failure(R"({"labels": {"background": [0], "a": 1}})"),
+            "d.json: label \"background\" is [0]: nnU-Net's background is the number 0, not a list");
+  EXPECT_EQ(failure(R"({"labels": {"background": 1, "a": 2}})").rfind("d.json: label \"background\" is 1:", 0), 0u);
   EXPECT_EQ(failure(R"({"labels": {"background": 0, "a": 1.5}})"),
             "d.json: label \"a\" has the value 1.5: label values are integers 0..65535");
   EXPECT_EQ(failure(R"({"labels": {"background": 0, "a": [1, 256]}})", 255),
@@ -79,8 +87,8 @@ TEST(NnUNetLabels, ProblemsNameTheFileAndTheEntry) {
   EXPECT_EQ(failure(R"({"labels": {"background": 0, "a": [1, 2]}, "regions_class_order": 1})"),
             "d.json: regions_class_order is 1, not a list of label values");
   try {
-    readNnUNetLabels(nlohmann::ordered_json::parse(R"({"labels": {"a": 70000}})"), "m/dataset.json", 65535,
-                     ExitCode::Model, "why");
+    readNnUNetLabels(nlohmann::ordered_json::parse(R"({"labels": {"background": 0, "a": 70000}})"), "m/dataset.json",
+                     65535, ExitCode::Model, "why");
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::Model);

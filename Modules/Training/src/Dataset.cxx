@@ -52,6 +52,7 @@ RawDataset readRawDataset(const std::string& folder) {
   if (d.channelNames.empty()) throw inputError(jsonPath, "channel_names is empty");
   const NnUNetLabels parsed = readNnUNetLabels(j, jsonPath, 255, ExitCode::Input, "training holds labels in bytes");
   const bool regionBased = parsed.regionBased(); // nnU-Net's rule: an entry lists more than one label
+  d.listedEntries = parsed.entries;
   std::set<int> values;
   std::map<int, std::string> nameOf;
   std::map<std::vector<int>, std::string> regionOf;

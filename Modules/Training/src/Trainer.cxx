@@ -63,9 +63,8 @@ nlohmann::ordered_json datasetJson(const RawDataset& ds) {
                                     {"labels", nlohmann::ordered_json::object()}};
   for (std::size_t c = 0; c < ds.channelNames.size(); ++c)
     dataset["channel_names"][std::to_string(c)] = ds.channelNames[c];
-  for (const auto& [name, values] : ds.labelEntries)
-    dataset["labels"][name] =
-        values.size() == 1 ? nlohmann::ordered_json(values.front()) : nlohmann::ordered_json(values);
+  for (const NnUNetLabelEntry& e : ds.listedEntries) // as the raw dataset lists them ([3, 2] stays [3, 2], [3] a list)
+    dataset["labels"][e.name] = e.listed ? nlohmann::ordered_json(e.values) : nlohmann::ordered_json(e.values.front());
   if (ds.regionBased()) dataset["regions_class_order"] = ds.regionsClassOrder;
   dataset["numTraining"] = ds.cases.size();
   dataset["file_ending"] = ds.fileEnding;
@@ -220,12 +219,28 @@ nlohmann::json caseIds(const std::vector<PreparedCase>& cases, const std::vector
   return ids;
 }
 
-// "a, b, c" (the first five and a count beyond).
-std::string listText(const std::vector<std::string>& ids) {
-  std::string s;
-  for (std::size_t i = 0; i < ids.size() && i < 5; ++i) s += (i ? ", " : "") + ids[i];
-  if (ids.size() > 5) s += " and " + std::to_string(ids.size() - 5) + " more";
-  return ids.empty() ? "no case" : s;
+// A resumed run's held-out cases against those it was started with (state.json's "validation_cases").
+void checkHeldOut(const nlohmann::json& state, const nlohmann::json& now, const std::string& stateJson,
+                  const std::string& output) {
+  if (!state.contains("validation_cases")) {
+    logWarning(stateJson + ": written before 2026-11-28 without the held-out cases: not checked that this run holds "
+                           "out the same ones");
+    return;
+  }
+  const nlohmann::json& before = state.at("validation_cases");
+  if (!before.is_array() || !std::all_of(before.begin(), before.end(), [](const auto& v) { return v.is_string(); }))
+    throw inputError(stateJson, "\"validation_cases\" is not a list of case ids");
+  if (before == now) return;
+  const auto firstMissing = [](const nlohmann::json& a, const nlohmann::json& b) { // an id of a that b lacks
+    for (const auto& id : a)
+      if (std::find(b.begin(), b.end(), id) == b.end()) return id.get<std::string>();
+    return std::string();
+  };
+  const std::string gone = firstMissing(before, now), added = firstMissing(now, before);
+  throw usageError("--resume: the run in " + output + " validated on " + std::to_string(before.size()) +
+                   " held-out case(s), these options on " + std::to_string(now.size()) + " (" +
+                   (added.empty() ? gone + " was among them, not now" : added + " is among them now, not then") +
+                   "); resume with the options it was started with (--val-fraction, --fold, --splits)");
 }
 
 } // namespace
@@ -378,11 +393,7 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
                        " differs); resume on the dataset and with the options it was started with");
     }
     // the same cases held out: another --val-fraction, split or dataset would validate on cases it trained on
-    if (j.contains("validation_cases") && j.at("validation_cases") != caseIds(cases, valPool))
-      throw usageError("--resume: the run in " + o.output + " validated on " +
-                       listText(j.at("validation_cases").get<std::vector<std::string>>()) + ", these options on " +
-                       listText(caseIds(cases, valPool).get<std::vector<std::string>>()) +
-                       "; resume with the options it was started with (--val-fraction, --fold, --splits)");
+    checkHeldOut(j, caseIds(cases, valPool), stateJson, o.output);
     firstEpoch = j.at("epoch").get<int>();
     if (firstEpoch > o.epochs)
       throw usageError("--resume: the model folder has trained " + std::to_string(firstEpoch) +

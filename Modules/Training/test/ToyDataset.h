@@ -51,7 +51,7 @@ inline std::string makeToyDataset(const std::string& root, int cases, ToyLabels 
   std::ofstream(root + "/dataset.json")
       << R"({"channel_names": {"0": "MR"}, "labels": )"
       << (kind == ToyLabels::Regions
-              ? R"({"background": 0, "anything": [1, 2], "ball": 1}, "regions_class_order": [2, 1])"
+              ? R"({"background": 0, "anything": [2, 1], "ball": [1]}, "regions_class_order": [2, 1])"
           : kind == ToyLabels::Sparse ? R"({"background": 0, "ball": 1, "box": 2, "ignore": 3})"
                                       : R"({"background": 0, "ball": 1, "box": 2})")
       << R"(,

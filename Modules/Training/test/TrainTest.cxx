@@ -178,7 +178,7 @@ TEST(Train, RegionBasedLearnsEachRegionAndSegmentsThroughRegionsClassOrder) {
   EXPECT_GT(summary.validation.back().second[1], 0.8) << "ball";
   std::ifstream in(dir.file("model/dataset.json"));
   const auto exported = nlohmann::ordered_json::parse(in);
-  EXPECT_EQ(exported.at("labels").dump(), R"({"background":0,"anything":[1,2],"ball":1})");
+  EXPECT_EQ(exported.at("labels").dump(), R"({"background":0,"anything":[2,1],"ball":[1]})");
   EXPECT_EQ(exported.at("regions_class_order"), (std::vector<int>{2, 1}));
   const auto model = loadExported(dir.file("model"));
   EXPECT_EQ(model.numClasses, 2);
@@ -246,8 +246,8 @@ TEST(Train, SameSeedSameWeightsAndResumeContinues) {
   o.maxFeatures = small(ds, "").maxFeatures;
   o.validationFraction = 0;
   voxseg::testing::expectError([&] { train(o); }, ExitCode::Usage,
-                               "validated on case01, these options on case00, case01; resume with the options it was "
-                               "started with (--val-fraction, --fold, --splits)");
+                               "validated on 1 held-out case(s), these options on 2 (case00 is among them now, not "
+                               "then); resume with the options it was started with (--val-fraction, --fold, --splits)");
   EXPECT_EQ(slurp(dir.file("a/fold_0/checkpoint_final.pth")), before);
   // an existing model is not overwritten without force
   o.resume = false;
@@ -408,7 +408,7 @@ TEST(Dataset, LayoutProblemsNameTheFile) {
   // summary.json's keys: the entries as listed (nnU-Net keeps [3, 2] as (3, 2))
   EXPECT_EQ(regions.regionKeys, (std::vector<std::string>{"(1, 2, 3)", "(3, 2)", "3"}));
   std::ofstream(good + "/dataset.json") << R"({"channel_names": {"0": "MR"}, "regions_class_order": [1, 2],
-    "labels": {"background": [0], "whole": [2, 1], "enhancing": [2]}, "numTraining": 2, "file_ending": ".nii.gz"})";
+    "labels": {"background": 0, "whole": [2, 1], "enhancing": [2]}, "numTraining": 2, "file_ending": ".nii.gz"})";
   EXPECT_EQ(readRawDataset(good).regionKeys, (std::vector<std::string>{"(2, 1)", "(2,)"}));
   const auto refusedRegions = [&](const std::string& labels, const std::string& order, const std::string& message) {
     std::ofstream(good + "/dataset.json") << R"({"channel_names": {"0": "MR"}, "labels": )" << labels << order

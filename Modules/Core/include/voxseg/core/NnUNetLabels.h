@@ -27,7 +27,7 @@ struct NnUNetLabelEntry {
 struct NnUNetLabels {
   std::vector<NnUNetLabelEntry> entries; ///< in the file's order (Python's dict keeps it), "ignore" included
   int ignoreLabel = -1;                  ///< the value of "ignore"; -1: none
-  std::vector<int> regionsClassOrder;    ///< "regions_class_order" as given; empty when absent
+  std::vector<int> regionsClassOrder;    ///< "regions_class_order" of a region-based dataset; empty otherwise
 
   /// LabelManager.has_regions: an entry lists more than one value.
   bool regionBased() const;
@@ -44,10 +44,11 @@ struct NnUNetLabels {
   const NnUNetLabelEntry* find(const std::string& name) const;
 };
 
-/// Reads dataset.json's `dataset["labels"]` (an object: name -> integer or list of integers) and its
-/// "regions_class_order" (integers 1..maxValue). Values must be integers 0..maxValue (`range` says why when they are
-/// not, e.g. "training holds labels in bytes"); "ignore" must be one value 1..maxValue; a list must not be empty.
-/// Throws Error(code) "<path>: ..." naming the entry.
+/// Reads dataset.json's `dataset["labels"]` (an object: name -> integer or list of integers) and, for a region-based
+/// dataset, its "regions_class_order" (integers 1..maxValue; nnU-Net ignores it otherwise). Values must be integers
+/// 0..maxValue (`range` says why when they are not, e.g. "training holds labels in bytes"); "background" must be the
+/// number 0 and "ignore" one number 1..maxValue (LabelManager's checks); a list must not be empty. Throws Error(code)
+/// "<path>: ..." naming the entry.
 NnUNetLabels readNnUNetLabels(const nlohmann::ordered_json& dataset, const std::string& path, int maxValue,
                               ExitCode code, const std::string& range = {});
 

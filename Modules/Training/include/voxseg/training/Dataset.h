@@ -2,6 +2,8 @@
 // The nnU-Net raw dataset layout users already have: dataset.json (channel_names, labels,
 // numTraining, file_ending), imagesTr/<case>_<cccc><ending>, labelsTr/<case><ending>.
 
+#include "voxseg/core/NnUNetLabels.h"
+
 #include <map>
 #include <string>
 #include <vector>
@@ -20,6 +22,9 @@ struct RawDataset {
   std::map<std::string, int> labels; ///< name -> value of each one-value entry, background 0 (and "ignore") included
   /// Every entry of dataset.json's labels in the file's order: name -> its label value(s), sorted.
   std::vector<std::pair<std::string, std::vector<int>>> labelEntries;
+  /// The same entries as the file lists them (order of values, list or number): what the model folder's dataset.json
+  /// repeats, as nnU-Net's trainer saves the dataset.json it read.
+  std::vector<NnUNetLabelEntry> listedEntries;
   /// A region-based dataset (an entry lists several labels, nnU-Net's rule): each foreground entry in the file's
   /// order with its labels, one sigmoid output each, and regions_class_order (the value each writes at inference).
   /// Empty for a plain dataset (one softmax output per label).
