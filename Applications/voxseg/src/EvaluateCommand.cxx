@@ -401,16 +401,16 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
       }
     }
   }
+  // nnU-Net's key of a target: a dataset.json's region as the file lists it, else its labels
+  const auto nnunetKeyOf = [&](const std::vector<int>& t) {
+    const auto r = std::find_if(regions.begin(), regions.end(), [&](const LabelRegion& x) { return x.labels == t; });
+    return r != regions.end() ? r->key : t.size() == 1 ? evaluation::nnunetKey(t[0]) : evaluation::nnunetKey(t);
+  };
   if (!args.nnunetSummary.empty() && evaluated.empty()) // nnU-Net has no summary of no case either
     spdlog::error("{} not written: no case was evaluated", args.nnunetSummary);
   if (!args.nnunetSummary.empty() && !evaluated.empty()) { // (nnunetSummary lists the cases in nnU-Net's order)
     std::vector<std::string> keys;
-    for (const auto& t : chosen) { // a dataset.json's region keyed as the file lists it
-      const auto r = std::find_if(regions.begin(), regions.end(), [&](const LabelRegion& x) { return x.labels == t; });
-      keys.push_back(r != regions.end() ? r->key
-                     : t.size() == 1    ? evaluation::nnunetKey(t[0])
-                                        : evaluation::nnunetKey(t));
-    }
+    for (const auto& t : chosen) keys.push_back(nnunetKeyOf(t));
     std::vector<evaluation::NnUNetCaseCounts> counts;
     for (const auto& e : evaluated) {
       counts.push_back({e.source->reference, e.source->prediction, {}});
@@ -429,10 +429,8 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     po.foregroundLabels = rules.foregroundLabels; // a dataset.json's; else the labels scored
     for (const auto& t : chosen) {
       const auto r = std::find_if(regions.begin(), regions.end(), [&](const LabelRegion& x) { return x.labels == t; });
-      po.keys.push_back(r != regions.end() ? r->key
-                        : t.size() == 1    ? evaluation::nnunetKey(t[0])
-                                           : evaluation::nnunetKey(t));
-      po.targets.push_back(r != regions.end() ? r->listed : t);
+      po.keys.push_back(nnunetKeyOf(t));
+      po.targets.push_back(r != regions.end() ? r->listed : t); // a step's labels_or_regions as listed
       if (rules.foregroundLabels.empty()) po.foregroundLabels.insert(po.foregroundLabels.end(), t.begin(), t.end());
     }
     std::sort(po.foregroundLabels.begin(), po.foregroundLabels.end());
