@@ -7,6 +7,7 @@
 #include "voxseg/core/Log.h"
 #include "voxseg/core/NnUNetLabels.h"
 #include "voxseg/evaluation/NnUNetSummary.h"
+#include "voxseg/inference/NnUNetFolder.h"
 
 #include <nlohmann/json.hpp>
 
@@ -45,6 +46,56 @@ std::map<std::string, std::string> volumesIn(const fs::path& dir, std::map<std::
     }
     out[stem] = e.path().string();
   }
+  return out;
+}
+
+// An nnU-Net trained-model folder's cross-validation (nnU-Net's accumulate_cv_results): every fold_N/validation's
+// predictions, each against the reference of its name; references no fold predicted are left out, as nnU-Net leaves
+// them out. Empty when `prediction` is no model folder with a fold_N/validation folder.
+std::vector<EvalCase> crossValidationCases(const std::string& prediction, const std::string& reference) {
+  std::vector<std::string> folds;
+  std::error_code ec;
+  if (inference::isNnUNetFolder(prediction))
+    for (int fold : inference::nnunetFoldFolders(prediction))
+      if (fold != inference::kFoldAll &&
+          fs::is_directory(fs::path(prediction) / inference::nnunetFoldName(fold) / "validation", ec))
+        folds.push_back(inference::nnunetFoldName(fold));
+  if (folds.empty()) return {};
+  std::map<std::string, std::string> refTwice;
+  const auto refs = volumesIn(reference, refTwice);
+  std::map<std::string, EvalCase> byId;
+  std::map<std::string, std::string> foldOf;
+  for (const std::string& fold : folds) {
+    std::map<std::string, std::string> twice;
+    for (const auto& [id, p] : volumesIn((fs::path(prediction) / fold / "validation").string(), twice)) {
+      EvalCase& c = byId[id];
+      if (!c.prediction.empty()) {
+        c.problem =
+            "predicted in " + foldOf[id] + "/validation and " + fold + "/validation (one fold validates a case)";
+        continue;
+      }
+      c.id = id;
+      c.prediction = p;
+      foldOf[id] = fold;
+      if (const auto r = refs.find(id); r != refs.end())
+        c.reference = r->second;
+      else
+        c.problem = "no reference for prediction " + p + " in " + reference;
+      if (twice.count(id))
+        c.problem = "two files for this case in " + fold + "/validation: " + twice[id] + " (keep one)";
+    }
+  }
+  std::size_t unpredicted = 0;
+  for (const auto& [id, p] : refs) unpredicted += byId.count(id) ? 0 : 1;
+  std::string names;
+  for (const auto& f : folds) names += (names.empty() ? "" : ", ") + f;
+  logInfo(prediction + ": a trained-model folder: the cross-validation predictions of " + names + " (" +
+          std::to_string(byId.size()) + " case(s), nnU-Net's accumulate_cv_results)");
+  if (unpredicted)
+    logWarning(std::to_string(unpredicted) + " reference(s) in " + reference +
+               " without a cross-validation prediction (a fold not trained?) are left out, as nnU-Net leaves them out");
+  std::vector<EvalCase> out;
+  for (auto& [id, c] : byId) out.push_back(std::move(c));
   return out;
 }
 
@@ -99,6 +150,7 @@ std::vector<EvalCase> listEvalCases(const std::string& prediction, const std::st
     out.push_back({id.empty() ? fs::path(reference).filename().string() : id, prediction, reference, ""});
     return out;
   }
+  if (auto pooled = crossValidationCases(prediction, reference); !pooled.empty()) return pooled;
   std::map<std::string, std::string> predTwice, refTwice;
   const auto preds = volumesIn(prediction, predTwice), refs = volumesIn(reference, refTwice);
   std::map<std::string, EvalCase> byId;

@@ -19,7 +19,9 @@ struct EvalCase {
 
 /// Two files -> one case; two folders -> cases matched by file name without the volume extension
 /// (a prediction without reference, or the reverse, is a case with a problem); a CSV with a header
-/// and columns case, prediction, reference (relative paths relative to the CSV).
+/// and columns case, prediction, reference (relative paths relative to the CSV). An nnU-Net trained-model folder
+/// as the prediction -> its cross-validation: every fold_N/validation's predictions (a reference no fold predicted
+/// is left out, with a warning).
 std::vector<EvalCase> listEvalCases(const std::string& prediction, const std::string& reference,
                                     const std::string& csv);
 
