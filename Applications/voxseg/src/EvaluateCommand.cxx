@@ -173,6 +173,9 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
                  args.labelTable, names);
   }
   const bool nnunetOutputs = !args.nnunetSummary.empty() || !args.determinePostprocessing.empty();
+  if (!args.determinePostprocessing.empty() && args.resample) // the search reads the predictions as they are
+    throw usageError("--determine-postprocessing scores predictions on their reference's grid, as nnU-Net does: "
+                     "drop --resample");
   if (nnunetOutputs && chosen.empty()) { // a plain dataset.json: nnU-Net scores its foreground labels
     for (const auto& l : table)
       if (l.value != 0 && l.value != opt.ignoreLabel) chosen.push_back({l.value});
@@ -426,6 +429,7 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     evaluation::PostprocessingSearchOptions po;
     po.ignoreLabel = opt.ignoreLabel;
     po.threads = args.threads;
+    po.read = args.read;
     po.foregroundLabels = rules.foregroundLabels; // a dataset.json's; else the labels scored
     for (const auto& t : chosen) {
       const auto r = std::find_if(regions.begin(), regions.end(), [&](const LabelRegion& x) { return x.labels == t; });

@@ -83,6 +83,8 @@ std::vector<EvalCase> crossValidationCases(const std::string& prediction, const 
         c.problem = "no reference for prediction " + p + " in " + reference;
       if (twice.count(id))
         c.problem = "two files for this case in " + fold + "/validation: " + twice[id] + " (keep one)";
+      if (refTwice.count(id))
+        c.problem = "two files for this case in " + reference + ": " + refTwice[id] + " (keep one)";
     }
   }
   std::size_t unpredicted = 0;

@@ -36,8 +36,8 @@ NnUNetSummary score(const std::vector<PostprocessingSearchCase>& cases, const st
   eo.threads = o.threads;
   std::vector<NnUNetCaseCounts> counts;
   for (const auto& c : cases) {
-    const LabelMap reference = toLabelMap(io::readVolume(c.reference));
-    LabelMap prediction = toLabelMap(io::readVolume(c.prediction));
+    const LabelMap reference = toLabelMap(io::readVolume(c.reference, o.read));
+    LabelMap prediction = toLabelMap(io::readVolume(c.prediction, o.read));
     if (prediction.size != reference.size)
       throw inputError(c.prediction, fmt::format("{} x {} x {} voxels, its reference {} has {} x {} x {}",
                                                  prediction.size[0], prediction.size[1], prediction.size[2],

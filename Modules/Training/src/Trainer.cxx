@@ -239,7 +239,9 @@ void checkHeldOut(const nlohmann::json& state, const nlohmann::json& now, const 
   const std::string gone = firstMissing(before, now), added = firstMissing(now, before);
   throw usageError("--resume: the run in " + output + " validated on " + std::to_string(before.size()) +
                    " held-out case(s), these options on " + std::to_string(now.size()) + " (" +
-                   (added.empty() ? gone + " was among them, not now" : added + " is among them now, not then") +
+                   (!added.empty()  ? added + " is among them now, not then"
+                    : !gone.empty() ? gone + " was among them, not now"
+                                    : "the same ids, listed otherwise") +
                    "); resume with the options it was started with (--val-fraction, --fold, --splits)");
 }
 

@@ -8,6 +8,7 @@
 // as far as they are post-processed: kept when its own mean Dice rises.
 
 #include "voxseg/evaluation/NnUNetSummary.h"
+#include "voxseg/io/VolumeIO.h"
 #include "voxseg/processing/Components.h"
 
 #include <string>
@@ -24,7 +25,8 @@ struct PostprocessingSearchOptions {
   std::vector<std::vector<int>> targets; ///< the labels (one value) or regions (as dataset.json lists them) scored
   std::vector<int> foregroundLabels;     ///< the first step's mask (nnU-Net: LabelManager.foreground_labels)
   int ignoreLabel = -1;                  ///< the references' ignore label, -1: none
-  int threads = 0;                       ///< cases at once; 0: one per hardware thread
+  int threads = 0;                       ///< labels at once; 0: one per hardware thread
+  io::ReadOptions read;                  ///< how the files are read (DICOM series choice...)
 };
 
 struct PostprocessingSearch {
