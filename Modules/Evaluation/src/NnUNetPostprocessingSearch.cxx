@@ -112,11 +112,7 @@ PostprocessingSearch determineNnUNetPostprocessing(const std::vector<Postprocess
       {"postprocessing_fns",
        std::vector<std::string>(out.steps.size(), "remove_all_but_largest_component_from_segmentation")},
       {"postprocessing_kwargs", kwargs}};
-  // save_json: json.dump(indent=4, sort_keys=True), NaN as NaN, no newline at the end
-  std::string text = j.dump(4, ' ', true, nlohmann::json::error_handler_t::replace);
-  for (std::size_t at = text.find(": null"); at != std::string::npos; at = text.find(": null", at))
-    text.replace(at, 6, ": NaN");
-  out.json = text;
+  out.json = pythonJsonText(j); // save_json's text
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "voxseg/evaluation/NnUNetSummary.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/NnUNetLabels.h"
 
 #include <nlohmann/json.hpp>
 
@@ -79,11 +80,7 @@ nlohmann::json number(double v) { return std::isnan(v) ? nlohmann::json(nullptr)
 
 std::string nnunetKey(int label) { return std::to_string(label); }
 
-std::string nnunetKey(const std::vector<int>& region) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < region.size(); ++i) s += (i ? ", " : "") + std::to_string(region[i]);
-  return s + (region.size() == 1 ? ",)" : ")");
-}
+std::string nnunetKey(const std::vector<int>& region) { return NnUNetLabelEntry{"", region, true}.key(); }
 
 nlohmann::json parseNnUNetSummary(std::string text) {
   for (auto at = text.find(": NaN"); at != std::string::npos; at = text.find(": NaN", at))
@@ -141,12 +138,16 @@ NnUNetSummary nnunetSummary(const std::vector<std::string>& keys, const std::vec
     if (i == 0) out.foregroundDice = v;
   }
   const nlohmann::json summary{{"foreground_mean", foreground}, {"mean", mean}, {"metric_per_case", perCase}};
+  out.json = pythonJsonText(summary);
+  return out;
+}
+
+std::string pythonJsonText(const nlohmann::json& j) {
   // Python's json.dump(indent=4, sort_keys=True) writes non-ASCII as \uXXXX and NaN as NaN (no JSON null is written)
-  std::string text = summary.dump(4, ' ', true, nlohmann::json::error_handler_t::replace);
+  std::string text = j.dump(4, ' ', true, nlohmann::json::error_handler_t::replace);
   for (std::size_t at = text.find(": null"); at != std::string::npos; at = text.find(": null", at))
     text.replace(at, 6, ": NaN");
-  out.json = text; // json.dump writes no newline at the end
-  return out;
+  return text; // json.dump writes no newline at the end
 }
 
 } // namespace voxseg::evaluation

@@ -38,6 +38,10 @@ NnUNetSummary nnunetSummary(const std::vector<std::string>& keys, const std::vec
 /// A summary.json's text parsed, its NaN values (Python's) read as null; a discarded value when it is not JSON.
 nlohmann::json parseNnUNetSummary(std::string text);
 
+/// `j` as nnU-Net's save_json writes it (json.dump(indent=4, sort_keys=True)): null (voxseg's NaN) as NaN, non-ASCII
+/// as \uXXXX, no newline at the end.
+std::string pythonJsonText(const nlohmann::json& j);
+
 /// numpy's sum of float64 values (np.add.reduce's pairwise summation): the order nnU-Net's means add in.
 double numpySum(const std::vector<double>& values);
 
