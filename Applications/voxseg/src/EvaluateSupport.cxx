@@ -309,9 +309,6 @@ std::vector<LabelInfo> readLabelTable(const std::string& path, DatasetLabelRules
           throw inputError(path, "region '" + e.name +
                                      "' holds the background (label 0) beside labels: voxseg "
                                      "scores regions of foreground labels");
-        if (std::count(r.labels.begin(), r.labels.end(), rules->ignoreLabel))
-          throw inputError(path,
-                           "region '" + r.name + "' holds the ignore label " + std::to_string(rules->ignoreLabel));
         for (const auto& before : rules->regions)
           if (before.labels == r.labels)
             throw inputError(path, "regions '" + before.name + "' and '" + r.name + "' hold the same labels (" +

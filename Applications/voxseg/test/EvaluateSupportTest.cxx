@@ -174,7 +174,10 @@ TEST(EvaluateLabels, RegionsOfARegionBasedDatasetAndJoinedLabels) {
            {R"("a": [1, 1.5])", "label \"a\" has the value 1.5: label values are integers 0..65535"},
            {R"("r": [1, 2], "a": [70000])", "label \"a\" has the value 70000"},
            {R"("ignore": [4])", "label \"ignore\" is [4], not a value 1..65535"},
-           {R"("a": [1, 2], "b": [2, 3], "ignore": 3)", "region 'b' holds the ignore label 3"},
+           {R"("a": [1, 2], "b": [2, 3], "ignore": 3)",
+            "the ignore label (3) must be the highest label value, one above "
+            "the others (4 here), as nnU-Net requires"},
+           {R"("a": 1, "ignore": 3)", "the ignore label (3) must be the highest label value, one above the others (2"},
            {R"("a": [1, 2], "b": 3, "c": [3])", "regions 'b' and 'c' hold the same labels (3)"},
            {R"("ignore": 0)", "label \"ignore\" is 0, not a value 1..65535"},
            {R"("a": "x")", "label \"a\" is \"x\", not a label value or a list of them"}}) {

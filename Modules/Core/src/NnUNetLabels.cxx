@@ -90,6 +90,17 @@ NnUNetLabels readNnUNetLabels(const nlohmann::ordered_json& dataset, const std::
   if (background->listed || background->values != std::vector<int>{0})
     throw fail("label \"background\" is " + dataset.at("labels").at("background").dump() +
                ": nnU-Net's background is the number 0, not a list");
+  // LabelManager asserts it: the ignore label is the highest value, one above every other (regions' included)
+  if (out.ignoreLabel >= 0) {
+    int above = 0;
+    for (const auto& e : out.entries)
+      if (e.name != "ignore")
+        for (int v : e.values) above = std::max(above, v + 1);
+    if (out.ignoreLabel != above)
+      throw fail("the ignore label (" + std::to_string(out.ignoreLabel) +
+                 ") must be the highest label value, one above the others (" + std::to_string(above) +
+                 " here), as nnU-Net requires");
+  }
   // used (and checked) only for a region-based dataset, as nnU-Net ignores it otherwise
   if (const auto order = dataset.find("regions_class_order");
       out.regionBased() && order != dataset.end() && !order->is_null()) {

@@ -82,6 +82,17 @@ TEST(NnUNetLabels, ProblemsNameTheFileAndTheEntry) {
             "background)");
   EXPECT_EQ(failure(R"({"labels": {"background": 0, "ignore": 0}})").rfind("d.json: label \"ignore\" is 0, not", 0),
             0u);
+  // LabelManager: the ignore label is one above every other value, a region's too
+  EXPECT_EQ(failure(R"({"labels": {"background": 0, "ignore": 1, "a": 2}})"),
+            "d.json: the ignore label (1) must be the highest label value, one above the others (3 here), as nnU-Net "
+            "requires");
+  EXPECT_EQ(failure(R"({"labels": {"background": 0, "a": 1, "ignore": 3}})").rfind("d.json: the ignore label (3)", 0),
+            0u);
+  EXPECT_EQ(
+      failure(R"({"labels": {"background": 0, "a": [1, 2], "b": 1, "ignore": 2}, "regions_class_order": [1, 2]})")
+          .rfind("d.json: the ignore label (2) must be the highest label value, one above the others (3 here)", 0),
+      0u);
+  EXPECT_EQ(read(R"({"labels": {"background": 0, "ignore": 1}})").ignoreLabel, 1); // nothing else: 0 + 1
   EXPECT_EQ(failure(R"({"labels": {"background": 0, "a": [1, 2]}, "regions_class_order": [1, 0]})"),
             "d.json: regions_class_order entry 0 is not a label value 1..65535");
   EXPECT_EQ(failure(R"({"labels": {"background": 0, "a": [1, 2]}, "regions_class_order": 1})"),

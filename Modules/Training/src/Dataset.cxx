@@ -89,22 +89,12 @@ RawDataset readRawDataset(const std::string& folder) {
     throw inputError(jsonPath, "labels must be 0 (background), 1, ..., N without gaps");
   d.maxLabel = *values.rbegin();
   d.values.assign(values.begin(), values.end());
-  // nnU-Net's ignore label (sparse annotations): its voxels are not annotated and leave the loss; it is the
-  // highest value, one above the others (nnU-Net's LabelManager asserts as much)
+  // nnU-Net's ignore label (sparse annotations): its voxels are not annotated and leave the loss; readNnUNetLabels
+  // checked that it is the highest value, one above the others
   if (const auto ignore = d.labels.find("ignore"); ignore != d.labels.end()) {
-    std::set<int> others = values;
-    others.erase(ignore->second);
-    const int above = *others.rbegin() + 1; // others holds the background at least
-    if (ignore->second != above)
-      throw inputError(jsonPath, "the ignore label (" + std::to_string(ignore->second) +
-                                     ") must be the highest label value, one above the others (" +
-                                     std::to_string(above) + " here), as nnU-Net requires");
     if (ignore->second < 2)
       throw inputError(jsonPath, "the ignore label leaves no class to learn beside the background");
     d.ignoreLabel = ignore->second;
-    for (const auto& [name, r] : d.regions)
-      if (std::count(r.begin(), r.end(), d.ignoreLabel))
-        throw inputError(jsonPath, "region \"" + name + "\" holds the ignore label");
   }
   if (regionBased) {
     // the value each region writes at inference, in order (later regions overwrite earlier ones)

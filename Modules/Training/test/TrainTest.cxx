@@ -424,7 +424,7 @@ TEST(Dataset, LayoutProblemsNameTheFile) {
   refusedRegions(R"({"background": 0, "both": [1, 2], "again": [2, 1]})", R"(, "regions_class_order": [2, 1])",
                  "regions \"both\" and \"again\" hold the same labels");
   refusedRegions(R"({"background": 0, "both": [1, 2, 3], "one": 1, "ignore": 3})", R"(, "regions_class_order": [2, 1])",
-                 "region \"both\" holds the ignore label");
+                 "the ignore label (3) must be the highest label value, one above the others (4 here)");
   refusedRegions(R"({"background": 0, "both": [1, 1]})", "", "label \"both\" lists a value twice");
   refusedRegions(R"({"background": 0, "big": 256})", "",
                  "label \"big\" has the value 256: label values are integers 0..255 (training holds labels in bytes)");

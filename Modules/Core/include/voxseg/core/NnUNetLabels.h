@@ -47,7 +47,8 @@ struct NnUNetLabels {
 /// Reads dataset.json's `dataset["labels"]` (an object: name -> integer or list of integers) and, for a region-based
 /// dataset, its "regions_class_order" (integers 1..maxValue; nnU-Net ignores it otherwise). Values must be integers
 /// 0..maxValue (`range` says why when they are not, e.g. "training holds labels in bytes"); "background" must be the
-/// number 0 and "ignore" one number 1..maxValue (LabelManager's checks); a list must not be empty. Throws Error(code)
+/// number 0 and "ignore" one number, one above every other value (LabelManager's checks); a list must not be empty.
+/// Throws Error(code)
 /// "<path>: ..." naming the entry.
 NnUNetLabels readNnUNetLabels(const nlohmann::ordered_json& dataset, const std::string& path, int maxValue,
                               ExitCode code, const std::string& range = {});
