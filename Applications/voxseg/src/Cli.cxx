@@ -198,9 +198,12 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       "-m,--model", seg.models,
       "TorchScript model (.pt; repeat for an ensemble of folds, averaged in logit space), or an nnU-Net v2 "
       "trained-model folder (detected; same as --nnunet)");
-  segCmd->add_option("--nnunet", seg.nnunet,
-                     "nnU-Net v2 trained-model folder (plans.json, dataset.json, fold_N/) run natively with nnU-Net's "
-                     "preprocessing, sliding window and export");
+  segCmd
+      ->add_option("--nnunet", seg.nnunet,
+                   "nnU-Net v2 trained-model folder (plans.json, dataset.json, fold_N/) run natively with nnU-Net's "
+                   "preprocessing, sliding window and export; repeat for an ensemble of configurations (e.g. 2d and "
+                   "3d_fullres: their probabilities averaged, as nnUNetv2_ensemble does)")
+      ->allow_extra_args(false); // one folder per occurrence
   std::string foldsText = "auto";
   segCmd
       ->add_option("--folds", foldsText,

@@ -42,7 +42,7 @@ struct SegmentArgs {
   std::string saveLogits;
   std::string saveProbabilities;
   pipeline::CardOverrides overrides;
-  std::string nnunet; ///< an nnU-Net v2 trained-model folder instead of --model
+  std::vector<std::string> nnunet; ///< nnU-Net v2 trained-model folders instead of --model; several: an ensemble
   pipeline::NnUNetOptions nnunetOptions;
   std::vector<std::string> nnunetOnly; ///< nnU-Net-folder options given (--folds, --checkpoint): refused otherwise
   /// A cascade stage's previous stage: its model folder, or its label map ("{case}": the case id)

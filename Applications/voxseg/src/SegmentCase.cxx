@@ -2,9 +2,11 @@
 
 #include "voxseg/core/Error.h"
 #include "voxseg/inference/NnUNetFolder.h"
+#include "voxseg/pipeline/NnUNetEnsemble.h"
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -52,7 +54,7 @@ std::string sha256File(const std::string& path) {
 }
 
 CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string& card,
-                       const pipeline::CardOverrides& overrides, const std::string& nnunetFolder,
+                       const pipeline::CardOverrides& overrides, const std::vector<std::string>& nnunetFolders,
                        const pipeline::NnUNetOptions& nnunet, const std::vector<std::string>& nnunetOnly,
                        const pipeline::SegmenterOptions& options, const std::string& previousStage)
     : options_(options) {
@@ -62,10 +64,13 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
     return list;
   };
   nlohmann::ordered_json files = nlohmann::ordered_json::array();
-  // --model detects an nnU-Net trained-model folder (plans.json + dataset.json) by itself.
-  const bool folderModel = models.size() == 1 && inference::isNnUNetFolder(models.front());
-  if (!nnunetFolder.empty() || folderModel) {
-    if (!nnunetFolder.empty() && (!models.empty() || !card.empty()))
+  // --model detects nnU-Net trained-model folders (plans.json + dataset.json) by themselves.
+  const auto folders = static_cast<std::size_t>(std::count_if(models.begin(), models.end(), inference::isNnUNetFolder));
+  if (folders > 0 && folders < models.size())
+    throw usageError("--model: give TorchScript files or nnU-Net trained-model folders, not both");
+  const bool folderModel = folders > 0;
+  if (!nnunetFolders.empty() || folderModel) {
+    if (!nnunetFolders.empty() && (!models.empty() || !card.empty()))
       throw usageError("--nnunet replaces --model and --card");
     if (!card.empty()) throw usageError("--card applies to TorchScript models, not to nnU-Net folders");
     // nnU-Net's plans decide these; only --step (and --disable-tta, --folds, --checkpoint) apply.
@@ -87,18 +92,34 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
       throw usageError(joined(ignored) +
                        ": TorchScript card overrides; an nnU-Net folder takes them from plans.json (it "
                        "takes --step, --disable-tta, --folds and --checkpoint)");
-    pipeline::NnUNetOptions o = nnunet;
-    o.folder = folderModel ? models.front() : nnunetFolder;
-    // --previous-stage: a trained-model folder is loaded with the cascade stage; anything else is a label map
+    const std::vector<std::string>& folderList = folderModel ? models : nnunetFolders;
+    for (std::size_t i = 0; i < folderList.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (std::error_code ec; fs::equivalent(folderList[i], folderList[j], ec))
+          throw usageError(folderList[i] + " is given twice: an ensemble's configurations are different folders");
+    // --previous-stage: a trained-model folder is loaded with the cascade stages; anything else is a label map
     const bool previousFolder = inference::isNnUNetFolder(previousStage);
-    if (previousFolder) o.previousStage = previousStage;
-    if (!previousStage.empty() && !previousFolder) {
-      o.loadPreviousStage = false;
-      previousLabels_ = previousStage;
+    if (!previousStage.empty() && !previousFolder) previousLabels_ = previousStage;
+    if (!previousStage.empty()) { // for the cascade stages among the folders (checked before any network loads)
+      std::size_t cascades = 0;
+      for (const auto& folder : folderList) cascades += pipeline::isCascadeStage(folder) ? 1 : 0;
+      if (cascades == 0) pipeline::requireCascadeStage(folderList.front(), "--previous-stage " + previousStage);
     }
-    if (!previousStage.empty()) pipeline::requireCascadeStage(o.folder, "--previous-stage " + previousStage);
-    nnunet_ = std::make_unique<pipeline::NnUNetModel>(pipeline::loadNnUNet(o, options));
-    labels_ = pipeline::labelTable(*nnunet_);
+    for (const auto& folder : folderList) {
+      pipeline::NnUNetOptions o = nnunet;
+      o.folder = folder;
+      if (!previousStage.empty() && pipeline::isCascadeStage(folder)) {
+        if (previousFolder)
+          o.previousStage = previousStage;
+        else
+          o.loadPreviousStage = false;
+      }
+      nnunet_.push_back(std::make_unique<pipeline::NnUNetModel>(pipeline::loadNnUNet(o, options)));
+    }
+    std::vector<const pipeline::NnUNetModel*> members;
+    for (const auto& m : nnunet_) members.push_back(m.get());
+    pipeline::requireNnUNetEnsemble(members);
+    labels_ = pipeline::labelTable(*nnunet_.front());
     const auto modelFiles = [&](const pipeline::NnUNetOptions& m) {
       nlohmann::ordered_json list = nlohmann::ordered_json::array();
       for (const char* f : {"plans.json", "dataset.json"}) list.push_back(fileEntry((fs::path(m.folder) / f).string()));
@@ -107,23 +128,37 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
             (fs::path(m.folder) / inference::nnunetFoldName(fold) / ("checkpoint_" + m.checkpoint + ".pth")).string()));
       return list;
     };
-    files = modelFiles(nnunet_->options); // the folds loaded (--folds auto resolved)
+    // one configuration: its folder, configuration and folds; an ensemble lists each so
+    std::vector<nlohmann::ordered_json> configurations;
+    for (const auto& m : nnunet_) {
+      nlohmann::ordered_json c = {{"folder", m->options.folder},
+                                  {"configuration", m->configurationName},
+                                  {"folds", foldsJson(m->options.folds)}}; // --folds auto resolved
+      if (m->previous) {
+        const pipeline::NnUNetModel& p = *m->previous;
+        c["previous_stage"] = {
+            {"folder", p.options.folder}, {"configuration", p.configurationName}, {"files", modelFiles(p.options)}};
+      } else if (!previousLabels_.empty() && !m->previousStage.empty()) {
+        c["previous_stage"] = {{"labels", previousLabels_}};
+      }
+      for (const auto& f : modelFiles(m->options)) files.push_back(f);
+      configurations.push_back(c);
+    }
+    const pipeline::NnUNetModel& first = *nnunet_.front();
     description_ = {
         {"kind", "nnunet"},
-        {"name", nnunet_->plans.value("dataset_name", fs::path(o.folder).parent_path().filename().string())},
-        {"version", nnunet_->plans.value("plans_name", "")},
-        {"folder", o.folder},
-        {"configuration", nnunet_->configurationName},
-        {"folds", foldsJson(nnunet_->options.folds)},
-        {"checkpoint", o.checkpoint},
-        {"test_time_mirroring", o.tta}};
-    if (nnunet_->previous) {
-      const pipeline::NnUNetModel& p = *nnunet_->previous;
-      description_["previous_stage"] = {
-          {"folder", p.options.folder}, {"configuration", p.configurationName}, {"files", modelFiles(p.options)}};
-    } else if (!previousLabels_.empty()) {
-      description_["previous_stage"] = {{"labels", previousLabels_}};
+        {"name", first.plans.value("dataset_name", fs::path(first.options.folder).parent_path().filename().string())},
+        {"version", first.plans.value("plans_name", "")}};
+    if (configurations.size() == 1) {
+      for (const auto& [key, value] : configurations.front().items())
+        if (key != "previous_stage") description_[key] = value;
+    } else {
+      description_["ensemble"] = configurations; // nnUNetv2_ensemble: probabilities averaged
     }
+    description_["checkpoint"] = nnunet.checkpoint;
+    description_["test_time_mirroring"] = nnunet.tta;
+    if (configurations.size() == 1 && configurations.front().contains("previous_stage"))
+      description_["previous_stage"] = configurations.front()["previous_stage"];
   } else {
     if (models.empty()) throw usageError("give a model with --model (TorchScript) or --nnunet (nnU-Net v2 folder)");
     if (!nnunetOnly.empty())
@@ -147,11 +182,11 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
 }
 
 bool CaseRunner::isRegionBased() const {
-  return nnunet_ ? !nnunet_->regionsClassOrder.empty() : !torch_->card.regions.empty();
+  return isNnUNet() ? !nnunet_.front()->regionsClassOrder.empty() : !torch_->card.regions.empty();
 }
 
 std::size_t CaseRunner::channelCount() const {
-  return nnunet_ ? nnunet_->dataset.at("channel_names").size() : torch_->card.channels.size();
+  return isNnUNet() ? nnunet_.front()->dataset.at("channel_names").size() : torch_->card.channels.size();
 }
 
 std::string CaseRunner::previousStageLabels(const std::string& caseId) const {
@@ -164,8 +199,11 @@ std::string CaseRunner::previousStageLabels(const std::string& caseId) const {
 CaseResult CaseRunner::run(const std::vector<io::Volume>& inputs, bool keepValues,
                            const inference::ProgressFn& progress, const io::Volume* previousStage) const {
   CaseResult r;
-  if (nnunet_) {
-    pipeline::NnUNetResult n = pipeline::segmentNnUNet(*nnunet_, inputs, options_, keepValues, progress, previousStage);
+  if (isNnUNet()) {
+    std::vector<const pipeline::NnUNetModel*> members;
+    for (const auto& m : nnunet_) members.push_back(m.get());
+    pipeline::NnUNetResult n =
+        pipeline::segmentNnUNetEnsemble(members, inputs, options_, keepValues, progress, previousStage);
     r.labels = std::move(n.labels);
     r.values = std::move(n.probabilities);
     r.valuesAreProbabilities = true;

@@ -25,13 +25,14 @@ struct CaseResult {
 
 class CaseRunner {
 public:
-  /// Loads the model once; `nnunetFolder` empty means TorchScript `models` with optional `card` (unless `models`
-  /// is an nnU-Net folder). `nnunetOnly` names nnU-Net-folder options given, refused with a TorchScript model;
-  /// `nnunet.tta` false (--disable-tta) turns mirroring off for either kind.
-  /// `previousStage` (--previous-stage) is a cascade stage's previous stage: a model folder, or a label-map path
+  /// Loads the model once; `nnunetFolders` empty means TorchScript `models` with optional `card` (unless `models`
+  /// are nnU-Net folders). Several nnU-Net folders are an ensemble of configurations
+  /// (pipeline::segmentNnUNetEnsemble), each loaded with the same `nnunet` options. `nnunetOnly` names nnU-Net-folder
+  /// options given, refused with a TorchScript model; `nnunet.tta` false (--disable-tta) turns mirroring off for either
+  /// kind. `previousStage` (--previous-stage) is a cascade stage's previous stage: a model folder, or a label-map path
   /// ("{case}" standing for the case id); empty: the sibling folder (pipeline::NnUNetOptions::previousStage).
   CaseRunner(const std::vector<std::string>& models, const std::string& card, const pipeline::CardOverrides& overrides,
-             const std::string& nnunetFolder, const pipeline::NnUNetOptions& nnunet,
+             const std::vector<std::string>& nnunetFolders, const pipeline::NnUNetOptions& nnunet,
              const std::vector<std::string>& nnunetOnly, const pipeline::SegmenterOptions& options,
              const std::string& previousStage = {});
 
@@ -43,7 +44,7 @@ public:
   /// The previous-stage label map of case `caseId` when --previous-stage names label maps; empty otherwise.
   std::string previousStageLabels(const std::string& caseId) const;
 
-  bool isNnUNet() const { return nnunet_ != nullptr; }
+  bool isNnUNet() const { return !nnunet_.empty(); }
   bool isRegionBased() const;
   /// Every label the model can write, background first, with names and (generated when absent) colors.
   const std::vector<LabelInfo>& labels() const { return labels_; }
@@ -53,7 +54,7 @@ public:
 
 private:
   std::unique_ptr<pipeline::Model> torch_;
-  std::unique_ptr<pipeline::NnUNetModel> nnunet_;
+  std::vector<std::unique_ptr<pipeline::NnUNetModel>> nnunet_; ///< several: an ensemble of configurations
   pipeline::SegmenterOptions options_;
   std::vector<LabelInfo> labels_;
   nlohmann::ordered_json description_;

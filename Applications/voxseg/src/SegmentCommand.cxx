@@ -538,7 +538,7 @@ int runSegment(const SegmentArgs& args) {
   if (!args.batch.empty()) checkOutputNames(paths, {}); // file types once, before the model loads
   if (args.batch.empty() && args.inputs.empty()) throw usageError("give the input(s) with -i, or --batch");
   if (!args.batch.empty() && !args.inputs.empty()) throw usageError("-i and --batch exclude each other");
-  if ((!args.nnunet.empty() || (args.models.size() == 1 && fs::is_directory(args.models.front()))) &&
+  if ((!args.nnunet.empty() || std::any_of(args.models.begin(), args.models.end(), inference::isNnUNetFolder)) &&
       !args.saveLogits.empty())
     throw usageError("--save-logits is not available with --nnunet (use --save-probabilities)");
 

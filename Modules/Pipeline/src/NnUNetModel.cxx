@@ -35,6 +35,8 @@ std::array<int, 3> permutation(const json& plans, const char* key, const fs::pat
 
 } // namespace
 
+bool isCascadeStage(const std::string& folder) { return !inference::readNnUNetFolder(folder).previousStage.empty(); }
+
 void requireCascadeStage(const std::string& folder, const std::string& what) {
   const inference::NnUNetFolder f = inference::readNnUNetFolder(folder);
   if (f.previousStage.empty())

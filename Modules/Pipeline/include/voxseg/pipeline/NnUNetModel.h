@@ -57,6 +57,10 @@ struct NnUNetModel {
 /// naming the option.
 std::vector<int> parseNnUNetFolds(const std::string& text);
 
+/// Whether the trained-model folder's configuration is a cascade stage (has a previous_stage). Reads only its JSON
+/// files; throws Error(Model) naming a file that cannot be read.
+bool isCascadeStage(const std::string& folder);
+
 /// Previous-stage labels given (`what`: the option and its value, e.g. "--previous-stage p.nii.gz"): throws usageError
 /// "<what>: <folder> is not a cascade stage (configuration 'x' has no previous_stage)" unless the trained-model folder
 /// is one. Reads only its JSON files: checked before any network loads.

@@ -1,0 +1,25 @@
+"""cli.segment_nnunet_ensemble's check: the ensemble's probabilities (NIfTI, x, y, z, 1, K) are the float32 mean of
+each configuration's, as nnU-Net's average_probabilities computes it ((a + b) / 2), and its labels are their argmax
+(numpy's: the first of equal largest). Writes that argmax as WANT, on A_LABELS' header, for `voxseg evaluate`, and
+compares it with ENSEMBLE_LABELS when given.
+usage: nnunet_ensemble_check.py A_PROBS B_PROBS ENSEMBLE_PROBS A_LABELS WANT [ENSEMBLE_LABELS]"""
+import sys
+
+import nibabel
+import numpy as np
+
+a, b, e = (np.asanyarray(nibabel.load(f).dataobj) for f in sys.argv[1:4])
+assert a.dtype == np.float32 and a.shape == b.shape == e.shape, (a.dtype, a.shape, b.shape, e.shape)
+mean = a.copy()
+mean += b
+mean /= np.float32(2)
+assert np.array_equal(e, mean), f"ensemble probabilities differ from the mean by up to {np.abs(e - mean).max()}"
+assert not np.array_equal(a, b), "the two configurations gave the same probabilities"
+labels = nibabel.load(sys.argv[4])
+want = e[:, :, :, 0, :].argmax(-1).astype(np.uint8)
+nibabel.save(nibabel.Nifti1Image(want, labels.affine, labels.header), sys.argv[5])
+if len(sys.argv) > 6:
+    got = np.asanyarray(nibabel.load(sys.argv[6]).dataobj)
+    assert np.array_equal(got, want), f"{int((got != want).sum())} labels are not the argmax of the mean"
+changed = int((want != np.asanyarray(labels.dataobj)).sum())
+print(f"ensemble = mean of {a.shape[-1]} probability channels; {changed} voxels labelled otherwise than the first")
