@@ -197,12 +197,14 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   segCmd->add_option(
       "-m,--model", seg.models,
       "TorchScript model (.pt; repeat for an ensemble of folds, averaged in logit space), or an nnU-Net v2 "
-      "trained-model folder (detected; same as --nnunet)");
+      "trained-model folder (detected; same as --nnunet, and repeatable as it is)");
   segCmd
       ->add_option("--nnunet", seg.nnunet,
                    "nnU-Net v2 trained-model folder (plans.json, dataset.json, fold_N/) run natively with nnU-Net's "
                    "preprocessing, sliding window and export; repeat for an ensemble of configurations (e.g. 2d and "
-                   "3d_fullres: their probabilities averaged, as nnUNetv2_ensemble does)")
+                   "3d_fullres: their probabilities averaged, as nnUNetv2_ensemble does); or a dataset's nnU-Net "
+                   "results folder holding inference_information.json (nnUNetv2_find_best_configuration's: its "
+                   "configuration or ensemble, folds and post-processing)")
       ->allow_extra_args(false); // one folder per occurrence
   std::string foldsText = "auto";
   segCmd
@@ -243,7 +245,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
                      "report.json: inputs, model and SHA-256, device, timings, per-label volumes, warnings");
   segCmd->add_option("--nnunet-postprocessing", seg.nnunetPostprocessing,
                      "nnU-Net's postprocessing.json (nnUNetv2_determine_postprocessing): its steps, as "
-                     "nnUNetv2_apply_postprocessing runs them, before the options below");
+                     "nnUNetv2_apply_postprocessing runs them, before the options below; none: not the one an "
+                     "nnU-Net results folder names");
   segCmd->add_option("--keep-largest", seg.keepLargest, "keep only the largest component of these labels: 1,2 or all");
   segCmd->add_option("--fill-holes", seg.fillHoles, "fill enclosed background inside these labels: 1,2 or all");
   segCmd->add_option("--min-size", seg.minVoxels, "drop components smaller than this many voxels")

@@ -43,6 +43,8 @@ struct SegmentArgs {
   std::string saveProbabilities;
   pipeline::CardOverrides overrides;
   std::vector<std::string> nnunet; ///< nnU-Net v2 trained-model folders instead of --model; several: an ensemble
+  /// The nnU-Net results folder (inference_information.json) that chose `nnunet`, the folds and the post-processing.
+  std::string nnunetResults;
   pipeline::NnUNetOptions nnunetOptions;
   std::vector<std::string> nnunetOnly; ///< nnU-Net-folder options given (--folds, --checkpoint): refused otherwise
   /// A cascade stage's previous stage: its model folder, or its label map ("{case}": the case id)

@@ -66,8 +66,15 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
   nlohmann::ordered_json files = nlohmann::ordered_json::array();
   // --model detects nnU-Net trained-model folders (plans.json + dataset.json) by themselves.
   const auto folders = static_cast<std::size_t>(std::count_if(models.begin(), models.end(), inference::isNnUNetFolder));
-  if (folders > 0 && folders < models.size())
-    throw usageError("--model: give TorchScript files or nnU-Net trained-model folders, not both");
+  if (folders > 0 && folders < models.size()) {
+    const auto other = std::find_if_not(models.begin(), models.end(), inference::isNnUNetFolder);
+    std::error_code ec;
+    throw usageError(
+        "--model " + *other +
+        (fs::exists(*other, ec) ? " is no nnU-Net trained-model folder (no plans.json)" : ": no such file or folder") +
+        ", and " + *std::find_if(models.begin(), models.end(), inference::isNnUNetFolder) +
+        " is one: give TorchScript files or nnU-Net trained-model folders, not both");
+  }
   const bool folderModel = folders > 0;
   if (!nnunetFolders.empty() || folderModel) {
     if (!nnunetFolders.empty() && (!models.empty() || !card.empty()))
@@ -100,19 +107,31 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
     // --previous-stage: a trained-model folder is loaded with the cascade stages; anything else is a label map
     const bool previousFolder = inference::isNnUNetFolder(previousStage);
     if (!previousStage.empty() && !previousFolder) previousLabels_ = previousStage;
-    if (!previousStage.empty()) { // for the cascade stages among the folders (checked before any network loads)
-      std::size_t cascades = 0;
-      for (const auto& folder : folderList) cascades += pipeline::isCascadeStage(folder) ? 1 : 0;
-      if (cascades == 0) pipeline::requireCascadeStage(folderList.front(), "--previous-stage " + previousStage);
+    // the folders' descriptions first: an ensemble of other labels is refused before any network loads
+    std::vector<inference::NnUNetFolder> described;
+    for (const auto& folder : folderList) described.push_back(inference::readNnUNetFolder(folder));
+    pipeline::requireNnUNetEnsemble(described);
+    if (!previousStage.empty() &&
+        std::none_of(described.begin(), described.end(), [](const auto& f) { return !f.previousStage.empty(); })) {
+      if (folderList.size() == 1)
+        pipeline::requireCascadeStage(folderList.front(), "--previous-stage " + previousStage);
+      throw usageError("--previous-stage " + previousStage + ": none of the " + std::to_string(folderList.size()) +
+                       " trained-model folders is a cascade stage (a configuration with a previous_stage)");
     }
-    for (const auto& folder : folderList) {
+    for (std::size_t i = 0; i < folderList.size(); ++i) {
       pipeline::NnUNetOptions o = nnunet;
-      o.folder = folder;
-      if (!previousStage.empty() && pipeline::isCascadeStage(folder)) {
+      o.folder = folderList[i];
+      const std::string& after = described[i].previousStage;
+      if (!previousStage.empty() && !after.empty()) {
         if (previousFolder)
           o.previousStage = previousStage;
         else
           o.loadPreviousStage = false;
+      } else if (!after.empty()) { // its previous stage is an earlier member: run once (segmentNnUNetEnsemble)
+        const std::string sibling = pipeline::nnunetPreviousStageFolder(folderList[i], after);
+        for (std::size_t j = 0; j < i; ++j)
+          if (std::error_code ec; !sibling.empty() && fs::equivalent(sibling, folderList[j], ec))
+            o.loadPreviousStage = false;
       }
       nnunet_.push_back(std::make_unique<pipeline::NnUNetModel>(pipeline::loadNnUNet(o, options)));
     }
@@ -130,7 +149,8 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
     };
     // one configuration: its folder, configuration and folds; an ensemble lists each so
     std::vector<nlohmann::ordered_json> configurations;
-    for (const auto& m : nnunet_) {
+    for (std::size_t i = 0; i < nnunet_.size(); ++i) {
+      const auto& m = nnunet_[i];
       nlohmann::ordered_json c = {{"folder", m->options.folder},
                                   {"configuration", m->configurationName},
                                   {"folds", foldsJson(m->options.folds)}}; // --folds auto resolved
@@ -140,6 +160,10 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
             {"folder", p.options.folder}, {"configuration", p.configurationName}, {"files", modelFiles(p.options)}};
       } else if (!previousLabels_.empty() && !m->previousStage.empty()) {
         c["previous_stage"] = {{"labels", previousLabels_}};
+      } else if (const int j = pipeline::ensembleMemberBefore(members, i); j >= 0) {
+        c["previous_stage"] = {{"folder", members[std::size_t(j)]->options.folder},
+                               {"configuration", members[std::size_t(j)]->configurationName},
+                               {"ensemble_member", true}};
       }
       for (const auto& f : modelFiles(m->options)) files.push_back(f);
       configurations.push_back(c);

@@ -12,12 +12,14 @@
 #include "voxseg/io/DicomSeg.h"
 #include "voxseg/io/RtStruct.h"
 #include "voxseg/io/SegmentationFiles.h"
+#include "voxseg/pipeline/NnUNetInferenceInformation.h"
 #include "voxseg/processing/LabelMaps.h"
 #include "voxseg/processing/NnUNetPostprocessing.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -270,6 +272,8 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
       {"outputs", written.at("outputs")},
       {"warnings", warnings}};
   if (!previousJson.is_null()) report["previous_stage_labels"] = previousJson;
+  if (!args.nnunetResults.empty()) report["model"]["inference_information"] = args.nnunetResults;
+  if (!args.nnunetPostprocessing.empty()) report["postprocessing"]["nnunet_postprocessing"] = args.nnunetPostprocessing;
   if (written.contains("instances")) report["instances"] = written["instances"];
   if (rendered.contains("files"))
     for (const auto& f : rendered["files"]) report["outputs"].push_back(f);
@@ -494,9 +498,45 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
   return firstFailure;
 }
 
+// --nnunet <a dataset's nnU-Net results folder> (or its inference_information.json,
+// nnUNetv2_find_best_configuration's): the configuration or ensemble it chose, on its folds, with its post-processing;
+// --folds and --nnunet-postprocessing given on the command line win. "--nnunet-postprocessing none" applies none.
+SegmentArgs withNnUNetResults(const SegmentArgs& given) {
+  SegmentArgs args = given;
+  const bool noPostprocessing = args.nnunetPostprocessing == "none";
+  if (noPostprocessing) args.nnunetPostprocessing.clear();
+  std::vector<std::string> all = args.nnunet;
+  all.insert(all.end(), args.models.begin(), args.models.end());
+  const auto results = [](const std::string& p) {
+    return pipeline::isNnUNetResultsFolder(p) && !inference::isNnUNetFolder(p);
+  };
+  const auto it = std::find_if(all.begin(), all.end(), results);
+  if (it == all.end()) return args;
+  if (all.size() > 1)
+    throw usageError(*it + ": an nnU-Net results folder (inference_information.json) chooses the configurations "
+                           "itself; give it alone");
+  const pipeline::NnUNetInferenceInformation info =
+      pipeline::readNnUNetInferenceInformation(*it, !noPostprocessing && args.nnunetPostprocessing.empty());
+  args.nnunetResults = info.file;
+  args.models.clear();
+  args.nnunet = info.folders;
+  const bool foldsGiven = std::count(args.nnunetOnly.begin(), args.nnunetOnly.end(), "--folds") > 0;
+  if (!foldsGiven) args.nnunetOptions.folds = info.folds;
+  if (args.nnunetPostprocessing.empty() && !noPostprocessing) args.nnunetPostprocessing = info.postprocessing;
+  std::string folders, folds;
+  for (const auto& f : info.folders) folders += (folders.empty() ? "" : " + ") + fs::path(f).filename().string();
+  for (int f : info.folds) folds += (folds.empty() ? "" : ",") + std::to_string(f);
+  spdlog::info("{}: {} on folds {}{}, post-processing {} (its cross-validation: foreground mean Dice {:.4f}, {:.4f} "
+               "post-processed)",
+               info.file, folders, folds, foldsGiven ? " (--folds given instead)" : "",
+               args.nnunetPostprocessing.empty() ? "none" : args.nnunetPostprocessing, info.diceBefore, info.diceAfter);
+  return args;
+}
+
 } // namespace
 
-int runSegment(const SegmentArgs& args) {
+int runSegment(const SegmentArgs& given) {
+  const SegmentArgs args = withNnUNetResults(given);
   OutputPaths paths;
   paths.labels = args.output;
   paths.saveLogits = args.saveLogits;

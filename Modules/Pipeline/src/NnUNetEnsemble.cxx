@@ -4,15 +4,56 @@
 #include "voxseg/core/Parallel.h"
 
 #include <algorithm>
+#include <filesystem>
 
 namespace voxseg::pipeline {
 namespace {
 
-bool sameEntries(const NnUNetLabels& a, const NnUNetLabels& b) {
-  if (a.entries.size() != b.entries.size() || a.ignoreLabel != b.ignoreLabel) return false;
-  for (std::size_t i = 0; i < a.entries.size(); ++i)
-    if (a.entries[i].name != b.entries[i].name || a.entries[i].values != b.entries[i].values) return false;
-  return true;
+// The same labels: a region-based dataset's entries in the same order (they pair with regions_class_order and the
+// network's outputs so), a plain one's as a set (each value is its own output).
+bool sameLabels(const NnUNetLabels& a, const std::vector<int>& orderA, const NnUNetLabels& b,
+                const std::vector<int>& orderB) {
+  if (a.entries.size() != b.entries.size() || a.ignoreLabel != b.ignoreLabel || orderA != orderB) return false;
+  const auto listed = [](const NnUNetLabels& l, bool sorted) {
+    std::vector<std::pair<std::string, std::vector<int>>> v;
+    for (const auto& e : l.entries) v.emplace_back(e.name, e.values);
+    if (sorted) std::sort(v.begin(), v.end());
+    return v;
+  };
+  const bool regions = a.regionBased() || b.regionBased();
+  return listed(a, !regions) == listed(b, !regions);
+}
+
+struct Member {
+  const std::string& folder;
+  const NnUNetLabels& labels;
+  const std::vector<int>& regionsClassOrder;
+  int numClasses;
+  const nlohmann::json& dataset;
+};
+
+void requireMembers(const std::vector<Member>& members) {
+  if (members.empty()) throw Error(ExitCode::Internal, "requireNnUNetEnsemble: no model");
+  const Member& first = members.front();
+  const auto channels = [](const Member& m) { return m.dataset.value("channel_names", nlohmann::json::object()); };
+  for (std::size_t i = 1; i < members.size(); ++i) {
+    const Member& m = members[i];
+    const std::string pair = m.folder + " cannot join " + first.folder + " in an ensemble: ";
+    if (!sameLabels(m.labels, m.regionsClassOrder, first.labels, first.regionsClassOrder))
+      throw Error(ExitCode::Model, pair + "their dataset.json labels differ (an ensemble averages the probabilities "
+                                          "of the same labels)");
+    if (m.numClasses != first.numClasses)
+      throw Error(ExitCode::Model,
+                  pair + std::to_string(m.numClasses) + " network outputs, not " + std::to_string(first.numClasses));
+    if (channels(m) != channels(first))
+      throw Error(ExitCode::Model, pair + "their dataset.json channel_names differ (" + channels(m).dump() + ", " +
+                                       channels(first).dump() + ")");
+  }
+}
+
+bool sameFolder(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  return !a.empty() && !b.empty() && std::filesystem::equivalent(a, b, ec);
 }
 
 template <typename T>
@@ -29,23 +70,32 @@ void writeLabels(io::Volume& labels, const std::vector<float>& p, std::int64_t c
 } // namespace
 
 void requireNnUNetEnsemble(const std::vector<const NnUNetModel*>& models) {
-  if (models.empty()) throw Error(ExitCode::Internal, "requireNnUNetEnsemble: no model");
-  const NnUNetModel& first = *models.front();
-  for (std::size_t i = 1; i < models.size(); ++i) {
-    const NnUNetModel& m = *models[i];
-    const std::string pair = m.options.folder + " cannot join " + first.options.folder + " in an ensemble: ";
-    if (!sameEntries(m.labels, first.labels) || m.regionsClassOrder != first.regionsClassOrder)
-      throw Error(ExitCode::Model, pair + "their dataset.json labels differ (an ensemble averages the probabilities "
-                                          "of the same labels)");
-    if (m.numClasses != first.numClasses)
-      throw Error(ExitCode::Model,
-                  pair + std::to_string(m.numClasses) + " network outputs, not " + std::to_string(first.numClasses));
-    if (m.dataset.value("channel_names", nlohmann::json::object()) !=
-        first.dataset.value("channel_names", nlohmann::json::object()))
-      throw Error(ExitCode::Model, pair + "their dataset.json channel_names differ (" +
-                                       m.dataset.value("channel_names", nlohmann::json::object()).dump() + ", " +
-                                       first.dataset.value("channel_names", nlohmann::json::object()).dump() + ")");
-  }
+  std::vector<Member> members;
+  for (const NnUNetModel* m : models)
+    members.push_back({m->options.folder, m->labels, m->regionsClassOrder, m->numClasses, m->dataset});
+  requireMembers(members);
+}
+
+void requireNnUNetEnsemble(const std::vector<inference::NnUNetFolder>& folders) {
+  std::vector<Member> members;
+  std::vector<std::vector<int>> orders; // what NnUNetModel::regionsClassOrder holds: a region-based dataset's only
+  orders.reserve(folders.size());
+  for (const auto& f : folders)
+    orders.push_back(f.labels.regionBased() ? f.labels.regionsClassOrder : std::vector<int>{});
+  for (std::size_t i = 0; i < folders.size(); ++i)
+    members.push_back({folders[i].path, folders[i].labels, orders[i], folders[i].numClasses, folders[i].dataset});
+  requireMembers(members);
+}
+
+int ensembleMemberBefore(const std::vector<const NnUNetModel*>& models, std::size_t i) {
+  const NnUNetModel& m = *models.at(i);
+  if (m.previousStage.empty()) return -1;
+  const std::string previous = m.options.previousStage.empty()
+                                   ? nnunetPreviousStageFolder(m.options.folder, m.previousStage)
+                                   : m.options.previousStage;
+  for (std::size_t j = 0; j < i; ++j)
+    if (sameFolder(models[j]->options.folder, previous)) return int(j);
+  return -1;
 }
 
 int nnunetLabelOfProbabilities(const float* p, std::int64_t stride, std::int64_t channels,
@@ -72,11 +122,16 @@ NnUNetResult segmentNnUNetEnsemble(const std::vector<const NnUNetModel*>& models
     return segmentNnUNet(*models.front(), channels, run, keepProbabilities, progress, given(*models.front()));
   const auto n = std::int64_t(models.size());
   NnUNetResult out;
+  std::vector<io::Volume> labels(models.size()); // each member's own labels (a later cascade stage's input)
   for (std::int64_t i = 0; i < n; ++i) {
     inference::ProgressFn part; // each model's windows as its share of the whole
     if (progress) part = [&, i](std::int64_t done, std::int64_t total) { progress(i * total + done, n * total); };
     const NnUNetModel& m = *models[std::size_t(i)];
-    NnUNetResult r = segmentNnUNet(m, channels, run, true, part, given(m));
+    const io::Volume* previous = given(m);
+    if (const int j = ensembleMemberBefore(models, std::size_t(i)); j >= 0 && !previous && !m.previous)
+      previous = &labels[std::size_t(j)]; // its previous stage ran as a member: its labels, not a second run
+    NnUNetResult r = segmentNnUNet(m, channels, run, true, part, previous);
+    labels[std::size_t(i)] = r.labels;
     if (i == 0) {
       out = std::move(r);
       continue;

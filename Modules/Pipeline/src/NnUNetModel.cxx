@@ -35,7 +35,14 @@ std::array<int, 3> permutation(const json& plans, const char* key, const fs::pat
 
 } // namespace
 
-bool isCascadeStage(const std::string& folder) { return !inference::readNnUNetFolder(folder).previousStage.empty(); }
+std::string nnunetPreviousStageFolder(const std::string& folder, const std::string& previousConfiguration) {
+  fs::path dir(folder);
+  if (dir.filename().empty()) dir = dir.parent_path();
+  const std::string base = dir.filename().string();
+  const auto sep = base.rfind("__");
+  if (sep == std::string::npos) return {};
+  return (dir.parent_path() / (base.substr(0, sep + 2) + previousConfiguration)).string();
+}
 
 void requireCascadeStage(const std::string& folder, const std::string& what) {
   const inference::NnUNetFolder f = inference::readNnUNetFolder(folder);
@@ -79,16 +86,14 @@ std::shared_ptr<const NnUNetModel> loadPrevious(const NnUNetModel& m, const NnUN
   o.loadPreviousStage = false; // a previous stage that is a cascade stage itself is refused below
   o.folder = options.previousStage;
   if (o.folder.empty()) {
-    fs::path dir(options.folder);
-    if (dir.filename().empty()) dir = dir.parent_path();
-    const std::string base = dir.filename().string();
-    const auto sep = base.rfind("__");
-    const fs::path sibling =
-        dir.parent_path() / (base.substr(0, sep == std::string::npos ? 0 : sep + 2) + m.previousStage);
-    if (sep == std::string::npos || !fs::exists(sibling / "plans.json"))
+    const fs::path sibling = nnunetPreviousStageFolder(options.folder, m.previousStage);
+    if (sibling.empty() || !fs::exists(sibling / "plans.json"))
       throw Error(ExitCode::Model, options.folder + ": configuration '" + m.configurationName +
-                                       "' is a cascade stage after '" + m.previousStage + "', and " + sibling.string() +
-                                       " is not a trained-model folder: give the previous stage's folder or its "
+                                       "' is a cascade stage after '" + m.previousStage + "', and " +
+                                       (sibling.empty() ? std::string("its name has no <trainer>__<plans>__ to find "
+                                                                      "that stage's folder beside it")
+                                                        : sibling.string() + " is not a trained-model folder") +
+                                       ": give the previous stage's folder or its "
                                        "label maps (voxseg segment --previous-stage)");
     o.folder = sibling.string();
   }

@@ -9,6 +9,10 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <filesystem>
+#include <fstream>
+
 namespace voxseg::pipeline {
 namespace {
 
@@ -66,6 +70,44 @@ TEST(NnUNetEnsemble, AveragesTheProbabilitiesOfEachModelThenTakesTheArgmax) {
   EXPECT_EQ(one.probabilities, ra.probabilities);
 }
 
+// Three members: (a + b) + a, then divided by 3, in float32 (nnU-Net sums in the order given); a region-based model
+// (the fixture's network under a dataset.json of regions): each region's averaged sigmoid above 0.5 writes its
+// regions_class_order value, later regions overwriting earlier ones.
+TEST(NnUNetEnsemble, ThreeMembersAndRegions) {
+  VOXSEG_REQUIRE_DATA(folder, sharedPath(kModelFolder));
+  namespace fs = std::filesystem;
+  voxseg::testing::TempDir tmp;
+  const fs::path dir = tmp.path() / "nnUNetTrainer__nnUNetPlans__3d_fullres";
+  fs::create_directories(dir);
+  for (const char* f : {"plans.json", "fold_0", "fold_1"}) fs::create_symlink(fs::path(folder) / f, dir / f);
+  std::ofstream(dir / "dataset.json") << R"({"channel_names": {"0": "CT"}, "file_ending": ".nii.gz",
+    "labels": {"background": 0, "both": [1, 2], "two": [2], "one": 1}, "regions_class_order": [1, 2, 3]})";
+  const NnUNetModel a = loadFold(dir.string(), 0), b = loadFold(dir.string(), 1);
+  ASSERT_EQ(a.regionsClassOrder, (std::vector<int>{1, 2, 3}));
+  const io::Volume input = io::readVolume(sharedPath("fixtures/nnunet/inputs/phantomA_0000.nii.gz"));
+  const SegmenterOptions run = oneCpuThread();
+  const NnUNetResult ra = segmentNnUNet(a, {input}, run, true), rb = segmentNnUNet(b, {input}, run, true);
+  const NnUNetResult e = segmentNnUNetEnsemble({&a, &b, &a}, {input}, run, true);
+  ASSERT_EQ(e.probabilities.size(), ra.probabilities.size());
+  const std::size_t n = input.geometry().voxelCount();
+  std::array<std::size_t, 4> count{};
+  for (std::size_t i = 0; i < n; ++i) {
+    int want = 0;
+    for (std::size_t c = 0; c < 3; ++c) {
+      const std::size_t at = c * n + i;
+      float sum = ra.probabilities[at] + rb.probabilities[at];
+      sum += ra.probabilities[at];
+      ASSERT_EQ(e.probabilities[at], sum / 3.0f) << at;
+      if (e.probabilities[at] > 0.5f) want = int(c) + 1; // regions_class_order [1, 2, 3]
+    }
+    ASSERT_EQ(int(e.labels.as<std::uint8_t>()->GetBufferPointer()[i]), want) << i;
+    ++count[std::size_t(want)];
+  }
+  EXPECT_GT(count[0], 0u); // every region wins somewhere, the background too
+  EXPECT_GT(count[2], 0u);
+  EXPECT_GT(count[3], 0u);
+}
+
 // LabelManager.convert_probabilities_to_segmentation: numpy's argmax (the first of equal largest), or regions above
 // 0.5 writing regions_class_order's values in order (a later region overwrites an earlier one).
 TEST(NnUNetEnsemble, LabelsOfProbabilitiesAsNnUNetMakesThem) {
@@ -107,6 +149,19 @@ TEST(NnUNetEnsemble, ModelsOfOtherLabelsOrChannelsAreRefused) {
   refused("their dataset.json channel_names differ ({\"0\":\"MR\"}, {\"0\":\"CT\"})");
   b.dataset = a.dataset;
   requireNnUNetEnsemble({&a, &b});
+  std::swap(b.labels.entries[1], b.labels.entries[2]); // a plain dataset's labels in another order: the same outputs
+  requireNnUNetEnsemble({&a, &b});
+  // the folders' descriptions, before any network loads
+  std::vector<inference::NnUNetFolder> folders{inference::readNnUNetFolder(folder),
+                                               inference::readNnUNetFolder(folder)};
+  requireNnUNetEnsemble(folders);
+  folders[1].numClasses = 4;
+  try {
+    requireNnUNetEnsemble(folders);
+    ADD_FAILURE() << "accepted 4 outputs beside 3";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("in an ensemble: 4 network outputs, not 3"), std::string::npos) << e.what();
+  }
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 // made from the average. nnU-Net does the same through .npz files (predict with --save_probabilities, then
 // ensemble_folders); here nothing touches the disk.
 
+#include "voxseg/inference/NnUNetFolder.h"
 #include "voxseg/pipeline/NnUNet.h"
 
 #include <vector>
@@ -12,14 +13,24 @@
 namespace voxseg::pipeline {
 
 /// Throws Error(Model) naming the folders unless every model can join the first's ensemble: the same labels
-/// (dataset.json's entries, values, ignore label and regions_class_order) and the same input channels.
+/// (dataset.json's entries with their values, in the same order for a region-based dataset; the ignore label;
+/// regions_class_order), the same number of network outputs and the same channel_names.
 void requireNnUNetEnsemble(const std::vector<const NnUNetModel*>& models);
+/// The same check on the folders' descriptions, before any network loads.
+void requireNnUNetEnsemble(const std::vector<inference::NnUNetFolder>& folders);
+
+/// For a cascade stage among `models` (at `i`): the index of an earlier member that is its previous stage (its
+/// NnUNetOptions::previousStage, or the sibling folder), whose labels segmentNnUNetEnsemble then gives it instead of
+/// running that stage again; -1 when there is none (3d_lowres and 3d_cascade_fullres may be an ensemble that
+/// nnUNetv2_find_best_configuration picks, as nnU-Net then predicts 3d_lowres once).
+int ensembleMemberBefore(const std::vector<const NnUNetModel*>& models, std::size_t i);
 
 /// Segments one case with each model in turn (segmentNnUNet, probabilities kept), averages the probabilities as
 /// nnU-Net's average_probabilities does (float32: the first, plus each other in the order given, divided by their
 /// number) and makes the labels as LabelManager.convert_probabilities_to_segmentation does: the first channel of
 /// the largest probability, or for region-based models each region above 0.5 writing its regions_class_order value
-/// in order. `previousStage` goes to the cascade stages among the models; the others ignore it. One model: exactly
+/// in order. `previousStage` goes to the cascade stages among the models; the others ignore it. A cascade stage that
+/// has no previous stage loaded gets the labels of the member it follows (ensembleMemberBefore). One model: exactly
 /// segmentNnUNet. Holds two models' probabilities at a time.
 NnUNetResult segmentNnUNetEnsemble(const std::vector<const NnUNetModel*>& models,
                                    const std::vector<io::Volume>& channels, const SegmenterOptions& run,

@@ -57,9 +57,9 @@ struct NnUNetModel {
 /// naming the option.
 std::vector<int> parseNnUNetFolds(const std::string& text);
 
-/// Whether the trained-model folder's configuration is a cascade stage (has a previous_stage). Reads only its JSON
-/// files; throws Error(Model) naming a file that cannot be read.
-bool isCascadeStage(const std::string& folder);
+/// The sibling trained-model folder of a cascade stage's previous stage: `folder`'s <trainer>__<plans>__ with
+/// `previousConfiguration` (e.g. 3d_lowres); empty when the folder's name has no "__". Not checked to exist.
+std::string nnunetPreviousStageFolder(const std::string& folder, const std::string& previousConfiguration);
 
 /// Previous-stage labels given (`what`: the option and its value, e.g. "--previous-stage p.nii.gz"): throws usageError
 /// "<what>: <folder> is not a cascade stage (configuration 'x' has no previous_stage)" unless the trained-model folder
