@@ -10,6 +10,8 @@
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/pipeline/LabelImages.h"
 #include "voxseg/pipeline/NnUNet.h"
+#include "voxseg/pipeline/NnUNetEnsemble.h"
+#include "voxseg/pipeline/NnUNetInferenceInformation.h"
 #include "voxseg/pipeline/Segmenter.h"
 #include "voxseg/processing/NnUNetPostprocessing.h"
 
@@ -129,10 +131,21 @@ int run(const Args& args, std::ostream& out) {
   if (!nnunet && args.model.empty())
     throw usageError("give a model with --model (TorchScript .pt) or --nnunet (nnU-Net v2 trained-model folder)");
   // --folds is ignored with --model: Slicer passes its default on every run.
-  const std::vector<int> folds = nnunet ? pipeline::parseNnUNetFolds(args.folds) : std::vector<int>{};
+  std::vector<int> folds = nnunet ? pipeline::parseNnUNetFolds(args.folds) : std::vector<int>{};
   checkOutputPath(args.output);
+  // A dataset's nnU-Net results folder (inference_information.json): the configuration or ensemble that
+  // nnUNetv2_find_best_configuration chose, on its folds unless others are given ("auto" is Slicer's default), with
+  // its post-processing unless another file is given.
+  std::vector<std::string> folders{args.nnunet};
+  std::string postprocessing = args.postprocessing;
+  if (nnunet && pipeline::isNnUNetResultsFolder(args.nnunet) && !inference::isNnUNetFolder(args.nnunet)) {
+    const auto info = pipeline::readNnUNetInferenceInformation(args.nnunet, args.postprocessing.empty());
+    folders = info.folders;
+    if (args.folds == "auto") folds = info.folds;
+    if (postprocessing.empty()) postprocessing = info.postprocessing;
+  }
   processing::Postprocessing post; // a bad file is refused before any work
-  if (!args.postprocessing.empty()) post.largestOfUnions = processing::readNnUNetPostprocessing(args.postprocessing);
+  if (!postprocessing.empty()) post.largestOfUnions = processing::readNnUNetPostprocessing(postprocessing);
 
   const std::string modelPath = nnunet ? args.nnunet : args.model;
   SlicerProgress progress(out, "segmenting " + baseName(args.input) + " with " + baseName(modelPath));
@@ -154,21 +167,20 @@ int run(const Args& args, std::ostream& out) {
     throw usageError("--previousStage is the label map of an nnU-Net cascade's previous stage; give --nnunet");
   if (nnunet) {
     pipeline::NnUNetOptions o;
-    o.folder = args.nnunet;
     o.folds = folds;
     o.tta = args.tta;
+    // checked before the networks load; an ensemble gives the labels to its cascade stages
+    const auto models = pipeline::loadNnUNetEnsemble(folders, o, options, !args.previousStage.empty(),
+                                                     "--previousStage " + args.previousStage);
     std::optional<io::Volume> previous;
-    if (!args.previousStage.empty()) { // checked before the networks load
-      pipeline::requireCascadeStage(o.folder, "--previousStage " + args.previousStage);
-      o.loadPreviousStage = false;
-      previous = io::readVolume(args.previousStage);
-    }
-    const pipeline::NnUNetModel model = pipeline::loadNnUNet(o, options);
+    if (!args.previousStage.empty()) previous = io::readVolume(args.previousStage);
+    std::vector<const pipeline::NnUNetModel*> members;
+    for (const auto& m : models) members.push_back(m.get());
     progress.report(kLoaded);
-    table = pipeline::labelTable(model);
+    table = pipeline::labelTable(*models.front());
     io::checkLabelsWritable(table, args.output); // before the windows run
     pipeline::NnUNetResult r =
-        pipeline::segmentNnUNet(model, inputs, options, false, windows, previous ? &*previous : nullptr);
+        pipeline::segmentNnUNetEnsemble(members, inputs, options, false, windows, previous ? &*previous : nullptr);
     labels = std::move(r.labels);
     stats = r.stats;
   } else {
@@ -194,7 +206,7 @@ int run(const Args& args, std::ostream& out) {
     io::writeVolume(labels, args.output, write);
   out << stats.windows << " windows, " << stats.forwardCalls << " forward calls on " << stats.device << " in "
       << std::fixed << std::setprecision(2) << stats.seconds << " s; ";
-  if (!args.postprocessing.empty()) out << "nnU-Net post-processing changed " << changed << " voxels; ";
+  if (!postprocessing.empty()) out << "nnU-Net post-processing changed " << changed << " voxels; ";
   out << "wrote " << args.output << std::endl;
   progress.end();
   return 0;

@@ -100,44 +100,15 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
                        ": TorchScript card overrides; an nnU-Net folder takes them from plans.json (it "
                        "takes --step, --disable-tta, --folds and --checkpoint)");
     const std::vector<std::string>& folderList = folderModel ? models : nnunetFolders;
-    for (std::size_t i = 0; i < folderList.size(); ++i)
-      for (std::size_t j = 0; j < i; ++j)
-        if (std::error_code ec; fs::equivalent(folderList[i], folderList[j], ec))
-          throw usageError(folderList[i] + " is given twice: an ensemble's configurations are different folders");
     // --previous-stage: a trained-model folder is loaded with the cascade stages; anything else is a label map
     const bool previousFolder = inference::isNnUNetFolder(previousStage);
     if (!previousStage.empty() && !previousFolder) previousLabels_ = previousStage;
-    // the folders' descriptions first: an ensemble of other labels is refused before any network loads
-    std::vector<inference::NnUNetFolder> described;
-    for (const auto& folder : folderList) described.push_back(inference::readNnUNetFolder(folder));
-    pipeline::requireNnUNetEnsemble(described);
-    if (!previousStage.empty() &&
-        std::none_of(described.begin(), described.end(), [](const auto& f) { return !f.previousStage.empty(); })) {
-      if (folderList.size() == 1)
-        pipeline::requireCascadeStage(folderList.front(), "--previous-stage " + previousStage);
-      throw usageError("--previous-stage " + previousStage + ": none of the " + std::to_string(folderList.size()) +
-                       " trained-model folders is a cascade stage (a configuration with a previous_stage)");
-    }
-    for (std::size_t i = 0; i < folderList.size(); ++i) {
-      pipeline::NnUNetOptions o = nnunet;
-      o.folder = folderList[i];
-      const std::string& after = described[i].previousStage;
-      if (!previousStage.empty() && !after.empty()) {
-        if (previousFolder)
-          o.previousStage = previousStage;
-        else
-          o.loadPreviousStage = false;
-      } else if (!after.empty()) { // its previous stage is an earlier member: run once (segmentNnUNetEnsemble)
-        const std::string sibling = pipeline::nnunetPreviousStageFolder(folderList[i], after);
-        for (std::size_t j = 0; j < i; ++j)
-          if (std::error_code ec; !sibling.empty() && fs::equivalent(sibling, folderList[j], ec))
-            o.loadPreviousStage = false;
-      }
-      nnunet_.push_back(std::make_unique<pipeline::NnUNetModel>(pipeline::loadNnUNet(o, options)));
-    }
+    pipeline::NnUNetOptions o = nnunet;
+    if (previousFolder) o.previousStage = previousStage;
+    nnunet_ = pipeline::loadNnUNetEnsemble(folderList, o, options, !previousStage.empty() && !previousFolder,
+                                           "--previous-stage " + previousStage);
     std::vector<const pipeline::NnUNetModel*> members;
     for (const auto& m : nnunet_) members.push_back(m.get());
-    pipeline::requireNnUNetEnsemble(members);
     labels_ = pipeline::labelTable(*nnunet_.front());
     const auto modelFiles = [&](const pipeline::NnUNetOptions& m) {
       nlohmann::ordered_json list = nlohmann::ordered_json::array();

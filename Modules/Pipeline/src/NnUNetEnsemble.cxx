@@ -87,6 +87,41 @@ void requireNnUNetEnsemble(const std::vector<inference::NnUNetFolder>& folders) 
   requireMembers(members);
 }
 
+std::vector<std::unique_ptr<NnUNetModel>> loadNnUNetEnsemble(const std::vector<std::string>& folders,
+                                                             const NnUNetOptions& options, const SegmenterOptions& run,
+                                                             bool previousLabelsGiven,
+                                                             const std::string& previousWhat) {
+  for (std::size_t i = 0; i < folders.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (sameFolder(folders[i], folders[j]))
+        throw usageError(folders[i] + " is given twice: an ensemble's configurations are different folders");
+  std::vector<inference::NnUNetFolder> described; // read, and checked, before any network loads
+  for (const auto& folder : folders) described.push_back(inference::readNnUNetFolder(folder));
+  requireNnUNetEnsemble(described);
+  const bool previousGiven = previousLabelsGiven || !options.previousStage.empty();
+  if (previousGiven &&
+      std::none_of(described.begin(), described.end(), [](const auto& f) { return !f.previousStage.empty(); })) {
+    if (folders.size() == 1) requireCascadeStage(folders.front(), previousWhat);
+    throw usageError(previousWhat + ": none of the " + std::to_string(folders.size()) +
+                     " trained-model folders is a cascade stage (a configuration with a previous_stage)");
+  }
+  std::vector<std::unique_ptr<NnUNetModel>> out;
+  for (std::size_t i = 0; i < folders.size(); ++i) {
+    NnUNetOptions o = options;
+    o.folder = folders[i];
+    const std::string& after = described[i].previousStage;
+    if (after.empty()) o.previousStage.clear();
+    if (!after.empty() && previousLabelsGiven) o.loadPreviousStage = false;
+    if (!after.empty() && !previousGiven) { // its previous stage an earlier member: run once (segmentNnUNetEnsemble)
+      const std::string sibling = nnunetPreviousStageFolder(folders[i], after);
+      for (std::size_t j = 0; j < i; ++j)
+        if (sameFolder(sibling, folders[j])) o.loadPreviousStage = false;
+    }
+    out.push_back(std::make_unique<NnUNetModel>(loadNnUNet(o, run)));
+  }
+  return out;
+}
+
 int ensembleMemberBefore(const std::vector<const NnUNetModel*>& models, std::size_t i) {
   const NnUNetModel& m = *models.at(i);
   if (m.previousStage.empty()) return -1;

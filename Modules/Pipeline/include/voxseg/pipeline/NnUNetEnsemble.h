@@ -8,6 +8,8 @@
 #include "voxseg/inference/NnUNetFolder.h"
 #include "voxseg/pipeline/NnUNet.h"
 
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace voxseg::pipeline {
@@ -18,6 +20,16 @@ namespace voxseg::pipeline {
 void requireNnUNetEnsemble(const std::vector<const NnUNetModel*>& models);
 /// The same check on the folders' descriptions, before any network loads.
 void requireNnUNetEnsemble(const std::vector<inference::NnUNetFolder>& folders);
+
+/// Loads the trained-model folders of an ensemble (one folder: that model alone), each with `options` but its folder
+/// (folds, checkpoint, step, mirroring; options.previousStage, a folder, for the cascade stages). Before any network
+/// loads: a folder given twice is refused (usageError), the folders' descriptions are checked (requireNnUNetEnsemble),
+/// and previous-stage labels or folder given (`previousGiven`: labels given per case, or options.previousStage) with
+/// no cascade stage among the folders are refused (usageError starting with `previousWhat`). Cascade stages given
+/// labels do not load their previous stage, nor do those whose previous stage is an earlier member.
+std::vector<std::unique_ptr<NnUNetModel>> loadNnUNetEnsemble(const std::vector<std::string>& folders,
+                                                             const NnUNetOptions& options, const SegmenterOptions& run,
+                                                             bool previousLabelsGiven, const std::string& previousWhat);
 
 /// For a cascade stage among `models` (at `i`): the index of an earlier member that is its previous stage (its
 /// NnUNetOptions::previousStage, or the sibling folder), whose labels segmentNnUNetEnsemble then gives it instead of
