@@ -499,8 +499,11 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   packCmd->add_flag("-f,--force", pack.force, "overwrite an existing output");
   ModelInspectArgs inspect;
   auto* inspectCmd = modelCmd->add_subcommand(
-      "inspect", "Print a model's card and its input/output shapes, or an nnU-Net folder's plans, labels and folds");
-  inspectCmd->add_option("model", inspect.model, "TorchScript model (.pt) or nnU-Net v2 trained-model folder")
+      "inspect", "Print a model's card and its input/output shapes, an nnU-Net folder's plans, labels and folds, or "
+                 "what a dataset's nnU-Net results folder (inference_information.json) chose");
+  inspectCmd
+      ->add_option("model", inspect.model,
+                   "TorchScript model (.pt), nnU-Net v2 trained-model folder, or nnU-Net results folder")
       ->required();
   inspectCmd->add_flag("--json", inspect.json, "print JSON");
 

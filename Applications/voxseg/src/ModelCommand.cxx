@@ -5,6 +5,8 @@
 #include "voxseg/evaluation/NnUNetSummary.h"
 #include "voxseg/inference/NnUNetFolder.h"
 #include "voxseg/io/AtomicOutput.h"
+#include "voxseg/pipeline/NnUNetInferenceInformation.h"
+#include "voxseg/processing/NnUNetPostprocessing.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -143,10 +145,58 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
   return 0;
 }
 
+// A dataset's nnU-Net results folder (inference_information.json): what nnUNetv2_find_best_configuration chose, and
+// so what `segment --nnunet <folder>` runs.
+int inspectNnUNetResults(const ModelInspectArgs& args, std::ostream& out) {
+  pipeline::NnUNetInferenceInformation info;
+  std::string missing; // why no post-processing is named
+  try {
+    info = pipeline::readNnUNetInferenceInformation(args.model, true);
+  } catch (const Error& e) {
+    info = pipeline::readNnUNetInferenceInformation(args.model, false); // throws again unless only that is missing
+    missing = e.what();
+  }
+  const std::size_t steps =
+      info.postprocessing.empty() ? 0 : processing::readNnUNetPostprocessing(info.postprocessing).size();
+  nlohmann::json j;
+  j["model"] = args.model;
+  j["kind"] = "nnunet_results";
+  j["inference_information"] = info.file;
+  j["selected"] = info.folders;
+  j["folds"] = info.folds;
+  j["postprocessing"] = info.postprocessing.empty() ? nlohmann::json(nullptr) : nlohmann::json(info.postprocessing);
+  j["postprocessing_steps"] = steps;
+  j["crossval_foreground_mean_dice"] = {{"before_postprocessing", info.diceBefore},
+                                        {"after_postprocessing", info.diceAfter}};
+  if (!missing.empty()) j["note"] = missing;
+  if (args.json) {
+    out << jsonText(j, 2) << "\n";
+    return 0;
+  }
+  std::string names, folds;
+  for (const auto& f : info.folders)
+    names += (names.empty() ? "" : " + ") + std::filesystem::path(f).filename().string();
+  for (int f : info.folds) folds += (folds.empty() ? "" : ",") + std::to_string(f);
+  out << "model:            " << args.model << " (nnU-Net results: nnUNetv2_find_best_configuration's choice)\n";
+  out << "selected:         " << names
+      << (info.folders.size() > 1 ? " (an ensemble: their probabilities averaged)" : "") << "\n";
+  out << "folds:            " << folds << "\n";
+  out << "post-processing:  "
+      << (info.postprocessing.empty() ? "none found (" + missing + ")"
+                                      : info.postprocessing + " (" + std::to_string(steps) + " step(s))")
+      << "\n";
+  out << "cross-validation: foreground mean Dice " << fmt::format("{:.4f}", info.diceBefore) << ", "
+      << fmt::format("{:.4f}", info.diceAfter) << " post-processed\n";
+  out << "each folder:      voxseg model inspect <folder>; all of it: voxseg segment --nnunet " << args.model
+      << " -i ... -o ...\n";
+  return 0;
+}
+
 } // namespace
 
 int runModelInspect(const ModelInspectArgs& args, std::ostream& out) {
   if (inference::isNnUNetFolder(args.model)) return inspectNnUNetFolder(args, out);
+  if (pipeline::isNnUNetResultsFolder(args.model)) return inspectNnUNetResults(args, out);
   const inference::Network net = inference::Network::loadTorchScript(args.model, inference::DeviceSpec{"cpu"});
   nlohmann::json j;
   j["model"] = args.model;
