@@ -169,11 +169,11 @@ int run(const Args& args, std::ostream& out) {
     pipeline::NnUNetOptions o;
     o.folds = folds;
     o.tta = args.tta;
-    // checked before the networks load; an ensemble gives the labels to its cascade stages
-    const auto models = pipeline::loadNnUNetEnsemble(folders, o, options, !args.previousStage.empty(),
-                                                     "--previousStage " + args.previousStage);
+    // read, and the folders checked, before the networks load; an ensemble gives the labels to its cascade stages
     std::optional<io::Volume> previous;
     if (!args.previousStage.empty()) previous = io::readVolume(args.previousStage);
+    const auto models = pipeline::loadNnUNetEnsemble(folders, o, options, !args.previousStage.empty(),
+                                                     "--previousStage " + args.previousStage);
     std::vector<const pipeline::NnUNetModel*> members;
     for (const auto& m : models) members.push_back(m.get());
     progress.report(kLoaded);

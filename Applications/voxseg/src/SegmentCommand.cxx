@@ -504,7 +504,10 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
 SegmentArgs withNnUNetResults(const SegmentArgs& given) {
   SegmentArgs args = given;
   const bool noPostprocessing = args.nnunetPostprocessing == "none";
+  if (std::error_code ec; noPostprocessing && fs::exists("none", ec))
+    spdlog::warn("--nnunet-postprocessing none: no post-processing (the file named none here is ./none)");
   if (noPostprocessing) args.nnunetPostprocessing.clear();
+  if (args.inputs.empty() && args.batch.empty()) return args; // the usage error comes first
   std::vector<std::string> all = args.nnunet;
   all.insert(all.end(), args.models.begin(), args.models.end());
   const auto results = [](const std::string& p) {
@@ -515,6 +518,7 @@ SegmentArgs withNnUNetResults(const SegmentArgs& given) {
   if (all.size() > 1)
     throw usageError(*it + ": an nnU-Net results folder (inference_information.json) chooses the configurations "
                            "itself; give it alone");
+  if (!args.card.empty()) throw usageError("--card applies to TorchScript models, not to nnU-Net results folders");
   const pipeline::NnUNetInferenceInformation info =
       pipeline::readNnUNetInferenceInformation(*it, !noPostprocessing && args.nnunetPostprocessing.empty());
   args.nnunetResults = info.file;

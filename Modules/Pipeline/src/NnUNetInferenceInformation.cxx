@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -20,23 +21,27 @@ fs::path informationFile(const std::string& path) {
   return fs::is_directory(path, ec) ? fs::path(path) / kFile : fs::path(path);
 }
 
-// A path written on the machine that ran nnU-Net, inside <nnUNet_results>/<Dataset>: as written when it exists,
-// else the same place below `dataset` (the results copied elsewhere).
-fs::path relocated(const std::string& written, const fs::path& dataset) {
-  std::error_code ec;
-  if (fs::exists(written, ec)) return written;
-  const fs::path p(written);
-  const std::string name = dataset.filename().string();
-  fs::path below;
-  bool found = false;
-  for (const auto& part : p) {
-    if (found) below /= part;
-    if (part.string() == name) {
-      found = true;
-      below.clear();
+// Where the post-processing recorded as `written` (<nnUNet_results>/<Dataset>/<a>/<b>/postprocessing.pkl, as
+// find_best_configuration writes it: <a>/<b> is ensembles/<ensemble> or <trainer>__<plans>__<configuration>/
+// crossval_results_folds_<folds>) may lie for the results folder `dataset`, in order: the same two folders below
+// it (whatever the folder is called now, and wherever the written path pointed, Windows' too), then the path as
+// written.
+std::vector<fs::path> postprocessingCandidates(const std::string& written, const fs::path& dataset) {
+  std::vector<std::string> parts;
+  std::string part;
+  for (const char c : written + "/") {
+    if (c != '/' && c != '\\') {
+      part += c;
+    } else if (!part.empty()) {
+      parts.push_back(part);
+      part.clear();
     }
   }
-  return found ? dataset / below : fs::path(written);
+  std::vector<fs::path> out;
+  if (parts.size() >= 3)
+    out.push_back(dataset / parts[parts.size() - 3] / parts[parts.size() - 2] / "postprocessing.json");
+  out.push_back(fs::path(written).parent_path() / "postprocessing.json");
+  return out;
 }
 
 } // namespace
@@ -50,7 +55,7 @@ bool isNnUNetResultsFolder(const std::string& path) {
 
 NnUNetInferenceInformation readNnUNetInferenceInformation(const std::string& path, bool postprocessing) {
   const fs::path file = informationFile(path);
-  const fs::path dataset = fs::absolute(file).parent_path();
+  const fs::path dataset = fs::absolute(file).lexically_normal().parent_path(); // "." and ".." resolved
   const auto fail = [&](const std::string& why) { return Error(ExitCode::Model, file.string() + ": " + why); };
   std::ifstream in(file);
   if (!in) throw fail("cannot be read");
@@ -78,12 +83,17 @@ NnUNetInferenceInformation readNnUNetInferenceInformation(const std::string& pat
     if (out.folds.empty()) throw fail("names no fold");
     if (!postprocessing) return out;
     const std::string pkl = best.at("postprocessing_file").get<std::string>();
-    const fs::path json = relocated(pkl, dataset).parent_path() / "postprocessing.json";
-    std::error_code ec;
-    if (!fs::is_regular_file(json, ec))
-      throw fail("its post-processing " + pkl + " has no postprocessing.json beside it (looked for " + json.string() +
-                 "; nnU-Net's determine_postprocessing writes both; give --nnunet-postprocessing FILE, or none)");
-    out.postprocessing = json.string();
+    std::string looked;
+    for (const fs::path& json : postprocessingCandidates(pkl, dataset)) {
+      std::error_code ec;
+      if (fs::is_regular_file(json, ec)) {
+        out.postprocessing = json.string();
+        return out;
+      }
+      looked += (looked.empty() ? "" : ", then ") + json.string();
+    }
+    throw fail("its post-processing " + pkl + " has no postprocessing.json beside it (looked for " + looked +
+               "; nnU-Net's determine_postprocessing writes both; give --nnunet-postprocessing FILE, or none)");
   } catch (const nlohmann::json::exception& e) {
     throw fail(std::string("not as nnUNetv2_find_best_configuration writes it (") + e.what() + ")");
   }

@@ -60,13 +60,30 @@ TEST(NnUNetInferenceInformation, SelectedFoldersFoldsAndPostprocessingWhereTheRe
   EXPECT_EQ(info.postprocessing, (d / "ensembles" / "e" / "postprocessing.json").string());
   EXPECT_DOUBLE_EQ(info.diceBefore, 0.81);
   EXPECT_DOUBLE_EQ(info.diceAfter, 0.83);
-  // the file itself; a path that exists is taken as written
+  // the file itself; a path that exists is taken as written when nothing lies at its place below the folder
   const fs::path elsewhere = tmp.path() / "pp";
   fs::create_directories(elsewhere);
   std::ofstream(elsewhere / "postprocessing.json") << "{}";
   results(tmp, (elsewhere / "postprocessing.pkl").string());
   EXPECT_EQ(readNnUNetInferenceInformation((d / "inference_information.json").string()).postprocessing,
             (elsewhere / "postprocessing.json").string());
+  // ... and the copy below the folder read wins over the original, where both exist
+  fs::create_directories(elsewhere / "ensembles" / "e");
+  std::ofstream(elsewhere / "ensembles" / "e" / "postprocessing.json") << "{}";
+  results(tmp, (elsewhere / "ensembles" / "e" / "postprocessing.pkl").string());
+  EXPECT_EQ(readNnUNetInferenceInformation(d.string()).postprocessing,
+            (d / "ensembles" / "e" / "postprocessing.json").string());
+}
+
+// The folder renamed, given as "d/.", results written on Windows: the place below the folder, by its last two folders.
+TEST(NnUNetInferenceInformation, RenamedFoldersDotsAndWindowsPaths) {
+  voxseg::testing::TempDir tmp;
+  fs::rename(results(tmp, R"(C:\\nnUNet_results\\Dataset990_X\\ensembles\\e\\postprocessing.pkl)"),
+             tmp.path() / "liver_v2");
+  const fs::path d = tmp.path() / "liver_v2";
+  const NnUNetInferenceInformation info = readNnUNetInferenceInformation((d / ".").string());
+  EXPECT_EQ(info.postprocessing, (d / "ensembles" / "e" / "postprocessing.json").string());
+  EXPECT_EQ(fs::path(info.folders.front()).lexically_normal(), d / "nnUNetTrainer__nnUNetPlans__3d_fullres");
 }
 
 TEST(NnUNetInferenceInformation, ProblemsNameTheFile) {
@@ -77,7 +94,8 @@ TEST(NnUNetInferenceInformation, ProblemsNameTheFile) {
                 .rfind(file +
                            ": its post-processing /data/nnUNet_results/Dataset990_X/ensembles/"
                            "gone/postprocessing.pkl has no postprocessing.json beside it (looked for " +
-                           (d / "ensembles" / "gone" / "postprocessing.json").string(),
+                           (d / "ensembles" / "gone" / "postprocessing.json").string() +
+                           ", then /data/nnUNet_results/Dataset990_X/ensembles/gone/postprocessing.json;",
                        0),
             0u);
   // without post-processing wanted, none is looked for

@@ -15,8 +15,8 @@ struct NnUNetInferenceInformation {
   std::vector<std::string> folders; ///< the selected trained-model folders, in the file's order
   std::vector<int> folds;           ///< "folds"
   /// postprocessing.json beside the file's "postprocessing_file" (postprocessing.pkl, which nnU-Net's
-  /// determine_postprocessing writes with the .json), found where the file says or, when the results were moved,
-  /// at the same place below the folder read.
+  /// determine_postprocessing writes with the .json): at the same place below the folder read (its last two folders,
+  /// ensembles/<ensemble> or <configuration folder>/crossval_results_folds_<folds>), else where the file says.
   std::string postprocessing;
   double diceBefore = 0, diceAfter = 0; ///< cross-validation foreground mean Dice before / after post-processing
 };
