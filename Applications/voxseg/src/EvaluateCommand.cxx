@@ -404,10 +404,15 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
       }
     }
   }
-  // nnU-Net's key of a target: a dataset.json's region as the file lists it, else its labels
-  const auto nnunetKeyOf = [&](const std::vector<int>& t) {
+  // a target's dataset.json region (null: none), and nnU-Net's key of it: the region as the file lists it, else its
+  // labels
+  const auto regionOf = [&](const std::vector<int>& t) -> const LabelRegion* {
     const auto r = std::find_if(regions.begin(), regions.end(), [&](const LabelRegion& x) { return x.labels == t; });
-    return r != regions.end() ? r->key : t.size() == 1 ? evaluation::nnunetKey(t[0]) : evaluation::nnunetKey(t);
+    return r != regions.end() ? &*r : nullptr;
+  };
+  const auto nnunetKeyOf = [&](const std::vector<int>& t) {
+    const LabelRegion* r = regionOf(t);
+    return r ? r->key : t.size() == 1 ? evaluation::nnunetKey(t[0]) : evaluation::nnunetKey(t);
   };
   if (!args.nnunetSummary.empty() && evaluated.empty()) // nnU-Net has no summary of no case either
     spdlog::error("{} not written: no case was evaluated", args.nnunetSummary);
@@ -432,9 +437,9 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     po.read = args.read;
     po.foregroundLabels = rules.foregroundLabels; // a dataset.json's; else the labels scored
     for (const auto& t : chosen) {
-      const auto r = std::find_if(regions.begin(), regions.end(), [&](const LabelRegion& x) { return x.labels == t; });
       po.keys.push_back(nnunetKeyOf(t));
-      po.targets.push_back(r != regions.end() ? r->listed : t); // a step's labels_or_regions as listed
+      const LabelRegion* r = regionOf(t);
+      po.targets.push_back(r ? r->listed : t); // a step's labels_or_regions as listed
       if (rules.foregroundLabels.empty()) po.foregroundLabels.insert(po.foregroundLabels.end(), t.begin(), t.end());
     }
     std::sort(po.foregroundLabels.begin(), po.foregroundLabels.end());

@@ -107,8 +107,7 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
     if (previousFolder) o.previousStage = previousStage;
     nnunet_ = pipeline::loadNnUNetEnsemble(folderList, o, options, !previousStage.empty() && !previousFolder,
                                            "--previous-stage " + previousStage);
-    std::vector<const pipeline::NnUNetModel*> members;
-    for (const auto& m : nnunet_) members.push_back(m.get());
+    for (const auto& m : nnunet_) members_.push_back(m.get());
     labels_ = pipeline::labelTable(*nnunet_.front());
     const auto modelFiles = [&](const pipeline::NnUNetOptions& m) {
       nlohmann::ordered_json list = nlohmann::ordered_json::array();
@@ -131,9 +130,9 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
             {"folder", p.options.folder}, {"configuration", p.configurationName}, {"files", modelFiles(p.options)}};
       } else if (!previousLabels_.empty() && !m->previousStage.empty()) {
         c["previous_stage"] = {{"labels", previousLabels_}};
-      } else if (const int j = pipeline::ensembleMemberBefore(members, i); j >= 0) {
-        c["previous_stage"] = {{"folder", members[std::size_t(j)]->options.folder},
-                               {"configuration", members[std::size_t(j)]->configurationName},
+      } else if (const int j = pipeline::ensembleMemberBefore(members_, i); j >= 0) {
+        c["previous_stage"] = {{"folder", members_[std::size_t(j)]->options.folder},
+                               {"configuration", members_[std::size_t(j)]->configurationName},
                                {"ensemble_member", true}};
       }
       for (const auto& f : modelFiles(m->options)) files.push_back(f);
@@ -195,10 +194,8 @@ CaseResult CaseRunner::run(const std::vector<io::Volume>& inputs, bool keepValue
                            const inference::ProgressFn& progress, const io::Volume* previousStage) const {
   CaseResult r;
   if (isNnUNet()) {
-    std::vector<const pipeline::NnUNetModel*> members;
-    for (const auto& m : nnunet_) members.push_back(m.get());
     pipeline::NnUNetResult n =
-        pipeline::segmentNnUNetEnsemble(members, inputs, options_, keepValues, progress, previousStage);
+        pipeline::segmentNnUNetEnsemble(members_, inputs, options_, keepValues, progress, previousStage);
     r.labels = std::move(n.labels);
     r.values = std::move(n.probabilities);
     r.valuesAreProbabilities = true;

@@ -55,6 +55,7 @@ public:
 private:
   std::unique_ptr<pipeline::Model> torch_;
   std::vector<std::unique_ptr<pipeline::NnUNetModel>> nnunet_; ///< several: an ensemble of configurations
+  std::vector<const pipeline::NnUNetModel*> members_;          ///< nnunet_'s models, as the ensemble takes them
   pipeline::SegmenterOptions options_;
   std::vector<LabelInfo> labels_;
   nlohmann::ordered_json description_;
