@@ -1,7 +1,8 @@
 // Segments one image with a voxseg model inside an ITK pipeline:
-//   voxsegExampleSegmentImage <input image> <model.pt> <output label image> [device]
-// The model is a TorchScript file with its card embedded ('voxseg model pack'). It is loaded once;
-// a program segmenting many images keeps `model` and gives it to every filter (SetModel).
+//   voxsegExampleSegmentImage <input image> <model.pt | nnU-Net folder> <output label image> [device]
+// The model is a TorchScript file with its card embedded ('voxseg model pack'), or an nnU-Net v2
+// trained-model folder or dataset results folder. It is loaded once; a program segmenting many
+// images keeps it and gives it to every filter (SetModel, SetNnUNet).
 #include "voxseg/pipeline/SegmentationImageFilter.h"
 
 #include <itkImageFileReader.h>
@@ -13,7 +14,8 @@
 
 int main(int argc, char* argv[]) {
   if (argc < 4 || argc > 5) {
-    std::cerr << "usage: " << argv[0] << " <input image> <model.pt> <output label image> [device: cpu, cuda, auto]\n";
+    std::cerr << "usage: " << argv[0]
+              << " <input image> <model.pt | nnU-Net folder> <output label image> [device: cpu, cuda, auto]\n";
     return EXIT_FAILURE;
   }
   using ImageType = itk::Image<float, 3>;
@@ -28,14 +30,16 @@ int main(int argc, char* argv[]) {
   try {
     voxseg::pipeline::SegmenterOptions options;
     options.device.name = argc == 5 ? argv[4] : "auto";
-    const FilterType::ModelPointer model = FilterType::LoadModel(argv[2], options);
+    auto filter = FilterType::New();
+    if (std::filesystem::is_directory(argv[2]))
+      filter->SetNnUNet(FilterType::LoadNnUNet(argv[2], options)); // every trained fold, mirroring
+    else
+      filter->SetModel(FilterType::LoadModel(argv[2], options));
+    filter->SetOptions(options);
 
     auto reader = itk::ImageFileReader<ImageType>::New();
     reader->SetFileName(argv[1]);
 
-    auto filter = FilterType::New();
-    filter->SetModel(model);
-    filter->SetOptions(options);
     filter->SetInput(reader->GetOutput());
 
     auto writer = itk::ImageFileWriter<LabelImageType>::New();

@@ -66,6 +66,13 @@ run(${WORK}/build/segment_with_voxseg ${IMAGE} ${MODEL} ${WORK}/labels.nii.gz ${
 if(NOT out MATCHES "same grid as the input.*\n0 voxels differ")
   message(FATAL_ERROR "unexpected output of the consumer")
 endif()
+# The installed nnU-Net model (share/voxseg/Models/brain-t1) through the filter: the installed voxseg's labels.
+set(brain ${prefix}/share/voxseg/Models/brain-t1)
+run(${prefix}/bin/voxseg -q segment -m ${brain} -i ${IMAGE} -o ${WORK}/brain_cli.nii.gz)
+run(${WORK}/build/segment_with_voxseg ${IMAGE} ${brain} ${WORK}/brain_filter.nii.gz ${WORK}/brain_cli.nii.gz)
+if(NOT out MATCHES "same grid as the input[^\n]*labels present: 1\n0 voxels differ")
+  message(FATAL_ERROR "unexpected output of the consumer with the installed nnU-Net model")
+endif()
 
 # The installed examples folder is a project of its own (its CMakeLists.txt finds voxseg): it builds and runs.
 run(${CMAKE_COMMAND} -S ${prefix}/share/doc/voxseg/Documentation/examples -B ${WORK}/examples -G ${GENERATOR}

@@ -1,7 +1,7 @@
 // Consumer of an installed voxseg: segments an image with voxseg's ITK filter inside an ITK pipeline,
 // checks that the label map lies on the input's grid and, given a reference label file, that the labels
 // are the same voxel for voxel.
-//   segment_with_voxseg <input image> <model.pt> <output labels> [reference labels]
+//   segment_with_voxseg <input image> <model.pt | nnU-Net folder> <output labels> [reference labels]
 #include <voxseg/core/LabelExtents.h>
 #include <voxseg/core/Version.h>
 #include <voxseg/io/Volume.h>
@@ -13,6 +13,7 @@
 #include <itkImageRegionConstIterator.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <vector>
 
@@ -41,7 +42,8 @@ long countDifferences(const LabelImageType* a, const LabelImageType* b) {
 
 int main(int argc, char* argv[]) {
   if (argc < 4 || argc > 5) {
-    std::cerr << "usage: " << argv[0] << " <input image> <model.pt> <output labels> [reference labels]\n";
+    std::cerr << "usage: " << argv[0]
+              << " <input image> <model.pt | nnU-Net folder> <output labels> [reference labels]\n";
     return EXIT_FAILURE;
   }
   using FilterType = voxseg::pipeline::SegmentationImageFilter<ImageType, LabelImageType>;
@@ -52,7 +54,10 @@ int main(int argc, char* argv[]) {
     auto reader = itk::ImageFileReader<ImageType>::New();
     reader->SetFileName(argv[1]);
     auto filter = FilterType::New();
-    filter->SetModel(FilterType::LoadModel(argv[2], options));
+    if (std::filesystem::is_directory(argv[2]))
+      filter->SetNnUNet(FilterType::LoadNnUNet(argv[2], options));
+    else
+      filter->SetModel(FilterType::LoadModel(argv[2], options));
     filter->SetOptions(options);
     filter->SetInput(reader->GetOutput());
     auto writer = itk::ImageFileWriter<LabelImageType>::New();

@@ -4,14 +4,11 @@
 #include "voxseg/core/Error.h"
 #include "voxseg/core/Log.h"
 #include "voxseg/core/Version.h"
-#include "voxseg/inference/NnUNetFolder.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/io/SegmentationFiles.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/pipeline/LabelImages.h"
-#include "voxseg/pipeline/NnUNet.h"
-#include "voxseg/pipeline/NnUNetEnsemble.h"
-#include "voxseg/pipeline/NnUNetInferenceInformation.h"
+#include "voxseg/pipeline/NnUNetPredictor.h"
 #include "voxseg/pipeline/Segmenter.h"
 #include "voxseg/processing/NnUNetPostprocessing.h"
 
@@ -130,22 +127,15 @@ int run(const Args& args, std::ostream& out) {
     throw usageError("give either --model (TorchScript) or --nnunet (nnU-Net v2 folder), not both");
   if (!nnunet && args.model.empty())
     throw usageError("give a model with --model (TorchScript .pt) or --nnunet (nnU-Net v2 trained-model folder)");
-  // --folds is ignored with --model: Slicer passes its default on every run.
-  std::vector<int> folds = nnunet ? pipeline::parseNnUNetFolds(args.folds) : std::vector<int>{};
+  // --folds is ignored with --model: Slicer passes its default on every run. "auto": every trained fold, or for a
+  // dataset's results folder (inference_information.json) the folds it names.
+  const std::vector<int> folds = nnunet ? pipeline::parseNnUNetFolds(args.folds) : std::vector<int>{};
+  const bool noPostprocessing = args.postprocessing == "none";
   checkOutputPath(args.output);
-  // A dataset's nnU-Net results folder (inference_information.json): the configuration or ensemble that
-  // nnUNetv2_find_best_configuration chose, on its folds unless others are given ("auto" is Slicer's default), with
-  // its post-processing unless another file is given.
-  std::vector<std::string> folders{args.nnunet};
-  std::string postprocessing = args.postprocessing;
-  if (nnunet && pipeline::isNnUNetResultsFolder(args.nnunet) && !inference::isNnUNetFolder(args.nnunet)) {
-    const auto info = pipeline::readNnUNetInferenceInformation(args.nnunet, args.postprocessing.empty());
-    folders = info.folders;
-    if (args.folds == "auto") folds = info.folds;
-    if (postprocessing.empty()) postprocessing = info.postprocessing;
-  }
-  processing::Postprocessing post; // a bad file is refused before any work
-  if (!postprocessing.empty()) post.largestOfUnions = processing::readNnUNetPostprocessing(postprocessing);
+  processing::Postprocessing post; // --model: the steps given, a bad file refused before any work (--nnunet: below)
+  if (!nnunet && !noPostprocessing && !args.postprocessing.empty())
+    post.largestOfUnions = processing::readNnUNetPostprocessing(args.postprocessing);
+  std::string postprocessing = nnunet || noPostprocessing ? "" : args.postprocessing; // the file applied
 
   const std::string modelPath = nnunet ? args.nnunet : args.model;
   SlicerProgress progress(out, "segmenting " + baseName(args.input) + " with " + baseName(modelPath));
@@ -165,24 +155,30 @@ int run(const Args& args, std::ostream& out) {
   inference::RunStats stats;
   if (!args.previousStage.empty() && !nnunet)
     throw usageError("--previousStage is the label map of an nnU-Net cascade's previous stage; give --nnunet");
+  std::size_t changed = 0;
   if (nnunet) {
-    pipeline::NnUNetOptions o;
-    o.folds = folds;
-    o.tta = args.tta;
-    // read, and the folders checked, before the networks load; an ensemble gives the labels to its cascade stages
-    std::optional<io::Volume> previous;
-    if (!args.previousStage.empty()) previous = io::readVolume(args.previousStage);
-    const auto models = pipeline::loadNnUNetEnsemble(folders, o, options, !args.previousStage.empty(),
-                                                     "--previousStage " + args.previousStage);
-    std::vector<const pipeline::NnUNetModel*> members;
-    for (const auto& m : models) members.push_back(m.get());
+    // A trained-model folder, or a dataset's results folder: the configuration or ensemble that
+    // nnUNetv2_find_best_configuration chose, with its post-processing unless another file (or none) is given.
+    pipeline::NnUNetPredictorOptions o;
+    o.folders = {args.nnunet};
+    o.nnunet.folds = folds;
+    o.nnunet.tta = args.tta;
+    o.noPostprocessing = noPostprocessing;
+    if (!noPostprocessing) o.postprocessing = args.postprocessing;
+    std::optional<io::Volume> previous; // read, the folders and the post-processing checked, before the networks load
+    if (!args.previousStage.empty()) {
+      previous = io::readVolume(args.previousStage);
+      o.previousStageLabels = "--previousStage " + args.previousStage;
+    }
+    const pipeline::NnUNetPredictor predictor(o, options);
+    postprocessing = predictor.postprocessingFile();
     progress.report(kLoaded);
-    table = pipeline::labelTable(*models.front());
+    table = predictor.labelTable();
     io::checkLabelsWritable(table, args.output); // before the windows run
-    pipeline::NnUNetResult r =
-        pipeline::segmentNnUNetEnsemble(members, inputs, options, false, windows, previous ? &*previous : nullptr);
+    pipeline::NnUNetResult r = predictor.segment(inputs, options, false, windows, previous ? &*previous : nullptr);
     labels = std::move(r.labels);
     stats = r.stats;
+    changed = r.postprocessed;
   } else {
     pipeline::CardOverrides overrides;
     overrides.tta = args.tta; // the check box decides, whatever the card's default
@@ -194,7 +190,6 @@ int run(const Args& args, std::ostream& out) {
     labels = std::move(s.labels);
     stats = s.stats;
   }
-  std::size_t changed = 0;
   if (!post.largestOfUnions.empty()) changed = pipeline::postprocessLabels(labels, post).unionsRemoved;
   progress.report(kWindowsDone);
 
@@ -245,7 +240,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
                  "default: the 3d_lowres folder beside it runs first");
   app.add_option("--nnunetPostprocessing", args.postprocessing,
                  "nnU-Net's postprocessing.json (nnUNetv2_determine_postprocessing), applied to the labels as "
-                 "nnUNetv2_apply_postprocessing applies it");
+                 "nnUNetv2_apply_postprocessing applies it; with a results folder, its own unless this is given; "
+                 "none: no post-processing");
   app.add_option("--device", args.device, "where the network runs")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();

@@ -62,31 +62,55 @@ std::shared_ptr<const Model> loadModelForFilter(const std::string& path, const S
   }
 }
 
-void checkFilterSetup(const Model* model, const std::vector<const itk::ImageBase<3>*>& inputs,
+std::shared_ptr<const NnUNetPredictor> loadNnUNetForFilter(const NnUNetPredictorOptions& options,
+                                                           const SegmenterOptions& run) {
+  try {
+    return std::make_shared<const NnUNetPredictor>(options, run);
+  } catch (const std::exception& e) {
+    fail(e.what(), __LINE__);
+  }
+}
+
+void checkFilterSetup(const FilterModel& model, const std::vector<const itk::ImageBase<3>*>& inputs,
                       const OutputRange& output) {
-  if (!model) fail("no model set: call SetModel (e.g. with SegmentationImageFilter::LoadModel(path))", __LINE__);
-  const ModelCard& card = model->card;
+  if (model.model && model.nnunet)
+    fail("both a model and an nnU-Net predictor are set: set one (SetModel(nullptr) or SetNnUNet(nullptr))", __LINE__);
+  if (!model.model && !model.nnunet)
+    fail("no model set: call SetModel (e.g. with SegmentationImageFilter::LoadModel(path)) or SetNnUNet (with "
+         "LoadNnUNet(folder))",
+         __LINE__);
+  std::string name;
+  std::vector<std::string> channels;
+  std::vector<std::pair<int, std::string>> values;
+  if (model.model) {
+    const ModelCard& card = model.model->card;
+    name = card.name;
+    for (const auto& c : card.channels) channels.push_back(c.name);
+    for (const auto& l : card.labels) values.emplace_back(l.value, l.name);
+    for (const auto& r : card.regions) values.emplace_back(r.label, r.name);
+  } else {
+    name = model.nnunet->members().front()->options.folder;
+    channels = model.nnunet->channelNames();
+    for (const auto& l : model.nnunet->labelTable()) values.emplace_back(l.value, l.name);
+  }
   for (std::size_t i = 0; i < inputs.size(); ++i)
     if (!inputs[i]) fail(inputName(i) + " is missing: multi-channel models take every channel in order", __LINE__);
-  if (inputs.size() != card.channels.size()) {
+  if (inputs.size() != channels.size()) {
     std::string names;
-    for (const auto& c : card.channels) names += (names.empty() ? "" : ", ") + c.name;
-    fail("the model " + card.name + " needs " + std::to_string(card.channels.size()) + " input image(s) (" + names +
-             "), got " + std::to_string(inputs.size()),
+    for (const auto& c : channels) names += (names.empty() ? "" : ", ") + c;
+    fail("the model " + name + " needs " + std::to_string(channels.size()) + " input image(s) (" + names + "), got " +
+             std::to_string(inputs.size()),
          __LINE__);
   }
-  std::vector<std::pair<int, std::string>> values;
-  for (const auto& l : card.labels) values.emplace_back(l.value, l.name);
-  for (const auto& r : card.regions) values.emplace_back(r.label, r.name);
-  for (const auto& [value, name] : values)
+  for (const auto& [value, label] : values)
     if (value < output.lowest || value > output.max)
-      fail("label " + std::to_string(value) + " (" + name + ") of the model " + card.name +
+      fail("label " + std::to_string(value) + " (" + label + ") of the model " + name +
                " does not fit the output pixel type (" + numberText(output.lowest) + " to " + numberText(output.max) +
                "); use a wider output image type, e.g. itk::Image<unsigned short, 3>",
            __LINE__);
 }
 
-io::Volume segmentForFilter(itk::ProcessObject& filter, const Model* model, const std::vector<ImageRef>& inputs,
+io::Volume segmentForFilter(itk::ProcessObject& filter, const FilterModel& model, const std::vector<ImageRef>& inputs,
                             const SegmenterOptions& options, const OutputRange& output) {
   std::vector<const itk::ImageBase<3>*> images;
   for (const auto& r : inputs) images.push_back(r.image);
@@ -99,10 +123,11 @@ io::Volume segmentForFilter(itk::ProcessObject& filter, const Model* model, cons
       filter.UpdateProgress(total > 0 ? static_cast<float>(double(done) / double(total)) : 1.0f);
       if (filter.GetAbortGenerateData()) throw itk::ProcessAborted(__FILE__, __LINE__);
     };
-    Segmentation s = segment(*model, volumes, options, false, progress);
-    if (s.labels.geometry().size != volumes.front().geometry().size)
+    io::Volume labels = model.model ? segment(*model.model, volumes, options, false, progress).labels
+                                    : model.nnunet->segment(volumes, options, false, progress).labels;
+    if (labels.geometry().size != volumes.front().geometry().size)
       fail("the label map does not have the input's size", __LINE__);
-    return std::move(s.labels);
+    return labels;
   } catch (const itk::ExceptionObject&) {
     throw;
   } catch (const Error& e) {

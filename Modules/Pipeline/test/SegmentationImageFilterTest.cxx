@@ -1,8 +1,10 @@
-// SegmentationImageFilter: the input's exact grid, the same labels as pipeline::segment, one model
-// for many images, ITK exceptions and progress events.
+// SegmentationImageFilter: the input's exact grid, the same labels as pipeline::segment (or NnUNetPredictor's),
+// one model for many images, ITK exceptions and progress events.
 #include "voxseg/pipeline/SegmentationImageFilter.h"
+#include "NnUNetResultsFolder.h"
 #include "PipelineTestOptions.h"
 #include "voxseg/inference/Network.h"
+#include "voxseg/io/VolumeIO.h"
 #include "voxseg/testing/Data.h"
 
 #include <nlohmann/json.hpp>
@@ -304,6 +306,73 @@ TEST(SegmentationImageFilter, MultiChannelInputsInCardOrder) {
     EXPECT_GT(sevens, 100u);
     EXPECT_LT(sevens, got.size() - 100);
   }
+}
+
+const std::string kNnUNetFolder = "fixtures/nnunet/model/Dataset990_Phantom/nnUNetTrainer__nnUNetPlans__3d_fullres";
+
+// nnU-Net through the filter: a dataset's results folder (its fold, its post-processing) gives NnUNetPredictor's
+// labels on the input's grid; a trained-model folder on an oblique grid that is not the model's spacing too.
+TEST(SegmentationImageFilter, NnUNetFoldersThroughSetNnUNet) {
+  VOXSEG_REQUIRE_DATA(folder, sharedPath(kNnUNetFolder));
+  TempDir dir;
+  using Filter = SegmentationImageFilter<itk::Image<short, 3>, itk::Image<unsigned char, 3>>;
+  NnUNetPredictorOptions options;
+  options.folders = {makeNnUNetResultsFolder(dir.path(), folder, "[1, 2]").string()};
+  options.nnunet.tta = false;
+  const Filter::NnUNetPointer nnunet = Filter::LoadNnUNet(options, oneCpuThread());
+  const io::Volume phantom = io::readVolume(sharedPath("fixtures/nnunet/inputs/phantomB_0000.nii.gz"));
+  const auto image = phantom.as<short>();
+  auto filter = Filter::New();
+  filter->SetNnUNet(nnunet);
+  filter->SetOptions(oneCpuThread());
+  filter->SetInput(image);
+  filter->Update();
+  expectSameGrid(filter->GetOutput(), image.GetPointer());
+  const NnUNetResult direct = nnunet->segment({phantom}, oneCpuThread(), false);
+  EXPECT_GT(direct.postprocessed, 0u) << "the results folder's post-processing changes this case";
+  EXPECT_EQ(labelsOf(filter->GetOutput()), labelsOf(direct.labels));
+
+  const auto oblique = makeImage<short>({30, 37, 20}, 0.0);
+  const Filter::NnUNetPointer plain = Filter::LoadNnUNet(folder, oneCpuThread());
+  EXPECT_EQ(plain->members().front()->options.folds, (std::vector<int>{0, 1}));
+  filter->SetNnUNet(plain);
+  filter->SetInput(oblique);
+  filter->Update();
+  expectSameGrid(filter->GetOutput(), oblique.GetPointer());
+  const std::vector<int> got = labelsOf(filter->GetOutput());
+  EXPECT_EQ(got, labelsOf(plain->segment({volumeOf<short>(oblique)}, oneCpuThread(), false).labels));
+  EXPECT_EQ(std::set<int>(got.begin(), got.end()).size(), 3u) << "background and both organs";
+}
+
+TEST(SegmentationImageFilter, NnUNetSetupErrorsAreItkExceptions) {
+  VOXSEG_REQUIRE_DATA(folder, sharedPath(kNnUNetFolder));
+  VOXSEG_REQUIRE_DATA(net, sharedPath("fixtures/monai/net_unet.pt"));
+  TempDir dir;
+  using Filter = SegmentationImageFilter<itk::Image<float, 3>, itk::Image<unsigned char, 3>>;
+  expectItkError("a file that is no nnU-Net folder", dir.file("nowhere"),
+                 [&] { Filter::LoadNnUNet(dir.file("nowhere"), oneCpuThread()); });
+  NnUNetPredictorOptions options;
+  options.folders = {folder};
+  options.nnunet.folds = {0};
+  options.nnunet.tta = false;
+  auto filter = Filter::New();
+  filter->SetNnUNet(Filter::LoadNnUNet(options, oneCpuThread()));
+  filter->SetOptions(oneCpuThread());
+  const auto img = makeImage<float>({30, 37, 20}, 0.0);
+  filter->SetInput(0, img);
+  filter->SetInput(1, img);
+  expectItkError("two inputs for the one-channel dataset", "needs 1 input image(s) (CT), got 2",
+                 [&] { filter->Update(); });
+  auto one = Filter::New();
+  one->SetNnUNet(filter->GetNnUNet());
+  one->SetOptions(oneCpuThread());
+  one->SetInput(img);
+  one->SetModel(Filter::LoadModel(packFixture(dir, net), oneCpuThread()));
+  expectItkError("a model and an nnU-Net predictor", "both a model and an nnU-Net predictor are set",
+                 [&] { one->Update(); });
+  one->SetModel(nullptr);
+  one->Update();
+  expectSameGrid(one->GetOutput(), img.GetPointer());
 }
 
 TEST(SegmentationImageFilter, AbortStopsTheRun) {

@@ -27,6 +27,7 @@ struct NnUNetResult {
   std::vector<float> probabilities; ///< [K][Z][Y][X] (ITK layout) when requested
   std::int64_t channels = 0;
   inference::RunStats stats;
+  std::size_t postprocessed = 0; ///< voxels nnU-Net's post-processing set to the background (NnUNetPredictor)
 };
 
 /// Segments one case (`channels`: one volume per dataset.json channel, on one grid). A cascade stage needs the

@@ -1,9 +1,11 @@
 #pragma once
 // voxseg as an ITK filter: a scalar 3D image in, a label image on exactly the same grid out.
-// The model is loaded once (SegmentationImageFilter::LoadModel or pipeline::loadModel) and shared
-// by every filter and every Update. The template only adapts pixel types; the work is done once,
-// for every instantiation, in SegmentationImageFilter.cxx. No LibTorch header is included here.
+// The model (a voxseg TorchScript model, or nnU-Net folders through NnUNetPredictor) is loaded once
+// (SegmentationImageFilter::LoadModel, LoadNnUNet) and shared by every filter and every Update. The template only
+// adapts pixel types; the work is done once, for every instantiation, in SegmentationImageFilter.cxx. No LibTorch
+// header is included here.
 
+#include "voxseg/pipeline/NnUNetPredictor.h"
 #include "voxseg/pipeline/Segmenter.h"
 
 #include <itkImage.h>
@@ -33,18 +35,27 @@ struct OutputRange {
   double max = 0;
 };
 
+/// The filter's model: a TorchScript model or an nnU-Net predictor (one of the two set).
+struct FilterModel {
+  const Model* model = nullptr;
+  const NnUNetPredictor* nnunet = nullptr;
+};
+
 /// Loads a TorchScript model with its embedded card; failures are itk::ExceptionObject.
 std::shared_ptr<const Model> loadModelForFilter(const std::string& path, const SegmenterOptions& options);
+/// Loads nnU-Net folders (NnUNetPredictor); failures are itk::ExceptionObject.
+std::shared_ptr<const NnUNetPredictor> loadNnUNetForFilter(const NnUNetPredictorOptions& options,
+                                                           const SegmenterOptions& run);
 
-/// Throws itk::ExceptionObject unless a model is set, every input is present, their count is the
-/// card's channel count, and every label value of the card fits the output pixel type.
-void checkFilterSetup(const Model* model, const std::vector<const itk::ImageBase<3>*>& inputs,
+/// Throws itk::ExceptionObject unless exactly one model is set, every input is present, their count is
+/// the model's channel count, and every label value of the model fits the output pixel type.
+void checkFilterSetup(const FilterModel& model, const std::vector<const itk::ImageBase<3>*>& inputs,
                       const OutputRange& output);
 
-/// Segments the inputs (card channel order) and returns the labels (uint8, or uint16 beyond 255) in
+/// Segments the inputs (channel order) and returns the labels (uint8, or uint16 beyond 255) in
 /// the buffer order of the first input. Progress goes to filter.UpdateProgress; the filter's
 /// AbortGenerateData flag stops the run with itk::ProcessAborted. Every failure is an itk::ExceptionObject.
-io::Volume segmentForFilter(itk::ProcessObject& filter, const Model* model, const std::vector<ImageRef>& inputs,
+io::Volume segmentForFilter(itk::ProcessObject& filter, const FilterModel& model, const std::vector<ImageRef>& inputs,
                             const SegmenterOptions& options, const OutputRange& output);
 
 /// Whether voxseg stores T as it is (no conversion): the eight types of voxseg::PixelType.
@@ -96,13 +107,15 @@ template <typename TImage> ImageRef imageRef(const TImage* image, std::vector<it
 
 } // namespace detail
 
-/// Segments a scalar 3D image with a voxseg model (TorchScript with an embedded model card).
+/// Segments a scalar 3D image with a voxseg model (TorchScript with an embedded model card, SetModel)
+/// or with nnU-Net (trained-model folders, an ensemble of them or a dataset's results folder, SetNnUNet).
 ///
-/// Input 0 is the first channel of the card; multi-channel models take the others with
-/// SetInput(1, ...), SetInput(2, ...), all on the same grid. The output has exactly the input's
-/// grid (size, index, spacing, origin, direction). The filter always works on whole images.
-/// Failures (no model, wrong channel count, labels that do not fit TOutputImage's pixel type,
-/// any voxseg::Error) are itk::ExceptionObject carrying voxseg's one-line message.
+/// Input 0 is the first channel (of the card, or of dataset.json's channel_names); multi-channel
+/// models take the others with SetInput(1, ...), SetInput(2, ...), all on the same grid. The output
+/// has exactly the input's grid (size, index, spacing, origin, direction). The filter always works
+/// on whole images. Failures (no model or two, wrong channel count, labels that do not fit
+/// TOutputImage's pixel type, any voxseg::Error) are itk::ExceptionObject carrying voxseg's one-line
+/// message.
 template <typename TInputImage, typename TOutputImage>
 class SegmentationImageFilter : public itk::ImageToImageFilter<TInputImage, TOutputImage> {
 public:
@@ -117,6 +130,7 @@ public:
   using InputPixelType = typename TInputImage::PixelType;
   using OutputPixelType = typename TOutputImage::PixelType;
   using ModelPointer = std::shared_ptr<const Model>;
+  using NnUNetPointer = std::shared_ptr<const NnUNetPredictor>;
 
   static_assert(TInputImage::ImageDimension == 3 && TOutputImage::ImageDimension == 3, "voxseg segments 3D images");
   static_assert(std::is_arithmetic_v<InputPixelType> && std::is_arithmetic_v<OutputPixelType>,
@@ -138,7 +152,29 @@ public:
   }
   const ModelPointer& GetModel() const { return model_; }
 
-  /// Device and threads (given to LoadModel, they decide where the model lives), precision.
+  /// Loads nnU-Net once, for any number of filters and images: a trained-model folder, several (an
+  /// ensemble of configurations) or a dataset's results folder, with their folds, checkpoint,
+  /// mirroring and post-processing (NnUNetPredictorOptions). Throws itk::ExceptionObject naming the
+  /// file and the problem.
+  static NnUNetPointer LoadNnUNet(const NnUNetPredictorOptions& options, const SegmenterOptions& run = {}) {
+    return detail::loadNnUNetForFilter(options, run);
+  }
+  /// One folder (trained-model or results folder), every trained fold (or the results folder's), mirroring.
+  static NnUNetPointer LoadNnUNet(const std::string& folder, const SegmenterOptions& run = {}) {
+    NnUNetPredictorOptions options;
+    options.folders = {folder};
+    return detail::loadNnUNetForFilter(options, run);
+  }
+
+  /// The filter segments with either a model or an nnU-Net predictor: set one, and the other to nullptr.
+  void SetNnUNet(NnUNetPointer nnunet) {
+    if (nnunet == nnunet_) return;
+    nnunet_ = std::move(nnunet);
+    this->Modified();
+  }
+  const NnUNetPointer& GetNnUNet() const { return nnunet_; }
+
+  /// Device and threads (given to LoadModel or LoadNnUNet, they decide where the model lives), precision.
   /// threads > 0 sets LibTorch's intra-op thread count before each run; 0 leaves it as it is.
   void SetOptions(const SegmenterOptions& options) {
     options_ = options;
@@ -158,7 +194,7 @@ protected:
   ~SegmentationImageFilter() override = default;
 
   void VerifyPreconditions() ITKv5_CONST override {
-    detail::checkFilterSetup(model_.get(), inputs(), outputRange()); // voxseg's message for a missing input too
+    detail::checkFilterSetup(filterModel(), inputs(), outputRange()); // voxseg's message for a missing input too
     Superclass::VerifyPreconditions();
   }
 
@@ -181,7 +217,7 @@ protected:
     for (const auto* in : inputs())
       refs.push_back(in ? detail::imageRef(static_cast<const TInputImage*>(in), copies) : detail::ImageRef{});
     this->AllocateOutputs();
-    const io::Volume labels = detail::segmentForFilter(*this, model_.get(), refs, options_, outputRange());
+    const io::Volume labels = detail::segmentForFilter(*this, filterModel(), refs, options_, outputRange());
     copies.clear();
     TOutputImage* out = this->GetOutput();
     const std::size_t n = out->GetBufferedRegion().GetNumberOfPixels();
@@ -194,6 +230,12 @@ protected:
   void PrintSelf(std::ostream& os, itk::Indent indent) const override {
     Superclass::PrintSelf(os, indent);
     os << indent << "Model: " << (model_ ? model_->card.name + " (" + model_->source + ")" : "(none)") << '\n';
+    os << indent << "nnU-Net: ";
+    if (nnunet_)
+      for (const auto* m : nnunet_->members()) os << m->options.folder << ' ';
+    else
+      os << "(none)";
+    os << '\n';
     os << indent << "Device: " << options_.device.name << ", threads: " << options_.threads
        << ", precision: " << options_.precision << '\n';
   }
@@ -204,6 +246,8 @@ private:
     for (unsigned i = 0; i < this->GetNumberOfIndexedInputs(); ++i) v.push_back(this->GetInput(i));
     return v;
   }
+
+  detail::FilterModel filterModel() const { return {model_.get(), nnunet_.get()}; }
 
   static detail::OutputRange outputRange() {
     return {static_cast<double>(std::numeric_limits<OutputPixelType>::lowest()),
@@ -216,6 +260,7 @@ private:
   }
 
   ModelPointer model_;
+  NnUNetPointer nnunet_;
   SegmenterOptions options_;
 };
 
