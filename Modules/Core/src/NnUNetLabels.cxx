@@ -1,6 +1,8 @@
 #include "voxseg/core/NnUNetLabels.h"
 
 #include <algorithm>
+#include <cmath>
+#include <optional>
 
 namespace voxseg {
 
@@ -59,6 +61,27 @@ const NnUNetLabelEntry* NnUNetLabels::find(const std::string& name) const {
   return it == entries.end() ? nullptr : &*it;
 }
 
+namespace {
+
+// A label value in lo..hi as nnU-Net takes it (int(x)): an integer, or a number with no fraction (1.0, as some tools
+// write them); nullopt otherwise (1.5, which int() would truncate, a string, a list).
+std::optional<int> labelValue(const nlohmann::ordered_json& x, long long lo, long long hi) {
+  long long v = 0;
+  if (x.is_number_integer()) {
+    v = x.get<long long>();
+  } else if (x.is_number_float()) {
+    const double d = x.get<double>();
+    if (!std::isfinite(d) || d != std::floor(d) || d < double(lo) || d > double(hi)) return std::nullopt;
+    v = static_cast<long long>(d);
+  } else {
+    return std::nullopt;
+  }
+  if (v < lo || v > hi) return std::nullopt;
+  return static_cast<int>(v);
+}
+
+} // namespace
+
 NnUNetLabels readNnUNetLabels(const nlohmann::ordered_json& dataset, const std::string& path, int maxValue,
                               ExitCode code, const std::string& range) {
   const auto fail = [&](const std::string& problem) { return Error(code, path + ": " + problem); };
@@ -69,17 +92,18 @@ NnUNetLabels readNnUNetLabels(const nlohmann::ordered_json& dataset, const std::
   for (const auto& [name, v] : dataset.at("labels").items()) {
     NnUNetLabelEntry e{name, {}, v.is_array()};
     if (name == "ignore") { // LabelManager asserts an int
-      if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > maxValue)
+      const auto value = labelValue(v, 1, maxValue);
+      if (!value)
         throw fail("label \"ignore\" is " + v.dump() + ", not a value 1.." + std::to_string(maxValue) +
                    " (nnU-Net's ignore label is one integer beside the background)");
-      out.ignoreLabel = v.get<int>();
+      out.ignoreLabel = *value;
     }
     if (!v.is_array() && !v.is_number())
       throw fail("label \"" + name + "\" is " + v.dump() + ", not a label value or a list of them");
     for (const auto& x : v.is_array() ? v : nlohmann::ordered_json::array({v})) {
-      if (!x.is_number_integer() || x.get<long long>() < 0 || x.get<long long>() > maxValue)
-        throw fail("label \"" + name + "\" has the value " + x.dump() + ": label values are " + values);
-      e.values.push_back(x.get<int>());
+      const auto value = labelValue(x, 0, maxValue);
+      if (!value) throw fail("label \"" + name + "\" has the value " + x.dump() + ": label values are " + values);
+      e.values.push_back(*value);
     }
     if (e.values.empty()) throw fail("label \"" + name + "\" is an empty list");
     out.entries.push_back(std::move(e));
@@ -106,9 +130,10 @@ NnUNetLabels readNnUNetLabels(const nlohmann::ordered_json& dataset, const std::
       out.regionBased() && order != dataset.end() && !order->is_null()) {
     if (!order->is_array()) throw fail("regions_class_order is " + order->dump() + ", not a list of label values");
     for (const auto& v : *order) {
-      if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > maxValue)
+      const auto value = labelValue(v, 1, maxValue);
+      if (!value)
         throw fail("regions_class_order entry " + v.dump() + " is not a label value 1.." + std::to_string(maxValue));
-      out.regionsClassOrder.push_back(v.get<int>());
+      out.regionsClassOrder.push_back(*value);
     }
   }
   return out;

@@ -60,6 +60,27 @@ TEST(NnUNetLabels, PlainDatasetHasOneHeadPerValue) {
   EXPECT_EQ(l.entries[2].key(), "2");
 }
 
+// nnU-Net takes int(x): values written as 1.0 (some tools write every number so) are the labels 1; 1.5 is refused
+// rather than truncated.
+TEST(NnUNetLabels, ValuesWrittenAsWholeFloatsAreLabels) {
+  const NnUNetLabels l = read(R"({"labels": {"background": 0.0, "a": 1.0, "b": [1.0, 2], "ignore": 3.0},
+    "regions_class_order": [1.0, 2.0]})");
+  ASSERT_EQ(l.entries.size(), 4u);
+  EXPECT_EQ(l.entries[0].values, std::vector<int>{0});
+  EXPECT_TRUE(l.entries[0].background());
+  EXPECT_EQ(l.entries[1].values, std::vector<int>{1});
+  EXPECT_EQ(l.entries[2].values, (std::vector<int>{1, 2}));
+  EXPECT_EQ(l.ignoreLabel, 3);
+  EXPECT_EQ(l.regionsClassOrder, (std::vector<int>{1, 2}));
+  EXPECT_EQ(failure(R"({"labels": {"background": 0, "a": 1e6}})"),
+            "d.json: label \"a\" has the value 1000000.0: label values are integers 0..65535");
+  EXPECT_EQ(failure(R"({"labels": {"background": 0, "a": [1, 2]}, "regions_class_order": [1, 2.5]})"),
+            "d.json: regions_class_order entry 2.5 is not a label value 1..65535");
+  EXPECT_EQ(failure(R"({"labels": {"background": 0, "a": 1, "ignore": 2.5}})"),
+            "d.json: label \"ignore\" is 2.5, not a value 1..65535 (nnU-Net's ignore label is one integer beside the "
+            "background)");
+}
+
 TEST(NnUNetLabels, ProblemsNameTheFileAndTheEntry) {
   EXPECT_EQ(failure(R"({"labels": [0, 1]})"), "d.json: needs \"labels\" (an object: name -> value)");
   // LabelManager's sanity check: the background is the number 0
