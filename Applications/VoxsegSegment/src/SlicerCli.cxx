@@ -132,10 +132,25 @@ int run(const Args& args, std::ostream& out) {
   const std::vector<int> folds = nnunet ? pipeline::parseNnUNetFolds(args.folds) : std::vector<int>{};
   const bool noPostprocessing = args.postprocessing == "none";
   checkOutputPath(args.output);
-  processing::Postprocessing post; // --model: the steps given, a bad file refused before any work (--nnunet: below)
-  if (!nnunet && !noPostprocessing && !args.postprocessing.empty())
+  // Read before any work: a trained-model folder, or a dataset's results folder (the configuration or ensemble that
+  // nnUNetv2_find_best_configuration chose), and the post-processing: the results folder's unless another file (or
+  // none) is given. --model: the file given.
+  std::optional<pipeline::NnUNetSelection> selection;
+  processing::Postprocessing post; // --model's
+  if (nnunet) {
+    pipeline::NnUNetPredictorOptions o;
+    o.folders = {args.nnunet};
+    o.nnunet.folds = folds;
+    o.nnunet.tta = args.tta;
+    o.noPostprocessing = noPostprocessing;
+    if (!noPostprocessing) o.postprocessing = args.postprocessing;
+    if (!args.previousStage.empty()) o.previousStageLabels = "--previousStage " + args.previousStage;
+    selection = pipeline::selectNnUNet(o);
+  } else if (!noPostprocessing && !args.postprocessing.empty()) {
     post.largestOfUnions = processing::readNnUNetPostprocessing(args.postprocessing);
-  std::string postprocessing = nnunet || noPostprocessing ? "" : args.postprocessing; // the file applied
+  }
+  const std::string postprocessing = // the file applied
+      nnunet ? selection->postprocessingFile : (noPostprocessing ? "" : args.postprocessing);
 
   const std::string modelPath = nnunet ? args.nnunet : args.model;
   SlicerProgress progress(out, "segmenting " + baseName(args.input) + " with " + baseName(modelPath));
@@ -157,21 +172,9 @@ int run(const Args& args, std::ostream& out) {
     throw usageError("--previousStage is the label map of an nnU-Net cascade's previous stage; give --nnunet");
   std::size_t changed = 0;
   if (nnunet) {
-    // A trained-model folder, or a dataset's results folder: the configuration or ensemble that
-    // nnUNetv2_find_best_configuration chose, with its post-processing unless another file (or none) is given.
-    pipeline::NnUNetPredictorOptions o;
-    o.folders = {args.nnunet};
-    o.nnunet.folds = folds;
-    o.nnunet.tta = args.tta;
-    o.noPostprocessing = noPostprocessing;
-    if (!noPostprocessing) o.postprocessing = args.postprocessing;
-    std::optional<io::Volume> previous; // read, the folders and the post-processing checked, before the networks load
-    if (!args.previousStage.empty()) {
-      previous = io::readVolume(args.previousStage);
-      o.previousStageLabels = "--previousStage " + args.previousStage;
-    }
-    const pipeline::NnUNetPredictor predictor(o, options);
-    postprocessing = predictor.postprocessingFile();
+    std::optional<io::Volume> previous; // read, and the folders checked, before the networks load
+    if (!args.previousStage.empty()) previous = io::readVolume(args.previousStage);
+    const pipeline::NnUNetPredictor predictor(*selection, options);
     progress.report(kLoaded);
     table = predictor.labelTable();
     io::checkLabelsWritable(table, args.output); // before the windows run

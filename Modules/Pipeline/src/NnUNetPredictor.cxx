@@ -12,30 +12,42 @@
 
 namespace voxseg::pipeline {
 
-NnUNetPredictor::NnUNetPredictor(const NnUNetPredictorOptions& options, const SegmenterOptions& run) {
+NnUNetSelection selectNnUNet(const NnUNetPredictorOptions& options) {
   if (options.folders.empty()) throw usageError("no nnU-Net folder given: a trained-model folder or a results folder");
   if (options.noPostprocessing && !options.postprocessing.empty())
     throw usageError(options.postprocessing + ": a post-processing file is given, and no post-processing is asked for");
-  std::vector<std::string> folders = options.folders;
-  NnUNetOptions nnunet = options.nnunet;
+  NnUNetSelection out;
+  out.folders = options.folders;
+  out.nnunet = options.nnunet;
+  out.previousStageLabels = options.previousStageLabels;
   std::string postprocessing = options.postprocessing;
   const auto results = [](const std::string& p) { return isNnUNetResultsFolder(p) && !inference::isNnUNetFolder(p); };
-  if (const auto it = std::find_if(folders.begin(), folders.end(), results); it != folders.end()) {
-    if (folders.size() > 1)
+  if (const auto it = std::find_if(out.folders.begin(), out.folders.end(), results); it != out.folders.end()) {
+    if (out.folders.size() > 1)
       throw usageError(*it + ": an nnU-Net results folder (inference_information.json) chooses the configurations "
                              "itself; give it alone");
     const NnUNetInferenceInformation info =
         readNnUNetInferenceInformation(*it, !options.noPostprocessing && postprocessing.empty());
-    resultsFile_ = info.file;
-    folders = info.folders;
-    if (nnunet.folds.empty()) nnunet.folds = info.folds;
+    out.resultsFile = info.file;
+    out.folders = info.folders;
+    if (out.nnunet.folds.empty()) out.nnunet.folds = info.folds;
     if (postprocessing.empty()) postprocessing = info.postprocessing;
   }
-  if (!postprocessing.empty()) { // a bad file is refused before any network loads
-    steps_ = processing::readNnUNetPostprocessing(postprocessing);
-    postprocessingFile_ = postprocessing;
+  if (!postprocessing.empty()) {
+    out.postprocessing = processing::readNnUNetPostprocessing(postprocessing);
+    out.postprocessingFile = postprocessing;
   }
-  models_ = loadNnUNetEnsemble(folders, nnunet, run, !options.previousStageLabels.empty(), options.previousStageLabels);
+  return out;
+}
+
+NnUNetPredictor::NnUNetPredictor(const NnUNetPredictorOptions& options, const SegmenterOptions& run)
+    : NnUNetPredictor(selectNnUNet(options), run) {}
+
+NnUNetPredictor::NnUNetPredictor(const NnUNetSelection& selection, const SegmenterOptions& run)
+    : resultsFile_(selection.resultsFile), postprocessingFile_(selection.postprocessingFile),
+      steps_(selection.postprocessing), takesPreviousStageLabels_(!selection.previousStageLabels.empty()) {
+  models_ = loadNnUNetEnsemble(selection.folders, selection.nnunet, run, takesPreviousStageLabels_,
+                               selection.previousStageLabels);
   for (const auto& m : models_) members_.push_back(m.get());
 }
 
@@ -43,11 +55,16 @@ NnUNetPredictor::~NnUNetPredictor() = default;
 NnUNetPredictor::NnUNetPredictor(NnUNetPredictor&&) noexcept = default;
 NnUNetPredictor& NnUNetPredictor::operator=(NnUNetPredictor&&) noexcept = default;
 
-std::vector<LabelInfo> NnUNetPredictor::labelTable() const { return pipeline::labelTable(*members_.front()); }
+const NnUNetModel& NnUNetPredictor::first() const {
+  if (members_.empty()) throw Error(ExitCode::Internal, "NnUNetPredictor: used after it was moved from");
+  return *members_.front();
+}
+
+std::vector<LabelInfo> NnUNetPredictor::labelTable() const { return pipeline::labelTable(first()); }
 
 std::vector<std::string> NnUNetPredictor::channelNames() const {
   // channel_names: {"0": "CT", "1": "mask"}, ordered by channel number ("10" after "9"); other keys keep file order
-  const nlohmann::json& dataset = members_.front()->dataset;
+  const nlohmann::json& dataset = first().dataset;
   const nlohmann::json names = dataset.value("channel_names", dataset.value("modality", nlohmann::json::object()));
   std::vector<std::pair<long, std::string>> channels;
   bool numbered = true;
@@ -66,6 +83,7 @@ std::vector<std::string> NnUNetPredictor::channelNames() const {
 NnUNetResult NnUNetPredictor::segment(const std::vector<io::Volume>& channels, const SegmenterOptions& run,
                                       bool keepProbabilities, const inference::ProgressFn& progress,
                                       const io::Volume* previousStage) const {
+  first(); // not moved from
   NnUNetResult r = segmentNnUNetEnsemble(members_, channels, run, keepProbabilities, progress, previousStage);
   if (!steps_.empty()) {
     processing::Postprocessing steps;

@@ -89,7 +89,14 @@ void checkFilterSetup(const FilterModel& model, const std::vector<const itk::Ima
     for (const auto& l : card.labels) values.emplace_back(l.value, l.name);
     for (const auto& r : card.regions) values.emplace_back(r.label, r.name);
   } else {
-    name = model.nnunet->members().front()->options.folder;
+    if (model.nnunet->takesPreviousStageLabels())
+      fail("the nnU-Net predictor was loaded to be given each case's previous-stage labels "
+           "(NnUNetPredictorOptions::previousStageLabels), for which the filter has no input: load it without them",
+           __LINE__);
+    const auto& members = model.nnunet->members();
+    name = !model.nnunet->resultsFile().empty() ? model.nnunet->resultsFile()
+           : members.empty()                    ? std::string("(moved from)")
+                                                : members.front()->options.folder;
     channels = model.nnunet->channelNames();
     for (const auto& l : model.nnunet->labelTable()) values.emplace_back(l.value, l.name);
   }

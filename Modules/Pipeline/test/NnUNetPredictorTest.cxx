@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 namespace voxseg::pipeline {
@@ -117,20 +118,44 @@ TEST(NnUNetPredictor, GivenFoldsAndPostprocessingWinOverTheResultsFolders) {
   EXPECT_EQ(plain.members()[0]->options.folds, (std::vector<int>{0, 1})); // every trained fold
 }
 
-TEST(NnUNetPredictor, EnsembleOfFoldersIsSegmentNnUNetEnsemble) {
+// A trained-model folder made of the fixture's plans.json and dataset.json and the given fold folders (links).
+std::string partialFolder(const TempDir& tmp, const std::string& fixture, const std::string& name,
+                          const std::vector<std::string>& folds) {
+  const auto d = tmp.path() / name / "nnUNetTrainer__nnUNetPlans__3d_fullres";
+  std::filesystem::create_directories(d);
+  for (const char* f : {"plans.json", "dataset.json"}) std::filesystem::create_symlink(fixture + "/" + f, d / f);
+  for (const auto& f : folds) std::filesystem::create_symlink(fixture + "/" + f, d / f);
+  return d.string();
+}
+
+// Two folders, each with its own detected folds (the fixture's 0 and 1; a folder holding fold 1 alone): the
+// probabilities are the mean of what each gives alone, in float32 as nnU-Net's average_probabilities.
+TEST(NnUNetPredictor, EnsembleOfFoldersAveragesEachFoldersProbabilities) {
   VOXSEG_REQUIRE_DATA(folder, sharedPath(kModelFolder));
   TempDir tmp;
-  const auto dataset = makeNnUNetResultsFolder(tmp.path(), folder, "1"); // a second folder: fold 1 alone
-  NnUNetPredictorOptions o = noMirroring({folder, (dataset / "nnUNetTrainer__nnUNetPlans__3d_fullres").string()});
-  o.nnunet.folds = {0};
-  const NnUNetPredictor predictor(o, oneCpuThread());
+  const std::string second = partialFolder(tmp, folder, "second", {"fold_1"});
+  const NnUNetPredictor predictor(noMirroring({folder, second}), oneCpuThread());
   ASSERT_EQ(predictor.members().size(), 2u);
+  EXPECT_EQ(predictor.members()[0]->options.folds, (std::vector<int>{0, 1}));
+  EXPECT_EQ(predictor.members()[1]->options.folds, std::vector<int>{1});
   const io::Volume input = io::readVolume(sharedPath(kPhantomB));
   const NnUNetResult got = predictor.segment({input}, oneCpuThread(), true);
-  const NnUNetResult want = segmentNnUNetEnsemble(predictor.members(), {input}, oneCpuThread(), true);
-  EXPECT_EQ(got.probabilities, want.probabilities);
-  EXPECT_EQ(labelsOf(got.labels), labelsOf(want.labels));
+  const auto alone = [&](const std::string& f) {
+    NnUNetOptions o;
+    o.folder = f;
+    o.tta = false;
+    return segmentNnUNet(loadNnUNet(o, oneCpuThread()), {input}, oneCpuThread(), true).probabilities;
+  };
+  const std::vector<float> a = alone(folder), b = alone(second);
+  ASSERT_EQ(got.probabilities.size(), a.size());
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(got.probabilities[i], (a[i] + b[i]) / 2.0f) << i;
+    differ += a[i] != b[i];
+  }
+  EXPECT_GT(differ, a.size() / 2) << "two different models";
   EXPECT_EQ(got.postprocessed, 0u);
+  EXPECT_EQ(got.labels.geometry(), input.geometry());
 }
 
 TEST(NnUNetPredictor, BadOptionsAndFilesAreRefusedBeforeAnyNetworkLoads) {
@@ -163,6 +188,17 @@ TEST(NnUNetPredictor, BadOptionsAndFilesAreRefusedBeforeAnyNetworkLoads) {
   std::tie(code, message) = refusal([&] { NnUNetPredictor(bad, oneCpuThread()); });
   EXPECT_EQ(code, ExitCode::Input);
   EXPECT_NE(message.find("bad.json"), std::string::npos) << message;
+
+  // the post-processing is read before any network loads: its error, not that of the missing checkpoint
+  NnUNetPredictorOptions noCheckpoint = noMirroring({partialFolder(tmp, folder, "empty", {})});
+  noCheckpoint.postprocessing = tmp.file("bad.json");
+  std::tie(code, message) = refusal([&] { NnUNetPredictor(noCheckpoint, oneCpuThread()); });
+  EXPECT_EQ(code, ExitCode::Input);
+  EXPECT_NE(message.find("bad.json"), std::string::npos) << message;
+  noCheckpoint.postprocessing.clear();
+  std::tie(code, message) = refusal([&] { NnUNetPredictor(noCheckpoint, oneCpuThread()); });
+  EXPECT_EQ(code, ExitCode::Model) << message;
+  EXPECT_NE(message.find("empty"), std::string::npos) << message;
 
   NnUNetPredictorOptions labels = noMirroring({folder});
   labels.previousStageLabels = "--previousStage p.nrrd";

@@ -1,6 +1,7 @@
 // SegmentationImageFilter: the input's exact grid, the same labels as pipeline::segment (or NnUNetPredictor's),
 // one model for many images, ITK exceptions and progress events.
 #include "voxseg/pipeline/SegmentationImageFilter.h"
+#include "NnUNetCascadeFolder.h"
 #include "NnUNetResultsFolder.h"
 #include "PipelineTestOptions.h"
 #include "voxseg/inference/Network.h"
@@ -332,10 +333,16 @@ TEST(SegmentationImageFilter, NnUNetFoldersThroughSetNnUNet) {
   EXPECT_GT(direct.postprocessed, 0u) << "the results folder's post-processing changes this case";
   EXPECT_EQ(labelsOf(filter->GetOutput()), labelsOf(direct.labels));
 
-  const auto oblique = makeImage<short>({30, 37, 20}, 0.0);
+  // another predictor alone (the same image): the filter runs again, without the post-processing
   const Filter::NnUNetPointer plain = Filter::LoadNnUNet(folder, oneCpuThread());
   EXPECT_EQ(plain->members().front()->options.folds, (std::vector<int>{0, 1}));
   filter->SetNnUNet(plain);
+  filter->Update();
+  const std::vector<int> again = labelsOf(filter->GetOutput());
+  EXPECT_EQ(again, labelsOf(plain->segment({phantom}, oneCpuThread(), false).labels));
+  EXPECT_NE(again, labelsOf(direct.labels));
+
+  const auto oblique = makeImage<short>({30, 37, 20}, 0.0);
   filter->SetInput(oblique);
   filter->Update();
   expectSameGrid(filter->GetOutput(), oblique.GetPointer());
@@ -373,6 +380,16 @@ TEST(SegmentationImageFilter, NnUNetSetupErrorsAreItkExceptions) {
   one->SetModel(nullptr);
   one->Update();
   expectSameGrid(one->GetOutput(), img.GetPointer());
+
+  // a cascade stage loaded to be given its previous stage's labels per case: the filter has no input for them
+  NnUNetPredictorOptions cascade;
+  cascade.folders = {voxseg::testing::writeNnUNetCascadeFolders(dir.file("cascade"), folder,
+                                                                voxseg::testing::CascadeLabelWeights::Zero)};
+  cascade.nnunet.tta = false;
+  cascade.previousStageLabels = "labels of each case";
+  one->SetNnUNet(Filter::LoadNnUNet(cascade, oneCpuThread()));
+  expectItkError("a predictor waiting for previous-stage labels", "for which the filter has no input",
+                 [&] { one->Update(); });
 }
 
 TEST(SegmentationImageFilter, AbortStopsTheRun) {

@@ -31,12 +31,27 @@ struct NnUNetPredictorOptions {
   std::string previousStageLabels;
 };
 
+/// What the options select, read from the JSON files alone (no network loads): the results folder's choice of
+/// folders and folds (or the folders given), and the post-processing steps.
+struct NnUNetSelection {
+  std::vector<std::string> folders; ///< trained-model folders
+  NnUNetOptions nnunet;             ///< folds resolved as far as the results folder says (empty: every trained fold)
+  std::string resultsFile;          ///< inference_information.json, or empty
+  std::string postprocessingFile;   ///< postprocessing.json applied, or empty
+  std::vector<processing::LargestComponentOfUnion> postprocessing;
+  std::string previousStageLabels; ///< as given
+};
+
+/// Reads the results folder (if one is given) and the post-processing file. Throws Error: Usage for options that
+/// contradict each other, Model for a results folder, Input for a bad postprocessing.json, each naming the file.
+NnUNetSelection selectNnUNet(const NnUNetPredictorOptions& options);
+
 class NnUNetPredictor {
 public:
-  /// Reads the results folder and the post-processing, checks the folders (loadNnUNetEnsemble) and loads every
-  /// network. Throws Error: Usage for options that contradict each other, Model for folders, Input for a bad
-  /// postprocessing.json, each naming the file.
+  /// selectNnUNet, then the folders checked (loadNnUNetEnsemble) and every network loaded; throws as those do.
   NnUNetPredictor(const NnUNetPredictorOptions& options, const SegmenterOptions& run);
+  /// Loads what selectNnUNet selected (a program that checks its other inputs in between).
+  NnUNetPredictor(const NnUNetSelection& selection, const SegmenterOptions& run);
   ~NnUNetPredictor();
   NnUNetPredictor(NnUNetPredictor&&) noexcept;
   NnUNetPredictor& operator=(NnUNetPredictor&&) noexcept;
@@ -49,6 +64,9 @@ public:
   const std::string& postprocessingFile() const { return postprocessingFile_; }
   const std::vector<processing::LargestComponentOfUnion>& postprocessing() const { return steps_; }
 
+  /// Whether each case's previous-stage labels are to be given to segment() (previousStageLabels was set).
+  bool takesPreviousStageLabels() const { return takesPreviousStageLabels_; }
+
   /// dataset.json's labels (pipeline::labelTable of the first member).
   std::vector<LabelInfo> labelTable() const;
   /// dataset.json's channel_names, in channel order.
@@ -60,11 +78,14 @@ public:
                        const inference::ProgressFn& progress = {}, const io::Volume* previousStage = nullptr) const;
 
 private:
+  const NnUNetModel& first() const; ///< throws Error(Internal) on a moved-from predictor
+
   std::vector<std::unique_ptr<NnUNetModel>> models_;
   std::vector<const NnUNetModel*> members_;
   std::string resultsFile_;
   std::string postprocessingFile_;
   std::vector<processing::LargestComponentOfUnion> steps_;
+  bool takesPreviousStageLabels_ = false;
 };
 
 } // namespace voxseg::pipeline
