@@ -36,6 +36,33 @@ std::string lowerCase(std::string v) {
   return v;
 }
 
+// Inflates a zlib or gzip stream from `data`'s position to its end: the bytes it holds. Throws Error(Input) naming
+// `path` for a damaged or truncated stream.
+std::uint64_t inflatedLength(std::istream& data, const std::string& path) {
+  z_stream z{};
+  if (inflateInit2(&z, 15 + 32) != Z_OK) throw inputError(path, "cannot inflate the voxel data (zlib)"); // zlib or gzip
+  std::vector<unsigned char> inBuf(1 << 17), outBuf(1 << 18);
+  std::uint64_t inflated = 0;
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    if (z.avail_in == 0) {
+      data.read(reinterpret_cast<char*>(inBuf.data()), std::streamsize(inBuf.size()));
+      z.next_in = inBuf.data();
+      z.avail_in = static_cast<uInt>(data.gcount());
+      if (z.avail_in == 0) break; // the stream ends early
+    }
+    z.next_out = outBuf.data();
+    z.avail_out = static_cast<uInt>(outBuf.size());
+    rc = inflate(&z, Z_NO_FLUSH);
+    inflated += outBuf.size() - z.avail_out;
+    if (rc != Z_OK && rc != Z_STREAM_END) break;
+  }
+  const std::string why = z.msg ? z.msg : (rc == Z_STREAM_END ? "" : "unexpected end of stream");
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END) throw inputError(path, "corrupt or truncated compressed data (" + why + ")");
+  return inflated;
+}
+
 } // namespace
 
 NiftiOneHeader readNiftiOneHeader(const std::string& path, std::array<unsigned char, 348>& hdr, bool& swap) {
@@ -437,36 +464,112 @@ void checkMetaImageFile(const std::string& path, bool inflateData) {
   // ITK's MetaImage reader reports a damaged deflate stream only on the console and keeps the garbage.
   std::ifstream data(dataPath, std::ios::binary);
   data.seekg(static_cast<std::streamoff>(dataStart));
-  z_stream z{};
-  if (inflateInit2(&z, 15 + 32) != Z_OK) throw inputError(path, "cannot inflate the voxel data (zlib)"); // zlib or gzip
-  std::vector<unsigned char> inBuf(1 << 17), outBuf(1 << 18);
-  std::uint64_t inflated = 0;
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    if (z.avail_in == 0) {
-      data.read(reinterpret_cast<char*>(inBuf.data()), std::streamsize(inBuf.size()));
-      z.next_in = inBuf.data();
-      z.avail_in = static_cast<uInt>(data.gcount());
-      if (z.avail_in == 0) break; // the stream ends early
-    }
-    z.next_out = outBuf.data();
-    z.avail_out = static_cast<uInt>(outBuf.size());
-    rc = inflate(&z, Z_NO_FLUSH);
-    inflated += outBuf.size() - z.avail_out;
-    if (rc != Z_OK && rc != Z_STREAM_END) break;
-  }
-  const std::string why = z.msg ? z.msg : (rc == Z_STREAM_END ? "" : "unexpected end of stream");
-  inflateEnd(&z);
-  if (rc != Z_STREAM_END) throw inputError(path, "corrupt or truncated compressed data (" + why + ")");
+  const std::uint64_t inflated = inflatedLength(data, path);
   if (raw != 0 && inflated != raw)
     throw inputError(path, "compressed voxel data inflate to " + std::to_string(inflated) +
                                " bytes, the header needs " + std::to_string(raw));
+}
+
+namespace {
+
+// Bytes of one value of a NRRD "type" (teem's names); 0 for a name not known here.
+std::uint64_t nrrdTypeBytes(const std::string& type) {
+  static const std::map<std::string, std::uint64_t> bytes = {{"signed char", 1},
+                                                             {"int8", 1},
+                                                             {"int8_t", 1},
+                                                             {"uchar", 1},
+                                                             {"unsigned char", 1},
+                                                             {"uint8", 1},
+                                                             {"uint8_t", 1},
+                                                             {"short", 2},
+                                                             {"short int", 2},
+                                                             {"signed short", 2},
+                                                             {"signed short int", 2},
+                                                             {"int16", 2},
+                                                             {"int16_t", 2},
+                                                             {"ushort", 2},
+                                                             {"unsigned short", 2},
+                                                             {"unsigned short int", 2},
+                                                             {"uint16", 2},
+                                                             {"uint16_t", 2},
+                                                             {"int", 4},
+                                                             {"signed int", 4},
+                                                             {"int32", 4},
+                                                             {"int32_t", 4},
+                                                             {"uint", 4},
+                                                             {"unsigned int", 4},
+                                                             {"uint32", 4},
+                                                             {"uint32_t", 4},
+                                                             {"longlong", 8},
+                                                             {"long long", 8},
+                                                             {"long long int", 8},
+                                                             {"signed long long", 8},
+                                                             {"signed long long int", 8},
+                                                             {"int64", 8},
+                                                             {"int64_t", 8},
+                                                             {"ulonglong", 8},
+                                                             {"unsigned long long", 8},
+                                                             {"unsigned long long int", 8},
+                                                             {"uint64", 8},
+                                                             {"uint64_t", 8},
+                                                             {"float", 4},
+                                                             {"double", 8}};
+  const auto it = bytes.find(type);
+  return it == bytes.end() ? 0 : it->second;
+}
+
+} // namespace
+
+void checkNrrdFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::file_size(path, ec) == 0 && !ec) throw inputError(path, "empty file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw inputError(path, "cannot open file");
+  std::string line;
+  if (!std::getline(in, line) || line.rfind("NRRD", 0) != 0) throw inputError(path, "not a NRRD file (no magic)");
+  std::map<std::string, std::string> fields; // teem's field names without spaces, lower case
+  bool ended = false;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) {
+      ended = true;
+      break;
+    }
+    const std::size_t colon = line.find(": ");
+    if (line[0] == '#' || line.find(":=") != std::string::npos || colon == std::string::npos) continue;
+    std::string key;
+    for (const char c : line.substr(0, colon))
+      if (c != ' ' && c != '\t') key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    fields[key] = lowerCase(trimmed(std::string_view(line).substr(colon + 2)));
+  }
+  if (!ended) throw inputError(path, "truncated: its NRRD header has no end");
+  // Judged: an attached payload of a known type, raw or gzip, with nothing to skip (what ITK writes)
+  if (fields.count("datafile") || fields.count("lineskip") || fields.count("byteskip")) return;
+  const std::uint64_t bytes = nrrdTypeBytes(fields["type"]);
+  if (bytes == 0 || !fields.count("sizes")) return;
+  std::uint64_t raw = bytes;
+  std::istringstream sizes(fields["sizes"]);
+  for (std::uint64_t n = 0; sizes >> n;) raw *= n;
+  const std::string encoding = fields["encoding"];
+  const auto dataStart = static_cast<std::uint64_t>(in.tellg());
+  if (encoding == "raw") {
+    const std::uint64_t available = std::filesystem::file_size(path) - dataStart;
+    if (available < raw)
+      throw inputError(path, "truncated: the header needs " + std::to_string(raw) +
+                                 " bytes of voxel data, the file holds " + std::to_string(available));
+  } else if (encoding == "gzip" || encoding == "gz") {
+    const std::uint64_t inflated = inflatedLength(in, path);
+    if (inflated != raw)
+      throw inputError(path, "compressed voxel data inflate to " + std::to_string(inflated) +
+                                 " bytes, the header needs " + std::to_string(raw));
+  }
 }
 
 void checkWrittenFile(const std::string& temp, const std::string& finalPath) {
   try {
     if (isNiftiPath(finalPath)) checkNiftiFile(temp);
     if (isMetaImagePath(finalPath)) checkMetaImageFile(temp, false); // its length; ITK made the stream
+    if (endsWith(finalPath, ".nrrd")) checkNrrdFile(temp);           // teem reports a short write nowhere
   } catch (const Error& e) {
     std::string why = e.what();
     if (why.rfind(temp + ": ", 0) == 0) why.erase(0, temp.size() + 2);

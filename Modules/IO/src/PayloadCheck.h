@@ -74,10 +74,15 @@ bool isMetaImagePath(const std::string& path);
 /// A compressed .mha without CompressedDataSize is refused (ITK 5.2 cannot find its data).
 void checkMetaImageFile(const std::string& path, bool inflateData = true);
 
+/// Checks that an attached NRRD payload is all there: raw, the sizes times the type's bytes; gzip, a stream that
+/// inflates without error to exactly that. Other encodings, detached data and skips are not judged. Throws
+/// Error(Input) naming the file.
+void checkNrrdFile(const std::string& path);
+
 /// After an ITK writer ran on `temp` (the temporary of `finalPath`): ITK's NIfTI and MetaImage
-/// writers report a short write (disk full, a file size limit) only on the console, so the written
-/// file is checked like an input (header, payload length, gzip stream). Throws Error(Output) naming
-/// `finalPath`.
+/// writers report a short write (disk full, a file size limit) only on the console, and its NRRD writer not at
+/// all, so the written file is checked like an input (header, payload length, gzip stream). Throws Error(Output)
+/// naming `finalPath`.
 void checkWrittenFile(const std::string& temp, const std::string& finalPath);
 
 } // namespace voxseg::io::detail

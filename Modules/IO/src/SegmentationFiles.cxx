@@ -368,6 +368,7 @@ void writeSegNrrd(const Volume& labels, const std::vector<LabelInfo>& segments, 
   } catch (const itk::ExceptionObject& e) {
     throw outputError(path, "cannot write: " + detail::itkMessage(e));
   }
+  detail::checkWrittenFile(out.tempPath(), path); // a full disk: teem's writer says nothing
   out.commit();
 }
 

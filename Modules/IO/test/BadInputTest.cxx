@@ -4,6 +4,8 @@
 #include "voxseg/testing/Data.h"
 #include "voxseg/testing/MalformedFiles.h"
 
+#include "PayloadCheck.h"
+
 #include <itkImageFileWriter.h>
 #include <itkRGBPixel.h>
 
@@ -100,6 +102,44 @@ TEST(BadInput, TruncatedNrrdAndMha) {
     truncateFile(p, 0.6);
     expectInputError(p, ext == ".mha" ? "truncated" : "cannot read voxel data");
   }
+}
+
+// What voxseg checks after writing a NRRD (teem reports a short write nowhere: a full disk left an empty or cut
+// label map and exit 0): the attached payload, gzip or raw, to its end.
+TEST(BadInput, WrittenNrrdIsCheckedToTheEnd) {
+  TempDir dir;
+  const auto expectCut = [](const std::string& p, const std::string& words) {
+    try {
+      detail::checkNrrdFile(p);
+      ADD_FAILURE() << p << " passed";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Input);
+      EXPECT_EQ(std::string(e.what()).rfind(p + ": ", 0), 0u) << e.what();
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  };
+  for (const bool compress : {true, false}) {
+    const std::string p = dir.file(compress ? "gz.nrrd" : "raw.nrrd");
+    Geometry g;
+    g.size = {20, 16, 12};
+    Volume v = makeVolume(PixelType::UInt16, g);
+    std::uint16_t* q = v.as<std::uint16_t>()->GetBufferPointer();
+    for (std::size_t i = 0; i < g.voxelCount(); ++i) q[i] = static_cast<std::uint16_t>((i * 2654435761u) >> 20);
+    WriteOptions o;
+    o.compress = compress;
+    writeVolume(v, p, o);
+    EXPECT_NO_THROW(detail::checkNrrdFile(p));
+    truncateFile(p, 0.8);
+    expectCut(p, compress ? "corrupt or truncated compressed data" : "truncated: the header needs 7680 bytes");
+  }
+  const std::string p = dir.file("head.nrrd");
+  std::ofstream(p) << "NRRD0004\ntype: unsigned char\ndimension: 3\nsizes: 2 2 2\nenc";
+  expectCut(p, "its NRRD header has no end");
+  std::ofstream(p, std::ios::trunc).close();
+  expectCut(p, "empty file");
+  // detached data, or an encoding not judged here: passed over
+  std::ofstream(p, std::ios::trunc) << "NRRD0004\ntype: float\ndimension: 3\nsizes: 2 2 2\ndata file: d.raw\n\n";
+  EXPECT_NO_THROW(detail::checkNrrdFile(p));
 }
 
 TEST(BadInput, FourDimensional) {
