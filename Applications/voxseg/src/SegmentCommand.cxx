@@ -201,6 +201,14 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     throw Error(ExitCode::Internal, "the label map's geometry differs from the input's");
 
   const auto tw = Clock::now();
+  // The case's files are renamed into place together at the end: a failure on the way (a full disk at the
+  // probabilities, a DICOM SEG refused) leaves none of them, not the label map without its report.
+  io::OutputSet together;
+  std::vector<std::string> wrote; // said once they are in place
+  const auto commit = [&] {
+    together.commitAll();
+    for (const auto& line : wrote) spdlog::info("{}", line);
+  };
   // A concurrent run on the same folders (segment.md) removes an empty folder it made when its own case fails or it
   // is stopped: this run's folders are made again (when missing) just before writing.
   for (const auto& f : out.files())
@@ -208,14 +216,14 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
   if (!out.split.empty()) made.make(out.split, "the --split folder");
   nlohmann::ordered_json written = writeCaseOutputs(out, r, img.GetPointer(), model, labels, replace);
   const double writeSeconds = since(tw);
-  spdlog::info("wrote {}", out.labels);
+  wrote.push_back("wrote " + out.labels);
   if (!out.rtstruct.empty()) { // its input is a DICOM folder on the series' grid: checked before the network ran
     io::RtStructOptions o;
     o.seriesUid = args.read.seriesUid;
     o.structureSetLabel = model.description().value("name", std::string("voxseg")).substr(0, 16);
     io::writeRtStruct(r.labels, labels, inputs.front(), out.rtstruct, o, replace);
     written["outputs"].push_back(out.rtstruct);
-    spdlog::info("wrote {}", out.rtstruct);
+    wrote.push_back("wrote " + out.rtstruct);
   }
   if (!out.dicomSeg.empty()) {
     io::DicomSegOptions o;
@@ -223,7 +231,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     o.seriesDescription = "voxseg " + model.description().value("name", std::string("segmentation"));
     io::writeDicomSeg(r.labels, labels, inputs.front(), out.dicomSeg, o, replace);
     written["outputs"].push_back(out.dicomSeg);
-    spdlog::info("wrote {}", out.dicomSeg);
+    wrote.push_back("wrote " + out.dicomSeg);
   }
   nlohmann::ordered_json rendered;
   if (!out.render.empty()) {
@@ -239,9 +247,12 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
                 {"model", model.description().value("name", std::string())},
                 {"voxseg", versionString()}};
     rendered = renderCase(in, rs);
-    spdlog::info("rendered into {}", out.render);
+    wrote.push_back("rendered into " + out.render);
   }
-  if (out.report.empty()) return;
+  if (out.report.empty()) {
+    commit();
+    return;
+  }
 
   nlohmann::ordered_json inputsJson = nlohmann::ordered_json::array();
   for (const auto& v : volumes) inputsJson.push_back(geometryJson(v));
@@ -279,6 +290,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     for (const auto& f : rendered["files"]) report["outputs"].push_back(f);
   report["outputs"].push_back(out.report);
   writeJsonFile(report, out.report, replace);
+  commit();
 }
 
 // --previous-stage, before the model loads: a trained-model folder (plans.json), or a label map: this input's, or

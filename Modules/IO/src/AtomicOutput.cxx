@@ -226,6 +226,13 @@ OutputSet* OutputSet::open() {
   return s;
 }
 
+std::string OutputSet::contentPath(const std::string& finalPath) {
+  for (const OutputSet* s = currentSet; s; s = s->outer_)
+    for (const auto& p : s->pending_)
+      if (p.final == finalPath) return p.temp;
+  return finalPath;
+}
+
 void OutputSet::commitAll() {
   closed_ = true;
   std::vector<Pending> pending;

@@ -698,9 +698,14 @@ TEST(AtomicOutput, OutputSetLandsTogetherOrNotAtAll) {
       inner.commitAll();
     }
     EXPECT_FALSE(std::filesystem::exists(dir.file("d.txt"))) << "an inner set landed before its outer set";
+    // what was written can be read back before it lands (the review page embeds its pictures so)
+    EXPECT_EQ(slurp(OutputSet::contentPath(dir.file("d.txt"))), "inner");
     write("e.txt", "outer");
+    EXPECT_NE(OutputSet::contentPath(dir.file("e.txt")), dir.file("e.txt"));
+    EXPECT_EQ(slurp(OutputSet::contentPath(dir.file("e.txt"))), "outer");
     outer.commitAll();
   }
+  EXPECT_EQ(OutputSet::contentPath(dir.file("e.txt")), dir.file("e.txt")) << "landed: its own name";
   EXPECT_EQ(slurp(dir.file("d.txt")), "inner");
   EXPECT_EQ(slurp(dir.file("e.txt")), "outer");
 }

@@ -29,7 +29,7 @@ std::string html(const std::string& s) {
 }
 
 std::string base64File(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(io::OutputSet::contentPath(path), std::ios::binary); // a picture written in this case's set
   if (!in) throw inputError(path, "cannot be read (picture for the review page)");
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::string out(bytes.size() / 3 * 4 + 8, '\0');

@@ -49,6 +49,11 @@ public:
   /// moved (the ones before it are in place, the rest deleted).
   void commitAll();
 
+  /// Where the content of the output `finalPath` is now: the finished temporary an OutputSet of this thread holds for
+  /// it (not yet renamed), else `finalPath` itself. For code that reads back what it wrote (the review page embeds its
+  /// pictures).
+  static std::string contentPath(const std::string& finalPath);
+
 private:
   friend class AtomicOutput;
   static OutputSet* open(); ///< the innermost set of this thread that commitAll() has not ended, or null
