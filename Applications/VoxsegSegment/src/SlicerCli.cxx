@@ -62,7 +62,7 @@ void checkOutputPath(const std::string& path) {
   if (!writable) {
     std::string list;
     for (const auto& e : exts) list += (list.empty() ? "" : ", ") + e;
-    throw usageError(path + ": cannot write this file type (writable: " + list + ")");
+    throw usageError(path + ": cannot write this file type (writable: " + list + ", .seg.nrrd)");
   }
   // Slicer hands over temporary paths that may already exist: they are replaced (overwrite = true).
   io::AtomicOutput probe(path, true);
@@ -259,7 +259,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   // Slicer reports a run that wrote to stderr as "completed with errors": only errors go there.
   initLogging(Verbosity::Quiet);
   itk::Object::SetGlobalWarningDisplay(false);
-  return cli::runReportingErrors(err, [&] { return run(args, out); });
+  return cli::runReportingErrors(err, [&] { return run(args, out); }, false, "VoxsegSegment");
 }
 
 } // namespace voxseg::slicer
