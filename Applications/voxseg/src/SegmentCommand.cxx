@@ -39,12 +39,16 @@ using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // "1,2,5" or "all" (every non-background label the model knows).
-std::vector<int> labelList(const std::string& text, const std::string& flag, const CaseRunner& model) {
+// A --keep-largest / --fill-holes / --instance-classes list: label values, or "all" (the model's foreground labels).
+// Without the model (before it loads), only the text is checked; with it, every value must be one of its foreground
+// labels.
+std::vector<int> labelList(const std::string& text, const std::string& flag, const CaseRunner* model) {
   std::vector<int> out;
   if (text.empty()) return out;
   if (text == "all") {
-    for (const auto& l : model.labels())
-      if (l.value != 0) out.push_back(l.value);
+    if (model)
+      for (const auto& l : model->labels())
+        if (l.value != 0) out.push_back(l.value);
     return out;
   }
   for (std::size_t pos = 0; pos <= text.size();) {
@@ -59,6 +63,19 @@ std::vector<int> labelList(const std::string& text, const std::string& flag, con
       throw usageError(flag + " '" + text + "': expected label values such as 1,2 or 'all'");
     }
     pos = comma + 1;
+  }
+  if (!model) return out;
+  for (int v : out) {
+    const auto& labels = model->labels();
+    if (v != 0 && std::any_of(labels.begin(), labels.end(), [v](const LabelInfo& l) { return l.value == v; })) continue;
+    std::string known;
+    for (const auto& l : labels)
+      if (l.value != 0)
+        known += (known.empty() ? "" : ", ") + std::to_string(l.value) + (l.name.empty() ? "" : " " + l.name);
+    throw usageError(
+        flag + " '" + text + "': " +
+        (v == 0 ? std::string("0 is the background, not a label") : "the model has no label " + std::to_string(v)) +
+        " (its labels: " + known + ")");
   }
   return out;
 }
@@ -358,8 +375,8 @@ Shard parseShard(const std::string& text, bool log = true) {
   return s;
 }
 
-int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths& paths,
-             const processing::Postprocessing& post, double loadSeconds) {
+// A batch's output names need {case} (one file or folder per case): refused before the model loads.
+void checkBatchPatterns(const OutputPaths& paths) {
   if (paths.labels.find("{case}") == std::string::npos)
     throw usageError("--batch: -o must contain {case}, e.g. -o out/{case}.nii.gz");
   for (const auto& f : paths.files())
@@ -369,6 +386,11 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
     throw usageError("--batch: --render " + paths.render + " must contain {case} (one folder per case)");
   if (!paths.split.empty() && paths.split.find("{case}") == std::string::npos)
     throw usageError("--batch: --split " + paths.split + " must contain {case} (one folder per case)");
+}
+
+int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths& paths,
+             const processing::Postprocessing& post, double loadSeconds) {
+  checkBatchPatterns(paths);
   const Shard shard = parseShard(args.shard);
   const std::string summaryName =
       shard.count > 1 ? "summary.shard-" + std::to_string(shard.index) + "-of-" + std::to_string(shard.count) + ".csv"
@@ -591,13 +613,25 @@ int runSegment(const SegmentArgs& given) {
     checkOutputNames(paths, args.inputs);
     for (const auto& f : paths.files()) io::AtomicOutput probe(f, args.force);
   }
-  if (!args.batch.empty()) checkOutputNames(paths, {}); // file types once, before the model loads
+  if (!args.batch.empty()) { // file types and {case} once, before the model loads
+    checkOutputNames(paths, {});
+    checkBatchPatterns(paths);
+  }
   if (args.batch.empty() && args.inputs.empty()) throw usageError("give the input(s) with -i, or --batch");
   if (!args.batch.empty() && !args.inputs.empty()) throw usageError("-i and --batch exclude each other");
   if ((!args.nnunet.empty() || std::any_of(args.models.begin(), args.models.end(), inference::isNnUNetFolder)) &&
       !args.saveLogits.empty())
     throw usageError("--save-logits is not available with --nnunet (use --save-probabilities)");
 
+  // What can be checked without the model is, before it loads: the inputs are there, the device is one, the label
+  // lists are lists (their values are checked against the model's labels once it is loaded).
+  for (const auto& input : args.inputs)
+    if (std::error_code ec; !fs::exists(input, ec)) throw inputError(input, "no such file or folder");
+  inference::checkDevice(args.options.device);
+  for (const auto& [text, flag] : {std::pair{args.keepLargest, "--keep-largest"},
+                                   {args.fillHoles, "--fill-holes"},
+                                   {args.instanceClasses == "all" ? "" : args.instanceClasses, "--instance-classes"}})
+    labelList(text, flag, nullptr);
   processing::Postprocessing post;
   if (!args.nnunetPostprocessing.empty()) // a bad file is refused before the model loads
     post.largestOfUnions = processing::readNnUNetPostprocessing(args.nnunetPostprocessing);
@@ -606,14 +640,14 @@ int runSegment(const SegmentArgs& given) {
   const CaseRunner model(args.models, args.card, args.overrides, args.nnunet, args.nnunetOptions, args.nnunetOnly,
                          args.options, args.previousStage);
   const double loadSeconds = since(tl);
-  post.keepLargest = labelList(args.keepLargest, "--keep-largest", model);
-  post.fillHoles = labelList(args.fillHoles, "--fill-holes", model);
+  post.keepLargest = labelList(args.keepLargest, "--keep-largest", &model);
+  post.fillHoles = labelList(args.fillHoles, "--fill-holes", &model);
   post.minVoxels = args.minVoxels;
   post.minMl = args.minMl;
   post.remap = remapList(args.remap);
   // Instances are found on the final labels: the classes, given as the model's values like the other lists,
   // go through --remap too.
-  for (int v : labelList(args.instanceClasses == "all" ? "" : args.instanceClasses, "--instance-classes", model)) {
+  for (int v : labelList(args.instanceClasses == "all" ? "" : args.instanceClasses, "--instance-classes", &model)) {
     const auto it = post.remap.find(v);
     const int to = it == post.remap.end() ? v : it->second;
     if (to != 0) paths.instanceClasses.push_back(to);

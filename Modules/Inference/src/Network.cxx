@@ -59,6 +59,8 @@ torch::Device resolveDevice(const DeviceSpec& spec) {
   throw usageError("--device " + spec.name + ": not a device name (cpu, cuda, cuda:N, auto)");
 }
 
+void checkDevice(const DeviceSpec& device) { resolveDevice(device); }
+
 torch::Tensor Network::Impl::forward(const torch::Tensor& x) const {
   if (native) return native(x);
   auto& m = const_cast<torch::jit::Module&>(module);

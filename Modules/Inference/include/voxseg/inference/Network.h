@@ -26,6 +26,9 @@ int threadCount();
 bool cudaAvailable();
 /// Human-readable LibTorch version, e.g. "1.13.1".
 std::string torchVersion();
+/// Throws usageError("--device <name>: ...") unless `device` names a device this LibTorch can use (what loading a
+/// network on it would say): checked before any work.
+void checkDevice(const DeviceSpec& device);
 
 struct NnUNetFolder; // voxseg/inference/NnUNetFolder.h
 
