@@ -250,7 +250,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   segCmd->add_option("--keep-largest", seg.keepLargest, "keep only the largest component of these labels: 1,2 or all");
   segCmd->add_option("--fill-holes", seg.fillHoles, "fill enclosed background inside these labels: 1,2 or all");
   segCmd->add_option("--min-size", seg.minVoxels, "drop components smaller than this many voxels")
-      ->check(CLI::NonNegativeNumber);
+      ->check(finiteWithin(0, HUGE_VAL, false, true));
   segCmd->add_option("--min-volume", seg.minMl, "drop components smaller than this volume (ml)")
       ->check(finiteWithin(0, HUGE_VAL, false, true));
   segCmd->add_option("--remap", seg.remap, "relabel at the end: old:new pairs, e.g. 1:3,2:0");
