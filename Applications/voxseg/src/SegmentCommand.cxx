@@ -38,7 +38,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// "1,2,5" or "all" (every non-background label the model knows).
 // A --keep-largest / --fill-holes / --instance-classes list: label values, or "all" (the model's foreground labels).
 // Without the model (before it loads), only the text is checked; with it, every value must be one of its foreground
 // labels.
