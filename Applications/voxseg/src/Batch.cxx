@@ -5,6 +5,7 @@
 #include "voxseg/io/AtomicOutput.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,9 +16,53 @@ namespace fs = std::filesystem;
 namespace voxseg::cli {
 namespace {
 
-std::vector<BatchCase> fromFolder(const fs::path& dir, std::size_t channels) {
+std::string absoluteText(const fs::path& p) { return fs::absolute(p).lexically_normal().string(); }
+
+// An output name as a regular expression: "{case}" any one name (the first one captured), the rest itself.
+std::string namePattern(const std::string& name) {
+  std::string re;
+  bool captured = false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if (name.compare(i, 6, "{case}") == 0) {
+      re += captured ? "[^/]+" : "([^/]+)";
+      captured = true;
+      i += 5;
+    } else if (std::isalnum(static_cast<unsigned char>(name[i])) || name[i] == '/' || name[i] == '_') {
+      re += name[i];
+    } else {
+      re += std::string("\\") + name[i];
+    }
+  }
+  return re;
+}
+
+// Whether `entry` (in the batch folder) is one of this run's outputs, or a folder on the way to some (see listBatch).
+// A file that an output name gives for the case it is the input of (-o in/{case}.nii.gz) stays a case: the case then
+// refuses the output that would replace its input.
+bool isOutput(const fs::path& entry, const std::vector<std::string>& outputs) {
+  const std::string path = absoluteText(entry);
+  const auto depth = static_cast<std::size_t>(std::count(path.begin(), path.end(), '/'));
+  for (std::string o : outputs) {
+    const bool folder = !o.empty() && o.back() == '/';
+    if (folder) o.pop_back();
+    const std::string name = absoluteText(o);
+    std::smatch m;
+    if (std::regex_match(path, m, std::regex(namePattern(name) + (folder ? "(/.*)?" : ""))) &&
+        (folder || m.size() < 2 || m[1].str() != volumeFileStem(entry.filename().string())))
+      return true;
+    // the name's first folders down to the entry's depth, without {case}: the entry is a folder of outputs (pred/ of
+    // pred/{case}.nii.gz); per-case folders ({case}/labels.nii.gz) may be the cases' own DICOM folders
+    std::size_t cut = 0;
+    for (std::size_t k = 0; k < depth && cut != std::string::npos; ++k) cut = name.find('/', cut + 1);
+    if (cut != std::string::npos && name.substr(0, cut) == path) return true;
+  }
+  return false;
+}
+
+std::vector<BatchCase> fromFolder(const fs::path& dir, std::size_t channels, const std::vector<std::string>& outputs) {
   std::vector<fs::path> entries;
-  for (const auto& e : fs::directory_iterator(dir)) entries.push_back(e.path());
+  for (const auto& e : fs::directory_iterator(dir))
+    if (!isOutput(e.path(), outputs)) entries.push_back(e.path());
   std::sort(entries.begin(), entries.end());
   static const std::regex channelName(R"((.+)_(\d{4}))");
   std::map<std::string, std::map<int, std::vector<std::string>>> groups; // id -> channel -> paths
@@ -173,12 +218,13 @@ std::string csvField(const std::string& s) {
   return q + "\"";
 }
 
-std::vector<BatchCase> listBatch(const std::string& folderOrCsv, std::size_t channels) {
+std::vector<BatchCase> listBatch(const std::string& folderOrCsv, std::size_t channels,
+                                 const std::vector<std::string>& outputs) {
   const fs::path p(folderOrCsv);
   if (!fs::exists(p)) throw inputError(folderOrCsv, "no such folder or manifest");
   std::vector<BatchCase> cases;
   if (fs::is_directory(p)) {
-    cases = fromFolder(p, channels);
+    cases = fromFolder(p, channels, outputs);
   } else {
     cases = fromCsv(p, channels);
   }

@@ -24,8 +24,11 @@ bool endsWith(const std::string& s, const std::string& tail);
 /// .mhd, .dcm), or "" when it has none.
 std::string volumeFileStem(const std::string& name);
 
-/// Throws Error(Input) when the folder or manifest itself cannot be read or lists no case.
-std::vector<BatchCase> listBatch(const std::string& folderOrCsv, std::size_t channels);
+/// Throws Error(Input) when the folder or manifest itself cannot be read or lists no case. In a folder, entries that
+/// are this run's outputs are passed over: `outputs` are their names ("{case}" standing for any case id; a name
+/// ending in "/" is a folder of outputs), and a folder holding one of them is passed over too.
+std::vector<BatchCase> listBatch(const std::string& folderOrCsv, std::size_t channels,
+                                 const std::vector<std::string>& outputs = {});
 
 /// One CSV line split into fields (double quotes group, "" is a quote).
 std::vector<std::string> splitCsvLine(const std::string& line);

@@ -113,8 +113,16 @@ nlohmann::ordered_json geometryJson(const io::Volume& v) {
 
 // --skip-existing: a case is done when every file it writes exists. The label map is written first: a run
 // killed before the case's report, probabilities, ... leaves it to be done again (its files replaced).
-bool caseDone(const OutputPaths& out) {
-  const auto files = out.files();
+// --skip-existing: every file this case would write is there (its --split masks, and the --render pictures that
+// do not depend on the labels present, included).
+bool caseDone(const OutputPaths& out, const std::vector<LabelInfo>& labels, const RenderSettings& render) {
+  std::vector<std::string> files = out.files();
+  for (const auto& f : splitFiles(out, labels)) files.push_back(f);
+  if (!out.render.empty()) {
+    RenderSettings rs = render;
+    rs.outputDir = out.render;
+    for (const auto& f : renderDestinations(rs, {})) files.push_back(f);
+  }
   return std::all_of(files.begin(), files.end(), [](const std::string& f) {
     std::error_code ec;
     return fs::exists(f, ec);
@@ -379,7 +387,7 @@ void checkBatchPatterns(const OutputPaths& paths) {
   if (paths.labels.find("{case}") == std::string::npos)
     throw usageError("--batch: -o must contain {case}, e.g. -o out/{case}.nii.gz");
   for (const auto& f : paths.files())
-    if (f.find("{case}") == std::string::npos && f != paths.report)
+    if (f.find("{case}") == std::string::npos)
       throw usageError("--batch: " + f + " must contain {case} (one file per case)");
   if (!paths.render.empty() && paths.render.find("{case}") == std::string::npos)
     throw usageError("--batch: --render " + paths.render + " must contain {case} (one folder per case)");
@@ -391,14 +399,18 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
              const processing::Postprocessing& post, double loadSeconds) {
   checkBatchPatterns(paths);
   const Shard shard = parseShard(args.shard);
-  const std::string summaryName =
-      shard.count > 1 ? "summary.shard-" + std::to_string(shard.index) + "-of-" + std::to_string(shard.count) + ".csv"
-                      : "summary.csv"; // shards never write the same summary
+  const std::vector<LabelInfo> writtenLabels = processing::remapLabels(model.labels(), post.remap); // --split's names
+  // shards never write the same summary: summary.shard-<i>-of-<n>.csv, a given --summary name gets the same part
+  const std::string shardPart =
+      shard.count > 1 ? ".shard-" + std::to_string(shard.index) + "-of-" + std::to_string(shard.count) : "";
+  const std::string summaryName = "summary" + shardPart + ".csv";
   // Default: beside the outputs, in the deepest folder of the -o pattern without {case} (per-case
   // folders such as out/{case}/labels.nii.gz put it in out/).
   fs::path summaryDir = fs::path(paths.labels).parent_path();
   while (summaryDir.string().find("{case}") != std::string::npos) summaryDir = summaryDir.parent_path();
-  const std::string summary = !args.summary.empty() ? args.summary : (summaryDir / summaryName).string();
+  const std::string summary = !args.summary.empty()
+                                  ? args.summary.substr(0, args.summary.size() - 4) + shardPart + ".csv"
+                                  : (summaryDir / summaryName).string();
   // a resumed batch (--skip-existing) replaces the summary of the run it resumes
   const bool replaceSummary = args.force || args.skipExisting;
   // The summary's folder, made now (and again before the summary is written: see processCase); removed again if
@@ -438,7 +450,13 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
         sweep(dir.empty() ? fs::path(".") : dir);
     }
   }
-  std::vector<BatchCase> cases = listBatch(args.batch, model.channelCount());
+  // this run's outputs (and their folders) in the batch folder are no cases: a rerun would segment its label maps
+  std::vector<std::string> outputs = paths.files();
+  for (const std::string* folder : {&paths.split, &paths.render})
+    if (!folder->empty()) outputs.push_back(*folder + "/");
+  outputs.push_back(summary);
+  outputs.push_back(fs::path(summary).replace_extension(".json").string());
+  std::vector<BatchCase> cases = listBatch(args.batch, model.channelCount(), outputs);
   const std::size_t listed = cases.size();
   if (shard.count > 1) { // every count-th case of the sorted list, from index-1: disjoint, together complete
     std::vector<BatchCase> mine;
@@ -469,7 +487,7 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
     }
     // --jobs 2: the next case is read while this one runs
     if (args.jobs > 1 && i + 1 < cases.size() && cases[i + 1].problem.empty() &&
-        !(args.skipExisting && caseDone(paths.forCase(cases[i + 1].id))))
+        !(args.skipExisting && caseDone(paths.forCase(cases[i + 1].id), writtenLabels, args.renderSettings)))
       next = std::async(std::launch::async, readCase, std::cref(cases[i + 1]));
     try {
       if (!c.problem.empty()) throw inputError(args.batch, "case " + c.id + ": " + c.problem);
@@ -482,7 +500,7 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
       io::MadeFolders made;       // this case's folders: removed again (when empty) if the case fails
       for (const auto& f : files) // per-case folders
         if (const fs::path dir = fs::path(f).parent_path(); !dir.empty()) made.make(dir.string());
-      if (args.skipExisting && caseDone(out)) {
+      if (args.skipExisting && caseDone(out, writtenLabels, args.renderSettings)) {
         row["status"] = "skipped";
         spdlog::info("{}: {} and the case's other outputs exist, skipped", c.id, out.labels);
       } else {
@@ -596,6 +614,8 @@ int runSegment(const SegmentArgs& given) {
     if (args.jobs > 1) throw usageError("--jobs 2 reads a --batch's next case ahead, and no --batch is given");
   }
   if (!args.batch.empty()) parseShard(args.shard, false); // refuse a bad shard before loading the model
+  if (!args.summary.empty() && !endsWith(args.summary, ".csv"))
+    throw usageError("--summary " + args.summary + ": the batch summary is a .csv (its .json is written beside it)");
   io::MadeFolders made; // a single case's folders (--render, --split): removed again (when empty) if it fails
   if (!args.render.empty()) {
     RenderSettings rs = args.renderSettings;

@@ -31,6 +31,8 @@ std::string safeName(const LabelInfo& l) {
   return s;
 }
 
+} // namespace
+
 // One mask per label, named after it. Names that would give one file ("x y" and "x_y", "Liver" and "liver" on a
 // file system that ignores case) get the label value too ("x_y_2.nii.gz"), in label order.
 std::vector<std::string> splitFiles(const OutputPaths& p, const std::vector<LabelInfo>& labels) {
@@ -51,8 +53,6 @@ std::vector<std::string> splitFiles(const OutputPaths& p, const std::vector<Labe
   }
   return out;
 }
-
-} // namespace
 
 std::vector<std::string> OutputPaths::files() const {
   std::vector<std::string> out;

@@ -37,6 +37,10 @@ struct OutputPaths {
   OutputPaths forCase(const std::string& id) const;
 };
 
+/// The --split masks' paths: one per foreground label of `labels`, named after it (a value added where two names
+/// would give one file); empty without --split.
+std::vector<std::string> splitFiles(const OutputPaths& p, const std::vector<LabelInfo>& labels);
+
 /// Before any work: every output's file type, no output naming an input or another output (usage errors).
 void checkOutputNames(const OutputPaths& paths, const std::vector<std::string>& inputs);
 
