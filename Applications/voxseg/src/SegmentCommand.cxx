@@ -241,7 +241,21 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
   nlohmann::ordered_json written = writeCaseOutputs(out, r, img.GetPointer(), model, labels, replace);
   const double writeSeconds = since(tw);
   wrote.push_back("wrote " + out.labels);
-  if (!out.rtstruct.empty()) { // its input is a DICOM folder on the series' grid: checked before the network ran
+  // No label at all (a normal finding): a DICOM SEG or RT Structure Set holds at least one segment or structure, so
+  // none is written; the other outputs are, and the report says why the object is missing.
+  const bool empty = visitPixelType(r.labels.pixelType, [&](auto tag) {
+    const auto* v = r.labels.as<typename decltype(tag)::type>()->GetBufferPointer();
+    return std::all_of(v, v + r.labels.geometry().voxelCount(), [](auto x) { return x == 0; });
+  });
+  for (const auto& [path, what] : {std::pair{out.rtstruct, "an RT Structure Set"}, {out.dicomSeg, "a DICOM SEG"}})
+    if (empty && !path.empty()) {
+      const std::string why =
+          path + ": not written: the segmentation holds no label, and " + what + " needs at least one";
+      spdlog::warn("{}: {}", caseId, why);
+      warnings.push_back(why);
+    }
+  if (!out.rtstruct.empty() &&
+      !empty) { // its input is a DICOM folder on the series' grid: checked before the network ran
     io::RtStructOptions o;
     o.seriesUid = args.read.seriesUid;
     o.structureSetLabel = model.description().value("name", std::string("voxseg")).substr(0, 16);
@@ -249,7 +263,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     written["outputs"].push_back(out.rtstruct);
     wrote.push_back("wrote " + out.rtstruct);
   }
-  if (!out.dicomSeg.empty()) {
+  if (!out.dicomSeg.empty() && !empty) {
     io::DicomSegOptions o;
     o.seriesUid = args.read.seriesUid;
     o.seriesDescription = "voxseg " + model.description().value("name", std::string("segmentation"));
