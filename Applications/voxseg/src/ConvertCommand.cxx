@@ -69,6 +69,17 @@ void requireLabelsInTable(const io::Volume& labels, const std::vector<LabelInfo>
   if (!missing.empty()) throw inputError(tablePath, "no entry for label value(s) " + missing + " of " + labels.source);
 }
 
+// --binarize: 1 where the input is above 0, else 0 (uint8, the same grid).
+io::Volume binarized(const io::Volume& v) {
+  io::Volume mask = io::makeVolume(PixelType::UInt8, v.geometry());
+  mask.source = v.source;
+  mask.niftiPlacement = v.niftiPlacement;
+  const auto f = v.toFloat();
+  std::uint8_t* m = mask.as<std::uint8_t>()->GetBufferPointer();
+  for (std::size_t i = 0; i < v.geometry().voxelCount(); ++i) m[i] = f->GetBufferPointer()[i] > 0 ? 1 : 0;
+  return mask;
+}
+
 } // namespace
 
 int runConvert(const ConvertArgs& args) {
@@ -87,15 +98,22 @@ int runConvert(const ConvertArgs& args) {
     throw usageError(args.output + ": cannot write this file type (writable: " + list +
                      ".seg.nrrd for 3D Slicer, .dcm for DICOM SEG or RT Structure Set)");
   }
+  // Options that would do nothing are refused, not ignored.
+  if (!args.labelTable.empty() && !endsWith(args.output, ".seg.nrrd") && !endsWith(args.output, ".dcm"))
+    throw usageError("--label-table " + args.labelTable + ": names the segments of a .seg.nrrd or DICOM output; " +
+                     args.output + " is a label map without names");
   // Check the destination before reading: a large input should not be read for nothing.
   io::checkOutputsAgainstInputs({args.output}, {args.input});
   { io::AtomicOutput probe(args.output, args.force); }
   if (!std::filesystem::is_directory(args.input) && endsWith(args.input, ".dcm") && io::isDicomSegFile(args.input)) {
     if (!args.orient.empty()) throw usageError("--orient does not apply to a DICOM SEG input");
+    if (args.binarize)
+      throw usageError("--binarize does not apply to a DICOM SEG input (its segments are written apart)");
     return segToLabels(args);
   }
   io::Volume v = io::readVolume(args.input, args.read);
   if (args.rtstruct && !endsWith(args.output, ".dcm")) throw usageError("--rtstruct writes a .dcm file");
+  if (args.binarize) v = binarized(v); // one segment or structure, label 1, in a DICOM output too
   if (endsWith(args.output, ".dcm")) { // label map -> DICOM SEG or RT Structure Set against its source series
     if (args.referenceSeries.empty())
       throw usageError(std::string(args.rtstruct ? "an RT Structure Set" : "a DICOM SEG") +
@@ -120,15 +138,6 @@ int runConvert(const ConvertArgs& args) {
     const std::string before = orientationCode(v.geometry().direction);
     v.image = processing::reorientTo(*v.image, v.pixelType, args.orient);
     spdlog::info("reoriented {} -> {}", before, orientationCode(v.geometry().direction));
-  }
-  if (args.binarize) {
-    io::Volume mask = io::makeVolume(PixelType::UInt8, v.geometry());
-    mask.source = v.source;
-    mask.niftiPlacement = v.niftiPlacement;
-    const auto f = v.toFloat();
-    std::uint8_t* m = mask.as<std::uint8_t>()->GetBufferPointer();
-    for (std::size_t i = 0; i < v.geometry().voxelCount(); ++i) m[i] = f->GetBufferPointer()[i] > 0 ? 1 : 0;
-    v = mask;
   }
   std::vector<LabelInfo> segments;
   if (endsWith(args.output, ".seg.nrrd") && !args.labelTable.empty()) {
