@@ -1,3 +1,4 @@
+#include "Batch.h"
 #include "Commands.h"
 
 #include "voxseg/core/Error.h"
@@ -21,6 +22,10 @@
 namespace voxseg::cli {
 
 int runModelPack(const ModelPackArgs& args) {
+  // a TorchScript file (what segment -m reads as one), never the network or the card it is made of
+  if (!endsWith(args.output, ".pt") && !endsWith(args.output, ".pth") && !endsWith(args.output, ".ts"))
+    throw usageError(args.output + ": cannot write a packed model of this file type (writable: .pt, .pth, .ts)");
+  io::checkOutputsAgainstInputs({args.output}, {args.network, args.card});
   io::AtomicOutput out(args.output, args.force);
   std::ifstream in(args.card);
   if (!in) throw Error(ExitCode::Model, args.card + ": cannot read the model card");
