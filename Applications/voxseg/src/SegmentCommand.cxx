@@ -539,7 +539,7 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
                                : dynamic_cast<const std::bad_alloc*>(&e) ? std::string("out of memory")
                                                                          : "internal error: " + std::string(e.what());
       row["status"] = "failed";
-      if (!fs::exists(out.labels)) row["output"] = ""; // nothing was written for it
+      row["output"] = ""; // nothing was written for it (a file there is an earlier run's)
       row["error"] = what;
       row["exit_code"] = static_cast<int>(code);
       if (!firstFailure) firstFailure = static_cast<int>(code);

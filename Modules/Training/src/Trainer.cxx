@@ -175,7 +175,7 @@ namespace {
 // Every option a run depends on, before anything is read or made (usage errors, exit 2).
 void checkOptions(const TrainOptions& o) {
   if (o.epochs < 1 || o.iterationsPerEpoch < 1 || o.batch < 1)
-    throw usageError("epochs, iterations and batch must be >= 1");
+    throw usageError("--epochs, --iterations and --batch must be >= 1");
   if (!o.splits.empty() && (!o.fold || *o.fold == kFoldAll))
     throw usageError("--splits needs --fold K: which of its folds to train");
   if (o.fold && *o.fold < 0 && *o.fold != kFoldAll)
