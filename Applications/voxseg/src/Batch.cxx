@@ -10,13 +10,18 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 
 namespace fs = std::filesystem;
 
 namespace voxseg::cli {
 namespace {
 
-std::string absoluteText(const fs::path& p) { return fs::absolute(p).lexically_normal().string(); }
+std::string absoluteText(const fs::path& p) {
+  std::error_code ec;
+  const fs::path canonical = fs::weakly_canonical(fs::absolute(p), ec); // a linked batch folder: its target
+  return (ec ? fs::absolute(p) : canonical).lexically_normal().string();
+}
 
 // An output name as a regular expression: "{case}" any one name (the first one captured), the rest itself.
 std::string namePattern(const std::string& name) {
@@ -36,33 +41,85 @@ std::string namePattern(const std::string& name) {
   return re;
 }
 
-// Whether `entry` (in the batch folder) is one of this run's outputs, or a folder on the way to some (see listBatch).
-// A file that an output name gives for the case it is the input of (-o in/{case}.nii.gz) stays a case: the case then
-// refuses the output that would replace its input.
-bool isOutput(const fs::path& entry, const std::vector<std::string>& outputs) {
-  const std::string path = absoluteText(entry);
-  const auto depth = static_cast<std::size_t>(std::count(path.begin(), path.end(), '/'));
+// One of this run's output names (see listBatch), compiled once.
+struct OutputName {
+  std::regex pattern; ///< the file, or the folder and what is in it
+  bool perCase;       ///< holds {case}: an entry it matches belongs to the case it captures
+  bool folder;        ///< a folder of outputs (--split, --render): it matches folders only
+  std::string name;   ///< absolute
+};
+
+std::vector<OutputName> outputNames(const std::vector<std::string>& outputs) {
+  std::vector<OutputName> out;
   for (std::string o : outputs) {
     const bool folder = !o.empty() && o.back() == '/';
     if (folder) o.pop_back();
     const std::string name = absoluteText(o);
-    std::smatch m;
-    if (std::regex_match(path, m, std::regex(namePattern(name) + (folder ? "(/.*)?" : ""))) &&
-        (folder || m.size() < 2 || m[1].str() != volumeFileStem(entry.filename().string())))
-      return true;
-    // the name's first folders down to the entry's depth, without {case}: the entry is a folder of outputs (pred/ of
-    // pred/{case}.nii.gz); per-case folders ({case}/labels.nii.gz) may be the cases' own DICOM folders
-    std::size_t cut = 0;
-    for (std::size_t k = 0; k < depth && cut != std::string::npos; ++k) cut = name.find('/', cut + 1);
-    if (cut != std::string::npos && name.substr(0, cut) == path) return true;
+    out.push_back({std::regex(namePattern(name) + (folder ? "(/.*)?" : "")), name.find("{case}") != std::string::npos,
+                   folder, name});
   }
-  return false;
+  return out;
+}
+
+// The case an entry of a batch folder would be: a folder's name, a volume file's stem, or the id of nnU-Net-style
+// channel files (<id>_0000.nii.gz); "" for files that are no case.
+std::string caseIdOf(const fs::path& p) {
+  const std::string name = p.filename().string();
+  if (name.empty() || name[0] == '.') return "";
+  if (fs::is_directory(p)) return name;
+  const std::string stem = volumeFileStem(name);
+  static const std::regex channelName(R"((.+)_(\d{4}))");
+  std::smatch m;
+  return std::regex_match(stem, m, channelName) ? m[1].str() : stem;
+}
+
+// The entries of the batch folder that are no outputs of this run: not a name without {case} (the summary), not in
+// a folder of outputs whose name has none (pred/ of pred/{case}.nii.gz), and not a name that an output gives for a
+// case that another entry is the input of (in/{case}_seg.nii.gz beside in/{case}.nii.gz; in/{case}.nii.gz and the
+// --split folder in/{case} beside in/{case}_0000.nii.gz). The inputs are the entries whose own case is not one an
+// output name gives them for: a file an output name gives for its own case alone (-o in/{case}.nii.gz, the input
+// itself) stays a case, which then refuses to replace its input.
+std::vector<fs::path> inputEntries(const fs::path& dir, const std::vector<std::string>& outputs) {
+  const std::vector<OutputName> names = outputNames(outputs);
+  struct Entry {
+    fs::path path;
+    std::vector<std::string> owners; ///< the cases whose outputs it may be
+    bool output = false;             ///< an output whatever the cases
+  };
+  std::vector<Entry> entries;
+  std::set<std::string> supplied; // the cases of the inputs
+  for (const auto& e : fs::directory_iterator(dir)) {
+    Entry entry{e.path(), {}, false};
+    const std::string path = absoluteText(e.path());
+    const auto depth = static_cast<std::size_t>(std::count(path.begin(), path.end(), '/'));
+    const bool isFolder = fs::is_directory(e.path());
+    for (const OutputName& o : names) {
+      std::smatch m;
+      if ((!o.folder || isFolder) && std::regex_match(path, m, o.pattern)) {
+        if (o.perCase && m.size() > 1)
+          entry.owners.push_back(m[1].str());
+        else
+          entry.output = true;
+      }
+      std::size_t cut = 0; // the name's folder at the entry's depth, when it has no {case} yet: a folder of outputs
+      for (std::size_t k = 0; k < depth && cut != std::string::npos; ++k) cut = o.name.find('/', cut + 1);
+      if (cut != std::string::npos && o.name.substr(0, cut) == path) entry.output = true;
+    }
+    const std::string id = caseIdOf(entry.path);
+    if (!entry.output && std::find(entry.owners.begin(), entry.owners.end(), id) == entry.owners.end())
+      supplied.insert(id);
+    entries.push_back(std::move(entry));
+  }
+  std::vector<fs::path> out;
+  for (const auto& e : entries)
+    if (!e.output &&
+        std::none_of(e.owners.begin(), e.owners.end(), [&](const std::string& id) { return supplied.count(id) > 0; }))
+      out.push_back(e.path);
+  return out;
 }
 
 std::vector<BatchCase> fromFolder(const fs::path& dir, std::size_t channels, const std::vector<std::string>& outputs) {
-  std::vector<fs::path> entries;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (!isOutput(e.path(), outputs)) entries.push_back(e.path());
+  std::vector<fs::path> entries = inputEntries(dir, outputs);
   std::sort(entries.begin(), entries.end());
   static const std::regex channelName(R"((.+)_(\d{4}))");
   std::map<std::string, std::map<int, std::vector<std::string>>> groups; // id -> channel -> paths

@@ -26,7 +26,8 @@ std::string volumeFileStem(const std::string& name);
 
 /// Throws Error(Input) when the folder or manifest itself cannot be read or lists no case. In a folder, entries that
 /// are this run's outputs are passed over: `outputs` are their names ("{case}" standing for any case id; a name
-/// ending in "/" is a folder of outputs), and a folder holding one of them is passed over too.
+/// ending in "/" is a folder of outputs). An entry is one when a name without {case} gives it, when it is a folder
+/// such a name goes through, or when a name gives it for the case of another entry (Batch.cxx, inputEntries).
 std::vector<BatchCase> listBatch(const std::string& folderOrCsv, std::size_t channels,
                                  const std::vector<std::string>& outputs = {});
 

@@ -113,19 +113,36 @@ nlohmann::ordered_json geometryJson(const io::Volume& v) {
 
 // --skip-existing: a case is done when every file it writes exists. The label map is written first: a run
 // killed before the case's report, probabilities, ... leaves it to be done again (its files replaced).
-// --skip-existing: every file this case would write is there (its --split masks, and the --render pictures that
-// do not depend on the labels present, included).
+// --skip-existing: every file this case would write is there: its --split masks, and the --render files that every
+// case gets (the slices, the review page; not the 3D pictures and meshes, which an empty case has none of), included.
+// A DICOM object its report says it did not write (an empty segmentation) is not wanted.
 bool caseDone(const OutputPaths& out, const std::vector<LabelInfo>& labels, const RenderSettings& render) {
   std::vector<std::string> files = out.files();
   for (const auto& f : splitFiles(out, labels)) files.push_back(f);
   if (!out.render.empty()) {
     RenderSettings rs = render;
     rs.outputDir = out.render;
+    rs.views3d = false;
+    rs.meshFormats.clear();
     for (const auto& f : renderDestinations(rs, {})) files.push_back(f);
   }
-  return std::all_of(files.begin(), files.end(), [](const std::string& f) {
-    std::error_code ec;
-    return fs::exists(f, ec);
+  std::set<std::string> notWritten;
+  std::error_code ec;
+  if (!out.report.empty() && fs::exists(out.report, ec)) {
+    try {
+      std::ifstream in(out.report);
+      const auto report = nlohmann::json::parse(in);
+      for (const auto& w : report.value("warnings", nlohmann::json::array()))
+        for (const std::string* dicom : {&out.dicomSeg, &out.rtstruct})
+          if (w.is_string() && !dicom->empty() && w.get<std::string>().rfind(*dicom + ": not written:", 0) == 0)
+            notWritten.insert(*dicom);
+    } catch (const std::exception&) { // an unreadable report: the case is done again
+      return false;
+    }
+  }
+  return std::all_of(files.begin(), files.end(), [&](const std::string& f) {
+    std::error_code e;
+    return notWritten.count(f) > 0 || fs::exists(f, e);
   });
 }
 
@@ -276,6 +293,9 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     RenderSettings rs = args.renderSettings;
     rs.outputDir = out.render;
     rs.force = replace;
+    // made here, so that a later failure of this case (its report) removes them with the pictures its set deletes
+    made.make(out.render, "the --render folder");
+    if (!rs.combined && !rs.meshFormats.empty()) made.make((fs::path(out.render) / "meshes").string());
     RenderInputs in;
     in.caseId = caseId;
     in.image = &volumes.front();

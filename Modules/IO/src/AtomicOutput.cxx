@@ -27,8 +27,10 @@ namespace voxseg::io {
 namespace {
 std::atomic<unsigned> counter{0};
 
-// Pending temporary files, readable from a signal handler (fixed storage, atomic flags).
-constexpr int kSlots = 64;
+// Pending temporary files, readable from a signal handler (fixed storage, atomic flags). A case's files wait for each
+// other (OutputSet): --split masks of a model of 100+ labels, or a mesh per label, hold a slot each until they land.
+// The storage is zero until used (4 MiB of address space, touched a page per slot in use).
+constexpr int kSlots = 1024;
 // A slot is claimed (`used`), then its path written, then published (`ready`): the handler reads only
 // published paths, never one being written (SIGINT can arrive on any thread, e.g. --jobs 2's reader).
 struct Slot {
@@ -47,6 +49,8 @@ int registerTemp(const std::string& path) {
     slots[i].ready.store(true);
     return i;
   }
+  logWarning("more than " + std::to_string(kSlots) + " outputs pending: " + path +
+             " would be left behind if the run were interrupted now");
   return -1;
 }
 
