@@ -1,5 +1,5 @@
 // Segments one image with a voxseg model inside an ITK pipeline:
-//   voxsegExampleSegmentImage <input image> <model.pt | nnU-Net folder> <output label image> [device]
+//   voxsegExampleSegmentImage <input image> <model.pt | nnU-Net folder> <output label image> [device [threads]]
 // The model is a TorchScript file with its card embedded ('voxseg model pack'), or an nnU-Net v2
 // trained-model folder or dataset results folder. It is loaded once; a program segmenting many
 // images keeps it and gives it to every filter (SetModel, SetNnUNet).
@@ -13,9 +13,10 @@
 #include <iostream>
 
 int main(int argc, char* argv[]) {
-  if (argc < 4 || argc > 5) {
+  if (argc < 4 || argc > 6) {
     std::cerr << "usage: " << argv[0]
-              << " <input image> <model.pt | nnU-Net folder> <output label image> [device: cpu, cuda, auto]\n";
+              << " <input image> <model.pt | nnU-Net folder> <output label image> [device: cpu, cuda, auto]"
+                 " [CPU threads, 0: every core]\n";
     return EXIT_FAILURE;
   }
   using ImageType = itk::Image<float, 3>;
@@ -29,7 +30,8 @@ int main(int argc, char* argv[]) {
   const bool existed = !ec;
   try {
     voxseg::pipeline::SegmenterOptions options;
-    options.device.name = argc == 5 ? argv[4] : "auto";
+    options.device.name = argc >= 5 ? argv[4] : "auto";
+    options.threads = argc == 6 ? std::atoi(argv[5]) : 0;
     auto filter = FilterType::New();
     if (std::filesystem::is_directory(argv[2]))
       filter->SetNnUNet(FilterType::LoadNnUNet(argv[2], options)); // every trained fold, mirroring
