@@ -103,12 +103,14 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
     // --previous-stage: a trained-model folder is loaded with the cascade stages; anything else is a label map
     const bool previousFolder = inference::isNnUNetFolder(previousStage);
     if (!previousStage.empty() && !previousFolder) previousLabels_ = previousStage;
-    pipeline::NnUNetOptions o = nnunet;
-    if (previousFolder) o.previousStage = previousStage;
-    nnunet_ = pipeline::loadNnUNetEnsemble(folderList, o, options, !previousStage.empty() && !previousFolder,
-                                           "--previous-stage " + previousStage);
-    for (const auto& m : nnunet_) members_.push_back(m.get());
-    labels_ = pipeline::labelTable(*nnunet_.front());
+    pipeline::NnUNetSelection selection; // the folders as given: a results folder was resolved (withNnUNetResults)
+    selection.folders = folderList;
+    selection.nnunet = nnunet;
+    if (previousFolder) selection.nnunet.previousStage = previousStage;
+    if (!previousLabels_.empty()) selection.previousStageLabels = "--previous-stage " + previousStage;
+    nnunet_ = std::make_unique<pipeline::NnUNetPredictor>(selection, options);
+    const std::vector<const pipeline::NnUNetModel*>& members = nnunet_->members();
+    labels_ = nnunet_->labelTable();
     const auto modelFiles = [&](const pipeline::NnUNetOptions& m) {
       nlohmann::ordered_json list = nlohmann::ordered_json::array();
       for (const char* f : {"plans.json", "dataset.json"}) list.push_back(fileEntry((fs::path(m.folder) / f).string()));
@@ -119,8 +121,8 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
     };
     // one configuration: its folder, configuration and folds; an ensemble lists each so
     std::vector<nlohmann::ordered_json> configurations;
-    for (std::size_t i = 0; i < nnunet_.size(); ++i) {
-      const auto& m = nnunet_[i];
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      const pipeline::NnUNetModel* m = members[i];
       nlohmann::ordered_json c = {{"folder", m->options.folder},
                                   {"configuration", m->configurationName},
                                   {"folds", foldsJson(m->options.folds)}}; // --folds auto resolved
@@ -130,15 +132,15 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
             {"folder", p.options.folder}, {"configuration", p.configurationName}, {"files", modelFiles(p.options)}};
       } else if (!previousLabels_.empty() && !m->previousStage.empty()) {
         c["previous_stage"] = {{"labels", previousLabels_}};
-      } else if (const int j = pipeline::ensembleMemberBefore(members_, i); j >= 0) {
-        c["previous_stage"] = {{"folder", members_[std::size_t(j)]->options.folder},
-                               {"configuration", members_[std::size_t(j)]->configurationName},
+      } else if (const int j = pipeline::ensembleMemberBefore(members, i); j >= 0) {
+        c["previous_stage"] = {{"folder", members[std::size_t(j)]->options.folder},
+                               {"configuration", members[std::size_t(j)]->configurationName},
                                {"ensemble_member", true}};
       }
       for (const auto& f : modelFiles(m->options)) files.push_back(f);
       configurations.push_back(c);
     }
-    const pipeline::NnUNetModel& first = *nnunet_.front();
+    const pipeline::NnUNetModel& first = *members.front();
     description_ = {
         {"kind", "nnunet"},
         {"name", first.plans.value("dataset_name", fs::path(first.options.folder).parent_path().filename().string())},
@@ -176,11 +178,11 @@ CaseRunner::CaseRunner(const std::vector<std::string>& models, const std::string
 }
 
 bool CaseRunner::isRegionBased() const {
-  return isNnUNet() ? !nnunet_.front()->regionsClassOrder.empty() : !torch_->card.regions.empty();
+  return isNnUNet() ? !nnunet_->members().front()->regionsClassOrder.empty() : !torch_->card.regions.empty();
 }
 
 std::size_t CaseRunner::channelCount() const {
-  return isNnUNet() ? nnunet_.front()->dataset.at("channel_names").size() : torch_->card.channels.size();
+  return isNnUNet() ? nnunet_->channelNames().size() : torch_->card.channels.size();
 }
 
 std::string CaseRunner::previousStageLabels(const std::string& caseId) const {
@@ -194,8 +196,7 @@ CaseResult CaseRunner::run(const std::vector<io::Volume>& inputs, bool keepValue
                            const inference::ProgressFn& progress, const io::Volume* previousStage) const {
   CaseResult r;
   if (isNnUNet()) {
-    pipeline::NnUNetResult n =
-        pipeline::segmentNnUNetEnsemble(members_, inputs, options_, keepValues, progress, previousStage);
+    pipeline::NnUNetResult n = nnunet_->segment(inputs, options_, keepValues, progress, previousStage);
     r.labels = std::move(n.labels);
     r.values = std::move(n.probabilities);
     r.valuesAreProbabilities = true;

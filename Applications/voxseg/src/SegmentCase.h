@@ -4,7 +4,7 @@
 
 #include "voxseg/core/ModelCard.h"
 #include "voxseg/io/Volume.h"
-#include "voxseg/pipeline/NnUNet.h"
+#include "voxseg/pipeline/NnUNetPredictor.h"
 #include "voxseg/pipeline/Segmenter.h"
 
 #include <nlohmann/json.hpp>
@@ -44,7 +44,7 @@ public:
   /// The previous-stage label map of case `caseId` when --previous-stage names label maps; empty otherwise.
   std::string previousStageLabels(const std::string& caseId) const;
 
-  bool isNnUNet() const { return !nnunet_.empty(); }
+  bool isNnUNet() const { return nnunet_ != nullptr; }
   bool isRegionBased() const;
   /// Every label the model can write, background first, with names and (generated when absent) colors.
   const std::vector<LabelInfo>& labels() const { return labels_; }
@@ -54,8 +54,9 @@ public:
 
 private:
   std::unique_ptr<pipeline::Model> torch_;
-  std::vector<std::unique_ptr<pipeline::NnUNetModel>> nnunet_; ///< several: an ensemble of configurations
-  std::vector<const pipeline::NnUNetModel*> members_;          ///< nnunet_'s models, as the ensemble takes them
+  /// nnU-Net folders (several: an ensemble of configurations), without post-processing: the CLI applies
+  /// --nnunet-postprocessing with its other steps.
+  std::unique_ptr<pipeline::NnUNetPredictor> nnunet_;
   pipeline::SegmenterOptions options_;
   std::vector<LabelInfo> labels_;
   nlohmann::ordered_json description_;
