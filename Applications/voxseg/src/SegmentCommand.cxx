@@ -12,7 +12,7 @@
 #include "voxseg/io/DicomSeg.h"
 #include "voxseg/io/RtStruct.h"
 #include "voxseg/io/SegmentationFiles.h"
-#include "voxseg/pipeline/NnUNetInferenceInformation.h"
+#include "voxseg/pipeline/NnUNetPredictor.h"
 #include "voxseg/processing/LabelMaps.h"
 #include "voxseg/processing/NnUNetPostprocessing.h"
 
@@ -595,23 +595,21 @@ SegmentArgs withNnUNetResults(const SegmentArgs& given) {
   if (args.inputs.empty() && args.batch.empty()) return args; // the usage error comes first
   std::vector<std::string> all = args.nnunet;
   all.insert(all.end(), args.models.begin(), args.models.end());
-  const auto results = [](const std::string& p) {
-    return pipeline::isNnUNetResultsFolder(p) && !inference::isNnUNetFolder(p);
-  };
-  const auto it = std::find_if(all.begin(), all.end(), results);
-  if (it == all.end()) return args;
-  if (all.size() > 1)
-    throw usageError(*it + ": an nnU-Net results folder (inference_information.json) chooses the configurations "
-                           "itself; give it alone");
+  if (!pipeline::namesNnUNetResults(all)) return args;
   if (!args.card.empty()) throw usageError("--card applies to TorchScript models, not to nnU-Net results folders");
-  const pipeline::NnUNetInferenceInformation info =
-      pipeline::readNnUNetInferenceInformation(*it, !noPostprocessing && args.nnunetPostprocessing.empty());
+  const bool foldsGiven = std::count(args.nnunetOnly.begin(), args.nnunetOnly.end(), "--folds") > 0;
+  pipeline::NnUNetPredictorOptions o; // what the C++ API selects (the post-processing is read again, with the rest)
+  o.folders = all;
+  if (foldsGiven) o.nnunet.folds = args.nnunetOptions.folds;
+  o.postprocessing = args.nnunetPostprocessing;
+  o.noPostprocessing = noPostprocessing;
+  const pipeline::NnUNetSelection selection = pipeline::selectNnUNet(o);
+  const pipeline::NnUNetInferenceInformation& info = selection.results;
   args.nnunetResults = info.file;
   args.models.clear();
-  args.nnunet = info.folders;
-  const bool foldsGiven = std::count(args.nnunetOnly.begin(), args.nnunetOnly.end(), "--folds") > 0;
-  if (!foldsGiven) args.nnunetOptions.folds = info.folds;
-  if (args.nnunetPostprocessing.empty() && !noPostprocessing) args.nnunetPostprocessing = info.postprocessing;
+  args.nnunet = selection.folders;
+  if (!foldsGiven) args.nnunetOptions.folds = selection.nnunet.folds; // given: even "auto" (every trained fold)
+  args.nnunetPostprocessing = selection.postprocessingFile;
   std::string folders, folds;
   for (const auto& f : info.folders) folders += (folders.empty() ? "" : " + ") + fs::path(f).filename().string();
   for (int f : info.folds) folds += (folds.empty() ? "" : ",") + std::to_string(f);

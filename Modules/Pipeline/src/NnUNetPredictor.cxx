@@ -12,6 +12,14 @@
 
 namespace voxseg::pipeline {
 
+namespace {
+bool isResults(const std::string& p) { return isNnUNetResultsFolder(p) && !inference::isNnUNetFolder(p); }
+} // namespace
+
+bool namesNnUNetResults(const std::vector<std::string>& folders) {
+  return std::any_of(folders.begin(), folders.end(), isResults);
+}
+
 NnUNetSelection selectNnUNet(const NnUNetPredictorOptions& options) {
   if (options.folders.empty()) throw usageError("no nnU-Net folder given: a trained-model folder or a results folder");
   if (options.noPostprocessing && !options.postprocessing.empty())
@@ -21,17 +29,14 @@ NnUNetSelection selectNnUNet(const NnUNetPredictorOptions& options) {
   out.nnunet = options.nnunet;
   out.previousStageLabels = options.previousStageLabels;
   std::string postprocessing = options.postprocessing;
-  const auto results = [](const std::string& p) { return isNnUNetResultsFolder(p) && !inference::isNnUNetFolder(p); };
-  if (const auto it = std::find_if(out.folders.begin(), out.folders.end(), results); it != out.folders.end()) {
+  if (const auto it = std::find_if(out.folders.begin(), out.folders.end(), isResults); it != out.folders.end()) {
     if (out.folders.size() > 1)
       throw usageError(*it + ": an nnU-Net results folder (inference_information.json) chooses the configurations "
                              "itself; give it alone");
-    const NnUNetInferenceInformation info =
-        readNnUNetInferenceInformation(*it, !options.noPostprocessing && postprocessing.empty());
-    out.resultsFile = info.file;
-    out.folders = info.folders;
-    if (out.nnunet.folds.empty()) out.nnunet.folds = info.folds;
-    if (postprocessing.empty()) postprocessing = info.postprocessing;
+    out.results = readNnUNetInferenceInformation(*it, !options.noPostprocessing && postprocessing.empty());
+    out.folders = out.results.folders;
+    if (out.nnunet.folds.empty()) out.nnunet.folds = out.results.folds;
+    if (postprocessing.empty()) postprocessing = out.results.postprocessing;
   }
   if (!postprocessing.empty()) {
     out.postprocessing = processing::readNnUNetPostprocessing(postprocessing);
@@ -44,7 +49,7 @@ NnUNetPredictor::NnUNetPredictor(const NnUNetPredictorOptions& options, const Se
     : NnUNetPredictor(selectNnUNet(options), run) {}
 
 NnUNetPredictor::NnUNetPredictor(const NnUNetSelection& selection, const SegmenterOptions& run)
-    : resultsFile_(selection.resultsFile), postprocessingFile_(selection.postprocessingFile),
+    : resultsFile_(selection.results.file), postprocessingFile_(selection.postprocessingFile),
       steps_(selection.postprocessing), takesPreviousStageLabels_(!selection.previousStageLabels.empty()) {
   models_ = loadNnUNetEnsemble(selection.folders, selection.nnunet, run, takesPreviousStageLabels_,
                                selection.previousStageLabels);

@@ -7,6 +7,7 @@
 
 #include "voxseg/core/ModelCard.h"
 #include "voxseg/pipeline/NnUNet.h"
+#include "voxseg/pipeline/NnUNetInferenceInformation.h"
 #include "voxseg/processing/Components.h"
 
 #include <memory>
@@ -34,13 +35,17 @@ struct NnUNetPredictorOptions {
 /// What the options select, read from the JSON files alone (no network loads): the results folder's choice of
 /// folders and folds (or the folders given), and the post-processing steps.
 struct NnUNetSelection {
-  std::vector<std::string> folders; ///< trained-model folders
-  NnUNetOptions nnunet;             ///< folds resolved as far as the results folder says (empty: every trained fold)
-  std::string resultsFile;          ///< inference_information.json, or empty
-  std::string postprocessingFile;   ///< postprocessing.json applied, or empty
+  std::vector<std::string> folders;   ///< trained-model folders
+  NnUNetOptions nnunet;               ///< folds resolved as far as the results folder says (empty: every trained fold)
+  NnUNetInferenceInformation results; ///< the results folder's inference_information.json read (file empty: none)
+  std::string postprocessingFile;     ///< postprocessing.json applied, or empty
   std::vector<processing::LargestComponentOfUnion> postprocessing;
   std::string previousStageLabels; ///< as given
 };
+
+/// Whether one of `folders` is a dataset's results folder (inference_information.json) and not a trained-model folder:
+/// what selectNnUNet resolves.
+bool namesNnUNetResults(const std::vector<std::string>& folders);
 
 /// Reads the results folder (if one is given) and the post-processing file. Throws Error: Usage for options that
 /// contradict each other, Model for a results folder, Input for a bad postprocessing.json, each naming the file.
