@@ -68,7 +68,7 @@ void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, co
   const std::vector<std::uint16_t> values = labelValues(labels);
   for (std::uint16_t v : values)
     if (v) present.insert(v);
-  if (present.empty()) throw usageError(labels.source + ": no label to write into a DICOM SEG (the map is empty)");
+  if (present.empty()) throw inputError(labels.source, "no label to write into a DICOM SEG (the map is empty)");
 
   // voxseg's text is UTF-8: a name that is not ASCII makes the SEG UTF-8, the source's copied text included
   // (DCMTK checks a segment's text before the segment is in the dataset, without its character set: text that is

@@ -82,7 +82,7 @@ void writeRtStruct(const Volume& labels, const std::vector<LabelInfo>& known, co
   std::set<int> present;
   for (std::uint16_t v : values)
     if (v) present.insert(v);
-  if (present.empty()) throw usageError(labels.source + ": no label to write into an RT Structure Set");
+  if (present.empty()) throw inputError(labels.source, "no label to write into an RT Structure Set (the map is empty)");
 
   DcmFileFormat first;
   if (first.loadFile(source.slices.front().file.c_str(), EXS_Unknown, EGL_noChange, 256, ERM_autoDetect).bad())
