@@ -1,6 +1,6 @@
 # Runs one voxseg command line and checks what a user would see.
 #   cmake -DCOMMAND="exe;arg;..." -DEXPECT_CODE=N [-DOUT_REGEX=re] [-DERR_REGEX=re]
-#         [-DMUST_NOT_EXIST="path;..."] [-DMUST_EXIST="path;..."] [-DWORKDIR=dir] [-DSETUP="cmd;..."]
+#         [-DMUST_NOT_EXIST="path;..."]  (a path with * or ? is a pattern no file may match) [-DMUST_EXIST="path;..."] [-DWORKDIR=dir] [-DSETUP="cmd;..."]
 #         [-DFILE_MATCHES="path=~regex;..."]  (the first 64 KiB of the file must match the regex)
 #         [-DIDENTICAL="a==b;..."]  (the two files must have the same bytes)
 #         -P RunCliTest.cmake
@@ -29,8 +29,13 @@ endif()
 if(DEFINED ERR_REGEX AND NOT err MATCHES "${ERR_REGEX}")
   message(FATAL_ERROR "stderr does not match: ${ERR_REGEX}")
 endif()
-foreach(p IN LISTS MUST_NOT_EXIST)
-  if(EXISTS "${p}")
+foreach(p IN LISTS MUST_NOT_EXIST) # a name with * or ? is a pattern: no file may match it (hidden files too)
+  if(p MATCHES "[*?]")
+    file(GLOB found LIST_DIRECTORIES true "${p}")
+    if(found)
+      message(FATAL_ERROR "no file should match ${p}: ${found}")
+    endif()
+  elseif(EXISTS "${p}")
     message(FATAL_ERROR "file should not exist: ${p}")
   endif()
 endforeach()

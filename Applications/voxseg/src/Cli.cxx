@@ -443,8 +443,11 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   trainCmd->add_option("--epochs", to.epochs, "epochs")->capture_default_str();
   trainCmd->add_option("--iterations", to.iterationsPerEpoch, "iterations per epoch")->capture_default_str();
   trainCmd->add_option("--batch", to.batch, "patches per iteration")->capture_default_str();
-  trainCmd->add_option("--patch", trainArgs.patch, "patch size z,y,x (default: planned from the data)");
-  trainCmd->add_option("--max-patch-voxels", to.maxPatchVoxels, "planning budget for the patch")->capture_default_str();
+  auto* patchOption =
+      trainCmd->add_option("--patch", trainArgs.patch, "patch size z,y,x (default: planned from the data)");
+  trainCmd->add_option("--max-patch-voxels", to.maxPatchVoxels, "planning budget for the patch (not with --patch)")
+      ->capture_default_str()
+      ->excludes(patchOption); // a given patch is not planned: the budget would be ignored
   trainCmd->add_option("--spacing", trainArgs.spacing, "target spacing z,y,x in mm (default: the median)");
   trainCmd->add_option("--features", to.baseFeatures, "features of the first stage (doubling per stage)")
       ->capture_default_str();
@@ -461,7 +464,10 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   trainCmd->add_option("--foreground", to.foregroundFraction, "fraction of patches centred on foreground")
       ->capture_default_str();
   trainCmd->add_flag("--no-augment", trainArgs.noAugment, "no data augmentation");
-  trainCmd->add_option("--val-fraction", to.validationFraction, "cases held out for validation")->capture_default_str();
+  auto* valFraction = trainCmd
+                          ->add_option("--val-fraction", to.validationFraction,
+                                       "cases held out for validation (not with --fold: the fold's split holds out)")
+                          ->capture_default_str();
   trainCmd
       ->add_option_function<std::string>(
           "--fold", [&](const std::string& k) { to.fold = k == "all" ? training::kFoldAll : std::stoi(k); },
@@ -472,7 +478,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
             const bool number = !k.empty() && k.size() <= 3 && k.find_first_not_of("0123456789") == std::string::npos;
             return number || k == "all" ? std::string() : "'" + k + "' is not a fold number (0, 1, ...) or all";
           },
-          "K|all"));
+          "K|all"))
+      ->excludes(valFraction); // the fold's validation cases are the split's
   trainCmd->add_option("--splits", to.splits, "nnU-Net's splits_final.json to take --fold's cases from");
   trainCmd->add_option("--validate-every", to.validateEvery, "epochs between validation Dice")->capture_default_str();
   trainCmd->add_option("--checkpoint-every", to.checkpointEvery, "epochs between resumable checkpoints")

@@ -1,3 +1,4 @@
+#include "Batch.h"
 #include "Commands.h"
 #include "TrainValidation.h"
 
@@ -8,6 +9,7 @@
 
 #include <filesystem>
 #include <sstream>
+#include <vector>
 
 namespace voxseg::cli {
 namespace {
@@ -74,10 +76,19 @@ int runTrain(const TrainArgs& args) {
       spdlog::warn("training curve not drawn: {}", e.what());
     }
   }
-  { // an earlier run's validation summary would stand beside this model as if it were its own
+  { // an earlier run's validation would stand beside this model as if it were its own (and `evaluate` would pool its
+    // predictions, of cases this model may have trained on, into the cross-validation)
+    namespace fs = std::filesystem;
+    const fs::path folder = fs::path(summary.foldFolder) / "validation";
+    std::vector<fs::path> former;
     std::error_code ec;
-    const auto old = std::filesystem::path(summary.foldFolder) / "validation" / "summary.json";
-    if (std::filesystem::remove(old, ec)) spdlog::info("removed {} (an earlier run's)", old.string());
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if ((name == "summary.json" || !volumeFileStem(name).empty()) && it->is_regular_file(ec)) former.push_back(*it);
+    }
+    for (const auto& f : former) fs::remove(f, ec);
+    if (!former.empty())
+      spdlog::info("removed {} file(s) of an earlier run's validation from {}", former.size(), folder.string());
   }
   if (args.finalValidation) {
     spdlog::info("final validation: segmenting {} case(s) with {} (test-time mirroring, step 0.5)",

@@ -134,7 +134,7 @@ RawDataset readRawDataset(const std::string& folder) {
   // An image whose case has no label map would be left out silently (nnU-Net refuses such a dataset too).
   std::set<std::string> labelled;
   for (const auto& c : d.cases) labelled.insert(c.id);
-  std::vector<std::string> unlabelled;
+  std::vector<std::string> unlabelled, extra;
   for (const auto& e : fs::directory_iterator(images)) {
     const std::string name = e.path().filename().string();
     const std::size_t suffix = 5 + d.fileEnding.size(); // "_0000" + ending
@@ -143,7 +143,19 @@ RawDataset readRawDataset(const std::string& folder) {
     const std::string id = name.substr(0, name.size() - suffix);
     const std::string channel = name.substr(id.size(), 5);
     if (channel[0] != '_' || channel.find_first_not_of("0123456789", 1) != std::string::npos) continue;
-    if (!labelled.count(id)) unlabelled.push_back(name);
+    if (!labelled.count(id))
+      unlabelled.push_back(name);
+    else if (std::stoul(channel.substr(1)) >= d.channelNames.size()) // nnU-Net would not read it: a channel_names slip?
+      extra.push_back(name);
+  }
+  if (!extra.empty()) {
+    std::sort(extra.begin(), extra.end());
+    throw inputError(
+        (images / extra.front()).string(),
+        "channel " + extra.front().substr(extra.front().size() - 4 - d.fileEnding.size(), 4) + " of a case, but " +
+            jsonPath + " declares " + std::to_string(d.channelNames.size()) + " channel(s) in channel_names" +
+            (extra.size() > 1 ? " (and " + std::to_string(extra.size() - 1) + " other such image(s))" : std::string()) +
+            "; declare every channel, or remove the image");
   }
   if (!unlabelled.empty()) {
     std::sort(unlabelled.begin(), unlabelled.end());

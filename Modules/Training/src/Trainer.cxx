@@ -1,6 +1,7 @@
 #include "Batches.h"
 #include "Loss.h"
 #include "Prepare.h"
+#include "ResumeState.h"
 #include "Splits.h"
 #include "UNet.h"
 
@@ -38,16 +39,6 @@ torch::Device pickDevice(const std::string& name) {
     return torch::Device(name);
   }
   throw usageError("--device '" + name + "': expected auto, cpu, cuda or cuda:N");
-}
-
-void writeText(const std::string& path, const std::string& text, bool overwrite) {
-  io::AtomicOutput out(path, overwrite);
-  {
-    std::ofstream f(out.tempPath(), std::ios::binary);
-    f << text;
-    if (!f.flush()) throw Error(ExitCode::Output, path + ": cannot write");
-  }
-  out.commit();
 }
 
 Regions regionValues(const RawDataset& ds) {
@@ -95,6 +86,10 @@ Fold selectFold(const RawDataset& ds, const TrainOptions& o) {
         throw inputError(source, "fold " + std::to_string(k) + " names case '" + id + "', which " + ds.folder +
                                      " does not have");
   if (f.train.empty()) throw inputError(source, "fold " + std::to_string(k) + " has no training case");
+  for (const auto& id : f.val) // its validation would score a case the fold trained on
+    if (std::find(f.train.begin(), f.train.end(), id) != f.train.end())
+      throw inputError(source,
+                       "fold " + std::to_string(k) + " lists case '" + id + "' both to train on and to validate on");
   return f;
 }
 
@@ -135,7 +130,7 @@ void writeCheckpoint(UNet& net, const std::string& path, int fold, bool overwrit
   cp.insert("init_args", init);
   cp.insert("inference_allowed_mirroring_axes", c10::List<std::int64_t>({0, 1, 2}));
   const std::vector<char> bytes = torch::pickle_save(cp);
-  writeText(path, std::string(bytes.begin(), bytes.end()), overwrite);
+  writeFileAtomically(path, std::string(bytes.begin(), bytes.end()), overwrite);
 }
 
 // Dice per foreground class (argmax), or per region (sigmoid > 0.5), on validation patches; voxels of the ignore
@@ -264,6 +259,10 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
   folders.make(state.string(), "the model folder");
   for (std::size_t i = o.fold ? 2 : 0; i < finals.size(); ++i)
     io::AtomicOutput probe(finals[i], o.force || o.resume); // before any work
+  const std::string stateJson = (state / "state.json").string();
+  if (std::error_code ec; !o.force && !o.resume && fs::exists(stateJson, ec)) // an interrupted run's resume point
+    throw Error(ExitCode::Output, stateJson + ": the resume point of a run not finished here: --resume continues it, "
+                                              "--force starts over");
 
   if (o.threads > 0) torch::set_num_threads(o.threads);
   torch::manual_seed(o.seed);
@@ -273,19 +272,37 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
   const std::vector<PreparedCase> cases = prepare(ds, o, plan);
   const nlohmann::json plans = plansJson(ds, plan, o); // plans.json; kept in the resume state too
   const nlohmann::ordered_json dataset = datasetJson(ds);
-  if (o.fold && !o.force) // the other folds' plans.json and dataset.json must stay theirs
+  if (o.fold) {                      // the other folds' plans.json and dataset.json must stay theirs
+    std::vector<std::string> others; // folds trained with the files there now
+    std::error_code ec;
+    for (fs::directory_iterator it(out, ec), end; !ec && it != end; it.increment(ec))
+      if (it->path().filename().string().rfind("fold_", 0) == 0 && it->path() != fold &&
+          fs::exists(it->path() / "checkpoint_final.pth", ec))
+        others.push_back(it->path().filename().string());
+    std::sort(others.begin(), others.end());
     for (const auto& [path, now] : {std::pair<std::string, nlohmann::json>{finals[0], plans},
                                     {finals[1], nlohmann::json::parse(jsonText(dataset))}}) {
       std::ifstream in(path);
       if (!in) continue;
       const auto before = nlohmann::json::parse(in, nullptr, false);
-      if (before != now)
-        throw usageError(path + " holds what another run wrote (" +
-                         (before.is_discarded()
-                              ? std::string("not valid JSON")
-                              : nlohmann::json::diff(before, now).front().value("path", "?") + " differs") +
-                         "): train every fold on the same dataset with the same options, or --force to replace it");
+      if (before == now || (o.force && others.empty())) continue;
+      const std::string what =
+          path + " holds what another run wrote (" +
+          (before.is_discarded() ? std::string("not valid JSON")
+                                 : nlohmann::json::diff(before, now).front().value("path", "?") + " differs") +
+          ")";
+      if (!o.force)
+        throw usageError(what + ": train every fold on the same dataset with the same options, or --force to replace "
+                                "it");
+      std::string list;
+      for (const auto& f : others) list += (list.empty() ? "" : ", ") + f;
+      throw usageError(what + ", and " + list + " of this folder were trained with it: --force would leave " +
+                       (others.size() > 1 ? "them" : "it") +
+                       " beside files of other options (segment -m averages every fold); train into another folder, "
+                       "or remove " +
+                       (others.size() > 1 ? "them" : "it") + " first");
     }
+  }
   {
     std::ostringstream m;
     m.precision(1);
@@ -374,11 +391,8 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
   // covers every epoch trained, also when a resume has none left to run.
   std::int64_t pastIterations = 0;
   double pastSeconds = 0;
-  const std::string stateJson = (state / "state.json").string();
   if (o.resume) {
-    std::ifstream in(stateJson);
-    if (!in) throw inputError(stateJson, "no training state to resume from");
-    const auto j = nlohmann::json::parse(in);
+    const nlohmann::json j = readResumeState(state);
     // the seed first: the plans' intensity statistics come from voxels sampled with it
     if (j.contains("seed") && j.at("seed").get<std::uint64_t>() != o.seed)
       throw usageError("--resume: the run in " + o.output + " was started with --seed " + j.at("seed").dump() +
@@ -406,8 +420,7 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
     pastSeconds = j.value("train_seconds", 0.0);
     std::istringstream rs(j.at("rng").get<std::string>());
     rs >> rng;
-    torch::load(net, (state / "network.pt").string());
-    torch::load(*optimizer, (state / "optimizer.pt").string());
+    loadResumePoint(state, j, net, *optimizer, o.optimizer);
     net->to(device);
     logInfo("resuming after epoch " + std::to_string(firstEpoch) + " of " + std::to_string(o.epochs));
   }
@@ -460,22 +473,18 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
     if (progress) progress(report);
     // A resume point every checkpointEvery epochs and after the last one (a finished run can go on with more).
     if ((epoch + 1) % std::max(1, o.checkpointEvery) == 0 || epoch + 1 == o.epochs) {
-      torch::save(net, (state / "network.pt").string());
-      torch::save(*optimizer, (state / "optimizer.pt").string());
       std::ostringstream rs;
       rs << rng;
-      writeText(stateJson,
-                jsonText(nlohmann::json{{"epoch", epoch + 1},
-                                        {"losses", summary.losses},
-                                        {"validation", summary.validation},
-                                        {"rng", rs.str()},
-                                        {"network", networkSignature(plan)},
-                                        {"plans", plans},
-                                        {"seed", o.seed},
-                                        {"validation_cases", caseIds(cases, valPool)},
-                                        {"iterations", pastIterations + iterations},
-                                        {"train_seconds", pastSeconds + secondsSince(tTrain)}}),
-                true);
+      saveResumePoint(state, epoch + 1, net, *optimizer, o.optimizer,
+                      {{"losses", summary.losses},
+                       {"validation", summary.validation},
+                       {"rng", rs.str()},
+                       {"network", networkSignature(plan)},
+                       {"plans", plans},
+                       {"seed", o.seed},
+                       {"validation_cases", caseIds(cases, valPool)},
+                       {"iterations", pastIterations + iterations},
+                       {"train_seconds", pastSeconds + secondsSince(tTrain)}});
       if (epoch + 1 < o.epochs)
         logInfo("checkpoint after epoch " + std::to_string(epoch + 1) + " in " + state.string() +
                 " (--resume continues from there)");
@@ -486,19 +495,20 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
 
   // the model folder nnU-Net (and voxseg segment -m) reads; another fold's plans.json and dataset.json are the same
   const bool replace = o.force || o.resume || o.fold.has_value();
-  writeText(finals[0], jsonText(plans, 2) + "\n", replace);
-  writeText(finals[1], jsonText(dataset, 2) + "\n", replace);
+  writeFileAtomically(finals[0], jsonText(plans, 2) + "\n", replace);
+  writeFileAtomically(finals[1], jsonText(dataset, 2) + "\n", replace);
   writeCheckpoint(net, finals[2], o.fold.value_or(0), o.force || o.resume);
-  writeText(finals[3],
-            jsonText(nlohmann::json{{"losses", summary.losses},
-                                    {"validation_dice", summary.validation},
-                                    {"seed", o.seed},
-                                    {"iterations_per_second", summary.iterationsPerSecond > 0
-                                                                  ? nlohmann::json(summary.iterationsPerSecond)
-                                                                  : nlohmann::json(nullptr)}},
-                     2) +
-                "\n",
-            o.force || o.resume);
+  writeFileAtomically(
+      finals[3],
+      jsonText(nlohmann::json{{"losses", summary.losses},
+                              {"validation_dice", summary.validation},
+                              {"seed", o.seed},
+                              {"iterations_per_second", summary.iterationsPerSecond > 0
+                                                            ? nlohmann::json(summary.iterationsPerSecond)
+                                                            : nlohmann::json(nullptr)}},
+               2) +
+          "\n",
+      o.force || o.resume);
   folders.keep();
   summary.modelFolder = o.output;
   summary.foldFolder = fold.string();

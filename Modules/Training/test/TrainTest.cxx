@@ -337,6 +337,12 @@ TEST(Dataset, LayoutProblemsNameTheFile) {
     EXPECT_NE(std::string(e.what()).find("case01_0000.nii.gz: missing: channel 0 of case case01"), std::string::npos)
         << e.what();
   }
+  // an image of a channel dataset.json does not declare: named (nnU-Net would not read it; it was ignored silently)
+  const std::string extra = makeToyDataset(dir.file("Dataset009_Extra"), 2);
+  std::filesystem::copy_file(extra + "/imagesTr/case01_0000.nii.gz", extra + "/imagesTr/case01_0001.nii.gz");
+  voxseg::testing::expectError([&] { readRawDataset(extra); }, ExitCode::Input,
+                               "case01_0001.nii.gz: channel 0001 of a case, but " + extra +
+                                   "/dataset.json declares 1 channel(s) in channel_names");
   // a label map missing: its image is named (it was "numTraining is 2 but labelsTr holds 1", or, with
   // numTraining adjusted, the image was left out silently)
   const std::string other = makeToyDataset(dir.file("Dataset002_Toy"), 3);
