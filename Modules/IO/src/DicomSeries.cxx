@@ -6,6 +6,7 @@
 #include "voxseg/core/Log.h"
 
 #include <gdcmDirectory.h>
+#include <gdcmImageHelper.h>
 #include <gdcmReader.h>
 #include <gdcmScanner.h>
 #include <gdcmSequenceOfItems.h>
@@ -300,6 +301,22 @@ std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder) {
   return out;
 }
 
+namespace {
+
+// The slice normal of a single multi-frame file (an enhanced CT or MR keeps its orientation in the functional groups,
+// which the folder scan does not read), as GDCM reads it for the volume; false when it cannot be read.
+bool multiFrameNormal(const std::string& file, Vec3& normal) {
+  gdcm::Reader reader;
+  reader.SetFileName(file.c_str());
+  if (!reader.ReadUpToTag(gdcm::Tag(0x7fe0, 0x0010))) return false;
+  const std::vector<double> c = gdcm::ImageHelper::GetDirectionCosinesValue(reader.GetFile());
+  if (c.size() != 6) return false;
+  normal = cross({c[0], c[1], c[2]}, {c[3], c[4], c[5]});
+  return true;
+}
+
+} // namespace
+
 const DicomSeriesInfo& selectSeries(const std::vector<DicomSeriesInfo>& series, const std::string& uid,
                                     const std::string& folder) {
   if (!uid.empty() && uid != "largest") {
@@ -323,8 +340,11 @@ const DicomSeriesInfo& selectSeries(const std::vector<DicomSeriesInfo>& series, 
   if (uid == "largest") { // documented rule: the CT or MR series with the most slices stacked along z
     const DicomSeriesInfo* best = nullptr;
     for (const auto& s : series) {
-      const Vec3 normal = cross(s.rowCosine, s.columnCosine);
-      if ((s.modality != "CT" && s.modality != "MR") || !s.positionsKnown || std::fabs(normal[2]) < 0.8) continue;
+      if (s.modality != "CT" && s.modality != "MR") continue;
+      Vec3 normal = cross(s.rowCosine, s.columnCosine);
+      const bool multiFrame = s.frames > 1 && s.files.size() == 1;
+      if (!(multiFrame ? multiFrameNormal(s.files.front(), normal) : s.positionsKnown) || std::fabs(normal[2]) < 0.8)
+        continue;
       const std::size_t slices = s.frames > 1 ? s.frames : s.files.size();
       if (!best || slices > (best->frames > 1 ? best->frames : best->files.size())) best = &s;
     }
