@@ -122,7 +122,7 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
   for (int v : rendering::presentLabels(labels)) present.push_back(describeLabel(v, in.known));
   io::MadeFolders made; // removed again (when empty) if rendering fails
   made.make(s.outputDir);
-  if (!s.combined && !s.meshFormats.empty()) made.make(path(s, "meshes"));
+  if (!s.combined && !s.meshFormats.empty() && !present.empty()) made.make(path(s, "meshes")); // none: no mesh
   const auto destinations = renderDestinations(s, present);
   for (const auto& f : destinations) io::AtomicOutput probe(f, s.force); // before any work
 

@@ -295,7 +295,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     rs.force = replace;
     // made here, so that a later failure of this case (its report) removes them with the pictures its set deletes
     made.make(out.render, "the --render folder");
-    if (!rs.combined && !rs.meshFormats.empty()) made.make((fs::path(out.render) / "meshes").string());
+    if (!rs.combined && !rs.meshFormats.empty() && !empty) made.make((fs::path(out.render) / "meshes").string());
     RenderInputs in;
     in.caseId = caseId;
     in.image = &volumes.front();
@@ -644,6 +644,11 @@ int runSegment(const SegmentArgs& given) {
     if (!args.summary.empty()) throw usageError("--summary is the summary of a --batch, which is not given");
     if (args.skipExisting) throw usageError("--skip-existing resumes a --batch, which is not given");
     if (args.jobs > 1) throw usageError("--jobs 2 reads a --batch's next case ahead, and no --batch is given");
+    std::vector<std::string> named = paths.files(); // {case} would be written as it stands
+    named.insert(named.end(), {paths.render, paths.split});
+    for (const auto& f : named)
+      if (f.find("{case}") != std::string::npos)
+        throw usageError(f + ": {case} stands for each case of a --batch, which is not given");
   }
   if (!args.batch.empty()) parseShard(args.shard, false); // refuse a bad shard before loading the model
   if (!args.summary.empty() && !endsWith(args.summary, ".csv"))
