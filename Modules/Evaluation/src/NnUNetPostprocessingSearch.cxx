@@ -9,6 +9,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+
+#include <unistd.h>
 
 namespace voxseg::evaluation {
 namespace {
@@ -27,27 +30,93 @@ void apply(LabelMap& m, const Step& step) {
   std::copy(image->GetBufferPointer(), image->GetBufferPointer() + m.voxels.size(), m.voxels.begin());
 }
 
-// nnU-Net's summary of the predictions with `steps` applied (load_postprocess_save, then compute_metrics_on_folder).
-NnUNetSummary score(const std::vector<PostprocessingSearchCase>& cases, const std::vector<Step>& steps,
-                    const PostprocessingSearchOptions& o) {
+std::size_t defaultCacheBytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? std::size_t(pages) * std::size_t(page) / 4 : std::size_t(1) << 30;
+}
+
+// The cases' label maps: read once and held while they fit in the budget (the prediction as far as the kept steps
+// clean it), else read again, with the kept steps applied, whenever asked for.
+class Cases {
+public:
+  Cases(const std::vector<PostprocessingSearchCase>& cases, const PostprocessingSearchOptions& o)
+      : cases_(cases), o_(o), held_(cases.size()), offered_(cases.size(), false),
+        left_(o.cacheBytes ? o.cacheBytes : defaultCacheBytes()) {}
+
+  std::size_t size() const { return cases_.size(); }
+  const PostprocessingSearchCase& files(std::size_t i) const { return cases_[i]; }
+
+  /// Case i's reference and prediction (the kept steps applied), then `trial` applied to the prediction. A case is
+  /// held when it fits the first time it is read.
+  template <class F> void visit(std::size_t i, const Step* trial, F&& f) {
+    if (!held_[i]) {
+      Pair p = read(i);
+      for (const Step& s : kept_) apply(p.prediction, s);
+      const std::size_t bytes = (p.reference.voxels.size() + p.prediction.voxels.size()) * sizeof(std::uint16_t);
+      const bool hold = !offered_[i] && bytes <= left_;
+      offered_[i] = true;
+      if (!hold) {
+        if (trial) apply(p.prediction, *trial);
+        f(p.reference, p.prediction);
+        return;
+      }
+      left_ -= bytes;
+      held_[i] = std::make_unique<Pair>(std::move(p));
+    }
+    LabelMap prediction = held_[i]->prediction;
+    if (trial) apply(prediction, *trial);
+    f(held_[i]->reference, prediction);
+  }
+
+  /// A step kept: applied to the held predictions, and to those read later.
+  void keep(const Step& step) {
+    kept_.push_back(step);
+    for (auto& h : held_)
+      if (h) apply(h->prediction, step);
+  }
+
+  std::size_t heldCount() const {
+    return std::size_t(std::count_if(held_.begin(), held_.end(), [](const auto& h) { return bool(h); }));
+  }
+
+private:
+  struct Pair {
+    LabelMap reference, prediction;
+  };
+  Pair read(std::size_t i) const {
+    const auto& c = cases_[i];
+    Pair p{toLabelMap(io::readVolume(c.reference, o_.read)), toLabelMap(io::readVolume(c.prediction, o_.read))};
+    if (p.prediction.size != p.reference.size)
+      throw inputError(c.prediction,
+                       fmt::format("{} x {} x {} voxels, its reference {} has {} x {} x {}", p.prediction.size[0],
+                                   p.prediction.size[1], p.prediction.size[2], c.reference, p.reference.size[0],
+                                   p.reference.size[1], p.reference.size[2]));
+    p.prediction.spacing = p.reference.spacing; // voxels are compared; NIfTI's float32 spacings may differ in rounding
+    return p;
+  }
+
+  const std::vector<PostprocessingSearchCase>& cases_;
+  const PostprocessingSearchOptions& o_;
+  std::vector<std::unique_ptr<Pair>> held_;
+  std::vector<Step> kept_;
+  std::vector<bool> offered_; ///< read once (held then, or never)
+  std::size_t left_;          ///< bytes the budget has left
+};
+
+// nnU-Net's summary of the predictions with the kept steps and `trial` applied (load_postprocess_save, then
+// compute_metrics_on_folder).
+NnUNetSummary score(Cases& cases, const Step* trial, const PostprocessingSearchOptions& o) {
   EvaluationOptions eo;
   eo.presets.clear(); // nnU-Net counts voxels only
   eo.ignoreLabel = o.ignoreLabel;
   eo.threads = o.threads;
   std::vector<NnUNetCaseCounts> counts;
-  for (const auto& c : cases) {
-    const LabelMap reference = toLabelMap(io::readVolume(c.reference, o.read));
-    LabelMap prediction = toLabelMap(io::readVolume(c.prediction, o.read));
-    if (prediction.size != reference.size)
-      throw inputError(c.prediction, fmt::format("{} x {} x {} voxels, its reference {} has {} x {} x {}",
-                                                 prediction.size[0], prediction.size[1], prediction.size[2],
-                                                 c.reference, reference.size[0], reference.size[1], reference.size[2]));
-    prediction.spacing = reference.spacing; // voxels are compared; NIfTI's float32 spacings may differ in rounding
-    for (const Step& s : steps) apply(prediction, s);
-    counts.push_back({c.reference, c.prediction, {}});
-    for (const auto& r : evaluateTargets(reference, prediction, o.targets, eo))
-      counts.back().counts.push_back(r.counts);
-  }
+  for (std::size_t i = 0; i < cases.size(); ++i)
+    cases.visit(i, trial, [&](const LabelMap& reference, const LabelMap& prediction) {
+      counts.push_back({cases.files(i).reference, cases.files(i).prediction, {}});
+      for (const auto& r : evaluateTargets(reference, prediction, o.targets, eo))
+        counts.back().counts.push_back(r.counts);
+    });
   return nnunetSummary(o.keys, counts);
 }
 
@@ -73,12 +142,13 @@ PostprocessingSearch determineNnUNetPostprocessing(const std::vector<Postprocess
                                         std::to_string(o.foregroundLabels.size()) + " foreground labels");
   PostprocessingSearch out;
   nlohmann::json kwargs = nlohmann::json::array();
-  out.before = score(cases, {}, o);
+  Cases maps(cases, o);
+  out.before = score(maps, nullptr, o);
   NnUNetSummary current = out.before;
   // the foreground as one mask: kept when the foreground mean rises and no label or region loses (NaN compares false)
   {
     const Step step{o.foregroundLabels, 0};
-    const NnUNetSummary pp = score(cases, {step}, o);
+    const NnUNetSummary pp = score(maps, &step, o);
     bool keep = pp.foregroundDice > out.before.foregroundDice;
     for (std::size_t k = 0; k < o.keys.size() && keep; ++k)
       if (pp.meanDice[k] < out.before.meanDice[k]) keep = false;
@@ -87,25 +157,27 @@ PostprocessingSearch determineNnUNetPostprocessing(const std::vector<Postprocess
                                   keep ? "kept" : "not kept"));
     if (keep) {
       out.steps.push_back(step);
+      maps.keep(step);
       kwargs.push_back({{"labels_or_regions", labelsOrRegions(step.labels, true)}});
       current = pp;
     }
   }
   // then each label or region on the predictions as far as post-processed, in the order given (dataset.json's)
   for (std::size_t k = 0; o.keys.size() > 1 && k < o.keys.size(); ++k) {
-    std::vector<Step> trial = out.steps;
-    trial.push_back({o.targets[k], 0});
-    const NnUNetSummary pp = score(cases, trial, o);
+    const Step trial{o.targets[k], 0};
+    const NnUNetSummary pp = score(maps, &trial, o);
     const bool keep = pp.meanDice[k] > current.meanDice[k];
     out.log.push_back(fmt::format("largest component of {}: mean Dice {} -> {}: {}", o.keys[k],
                                   diceText(current.meanDice[k]), diceText(pp.meanDice[k]), keep ? "kept" : "not kept"));
     if (keep) {
-      out.steps.push_back(trial.back());
+      out.steps.push_back(trial);
+      maps.keep(trial);
       kwargs.push_back({{"labels_or_regions", labelsOrRegions(o.targets[k], o.keys[k].front() == '(')}});
       current = pp;
     }
   }
   out.after = current;
+  out.casesHeld = maps.heldCount();
   const nlohmann::json j{
       {"input_folder", means(out.before)},
       {"postprocessed", means(out.after)},

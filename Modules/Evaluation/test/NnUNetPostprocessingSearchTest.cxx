@@ -65,6 +65,17 @@ TEST(NnUNetPostprocessingSearch, KeepsTheStepsThatRaiseTheMeanDice) {
   EXPECT_EQ(j["postprocessed"]["foreground_mean"]["Dice"], 1.0);
   EXPECT_EQ(j["input_folder"]["mean"]["1"]["Dice"].get<double>(), s.before.meanDice[0]);
   EXPECT_EQ(s.json.back(), '}'); // json.dump writes no newline at the end
+  // the label maps held in memory between the steps (both cases here), or some or none of them (read again for each
+  // step, the kept steps applied again): the same search
+  EXPECT_EQ(s.casesHeld, 2u);
+  for (const std::size_t budget : {std::size_t(16 * 12 * 8 * 2 * 2), std::size_t(1)}) {
+    o.cacheBytes = budget; // one case's two maps, or nothing
+    const PostprocessingSearch again = determineNnUNetPostprocessing(cases, o);
+    EXPECT_EQ(again.casesHeld, budget == 1 ? 0u : 1u);
+    EXPECT_EQ(again.json, s.json);
+    EXPECT_EQ(again.log, s.log);
+  }
+  o.cacheBytes = 0;
 
   // one region (as listed) only: no step of its own; the foreground step drops the stray block and is kept
   o.keys = {"(2, 1)"};

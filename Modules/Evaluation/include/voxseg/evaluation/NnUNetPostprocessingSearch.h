@@ -27,6 +27,9 @@ struct PostprocessingSearchOptions {
   int ignoreLabel = -1;                  ///< the references' ignore label, -1: none
   int threads = 0;                       ///< labels at once; 0: one per hardware thread
   io::ReadOptions read;                  ///< how the files are read (DICOM series choice...)
+  /// Label maps held in memory between the steps (2 bytes a voxel, reference and prediction): the cases read first
+  /// are held while they fit, the others read again for each step. 0: a quarter of the machine's memory.
+  std::size_t cacheBytes = 0;
 };
 
 struct PostprocessingSearch {
@@ -34,10 +37,12 @@ struct PostprocessingSearch {
   NnUNetSummary before, after;                            ///< the predictions as given; with the steps applied
   std::vector<std::string> log; ///< each step tried, with the Dice before and after (nnU-Net prints the same)
   std::string json;             ///< postprocessing.json's text, as nnU-Net writes it
+  std::size_t casesHeld = 0;    ///< cases held in memory between the steps (the others were read for each)
 };
 
-/// Runs the search over `cases` (nnU-Net's case order: by prediction file name). Reads every case once per step
-/// tried. Throws Error(Input) naming a file that cannot be read or a prediction not on its reference's grid.
+/// Runs the search over `cases` (nnU-Net's case order: by prediction file name). Reads every case once, and again for
+/// each step tried when it does not fit in `cacheBytes` (nnU-Net writes and reads every post-processed case again).
+/// Throws Error(Input) naming a file that cannot be read or a prediction not on its reference's grid.
 PostprocessingSearch determineNnUNetPostprocessing(const std::vector<PostprocessingSearchCase>& cases,
                                                    const PostprocessingSearchOptions& options);
 
