@@ -119,9 +119,12 @@ int main(int argc, char** argv) {
     patch<float>(p("extreme_scl_slope.nii"), 112, 3.0e38f);
     writeWithSform(p("singular_direction.nii"), {1, 0, 0, 0}, {1, 0, 0, 0}, {0, 0, 1, 0});
     patch<std::int16_t>(p("singular_direction.nii"), 252, 0);
-    // NRRD keeps NaN and Inf (nifticlib sets them to 0 when reading NIfTI)
-    writeRamp(p("nan_voxels.nrrd"), {24, 32, 16},
-              {{10, std::numeric_limits<float>::quiet_NaN()}, {20, std::numeric_limits<float>::infinity()}});
+    // NaN and Inf voxels (nifticlib sets them to 0 when reading NIfTI: voxseg puts them back)
+    for (const char* name : {"nan_voxels.nrrd", "nan_voxels.nii.gz", "nan_voxels.nii"})
+      writeRamp(p(name), {24, 32, 16},
+                {{10, std::numeric_limits<float>::quiet_NaN()}, {20, std::numeric_limits<float>::infinity()}});
+    writeRamp(p("nan_label.nii.gz"), {4, 4, 4}, {{5, std::numeric_limits<float>::quiet_NaN()}});
+    writeRamp(p("ramp_labels.nii.gz"), {4, 4, 4});
     writeRamp(p("not_labels.nii.gz"), {4, 4, 4}, {{5, 0.5f}});
     writeRamp(p("big.nii"), {64, 64, 64});
     writeRamp(p("plain.nii"), {16, 16, 16});

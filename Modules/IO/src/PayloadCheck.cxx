@@ -1,4 +1,5 @@
 #include "PayloadCheck.h"
+#include "NiftiNonFinite.h"
 #include "RawBytes.h"
 
 #include "voxseg/core/Error.h"
@@ -138,7 +139,7 @@ bool nrrdSpaceWithoutAnatomy(const std::string& space) {
          space.rfind("3d-left-handed", 0) == 0;
 }
 
-void checkNiftiFile(const std::string& path, bool inflateData) {
+std::uint64_t checkNiftiFile(const std::string& path, bool inflateData) {
   // gzopen reads uncompressed files transparently.
   std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
   if (!f) throw inputError(path, "cannot open file");
@@ -202,7 +203,10 @@ void checkNiftiFile(const std::string& path, bool inflateData) {
   std::uint64_t need = 0;
   if (__builtin_add_overflow(voxOffset, payloadBytes, &need))
     throw inputError(path, "header dimensions overflow a 64-bit byte count");
-  if (gzdirect(f.get())) { // not compressed: the file's size says it
+  // float voxels: NaN and infinities counted as the data pass (nifticlib reads them as 0: NiftiNonFinite.h)
+  NonFiniteScan scan(voxOffset, payloadBytes, load<std::int16_t>(hdr.data() + (sizeHdr == 348 ? 70 : 12), swap), swap);
+  scan.feed(hdr.data(), std::size_t(got), 0);
+  if (gzdirect(f.get()) && !(inflateData && scan.wanted())) { // not compressed: the file's size says it
     std::error_code ec;
     total = std::filesystem::file_size(path, ec);
     if (ec) throw inputError(path, "cannot read the file's size: " + ec.message());
@@ -211,10 +215,11 @@ void checkNiftiFile(const std::string& path, bool inflateData) {
     while (total < need) {
       const int n = gzread(f.get(), buf.data(), static_cast<unsigned>(buf.size()));
       if (n <= 0) break;
+      scan.feed(buf.data(), std::size_t(n), total);
       total += static_cast<std::uint64_t>(n);
     }
   } else {
-    return;
+    return 0;
   }
   int err = Z_OK;
   const char* msg = gzerror(f.get(), &err);
@@ -223,6 +228,7 @@ void checkNiftiFile(const std::string& path, bool inflateData) {
   if (total < need)
     throw inputError(path, "truncated: the header needs " + std::to_string(need) + " bytes, the file holds " +
                                std::to_string(total));
+  return scan.count();
 }
 
 bool checkNiftiGeometryFields(const std::string& path, const std::string& name) {

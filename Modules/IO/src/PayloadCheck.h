@@ -25,8 +25,9 @@ NiftiOneHeader readNiftiOneHeader(const std::string& path, std::array<unsigned c
 /// vox_offset + dim[1] * ... * dim[dim[0]] * bitpix / 8 bytes. Throws Error(Input) naming the file.
 /// An uncompressed file is judged by its size. A compressed one is inflated once, to its end (the gzip
 /// check sum), unless `inflateData` is false: then only its header is checked.
-/// Call it after the header passed the voxel-count limit.
-void checkNiftiFile(const std::string& path, bool inflateData = true);
+/// Call it after the header passed the voxel-count limit. Returns the number of NaN and infinite voxels of a float
+/// payload read to its end (0 otherwise): an uncompressed float file is read for that too.
+std::uint64_t checkNiftiFile(const std::string& path, bool inflateData = true);
 
 /// An origin farther than this (mm, 1000 km) from the world's origin is a corrupt header.
 constexpr double kMaxOriginMm = 1e9;

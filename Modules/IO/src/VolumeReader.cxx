@@ -1,6 +1,7 @@
 #include "voxseg/io/VolumeIO.h"
 
 #include "ItkError.h"
+#include "NiftiNonFinite.h"
 #include "NiftiPlacement.h"
 #include "NiftiTwo.h"
 #include "PayloadCheck.h"
@@ -165,24 +166,22 @@ public:
     if (!nifti && !meta) return;
     // The header part first, here: the voxel-count limit and the header's own fields come before any read.
     check(path, nifti, false);
-    check_ = std::async(std::launch::async, [path, nifti] { check(path, nifti, true); });
+    check_ = std::async(std::launch::async, [path, nifti] { return check(path, nifti, true); });
   }
-  void finish() {
-    if (check_.valid()) check_.get();
-  }
+  /// The NaN and infinite voxels of a float NIfTI payload (0 for other files).
+  std::uint64_t finish() { return check_.valid() ? check_.get() : 0; }
 
 private:
-  static void check(const std::string& path, bool nifti, bool inflate) {
+  static std::uint64_t check(const std::string& path, bool nifti, bool inflate) {
     try {
-      if (nifti)
-        detail::checkNiftiFile(path, inflate);
-      else
-        detail::checkMetaImageFile(path, inflate);
+      if (nifti) return detail::checkNiftiFile(path, inflate);
+      detail::checkMetaImageFile(path, inflate);
+      return 0;
     } catch (const std::logic_error&) { // std::stoull on a malformed number
       throw inputError(path, "malformed header field");
     }
   }
-  std::future<void> check_;
+  std::future<std::uint64_t> check_;
 };
 
 // What a DICOM SEG becomes: the label map of its segments (readVolume), or an error (readImage: it is no image).
@@ -263,9 +262,10 @@ Volume readFile(const std::string& path, const ReadOptions& options, SegRead seg
     payload.finish();
     throw inputError(path, "cannot read voxel data (truncated or corrupt file?): " + detail::itkMessage(e));
   }
-  payload.finish();
+  const std::uint64_t nonFinite = payload.finish();
   if (ht.wide) narrowWide(v);
-  if (dicom && v.geometry().size[2] == 1) // one slice: no second position to measure the spacing from
+  if (nonFinite) detail::restoreNiftiNonFinite(path, v); // nifticlib read them as 0
+  if (dicom && v.geometry().size[2] == 1)                // one slice: no second position to measure the spacing from
     v.warnings.push_back(
         fmt::format("a single DICOM slice: its spacing along the slice normal is not known and is taken as "
                     "{:g} mm (label volumes and surfaces on it depend on that)",

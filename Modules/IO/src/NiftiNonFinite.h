@@ -1,0 +1,42 @@
+#pragma once
+// NaN and infinite voxels of float NIfTI files. nifticlib (ITK's NIfTI reader) sets every non-finite float32 or
+// float64 voxel to 0 as it reads, without a word: a NaN in a label map read as background, an image with NaN
+// outside its field of view segmented as if those voxels were 0. The payload is scanned here (as the payload check
+// inflates it anyway) and the voxels put back after ITK's read, so the checks after it (finite images for
+// `segment`, labels for `evaluate`) see what the file holds, as they do for NRRD and MetaImage.
+
+#include "voxseg/io/Volume.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace voxseg::io::detail {
+
+/// Counts non-finite values in a stream of a NIfTI payload fed piece by piece, by absolute byte position in the
+/// (decompressed) file.
+class NonFiniteScan {
+public:
+  /// `datatype`: NIfTI's (16 float32, 64 float64; others hold no non-finite values and are not scanned).
+  NonFiniteScan(std::uint64_t voxOffset, std::uint64_t payloadBytes, int datatype, bool swap);
+  bool wanted() const { return valueBytes_ > 0; }
+  /// Bytes [at, at + n) of the file.
+  void feed(const unsigned char* p, std::size_t n, std::uint64_t at);
+  std::uint64_t count() const { return count_; }
+
+private:
+  void value(const unsigned char* p);
+  std::uint64_t begin_, end_;
+  unsigned valueBytes_;
+  bool swap_;
+  unsigned char carry_[8] = {};
+  unsigned have_ = 0;
+  std::uint64_t count_ = 0;
+};
+
+/// Puts the non-finite voxels of NIfTI file `path` (as its header scales them: scl_slope, scl_inter) back into `v`,
+/// read from it by ITK. `v` is float32 or float64, in the file's voxel order. Throws Error(Input) naming the file
+/// when it cannot be read again.
+void restoreNiftiNonFinite(const std::string& path, Volume& v);
+
+} // namespace voxseg::io::detail
