@@ -33,6 +33,14 @@ namespace fs = std::filesystem;
 namespace voxseg::cli {
 namespace {
 
+// postprocessing.pkl beside --determine-postprocessing's .json (nnU-Net writes both in one folder).
+std::string picklePath(const std::string& json) {
+  const std::string ending = ".json";
+  const bool named =
+      json.size() > ending.size() && json.compare(json.size() - ending.size(), ending.size(), ending) == 0;
+  return (named ? json.substr(0, json.size() - ending.size()) : json) + ".pkl";
+}
+
 using LabelImage = itk::Image<std::uint16_t, 3>;
 
 // The label map as uint16 (labels are integers up to 65535; evaluation::toLabelMap checks that).
@@ -209,11 +217,14 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
       for (const auto& m : plotted) outputs.push_back((dir / boxPlotFileName(m)).string());
     for (const std::string* path : {&args.nnunetSummary, &args.determinePostprocessing})
       if (!path->empty()) outputs.push_back(*path);
+    if (!args.determinePostprocessing.empty()) outputs.push_back(picklePath(args.determinePostprocessing));
     for (const std::string* in : {&args.prediction, &args.reference, &args.csv, &args.labelTable})
       if (!in->empty()) inputs.push_back(*in);
     io::checkOutputsAgainstInputs(outputs, inputs);
     for (const std::string* path : {&args.nnunetSummary, &args.determinePostprocessing})
       if (!path->empty()) io::AtomicOutput probe(*path, args.force);
+    if (!args.determinePostprocessing.empty())
+      io::AtomicOutput probe(picklePath(args.determinePostprocessing), args.force);
   }
 
   const auto cases = listEvalCases(args.prediction, args.reference, args.csv);
@@ -221,6 +232,7 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     std::vector<std::string> outputs, inputs;
     for (const std::string* path : {&args.nnunetSummary, &args.determinePostprocessing})
       if (!path->empty()) outputs.push_back(*path);
+    if (!args.determinePostprocessing.empty()) outputs.push_back(picklePath(args.determinePostprocessing));
     for (const auto& c : cases)
       for (const std::string* in : {&c.prediction, &c.reference})
         if (!in->empty()) inputs.push_back(*in);
@@ -449,10 +461,16 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
     for (const auto& e : evaluated) searched.push_back({e.source->prediction, e.source->reference});
     const auto found = evaluation::determineNnUNetPostprocessing(searched, po);
     for (const auto& line : found.log) spdlog::info("post-processing: {}", line);
-    writeTextFile(found.json, args.determinePostprocessing, args.force);
-    spdlog::info("wrote {} (nnU-Net's postprocessing.json: {} step(s); foreground mean Dice {:.5f} -> {:.5f})",
-                 args.determinePostprocessing, found.steps.size(), found.before.foregroundDice,
-                 found.after.foregroundDice);
+    { // the two land together
+      io::OutputSet together;
+      writeTextFile(found.json, args.determinePostprocessing, args.force);
+      writeTextFile(found.pickle, picklePath(args.determinePostprocessing), args.force);
+      together.commitAll();
+    }
+    spdlog::info("wrote {} and {} (nnU-Net's postprocessing.json and .pkl: {} step(s); foreground mean Dice {:.5f} "
+                 "-> {:.5f})",
+                 args.determinePostprocessing, picklePath(args.determinePostprocessing), found.steps.size(),
+                 found.before.foregroundDice, found.after.foregroundDice);
   }
   made.keep();
   return firstFailure;

@@ -101,11 +101,14 @@ std::vector<EvalCase> crossValidationCases(const std::string& prediction, const 
   return out;
 }
 
+// numpy.quantile's default ("linear"), its _lerp to the last bit: from the upper neighbour when the fraction is 0.5
+// or more.
 double quantile(const std::vector<double>& sorted, double q) {
   const double pos = q * double(sorted.size() - 1);
   const auto lo = std::size_t(std::floor(pos));
   const auto hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (pos - double(lo)) * (sorted[hi] - sorted[lo]);
+  const double t = pos - double(lo), diff = sorted[hi] - sorted[lo];
+  return t >= 0.5 ? sorted[hi] - diff * (1 - t) : sorted[lo] + diff * t;
 }
 
 } // namespace
@@ -118,19 +121,40 @@ std::vector<EvalCase> listEvalCases(const std::string& prediction, const std::st
     if (!in) throw inputError(csv, "cannot be read");
     std::string line;
     if (!std::getline(in, line)) throw inputError(csv, "empty (expected a header: case,prediction,reference)");
+    // the columns by their names in the header (until 2026-11-29 by position: a header "case,reference,prediction"
+    // swapped the two maps, and a file without a header lost its first case)
+    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3); // a UTF-8 byte order mark (spreadsheet exports)
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::size_t column[3] = {SIZE_MAX, SIZE_MAX, SIZE_MAX}; // case, prediction, reference
+    const auto names = splitCsvLine(line);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      std::string name = names[i];
+      name.erase(0, name.find_first_not_of(" \t"));
+      name.erase(name.find_last_not_of(" \t") + 1);
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
+      const char* known[3] = {"case", "prediction", "reference"};
+      for (int k = 0; k < 3; ++k)
+        if (name == known[k] && column[k] == SIZE_MAX) column[k] = i;
+    }
+    if (column[1] == SIZE_MAX || column[2] == SIZE_MAX)
+      throw inputError(csv, "its first line must name the columns case, prediction and reference (in any order); it "
+                            "reads: " +
+                                line.substr(0, 200));
     int row = 1;
     const fs::path base = fs::path(csv).parent_path();
     auto resolve = [&](const std::string& p) { return fs::path(p).is_absolute() ? p : (base / p).string(); };
+    const auto field = [](const std::vector<std::string>& f, std::size_t i) { return i < f.size() ? f[i] : ""; };
     while (std::getline(in, line)) {
       ++row;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
       const auto f = splitCsvLine(line);
       if (f.size() == 1 && f[0].empty()) continue;
       EvalCase c;
-      c.id = f.empty() || f[0].empty() ? "row" + std::to_string(row) : f[0];
-      if (f.size() < 3 || f[1].empty() || f[2].empty())
-        c.problem = "line " + std::to_string(row) + " of " + csv + ": expected case,prediction,reference";
+      c.id = field(f, column[0]).empty() ? "row" + std::to_string(row) : field(f, column[0]);
+      if (field(f, column[1]).empty() || field(f, column[2]).empty())
+        c.problem = "line " + std::to_string(row) + " of " + csv + ": no prediction or no reference";
       else
-        c.prediction = resolve(f[1]), c.reference = resolve(f[2]);
+        c.prediction = resolve(field(f, column[1])), c.reference = resolve(field(f, column[2]));
       // a case listed twice would count twice in every summary: the later rows fail, naming the first
       const auto same = std::find_if(out.begin(), out.end(), [&](const EvalCase& e) { return e.id == c.id; });
       if (same != out.end() && c.problem.empty())
@@ -435,13 +459,12 @@ Summary summarize(const std::vector<double>& values) {
     s.mean = s.std = s.median = s.q1 = s.q3 = s.min = s.max = std::numeric_limits<double>::quiet_NaN();
     return s;
   }
+  // numpy.mean and numpy.std (population) of the finite values in case order: its pairwise sums
+  s.mean = evaluation::numpySum(v) / double(v.size());
+  std::vector<double> squares;
+  for (double x : v) squares.push_back((x - s.mean) * (x - s.mean));
+  s.std = std::sqrt(evaluation::numpySum(squares) / double(v.size()));
   std::sort(v.begin(), v.end());
-  double sum = 0;
-  for (double x : v) sum += x;
-  s.mean = sum / double(v.size());
-  double sq = 0;
-  for (double x : v) sq += (x - s.mean) * (x - s.mean);
-  s.std = std::sqrt(sq / double(v.size()));
   s.median = quantile(v, 0.5);
   s.q1 = quantile(v, 0.25);
   s.q3 = quantile(v, 0.75);

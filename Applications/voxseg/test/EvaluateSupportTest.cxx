@@ -33,6 +33,15 @@ TEST(EvaluateSummary, FiniteValuesOnlyWithNumpyQuartilesAndPopulationStd) {
   EXPECT_DOUBLE_EQ(s.median, 2.5);
   EXPECT_DOUBLE_EQ(s.q1, 1.75); // numpy.percentile([1, 2, 3, 4], 25)
   EXPECT_DOUBLE_EQ(s.q3, 3.25);
+  // to the last bit (numpy 1.24, Debian's): the mean in case order with numpy's sums (the sorted values were summed
+  // in turn: 0.44000000000000006), the quartiles with numpy's _lerp (a + t (b - a) gave q3 0.6315270935960591)
+  const Summary m = summarize({0.1, 0.7, 0.2, 0.9, 0.3});
+  EXPECT_EQ(m.mean, 0.43999999999999995);
+  EXPECT_EQ(m.std, 0.30724582991474436);
+  const Summary two = summarize({16.0 / 35, 20.0 / 29});
+  EXPECT_EQ(two.q3, 0.6315270935960592);
+  EXPECT_EQ(two.q1, 0.5152709359605911);
+  EXPECT_EQ(two.median, 0.5733990147783251);
   const Summary none = summarize({kNan});
   EXPECT_EQ(none.finite, 0u);
   EXPECT_TRUE(std::isnan(none.mean));
@@ -71,7 +80,22 @@ TEST(EvaluateCases, CsvRowsWithRelativePaths) {
   ASSERT_EQ(cases.size(), 2u);
   EXPECT_EQ(cases[0].prediction, tmp.file("p1.nii.gz"));
   EXPECT_EQ(cases[0].reference, tmp.file("r1.nii.gz"));
-  EXPECT_NE(cases[1].problem.find("expected case,prediction,reference"), std::string::npos);
+  EXPECT_NE(cases[1].problem.find("line 3 of " + tmp.file("list.csv") + ": no prediction or no reference"),
+            std::string::npos);
+  // the columns by their header names, in any order, with Windows line ends and a byte order mark (the two maps were
+  // taken by position: swapped)
+  std::ofstream(tmp.file("swapped.csv"))
+      << "\xEF\xBB\xBFreference, Case ,prediction,notes\r\nr1.nii.gz,one,p1.nii.gz,x\r\n";
+  const auto swapped = listEvalCases("", "", tmp.file("swapped.csv"));
+  ASSERT_EQ(swapped.size(), 1u);
+  EXPECT_EQ(swapped[0].id, "one");
+  EXPECT_EQ(swapped[0].prediction, tmp.file("p1.nii.gz"));
+  EXPECT_EQ(swapped[0].reference, tmp.file("r1.nii.gz"));
+  // no header: refused naming the file (its first case was taken for the header)
+  std::ofstream(tmp.file("bare.csv")) << "one,p1.nii.gz,r1.nii.gz\ntwo,p2.nii.gz,r2.nii.gz\n";
+  voxseg::testing::expectError([&] { listEvalCases("", "", tmp.file("bare.csv")); }, ExitCode::Input,
+                               tmp.file("bare.csv") + ": its first line must name the columns case, prediction and "
+                                                      "reference (in any order); it reads: one,p1.nii.gz,r1.nii.gz");
 }
 
 using Targets = std::vector<std::vector<int>>;

@@ -120,6 +120,66 @@ NnUNetSummary score(Cases& cases, const Step* trial, const PostprocessingSearchO
   return nnunetSummary(o.keys, counts);
 }
 
+// A Python pickle (protocol 2) of nnU-Net's (pp_fns, pp_fn_kwargs): a few opcodes, no memo (loading needs none).
+class Pickle {
+public:
+  Pickle() { bytes_ += "\x80\x02"; } // PROTO 2
+  Pickle& global(const std::string& module, const std::string& name) {
+    bytes_ += 'c' + module + '\n' + name + '\n'; // GLOBAL
+    return *this;
+  }
+  Pickle& text(const std::string& s) { // BINUNICODE: UTF-8 with a 4-byte little-endian length
+    bytes_ += 'X';
+    for (int i = 0; i < 4; ++i) bytes_ += char((s.size() >> (8 * i)) & 0xff);
+    bytes_ += s;
+    return *this;
+  }
+  Pickle& integer(int v) { // BININT: 4-byte little-endian signed
+    bytes_ += 'J';
+    for (int i = 0; i < 4; ++i) bytes_ += char((std::uint32_t(v) >> (8 * i)) & 0xff);
+    return *this;
+  }
+  Pickle& mark() { return op('('); }
+  Pickle& list() { return op('l'); }  // LIST: the items since the mark
+  Pickle& tuple() { return op('t'); } // TUPLE: the items since the mark
+  Pickle& dict() { return op('d'); }  // DICT: key, value pairs since the mark
+  Pickle& stop() { return op('.'); }
+  const std::string& bytes() const { return bytes_; }
+
+private:
+  Pickle& op(char c) {
+    bytes_ += c;
+    return *this;
+  }
+  std::string bytes_;
+};
+
+// labels_or_regions of one step as nnU-Net pickles it: the foreground step's list of labels, a region's tuple, a
+// label's number.
+enum class Listed { Number, List, Tuple };
+
+std::string postprocessingPickle(const std::vector<Step>& steps, const std::vector<Listed>& listed) {
+  Pickle p;
+  p.mark().mark();
+  for (std::size_t i = 0; i < steps.size(); ++i)
+    p.global("nnunetv2.postprocessing.remove_connected_components",
+             "remove_all_but_largest_component_from_segmentation");
+  p.list().mark();
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    p.mark().text("labels_or_regions");
+    if (listed[i] == Listed::Number) {
+      p.integer(steps[i].labels.front());
+    } else {
+      p.mark();
+      for (int v : steps[i].labels) p.integer(v);
+      listed[i] == Listed::List ? p.list() : p.tuple();
+    }
+    p.dict();
+  }
+  p.list().tuple().stop();
+  return p.bytes();
+}
+
 std::string diceText(double v) { return std::isnan(v) ? "nan" : fmt::format("{:.5f}", v); }
 
 // A step's "labels_or_regions" as nnU-Net writes it: a label as a number, a region (or the foreground) as a list.
@@ -142,6 +202,7 @@ PostprocessingSearch determineNnUNetPostprocessing(const std::vector<Postprocess
                                         std::to_string(o.foregroundLabels.size()) + " foreground labels");
   PostprocessingSearch out;
   nlohmann::json kwargs = nlohmann::json::array();
+  std::vector<Listed> listed;
   Cases maps(cases, o);
   out.before = score(maps, nullptr, o);
   NnUNetSummary current = out.before;
@@ -159,6 +220,7 @@ PostprocessingSearch determineNnUNetPostprocessing(const std::vector<Postprocess
       out.steps.push_back(step);
       maps.keep(step);
       kwargs.push_back({{"labels_or_regions", labelsOrRegions(step.labels, true)}});
+      listed.push_back(Listed::List);
       current = pp;
     }
   }
@@ -172,7 +234,9 @@ PostprocessingSearch determineNnUNetPostprocessing(const std::vector<Postprocess
     if (keep) {
       out.steps.push_back(trial);
       maps.keep(trial);
-      kwargs.push_back({{"labels_or_regions", labelsOrRegions(o.targets[k], o.keys[k].front() == '(')}});
+      const bool region = o.keys[k].front() == '(';
+      kwargs.push_back({{"labels_or_regions", labelsOrRegions(o.targets[k], region)}});
+      listed.push_back(region ? Listed::Tuple : Listed::Number);
       current = pp;
     }
   }
@@ -185,6 +249,7 @@ PostprocessingSearch determineNnUNetPostprocessing(const std::vector<Postprocess
        std::vector<std::string>(out.steps.size(), "remove_all_but_largest_component_from_segmentation")},
       {"postprocessing_kwargs", kwargs}};
   out.json = pythonJsonText(j); // save_json's text
+  out.pickle = postprocessingPickle(out.steps, listed);
   return out;
 }
 

@@ -6,6 +6,8 @@
 #include "voxseg/evaluation/SurfaceDistance.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <sstream>
@@ -15,12 +17,16 @@ namespace {
 
 constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
 
-// 1 -> "1", 2.5 -> "2.5": the tools' key suffixes for tolerances and percentiles.
+// 1 -> "1", 2.5 -> "2.5": the tools' key suffixes for tolerances and percentiles, 15 significant digits, or more
+// where the text would not read back as the same double (15 named 1 and 1.000000000000001 alike: one tolerance's
+// metrics replaced the other's).
 std::string number(double v) {
-  std::ostringstream s;
-  s.precision(15);
-  s << v;
-  return s.str();
+  char b[40];
+  for (int p = 15; p <= 17; ++p) {
+    std::snprintf(b, sizeof b, "%.*g", p, v);
+    if (std::strtod(b, nullptr) == v) break;
+  }
+  return b;
 }
 
 // MONAI returns float32 tensors.

@@ -78,8 +78,10 @@ double percentileDistance(const DirectedDistances& d, double percent, const Surf
     return d.distances[n - 1];
   }
   if (n == 0) return kNan;
-  if (conventions.precision == DistancePrecision::Float32) return quantile<float>(d.distances, percent / 100.0);
-  return quantile<double>(d.distances, percent / 100.0);
+  // MONAI's _compute_percentile_hausdorff_distance: "if not percentile: return surface_distance.max()"
+  const double q = percent == 0 ? 1.0 : percent / 100.0;
+  if (conventions.precision == DistancePrecision::Float32) return quantile<float>(d.distances, q);
+  return quantile<double>(d.distances, q);
 }
 
 double maximumDistance(const DirectedDistances& d) { return d.distances.empty() ? kNan : d.distances.back(); }

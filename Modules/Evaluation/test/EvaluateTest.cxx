@@ -86,6 +86,14 @@ TEST(Evaluate, OptionsNameTheKeys) {
   EXPECT_NO_THROW(r[0].presets[1].at("hausdorff_90"));
   EXPECT_NO_THROW(r[0].presets[1].at("surface_dice_0.5_subvoxels_true"));
   EXPECT_DOUBLE_EQ(r[0].presets[0].at("robust_hausdorff_100"), 2.0); // one slice of 2 mm
+  // two tolerances that 15 digits print alike get two names (the second's metrics replaced the first's)
+  o.tolerancesMm = {1, 1.000000000000001};
+  o.percentile = 99.99999999999997;
+  const auto close = evaluateLabels(gt, pred, {7}, o);
+  EXPECT_NO_THROW(close[0].presets[0].at("surface_dice_at_1mm"));
+  EXPECT_NO_THROW(close[0].presets[0].at("surface_dice_at_1.000000000000001mm"));
+  EXPECT_NO_THROW(close[0].presets[0].at("robust_hausdorff_99.99999999999997"));
+  o.tolerancesMm = {0.5};
   o.percentile = 101;
   EXPECT_THROW(evaluateLabels(gt, pred, {7}, o), voxseg::Error);
 }

@@ -85,6 +85,27 @@ TEST(NnUNetPostprocessingSearch, KeepsTheStepsThatRaiseTheMeanDice) {
   EXPECT_EQ(parseNnUNetSummary(r.json)["postprocessing_kwargs"],
             nlohmann::json::parse(R"([{"labels_or_regions": [1, 2]}])"));
   EXPECT_EQ(r.log.size(), 1u);
+  // postprocessing.pkl: (functions, kwargs), the foreground step's labels a list (Python's pickle.loads and
+  // pickletools read these bytes as ([remove_all_but_largest_component_from_segmentation],
+  // [{'labels_or_regions': [1, 2]}]), checked 2026-11-29; the CLI tests load what the program writes)
+  const auto bytes = [](const auto& literal) { return std::string(literal, sizeof literal - 1); }; // with its NULs
+  const std::string function = bytes("\x80\x02((cnnunetv2.postprocessing.remove_connected_components\n"
+                                     "remove_all_but_largest_component_from_segmentation\nl((X\x11\x00\x00\x00"
+                                     "labels_or_regions");
+  EXPECT_EQ(r.pickle, function + bytes("(J\x01\x00\x00\x00J\x02\x00\x00\x00ldlt."));
+  // a region's own step: a tuple, as nnU-Net's LabelManager makes a region listed in dataset.json
+  o.keys = {"(1,)", "(2,)"};
+  o.targets = {{1}, {2}};
+  const PostprocessingSearch regions = determineNnUNetPostprocessing(cases, o);
+  ASSERT_EQ(regions.steps.size(), 1u);
+  EXPECT_EQ(regions.pickle, function + bytes("(J\x01\x00\x00\x00tdlt."));
+  // a label's: a number; and no step: two empty lists
+  EXPECT_EQ(s.pickle, function + bytes("J\x01\x00\x00\x00"
+                                       "dlt."));
+  o.keys = {"1", "2"};
+  const PostprocessingSearch none = determineNnUNetPostprocessing({cases[1]}, o);
+  EXPECT_TRUE(none.steps.empty());
+  EXPECT_EQ(none.pickle, bytes("\x80\x02((l(lt."));
 
   // a prediction on another grid is named
   Geometry g;

@@ -119,7 +119,8 @@ TEST(Surface, PercentileRules) {
   EXPECT_EQ(percentileDistance(d, 51, kDm), 3.0);    // no interpolation
   EXPECT_EQ(percentileDistance(d, 50, kMonai), 2.5); // rank 1.5
   EXPECT_FLOAT_EQ(static_cast<float>(percentileDistance(d, 95, kMonai)), 3.85f);
-  d.weights = {1, 1, 1, 7}; // area weighting moves the DeepMind percentile
+  EXPECT_EQ(percentileDistance(d, 0, kMonai), 4.0); // MONAI: "if not percentile: return surface_distance.max()"
+  d.weights = {1, 1, 1, 7};                         // area weighting moves the DeepMind percentile
   EXPECT_EQ(percentileDistance(d, 50, kDm), 4.0);
   EXPECT_EQ(percentileDistance(d, 30, kDm), 3.0);
   EXPECT_EQ(percentileDistance(d, 0, kDm), 1.0);

@@ -37,6 +37,12 @@ struct PostprocessingSearch {
   NnUNetSummary before, after;                            ///< the predictions as given; with the steps applied
   std::vector<std::string> log; ///< each step tried, with the Dice before and after (nnU-Net prints the same)
   std::string json;             ///< postprocessing.json's text, as nnU-Net writes it
+  /// postprocessing.pkl's bytes (what nnUNetv2_apply_postprocessing -pp_pkl_file and the inference instructions of
+  /// nnUNetv2_find_best_configuration read): the tuple (functions, kwargs) of save_pickle, pickle protocol 2, the
+  /// function referenced as nnunetv2.postprocessing.remove_connected_components's; the foreground as a list of
+  /// labels, a region as a tuple, a label as a number, as nnU-Net pickles them (its labels are numpy integers there,
+  /// plain integers here: the same in nnU-Net's use of them).
+  std::string pickle;
   std::size_t casesHeld = 0;    ///< cases held in memory between the steps (the others were read for each)
 };
 
