@@ -33,7 +33,7 @@ int main(int argc, char* argv[]) {
     options.device.name = argc >= 5 ? argv[4] : "auto";
     options.threads = argc == 6 ? std::atoi(argv[5]) : 0;
     auto filter = FilterType::New();
-    if (std::filesystem::is_directory(argv[2]))
+    if (std::filesystem::is_directory(argv[2], ec))
       filter->SetNnUNet(FilterType::LoadNnUNet(argv[2], options)); // every trained fold, mirroring
     else
       filter->SetModel(FilterType::LoadModel(argv[2], options));
@@ -51,6 +51,9 @@ int main(int argc, char* argv[]) {
     writer->Update(); // reads, segments and writes
   } catch (const itk::ExceptionObject& e) {
     std::cerr << "error: " << e.GetDescription() << '\n';
+    return EXIT_FAILURE;
+  } catch (const std::exception& e) { // not voxseg's (the filter's are ITK exceptions): out of memory...
+    std::cerr << "error: " << e.what() << '\n';
     return EXIT_FAILURE;
   }
   const auto after = std::filesystem::last_write_time(argv[3], ec);

@@ -1,5 +1,7 @@
 #include "voxseg/io/Volume.h"
 
+#include <fmt/format.h>
+
 #include "voxseg/core/Error.h"
 #include "voxseg/core/ItkGeometry.h"
 
@@ -19,7 +21,23 @@ void Volume::throwTypeMismatch() const {
   throw Error(ExitCode::Internal, source + ": image is not stored as " + pixelTypeName(pixelType));
 }
 
+void requireWholeBuffer(const Volume& volume) {
+  const std::string name = volume.source.empty() ? "input image" : volume.source;
+  if (!volume.image) throw inputError(name, "no image");
+  const auto largest = volume.image->GetLargestPossibleRegion(), buffered = volume.image->GetBufferedRegion();
+  const auto index = largest.GetIndex();
+  if (index[0] != 0 || index[1] != 0 || index[2] != 0)
+    throw inputError(name, fmt::format("its region starts at index ({}, {}, {}); voxseg takes an image whose grid "
+                                       "starts at index 0, its origin there (as read from a file; e.g. "
+                                       "itk::RegionOfInterestImageFilter gives one)",
+                                       index[0], index[1], index[2]));
+  if (buffered != largest)
+    throw inputError(name, "only part of its grid is in memory (the buffered region is not the largest possible "
+                           "region): Update() the whole image first");
+}
+
 void requireFinite(const Volume& volume) {
+  requireWholeBuffer(volume);
   if (volume.pixelType != PixelType::Float32 && volume.pixelType != PixelType::Float64) return; // integers are finite
   const IntensityStats s = intensityStats(volume);
   if (s.nonFinite > 0)

@@ -229,3 +229,44 @@ TEST(BadInput, NiftiWithWrongMagic) {
 
 } // namespace
 } // namespace voxseg::io
+
+namespace voxseg::io {
+namespace {
+
+// An image cut out by ITK keeps its region's index (its origin is still index 0's point); one partly in memory has a
+// smaller buffer than its grid. The segmenters index buffers from 0 over the whole grid: both are refused by name
+// (one was segmented with its labels that many voxels away, the other read past its buffer).
+TEST(BadInput, ImagesNotWholeFromIndexZeroAreRefused) {
+  using Image = itk::Image<float, 3>;
+  const auto volumeOf = [](Image::RegionType largest, Image::RegionType buffered) {
+    auto img = Image::New();
+    img->SetLargestPossibleRegion(largest);
+    img->SetBufferedRegion(buffered);
+    img->SetRequestedRegion(buffered);
+    img->Allocate(true);
+    Volume v;
+    v.image = img.GetPointer();
+    v.pixelType = PixelType::Float32;
+    v.source = "cut";
+    return v;
+  };
+  Image::RegionType moved({{2, 0, 0}}, {{4, 4, 4}});
+  try {
+    requireFinite(volumeOf(moved, moved));
+    FAIL() << "an image whose region starts at index 2";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Input);
+    EXPECT_NE(std::string(e.what()).find("cut: its region starts at index (2, 0, 0)"), std::string::npos) << e.what();
+  }
+  Image::RegionType whole({{0, 0, 0}}, {{4, 4, 8}}), half({{0, 0, 0}}, {{4, 4, 4}});
+  try {
+    requireFinite(volumeOf(whole, half));
+    FAIL() << "an image half in memory";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cut: only part of its grid is in memory"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(requireFinite(volumeOf(whole, whole)));
+}
+
+} // namespace
+} // namespace voxseg::io

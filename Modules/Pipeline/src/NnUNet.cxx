@@ -169,6 +169,7 @@ NnUNetResult segmentOriented(const NnUNetModel& m, const std::vector<io::Volume>
   // Models trained by `voxseg train` record the orientation their arrays were in ("voxseg_orientation",
   // a key nnU-Net ignores): inputs are reoriented to it losslessly and the outputs back.
   for (const auto& c : channels) io::requireFinite(c);
+  if (previous) io::requireWholeBuffer(*previous);
   const std::string code = m.plans.value("voxseg_orientation", std::string());
   if (code.empty() || channels.empty()) return segmentArrays(m, channels, run, keepProbabilities, progress, previous);
   const std::string original = orientationCode(channels.front().geometry().direction);

@@ -148,6 +148,15 @@ TEST(SegmentationImageFilter, OutputIsOnTheInputGridWithTheLabelsOfSegment) {
   filter->Update();
   const auto* out = filter->GetOutput();
   expectSameGrid(out, img.GetPointer());
+  // the same options again change nothing (the next Update() ran the network again); other ones do
+  const itk::ModifiedTimeType ran = filter->GetMTime();
+  filter->SetOptions(oneCpuThread());
+  EXPECT_EQ(filter->GetMTime(), ran);
+  SegmenterOptions other = oneCpuThread();
+  other.precision = "float16";
+  filter->SetOptions(other);
+  EXPECT_GT(filter->GetMTime(), ran);
+  filter->SetOptions(oneCpuThread());
 
   const Segmentation direct = segment(*model, {volumeOf<short>(img)}, oneCpuThread(), false);
   const std::vector<int> got = labelsOf(out);

@@ -51,8 +51,14 @@ std::vector<std::uint16_t> labelValues(const Volume& volume);
 /// A float copy of the voxels as an array (x fastest), for code that takes its storage over.
 std::vector<float> floatValues(const Volume& volume);
 
-/// Throws Error(Input) naming the volume's source when a voxel is NaN or infinite (a network turns
-/// them into labels silently; an extreme scl_slope in a NIfTI header makes them too).
+/// Throws Error(Input) naming the volume's source unless its buffer holds its whole grid and that grid starts at
+/// index 0 (the origin is index 0's point: what every reader here gives; voxseg's code indexes the buffer so, and
+/// geometry() takes the origin as index 0's). An image cut out by ITK keeps its index: segmenting it placed the
+/// labels that many voxels away.
+void requireWholeBuffer(const Volume& volume);
+
+/// requireWholeBuffer, then throws Error(Input) naming the volume's source when a voxel is NaN or infinite (a network
+/// turns them into labels silently; an extreme scl_slope in a NIfTI header makes them too).
 void requireFinite(const Volume& volume);
 
 /// Raw pointer to the first voxel of a volume's buffer (x fastest).

@@ -16,6 +16,8 @@ namespace voxseg::inference {
 /// "cpu", "cuda", "cuda:N" or "auto" (CUDA when available, else CPU).
 struct DeviceSpec {
   std::string name = "auto";
+  friend bool operator==(const DeviceSpec& a, const DeviceSpec& b) { return a.name == b.name; }
+  friend bool operator!=(const DeviceSpec& a, const DeviceSpec& b) { return !(a == b); }
 };
 
 /// Sets LibTorch's intra-op thread count (0 = every core); returns the count in effect.

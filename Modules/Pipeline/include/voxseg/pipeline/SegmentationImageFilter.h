@@ -174,9 +174,12 @@ public:
   }
   const NnUNetPointer& GetNnUNet() const { return nnunet_; }
 
-  /// Device and threads (given to LoadModel or LoadNnUNet, they decide where the model lives), precision.
-  /// threads > 0 sets LibTorch's intra-op thread count before each run; 0 leaves it as it is.
+  /// Device (given to LoadModel or LoadNnUNet, it decides where the networks are loaded), threads, precision.
+  /// threads > 0 sets LibTorch's intra-op thread count (process-wide) before each run; 0 leaves it as it is (but
+  /// LoadModel and LoadNnUNet set it, 0 meaning every core). Options equal to the present ones change nothing: the
+  /// next Update() does not run the network again (it did until 2026-11-29).
   void SetOptions(const SegmenterOptions& options) {
+    if (options == options_) return;
     options_ = options;
     this->Modified();
   }

@@ -45,6 +45,15 @@ struct SegmenterOptions {
   /// When the card's spacing is not the input's, labels are made from the logits resampled back to the input grid
   /// a slab of rows at a time: at most about this many bytes of resampled logits at once.
   std::size_t resampleSlabBytes = std::size_t{256} << 20;
+
+  /// Every field equal (SegmentationImageFilter::SetOptions runs nothing again for equal options; a field added
+  /// above belongs here too).
+  friend bool operator==(const SegmenterOptions& a, const SegmenterOptions& b) {
+    return a.device == b.device && a.threads == b.threads && a.precision == b.precision &&
+           a.cudnnBenchmark == b.cudnnBenchmark && a.optimizeGraph == b.optimizeGraph && a.maxVoxels == b.maxVoxels &&
+           a.resampleSlabBytes == b.resampleSlabBytes;
+  }
+  friend bool operator!=(const SegmenterOptions& a, const SegmenterOptions& b) { return !(a == b); }
 };
 
 struct Model {
