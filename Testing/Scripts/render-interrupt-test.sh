@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# SIGINT while `render` draws on its private Xvfb ($DISPLAY unset): exit code 130, and the X server it started
-# stops too (before, each interrupted render left an Xvfb running, its parent gone).
+# SIGINT while `render` draws on its private Xvfb ($DISPLAY unset), once it writes meshes: exit code 130, no output
+# folder left, and the X server it started stops too (before, each interrupted render left an Xvfb running, its
+# parent gone).
 # Usage: render-interrupt-test.sh <voxseg> <image> <label map> <work folder>
 set -u
 voxseg=$1 image=$2 labels=$3 work=$4
@@ -17,7 +18,14 @@ done
 if [ -z "$xvfb" ]; then
   wait $pid; echo "render finished (exit $?) before its Xvfb was seen"; exit 1
 fi
-sleep 0.3
+# once the meshes are being written (until 2026-11-29 they were renamed into place one by one, and an interrupt
+# left them there without the pictures): nothing of the render may stay
+for _ in $(seq 1 2000); do
+  [ -n "$(ls -A "$work/out/meshes" 2>/dev/null | head -1)" ] && break
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.005
+done
+sleep 0.2
 kill -INT $pid
 wait $pid
 rc=$?

@@ -122,6 +122,8 @@ constexpr double kLoaded = 0.05;
 constexpr double kWindowsDone = 0.95;
 
 int run(const Args& args, std::ostream& out) {
+  if (args.input.empty()) throw usageError("inputVolume: no volume given (an empty path)");
+  if (args.output.empty()) throw usageError("outputLabel: no file given (an empty path)");
   const bool nnunet = !args.nnunet.empty();
   if (nnunet && !args.model.empty())
     throw usageError("give either --model (TorchScript) or --nnunet (nnU-Net v2 folder), not both");
@@ -250,7 +252,7 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->capture_default_str();
   app.add_flag("--tta", args.tta, "test-time mirroring (the model's mirror axes, or all three)");
   app.add_option("--threads", args.threads, "CPU threads (0 = every core)")
-      ->check(CLI::Range(0, 4096))
+      ->check(CLI::Range(0, 256)) // the XML's range: the same from Slicer's panel and from a terminal
       ->capture_default_str();
 
   if (const auto code = cli::parseCommandLine(app, argc, argv, out, err)) return *code;
@@ -259,7 +261,8 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
   // Slicer reports a run that wrote to stderr as "completed with errors": only errors go there.
   initLogging(Verbosity::Quiet);
   itk::Object::SetGlobalWarningDisplay(false);
-  return cli::runReportingErrors(err, [&] { return run(args, out); }, false, "VoxsegSegment");
+  return cli::runReportingErrors(
+      err, [&] { return run(args, out); }, false, "VoxsegSegment");
 }
 
 } // namespace voxseg::slicer

@@ -73,6 +73,8 @@ void checkRenderSettings(const RenderSettings& s) {
   if (s.surface.smoothingIterations < 0 || s.surface.passBand <= 0 || s.surface.passBand > 2)
     throw usageError("--smoothing must be >= 0 and --pass-band within (0, 2]");
   if (s.surface.decimation < 0 || s.surface.decimation >= 1) throw usageError("--decimate must be within [0, 1)");
+  if (s.meshFormats.empty() && !s.views3d && !s.slices && !s.review && !s.interactive) // an empty folder, exit 0
+    throw usageError("--mesh-format none, --no-3d, --no-slices and --no-review leave nothing to render");
   const bool gltf = std::find(s.meshFormats.begin(), s.meshFormats.end(), "gltf") != s.meshFormats.end();
   if (s.interactive) rendering::checkInteractiveDisplay(); // the user's own display, before any Xvfb is started
   if (s.views3d || gltf) rendering::ensureDisplay();       // fails early, before any work
@@ -122,6 +124,10 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
   for (int v : rendering::presentLabels(labels)) present.push_back(describeLabel(v, in.known));
   io::MadeFolders made; // removed again (when empty) if rendering fails
   made.make(s.outputDir);
+  // The meshes, pictures and review page land together (in segment --render, with the case's other outputs): an
+  // interrupt or a failure leaves none of them, not a render's meshes without its pictures, or beside an earlier
+  // render's pictures (until 2026-11-29 each file was renamed into place when written).
+  io::OutputSet together;
   if (!s.combined && !s.meshFormats.empty() && !present.empty()) made.make(path(s, "meshes")); // none: no mesh
   const auto destinations = renderDestinations(s, present);
   for (const auto& f : destinations) io::AtomicOutput probe(f, s.force); // before any work
@@ -145,7 +151,7 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
   for (const auto& f : s.meshFormats) {
     if (named.empty()) break;
     if (f == "gltf") {
-      rendering::writeGltf(named, path(s, "labels.gltf"), s.force);
+      rendering::writeGltf(named, path(s, "labels.gltf"), s.force, space);
       files.push_back(path(s, "labels.gltf"));
       continue;
     }
@@ -259,6 +265,7 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
   auto sec = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
   spdlog::info("{}: {} surfaces in {:.2f} s, meshes and pictures in {:.2f} s, review in {:.2f} s", in.caseId,
                surfaces.size(), sec(t0, t1), sec(t1, t2), sec(t2, t3));
+  together.commitAll();
   made.keep();
   if (s.interactive && !named.empty()) rendering::showInteractive(named, "voxseg: " + in.caseId);
   return {{"files", files}, {"labels", table}};

@@ -21,6 +21,8 @@ int runRender(const RenderArgs& args) {
   if (std::filesystem::exists(s.outputDir) && !std::filesystem::is_directory(s.outputDir))
     throw Error(ExitCode::Output, s.outputDir + ": exists and is not a folder");
   checkRenderSettings(s);
+  if (!args.reference.empty() && !s.review) // its metrics go to the review page only: computed, then dropped
+    throw usageError("--reference scores the label map on the review page, which --no-review leaves out");
   const std::string& labelsPath = args.inputs.back();
   RenderInputs in;
   in.caseId = volumeFileStem(std::filesystem::path(labelsPath).filename().string());

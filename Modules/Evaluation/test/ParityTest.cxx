@@ -46,10 +46,13 @@ double relativeDifference(double expected, double actual) {
   return diff == 0 ? 0 : diff / std::max(std::fabs(expected), std::fabs(actual));
 }
 
-// The fixture's rule: within 1e-6 relative, or 1e-9 absolute near zero; inf and nan identical.
-bool matches(double expected, double actual) {
+// What Documentation/evaluation.md claims per preset: DeepMind within 5e-16 relative (float64 as the reference),
+// MONAI within 2e-7 (its float32 sums), or 1e-12 absolute near zero; inf and nan identical. (The fixture's README
+// allows 1e-6: a DeepMind drift below that would have passed while the documentation said 5e-16.)
+bool matches(double expected, double actual, ev::Preset preset) {
   const double rel = relativeDifference(expected, actual);
-  return rel <= 1e-6 || (std::isfinite(expected) && std::isfinite(actual) && std::fabs(expected - actual) <= 1e-9);
+  const double allowed = preset == ev::Preset::DeepMind ? 5e-16 : 2e-7;
+  return rel <= allowed || (std::isfinite(expected) && std::isfinite(actual) && std::fabs(expected - actual) <= 1e-12);
 }
 
 void compareBlock(const json& expected, const ev::PresetMetrics& actual, const std::string& where,
@@ -64,7 +67,7 @@ void compareBlock(const json& expected, const ev::PresetMetrics& actual, const s
     if (!expected.contains(m.name)) continue;
     const double e = parseExpected(expected[m.name]);
     const double rel = relativeDifference(e, m.value);
-    EXPECT_TRUE(matches(e, m.value)) << where << " " << m.name << ": expected " << std::setprecision(17) << e
+    EXPECT_TRUE(matches(e, m.value, actual.preset)) << where << " " << m.name << ": expected " << std::setprecision(17) << e
                                      << ", got " << m.value;
     Worst& w = worst[ev::presetName(actual.preset) + "." + m.name];
     ++w.compared;

@@ -17,6 +17,8 @@
 #include <vtkRenderWindow.h>
 #include <vtkRenderWindowInteractor.h>
 #include <vtkRenderer.h>
+#include <vtkTransform.h>
+#include <vtkTransformPolyDataFilter.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -92,11 +94,29 @@ std::vector<std::string> writeSurfaceSnapshots(const std::vector<NamedSurface>& 
   return written;
 }
 
-void writeGltf(const std::vector<NamedSurface>& surfaces, const std::string& path, bool overwrite) {
+void writeGltf(const std::vector<NamedSurface>& surfaces, const std::string& path, bool overwrite, MeshSpace space) {
   if (surfaces.empty()) throw usageError(path + ": no surface to write");
   ensureDisplay();
+  // RAS: the surfaces turned (x, y, z) -> (-x, -y, z), as the other mesh files are (until 2026-11-29 the glTF file
+  // stayed in LPS whatever --mesh-space said)
+  std::vector<LabelSurface> turned;
+  std::vector<NamedSurface> named = surfaces;
+  if (space == MeshSpace::Ras) {
+    turned.reserve(surfaces.size());
+    for (auto& n : named) {
+      vtkNew<vtkTransform> flip;
+      flip->Scale(-1, -1, 1);
+      vtkNew<vtkTransformPolyDataFilter> f;
+      f->SetInputData(n.surface->surface);
+      f->SetTransform(flip);
+      f->Update();
+      turned.push_back(*n.surface);
+      turned.back().surface = f->GetOutput();
+      n.surface = &turned.back();
+    }
+  }
   Scene s;
-  fill(s, surfaces, {1, 1, 1});
+  fill(s, named, {1, 1, 1});
   s.window->SetOffScreenRendering(1);
   s.window->SetSize(64, 64);
   io::AtomicOutput out(path, overwrite);

@@ -24,8 +24,10 @@ std::vector<std::string> writeSurfaceSnapshots(const std::vector<NamedSurface>& 
                                                const std::vector<View>& views, const SnapshotOptions& options,
                                                const std::string& prefix, bool overwrite);
 
-/// The surfaces as one glTF 2.0 file (VTK's exporter, buffers inlined), LPS mm.
-void writeGltf(const std::vector<NamedSurface>& surfaces, const std::string& path, bool overwrite);
+/// The surfaces as one glTF 2.0 file (VTK's exporter, buffers inlined), in mm of `space` (LPS or RAS; not glTF's
+/// Y-up metres). VTK 9.1's exporter names the meshes mesh0, mesh1, ... (no label names); colors are the labels'.
+void writeGltf(const std::vector<NamedSurface>& surfaces, const std::string& path, bool overwrite,
+               MeshSpace space = MeshSpace::Lps);
 
 /// Opens a window with the surfaces and returns when the user closes it (needs $DISPLAY).
 void showInteractive(const std::vector<NamedSurface>& surfaces, const std::string& title);
