@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -34,11 +35,11 @@ namespace voxseg::cli {
 namespace {
 
 // postprocessing.pkl beside --determine-postprocessing's .json (nnU-Net writes both in one folder).
+// (pp.json or pp.JSON -> pp.pkl; a name without .json gets .pkl added)
 std::string picklePath(const std::string& json) {
-  const std::string ending = ".json";
-  const bool named =
-      json.size() > ending.size() && json.compare(json.size() - ending.size(), ending.size(), ending) == 0;
-  return (named ? json.substr(0, json.size() - ending.size()) : json) + ".pkl";
+  std::string ending = json.size() > 5 ? json.substr(json.size() - 5) : "";
+  std::transform(ending.begin(), ending.end(), ending.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return (ending == ".json" ? json.substr(0, json.size() - 5) : json) + ".pkl";
 }
 
 using LabelImage = itk::Image<std::uint16_t, 3>;

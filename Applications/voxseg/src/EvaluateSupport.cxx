@@ -137,8 +137,8 @@ std::vector<EvalCase> listEvalCases(const std::string& prediction, const std::st
         if (name == known[k] && column[k] == SIZE_MAX) column[k] = i;
     }
     if (column[1] == SIZE_MAX || column[2] == SIZE_MAX)
-      throw inputError(csv, "its first line must name the columns case, prediction and reference (in any order); it "
-                            "reads: " +
+      throw inputError(csv, "its first line must name the columns prediction and reference (and case, optional; in any "
+                            "order); it reads: " +
                                 line.substr(0, 200));
     int row = 1;
     const fs::path base = fs::path(csv).parent_path();

@@ -128,7 +128,7 @@ nlohmann::ordered_json renderCase(const RenderInputs& in, const RenderSettings& 
   // interrupt or a failure leaves none of them, not a render's meshes without its pictures, or beside an earlier
   // render's pictures (until 2026-11-29 each file was renamed into place when written).
   io::OutputSet together;
-  if (!s.combined && !s.meshFormats.empty() && !present.empty()) made.make(path(s, "meshes")); // none: no mesh
+  if (s.meshFolder() && !present.empty()) made.make(path(s, "meshes")); // no label (or glTF only): no mesh there
   const auto destinations = renderDestinations(s, present);
   for (const auto& f : destinations) io::AtomicOutput probe(f, s.force); // before any work
 

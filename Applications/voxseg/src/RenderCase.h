@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,11 @@ struct RenderSettings {
   bool interactive = false;
   int threads = 0;
   bool force = false;
+
+  /// Whether meshes go to <outputDir>/meshes/: a format other than gltf, one file per label.
+  bool meshFolder() const {
+    return !combined && std::any_of(meshFormats.begin(), meshFormats.end(), [](const auto& f) { return f != "gltf"; });
+  }
 };
 
 struct RenderInputs {

@@ -295,7 +295,7 @@ void processCase(const CaseRunner& model, const SegmentArgs& args, const std::ve
     rs.force = replace;
     // made here, so that a later failure of this case (its report) removes them with the pictures its set deletes
     made.make(out.render, "the --render folder");
-    if (!rs.combined && !rs.meshFormats.empty() && !empty) made.make((fs::path(out.render) / "meshes").string());
+    if (rs.meshFolder() && !empty) made.make((fs::path(out.render) / "meshes").string());
     RenderInputs in;
     in.caseId = caseId;
     in.image = &volumes.front();

@@ -94,8 +94,9 @@ TEST(EvaluateCases, CsvRowsWithRelativePaths) {
   // no header: refused naming the file (its first case was taken for the header)
   std::ofstream(tmp.file("bare.csv")) << "one,p1.nii.gz,r1.nii.gz\ntwo,p2.nii.gz,r2.nii.gz\n";
   voxseg::testing::expectError([&] { listEvalCases("", "", tmp.file("bare.csv")); }, ExitCode::Input,
-                               tmp.file("bare.csv") + ": its first line must name the columns case, prediction and "
-                                                      "reference (in any order); it reads: one,p1.nii.gz,r1.nii.gz");
+                               tmp.file("bare.csv") + ": its first line must name the columns prediction and reference "
+                                                      "(and case, optional; in any order); it reads: "
+                                                      "one,p1.nii.gz,r1.nii.gz");
 }
 
 using Targets = std::vector<std::vector<int>>;

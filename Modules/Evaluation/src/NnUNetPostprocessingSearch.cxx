@@ -1,6 +1,7 @@
 #include "voxseg/evaluation/NnUNetPostprocessingSearch.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/Memory.h"
 #include "voxseg/evaluation/Evaluate.h"
 #include "voxseg/evaluation/LabelMap.h"
 #include "voxseg/io/VolumeIO.h"
@@ -10,8 +11,6 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
-
-#include <unistd.h>
 
 namespace voxseg::evaluation {
 namespace {
@@ -30,9 +29,10 @@ void apply(LabelMap& m, const Step& step) {
   std::copy(image->GetBufferPointer(), image->GetBufferPointer() + m.voxels.size(), m.voxels.begin());
 }
 
+// A quarter of the memory this process may use (a cgroup's limit counts: a container on a large machine).
 std::size_t defaultCacheBytes() {
-  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-  return pages > 0 && page > 0 ? std::size_t(pages) * std::size_t(page) / 4 : std::size_t(1) << 30;
+  const std::uint64_t usable = usableMemoryBytes();
+  return usable > 0 ? std::size_t(usable / 4) : std::size_t(1) << 30;
 }
 
 // The cases' label maps: read once and held while they fit in the budget (the prediction as far as the kept steps

@@ -28,8 +28,9 @@ void requireWholeBuffer(const Volume& volume) {
   const auto index = largest.GetIndex();
   if (index[0] != 0 || index[1] != 0 || index[2] != 0)
     throw inputError(name, fmt::format("its region starts at index ({}, {}, {}); voxseg takes an image whose grid "
-                                       "starts at index 0, its origin there (as read from a file; e.g. "
-                                       "itk::RegionOfInterestImageFilter gives one)",
+                                       "starts at index 0, its origin there (as read from a file; "
+                                       "itk::ExtractImageFilter and CropImageFilter keep the index, "
+                                       "itk::RegionOfInterestImageFilter gives index 0)",
                                        index[0], index[1], index[2]));
   if (buffered != largest)
     throw inputError(name, "only part of its grid is in memory (the buffered region is not the largest possible "

@@ -2,6 +2,7 @@
 
 #include "voxseg/core/Error.h"
 #include "voxseg/core/Log.h"
+#include "voxseg/core/Memory.h"
 #include "voxseg/core/Parallel.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/processing/Crop.h"
@@ -90,7 +91,7 @@ void checkResampledSize(const std::vector<RawCase>& raw, const Plan& plan, std::
     bytes += voxels * (4.0 * double(channels) + 1.0);
     if (voxels > largest) largest = voxels, largestShape = shape, largestId = r.id;
   }
-  const double physical = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
+  const double physical = double(usableMemoryBytes()); // a cgroup's limit counts
   const bool tooManyVoxels = largest > double(std::uint64_t(1) << 31);
   const bool tooMuchMemory = physical > 0 && bytes > 0.8 * physical;
   if (tooManyVoxels || tooMuchMemory) {

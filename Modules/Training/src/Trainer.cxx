@@ -261,8 +261,9 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
     io::AtomicOutput probe(finals[i], o.force || o.resume); // before any work
   const std::string stateJson = (state / "state.json").string();
   if (std::error_code ec; !o.force && !o.resume && fs::exists(stateJson, ec)) // an interrupted run's resume point
-    throw Error(ExitCode::Output, stateJson + ": the resume point of a run not finished here: --resume continues it, "
-                                              "--force starts over");
+    throw Error(ExitCode::Output, stateJson +
+                                      ": the resume point of an earlier run in this folder: --resume continues it, "
+                                      "--force starts over");
 
   if (o.threads > 0) torch::set_num_threads(o.threads);
   torch::manual_seed(o.seed);
@@ -276,8 +277,8 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
     std::vector<std::string> others; // folds trained with the files there now
     std::error_code ec;
     for (fs::directory_iterator it(out, ec), end; !ec && it != end; it.increment(ec))
-      if (it->path().filename().string().rfind("fold_", 0) == 0 && it->path() != fold &&
-          fs::exists(it->path() / "checkpoint_final.pth", ec))
+      if (std::error_code stat; it->path().filename().string().rfind("fold_", 0) == 0 && it->path() != fold &&
+                                fs::exists(it->path() / "checkpoint_final.pth", stat))
         others.push_back(it->path().filename().string());
     std::sort(others.begin(), others.end());
     for (const auto& [path, now] : {std::pair<std::string, nlohmann::json>{finals[0], plans},

@@ -113,8 +113,8 @@ TEST(ResumePoint, BrokenOrForeignStateIsRefusedNamingTheFile) {
 
   // a fresh run over an unfinished one: refused (it overwrote the resume point), the state untouched
   expectError([&] { train(o); }, ExitCode::Output,
-              (state / "state.json").string() + ": the resume point of a run not finished here: --resume continues "
-                                                "it, --force starts over");
+              (state / "state.json").string() + ": the resume point of an earlier run in this folder: --resume "
+                                                "continues it, --force starts over");
   EXPECT_EQ(slurp(state / "network-2.pt"), network);
 
   o.resume = true;

@@ -1,5 +1,7 @@
 #pragma once
-// Process-wide heap settings for programs that run the sliding window.
+// Process-wide heap settings for programs that run the sliding window, and the memory this process may use.
+
+#include <cstdint>
 
 namespace voxseg {
 
@@ -9,5 +11,9 @@ namespace voxseg {
 /// time for such heads). After this call blocks up to 64 MiB come from the heap and up to 128 MiB of
 /// free heap is kept; volumes stay mmapped and go back to the system when freed. Call once, first.
 void tuneHeapForInference();
+
+/// Bytes of memory this process may use: the machine's physical memory, or less where a cgroup limits the process
+/// (a container, a Slurm job: cgroup v2 memory.max, v1 memory.limit_in_bytes). 0 when it cannot be read.
+std::uint64_t usableMemoryBytes();
 
 } // namespace voxseg
