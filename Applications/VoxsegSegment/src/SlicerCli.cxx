@@ -154,6 +154,12 @@ int run(const Args& args, std::ostream& out) {
   const std::string postprocessing = // the file applied
       nnunet ? selection->postprocessingFile : (noPostprocessing ? "" : args.postprocessing);
 
+  // what can be refused without the input is refused before it is read (a large volume is not read for nothing)
+  if (!args.previousStage.empty() && !nnunet)
+    throw usageError("--previousStage is the label map of an nnU-Net cascade's previous stage; give --nnunet");
+  inference::checkDevice(inference::DeviceSpec{args.device});
+  if (std::error_code ec; !nnunet && !std::filesystem::exists(args.model, ec))
+    throw Error(ExitCode::Model, args.model + ": no such model file");
   const std::string modelPath = nnunet ? args.nnunet : args.model;
   SlicerProgress progress(out, "segmenting " + baseName(args.input) + " with " + baseName(modelPath));
   pipeline::SegmenterOptions options;
@@ -170,8 +176,6 @@ int run(const Args& args, std::ostream& out) {
   io::Volume labels;
   std::vector<LabelInfo> table; // names and colors for a .seg.nrrd output
   inference::RunStats stats;
-  if (!args.previousStage.empty() && !nnunet)
-    throw usageError("--previousStage is the label map of an nnU-Net cascade's previous stage; give --nnunet");
   std::size_t changed = 0;
   if (nnunet) {
     std::optional<io::Volume> previous; // read, and the folders checked, before the networks load
