@@ -5,6 +5,7 @@
 #include "voxseg/io/AtomicOutput.h"
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <system_error>
 #include <vector>
@@ -78,13 +79,35 @@ nlohmann::json readResumeState(const fs::path& folder) {
     if (!j.contains(key)) throw inputError(path, std::string("no \"") + key + "\": not a training state");
   try { // the types a resume reads
     (void)j.at("epoch").get<int>();
-    (void)j.at("losses").get<std::vector<double>>();
-    (void)j.at("validation").get<std::vector<std::pair<int, std::vector<double>>>>();
+    (void)resumedLosses(j);
+    (void)resumedValidation(j);
     (void)j.at("rng").get<std::string>();
   } catch (const nlohmann::json::exception& e) {
     throw inputError(path, std::string("malformed training state (") + e.what() + ")");
   }
   return j;
+}
+
+namespace {
+// Numbers as nlohmann::json writes them: NaN as null.
+std::vector<double> numbers(const nlohmann::json& list) {
+  std::vector<double> out;
+  for (const auto& v : list.get<std::vector<nlohmann::json>>())
+    out.push_back(v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>());
+  return out;
+}
+} // namespace
+
+std::vector<double> resumedLosses(const nlohmann::json& state) { return numbers(state.at("losses")); }
+
+std::vector<std::pair<int, std::vector<double>>> resumedValidation(const nlohmann::json& state) {
+  std::vector<std::pair<int, std::vector<double>>> out;
+  for (const auto& entry : state.at("validation").get<std::vector<nlohmann::json>>()) {
+    if (!entry.is_array() || entry.size() != 2)
+      throw nlohmann::json::type_error::create(302, "not [epoch, [Dice...]]", &entry);
+    out.emplace_back(entry.at(0).get<int>(), numbers(entry.at(1)));
+  }
+  return out;
 }
 
 void loadResumePoint(const fs::path& folder, const nlohmann::json& state, UNet& net, torch::optim::Optimizer& optimizer,

@@ -15,6 +15,8 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace voxseg::training {
 
@@ -25,6 +27,11 @@ void writeFileAtomically(const std::string& path, const std::string& bytes, bool
 /// Parses `folder`/state.json. Throws Error(Input) naming it when it is missing, not JSON, or lacks a field a resume
 /// needs (epoch, losses, validation, rng).
 nlohmann::json readResumeState(const std::filesystem::path& folder);
+
+/// state.json's "losses" and "validation" (epoch, Dice per label): a NaN (a label absent from the validation
+/// patches) is written as null and read back as NaN (it was refused: such a run could not be resumed).
+std::vector<double> resumedLosses(const nlohmann::json& state);
+std::vector<std::pair<int, std::vector<double>>> resumedValidation(const nlohmann::json& state);
 
 /// Loads the network and optimizer state that `state` (readResumeState's) names. Throws Error(Input) naming a file
 /// that is missing or not a readable LibTorch archive, and Error(Usage) when the run was started with another

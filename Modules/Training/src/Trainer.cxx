@@ -415,8 +415,8 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
     if (firstEpoch > o.epochs)
       throw usageError("--resume: the model folder has trained " + std::to_string(firstEpoch) +
                        " epochs, more than --epochs " + std::to_string(o.epochs));
-    summary.losses = j.at("losses").get<std::vector<double>>();
-    summary.validation = j.at("validation").get<std::vector<std::pair<int, std::vector<double>>>>();
+    summary.losses = resumedLosses(j);
+    summary.validation = resumedValidation(j);
     pastIterations = j.value("iterations", std::int64_t{0}); // absent in states written before 2026-11-27
     pastSeconds = j.value("train_seconds", 0.0);
     std::istringstream rs(j.at("rng").get<std::string>());

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -136,8 +137,15 @@ TEST(ResumePoint, BrokenOrForeignStateIsRefusedNamingTheFile) {
   expectError([&] { train(o); }, ExitCode::Input, (state / "state.json").string() + ": malformed training state");
   spit(state / "state.json", R"({"epoch": 2, "losses": [1], "validation": [], "rng": "x", "network_file": "../x"})");
   expectError([&] { train(o); }, ExitCode::Input, "\"network_file\" is not a file name in its folder");
-  spit(state / "state.json", json); // mended: it resumes
-  EXPECT_EQ(train(o).losses.size(), 4u);
+  // a validation Dice that was NaN (a label absent from the validation patches) is written as null: it resumes (it
+  // was refused, so such a run could not go on)
+  auto withNull = nlohmann::json::parse(json);
+  ASSERT_FALSE(withNull.at("validation").empty());
+  withNull["validation"][0][1][0] = nullptr;
+  spit(state / "state.json", withNull.dump());
+  const auto resumed = train(o);
+  EXPECT_EQ(resumed.losses.size(), 4u);
+  EXPECT_TRUE(std::isnan(resumed.validation.front().second.front()));
 }
 
 // --force --fold K with other plans: the folds already trained with the old plans.json would be averaged with this
