@@ -229,6 +229,8 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
   }
 
   const auto cases = listEvalCases(args.prediction, args.reference, args.csv);
+  std::error_code dirCheck;
+  const bool singlePair = args.csv.empty() && !fs::is_directory(args.prediction, dirCheck);
   if (nnunetOutputs) { // nor a case's file (a CSV may list any)
     std::vector<std::string> outputs, inputs;
     for (const std::string* path : {&args.nnunetSummary, &args.determinePostprocessing})
@@ -305,7 +307,7 @@ int runEvaluate(const EvaluateArgs& args, std::ostream& out) {
       evaluated.push_back(std::move(e));
       all.push_back(nullptr);
     } catch (const Error& e) {
-      if (cases.size() == 1) throw; // a single pair: a plain error, nothing written
+      if (singlePair) throw; // a plain error, nothing written (a folder or CSV of one case reports it as of many)
       if (!firstFailure) firstFailure = static_cast<int>(e.code());
       const std::string what = e.what();
       spdlog::error("{}", what.rfind(c.id + ": ", 0) == 0 ? what : c.id + ": " + what);
