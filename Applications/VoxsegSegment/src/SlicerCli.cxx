@@ -160,6 +160,11 @@ int run(const Args& args, std::ostream& out) {
   inference::checkDevice(inference::DeviceSpec{args.device});
   if (std::error_code ec; !nnunet && !std::filesystem::exists(args.model, ec))
     throw Error(ExitCode::Model, args.model + ": no such model file");
+  if (std::error_code ec;
+      !nnunet && std::filesystem::is_directory(args.model, ec)) // the library's hint names segment -m
+    throw usageError("--model " + args.model +
+                     ": a folder, not a TorchScript file (an nnU-Net folder is given as "
+                     "--nnunet)");
   const std::string modelPath = nnunet ? args.nnunet : args.model;
   SlicerProgress progress(out, "segmenting " + baseName(args.input) + " with " + baseName(modelPath));
   pipeline::SegmenterOptions options;
