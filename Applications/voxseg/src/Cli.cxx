@@ -11,11 +11,15 @@
 #include <itkDataObject.h>
 #include <itkObject.h>
 #include <itkVersion.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <ostream>
+#include <string>
+#include <tuple>
+#include <vector>
 
 namespace voxseg::cli {
 namespace {
@@ -568,6 +572,22 @@ int main(int argc, char** argv, std::ostream& out, std::ostream& err) {
             formats.clear();
           if (std::find(formats.begin(), formats.end(), "none") != formats.end())
             throw usageError("--mesh-format none (no meshes) cannot be given with other formats");
+          // options that shape what this render does not make: said, not silently dropped
+          const auto& rs = render.settings;
+          const bool surfaces = !formats.empty() || rs.views3d || rs.interactive;
+          const bool meshFiles =
+              std::any_of(formats.begin(), formats.end(), [](const std::string& f) { return f != "gltf"; });
+          for (const auto& [option, ignored, why] : std::vector<std::tuple<const char*, bool, const char*>>{
+                   {"--window", render.inputs.size() < 2, "no image is given: the slice pictures show the labels"},
+                   {"--size", !rs.views3d, "--no-3d: no 3D picture is drawn"},
+                   {"--tile", !rs.slices, "--no-slices: no slice picture is drawn"},
+                   {"--mosaic", !rs.slices, "--no-slices: no slice picture is drawn"},
+                   {"--combined", !meshFiles, "no mesh format but glTF, which is one file anyway"},
+                   {"--mesh-space", formats.empty(), "no mesh file is written"},
+                   {"--smoothing", !surfaces, "no surface is made (no mesh, no 3D picture)"},
+                   {"--pass-band", !surfaces, "no surface is made (no mesh, no 3D picture)"},
+                   {"--decimate", !surfaces, "no surface is made (no mesh, no 3D picture)"}})
+            if (ignored && renderCmd->count(option) > 0) spdlog::warn("{} has no effect: {}", option, why);
           return runRender(render);
         }
         if (trainCmd->parsed()) return runTrain(trainArgs);
