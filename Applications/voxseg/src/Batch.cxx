@@ -305,6 +305,7 @@ void writeJsonFile(const nlohmann::ordered_json& j, const std::string& path, boo
 
 void writeSummary(const std::vector<nlohmann::ordered_json>& rows, const std::string& csvPath, bool force) {
   const std::string jsonPath = fs::path(csvPath).replace_extension(".json").string();
+  io::OutputSet together; // the .csv and its .json land together (a failed .json left the .csv alone)
   {
     io::AtomicOutput csv(csvPath, force);
     {
@@ -318,6 +319,7 @@ void writeSummary(const std::vector<nlohmann::ordered_json>& rows, const std::st
     csv.commit();
   }
   writeJsonFile({{"cases", rows}}, jsonPath, force);
+  together.commitAll();
 }
 
 } // namespace voxseg::cli

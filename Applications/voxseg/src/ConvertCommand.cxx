@@ -105,14 +105,27 @@ int runConvert(const ConvertArgs& args) {
   // Check the destination before reading: a large input should not be read for nothing.
   io::checkOutputsAgainstInputs({args.output}, {args.input});
   { io::AtomicOutput probe(args.output, args.force); }
-  if (!std::filesystem::is_directory(args.input) && endsWith(args.input, ".dcm") && io::isDicomSegFile(args.input)) {
+  if (args.rtstruct && !endsWith(args.output, ".dcm")) throw usageError("--rtstruct writes a .dcm file");
+  // a DICOM SEG by its content, whatever its name (DICOM files often have no extension; a SEG named otherwise was
+  // read as a plain label map, without its segments' names and colors, until 2026-11-29)
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(args.input, ec) && io::isDicomSegFile(args.input)) {
     if (!args.orient.empty()) throw usageError("--orient does not apply to a DICOM SEG input");
     if (args.binarize)
       throw usageError("--binarize does not apply to a DICOM SEG input (its segments are written apart)");
+    if (endsWith(args.output, ".dcm"))
+      throw usageError(args.output + ": a DICOM SEG input is written as a label map (.nii.gz, .nii, .nrrd, .mha or "
+                                     ".seg.nrrd), not as DICOM again");
+    if (!args.labelTable.empty()) // the SEG names its segments itself
+      throw usageError("--label-table " + args.labelTable + ": a DICOM SEG input names and colors its segments itself");
     return segToLabels(args);
   }
+  if (!args.referenceSeries.empty() && !endsWith(args.output, ".dcm"))
+    throw usageError("--reference-series " + args.referenceSeries +
+                     ": the series a DICOM output refers to (or the grid "
+                     "a DICOM SEG input is read onto); " +
+                     args.input + " is no DICOM SEG and " + args.output + " no DICOM output");
   io::Volume v = io::readVolume(args.input, args.read);
-  if (args.rtstruct && !endsWith(args.output, ".dcm")) throw usageError("--rtstruct writes a .dcm file");
   if (args.binarize) v = binarized(v); // one segment or structure, label 1, in a DICOM output too
   if (endsWith(args.output, ".dcm")) { // label map -> DICOM SEG or RT Structure Set against its source series
     if (args.referenceSeries.empty())

@@ -33,6 +33,9 @@ void requireEveryShard(const std::vector<std::string>& inputs) {
     if (!std::regex_match(file, m, name)) continue;
     try {
       const unsigned long index = std::stoul(m[1]), count = std::stoul(m[2]);
+      if (count < 1 || index < 1 || index > count) // as segment --shard refuses them
+        throw inputError(input, "shard " + std::to_string(index) + " of " + std::to_string(count) +
+                                    " is no shard of a batch (shards run from 1 to their count)");
       if (const auto it = seen.find({index, count}); it != seen.end())
         throw inputError(input, "shard " + std::to_string(index) + " of " + std::to_string(count) +
                                     " is given twice (also as " + it->second + ")");
