@@ -6,12 +6,23 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <set>
 
 namespace voxseg {
 namespace {
 
 using nlohmann::json;
+
+// An integer that fits an int: nlohmann's get<int>() wraps larger ones (4294967298 became 2, a label value or a
+// patch size the card did not say).
+bool isInt(const json& v) {
+  if (v.is_number_unsigned()) return v.get<std::uint64_t>() <= std::uint64_t(std::numeric_limits<int>::max());
+  if (!v.is_number_integer()) return false;
+  const std::int64_t i = v.get<std::int64_t>();
+  return i >= std::numeric_limits<int>::min() && i <= std::numeric_limits<int>::max();
+}
 
 // Reads fields of one JSON object and reports problems with the field's path.
 class Fields {
@@ -55,8 +66,9 @@ public:
       if (def) return *def;
       fail(at(key), "missing (expected an integer)");
     }
-    if (!j_.at(key).is_number_integer())
-      fail(at(key), "expected an integer, got " + std::string(j_.at(key).type_name()));
+    if (!isInt(j_.at(key)))
+      fail(at(key), j_.at(key).is_number_integer() ? "an integer beyond the int range"
+                                                   : "expected an integer, got " + std::string(j_.at(key).type_name()));
     return j_.at(key).get<int>();
   }
   bool boolean(const std::string& key, bool def) const {
@@ -78,7 +90,7 @@ public:
     if (a.size() != N) fail(at(key), "expected " + std::to_string(N) + " numbers, got " + std::to_string(a.size()));
     std::array<T, N> out{};
     for (std::size_t i = 0; i < N; ++i) {
-      if (!a[i].is_number() || (std::is_integral_v<T> && !a[i].is_number_integer()))
+      if (!a[i].is_number() || (std::is_integral_v<T> && !isInt(a[i])))
         fail(at(key) + "[" + std::to_string(i) + "]",
              std::is_integral_v<T> ? "expected an integer" : "expected a number");
       out[i] = a[i].get<T>();
@@ -229,7 +241,7 @@ ModelCard modelCardFromJson(const json& j, const std::string& source) {
     f.fail("accumulation", "expected \"float32\" or \"float16\"");
   const json& mirror = f.array("mirror_axes", false);
   for (std::size_t i = 0; i < mirror.size(); ++i) {
-    if (!mirror[i].is_number_integer() || mirror[i].get<int>() < 0 || mirror[i].get<int>() > 2)
+    if (!isInt(mirror[i]) || mirror[i].get<int>() < 0 || mirror[i].get<int>() > 2)
       f.fail(index("mirror_axes", i), "expected an axis 0, 1 or 2");
     if (std::find(c.mirrorAxes.begin(), c.mirrorAxes.end(), mirror[i].get<int>()) != c.mirrorAxes.end())
       f.fail(index("mirror_axes", i), "axis " + std::to_string(mirror[i].get<int>()) + " listed twice");
@@ -272,8 +284,7 @@ ModelCard modelCardFromJson(const json& j, const std::string& source) {
     const json& keep = pp.array("keep_largest_component", false);
     for (std::size_t i = 0; i < keep.size(); ++i) {
       const std::string field = index("postprocessing.keep_largest_component", i);
-      if (!keep[i].is_number_integer() || !values.count(keep[i].get<int>()))
-        f.fail(field, "expected a label value from labels");
+      if (!isInt(keep[i]) || !values.count(keep[i].get<int>())) f.fail(field, "expected a label value from labels");
       if (keep[i].get<int>() == 0) f.fail(field, "the background (0) has no components to keep");
       c.postprocessing.keepLargestComponent.push_back(keep[i].get<int>());
     }

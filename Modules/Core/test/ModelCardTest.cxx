@@ -101,6 +101,12 @@ TEST(ModelCard, ErrorsNameTheField) {
       {[](json& j) { j["postprocessing"]["keep_largest_component"] = {4}; },
        "postprocessing.keep_largest_component[0]: expected a label value from labels"},
       {[](json& j) { j["postprocessing"]["fill"] = true; }, "postprocessing.fill: unknown field"},
+      // integers beyond int: refused (nlohmann's get<int> wrapped them: label 4294967298 became 2, a patch axis
+      // 4294967312 became 16, a mirror axis 4294967298 passed as 2)
+      {[](json& j) { j["labels"][1]["value"] = 4294967298ull; }, "labels[1].value: an integer beyond the int range"},
+      {[](json& j) { j["patch_size"][2] = 4294967312ull; }, "patch_size[2]: expected an integer"},
+      {[](json& j) { j["sw_batch"] = 4294967297ll; }, "sw_batch: an integer beyond the int range"},
+      {[](json& j) { j["mirror_axes"] = {4294967298ull}; }, "mirror_axes[0]: expected an axis 0, 1 or 2"},
   };
   for (const auto& c : cases) {
     json j = validCard();
