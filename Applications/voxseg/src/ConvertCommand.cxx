@@ -41,6 +41,7 @@ int segToLabels(const ConvertArgs& args) {
       maskPaths.push_back(stem + "_segment" + std::to_string(s.value) + (endsWith(ext, ".seg.nrrd") ? ".nrrd" : ext));
     for (const auto& p : maskPaths) io::AtomicOutput probe(p, args.force);
   }
+  io::OutputSet together; // the label map and the masks land together (a failed mask left the label map alone)
   writeLabels(seg.labels, seg.segments, args.output, args.force);
   for (const auto& s : seg.segments) spdlog::info("segment {}: {}", s.value, s.name);
   if (!seg.overlaps.empty()) {
@@ -50,6 +51,7 @@ int segToLabels(const ConvertArgs& args) {
     for (std::size_t i = 0; i < maskPaths.size(); ++i) io::writeVolume(seg.masks[i], maskPaths[i], w);
     spdlog::info("overlapping segments: one mask per segment written beside {}", args.output);
   }
+  together.commitAll();
   spdlog::info("wrote {}", args.output);
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -98,10 +99,14 @@ int runReportMerge(const ReportMergeArgs& args, std::ostream& out) {
       const std::string problem =
           !row["status"].is_string()                                        ? "\"status\" is not a string"
           : !field("exit_code", &nlohmann::ordered_json::is_number_integer) ? "\"exit_code\" is not an integer"
-          : !field("seconds", &nlohmann::ordered_json::is_number)           ? "\"seconds\" is not a number"
-          : !field("output", &nlohmann::ordered_json::is_string)            ? "\"output\" is not text"
-          : !field("error", &nlohmann::ordered_json::is_string)             ? "\"error\" is not text"
-                                                                            : "";
+          : row["exit_code"].get<std::int64_t>() < 0 || row["exit_code"].get<std::int64_t>() > 255 ||
+                  (row["exit_code"].is_number_unsigned() && row["exit_code"].get<std::uint64_t>() > 255)
+              ? "\"exit_code\" is no process exit code (0..255)"
+          : !field("seconds", &nlohmann::ordered_json::is_number) ? "\"seconds\" is not a number"
+          : !(row["seconds"].get<double>() >= 0)                  ? "\"seconds\" is negative"
+          : !field("output", &nlohmann::ordered_json::is_string)  ? "\"output\" is not text"
+          : !field("error", &nlohmann::ordered_json::is_string)   ? "\"error\" is not text"
+                                                                  : "";
       if (!problem.empty()) throw inputError(json, "row " + std::to_string(number) + ": " + problem);
       // segment --batch writes ok (exit 0), skipped (exit 0) or failed (its exit code): another row was not written
       // by it, and would be counted nowhere
