@@ -226,6 +226,11 @@ ModelCard modelCardFromJson(const json& j, const std::string& source) {
     c.tiling.overlap = t.num("overlap", 0.5);
     if (!(c.tiling.step > 0 && c.tiling.step <= 1)) t.fail(t.at("step"), "must be in (0, 1]");
     if (!(c.tiling.overlap >= 0 && c.tiling.overlap < 1)) t.fail(t.at("overlap"), "must be in [0, 1)");
+    // the other rule's parameter would be kept and never used (model pack dropped it without a word)
+    if (c.tiling.rule == Tiling::Rule::Monai && t.has("step"))
+      t.fail(t.at("step"), "applies to the nnunet rule; the monai rule tiles by overlap");
+    if (c.tiling.rule == Tiling::Rule::NnUNet && t.has("overlap"))
+      t.fail(t.at("overlap"), "applies to the monai rule; the nnunet rule tiles by step");
   }
   if (f.has("importance")) {
     Fields m(f.raw("importance"), "importance", source);
@@ -328,7 +333,8 @@ json modelCardToJson(const ModelCard& c) {
   j["tiling"] = c.tiling.rule == Tiling::Rule::NnUNet ? json{{"rule", "nnunet"}, {"step", c.tiling.step}}
                                                       : json{{"rule", "monai"}, {"overlap", c.tiling.overlap}};
   static const char* imp[] = {"constant", "gaussian_nnunet", "gaussian_monai"};
-  j["importance"] = {{"type", imp[static_cast<int>(c.importance.type)]}, {"sigma_scale", c.importance.sigmaScale}};
+  j["importance"] = {{"type", imp[static_cast<int>(c.importance.type)]}};
+  if (c.importance.type != ImportanceMap::Type::Constant) j["importance"]["sigma_scale"] = c.importance.sigmaScale;
   j["accumulation"] = c.accumulation;
   j["mirror_axes"] = c.mirrorAxes;
   j["sw_batch"] = c.swBatch;

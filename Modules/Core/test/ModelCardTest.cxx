@@ -107,6 +107,12 @@ TEST(ModelCard, ErrorsNameTheField) {
       {[](json& j) { j["patch_size"][2] = 4294967312ull; }, "patch_size[2]: expected an integer"},
       {[](json& j) { j["sw_batch"] = 4294967297ll; }, "sw_batch: an integer beyond the int range"},
       {[](json& j) { j["mirror_axes"] = {4294967298ull}; }, "mirror_axes[0]: expected an axis 0, 1 or 2"},
+      // the other tiling rule's parameter: refused (kept and never used)
+      {[](json& j) { j["tiling"]["overlap"] = 0.25; }, "tiling.overlap: applies to the monai rule"},
+      {[](json& j) {
+         j["tiling"] = {{"rule", "monai"}, {"overlap", 0.25}, {"step", 0.9}};
+       },
+       "tiling.step: applies to the nnunet rule"},
   };
   for (const auto& c : cases) {
     json j = validCard();
