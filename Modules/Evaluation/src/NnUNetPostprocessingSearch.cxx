@@ -63,8 +63,9 @@ public:
       left_ -= bytes;
       held_[i] = std::make_unique<Pair>(std::move(p));
     }
+    if (!trial) return f(held_[i]->reference, held_[i]->prediction); // no step to try: no copy
     LabelMap prediction = held_[i]->prediction;
-    if (trial) apply(prediction, *trial);
+    apply(prediction, *trial);
     f(held_[i]->reference, prediction);
   }
 

@@ -5,7 +5,6 @@
 
 #include <zlib.h>
 
-#include <array>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -46,32 +45,22 @@ void NonFiniteScan::feed(const unsigned char* p, std::size_t n, std::uint64_t at
   have_ = unsigned(left);
 }
 
-void restoreNiftiNonFinite(const std::string& path, Volume& v) {
-  std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
-  if (!f) throw inputError(path, "cannot open file");
-  gzbuffer(f.get(), 1 << 17);
-  std::array<unsigned char, 540> hdr{};
-  const int got = gzread(f.get(), hdr.data(), static_cast<unsigned>(hdr.size()));
-  if (got < 348) throw inputError(path, "truncated NIfTI header");
-  const std::int32_t size = loadBytes<std::int32_t>(hdr.data(), false);
-  const bool swap = size != 348 && size != 540;
-  const bool one = loadBytes<std::int32_t>(hdr.data(), swap) == 348;
-  const int datatype = loadBytes<std::int16_t>(hdr.data() + (one ? 70 : 12), swap);
-  const double slope = one ? loadBytes<float>(hdr.data() + 112, swap) : loadBytes<double>(hdr.data() + 176, swap);
-  const double inter = one ? loadBytes<float>(hdr.data() + 116, swap) : loadBytes<double>(hdr.data() + 184, swap);
-  const std::uint64_t offset =
-      one ? (loadBytes<float>(hdr.data() + 108, swap) > 0 ? std::uint64_t(loadBytes<float>(hdr.data() + 108, swap))
-                                                          : 352)
-          : std::uint64_t(std::max<std::int64_t>(544, loadBytes<std::int64_t>(hdr.data() + 168, swap)));
-  const unsigned bytes = datatype == 16 ? 4 : datatype == 64 ? 8 : 0;
-  if (!bytes) return;
+void restoreNiftiNonFinite(const std::string& path, const NonFinitePayload& payload, Volume& v) {
+  const unsigned bytes = payload.valueBytes;
+  const bool swap = payload.swap;
+  const double slope = payload.slope, inter = payload.inter;
+  if (!bytes || !payload.count) return;
   // ITK's NIfTI reader scales by scl_slope and scl_inter unless the slope is 0 (or 1 and the intercept 0)
   const bool scaled = slope != 0 && std::isfinite(slope) && (slope != 1 || inter != 0);
   const std::size_t voxels = v.geometry().voxelCount();
   float* f32 = v.pixelType == PixelType::Float32 ? v.as<float>()->GetBufferPointer() : nullptr;
   double* f64 = v.pixelType == PixelType::Float64 ? v.as<double>()->GetBufferPointer() : nullptr;
   if (!f32 && !f64) return;
-  if (gzseek(f.get(), z_off_t(offset), SEEK_SET) < 0) throw inputError(path, "cannot read the voxel data again");
+  std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
+  if (!f) throw inputError(path, "cannot open file");
+  gzbuffer(f.get(), 1 << 17);
+  if (gzseek(f.get(), z_off_t(payload.voxOffset), SEEK_SET) < 0)
+    throw inputError(path, "cannot read the voxel data again");
   std::vector<unsigned char> buf(std::size_t(bytes) << 16);
   for (std::size_t i = 0; i < voxels;) {
     const std::size_t want = std::min<std::size_t>(buf.size() / bytes, voxels - i);

@@ -13,6 +13,16 @@
 
 namespace voxseg::io::detail {
 
+/// What checkNiftiFile found of a float payload's non-finite values, and where they are (so that they are put back
+/// without parsing the header again).
+struct NonFinitePayload {
+  std::uint64_t count = 0;     ///< NaN and infinite values
+  std::uint64_t voxOffset = 0; ///< where the voxels start in the (decompressed) file
+  unsigned valueBytes = 0;     ///< 4 (float32), 8 (float64), 0 (not a float payload)
+  bool swap = false;           ///< the file's byte order is not this machine's
+  double slope = 0, inter = 0; ///< scl_slope, scl_inter
+};
+
 /// Counts non-finite values in a stream of a NIfTI payload fed piece by piece, by absolute byte position in the
 /// (decompressed) file.
 class NonFiniteScan {
@@ -20,6 +30,7 @@ public:
   /// `datatype`: NIfTI's (16 float32, 64 float64; others hold no non-finite values and are not scanned).
   NonFiniteScan(std::uint64_t voxOffset, std::uint64_t payloadBytes, int datatype, bool swap);
   bool wanted() const { return valueBytes_ > 0; }
+  unsigned valueBytes() const { return valueBytes_; }
   /// Bytes [at, at + n) of the file.
   void feed(const unsigned char* p, std::size_t n, std::uint64_t at);
   std::uint64_t count() const { return count_; }
@@ -34,9 +45,9 @@ private:
   std::uint64_t count_ = 0;
 };
 
-/// Puts the non-finite voxels of NIfTI file `path` (as its header scales them: scl_slope, scl_inter) back into `v`,
-/// read from it by ITK. `v` is float32 or float64, in the file's voxel order. Throws Error(Input) naming the file
-/// when it cannot be read again.
-void restoreNiftiNonFinite(const std::string& path, Volume& v);
+/// Puts the non-finite voxels of NIfTI file `path` (scaled by scl_slope and scl_inter, as ITK scales) back into `v`,
+/// read from it by ITK: float32 or float64, in the file's voxel order. `payload` is checkNiftiFile's for the file.
+/// Throws Error(Input) naming the file when it cannot be read again.
+void restoreNiftiNonFinite(const std::string& path, const NonFinitePayload& payload, Volume& v);
 
 } // namespace voxseg::io::detail

@@ -1,5 +1,4 @@
 #include "PayloadCheck.h"
-#include "NiftiNonFinite.h"
 #include "RawBytes.h"
 
 #include "voxseg/core/Error.h"
@@ -139,7 +138,7 @@ bool nrrdSpaceWithoutAnatomy(const std::string& space) {
          space.rfind("3d-left-handed", 0) == 0;
 }
 
-std::uint64_t checkNiftiFile(const std::string& path, bool inflateData) {
+NonFinitePayload checkNiftiFile(const std::string& path, bool inflateData) {
   // gzopen reads uncompressed files transparently.
   std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
   if (!f) throw inputError(path, "cannot open file");
@@ -219,7 +218,7 @@ std::uint64_t checkNiftiFile(const std::string& path, bool inflateData) {
       total += static_cast<std::uint64_t>(n);
     }
   } else {
-    return 0;
+    return {};
   }
   int err = Z_OK;
   const char* msg = gzerror(f.get(), &err);
@@ -228,7 +227,13 @@ std::uint64_t checkNiftiFile(const std::string& path, bool inflateData) {
   if (total < need)
     throw inputError(path, "truncated: the header needs " + std::to_string(need) + " bytes, the file holds " +
                                std::to_string(total));
-  return scan.count();
+  NonFinitePayload out{scan.count(), voxOffset, scan.valueBytes(), swap, 0, 0};
+  if (out.count > 0) { // ITK scales by them: the values put back are scaled the same way
+    const bool one = sizeHdr == 348;
+    out.slope = one ? load<float>(hdr.data() + 112, swap) : load<double>(hdr.data() + 176, swap);
+    out.inter = one ? load<float>(hdr.data() + 116, swap) : load<double>(hdr.data() + 184, swap);
+  }
+  return out;
 }
 
 bool checkNiftiGeometryFields(const std::string& path, const std::string& name) {

@@ -2,6 +2,8 @@
 // Integrity checks that ITK's readers do not make: its NIfTI and MetaImage readers silently
 // zero-fill truncated voxel data, and NIfTI turns zero-size dimensions into 1.
 
+#include "NiftiNonFinite.h"
+
 #include <array>
 #include <cstdint>
 #include <string>
@@ -25,9 +27,9 @@ NiftiOneHeader readNiftiOneHeader(const std::string& path, std::array<unsigned c
 /// vox_offset + dim[1] * ... * dim[dim[0]] * bitpix / 8 bytes. Throws Error(Input) naming the file.
 /// An uncompressed file is judged by its size. A compressed one is inflated once, to its end (the gzip
 /// check sum), unless `inflateData` is false: then only its header is checked.
-/// Call it after the header passed the voxel-count limit. Returns the number of NaN and infinite voxels of a float
-/// payload read to its end (0 otherwise): an uncompressed float file is read for that too.
-std::uint64_t checkNiftiFile(const std::string& path, bool inflateData = true);
+/// Call it after the header passed the voxel-count limit. Returns the NaN and infinite voxels of a float payload read
+/// to its end (count 0 otherwise), and where they are: an uncompressed float file is read for that too.
+NonFinitePayload checkNiftiFile(const std::string& path, bool inflateData = true);
 
 /// An origin farther than this (mm, 1000 km) from the world's origin is a corrupt header.
 constexpr double kMaxOriginMm = 1e9;

@@ -1,7 +1,6 @@
 #include "voxseg/io/VolumeIO.h"
 
 #include "ItkError.h"
-#include "NiftiNonFinite.h"
 #include "NiftiPlacement.h"
 #include "NiftiTwo.h"
 #include "PayloadCheck.h"
@@ -168,20 +167,20 @@ public:
     check(path, nifti, false);
     check_ = std::async(std::launch::async, [path, nifti] { return check(path, nifti, true); });
   }
-  /// The NaN and infinite voxels of a float NIfTI payload (0 for other files).
-  std::uint64_t finish() { return check_.valid() ? check_.get() : 0; }
+  /// The NaN and infinite voxels of a float NIfTI payload (count 0 for other files).
+  detail::NonFinitePayload finish() { return check_.valid() ? check_.get() : detail::NonFinitePayload{}; }
 
 private:
-  static std::uint64_t check(const std::string& path, bool nifti, bool inflate) {
+  static detail::NonFinitePayload check(const std::string& path, bool nifti, bool inflate) {
     try {
       if (nifti) return detail::checkNiftiFile(path, inflate);
       detail::checkMetaImageFile(path, inflate);
-      return 0;
+      return {};
     } catch (const std::logic_error&) { // std::stoull on a malformed number
       throw inputError(path, "malformed header field");
     }
   }
-  std::future<std::uint64_t> check_;
+  std::future<detail::NonFinitePayload> check_;
 };
 
 // What a DICOM SEG becomes: the label map of its segments (readVolume), or an error (readImage: it is no image).
@@ -262,10 +261,10 @@ Volume readFile(const std::string& path, const ReadOptions& options, SegRead seg
     payload.finish();
     throw inputError(path, "cannot read voxel data (truncated or corrupt file?): " + detail::itkMessage(e));
   }
-  const std::uint64_t nonFinite = payload.finish();
+  const detail::NonFinitePayload nonFinite = payload.finish();
   if (ht.wide) narrowWide(v);
-  if (nonFinite) detail::restoreNiftiNonFinite(path, v); // nifticlib read them as 0
-  if (dicom && v.geometry().size[2] == 1)                // one slice: no second position to measure the spacing from
+  if (nonFinite.count) detail::restoreNiftiNonFinite(path, nonFinite, v); // nifticlib read them as 0
+  if (dicom && v.geometry().size[2] == 1) // one slice: no second position to measure the spacing from
     v.warnings.push_back(
         fmt::format("a single DICOM slice: its spacing along the slice normal is not known and is taken as "
                     "{:g} mm (label volumes and surfaces on it depend on that)",
