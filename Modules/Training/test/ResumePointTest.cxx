@@ -7,6 +7,7 @@
 #include "voxseg/training/Train.h"
 
 #include "ToyDataset.h"
+#include "TrainTestSupport.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -25,10 +26,9 @@ namespace fs = std::filesystem;
 using voxseg::testing::expectError;
 using voxseg::testing::TempDir;
 
+// small()'s run cut down: 4 epochs of 2 iterations, 2 stages of 4..8 features, a checkpoint every 2 epochs, seed 3.
 TrainOptions tiny(const std::string& dataset, const std::string& out) {
-  TrainOptions o;
-  o.dataset = dataset;
-  o.output = out;
+  TrainOptions o = small(dataset, out);
   o.epochs = 4;
   o.iterationsPerEpoch = 2;
   o.batch = 1;
@@ -37,16 +37,11 @@ TrainOptions tiny(const std::string& dataset, const std::string& out) {
   o.maxStages = 2;
   o.validateEvery = 2;
   o.checkpointEvery = 2;
-  o.threads = 1;
   o.seed = 3;
-  o.device = "cpu";
   return o;
 }
 
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+std::string slurp(const fs::path& path) { return training::slurp(path.string()); }
 
 void spit(const fs::path& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
 

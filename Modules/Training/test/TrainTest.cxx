@@ -13,6 +13,7 @@
 #include "voxseg/training/Dataset.h"
 
 #include "ToyDataset.h"
+#include "TrainTestSupport.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -30,29 +31,6 @@ namespace voxseg::training {
 namespace {
 
 using voxseg::testing::TempDir;
-
-TrainOptions small(const std::string& dataset, const std::string& out) {
-  TrainOptions o;
-  o.dataset = dataset;
-  o.output = out;
-  o.epochs = 12;
-  o.iterationsPerEpoch = 8;
-  o.batch = 2;
-  o.baseFeatures = 8;
-  o.maxFeatures = 32;
-  o.maxStages = 3;
-  o.validateEvery = 4;
-  o.checkpointEvery = 4;
-  o.threads = 1;
-  o.seed = 7;
-  o.device = "cpu";
-  return o;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 pipeline::SegmenterOptions oneThread() {
   pipeline::SegmenterOptions run;
