@@ -290,13 +290,7 @@ std::vector<BatchCase> listBatch(const std::string& folderOrCsv, std::size_t cha
 }
 
 void writeTextFile(const std::string& text, const std::string& path, bool force) {
-  io::AtomicOutput out(path, force);
-  {
-    std::ofstream f(out.tempPath(), std::ios::binary);
-    f << text;
-    if (!f.flush()) throw outputError(path, "write failed (disk full?)");
-  }
-  out.commit();
+  io::writeFileAtomically(path, text, force);
 }
 
 void writeJsonFile(const nlohmann::ordered_json& j, const std::string& path, bool force) {

@@ -18,6 +18,7 @@
 #include <exception>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -421,6 +422,16 @@ std::vector<std::string> removeStaleTemporaries(const std::string& folder, const
   }
   if (prefix == outputTemporaryPrefix()) removeLegacyTemporaries(folder, removed);
   return removed;
+}
+
+void writeFileAtomically(const std::string& path, const std::string& bytes, bool overwrite) {
+  AtomicOutput out(path, overwrite);
+  {
+    std::ofstream f(out.tempPath(), std::ios::binary);
+    f.write(bytes.data(), std::streamsize(bytes.size()));
+    if (!f.flush()) throw outputError(path, "cannot write (disk full or file size limit?)");
+  }
+  out.commit();
 }
 
 } // namespace voxseg::io

@@ -58,16 +58,6 @@ template <typename T> std::string serialized(T& what, const std::string& path) {
 
 } // namespace
 
-void writeFileAtomically(const std::string& path, const std::string& bytes, bool overwrite) {
-  io::AtomicOutput out(path, overwrite);
-  {
-    std::ofstream f(out.tempPath(), std::ios::binary);
-    f.write(bytes.data(), std::streamsize(bytes.size()));
-    if (!f.flush()) throw Error(ExitCode::Output, path + ": cannot write (disk full or file size limit?)");
-  }
-  out.commit();
-}
-
 nlohmann::json readResumeState(const fs::path& folder) {
   const std::string path = (folder / kStateFile).string();
   std::ifstream in(path);
@@ -123,14 +113,14 @@ void saveResumePoint(const fs::path& folder, int epoch, UNet& net, torch::optim:
                      const std::string& optimizerName, nlohmann::json state) {
   const std::string network = "network-" + std::to_string(epoch) + ".pt",
                     optimizerFile = "optimizer-" + std::to_string(epoch) + ".pt";
-  writeFileAtomically((folder / network).string(), serialized(net, (folder / network).string()), true);
-  writeFileAtomically((folder / optimizerFile).string(), serialized(optimizer, (folder / optimizerFile).string()),
-                      true);
+  io::writeFileAtomically((folder / network).string(), serialized(net, (folder / network).string()), true);
+  io::writeFileAtomically((folder / optimizerFile).string(), serialized(optimizer, (folder / optimizerFile).string()),
+                          true);
   state["epoch"] = epoch;
   state["optimizer"] = optimizerName;
   state["network_file"] = network;
   state["optimizer_file"] = optimizerFile;
-  writeFileAtomically((folder / kStateFile).string(), jsonText(state), true);
+  io::writeFileAtomically((folder / kStateFile).string(), jsonText(state), true);
   // the state files state.json no longer names (the previous checkpoint's; those of a save cut short)
   std::error_code ec;
   std::vector<fs::path> former;

@@ -20,10 +20,6 @@
 
 namespace voxseg::training {
 
-/// Writes `bytes` to `path` under a temporary name and renames it; Error(Output) naming the path when it cannot
-/// (a full disk, a file size limit).
-void writeFileAtomically(const std::string& path, const std::string& bytes, bool overwrite);
-
 /// Parses `folder`/state.json. Throws Error(Input) naming it when it is missing, not JSON, or lacks a field a resume
 /// needs (epoch, losses, validation, rng).
 nlohmann::json readResumeState(const std::filesystem::path& folder);

@@ -130,7 +130,7 @@ void writeCheckpoint(UNet& net, const std::string& path, int fold, bool overwrit
   cp.insert("init_args", init);
   cp.insert("inference_allowed_mirroring_axes", c10::List<std::int64_t>({0, 1, 2}));
   const std::vector<char> bytes = torch::pickle_save(cp);
-  writeFileAtomically(path, std::string(bytes.begin(), bytes.end()), overwrite);
+  io::writeFileAtomically(path, std::string(bytes.begin(), bytes.end()), overwrite);
 }
 
 // Dice per foreground class (argmax), or per region (sigmoid > 0.5), on validation patches; voxels of the ignore
@@ -496,10 +496,10 @@ TrainSummary train(const TrainOptions& o, const std::function<void(const EpochRe
 
   // the model folder nnU-Net (and voxseg segment -m) reads; another fold's plans.json and dataset.json are the same
   const bool replace = o.force || o.resume || o.fold.has_value();
-  writeFileAtomically(finals[0], jsonText(plans, 2) + "\n", replace);
-  writeFileAtomically(finals[1], jsonText(dataset, 2) + "\n", replace);
+  io::writeFileAtomically(finals[0], jsonText(plans, 2) + "\n", replace);
+  io::writeFileAtomically(finals[1], jsonText(dataset, 2) + "\n", replace);
   writeCheckpoint(net, finals[2], o.fold.value_or(0), o.force || o.resume);
-  writeFileAtomically(
+  io::writeFileAtomically(
       finals[3],
       jsonText(nlohmann::json{{"losses", summary.losses},
                               {"validation_dice", summary.validation},

@@ -33,6 +33,10 @@ private:
   int slot_ = -1; ///< entry in the interrupt-cleanup registry
 };
 
+/// Writes `bytes` to `path` through an AtomicOutput (`overwrite` as its constructor's); Error(Output) naming the path
+/// when the bytes cannot all be written (a full disk, a file size limit).
+void writeFileAtomically(const std::string& path, const std::string& bytes, bool overwrite);
+
 /// Outputs that land together. While an OutputSet lives on a thread, AtomicOutput::commit() on that thread leaves the
 /// finished temporary where it is and hands it to the set; commitAll() then renames them all, once every write has
 /// succeeded. Without commitAll() (an error was thrown) the destructor deletes them: a failed run leaves the former
