@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -62,6 +63,24 @@ nlohmann::json validationOf(const std::filesystem::path& fold) {
           {"foreground_mean_dice", dice.is_null() ? nlohmann::json("nan") : dice}};
 }
 
+// The names of the network array's axes: the image's (z, y, x) reordered by plans.json's transpose_forward, in which
+// order nnU-Net's plans give patch_size, spacing and the mirroring axes. (z, y, x) when it is absent or not a
+// permutation (segment refuses such plans).
+std::array<std::string, 3> arrayAxes(const nlohmann::json& plans) {
+  const std::array<std::string, 3> zyx{"z", "y", "x"};
+  const auto it = plans.find("transpose_forward");
+  if (it == plans.end() || !it->is_array() || it->size() != 3) return zyx;
+  std::array<std::string, 3> out;
+  std::array<bool, 3> seen{};
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto& a = (*it)[i];
+    if (!a.is_number_integer() || a.get<int>() < 0 || a.get<int>() > 2 || seen[a.get<std::size_t>()]) return zyx;
+    seen[a.get<std::size_t>()] = true;
+    out[i] = zyx[a.get<std::size_t>()];
+  }
+  return out;
+}
+
 // An nnU-Net v2 trained-model folder (what `voxseg train` writes): its plans, labels, folds and mirroring axes.
 int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
   const inference::NnUNetFolder f = inference::readNnUNetFolder(args.model);
@@ -84,9 +103,14 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
     folds.push_back(entry);
   }
   j["folds"] = folds;
+  const std::array<std::string, 3> axes = arrayAxes(f.plans);
+  const bool transposed = axes != std::array<std::string, 3>{"z", "y", "x"};
+  const std::string inPlane = axes[1] + ", " + axes[2]; // a 2D configuration's patch and spacing axes
+  const std::string all = axes[0] + ", " + inPlane;
   try {
     const auto& c = f.configuration;
     j["dimensions"] = f.slices ? 2 : 3;
+    j["array_axes"] = axes; // of mirror_axes, patch_size and spacing (a 2D configuration's: the last two)
     j["patch_size"] = c.at("patch_size");
     j["spacing"] = c.at("spacing");
     j["normalization_schemes"] = c.at("normalization_schemes");
@@ -111,12 +135,17 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
   }
   out << "model:         " << args.model << " (nnU-Net v2 trained-model folder)\n";
   out << "configuration: " << f.configurationName << "\n";
+  if (transposed)
+    out << "axes:          (" << all << "): the image's (z, y, x) array transposed by plans.json's transpose_forward "
+        << f.plans["transpose_forward"].dump() << "\n";
   if (f.slices) { // a 2D configuration
-    out << "patch size:    " << j["patch_size"].dump() << " (y, x: a 2D configuration, one slice at a time)\n";
-    out << "spacing:       " << j["spacing"].dump() << " mm (y, x; between slices, the input's own)\n";
+    out << "patch size:    " << j["patch_size"].dump() << " (" << inPlane
+        << ": a 2D configuration, one slice at a time)\n";
+    out << "spacing:       " << j["spacing"].dump() << " mm (" << inPlane << "; along " << axes[0]
+        << ", the input's own)\n";
   } else {
-    out << "patch size:    " << j["patch_size"].dump() << " (z, y, x)\n";
-    out << "spacing:       " << j["spacing"].dump() << " mm (z, y, x)\n";
+    out << "patch size:    " << j["patch_size"].dump() << " (" << all << ")\n";
+    out << "spacing:       " << j["spacing"].dump() << " mm (" << all << ")\n";
   }
   out << "channels:      " << j["channel_names"].dump() << ", normalization " << j["normalization_schemes"].dump()
       << "\n";
@@ -136,7 +165,7 @@ int inspectNnUNetFolder(const ModelInspectArgs& args, std::ostream& out) {
         << "fold " + (e["fold"].is_string() ? e["fold"].get<std::string>() : std::to_string(e["fold"].get<int>())) + ":"
         << "final " << (e["checkpoint_final"].get<bool>() ? "yes" : "no") << ", best "
         << (e["checkpoint_best"].get<bool>() ? "yes" : "no")
-        << (e.contains("mirror_axes") ? ", test-time mirroring over axes " + e["mirror_axes"].dump() + " (z, y, x)"
+        << (e.contains("mirror_axes") ? ", test-time mirroring over axes " + e["mirror_axes"].dump() + " (" + all + ")"
                                       : std::string())
         << (e.contains("validation")
                 ? ", validation " +
