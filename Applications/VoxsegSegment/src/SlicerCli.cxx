@@ -116,7 +116,7 @@ private:
   int last_ = -1;
 };
 
-// Progress stages: reading the input and loading the model take the first 5%, the sliding window
+// Progress stages: loading the model and reading the input take the first 5%, the sliding window
 // (and, for nnU-Net, the export it streams into) up to 95%, writing the label map the rest.
 constexpr double kLoaded = 0.05;
 constexpr double kWindowsDone = 0.95;
@@ -165,42 +165,50 @@ int run(const Args& args, std::ostream& out) {
     throw usageError("--model " + args.model +
                      ": a folder, not a TorchScript file (an nnU-Net folder is given as "
                      "--nnunet)");
+  for (const std::string& path : {args.input, args.previousStage}) // missing: named before the model loads
+    if (std::error_code ec; !path.empty() && !std::filesystem::exists(path, ec))
+      throw inputError(path, "no such file or folder");
   const std::string modelPath = nnunet ? args.nnunet : args.model;
   SlicerProgress progress(out, "segmenting " + baseName(args.input) + " with " + baseName(modelPath));
   pipeline::SegmenterOptions options;
   options.device.name = args.device;
   options.threads = args.threads;
 
+  // the model loads, and its labels are checked against the output, before the input is read (a large volume is not
+  // read for a model folder missing a fold)
+  std::optional<pipeline::NnUNetPredictor> predictor;
+  std::optional<pipeline::Model> model;
+  std::vector<LabelInfo> table; // names and colors for a .seg.nrrd output
+  if (nnunet) {
+    predictor.emplace(*selection, options);
+    table = predictor->labelTable();
+  } else {
+    pipeline::CardOverrides overrides;
+    overrides.tta = args.tta; // the check box decides, whatever the card's default
+    model.emplace(pipeline::loadModel({args.model}, "", overrides, options));
+    table = pipeline::labelTable(*model);
+  }
+  io::checkLabelsWritable(table, args.output); // before the windows run
+  progress.report(0.03);
   std::vector<io::Volume> inputs;
   inputs.push_back(io::readImage(args.input));
-  progress.report(0.01);
+  std::optional<io::Volume> previous;
+  if (!args.previousStage.empty()) previous = io::readVolume(args.previousStage);
+  progress.report(kLoaded);
   const auto windows = [&](std::int64_t done, std::int64_t total) {
     progress.report(kLoaded + (kWindowsDone - kLoaded) * double(done) / double(std::max<std::int64_t>(total, 1)));
   };
 
   io::Volume labels;
-  std::vector<LabelInfo> table; // names and colors for a .seg.nrrd output
   inference::RunStats stats;
   std::size_t changed = 0;
   if (nnunet) {
-    std::optional<io::Volume> previous; // read, and the folders checked, before the networks load
-    if (!args.previousStage.empty()) previous = io::readVolume(args.previousStage);
-    const pipeline::NnUNetPredictor predictor(*selection, options);
-    progress.report(kLoaded);
-    table = predictor.labelTable();
-    io::checkLabelsWritable(table, args.output); // before the windows run
-    pipeline::NnUNetResult r = predictor.segment(inputs, options, false, windows, previous ? &*previous : nullptr);
+    pipeline::NnUNetResult r = predictor->segment(inputs, options, false, windows, previous ? &*previous : nullptr);
     labels = std::move(r.labels);
     stats = r.stats;
     changed = r.postprocessed;
   } else {
-    pipeline::CardOverrides overrides;
-    overrides.tta = args.tta; // the check box decides, whatever the card's default
-    const pipeline::Model model = pipeline::loadModel({args.model}, "", overrides, options);
-    progress.report(kLoaded);
-    table = pipeline::labelTable(model);
-    io::checkLabelsWritable(table, args.output);
-    pipeline::Segmentation s = pipeline::segment(model, inputs, options, false, windows);
+    pipeline::Segmentation s = pipeline::segment(*model, inputs, options, false, windows);
     labels = std::move(s.labels);
     stats = s.stats;
   }
