@@ -127,6 +127,11 @@ int runConvert(const ConvertArgs& args) {
                      ": the series a DICOM output refers to (or the grid "
                      "a DICOM SEG input is read onto); " +
                      args.input + " is no DICOM SEG and " + args.output + " no DICOM output");
+  if (!args.read.seriesUid.empty() && !std::filesystem::is_directory(args.input, ec) && !endsWith(args.output, ".dcm"))
+    throw usageError("--series " + args.read.seriesUid +
+                     " chooses a series in a DICOM folder (or the --reference-series"
+                     " of a DICOM output); " +
+                     args.input + " is a file");
   io::Volume v = io::readVolume(args.input, args.read);
   if (args.binarize) v = binarized(v); // one segment or structure, label 1, in a DICOM output too
   if (endsWith(args.output, ".dcm")) { // label map -> DICOM SEG or RT Structure Set against its source series

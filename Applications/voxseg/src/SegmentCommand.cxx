@@ -638,6 +638,10 @@ int runSegment(const SegmentArgs& given) {
   for (const auto& [path, option] : {std::pair{args.dicomSeg, "--dicom-seg"}, {args.rtstruct, "--dicom-rtstruct"}})
     if (!path.empty() && args.batch.empty() && !args.inputs.empty() && !fs::is_directory(args.inputs.front()))
       throw usageError(std::string(option) + " needs a DICOM folder as input (" + args.inputs.front() + " is not one)");
+  if (!args.read.seriesUid.empty() && args.batch.empty() && !args.inputs.empty() &&
+      std::none_of(args.inputs.begin(), args.inputs.end(), [](const auto& p) { return fs::is_directory(p); }))
+    throw usageError("--series " + args.read.seriesUid + " chooses a series in a DICOM folder, and no input is one (" +
+                     args.inputs.front() + " is a file)");
   parseProgressStyle(args.progress); // usage errors before the model loads
   if (args.batch.empty()) {          // batch options without a batch are refused, not ignored
     if (!args.shard.empty()) throw usageError("--shard splits a --batch");
