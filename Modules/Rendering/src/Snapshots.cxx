@@ -3,6 +3,7 @@
 #include "PngOutput.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/Log.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/rendering/Display.h"
 
@@ -20,8 +21,12 @@
 #include <vtkTransform.h>
 #include <vtkTransformPolyDataFilter.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 namespace voxseg::rendering {
 namespace {
@@ -94,6 +99,42 @@ std::vector<std::string> writeSurfaceSnapshots(const std::vector<NamedSurface>& 
   return written;
 }
 
+namespace {
+
+// VTK 9.1's exporter names its meshes, nodes and materials mesh0, mesh1, ... (unnamed materials): each is given its
+// label's name, which viewers list. It writes one mesh per actor holding cells, in the renderer's order (fill()'s,
+// the surfaces' order); a file of another shape is left as written, with a warning.
+void nameGltfMeshes(const std::string& file, const std::string& path, const std::vector<NamedSurface>& surfaces) {
+  std::vector<std::string> names;
+  for (const auto& n : surfaces)
+    if (n.surface->surface->GetNumberOfCells() > 0) names.push_back(n.name);
+  std::ifstream in(file, std::ios::binary);
+  auto g = nlohmann::ordered_json::parse(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), nullptr,
+                                         false);
+  in.close();
+  if (g.is_discarded() || !g.contains("meshes") || !g["meshes"].is_array() || g["meshes"].size() != names.size()) {
+    logWarning(path + ": the meshes are left unnamed (VTK's glTF file is not the one mesh per label expected)");
+    return;
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    auto& mesh = g["meshes"][i];
+    mesh["name"] = names[i];
+    for (const auto& p : mesh.value("primitives", nlohmann::ordered_json::array()))
+      if (p.contains("material") && p["material"].is_number_unsigned() && g.contains("materials") &&
+          p["material"].get<std::size_t>() < g["materials"].size())
+        g["materials"][p["material"].get<std::size_t>()]["name"] = names[i];
+  }
+  if (g.contains("nodes") && g["nodes"].is_array())
+    for (auto& node : g["nodes"])
+      if (node.contains("mesh") && node["mesh"].is_number_unsigned() && node["mesh"].get<std::size_t>() < names.size())
+        node["name"] = names[node["mesh"].get<std::size_t>()];
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out << g.dump();
+  if (!out.flush()) throw Error(ExitCode::Output, path + ": cannot write the glTF file");
+}
+
+} // namespace
+
 void writeGltf(const std::vector<NamedSurface>& surfaces, const std::string& path, bool overwrite, MeshSpace space) {
   if (surfaces.empty()) throw usageError(path + ": no surface to write");
   ensureDisplay();
@@ -128,6 +169,7 @@ void writeGltf(const std::vector<NamedSurface>& surfaces, const std::string& pat
   exporter->Write();
   if (!std::filesystem::exists(out.tempPath()) || std::filesystem::file_size(out.tempPath()) == 0)
     throw Error(ExitCode::Output, path + ": cannot write the glTF file");
+  nameGltfMeshes(out.tempPath(), path, named);
   out.commit();
 }
 

@@ -25,7 +25,7 @@ std::vector<std::string> writeSurfaceSnapshots(const std::vector<NamedSurface>& 
                                                const std::string& prefix, bool overwrite);
 
 /// The surfaces as one glTF 2.0 file (VTK's exporter, buffers inlined), in mm of `space` (LPS or RAS; not glTF's
-/// Y-up metres). VTK 9.1's exporter names the meshes mesh0, mesh1, ... (no label names); colors are the labels'.
+/// Y-up metres). Each mesh, its node and its material are named after the label; colors are the labels'.
 void writeGltf(const std::vector<NamedSurface>& surfaces, const std::string& path, bool overwrite,
                MeshSpace space = MeshSpace::Lps);
 
