@@ -1,3 +1,4 @@
+#include "BinaryFrames.h"
 #include "DicomSegCommon.h"
 #include "PayloadCheck.h"
 
@@ -240,6 +241,10 @@ DicomSegContent readDicomSeg(const std::string& path, const std::string& referen
   FGInterface& fg = seg->getFunctionalGroups();
   const std::size_t frames = seg->getNumberOfFrames();
   if (frames == 0) throw inputError(path, "the SEG holds no frame");
+  const Uint8* packed = nullptr; // a binary SEG's frames, unpacked here (BinaryFrames.h: not by DCMTK 3.6.7)
+  unsigned long packedSize = 0;
+  if (!fractional && (raw.getDataset()->findAndGetUint8Array(DCM_PixelData, packed, &packedSize).bad() || !packed))
+    throw inputError(path, "its Pixel Data cannot be read");
 
   // orientation and spacing (shared or first frame's)
   auto* orientation = dynamic_cast<FGPlaneOrientationPatient*>(fg.get(0, DcmFGTypes::EFG_PLANEORIENTPATIENT));
@@ -351,6 +356,7 @@ DicomSegContent readDicomSeg(const std::string& path, const std::string& referen
   using Plane = std::pair<std::size_t, std::vector<std::uint8_t>>; // segment index, mask
   std::vector<std::vector<Plane>> planes(g.size[2]);
   const double tolerance = std::max(1e-3, 0.01 * std::min(g.spacing[0], g.spacing[1]));
+  std::vector<std::uint8_t> unpacked(fractional ? 0 : plane);
   for (std::size_t f = 0; f < frames; ++f) {
     const Vec3 d{info[f].position[0] - g.origin[0], info[f].position[1] - g.origin[1],
                  info[f].position[2] - g.origin[2]};
@@ -360,14 +366,16 @@ DicomSegContent readDicomSeg(const std::string& path, const std::string& referen
         std::fabs(k - double(slice)) * g.spacing[2] > tolerance || slice < 0 || std::size_t(slice) >= g.size[2])
       throw inputError(path, "frame " + std::to_string(f + 1) + " lies off the grid of " +
                                  (referenceFolder.empty() ? std::string("the SEG") : referenceFolder));
-    const DcmIODTypes::Frame* stored = seg->getFrame(f);
-    if (!stored) throw inputError(path, "frame " + std::to_string(f + 1) + " cannot be read");
-    std::unique_ptr<DcmIODTypes::Frame> unpacked;
-    const Uint8* pixels = stored->pixData;
-    if (!fractional && stored->length < plane) {
-      unpacked.reset(DcmSegUtils::unpackBinaryFrame(stored, rows, columns));
-      if (!unpacked) throw inputError(path, "frame " + std::to_string(f + 1) + " cannot be unpacked");
-      pixels = unpacked->pixData;
+    const Uint8* pixels = nullptr;
+    if (fractional) {
+      const DcmIODTypes::Frame* stored = seg->getFrame(f);
+      if (!stored || stored->length < plane)
+        throw inputError(path, "frame " + std::to_string(f + 1) + " cannot be read");
+      pixels = stored->pixData;
+    } else {
+      if (!detail::unpackBinaryFrame(packed, packedSize, f, plane, unpacked.data()))
+        throw inputError(path, "frame " + std::to_string(f + 1) + " lies beyond the end of its Pixel Data");
+      pixels = unpacked.data();
     }
     auto& onSlice = planes[std::size_t(slice)];
     const std::size_t n = info[f].segment - 1u;

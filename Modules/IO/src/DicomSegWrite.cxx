@@ -1,3 +1,4 @@
+#include "BinaryFrames.h"
 #include "DicomSegCommon.h"
 
 #include "voxseg/core/Error.h"
@@ -117,6 +118,7 @@ void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, co
 
   const std::size_t plane = std::size_t(s.rows) * s.columns;
   std::vector<Uint8> frame(plane);
+  detail::BinaryFramePacker packed(plane); // the Pixel Data voxseg writes (BinaryFrames.h: not DCMTK 3.6.7's)
   Uint16 number = 0;
   for (int value : present) {
     const LabelInfo info = describeLabel(value, known);
@@ -162,6 +164,7 @@ void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, co
       if (!derivation) throw Error(ExitCode::Output, path + ": cannot build the derivation image reference");
       OFVector<FGBase*> perFrame{position.get(), &frameContent, derivation.get()};
       check(seg->addFrame(frame.data(), number, perFrame), path, "frame");
+      packed.add(frame.data());
     }
   }
   IODReferences references;
@@ -174,6 +177,9 @@ void writeDicomSeg(const Volume& labels, const std::vector<LabelInfo>& known, co
   DcmFileFormat file;
   DcmDataset& written = *file.getDataset();
   check(seg->writeDataset(written), path, "dataset");
+  const std::vector<Uint8> pixelData = packed.pixelData();
+  check(written.putAndInsertUint8Array(DCM_PixelData, pixelData.data(), static_cast<unsigned long>(pixelData.size())),
+        path, "pixel data");
   // voxseg's text as it is (UTF-8, with ISO_IR 192 from sourceTextToUtf8 when any of it is not ASCII)
   written.putAndInsertString(DCM_SeriesDescription, detail::utf8Prefix(options.seriesDescription, 64).c_str());
   written.putAndInsertString(DCM_ContentDescription, detail::utf8Prefix(options.seriesDescription, 64).c_str());
