@@ -181,9 +181,14 @@ bool CaseRunner::isRegionBased() const {
   return isNnUNet() ? !nnunet_->members().front()->regionsClassOrder.empty() : !torch_->card.regions.empty();
 }
 
-std::size_t CaseRunner::channelCount() const {
-  return isNnUNet() ? nnunet_->channelNames().size() : torch_->card.channels.size();
+std::vector<std::string> CaseRunner::channelNames() const {
+  if (isNnUNet()) return nnunet_->channelNames();
+  std::vector<std::string> names;
+  for (const auto& c : torch_->card.channels) names.push_back(c.name);
+  return names;
 }
+
+std::size_t CaseRunner::channelCount() const { return channelNames().size(); }
 
 std::string CaseRunner::previousStageLabels(const std::string& caseId) const {
   std::string path = previousLabels_;

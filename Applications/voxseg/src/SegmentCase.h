@@ -51,6 +51,7 @@ public:
   /// Name, version, kind and every file with its SHA-256 (for report.json).
   const nlohmann::ordered_json& description() const { return description_; }
   std::size_t channelCount() const;
+  std::vector<std::string> channelNames() const; ///< the card's or dataset.json's, in input order
 
 private:
   std::unique_ptr<pipeline::Model> torch_;

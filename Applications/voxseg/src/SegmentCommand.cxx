@@ -718,6 +718,12 @@ int runSegment(const SegmentArgs& given) {
     checkLabelTable(paths, processing::remapLabels(model.labels(), post.remap));
     return runBatch(model, args, paths, post, loadSeconds);
   }
+  if (const auto channels = model.channelNames(); args.inputs.size() != channels.size()) { // before any is read
+    std::string names;
+    for (const auto& c : channels) names += (names.empty() ? "" : ", ") + c;
+    throw usageError("-i: the model needs " + std::to_string(channels.size()) + " input volume(s) (" + names +
+                     "), got " + std::to_string(args.inputs.size()));
+  }
   const std::string name = fs::path(args.inputs.front()).filename().string(); // the case: the first input's name
   const std::string id = volumeFileStem(name).empty() ? name : volumeFileStem(name);
   processCase(model, args, args.inputs, {}, 0.0, paths, post, id, loadSeconds, args.force, made);

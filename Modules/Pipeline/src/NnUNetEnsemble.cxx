@@ -101,8 +101,10 @@ std::vector<std::unique_ptr<NnUNetModel>> loadNnUNetEnsemble(const std::vector<s
   const bool previousGiven = previousLabelsGiven || !options.previousStage.empty();
   if (previousGiven &&
       std::none_of(described.begin(), described.end(), [](const auto& f) { return !f.previousStage.empty(); })) {
-    if (folders.size() == 1) requireCascadeStage(folders.front(), previousWhat);
-    throw usageError(previousWhat + ": none of the " + std::to_string(folders.size()) +
+    // what gives the previous stage: its labels (as the caller names them) or its folder
+    const std::string what = !previousWhat.empty() ? previousWhat : "previous stage " + options.previousStage;
+    if (folders.size() == 1) requireCascadeStage(folders.front(), what);
+    throw usageError(what + ": none of the " + std::to_string(folders.size()) +
                      " trained-model folders is a cascade stage (a configuration with a previous_stage)");
   }
   std::vector<std::unique_ptr<NnUNetModel>> out;
