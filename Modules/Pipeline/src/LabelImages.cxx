@@ -29,6 +29,7 @@ processing::LabelImage::Pointer toLabelImage(const std::vector<std::uint16_t>& v
 }
 
 processing::LabelImage::Pointer toLabelImage(const io::Volume& labels) {
+  io::requireWholeBuffer(labels);
   auto img = labelImageLike(labels);
   unsigned short* p = img->GetBufferPointer();
   const std::size_t n = labels.geometry().voxelCount();
@@ -36,7 +37,14 @@ processing::LabelImage::Pointer toLabelImage(const io::Volume& labels) {
     using T = typename decltype(tag)::type;
     if constexpr (std::is_integral_v<T>) {
       const T* src = labels.as<T>()->GetBufferPointer();
-      for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<unsigned short>(src[i]);
+      for (std::size_t i = 0; i < n; ++i) {
+        if constexpr (std::is_signed_v<T> || sizeof(T) > 2) { // a value uint16 cannot hold is no label of ours
+          const auto v = static_cast<std::int64_t>(src[i]);   // (a uint64 beyond int64 turns negative: refused)
+          if (v < 0 || v > 65535)
+            throw inputError(labels.source, "label value " + std::to_string(src[i]) + " outside 0..65535");
+        }
+        p[i] = static_cast<unsigned short>(src[i]);
+      }
     } else { // the network's labels are integers; a file's float label map goes through io::labelValues
       throw Error(ExitCode::Internal, "label map of a non-integer type");
     }
@@ -46,6 +54,8 @@ processing::LabelImage::Pointer toLabelImage(const io::Volume& labels) {
 
 io::Volume fromLabelImage(const processing::LabelImage& image, const io::Volume& like) {
   const std::size_t n = image.GetLargestPossibleRegion().GetNumberOfPixels();
+  if (image.GetBufferedRegion() != image.GetLargestPossibleRegion())
+    throw Error(ExitCode::Internal, "fromLabelImage: the label image holds part of its largest region");
   const unsigned short* p = image.GetBufferPointer();
   const bool wide = std::any_of(p, p + n, [](unsigned short v) { return v > 255; });
   io::Volume out;

@@ -256,6 +256,7 @@ NnUNetResult segmentNnUNet(const NnUNetModel& m, const std::vector<io::Volume>& 
                        "the previous stage's labels are not on the grid of " + channels.front().source + ": " +
                            gridDifference(previousStage->geometry(), channels.front().geometry()));
     } else {
+      io::requireWholeBuffer(*previousStage); // before its values are read
       requireLabelValues(*previousStage, m.cascadeLabels);
     }
     inference::ProgressFn second = progress;

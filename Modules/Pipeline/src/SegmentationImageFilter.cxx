@@ -94,9 +94,8 @@ void checkFilterSetup(const FilterModel& model, const std::vector<const itk::Ima
            "(NnUNetPredictorOptions::previousStageLabels), for which the filter has no input: load it without them",
            __LINE__);
     const auto& members = model.nnunet->members();
-    name = !model.nnunet->resultsFile().empty() ? model.nnunet->resultsFile()
-           : members.empty()                    ? std::string("(moved from)")
-                                                : members.front()->options.folder;
+    if (members.empty()) fail("the nnU-Net predictor was moved from: it holds no network", __LINE__);
+    name = !model.nnunet->resultsFile().empty() ? model.nnunet->resultsFile() : members.front()->options.folder;
     channels = model.nnunet->channelNames();
     for (const auto& l : model.nnunet->labelTable()) values.emplace_back(l.value, l.name);
   }

@@ -152,6 +152,11 @@ TEST(SegmentationImageFilter, OutputIsOnTheInputGridWithTheLabelsOfSegment) {
   const itk::ModifiedTimeType ran = filter->GetMTime();
   filter->SetOptions(oneCpuThread());
   EXPECT_EQ(filter->GetMTime(), ran);
+  SegmenterOptions loadTime = oneCpuThread(); // fields the loaded model has used already: no run again
+  loadTime.device.name = "cuda:0";
+  loadTime.optimizeGraph = !loadTime.optimizeGraph;
+  filter->SetOptions(loadTime);
+  EXPECT_EQ(filter->GetMTime(), ran);
   SegmenterOptions other = oneCpuThread();
   other.precision = "float16";
   filter->SetOptions(other);
@@ -280,6 +285,18 @@ TEST(SegmentationImageFilter, VoxsegErrorsBecomeItkExceptions) {
   filter->SetInput(0, makeImage<float>({20, 18, 10}, 0.0));
   filter->SetInput(1, makeImage<float>({20, 18, 11}, 0.0));
   expectItkError("inputs on different grids", "input 1: not on the same grid as input 0", [&] { filter->Update(); });
+  // voxseg judges the grids, not ITK (whose 1e-6 tolerance refused channels that voxseg segment takes, with its own
+  // multi-line message): 1e-5 mm apart they are one grid, 5 mm apart voxseg's message says they are not.
+  auto shifted = makeImage<float>({20, 18, 10}, 0.0);
+  auto origin = shifted->GetOrigin();
+  origin[0] += 1e-5;
+  shifted->SetOrigin(origin);
+  filter->SetInput(1, shifted);
+  EXPECT_NO_THROW(filter->Update());
+  origin[0] += 5;
+  shifted->SetOrigin(origin);
+  shifted->Modified();
+  expectItkError("inputs 5 mm apart", "input 1: not on the same grid as input 0", [&] { filter->Update(); });
 }
 
 // Channels in card order through SetInput(i, ...); a pixel type voxseg does not store (long) and a

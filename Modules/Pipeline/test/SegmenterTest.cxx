@@ -3,6 +3,7 @@
 #include "PipelineTestOptions.h"
 #include "voxseg/core/Error.h"
 #include "voxseg/io/VolumeIO.h"
+#include "voxseg/pipeline/LabelImages.h"
 #include "voxseg/processing/Components.h"
 #include "voxseg/testing/Data.h"
 #include "voxseg/testing/Npy.h"
@@ -229,6 +230,40 @@ TEST(Segmenter, CardAndNetworkMustAgree) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("no model card embedded"), std::string::npos) << e.what();
   }
+}
+
+// Label maps given to the public post-processing: a value uint16 cannot hold was turned into another label (-1 into
+// 65535), an image holding part of its grid was read past its buffer; both are refused by name.
+TEST(LabelImages, ValuesBeyondUint16AndPartialBuffersAreRefused) {
+  Geometry g;
+  g.size = {4, 3, 2};
+  io::Volume v = io::makeVolume(PixelType::Int32, g);
+  v.source = "map.nrrd";
+  std::int32_t* p = v.as<std::int32_t>()->GetBufferPointer();
+  std::fill(p, p + g.voxelCount(), 0);
+  p[5] = 2;
+  EXPECT_EQ(toLabelImage(v)->GetBufferPointer()[5], 2);
+  for (const std::int32_t bad : {-1, 65536}) {
+    p[7] = bad;
+    try {
+      toLabelImage(v);
+      FAIL() << bad << " was taken";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Input);
+      EXPECT_NE(std::string(e.what()).find("map.nrrd: label value " + std::to_string(bad) + " outside 0..65535"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  p[7] = 0;
+  auto part = itk::Image<std::int32_t, 3>::New(); // 4 x 3 x 2 grid, one slice in memory
+  part->SetLargestPossibleRegion(v.image->GetLargestPossibleRegion());
+  itk::ImageRegion<3> slice({{0, 0, 0}}, {{4, 3, 1}});
+  part->SetBufferedRegion(slice);
+  part->SetRequestedRegion(slice);
+  part->Allocate(true);
+  v.image = part;
+  EXPECT_THROW(toLabelImage(v), Error);
 }
 
 } // namespace

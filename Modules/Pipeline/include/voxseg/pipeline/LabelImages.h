@@ -11,7 +11,8 @@
 namespace voxseg::pipeline {
 
 /// Label map <-> the uint16 ITK image post-processing works on (same geometry). Throws Error(Internal) for a
-/// non-integer label map (the networks' labels are integers; a file's go through io::labelValues).
+/// non-integer label map (the networks' labels are integers; a file's go through io::labelValues), Error(Input)
+/// naming its source for a value outside 0..65535 or an image that holds part of its grid (io::requireWholeBuffer).
 processing::LabelImage::Pointer toLabelImage(const io::Volume& labels);
 /// The same from labels already read as 16-bit values (io::labelValues) on `labels`' grid.
 processing::LabelImage::Pointer toLabelImage(const std::vector<std::uint16_t>& values, const io::Volume& labels);

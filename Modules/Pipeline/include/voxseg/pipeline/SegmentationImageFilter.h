@@ -176,12 +176,13 @@ public:
 
   /// Device (given to LoadModel or LoadNnUNet, it decides where the networks are loaded), threads, precision.
   /// threads > 0 sets LibTorch's intra-op thread count (process-wide) before each run; 0 leaves it as it is (but
-  /// LoadModel and LoadNnUNet set it, 0 meaning every core). Options equal to the present ones change nothing: the
-  /// next Update() does not run the network again (it did until 2026-11-29).
+  /// LoadModel and LoadNnUNet set it, 0 meaning every core). Only what a run uses counts: options that differ from
+  /// the present ones in nothing else than the load-time fields (device, optimizeGraph) do not make the next
+  /// Update() run the network again (nor do equal ones, which did until 2026-11-29).
   void SetOptions(const SegmenterOptions& options) {
-    if (options == options_) return;
+    const bool rerun = !sameRunOptions(options, options_);
     options_ = options;
-    this->Modified();
+    if (rerun) this->Modified();
   }
   const SegmenterOptions& GetOptions() const { return options_; }
 
@@ -200,6 +201,10 @@ protected:
     detail::checkFilterSetup(filterModel(), inputs(), outputRange()); // voxseg's message for a missing input too
     Superclass::VerifyPreconditions();
   }
+
+  /// The inputs' grids are judged by voxseg (its tolerances and one-line message, as `voxseg segment` does), not by
+  /// ITK's stricter check (1e-6 of the spacing), which refused channels written by different tools.
+  void VerifyInputInformation() ITKv5_CONST override {}
 
   /// The network sees the whole image: every input is requested whole.
   void GenerateInputRequestedRegion() override {
@@ -251,6 +256,12 @@ private:
   }
 
   detail::FilterModel filterModel() const { return {model_.get(), nnunet_.get()}; }
+
+  static bool sameRunOptions(SegmenterOptions a, SegmenterOptions b) { // device and optimizeGraph: load time only
+    a.device = b.device;
+    a.optimizeGraph = b.optimizeGraph;
+    return a == b;
+  }
 
   static detail::OutputRange outputRange() {
     return {static_cast<double>(std::numeric_limits<OutputPixelType>::lowest()),
