@@ -47,8 +47,13 @@ nlohmann::json seriesJson(const io::DicomSeriesInfo& s) {
   if (s.positionsKnown && s.files.size() > 1) {
     const auto check = io::checkSliceSpacing(s);
     j["slice_spacing"] = check.medianSpacing;
-    j["regular_grid"] = check.uniform;
-    if (!check.uniform) j["grid_problem"] = check.problem;
+    j["regular_grid"] = check.uniform && check.gridProblem.empty() && s.fileProblem.empty();
+    if (!s.fileProblem.empty())
+      j["grid_problem"] = s.fileProblem;
+    else if (!check.gridProblem.empty())
+      j["grid_problem"] = check.gridProblem;
+    else if (!check.uniform)
+      j["grid_problem"] = check.problem;
   }
   return j;
 }

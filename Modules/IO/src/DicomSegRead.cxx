@@ -108,10 +108,22 @@ SourceSeries matchSlices(const Volume& labels, const std::string& folder, const 
   const Geometry g = labels.geometry();
   // same in-plane axes and size, one slice per source image
   auto column = [&](int c) { return Vec3{g.direction[c], g.direction[3 + c], g.direction[6 + c]}; };
+  if (s.uidMissing) // "noUID.1" is voxseg's name for it, not a UID to reference
+    throw inputError(folder, "series " + s.seriesUid + ": its images have no SeriesInstanceUID, which a " + what +
+                                 " must reference");
   if (g.size[0] != s.columns || g.size[1] != s.rows || dot(column(0), s.rowCosine) < 1 - 1e-4 ||
       dot(column(1), s.columnCosine) < 1 - 1e-4)
     throw inputError(labels.source, "not on the grid of DICOM series " + s.seriesUid + " (" + folder +
                                         "): the rows, columns or in-plane orientation differ");
+  // PixelSpacing is rows \ columns: the spacing between rows is y's, between columns x's
+  const auto near = [](double a, double b) { return std::fabs(a - b) <= 1e-4 * std::max(std::fabs(b), 1e-3); };
+  if (s.pixelSpacing[0] > 0 && s.pixelSpacing[1] > 0 &&
+      !(near(g.spacing[0], s.pixelSpacing[1]) && near(g.spacing[1], s.pixelSpacing[0])))
+    throw inputError(labels.source, "not on the grid of DICOM series " + s.seriesUid + " (" + folder +
+                                        "): its pixel spacing " + decimalString(g.spacing[0]) + " x " +
+                                        decimalString(g.spacing[1]) + " mm is not the series' " +
+                                        decimalString(s.pixelSpacing[1]) + " x " + decimalString(s.pixelSpacing[0]) +
+                                        " mm (columns x rows)");
   out.slices.resize(g.size[2]);
   std::vector<bool> used(s.files.size(), false);
   const double tolerance = std::max(1e-3, 0.01 * std::min(g.spacing[0], g.spacing[1]));

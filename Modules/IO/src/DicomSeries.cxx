@@ -30,7 +30,7 @@ const gdcm::Tag kSeriesUid(0x0020, 0x000e), kStudyUid(0x0020, 0x000d), kModality
     kOrientation(0x0020, 0x0037), kRows(0x0028, 0x0010), kColumns(0x0028, 0x0011), kFrames(0x0028, 0x0008),
     kBitsAllocated(0x0028, 0x0100), kSamples(0x0028, 0x0002), kTransferSyntax(0x0002, 0x0010),
     kSopClass(0x0008, 0x0016), kImageType(0x0008, 0x0008), kRescaleIntercept(0x0028, 0x1052),
-    kRescaleSlope(0x0028, 0x1053), kCharacterSet(0x0008, 0x0005);
+    kRescaleSlope(0x0028, 0x1053), kCharacterSet(0x0008, 0x0005), kPixelSpacing(0x0028, 0x0030);
 constexpr const char* kNoUidPrefix = "\x01nouid|";
 
 std::string trim(const char* s) {
@@ -70,8 +70,9 @@ struct FileEntry {
   std::vector<double> orientation;
   bool localizer = false; ///< ImageType contains LOCALIZER (scout, topogram)
   unsigned rows = 0, columns = 0;
-  std::uint64_t pixelBytes = 0;    ///< uncompressed pixel data the header asks for; 0 when compressed
-  double slope = 1, intercept = 0; ///< RescaleSlope/Intercept (1 and 0 when absent)
+  std::vector<double> pixelSpacing{}; ///< PixelSpacing (row \\ column spacing), empty when absent
+  std::uint64_t pixelBytes = 0;     ///< uncompressed pixel data the header asks for; 0 when compressed
+  double slope = 1, intercept = 0;  ///< RescaleSlope/Intercept (1 and 0 when absent)
   unsigned bitsAllocated = 16;
 };
 
@@ -88,6 +89,13 @@ void checkRescale(DicomSeriesInfo& s, const std::vector<FileEntry>& files) {
   if (largest > 2147483647.0) s.rescaleFractional = true; // beyond int32: float64 holds it
 }
 
+std::string spacingText(const std::vector<double>& v) {
+  if (v.empty()) return "none";
+  std::ostringstream out;
+  for (std::size_t i = 0; i < v.size(); ++i) out << (i ? "\\" : "") << v[i];
+  return out.str();
+}
+
 // Slices of one series must share their size, and an uncompressed file must be at least as long as
 // its pixel data (a copy cut short is otherwise read with zeros, silently).
 std::string fileProblem(const std::vector<FileEntry>& files) {
@@ -96,6 +104,14 @@ std::string fileProblem(const std::vector<FileEntry>& files) {
       return "slices of different sizes: " + std::to_string(files.front().columns) + "x" +
              std::to_string(files.front().rows) + " in " + fs::path(files.front().path).filename().string() + ", " +
              std::to_string(f.columns) + "x" + std::to_string(f.rows) + " in " + fs::path(f.path).filename().string();
+  // ITK takes the first file's pixel spacing for every slice (a slice of another spacing was scaled silently)
+  for (const auto& f : files)
+    if (f.pixelSpacing.size() != files.front().pixelSpacing.size() ||
+        !std::equal(f.pixelSpacing.begin(), f.pixelSpacing.end(), files.front().pixelSpacing.begin(),
+                    [](double a, double b) { return std::fabs(a - b) <= 1e-4 * std::max(std::fabs(a), 1.0); }))
+      return "slices of different pixel spacing: " + spacingText(files.front().pixelSpacing) + " mm in " +
+             fs::path(files.front().path).filename().string() + ", " + spacingText(f.pixelSpacing) + " mm in " +
+             fs::path(f.path).filename().string();
   for (const auto& f : files) {
     std::error_code ec;
     const auto size = fs::file_size(f.path, ec);
@@ -225,7 +241,7 @@ std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder) {
   gdcm::Scanner scanner;
   for (const auto& t : {kSeriesUid, kStudyUid, kModality, kDescription, kSeriesNumber, kPosition, kOrientation, kRows,
                         kColumns, kFrames, kSopClass, kImageType, kBitsAllocated, kSamples, kTransferSyntax,
-                        kRescaleSlope, kRescaleIntercept, kCharacterSet})
+                        kRescaleSlope, kRescaleIntercept, kCharacterSet, kPixelSpacing})
     scanner.AddTag(t);
   scanner.Scan(names);
 
@@ -261,6 +277,7 @@ std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder) {
                     trim(scanner.GetValue(name.c_str(), kImageType)).find("LOCALIZER") != std::string::npos};
     entry.rows = rows;
     entry.columns = parseUnsigned(trim(scanner.GetValue(name.c_str(), kColumns)));
+    entry.pixelSpacing = parseNumbers(trim(scanner.GetValue(name.c_str(), kPixelSpacing)));
     if (const auto v = parseNumbers(trim(scanner.GetValue(name.c_str(), kRescaleSlope)));
         v.size() == 1 && std::isfinite(v[0]) && v[0] != 0)
       entry.slope = v[0];
@@ -286,7 +303,13 @@ std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder) {
   std::vector<DicomSeriesInfo> out;
   int noUid = 0;
   for (auto& [uid, s] : bySeries) {
-    sortSeries(s, filesBySeries[uid]); // sets localizers aside first
+    sortSeries(s, filesBySeries[uid]);                          // sets localizers aside first
+    if (const auto& kept = filesBySeries[uid]; !kept.empty()) { // the stack's size, not a localizer's met first
+      s.rows = kept.front().rows;
+      s.columns = kept.front().columns;
+      if (kept.front().pixelSpacing.size() == 2)
+        s.pixelSpacing = {kept.front().pixelSpacing[0], kept.front().pixelSpacing[1]};
+    }
     s.fileProblem = fileProblem(filesBySeries[uid]);
     checkRescale(s, filesBySeries[uid]);
     if (uid.rfind(kNoUidPrefix, 0) == 0) {
@@ -405,6 +428,30 @@ SliceSpacingCheck checkSliceSpacing(const DicomSeriesInfo& s) {
   }
   c.problem = why.str();
   c.uniform = c.problem.empty();
+
+  // Each slice's corner on the line from the first slice's to the last's (ITK places every slice on the first one's
+  // grid: a slice shifted in its plane was read that far off, without a word). No policy reads such a stack.
+  const double span = s.slicePositions.back() - s.slicePositions.front();
+  std::size_t worst = 0;
+  for (std::size_t i = 0; i < n && span > 0; ++i) {
+    const double t = (s.slicePositions[i] - s.slicePositions.front()) / span;
+    double d2 = 0;
+    for (int k = 0; k < 3; ++k) {
+      const double d = s.positions[i][k] - (s.positions.front()[k] + t * stack[k]);
+      d2 += d * d;
+    }
+    if (std::sqrt(d2) > c.offLine) {
+      c.offLine = std::sqrt(d2);
+      worst = i;
+    }
+  }
+  const double pixel = std::min(s.pixelSpacing[0], s.pixelSpacing[1]);
+  if (c.offLine > (pixel > 0 && std::isfinite(pixel) ? std::max(1e-2, 0.1 * pixel) : 0.1)) {
+    std::ostringstream off;
+    off << fs::path(s.files[worst]).filename().string() << " lies " << c.offLine
+        << " mm beside the line through the first and last slices' corners: the slices are not one grid";
+    c.gridProblem = off.str();
+  }
   return c;
 }
 

@@ -349,6 +349,7 @@ Volume readSeries(const std::string& folder, const DicomSeriesInfo& s, const Rea
   }
   if (!s.positionsKnown) throw inputError(folder, "series " + s.seriesUid + ": " + s.stackProblem);
   const SliceSpacingCheck check = checkSliceSpacing(s);
+  if (!check.gridProblem.empty()) throw inputError(folder, "series " + s.seriesUid + ": " + check.gridProblem);
   std::vector<std::string> warnings;
   if (s.localizersSetAside)
     warnings.push_back(std::to_string(s.localizersSetAside) + " localizer image(s) of series " + s.seriesUid +

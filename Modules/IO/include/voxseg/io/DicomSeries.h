@@ -3,6 +3,7 @@
 
 #include "voxseg/core/Geometry.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -28,10 +29,11 @@ struct DicomSeriesInfo {
   std::string sopClassUid;
   unsigned rows = 0;
   unsigned columns = 0;
-  unsigned frames = 0;                ///< NumberOfFrames of a single multi-frame file, else 0
-  std::vector<std::string> files;     ///< sorted along the slice normal (ascending)
-  std::vector<double> slicePositions; ///< position along the normal of each file, mm
-  bool positionsKnown = false;        ///< every file has ImagePositionPatient and one orientation
+  unsigned frames = 0;                  ///< NumberOfFrames of a single multi-frame file, else 0
+  std::array<double, 2> pixelSpacing{}; ///< PixelSpacing (rows, columns) of the stack's first file; 0 unknown
+  std::vector<std::string> files;       ///< sorted along the slice normal (ascending)
+  std::vector<double> slicePositions;   ///< position along the normal of each file, mm
+  bool positionsKnown = false;          ///< every file has ImagePositionPatient and one orientation
   Vec3 rowCosine{1, 0, 0};
   Vec3 columnCosine{0, 1, 0};
   std::vector<Vec3> positions;     ///< ImagePositionPatient of each sorted file
@@ -61,6 +63,11 @@ struct SliceSpacingCheck {
   double maxDeviation = 0; ///< largest |gap - median|, mm
   double tiltDegrees = 0;  ///< angle between the stacking direction and the slice normal
   std::string problem;     ///< empty when the grid is regular
+  /// A slice whose corner lies off the line through the first and last slices' corners (shifted in its plane) by
+  /// more than a tenth of a pixel (0.01 mm at least; 0.1 mm without PixelSpacing): offLine mm; no spacing policy
+  /// reads such a stack.
+  double offLine = 0;
+  std::string gridProblem;
 };
 
 /// True when a DICOM file states where it lies in the patient: ImageOrientationPatient at top
