@@ -2,6 +2,7 @@
 
 #include "voxseg/core/Error.h"
 #include "voxseg/core/LabelColors.h"
+#include "voxseg/core/Log.h"
 #include "voxseg/core/Version.h"
 #include "voxseg/io/AtomicOutput.h"
 #include "voxseg/io/RtStruct.h"
@@ -17,6 +18,8 @@
 #include <dcmtk/dcmdata/dcvrtm.h>
 #include <dcmtk/dcmrt/drtstrct.h>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -28,6 +31,23 @@ using Slice = itk::Image<float, 2>;
 void check(const OFCondition& c, const std::string& path, const std::string& what) {
   if (c.bad())
     throw Error(ExitCode::Output, path + ": cannot build the RT Structure Set (" + what + ": " + c.text() + ")");
+}
+
+// A closed contour without the vertices that lie on a straight run between their neighbours (the polygon is the
+// same; the marching squares give one vertex per pixel edge, and ContourData has a length limit).
+std::vector<std::array<double, 2>> withoutStraightRuns(const std::vector<std::array<double, 2>>& c) {
+  const std::size_t n = c.size();
+  if (n < 4) return c;
+  std::vector<std::array<double, 2>> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& a = c[(i + n - 1) % n];
+    const auto& b = c[i];
+    const auto& d = c[(i + 1) % n];
+    const double ux = b[0] - a[0], uy = b[1] - a[1], vx = d[0] - b[0], vy = d[1] - b[1];
+    const bool straight = std::fabs(ux * vy - uy * vx) < 1e-9 && ux * vx + uy * vy > 0; // on, and along, the run
+    if (!straight) out.push_back(b);
+  }
+  return out.size() >= 3 ? out : c;
 }
 
 // Closed contours of `label` on slice z, as continuous (x, y) indices of the label map.
@@ -62,6 +82,7 @@ std::vector<std::vector<std::array<double, 2>>> contoursOf(const std::vector<std
       contour.push_back({v[0] - 1.0, v[1] - 1.0});
     }
     if (contour.size() > 1 && contour.front() == contour.back()) contour.pop_back(); // closed: no repeat
+    contour = withoutStraightRuns(contour);
     if (contour.size() >= 3) out.push_back(std::move(contour));
   }
   return out;
@@ -146,6 +167,7 @@ void writeRtStruct(const Volume& labels, const std::vector<LabelInfo>& known, co
     image->setReferencedSOPInstanceUID(sl.sopInstanceUid.c_str());
   }
 
+  std::size_t longest = 0; // bytes of the longest ContourData
   for (int value : present) {
     const LabelInfo info = describeLabel(value, known);
     const std::string number = std::to_string(value);
@@ -182,6 +204,7 @@ void writeRtStruct(const Volume& labels, const std::vector<LabelInfo>& known, co
         item->setContourGeometricType("CLOSED_PLANAR");
         item->setNumberOfContourPoints(std::to_string(contour.size()).c_str());
         check(item->setContourData(data.c_str(), OFFalse), path, "contour data");
+        longest = std::max(longest, data.size());
         DRTContourImageSequence::Item* image = nullptr;
         check(item->getContourImageSequence().addItem(image), path, "contour image");
         image->setReferencedSOPClassUID(source.slices[z].sopClassUid.c_str());
@@ -192,7 +215,14 @@ void writeRtStruct(const Volume& labels, const std::vector<LabelInfo>& known, co
   DcmFileFormat file;
   check(rt.write(*file.getDataset()), path, "dataset");
   AtomicOutput out(path, overwrite);
-  check(file.saveFile(out.tempPath().c_str(), EXS_LittleEndianExplicit), path, "write");
+  // Explicit VR gives a DS value 16 bits of length: a longer ContourData (about 1,700 points) was written as UN,
+  // which readers (DCMTK's dcmrt, pydicom) do not take for contour data. Implicit VR lengths have 32 bits.
+  const bool implicit = longest > 65534;
+  if (implicit)
+    logInfo(path + ": a contour of " + std::to_string(longest) +
+            " bytes is longer than explicit VR allows; written in implicit VR little endian");
+  check(file.saveFile(out.tempPath().c_str(), implicit ? EXS_LittleEndianImplicit : EXS_LittleEndianExplicit), path,
+        "write");
   out.commit();
 }
 

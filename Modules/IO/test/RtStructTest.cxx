@@ -6,7 +6,9 @@
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/testing/Data.h"
 
+#include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmrt/drtstrct.h>
 
 #include <gtest/gtest.h>
@@ -134,6 +136,46 @@ TEST(RtStruct, EmptyLabelMapIsRefused) {
   TempDir dir;
   EXPECT_THROW(writeRtStruct(labels, {}, sharedPath(kSegs + "ct-3slice"), dir.file("rt.dcm"), {}, false), Error);
   EXPECT_FALSE(std::filesystem::exists(dir.file("rt.dcm")));
+}
+
+// A contour of more than about 1,700 points does not fit explicit VR's 16-bit length of a DS value: DCMTK wrote it
+// as UN, and DCMTK's dcmrt (what SlicerRT reads with) found no ContourData. Points on straight runs are left out
+// (the same polygon), and such a file is written in implicit VR.
+TEST(RtStruct, LongContoursKeepTheirCoordinates) {
+  VOXSEG_REQUIRE_DATA(nrrd, sharedPath(kSegs + "liver_seg.nrrd"));
+  Volume labels = makeVolume(PixelType::UInt8, readVolume(nrrd).geometry()); // ct-3slice's grid
+  const Geometry g = labels.geometry();
+  auto* p = labels.as<std::uint8_t>()->GetBufferPointer();
+  std::fill(p, p + g.voxelCount(), std::uint8_t{0});
+  for (std::size_t x = 10; x < 500; ++x) { // a block whose top and bottom edges step up and down at every column
+    const std::size_t top = 20 + 2 * (x % 2), bottom = 480 + 2 * (x % 2);
+    for (std::size_t y = top; y < bottom; ++y) p[(1 * g.size[1] + y) * g.size[0] + x] = 1; // slice 1
+  }
+  TempDir dir;
+  const std::string out = dir.file("rt.dcm");
+  writeRtStruct(labels, {}, sharedPath(kSegs + "ct-3slice"), out, {}, false);
+  DcmFileFormat file;
+  ASSERT_TRUE(file.loadFile(out.c_str()).good());
+  OFString syntax;
+  file.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, syntax);
+  EXPECT_EQ(syntax, UID_LittleEndianImplicitTransferSyntax);
+  DRTStructureSetIOD rt;
+  ASSERT_TRUE(rt.read(*file.getDataset()).good());
+  auto& contours = rt.getROIContourSequence().getItem(0).getContourSequence();
+  ASSERT_EQ(contours.getNumberOfItems(), 1u);
+  OFVector<Float64> xyz;
+  ASSERT_TRUE(contours.getItem(0).getContourData(xyz).good());
+  OFString count;
+  contours.getItem(0).getNumberOfContourPoints(count);
+  EXPECT_EQ(std::size_t(std::atoi(count.c_str())), xyz.size() / 3);
+  EXPECT_GT(xyz.size() / 3, 1900u);
+  // no point in the middle of a straight run: the block's left edge (x = 9.5) has its two corners only
+  std::size_t left = 0;
+  for (std::size_t i = 0; i < xyz.size(); i += 3) {
+    const Vec3 idx = toIndex(g, {xyz[i], xyz[i + 1], xyz[i + 2]});
+    left += std::fabs(idx[0] - 9.5) < 1e-3;
+  }
+  EXPECT_EQ(left, 2u);
 }
 
 } // namespace
