@@ -1,6 +1,7 @@
 #include "voxseg/io/VolumeIO.h"
 
 #include "ItkError.h"
+#include "MultiFrame.h"
 #include "NiftiPlacement.h"
 #include "NiftiTwo.h"
 #include "PayloadCheck.h"
@@ -201,6 +202,8 @@ Volume dicomSegLabels(const std::string& path, const ReadOptions& options) {
   return std::move(seg.labels);
 }
 
+void placeFrames(Volume& v, const std::string& path, const ReadOptions& options); // below
+
 Volume readFile(const std::string& path, const ReadOptions& options, SegRead seg) {
   std::error_code ec;
   if (fs::file_size(path, ec) == 0 && !ec) throw inputError(path, "empty file");
@@ -275,6 +278,7 @@ Volume readFile(const std::string& path, const ReadOptions& options, SegRead seg
     for (int r = 0; r < 3; ++r) g.direction[3 * r + 2] = -g.direction[3 * r + 2];
     setGeometry(*v.image, g);
   }
+  if (dicom && v.geometry().size[2] > 1) placeFrames(v, path, options);
   if (detail::nrrdSpaceMirroredByItk(nrrd.space)) { // ITK negated L->R (x); A->P (y) was due: undo, then do
     Geometry g = v.geometry();
     for (int r = 0; r < 2; ++r) {
@@ -339,6 +343,121 @@ Volume resampleSlices(const Volume& in, const std::vector<double>& positions, do
   return out;
 }
 
+// A stack whose slices are not evenly spaced (or sheared): refused under --nonuniform error (and a tilt under
+// resample), else read with the warning added. `where` names it (a folder or a file), `what` prefixes the problem.
+void applySpacingPolicy(const SliceSpacingCheck& check, const ReadOptions& options, const std::string& where,
+                        const std::string& what, std::vector<std::string>& warnings) {
+  if (!check.gridProblem.empty()) throw inputError(where, what + check.gridProblem);
+  if (check.uniform) return;
+  const bool tilt = check.tiltDegrees > 0.05 && check.maxDeviation <= std::max(0.01 * check.medianSpacing, 1e-3);
+  if (options.nonUniform == SliceSpacingPolicy::Error)
+    throw inputError(where, what + check.problem + (tilt ? "" : " (--nonuniform accept|resample to read it anyway)"));
+  if (tilt && options.nonUniform == SliceSpacingPolicy::Resample)
+    throw inputError(where, what + check.problem + "; resampling does not undo a tilt");
+  warnings.push_back(check.problem);
+}
+
+// The stack's grid: the first slice's corner, its row and column directions, the normal (or against it, when the
+// slices go that way: `normalSign` -1), the spacing along it (the median, or the mean of an uneven stack; resampled
+// to the median under --nonuniform resample at `positions`, ascending mm along the stack).
+void placeStack(Volume& v, const SliceSpacingCheck& check, const Vec3& origin, const Vec3& row, const Vec3& column,
+                double normalSign, const std::vector<double>& positions, const ReadOptions& options) {
+  Geometry g = v.geometry();
+  const Vec3 normal = cross(row, column);
+  for (int r = 0; r < 3; ++r) {
+    g.direction[3 * r + 0] = row[r];
+    g.direction[3 * r + 1] = column[r];
+    g.direction[3 * r + 2] = normalSign * normal[r];
+  }
+  g.origin = origin;
+  g.spacing[2] = check.uniform ? check.medianSpacing : check.meanSpacing;
+  setGeometry(*v.image, g);
+  if (!check.uniform && options.nonUniform == SliceSpacingPolicy::Resample) {
+    v = resampleSlices(v, positions, check.medianSpacing);
+    v.warnings.push_back("resampled to " + std::to_string(v.geometry().size[2]) + " slices at " +
+                         std::to_string(check.medianSpacing) + " mm");
+  } else if (!check.uniform) {
+    v.warnings.push_back("slice spacing set to the mean " + std::to_string(check.meanSpacing) + " mm");
+  }
+}
+
+// GDCM applies the first frame's rescale to every frame of an enhanced image: undone, and each frame's own applied,
+// in the type a series of such slices is read into (int32, or float64 for fractional values).
+void rescaleFrames(Volume& v, const detail::MultiFrameLayout& layout) {
+  const auto& slope = layout.slopes;
+  const auto& intercept = layout.intercepts;
+  const std::size_t frames = v.geometry().size[2], plane = v.geometry().size[0] * v.geometry().size[1];
+  if (slope.size() != frames) return;
+  bool varies = false, fractional = false;
+  for (std::size_t k = 0; k < frames; ++k) {
+    varies |= slope[k] != slope[0] || intercept[k] != intercept[0];
+    fractional |= slope[k] != std::round(slope[k]) || intercept[k] != std::round(intercept[k]);
+  }
+  if (!varies) return;
+  Volume out = makeVolume(fractional ? PixelType::Float64 : PixelType::Int32, v.geometry());
+  out.source = v.source;
+  out.warnings = v.warnings;
+  visitPixelType(v.pixelType, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* in = v.as<T>()->GetBufferPointer();
+    for (std::size_t k = 0; k < frames; ++k)
+      for (std::size_t i = k * plane; i < (k + 1) * plane; ++i) {
+        const double stored = (double(in[i]) - intercept[0]) / slope[0];
+        const double value = stored * slope[k] + intercept[k];
+        if (fractional)
+          out.as<double>()->GetBufferPointer()[i] = value;
+        else
+          out.as<std::int32_t>()->GetBufferPointer()[i] = static_cast<std::int32_t>(std::lround(value));
+      }
+  });
+  logInfo(v.source + ": its frames rescale with different slopes/intercepts; read as " + pixelTypeName(out.pixelType));
+  v = std::move(out);
+}
+
+// An enhanced multi-frame image: its frames placed where their functional groups say (GDCM stacks them in stored
+// order at a spacing of its own; positions it could not make sense of gave 1 x 1 x 1 mm without a word), checked as
+// a series' slices are (order, duplicates, even spacing, one grid) and rescaled frame by frame.
+void placeFrames(Volume& v, const std::string& path, const ReadOptions& options) {
+  const detail::MultiFrameLayout layout = detail::readMultiFrameLayout(path);
+  if (!layout.problem.empty()) throw inputError(path, layout.problem);
+  const std::size_t frames = v.geometry().size[2];
+  if (layout.positions.empty()) return; // no per-frame positions (not an enhanced image): GDCM's placement stays
+  if (layout.positions.size() != frames)
+    throw inputError(path, std::to_string(layout.positions.size()) + " frame positions for " + std::to_string(frames) +
+                               " frames");
+  const Vec3 normal = cross(layout.row, layout.column);
+  if (!(dot(normal, normal) > 0.5)) throw inputError(path, "no ImageOrientationPatient in its functional groups");
+  DicomSeriesInfo s; // the frames as a series' slices, for the checks a series gets
+  s.positionsKnown = true;
+  s.rowCosine = layout.row;
+  s.columnCosine = layout.column;
+  s.pixelSpacing = {layout.rowSpacing, layout.columnSpacing};
+  const double first = dot(normal, layout.positions.front());
+  const double sign = dot(normal, layout.positions.back()) >= first ? 1.0 : -1.0; // stored along or against it
+  for (std::size_t k = 0; k < frames; ++k) {
+    const double along = sign * (dot(normal, layout.positions[k]) - first);
+    if (k > 0 && std::fabs(along - s.slicePositions.back()) < 1e-3)
+      throw inputError(path, "frames " + std::to_string(k) + " and " + std::to_string(k + 1) +
+                                 " lie at the same position: several stacks, echoes or time points in one file");
+    if (k > 0 && along < s.slicePositions.back())
+      throw inputError(path, "its frames are not stored in order along the slice normal (frame " +
+                                 std::to_string(k + 1) + " lies before frame " + std::to_string(k) + ")");
+    s.slicePositions.push_back(along);
+    s.positions.push_back(layout.positions[k]);
+    s.files.push_back("frame " + std::to_string(k + 1));
+  }
+  const SliceSpacingCheck check = checkSliceSpacing(s);
+  applySpacingPolicy(check, options, path, "", v.warnings);
+  if (layout.rowSpacing > 0 && layout.columnSpacing > 0) {
+    Geometry g = v.geometry();
+    g.spacing[0] = layout.columnSpacing;
+    g.spacing[1] = layout.rowSpacing;
+    setGeometry(*v.image, g);
+  }
+  rescaleFrames(v, layout);
+  placeStack(v, check, layout.positions.front(), layout.row, layout.column, sign, s.slicePositions, options);
+}
+
 Volume readSeries(const std::string& folder, const DicomSeriesInfo& s, const ReadOptions& options, SegRead seg) {
   const std::string& first = s.files.front();
   if (!s.fileProblem.empty()) throw inputError(folder, "series " + s.seriesUid + ": " + s.fileProblem);
@@ -349,20 +468,11 @@ Volume readSeries(const std::string& folder, const DicomSeriesInfo& s, const Rea
   }
   if (!s.positionsKnown) throw inputError(folder, "series " + s.seriesUid + ": " + s.stackProblem);
   const SliceSpacingCheck check = checkSliceSpacing(s);
-  if (!check.gridProblem.empty()) throw inputError(folder, "series " + s.seriesUid + ": " + check.gridProblem);
   std::vector<std::string> warnings;
   if (s.localizersSetAside)
     warnings.push_back(std::to_string(s.localizersSetAside) + " localizer image(s) of series " + s.seriesUid +
                        " left out of the volume");
-  if (!check.uniform) {
-    const bool tilt = check.tiltDegrees > 0.05 && check.maxDeviation <= std::max(0.01 * check.medianSpacing, 1e-3);
-    if (options.nonUniform == SliceSpacingPolicy::Error)
-      throw inputError(folder, "series " + s.seriesUid + ": " + check.problem +
-                                   (tilt ? "" : " (--nonuniform accept|resample to read it anyway)"));
-    if (tilt && options.nonUniform == SliceSpacingPolicy::Resample)
-      throw inputError(folder, "series " + s.seriesUid + ": " + check.problem + "; resampling does not undo a tilt");
-    warnings.push_back(check.problem);
-  }
+  applySpacingPolicy(check, options, folder, "series " + s.seriesUid + ": ", warnings);
   const std::uint64_t voxels = std::uint64_t(s.rows) * s.columns * s.files.size();
   if (voxels > options.maxVoxels)
     throw inputError(folder,
@@ -406,24 +516,8 @@ Volume readSeries(const std::string& folder, const DicomSeriesInfo& s, const Rea
   if (ht.wide) narrowWide(v);
 
   // The grid from the sorted slice positions: first slice's corner, the slice normal, even spacing.
-  Geometry g = v.geometry();
-  const Vec3 normal = cross(s.rowCosine, s.columnCosine);
-  for (int r = 0; r < 3; ++r) {
-    g.direction[3 * r + 0] = s.rowCosine[r];
-    g.direction[3 * r + 1] = s.columnCosine[r];
-    g.direction[3 * r + 2] = normal[r];
-  }
-  g.origin = s.positions.front();
-  g.spacing[2] = check.uniform ? check.medianSpacing : check.meanSpacing;
-  setGeometry(*v.image, g);
   v.warnings = warnings;
-  if (!check.uniform && options.nonUniform == SliceSpacingPolicy::Resample) {
-    v = resampleSlices(v, s.slicePositions, check.medianSpacing);
-    v.warnings.push_back("resampled to " + std::to_string(v.geometry().size[2]) + " slices at " +
-                         std::to_string(check.medianSpacing) + " mm");
-  } else if (!check.uniform) {
-    v.warnings.push_back("slice spacing set to the mean " + std::to_string(check.meanSpacing) + " mm");
-  }
+  placeStack(v, check, s.positions.front(), s.rowCosine, s.columnCosine, 1.0, s.slicePositions, options);
   return v;
 }
 

@@ -125,5 +125,85 @@ TEST(DicomEditedSeries, WritersRefuseSeriesWithoutUidAndOtherPixelSpacing) {
   for (const char* f : {"a.dcm", "b.dcm", "c.dcm", "d.dcm"}) EXPECT_FALSE(std::filesystem::exists(dir.file(f)));
 }
 
+// dcmqi's enhanced CT (3 frames, 2.5 mm apart) with its per-frame functional groups edited.
+std::string editedMultiFrame(const std::string& path, const std::function<void(DcmDataset&)>& edit) {
+  DcmFileFormat f;
+  EXPECT_TRUE(f.loadFile(sharedPath("data/dcmqi/segmentations/24x38x3/multiframe/mf.dcm").c_str()).good());
+  edit(*f.getDataset());
+  EXPECT_TRUE(f.saveFile(path.c_str()).good());
+  return path;
+}
+
+DcmItem* frameGroup(DcmDataset& d, unsigned long frame, const DcmTagKey& group) {
+  DcmItem *item = nullptr, *g = nullptr;
+  d.findAndGetSequenceItem(DCM_PerFrameFunctionalGroupsSequence, item, static_cast<int>(frame));
+  if (item && item->findAndGetSequenceItem(group, g, 0).bad()) item->findOrCreateSequenceItem(group, g, 0);
+  return g;
+}
+
+void setFrameZ(DcmDataset& d, const std::vector<const char*>& z) {
+  for (unsigned long k = 0; k < z.size(); ++k)
+    frameGroup(d, k, DCM_PlanePositionSequence)
+        ->putAndInsertString(DCM_ImagePositionPatient, (std::string("46.4649\\5.01881\\") + z[k]).c_str());
+}
+
+// GDCM stacked the frames in stored order at a spacing of its own (1 x 1 x 1 mm, the 0.7 mm pixels lost, when the
+// positions puzzled it) and applied frame 1's rescale to every frame.
+TEST(DicomEditedSeries, EnhancedFramesArePlacedCheckedAndRescaledFrameByFrame) {
+  VOXSEG_REQUIRE_DATA(mf, sharedPath("data/dcmqi/segmentations/24x38x3/multiframe/mf.dcm"));
+  TempDir dir;
+  const Volume original = readVolume(mf);
+  ASSERT_EQ(original.geometry().spacing, (std::array<double, 3>{0.7, 0.7, 2.5}));
+  expectInputError(
+      [&] {
+        readVolume(editedMultiFrame(dir.file("unsorted.dcm"), [](DcmDataset& d) {
+          setFrameZ(d, {"-177.75", "-172.75", "-175.25"});
+        }));
+      },
+      "its frames are not stored in order along the slice normal (frame 3 lies before frame 2)");
+  expectInputError(
+      [&] {
+        readVolume(editedMultiFrame(dir.file("dup.dcm"), [](DcmDataset& d) {
+          setFrameZ(d, {"-177.75", "-177.75", "-175.25"});
+        }));
+      },
+      "frames 1 and 2 lie at the same position");
+  const std::string uneven = editedMultiFrame(dir.file("uneven.dcm"), [](DcmDataset& d) {
+    setFrameZ(d, {"-177.75", "-175.25", "-165.25"});
+  });
+  expectInputError([&] { readVolume(uneven); }, "slice spacing is not uniform");
+  const Volume accepted = readVolume(uneven, {"", SliceSpacingPolicy::Accept});
+  EXPECT_EQ(accepted.geometry().spacing, (std::array<double, 3>{0.7, 0.7, 6.25}));
+  // stored against the normal: the volume's z axis turned, its origin the first frame's
+  const Volume reversed = readVolume(editedMultiFrame(dir.file("reversed.dcm"), [](DcmDataset& d) {
+    setFrameZ(d, {"-172.75", "-175.25", "-177.75"});
+  }));
+  EXPECT_NEAR(reversed.geometry().origin[2], -172.75, 1e-9);
+  EXPECT_NEAR(reversed.geometry().direction[8], -1.0, 1e-9);
+  EXPECT_NEAR(reversed.geometry().spacing[2], 2.5, 1e-9);
+
+  // slopes 2, 3 and 4 in each frame's own group instead of the shared 1
+  const Volume scaled = readVolume(editedMultiFrame(dir.file("slopes.dcm"), [](DcmDataset& d) {
+    DcmItem* shared = nullptr;
+    d.findAndGetSequenceItem(DCM_SharedFunctionalGroupsSequence, shared, 0);
+    delete shared->remove(DCM_PixelValueTransformationSequence);
+    for (unsigned long k = 0; k < 3; ++k) {
+      DcmItem* t = frameGroup(d, k, DCM_PixelValueTransformationSequence);
+      t->putAndInsertString(DCM_RescaleSlope, std::to_string(k + 2).c_str());
+      t->putAndInsertString(DCM_RescaleIntercept, "0");
+      t->putAndInsertString(DCM_RescaleType, "US");
+    }
+  }));
+  const auto a = original.toFloat(), b = scaled.toFloat();
+  const std::size_t plane = 24 * 38;
+  std::size_t wrong = 0, set = 0;
+  for (std::size_t i = 0; i < 3 * plane; ++i) {
+    wrong += b->GetBufferPointer()[i] != a->GetBufferPointer()[i] * float(i / plane + 2);
+    set += a->GetBufferPointer()[i] != 0;
+  }
+  EXPECT_EQ(wrong, 0u);
+  EXPECT_GT(set, 0u);
+}
+
 } // namespace
 } // namespace voxseg::io
