@@ -66,7 +66,7 @@ std::vector<OutputName> outputNames(const std::vector<std::string>& outputs) {
 std::string caseIdOf(const fs::path& p) {
   const std::string name = p.filename().string();
   if (name.empty() || name[0] == '.') return "";
-  if (fs::is_directory(p)) return name;
+  if (std::error_code ec; fs::is_directory(p, ec)) return name;
   const std::string stem = volumeFileStem(name);
   static const std::regex channelName(R"((.+)_(\d{4}))");
   std::smatch m;
@@ -92,7 +92,8 @@ std::vector<fs::path> inputEntries(const fs::path& dir, const std::vector<std::s
     Entry entry{e.path(), {}, false};
     const std::string path = absoluteText(e.path());
     const auto depth = static_cast<std::size_t>(std::count(path.begin(), path.end(), '/'));
-    const bool isFolder = fs::is_directory(e.path());
+    std::error_code ec;
+    const bool isFolder = fs::is_directory(e.path(), ec);
     for (const OutputName& o : names) {
       std::smatch m;
       if ((!o.folder || isFolder) && std::regex_match(path, m, o.pattern)) {
@@ -128,13 +129,25 @@ std::vector<BatchCase> fromFolder(const fs::path& dir, std::size_t channels, con
   for (const auto& p : entries) {
     const std::string name = p.filename().string();
     if (name.empty() || name[0] == '.') continue;
-    if (fs::is_directory(p)) { // a DICOM series folder
+    std::error_code ec;
+    const fs::file_status status = fs::status(p, ec);
+    if (ec) { // a link that loops, or an entry it may not look at: its case fails naming it, the others run
+      const std::string stem = volumeFileStem(name);
+      if (!stem.empty()) {
+        out.push_back({stem, {}, name + ": " + ec.message()});
+        claims[stem].push_back(name);
+      }
+      continue;
+    }
+    if (fs::is_directory(status)) { // a DICOM series folder
       out.push_back({name, {p.string()}, ""});
       claims[name].push_back(name + "/");
       continue;
     }
     const std::string stem = volumeFileStem(name);
-    if (stem.empty() || name.find(".seg.nrrd") != std::string::npos) continue; // segmentations are not inputs
+    std::string lower = name;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (stem.empty() || endsWith(lower, ".seg.nrrd")) continue; // segmentations are not inputs
     std::smatch m;
     if (std::regex_match(stem, m, channelName)) {
       if (groups[m[1]].empty()) claims[m[1]].push_back(std::string(m[1]) + "_NNNN channel files");
@@ -233,8 +246,10 @@ bool endsWith(const std::string& s, const std::string& tail) {
 }
 
 std::string volumeFileStem(const std::string& name) {
+  std::string lower = name; // X.NII.GZ is read as x.nii.gz is (a batch folder left such files out)
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (const std::string e : {".seg.nrrd", ".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".dcm"})
-    if (name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0)
+    if (lower.size() > e.size() && lower.compare(lower.size() - e.size(), e.size(), e) == 0)
       return name.substr(0, name.size() - e.size());
   return "";
 }
@@ -280,10 +295,13 @@ std::vector<BatchCase> listBatch(const std::string& folderOrCsv, std::size_t cha
   const fs::path p(folderOrCsv);
   if (!fs::exists(p)) throw inputError(folderOrCsv, "no such folder or manifest");
   std::vector<BatchCase> cases;
-  if (fs::is_directory(p)) {
-    cases = fromFolder(p, channels, outputs);
-  } else {
-    cases = fromCsv(p, channels);
+  try {
+    if (fs::is_directory(p))
+      cases = fromFolder(p, channels, outputs);
+    else
+      cases = fromCsv(p, channels);
+  } catch (const fs::filesystem_error& e) { // e.g. a folder it may not list
+    throw inputError(folderOrCsv, "cannot list it: " + e.code().message());
   }
   if (cases.empty()) throw inputError(folderOrCsv, "no case found (volume files, DICOM folders or CSV rows)");
   return cases;

@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 #include <new>
 #include <optional>
 #include <set>
@@ -379,6 +380,25 @@ struct Shard {
   std::size_t index = 1, count = 1;
 };
 
+// Two cases writing one file (x's {case}_p.nii.gz is x_p's {case}.nii.gz), or a case writing the batch summary:
+// refused before any case runs, for every case listed (shards write into the same folders). One would replace the
+// other's output, and --skip-existing then took the other case for done.
+void checkCaseOutputsDisjoint(const std::vector<BatchCase>& cases, const OutputPaths& paths,
+                              const std::vector<std::string>& summary) {
+  std::map<std::string, std::string> owner; // file -> who writes it
+  const auto key = [](const std::string& f) { return fs::absolute(f).lexically_normal().string(); };
+  for (const auto& f : summary) owner[key(f)] = "the batch summary";
+  for (const auto& c : cases) {
+    if (!c.problem.empty()) continue; // not run
+    for (const auto& f : paths.forCase(c.id).files()) {
+      const auto [it, added] = owner.emplace(key(f), "case '" + c.id + "'");
+      if (!added && it->second != "case '" + c.id + "'")
+        throw usageError("--batch: case '" + c.id + "' and " + it->second + " would both write " + f +
+                         " (rename an input, or change the output names)");
+    }
+  }
+}
+
 // "--shard i/n", or Slurm's array variables when the option is absent (task ids counted from the
 // array's minimum), or the whole batch.
 Shard parseShard(const std::string& text, bool log = true) {
@@ -387,16 +407,27 @@ Shard parseShard(const std::string& text, bool log = true) {
     const char* id = std::getenv("SLURM_ARRAY_TASK_ID");
     const char* count = std::getenv("SLURM_ARRAY_TASK_COUNT");
     const char* min = std::getenv("SLURM_ARRAY_TASK_MIN");
+    const char* step = std::getenv("SLURM_ARRAY_TASK_STEP"); // --array=1-7:2 numbers its tasks 1, 3, 5, 7
     if (!id || !count) return s;
+    unsigned long offset = 0, stride = 1;
     try {
       s.count = std::stoul(count);
-      s.index = std::stoul(id) - (min ? std::stoul(min) : 0) + 1;
+      const unsigned long task = std::stoul(id), first = min ? std::stoul(min) : 0;
+      stride = step && *step ? std::stoul(step) : 1;
+      if (task < first || stride == 0) throw std::invalid_argument("task");
+      offset = task - first;
     } catch (const std::exception&) {
-      throw usageError("SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT are not numbers");
+      throw usageError("Slurm array variables SLURM_ARRAY_TASK_ID " + std::string(id) + ", _MIN, _STEP and _COUNT " +
+                       count + " give no shard; use --shard i/n");
     }
-    if (s.index < 1 || s.index > s.count)
-      throw usageError("Slurm array task " + std::string(id) + " is outside 1.." + std::string(count) +
-                       " after subtracting SLURM_ARRAY_TASK_MIN; use --shard i/n");
+    s.index = offset / stride + 1;
+    if (offset % stride != 0 || s.index < 1 || s.index > s.count)
+      throw usageError("Slurm array task " + std::string(id) + " is not one of " + std::string(count) +
+                       " tasks from SLURM_ARRAY_TASK_MIN by SLURM_ARRAY_TASK_STEP (an array given as a list, or a "
+                       "task resubmitted alone?); use --shard i/n");
+    if (s.count == 1 && log)
+      spdlog::warn("batch: a Slurm array of one task runs the whole batch (a task of a larger array resubmitted "
+                   "alone? give it --shard i/n)");
     if (log) spdlog::info("batch: shard {} of {} from Slurm's array variables", s.index, s.count);
     return s;
   }
@@ -491,6 +522,7 @@ int runBatch(const CaseRunner& model, const SegmentArgs& args, const OutputPaths
   outputs.push_back(summary);
   outputs.push_back(fs::path(summary).replace_extension(".json").string());
   std::vector<BatchCase> cases = listBatch(args.batch, model.channelCount(), outputs);
+  checkCaseOutputsDisjoint(cases, paths, {summary, fs::path(summary).replace_extension(".json").string()});
   const std::size_t listed = cases.size();
   if (shard.count > 1) { // every count-th case of the sorted list, from index-1: disjoint, together complete
     std::vector<BatchCase> mine;
