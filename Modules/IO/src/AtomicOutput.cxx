@@ -140,11 +140,20 @@ std::string temporaryName(const std::string& name) {
 }
 
 // A new temporary's path in the folder of `finalPath`: the prefix, this process and a counter, then `tail`.
+// A name longer than a file name may be (255 bytes) is cut before `tail`'s extension (its first dot: temporaryName
+// leaves no other): an output name near the limit failed after the work, as "cannot write (disk full?)".
 std::string temporaryBeside(const fs::path& finalPath, const std::string& tail) {
   const fs::path dir = finalPath.parent_path().empty() ? fs::path(".") : finalPath.parent_path();
-  return (dir /
-          (outputTemporaryPrefix() + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + tail))
-      .string();
+  const std::string head =
+      outputTemporaryPrefix() + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+  constexpr std::size_t kNameMax = 255;
+  std::string end = tail;
+  if (head.size() + end.size() > kNameMax) {
+    const std::size_t dot = std::min(tail.find('.'), tail.size());
+    const std::string extension = tail.substr(dot);
+    end = tail.substr(0, std::min(dot, kNameMax - std::min(kNameMax, head.size() + extension.size()))) + extension;
+  }
+  return (dir / (head + end)).string();
 }
 } // namespace
 
@@ -420,7 +429,11 @@ std::vector<std::string> removeStaleTemporaries(const std::string& folder, const
     std::error_code rm;
     if (std::filesystem::remove(e.path(), rm)) removed.push_back(name);
   }
-  if (prefix == outputTemporaryPrefix()) removeLegacyTemporaries(folder, removed);
+  if (prefix == outputTemporaryPrefix()) {
+    removeLegacyTemporaries(folder, removed);
+    // checkWritableFolder's probe files (made and removed at once: left only by a process killed in between)
+    for (auto& name : removeStaleTemporaries(folder, ".voxseg-probe-" + hostTag() + "-")) removed.push_back(name);
+  }
   return removed;
 }
 

@@ -71,8 +71,8 @@ struct FileEntry {
   bool localizer = false; ///< ImageType contains LOCALIZER (scout, topogram)
   unsigned rows = 0, columns = 0;
   std::vector<double> pixelSpacing{}; ///< PixelSpacing (row \\ column spacing), empty when absent
-  std::uint64_t pixelBytes = 0;     ///< uncompressed pixel data the header asks for; 0 when compressed
-  double slope = 1, intercept = 0;  ///< RescaleSlope/Intercept (1 and 0 when absent)
+  std::uint64_t pixelBytes = 0;       ///< uncompressed pixel data the header asks for; 0 when compressed
+  double slope = 1, intercept = 0;    ///< RescaleSlope/Intercept (1 and 0 when absent)
   unsigned bitsAllocated = 16;
 };
 
@@ -233,6 +233,8 @@ std::vector<DicomSeriesInfo> scanDicomFolder(const std::string& folder) {
   std::error_code ec;
   if (!fs::exists(folder, ec)) throw inputError(folder, "no such file or folder");
   if (!fs::is_directory(folder, ec)) throw inputError(folder, "not a folder");
+  if (fs::directory_iterator(folder, ec); ec) // not "holds no files" (GDCM lists nothing it may not read)
+    throw inputError(folder, "cannot list it: " + ec.message());
   gdcm::Directory dir;
   dir.Load(folder, true);
   const auto& names = dir.GetFilenames();

@@ -20,8 +20,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <limits>
 #include <optional>
@@ -207,6 +210,8 @@ void placeFrames(Volume& v, const std::string& path, const ReadOptions& options)
 Volume readFile(const std::string& path, const ReadOptions& options, SegRead seg) {
   std::error_code ec;
   if (fs::file_size(path, ec) == 0 && !ec) throw inputError(path, "empty file");
+  if (std::ifstream probe(path, std::ios::binary); !probe) // not "unknown format or corrupt" (a cluster's ACLs)
+    throw inputError(path, std::string("cannot open it: ") + std::strerror(errno));
   const detail::NrrdSpace nrrd = detail::checkNrrdHeader(path);
   PayloadCheck payload;
   // ITK 5.2 reads NIfTI-1 only: a NIfTI-2 file is read through a NIfTI-1 copy.

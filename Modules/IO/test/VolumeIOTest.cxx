@@ -594,7 +594,9 @@ TEST(AtomicOutput, StaleTemporariesOfDeadProcessesAreRemoved) {
   const std::string otherHost = ".voxseg-tmp-" + hostTag() + "x-" + std::to_string(child) + "-0-labels.nii.gz";
   const std::string noHost = ".voxseg-tmp-" + std::to_string(child) + "-0-labels.nii.gz";
   const std::string oldNoHost = ".voxseg-tmp-" + std::to_string(child) + "-1-labels.nii.gz";
-  for (const auto& name : {dead, alive, otherHost, noHost, oldNoHost, std::string("labels.nii.gz")})
+  // a folder probe of the dead process (made and removed at once: left by a kill in between)
+  const std::string probe = ".voxseg-probe-" + hostTag() + "-" + std::to_string(child) + "-3";
+  for (const auto& name : {dead, alive, otherHost, noHost, oldNoHost, probe, std::string("labels.nii.gz")})
     std::ofstream(dir.file(name)) << "x";
   std::filesystem::last_write_time(dir.file(oldNoHost),
                                    std::filesystem::file_time_type::clock::now() - std::chrono::hours(48));
@@ -602,7 +604,7 @@ TEST(AtomicOutput, StaleTemporariesOfDeadProcessesAreRemoved) {
                                    std::filesystem::file_time_type::clock::now() - std::chrono::minutes(1));
   auto removed = removeStaleTemporaries(dir.path().string());
   std::sort(removed.begin(), removed.end());
-  std::vector<std::string> want{dead, oldNoHost};
+  std::vector<std::string> want{dead, oldNoHost, probe};
   std::sort(want.begin(), want.end());
   EXPECT_EQ(removed, want);
   EXPECT_FALSE(std::filesystem::exists(dir.file(dead)));
@@ -634,6 +636,20 @@ TEST(AtomicOutput, TemporaryNamesCarryTheHostAndThePid) {
                 .rfind(outputTemporaryPrefix() + std::to_string(::getpid()) + "-", 0),
             0u)
       << out.tempPath();
+}
+
+// An output name near the file-name limit (255 bytes): the temporary's name, longer by its prefix, is cut before
+// the extension (the write failed after the work, "cannot write (disk full?)").
+TEST(AtomicOutput, OutputNamesNearTheLimitAreWritten) {
+  TempDir dir;
+  const std::string name = std::string(240, 'x') + ".nii.gz"; // 247 bytes
+  AtomicOutput out(dir.file(name), false);
+  const std::string temp = std::filesystem::path(out.tempPath()).filename().string();
+  EXPECT_LE(temp.size(), 255u);
+  EXPECT_EQ(temp.substr(temp.size() - 7), ".nii.gz");
+  std::ofstream(out.tempPath()) << "x";
+  out.commit();
+  EXPECT_TRUE(std::filesystem::exists(dir.file(name)));
 }
 
 TEST(AtomicOutput, RemovesTemporaryFileUnlessCommitted) {

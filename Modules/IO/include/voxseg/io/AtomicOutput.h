@@ -129,7 +129,7 @@ std::string outputTemporaryPrefix();
 /// Removes temporary outputs that a process of this host killed without cleanup (SIGKILL, power loss) left
 /// in `folder`: only names that start with `prefix` followed by a pid, and only those whose process no
 /// longer runs; other hosts' temporaries are never touched. Returns their names.
-/// `prefix`: the temporaries' name up to the pid (outputTemporaryPrefix() for outputs,
+/// `prefix`: the temporaries' name up to the pid (outputTemporaryPrefix() for outputs, and then the folder probes too,
 /// "voxseg-nifti2-<host>-" for scratch copies, "voxseg-nifti-<host>-" for scratch folders, which are removed
 /// with the links in them and nothing else).
 std::vector<std::string> removeStaleTemporaries(const std::string& folder,
