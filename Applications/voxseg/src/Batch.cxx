@@ -159,12 +159,19 @@ std::vector<BatchCase> fromFolder(const fs::path& dir, std::size_t channels, con
   }
   for (const auto& [id, byChannel] : groups) {
     BatchCase c{id, {}, ""};
+    std::string found; // the group's files, named in its problem
+    std::size_t count = 0;
+    for (const auto& [ch, paths] : byChannel)
+      for (const auto& path : paths)
+        if (++count <= 4) found += (found.empty() ? "" : ", ") + fs::path(path).filename().string();
+    if (count > 4) found += ", ...";
     for (std::size_t ch = 0; ch < channels && c.problem.empty(); ++ch) {
       char number[24];
       std::snprintf(number, sizeof number, "%04zu", ch);
       const auto it = byChannel.find(int(ch));
       if (it == byChannel.end())
-        c.problem = "channel file " + id + "_" + number + " is missing";
+        c.problem = "channel file " + id + "_" + number + " is missing (found " + found +
+                    "; nnU-Net-style names <case>_NNNN are the channels of one case)";
       else if (it->second.size() > 1)
         c.problem = "two files for channel " + std::string(number) + ": " +
                     fs::path(it->second[0]).filename().string() + " and " +
@@ -173,7 +180,8 @@ std::vector<BatchCase> fromFolder(const fs::path& dir, std::size_t channels, con
         c.inputs.push_back(it->second.front());
     }
     if (c.problem.empty() && byChannel.size() > channels)
-      c.problem = std::to_string(byChannel.size()) + " channel files, the model takes " + std::to_string(channels);
+      c.problem = std::to_string(byChannel.size()) + " channel files (" + found + "), the model takes " +
+                  std::to_string(channels);
     out.push_back(c);
   }
   // One case id from several inputs (a.nii.gz and a.nrrd, a DICOM folder a/ and a.nii.gz, a.nii.gz and

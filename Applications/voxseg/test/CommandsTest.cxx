@@ -13,6 +13,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace voxseg::cli {
@@ -111,6 +112,25 @@ TEST(Batch, FolderListsDetachedHeadersButNotTheirDataOrSegmentations) {
   std::vector<std::string> ids;
   for (const auto& c : listBatch(dir.path().string(), 1)) ids.push_back(c.id);
   EXPECT_EQ(ids, (std::vector<std::string>{"a", "b", "c", "d"}));
+}
+
+// Upper-case extensions are volumes too; a channel group that does not fit the model names its files (four scans
+// patient_0001..0004 for a one-channel model were "channel file patient_0000 is missing").
+TEST(Batch, UpperCaseExtensionsAndChannelGroupsThatNameTheirFiles) {
+  TempDir dir;
+  for (const char* name :
+       {"UPPER.NII.GZ", "Low.Nrrd", "p_0001.nii.gz", "p_0002.nii.gz", "q_0000.nii.gz", "q_0001.nii.gz", "S.SEG.NRRD"})
+    std::ofstream(dir.file(name)) << "x";
+  std::map<std::string, std::string> problems;
+  for (const auto& c : listBatch(dir.path().string(), 1)) problems[c.id] = c.problem;
+  ASSERT_EQ(problems.size(), 4u);
+  EXPECT_EQ(problems["UPPER"], "");
+  EXPECT_EQ(problems["Low"], "");
+  EXPECT_NE(problems["p"].find("channel file p_0000 is missing (found p_0001.nii.gz, p_0002.nii.gz;"),
+            std::string::npos)
+      << problems["p"];
+  EXPECT_NE(problems["q"].find("2 channel files (q_0000.nii.gz, q_0001.nii.gz), the model takes 1"), std::string::npos)
+      << problems["q"];
 }
 
 // Found by Testing/Fuzz/FuzzCsvManifest: an id with DEL (0x7f) passed; it is refused per case now, and
