@@ -167,10 +167,14 @@ NnUNetResult segmentOriented(const NnUNetModel& m, const std::vector<io::Volume>
                              bool keepProbabilities, const inference::ProgressFn& progress,
                              const io::Volume* previous) {
   // Models trained by `voxseg train` record the orientation their arrays were in ("voxseg_orientation",
-  // a key nnU-Net ignores): inputs are reoriented to it losslessly and the outputs back.
+  // a key nnU-Net ignores), and nnU-Net's NibabelIOWithReorient and SimpleITKIOWithReorient readers turn every
+  // image to the closest RAS orientation (and the labels back): inputs are reoriented to it losslessly and the
+  // outputs back (such a model ran on the arrays as stored until 2026-11-29).
   for (const auto& c : channels) io::requireFinite(c);
   if (previous) io::requireWholeBuffer(*previous);
-  const std::string code = m.plans.value("voxseg_orientation", std::string());
+  const std::string reader = m.plans.value("image_reader_writer", std::string());
+  const bool reorientingReader = reader == "NibabelIOWithReorient" || reader == "SimpleITKIOWithReorient";
+  const std::string code = m.plans.value("voxseg_orientation", std::string(reorientingReader ? "RAS" : ""));
   if (code.empty() || channels.empty()) return segmentArrays(m, channels, run, keepProbabilities, progress, previous);
   const std::string original = orientationCode(channels.front().geometry().direction);
   if (original == code) return segmentArrays(m, channels, run, keepProbabilities, progress, previous);

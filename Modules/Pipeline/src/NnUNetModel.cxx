@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
+#include <string>
 
 namespace fs = std::filesystem;
 
@@ -115,6 +117,35 @@ std::shared_ptr<const NnUNetModel> loadPrevious(const NnUNetModel& m, const NnUN
   }
 }
 
+// The plans' image reader and resampling functions voxseg reproduces; a model planned with others is refused
+// (it was run with the default ones, without a word: another grid, or unoriented arrays, for the network).
+void checkReadingAndResampling(const NnUNetModel& m, const std::string& plansFile) {
+  const std::string where = plansFile + ": configuration '" + m.configurationName + "' ";
+  const json& reader = m.plans.contains("image_reader_writer") ? m.plans["image_reader_writer"] : json("SimpleITKIO");
+  static const std::set<std::string> readers{"SimpleITKIO", "NibabelIO", "SimpleITKIOWithReorient",
+                                             "NibabelIOWithReorient"};
+  if (!reader.is_string() || !readers.count(reader.get<std::string>()))
+    throw Error(ExitCode::Model, plansFile + ": image_reader_writer " + reader.dump() +
+                                     ": voxseg reads images as SimpleITKIO and NibabelIO do, and reorients them to RAS "
+                                     "as their WithReorient variants do, and no other way");
+  for (const char* key : {"resampling_fn_data", "resampling_fn_seg", "resampling_fn_probabilities"})
+    if (const auto it = m.configuration.find(key);
+        it != m.configuration.end() && *it != json("resample_data_or_seg_to_shape"))
+      throw Error(ExitCode::Model, where + "resamples with " + it->dump() + " (" + key +
+                                       "): voxseg reproduces resample_data_or_seg_to_shape only");
+  const json data = m.configuration.value("resampling_fn_data_kwargs", json::object());
+  if (const int orderZ = data.value("order_z", 0); orderZ != 0 && orderZ != 1)
+    throw Error(ExitCode::Model, where + "has resampling_fn_data_kwargs " + data.dump() +
+                                     ": voxseg resamples images along a separate z with order_z 0 or 1 only");
+  // the export resamples logits with order 1, order_z 0 and nnU-Net's separate-z rule (force_separate_z null)
+  const json probabilities = m.configuration.value("resampling_fn_probabilities_kwargs", json::object());
+  if (probabilities.value("order", 3) != 1 || probabilities.value("order_z", 0) != 0 ||
+      !probabilities.contains("force_separate_z") || !probabilities["force_separate_z"].is_null())
+    throw Error(ExitCode::Model, where + "has resampling_fn_probabilities_kwargs " + probabilities.dump() +
+                                     ": voxseg exports with order 1, order_z 0 and force_separate_z null only (what "
+                                     "nnU-Net plans)");
+}
+
 NnUNetModel load(const NnUNetOptions& options, const inference::DeviceSpec& device, int threads) {
   inference::setThreads(threads);
   const inference::NnUNetFolder folder = inference::readNnUNetFolder(options.folder); // read once for every fold
@@ -140,9 +171,10 @@ NnUNetModel load(const NnUNetOptions& options, const inference::DeviceSpec& devi
   m.slices = folder.slices;
   m.previousStage = folder.previousStage;
   m.cascadeLabels = folder.cascadeLabels;
+  checkReadingAndResampling(m, (dir / "plans.json").string());
   if (!m.previousStage.empty()) { // how the previous stage's labels are resampled, checked once
     const json kw = m.configuration.value("resampling_fn_seg_kwargs", json::object());
-    const int order = kw.value("order", 1), orderZ = kw.value("order_z", 0);
+    const int order = kw.value("order", 3), orderZ = kw.value("order_z", 0);
     if (orderZ != 0 || (order != 0 && order != 1 && order != 3))
       throw Error(ExitCode::Model, (dir / "plans.json").string() + ": configuration '" + m.configurationName +
                                        "' has resampling_fn_seg_kwargs " + kw.dump() +

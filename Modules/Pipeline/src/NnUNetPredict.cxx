@@ -16,12 +16,14 @@ using processing::Shape3;
 
 namespace {
 
-// resampling_fn_*_kwargs' separate-z choice: nnU-Net's rule, unless force_separate_z is set.
+// resampling_fn_*_kwargs' separate-z choice: nnU-Net's rule for force_separate_z null, none when false or absent
+// (resample_data_or_seg_to_shape's default is False: an absent key took the rule until 2026-11-29).
 processing::SeparateZ separateZ(const json& kw, const processing::Spacing3& spacing,
                                 const processing::Spacing3& target) {
-  if (!kw.contains("force_separate_z") || kw["force_separate_z"].is_null())
+  if (kw.contains("force_separate_z") && kw["force_separate_z"].is_null())
     return processing::nnunetSeparateZ(spacing, target);
   processing::SeparateZ sep;
+  if (!kw.contains("force_separate_z")) return sep;
   if (kw["force_separate_z"].get<bool>()) { // the single lowest-resolution axis of the current spacing
     const double mx = *std::max_element(spacing.begin(), spacing.end());
     int count = 0;
@@ -45,7 +47,7 @@ std::vector<std::vector<float>> previousStageChannels(const NnUNetModel& m, cons
                                                       const processing::Spacing3& spacing,
                                                       const processing::Spacing3& target, unsigned workers) {
   const json kw = m.configuration.value("resampling_fn_seg_kwargs", json::object());
-  const int order = kw.value("order", 1), orderZ = kw.value("order_z", 0);
+  const int order = kw.value("order", 3), orderZ = kw.value("order_z", 0); // the function's defaults
   const processing::SeparateZ sep = separateZ(kw, spacing, target);
   const std::vector<std::uint16_t> labels =
       processing::nnunetResampleLabels(prev.data(), cropShape, netShape, order, sep, orderZ, workers);
@@ -93,7 +95,13 @@ NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const pr
   for (std::size_t c = 0; c < in.channels.size(); ++c) {
     auto& v = in.channels[c];
     const bool useMask = cfg["use_mask_for_norm"][c].get<bool>();
-    const json props = m.plans["foreground_intensity_properties_per_channel"].value(std::to_string(c), json::object());
+    // (nnU-Net still takes the older key; a const operator[] on a missing key was undefined behaviour)
+    const json& all = m.plans.contains("foreground_intensity_properties_per_channel")
+                          ? m.plans["foreground_intensity_properties_per_channel"]
+                      : m.plans.contains("foreground_intensity_properties_by_modality")
+                          ? m.plans["foreground_intensity_properties_by_modality"]
+                          : json::object();
+    const json props = all.is_object() ? all.value(std::to_string(c), json::object()) : json::object();
     processing::nnunetNormalize(v, cfg["normalization_schemes"][c].get<std::string>(), useMask, props, in.mask,
                                 m.options.folder, workers);
     if (netShape == cropShape) {

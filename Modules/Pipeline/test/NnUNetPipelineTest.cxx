@@ -239,6 +239,81 @@ TEST(NnUNetTranspose, SwappedInputUnderSwappingPlansGivesSwappedLabels) {
   }
 }
 
+// nnU-Net's NibabelIOWithReorient (and SimpleITKIOWithReorient) turn each image to the closest RAS orientation first
+// and the labels back: nnU-Net's own run of the fixture model so (fold 0, mirroring) is matched voxel for voxel.
+// Until 2026-11-29 the reader was ignored and the array run as stored (one voxel of 59,136 differed here; on a
+// sagittal or LAS-stored image a flipped or permuted array).
+TEST(NnUNetReader, WithReorientGivesNnUNetsLabels) {
+  VOXSEG_REQUIRE_DATA(folder, sharedPath(kModelFolder));
+  const std::string run = "fixtures/nnunet/predictions/fold0_mirror_NibabelIOWithReorient/";
+  VOXSEG_REQUIRE_DATA(expected, sharedPath(run + "phantomC.nii.gz"));
+  const io::Volume input = io::readVolume(sharedPath("fixtures/nnunet/inputs/phantomC_0000.nii.gz"));
+  const auto want = io::labelValues(io::readVolume(expected));
+  for (const char* reader : {"NibabelIOWithReorient", "SimpleITKIOWithReorient"}) {
+    voxseg::testing::TempDir tmp;
+    const std::string dir = editedModel(
+        tmp, folder, [&](nlohmann::json& plans, nlohmann::json&) { plans["image_reader_writer"] = reader; });
+    NnUNetOptions o;
+    o.folder = dir;
+    o.folds = {0};
+    const NnUNetResult r = segmentNnUNet(loadNnUNet(o, oneCpuThread()), {input}, oneCpuThread(), false);
+    EXPECT_TRUE(r.labels.geometry().nearlyEqual(input.geometry(), 0)) << reader;
+    const auto got = io::labelValues(r.labels);
+    ASSERT_EQ(got.size(), want.size());
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) differ += got[i] != want[i];
+    EXPECT_EQ(differ, 0u) << reader;
+  }
+}
+
+// Plans whose reader or resampling voxseg does not reproduce are refused at load, naming plans.json (they were run
+// with SimpleITKIO's arrays and resample_data_or_seg_to_shape, without a word).
+TEST(NnUNetReader, ReadersAndResamplingVoxsegDoesNotReproduceAreRefused) {
+  VOXSEG_REQUIRE_DATA(folder, sharedPath(kModelFolder));
+  const std::vector<std::pair<std::function<void(nlohmann::json&)>, std::string>> cases = {
+      {[](nlohmann::json& p) { p["image_reader_writer"] = "Tiff3DIO"; }, "image_reader_writer \"Tiff3DIO\""},
+      {[](nlohmann::json& p) { p["configurations"]["3d_fullres"]["resampling_fn_data"] = "resample_torch_fornnunet"; },
+       "resamples with \"resample_torch_fornnunet\" (resampling_fn_data)"},
+      {[](nlohmann::json& p) {
+         p["configurations"]["3d_fullres"]["resampling_fn_probabilities"] = "no_resampling_hack";
+       },
+       "(resampling_fn_probabilities)"},
+      {[](nlohmann::json& p) { p["configurations"]["3d_fullres"]["resampling_fn_data_kwargs"]["order_z"] = 3; },
+       "order_z 0 or 1 only"},
+      {[](nlohmann::json& p) {
+         p["configurations"]["3d_fullres"]["resampling_fn_probabilities_kwargs"].erase("force_separate_z");
+       },
+       "voxseg exports with order 1, order_z 0 and force_separate_z null only"},
+  };
+  for (const auto& [edit, says] : cases) {
+    voxseg::testing::TempDir tmp;
+    const std::string dir = editedModel(tmp, folder, [&](nlohmann::json& plans, nlohmann::json&) { edit(plans); });
+    try {
+      loadFold0WithoutMirroring(dir);
+      ADD_FAILURE() << "loaded; expected: " << says;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::Model);
+      EXPECT_NE(std::string(e.what()).find("plans.json: "), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+    }
+  }
+}
+
+// Older plans keep the CT intensity properties under foreground_intensity_properties_by_modality, which nnU-Net
+// still reads: the same labels (they were refused with "cannot use value() with number").
+TEST(NnUNetReader, OlderIntensityPropertiesKeyIsRead) {
+  VOXSEG_REQUIRE_DATA(folder, sharedPath(kModelFolder));
+  voxseg::testing::TempDir tmp;
+  const std::string older = editedModel(tmp, folder, [](nlohmann::json& plans, nlohmann::json&) {
+    plans["foreground_intensity_properties_by_modality"] = plans["foreground_intensity_properties_per_channel"];
+    plans.erase("foreground_intensity_properties_per_channel");
+  });
+  const io::Volume a = io::readVolume(sharedPath("fixtures/nnunet/inputs/phantomA_0000.nii.gz"));
+  const auto want = segmentNnUNet(loadFold0WithoutMirroring(folder), {a}, oneCpuThread(), false).labels;
+  const auto got = segmentNnUNet(loadFold0WithoutMirroring(older), {a}, oneCpuThread(), false).labels;
+  EXPECT_EQ(io::labelValues(got), io::labelValues(want));
+}
+
 // Channels are stacked voxel by voxel: two that do not overlay (another origin, same size) are refused
 // before the network runs, naming the file and what differs.
 TEST(NnUNetChannels, ChannelsOnDifferentGridsAreRefused) {
