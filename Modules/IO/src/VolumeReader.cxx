@@ -402,17 +402,18 @@ void rescaleFrames(Volume& v, const detail::MultiFrameLayout& layout) {
   Volume out = makeVolume(fractional ? PixelType::Float64 : PixelType::Int32, v.geometry());
   out.source = v.source;
   out.warnings = v.warnings;
+  double* real = fractional ? out.as<double>()->GetBufferPointer() : nullptr;
+  std::int32_t* whole = fractional ? nullptr : out.as<std::int32_t>()->GetBufferPointer();
   visitPixelType(v.pixelType, [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* in = v.as<T>()->GetBufferPointer();
     for (std::size_t k = 0; k < frames; ++k)
       for (std::size_t i = k * plane; i < (k + 1) * plane; ++i) {
-        const double stored = (double(in[i]) - intercept[0]) / slope[0];
-        const double value = stored * slope[k] + intercept[k];
-        if (fractional)
-          out.as<double>()->GetBufferPointer()[i] = value;
+        const double value = (double(in[i]) - intercept[0]) / slope[0] * slope[k] + intercept[k];
+        if (real)
+          real[i] = value;
         else
-          out.as<std::int32_t>()->GetBufferPointer()[i] = static_cast<std::int32_t>(std::lround(value));
+          whole[i] = static_cast<std::int32_t>(std::lround(value));
       }
   });
   logInfo(v.source + ": its frames rescale with different slopes/intercepts; read as " + pixelTypeName(out.pixelType));
