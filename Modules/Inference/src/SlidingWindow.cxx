@@ -333,6 +333,12 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
       const std::int64_t first = acc->begin();
       const std::int64_t n = std::min(rowsPerSlab, std::min(upTo, acc->filled()) - first);
       torch::Tensor rows = withStagedFreed([&] { return acc->take(n); });
+      // float16 accumulators overflow at 65504: nnU-Net stops there ("Encountered inf in predicted array"); the
+      // labels were written from inf/NaN rows, and the probabilities were NaN
+      if (opt.halfAccumulation && !torch::isfinite(rows).all().item<bool>())
+        throw Error(ExitCode::Model, networks.front()->path() +
+                                         ": the network's weighted outputs overflow float16 accumulators (inf), as "
+                                         "nnU-Net's would (it stops too); a card can accumulate in float32");
       const std::int64_t lo = std::max(first, rowBegin), hi = std::min(first + n, rowEnd);
       if (lo >= hi) continue;
       SlabView v;

@@ -95,6 +95,7 @@ TEST(SlidingWindow, StagedSlabsReachTheConsumerInOrderWithTheSameValues) {
   const Shape3 zyx{200, 8, 8};
   std::vector<float> data(std::size_t(200 * 64));
   std::iota(data.begin(), data.end(), 0.0f);
+  for (float& v : data) v *= 0.01f; // within float16's range once windows overlap (beyond it is a model error)
   EngineOptions o;
   o.patch = {16, 8, 8};
   o.swBatch = 2;
@@ -146,6 +147,29 @@ TEST(SlidingWindow, FoldsAreAveraged) {
   slidingWindow({&a, &b}, volumeOf(data, {4, 4, 4}), AxisOrder::ZYX, o, out);
   EXPECT_FLOAT_EQ(out.logits[0], 3.0f); // ((1+1) + (1+3)) / 2
   EXPECT_FLOAT_EQ(out.logits[64], 1.0f);
+}
+
+// Outputs beyond float16's range overflow nnU-Net's float16 accumulators: a model error, as nnU-Net stops there
+// (labels were written from inf rows, probabilities as NaN); float32 accumulators hold them.
+TEST(SlidingWindow, Float16AccumulatorOverflowIsAModelError) {
+  TempDir dir;
+  const Network net = scripted(dir, "huge", "    return torch.cat([x * 1000.0, -x], 1)");
+  std::vector<float> data(4 * 4 * 4, 100.0f); // 1e5 > 65504
+  EngineOptions o;
+  o.patch = {4, 4, 4};
+  o.halfAccumulation = true;
+  LogitCollector out;
+  try {
+    slidingWindow({&net}, volumeOf(data, {4, 4, 4}), AxisOrder::ZYX, o, out);
+    FAIL() << "inf accumulated";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::Model);
+    EXPECT_NE(std::string(e.what()).find("overflow float16 accumulators"), std::string::npos) << e.what();
+  }
+  o.halfAccumulation = false;
+  LogitCollector wide;
+  slidingWindow({&net}, volumeOf(data, {4, 4, 4}), AxisOrder::ZYX, o, wide);
+  EXPECT_FLOAT_EQ(wide.logits[0], 1e5f);
 }
 
 TEST(SlidingWindow, SmallerThanThePatchIsPaddedAndCroppedBack) {
