@@ -78,8 +78,11 @@ double percentileDistance(const DirectedDistances& d, double percent, const Surf
     return d.distances[n - 1];
   }
   if (n == 0) return kNan;
-  // MONAI's _compute_percentile_hausdorff_distance: "if not percentile: return surface_distance.max()"
-  const double q = percent == 0 ? 1.0 : percent / 100.0;
+  // MONAI's _compute_percentile_hausdorff_distance: "if not percentile: return surface_distance.max()" (an empty
+  // other surface's +inf stays inf: as the quantile at 1 it became NaN, inf + 0 x (inf - inf))
+  if (percent == 0)
+    return conventions.precision == DistancePrecision::Float32 ? double(float(d.distances.back())) : d.distances.back();
+  const double q = percent / 100.0;
   if (conventions.precision == DistancePrecision::Float32) return quantile<float>(d.distances, q);
   return quantile<double>(d.distances, q);
 }

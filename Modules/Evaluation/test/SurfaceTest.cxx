@@ -124,6 +124,11 @@ TEST(Surface, PercentileRules) {
   EXPECT_EQ(percentileDistance(d, 50, kDm), 4.0);
   EXPECT_EQ(percentileDistance(d, 30, kDm), 3.0);
   EXPECT_EQ(percentileDistance(d, 0, kDm), 1.0);
+  // the other surface empty: every distance +inf, and MONAI's maximum is inf (it was NaN through the quantile)
+  const double inf = std::numeric_limits<double>::infinity();
+  d.distances = {inf, inf};
+  d.weights = {1, 1};
+  EXPECT_EQ(percentileDistance(d, 0, kMonai), inf);
 }
 
 TEST(Surface, EdgeDistancesAreExactAgainstBruteForce) {
