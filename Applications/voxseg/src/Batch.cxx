@@ -254,11 +254,15 @@ bool endsWith(const std::string& s, const std::string& tail) {
 }
 
 std::string volumeFileStem(const std::string& name) {
-  std::string lower = name; // X.NII.GZ is read as x.nii.gz is (a batch folder left such files out)
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const std::string e : {".seg.nrrd", ".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".dcm"})
-    if (lower.size() > e.size() && lower.compare(lower.size() - e.size(), e.size(), e) == 0)
+  // lower case, or all upper case where the readers take it too (X.NII.GZ, X.NRRD, X.DCM: a batch folder left them
+  // out; ITK's MetaImage reader and nifticlib refuse X.MHA and X.Nii.gz)
+  for (const std::string e : {".seg.nrrd", ".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".dcm"}) {
+    std::string upper = e;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const bool meta = e == ".mha" || e == ".mhd";
+    if (name.size() > e.size() && (endsWith(name, e) || (!meta && endsWith(name, upper))))
       return name.substr(0, name.size() - e.size());
+  }
   return "";
 }
 

@@ -127,7 +127,8 @@ int runConvert(const ConvertArgs& args) {
                      ": the series a DICOM output refers to (or the grid "
                      "a DICOM SEG input is read onto); " +
                      args.input + " is no DICOM SEG and " + args.output + " no DICOM output");
-  if (!args.read.seriesUid.empty() && !std::filesystem::is_directory(args.input, ec) && !endsWith(args.output, ".dcm"))
+  if (!args.read.seriesUid.empty() && std::filesystem::is_regular_file(args.input, ec) &&
+      !endsWith(args.output, ".dcm"))
     throw usageError("--series " + args.read.seriesUid +
                      " chooses a series in a DICOM folder (or the --reference-series"
                      " of a DICOM output); " +

@@ -129,7 +129,7 @@ int runInfo(const InfoArgs& args, std::ostream& out) {
       j["note"] = "several series: add --series <SeriesInstanceUID> to see one's geometry";
     }
   } else {
-    if (!args.read.seriesUid.empty())
+    if (!args.read.seriesUid.empty() && std::filesystem::is_regular_file(args.input, ec))
       throw usageError("--series " + args.read.seriesUid + " chooses a series in a DICOM folder; " + args.input +
                        " is a file");
     j["volume"] = volumeJson(io::readVolume(args.input, args.read));

@@ -671,7 +671,10 @@ int runSegment(const SegmentArgs& given) {
     if (!path.empty() && args.batch.empty() && !args.inputs.empty() && !fs::is_directory(args.inputs.front()))
       throw usageError(std::string(option) + " needs a DICOM folder as input (" + args.inputs.front() + " is not one)");
   if (!args.read.seriesUid.empty() && args.batch.empty() && !args.inputs.empty() &&
-      std::none_of(args.inputs.begin(), args.inputs.end(), [](const auto& p) { return fs::is_directory(p); }))
+      std::all_of(args.inputs.begin(), args.inputs.end(), [](const auto& p) {
+        std::error_code ec; // a missing input is named as such later
+        return fs::is_regular_file(p, ec);
+      }))
     throw usageError("--series " + args.read.seriesUid + " chooses a series in a DICOM folder, and no input is one (" +
                      args.inputs.front() + " is a file)");
   parseProgressStyle(args.progress); // usage errors before the model loads

@@ -114,18 +114,19 @@ TEST(Batch, FolderListsDetachedHeadersButNotTheirDataOrSegmentations) {
   EXPECT_EQ(ids, (std::vector<std::string>{"a", "b", "c", "d"}));
 }
 
-// Upper-case extensions are volumes too; a channel group that does not fit the model names its files (four scans
-// patient_0001..0004 for a one-channel model were "channel file patient_0000 is missing").
+// Upper-case extensions the readers take are volumes too (not X.MHA, nor mixed case, which they refuse); a channel
+// group that does not fit the model names its files (four scans patient_0001..0004 for a one-channel model were
+// "channel file patient_0000 is missing").
 TEST(Batch, UpperCaseExtensionsAndChannelGroupsThatNameTheirFiles) {
   TempDir dir;
-  for (const char* name :
-       {"UPPER.NII.GZ", "Low.Nrrd", "p_0001.nii.gz", "p_0002.nii.gz", "q_0000.nii.gz", "q_0001.nii.gz", "S.SEG.NRRD"})
+  for (const char* name : {"UPPER.NII.GZ", "N.NRRD", "m.MHA", "Mixed.Nii.gz", "p_0001.nii.gz", "p_0002.nii.gz",
+                           "q_0000.nii.gz", "q_0001.nii.gz", "S.SEG.NRRD"})
     std::ofstream(dir.file(name)) << "x";
   std::map<std::string, std::string> problems;
   for (const auto& c : listBatch(dir.path().string(), 1)) problems[c.id] = c.problem;
   ASSERT_EQ(problems.size(), 4u);
   EXPECT_EQ(problems["UPPER"], "");
-  EXPECT_EQ(problems["Low"], "");
+  EXPECT_EQ(problems["N"], "");
   EXPECT_NE(problems["p"].find("channel file p_0000 is missing (found p_0001.nii.gz, p_0002.nii.gz;"),
             std::string::npos)
       << problems["p"];

@@ -19,9 +19,18 @@ std::vector<std::uint8_t> BinaryFramePacker::pixelData() const {
   return out;
 }
 
-bool unpackBinaryFrame(const std::uint8_t* data, std::size_t size, std::size_t index, std::size_t pixelsPerFrame,
+std::size_t binaryFrameStride(std::size_t size, std::size_t frames, std::size_t pixelsPerFrame, bool& padded) {
+  const auto fits = [&](std::size_t bytes) { return size == bytes || size == bytes + bytes % 2; };
+  padded = false;
+  if (fits((frames * pixelsPerFrame + 7) / 8)) return pixelsPerFrame;
+  const std::size_t wholeBytes = (pixelsPerFrame + 7) / 8 * 8;
+  padded = fits(frames * wholeBytes / 8);
+  return padded ? wholeBytes : 0;
+}
+
+bool unpackBinaryFrame(const std::uint8_t* data, std::size_t size, std::size_t firstBit, std::size_t pixelsPerFrame,
                        std::uint8_t* out) {
-  const std::size_t first = index * pixelsPerFrame;
+  const std::size_t first = firstBit;
   if (pixelsPerFrame == 0 || (first + pixelsPerFrame + 7) / 8 > size) return false;
   for (std::size_t i = 0; i < pixelsPerFrame; ++i) {
     const std::size_t bit = first + i;

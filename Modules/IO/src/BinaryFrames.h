@@ -26,9 +26,15 @@ private:
   std::vector<std::uint8_t> bytes_;
 };
 
-/// Frame `index` (0-based) of such Pixel Data unpacked into `out` (`pixelsPerFrame` values 0 or 1). Returns false
-/// when `size` bytes do not hold that frame.
-bool unpackBinaryFrame(const std::uint8_t* data, std::size_t size, std::size_t index, std::size_t pixelsPerFrame,
+/// The bits from one frame's start to the next's in Pixel Data of `size` bytes holding `frames` frames: pixelsPerFrame
+/// (packed, the standard's layout), or pixelsPerFrame rounded up to whole bytes (each frame padded, as DCMTK before
+/// 3.6.4 wrote binary SEGs and as dcmqi's older exports are: `padded` set) when only that fits the size; 0 when
+/// neither does. OB's even length is allowed for either; where both layouts give the size, packed is taken.
+std::size_t binaryFrameStride(std::size_t size, std::size_t frames, std::size_t pixelsPerFrame, bool& padded);
+
+/// The frame that starts at bit `firstBit` of such Pixel Data unpacked into `out` (`pixelsPerFrame` values 0 or 1).
+/// Returns false when `size` bytes do not hold that frame.
+bool unpackBinaryFrame(const std::uint8_t* data, std::size_t size, std::size_t firstBit, std::size_t pixelsPerFrame,
                        std::uint8_t* out);
 
 } // namespace voxseg::io::detail

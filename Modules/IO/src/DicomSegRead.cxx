@@ -3,6 +3,7 @@
 #include "PayloadCheck.h"
 
 #include "voxseg/core/Error.h"
+#include "voxseg/core/Log.h"
 #include "voxseg/io/DicomSeg.h"
 #include "voxseg/io/VolumeIO.h"
 
@@ -369,6 +370,15 @@ DicomSegContent readDicomSeg(const std::string& path, const std::string& referen
   std::vector<std::vector<Plane>> planes(g.size[2]);
   const double tolerance = std::max(1e-3, 0.01 * std::min(g.spacing[0], g.spacing[1]));
   std::vector<std::uint8_t> unpacked(fractional ? 0 : plane);
+  bool padded = false; // frames starting on whole bytes (older writers)
+  const std::size_t stride = fractional ? 0 : detail::binaryFrameStride(packedSize, frames, plane, padded);
+  if (!fractional && stride == 0)
+    throw inputError(path, "its Pixel Data holds " + std::to_string(packedSize) + " bytes, not the " +
+                               std::to_string((frames * plane + 7) / 8) + " of " + std::to_string(frames) +
+                               " binary frames of " + std::to_string(columns) + "x" + std::to_string(rows));
+  if (padded)
+    logWarning(path + ": its binary frames start on whole bytes (as DCMTK before 3.6.4 wrote them, not the "
+                      "standard's packing): read so");
   for (std::size_t f = 0; f < frames; ++f) {
     const Vec3 d{info[f].position[0] - g.origin[0], info[f].position[1] - g.origin[1],
                  info[f].position[2] - g.origin[2]};
@@ -385,7 +395,7 @@ DicomSegContent readDicomSeg(const std::string& path, const std::string& referen
         throw inputError(path, "frame " + std::to_string(f + 1) + " cannot be read");
       pixels = stored->pixData;
     } else {
-      if (!detail::unpackBinaryFrame(packed, packedSize, f, plane, unpacked.data()))
+      if (!detail::unpackBinaryFrame(packed, packedSize, f * stride, plane, unpacked.data()))
         throw inputError(path, "frame " + std::to_string(f + 1) + " lies beyond the end of its Pixel Data");
       pixels = unpacked.data();
     }

@@ -7,6 +7,7 @@
 #include <dcmtk/dcmdata/dcitem.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace voxseg::io::detail {
@@ -65,9 +66,14 @@ MultiFrameLayout readMultiFrameLayout(const std::string& path) {
             out.problem = "frame " + std::to_string(f + 1) + " lies in another orientation than frame 1";
       }
     }
-    if (f == 0 && numbers(groupItem(frame, shared, DCM_PixelMeasuresSequence), DCM_PixelSpacing, v, 2)) {
-      out.rowSpacing = v[0];
-      out.columnSpacing = v[1];
+    if (numbers(groupItem(frame, shared, DCM_PixelMeasuresSequence), DCM_PixelSpacing, v, 2)) {
+      if (f == 0) {
+        out.rowSpacing = v[0];
+        out.columnSpacing = v[1];
+      } else if (std::fabs(v[0] - out.rowSpacing) > 1e-4 * std::max(out.rowSpacing, 1.0) ||
+                 std::fabs(v[1] - out.columnSpacing) > 1e-4 * std::max(out.columnSpacing, 1.0)) {
+        out.problem = "frame " + std::to_string(f + 1) + " has another PixelSpacing than frame 1";
+      }
     }
     double slope = slope0, intercept = intercept0;
     if (DcmItem* t = groupItem(frame, shared, DCM_PixelValueTransformationSequence)) {

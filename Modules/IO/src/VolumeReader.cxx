@@ -399,6 +399,18 @@ void rescaleFrames(Volume& v, const detail::MultiFrameLayout& layout) {
     fractional |= slope[k] != std::round(slope[k]) || intercept[k] != std::round(intercept[k]);
   }
   if (!varies) return;
+  // values beyond int32 (a slope of 65536 on 16-bit data): float64, as a series of such slices
+  visitPixelType(v.pixelType, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* in = v.as<T>()->GetBufferPointer();
+    for (std::size_t k = 0; k < frames && !fractional; ++k) {
+      const auto [lo, hi] = std::minmax_element(in + k * plane, in + (k + 1) * plane);
+      for (const double x : {double(*lo), double(*hi)}) {
+        const double value = (x - intercept[0]) / slope[0] * slope[k] + intercept[k];
+        fractional |= !(std::fabs(value) <= 2147483647.0);
+      }
+    }
+  });
   Volume out = makeVolume(fractional ? PixelType::Float64 : PixelType::Int32, v.geometry());
   out.source = v.source;
   out.warnings = v.warnings;

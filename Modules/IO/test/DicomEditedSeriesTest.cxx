@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -194,6 +195,28 @@ TEST(DicomEditedSeries, EnhancedFramesArePlacedCheckedAndRescaledFrameByFrame) {
       t->putAndInsertString(DCM_RescaleType, "US");
     }
   }));
+  // a frame of another PixelSpacing is refused as a series' slice is; values beyond int32 are read as float64
+  expectInputError(
+      [&] {
+        readVolume(editedMultiFrame(dir.file("spacing.dcm"), [](DcmDataset& d) {
+          frameGroup(d, 1, DCM_PixelMeasuresSequence)->putAndInsertString(DCM_PixelSpacing, "0.9\\0.9");
+        }));
+      },
+      "frame 2 has another PixelSpacing than frame 1");
+  const Volume huge = readVolume(editedMultiFrame(dir.file("huge.dcm"), [](DcmDataset& d) {
+    DcmItem* shared = nullptr;
+    d.findAndGetSequenceItem(DCM_SharedFunctionalGroupsSequence, shared, 0);
+    delete shared->remove(DCM_PixelValueTransformationSequence);
+    for (unsigned long k = 0; k < 3; ++k) {
+      DcmItem* t = frameGroup(d, k, DCM_PixelValueTransformationSequence);
+      t->putAndInsertString(DCM_RescaleSlope, k == 1 ? "4294967296" : "1"); // frame 2 holds the ones
+      t->putAndInsertString(DCM_RescaleIntercept, "0");
+    }
+  }));
+  EXPECT_EQ(huge.pixelType, PixelType::Float64);
+  const double* h = huge.as<double>()->GetBufferPointer();
+  EXPECT_EQ(*std::max_element(h + 24 * 38, h + 2 * 24 * 38), 4294967296.0);
+
   const auto a = original.toFloat(), b = scaled.toFloat();
   const std::size_t plane = 24 * 38;
   std::size_t wrong = 0, set = 0;

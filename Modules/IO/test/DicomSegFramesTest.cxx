@@ -3,6 +3,7 @@
 // there, writing and reading (BinaryFrames.h).
 #include "BinaryFrames.h"
 
+#include "voxseg/core/Error.h"
 #include "voxseg/io/DicomSeg.h"
 #include "voxseg/io/VolumeIO.h"
 #include "voxseg/testing/Data.h"
@@ -47,29 +48,36 @@ TEST(BinaryFrames, FramesFollowOneAnotherLowBitFirst) {
   EXPECT_EQ(packed.size(), 90u); // ceil(715 / 8) = 90
   std::vector<std::uint8_t> out(plane);
   for (std::size_t f = 0; f < frames.size(); ++f) {
-    ASSERT_TRUE(detail::unpackBinaryFrame(packed.data(), packed.size(), f, plane, out.data()));
+    ASSERT_TRUE(detail::unpackBinaryFrame(packed.data(), packed.size(), f * plane, plane, out.data()));
     EXPECT_EQ(out, frames[f]) << "frame " << f;
   }
-  EXPECT_FALSE(detail::unpackBinaryFrame(packed.data(), packed.size(), 5, plane, out.data())); // beyond the data
+  EXPECT_FALSE(detail::unpackBinaryFrame(packed.data(), packed.size(), 5 * plane, plane, out.data())); // beyond
+  bool padded = true;
+  EXPECT_EQ(detail::binaryFrameStride(packed.size(), 5, plane, padded), plane);
+  EXPECT_FALSE(padded);
+  EXPECT_EQ(detail::binaryFrameStride(5 * 18, 5, plane, padded), plane); // 90 bytes either way: packed
+  EXPECT_EQ(detail::binaryFrameStride(3 * 11, 3, 81, padded), 88u);      // 9 x 9: 31 bytes packed, 33 padded
+  EXPECT_TRUE(padded);
+  EXPECT_EQ(detail::binaryFrameStride(40, 3, 81, padded), 0u);
 }
 
-// dcmqi's ct-3slice cut to 13 columns x 11 rows (its top-left corner: the positions stay), slice files as they were.
-std::string oddSizedSeries(const std::string& source, const std::string& folder) {
+// dcmqi's ct-3slice cut to `columns` x `rows` (its top-left corner: the positions stay), slice files as they were.
+std::string oddSizedSeries(const std::string& source, const std::string& folder, Uint16 columns = 13,
+                           Uint16 rows = 11) {
   std::filesystem::create_directories(folder);
   for (const auto& entry : std::filesystem::directory_iterator(source)) {
     DcmFileFormat f;
     if (f.loadFile(entry.path().c_str()).bad()) continue;
     DcmDataset& d = *f.getDataset();
-    Uint16 rows = 0, columns = 0;
+    Uint16 width = 0;
     const Uint16* pixels = nullptr;
-    d.findAndGetUint16(DCM_Rows, rows);
-    d.findAndGetUint16(DCM_Columns, columns);
+    d.findAndGetUint16(DCM_Columns, width);
     EXPECT_TRUE(d.findAndGetUint16Array(DCM_PixelData, pixels).good());
     std::vector<Uint16> cut;
-    for (std::size_t r = 0; r < 11; ++r)
-      for (std::size_t c = 0; c < 13; ++c) cut.push_back(pixels[r * columns + c]);
-    d.putAndInsertUint16(DCM_Rows, 11);
-    d.putAndInsertUint16(DCM_Columns, 13);
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t c = 0; c < columns; ++c) cut.push_back(pixels[r * width + c]);
+    d.putAndInsertUint16(DCM_Rows, rows);
+    d.putAndInsertUint16(DCM_Columns, columns);
     d.putAndInsertUint16Array(DCM_PixelData, cut.data(), static_cast<unsigned long>(cut.size()));
     EXPECT_TRUE(f.saveFile((folder + "/" + entry.path().filename().string()).c_str()).good());
   }
@@ -107,6 +115,46 @@ TEST(DicomSeg, FramesOfAnOddSizeAreWrittenAndReadBitExact) {
   differ = 0;
   for (std::size_t i = 0; i < labels.geometry().voxelCount(); ++i) differ += b->GetBufferPointer()[i] != l[i];
   EXPECT_EQ(differ, 0u);
+}
+
+// Older writers (DCMTK before 3.6.4, dcmqi's exports of that time) started every frame on a whole byte: a SEG whose
+// Pixel Data has that length (and not the packed one) is read so, with a warning; one of neither length is refused.
+// (Read as packed, frames 2 on came out shifted without a word.)
+TEST(DicomSeg, FramesPaddedToWholeBytesByOlderWritersAreReadSo) {
+  VOXSEG_REQUIRE_DATA(ct, sharedPath("data/dcmqi/segmentations/ct-3slice"));
+  TempDir dir;
+  const std::string series = oddSizedSeries(ct, dir.file("nine"), 9, 9); // 81 pixels: 31 bytes packed, 33 padded
+  Volume labels = makeVolume(PixelType::UInt8, readVolume(series).geometry());
+  std::uint8_t* l = labels.as<std::uint8_t>()->GetBufferPointer();
+  std::mt19937 random(5);
+  for (std::size_t i = 0; i < 3 * 81; ++i) l[i] = static_cast<std::uint8_t>(random() % 2);
+  for (std::size_t z = 0; z < 3; ++z) l[z * 81] = l[z * 81 + 80] = 1;
+  const std::string out = dir.file("seg.dcm");
+  writeDicomSeg(labels, {}, series, out, {}, false);
+  DcmFileFormat f;
+  ASSERT_TRUE(f.loadFile(out.c_str()).good());
+  std::vector<Uint8> padded(34, 0); // 3 frames of 11 bytes, and OB's even length
+  for (std::size_t z = 0; z < 3; ++z)
+    for (std::size_t i = 0; i < 81; ++i)
+      if (l[z * 81 + i]) padded[z * 11 + i / 8] |= static_cast<Uint8>(1u << (i % 8));
+  f.getDataset()->putAndInsertUint8Array(DCM_PixelData, padded.data(), 34);
+  ASSERT_TRUE(f.saveFile(dir.file("padded.dcm").c_str()).good());
+  const Volume back = readDicomSeg(dir.file("padded.dcm"), series).labels;
+  const auto b = back.toFloat();
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < 3 * 81; ++i) differ += b->GetBufferPointer()[i] != l[i];
+  EXPECT_EQ(differ, 0u);
+  padded.resize(40, 0);
+  f.getDataset()->putAndInsertUint8Array(DCM_PixelData, padded.data(), 40);
+  ASSERT_TRUE(f.saveFile(dir.file("long.dcm").c_str()).good());
+  try {
+    readDicomSeg(dir.file("long.dcm"), series);
+    FAIL() << "Pixel Data of another length was read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("its Pixel Data holds 40 bytes, not the 31 of 3 binary frames of 9x9"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 } // namespace

@@ -335,7 +335,7 @@ RunStats slidingWindow(const std::vector<const Network*>& networks, const InputV
       torch::Tensor rows = withStagedFreed([&] { return acc->take(n); });
       // float16 accumulators overflow at 65504: nnU-Net stops there ("Encountered inf in predicted array"); the
       // labels were written from inf/NaN rows, and the probabilities were NaN
-      if (opt.halfAccumulation && !torch::isfinite(rows).all().item<bool>())
+      if (opt.halfAccumulation && torch::isinf(rows).any().item<bool>()) // as nnU-Net checks (NaN goes on)
         throw Error(ExitCode::Model, networks.front()->path() +
                                          ": the network's weighted outputs overflow float16 accumulators (inf), as "
                                          "nnU-Net's would (it stops too); a card can accumulate in float32");

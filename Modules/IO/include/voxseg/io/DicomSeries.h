@@ -64,8 +64,8 @@ struct SliceSpacingCheck {
   double tiltDegrees = 0;  ///< angle between the stacking direction and the slice normal
   std::string problem;     ///< empty when the grid is regular
   /// A slice whose corner lies off the line through the first and last slices' corners (shifted in its plane) by
-  /// more than a tenth of a pixel (0.01 mm at least; 0.1 mm without PixelSpacing): offLine mm; no spacing policy
-  /// reads such a stack.
+  /// more than half a pixel (0.01 mm at least; 0.5 mm without PixelSpacing): offLine mm; no spacing policy reads
+  /// such a stack.
   double offLine = 0;
   std::string gridProblem;
 };
