@@ -148,6 +148,19 @@ void setFrameZ(DcmDataset& d, const std::vector<const char*>& z) {
         ->putAndInsertString(DCM_ImagePositionPatient, (std::string("46.4649\\5.01881\\") + z[k]).c_str());
 }
 
+// Each frame's own Pixel Value Transformation (slopes given, intercepts 0) instead of the shared one.
+void setFrameSlopes(DcmDataset& d, const std::vector<const char*>& slopes) {
+  DcmItem* shared = nullptr;
+  d.findAndGetSequenceItem(DCM_SharedFunctionalGroupsSequence, shared, 0);
+  delete shared->remove(DCM_PixelValueTransformationSequence);
+  for (unsigned long k = 0; k < slopes.size(); ++k) {
+    DcmItem* t = frameGroup(d, k, DCM_PixelValueTransformationSequence);
+    t->putAndInsertString(DCM_RescaleSlope, slopes[k]);
+    t->putAndInsertString(DCM_RescaleIntercept, "0");
+    t->putAndInsertString(DCM_RescaleType, "US");
+  }
+}
+
 // GDCM stacked the frames in stored order at a spacing of its own (1 x 1 x 1 mm, the 0.7 mm pixels lost, when the
 // positions puzzled it) and applied frame 1's rescale to every frame.
 TEST(DicomEditedSeries, EnhancedFramesArePlacedCheckedAndRescaledFrameByFrame) {
@@ -185,15 +198,7 @@ TEST(DicomEditedSeries, EnhancedFramesArePlacedCheckedAndRescaledFrameByFrame) {
 
   // slopes 2, 3 and 4 in each frame's own group instead of the shared 1
   const Volume scaled = readVolume(editedMultiFrame(dir.file("slopes.dcm"), [](DcmDataset& d) {
-    DcmItem* shared = nullptr;
-    d.findAndGetSequenceItem(DCM_SharedFunctionalGroupsSequence, shared, 0);
-    delete shared->remove(DCM_PixelValueTransformationSequence);
-    for (unsigned long k = 0; k < 3; ++k) {
-      DcmItem* t = frameGroup(d, k, DCM_PixelValueTransformationSequence);
-      t->putAndInsertString(DCM_RescaleSlope, std::to_string(k + 2).c_str());
-      t->putAndInsertString(DCM_RescaleIntercept, "0");
-      t->putAndInsertString(DCM_RescaleType, "US");
-    }
+    setFrameSlopes(d, {"2", "3", "4"});
   }));
   // a frame of another PixelSpacing is refused as a series' slice is; values beyond int32 are read as float64
   expectInputError(
@@ -204,14 +209,7 @@ TEST(DicomEditedSeries, EnhancedFramesArePlacedCheckedAndRescaledFrameByFrame) {
       },
       "frame 2 has another PixelSpacing than frame 1");
   const Volume huge = readVolume(editedMultiFrame(dir.file("huge.dcm"), [](DcmDataset& d) {
-    DcmItem* shared = nullptr;
-    d.findAndGetSequenceItem(DCM_SharedFunctionalGroupsSequence, shared, 0);
-    delete shared->remove(DCM_PixelValueTransformationSequence);
-    for (unsigned long k = 0; k < 3; ++k) {
-      DcmItem* t = frameGroup(d, k, DCM_PixelValueTransformationSequence);
-      t->putAndInsertString(DCM_RescaleSlope, k == 1 ? "4294967296" : "1"); // frame 2 holds the ones
-      t->putAndInsertString(DCM_RescaleIntercept, "0");
-    }
+    setFrameSlopes(d, {"1", "4294967296", "1"}); // frame 2 holds the ones
   }));
   EXPECT_EQ(huge.pixelType, PixelType::Float64);
   const double* h = huge.as<double>()->GetBufferPointer();
