@@ -31,16 +31,7 @@ std::string spaceName(MeshSpace s) { return s == MeshSpace::Lps ? "LPS" : "RAS";
 
 // One mesh per label in the file's space, with a "Label" cell array and RGB "Colors" per point.
 vtkSmartPointer<vtkPolyData> prepared(const NamedSurface& n, MeshSpace space) {
-  vtkSmartPointer<vtkPolyData> mesh = n.surface->surface;
-  if (space == MeshSpace::Ras) { // (x, y, z) LPS -> (-x, -y, z) RAS: a rotation, normals follow
-    vtkNew<vtkTransform> flip;
-    flip->Scale(-1, -1, 1);
-    vtkNew<vtkTransformPolyDataFilter> f;
-    f->SetInputData(mesh);
-    f->SetTransform(flip);
-    f->Update();
-    mesh = f->GetOutput();
-  }
+  const vtkSmartPointer<vtkPolyData> mesh = inMeshSpace(n.surface->surface, space);
   auto out = vtkSmartPointer<vtkPolyData>::New();
   out->ShallowCopy(mesh);
   vtkNew<vtkIntArray> label;
@@ -109,6 +100,17 @@ void writeObj(const std::vector<NamedSurface>& surfaces, MeshSpace space, const 
 }
 
 } // namespace
+
+vtkSmartPointer<vtkPolyData> inMeshSpace(vtkPolyData* surface, MeshSpace space) {
+  if (space == MeshSpace::Lps) return surface;
+  vtkNew<vtkTransform> flip; // (x, y, z) LPS -> (-x, -y, z) RAS
+  flip->Scale(-1, -1, 1);
+  vtkNew<vtkTransformPolyDataFilter> f;
+  f->SetInputData(surface);
+  f->SetTransform(flip);
+  f->Update();
+  return f->GetOutput();
+}
 
 MeshFormat parseMeshFormat(const std::string& name) {
   if (name == "stl") return MeshFormat::Stl;

@@ -18,15 +18,10 @@
 #include <vtkRenderWindow.h>
 #include <vtkRenderWindowInteractor.h>
 #include <vtkRenderer.h>
-#include <vtkTransform.h>
-#include <vtkTransformPolyDataFilter.h>
 
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 
 namespace voxseg::rendering {
 namespace {
@@ -104,17 +99,15 @@ namespace {
 // VTK 9.1's exporter names its meshes, nodes and materials mesh0, mesh1, ... (unnamed materials): each is given its
 // label's name, which viewers list. It writes one mesh per actor holding cells, in the renderer's order (fill()'s,
 // the surfaces' order); a file of another shape is left as written, with a warning.
-void nameGltfMeshes(const std::string& file, const std::string& path, const std::vector<NamedSurface>& surfaces) {
+std::string withLabelNames(const std::string& gltf, const std::string& path,
+                           const std::vector<NamedSurface>& surfaces) {
   std::vector<std::string> names;
   for (const auto& n : surfaces)
     if (n.surface->surface->GetNumberOfCells() > 0) names.push_back(n.name);
-  std::ifstream in(file, std::ios::binary);
-  auto g = nlohmann::ordered_json::parse(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), nullptr,
-                                         false);
-  in.close();
+  auto g = nlohmann::ordered_json::parse(gltf, nullptr, false);
   if (g.is_discarded() || !g.contains("meshes") || !g["meshes"].is_array() || g["meshes"].size() != names.size()) {
     logWarning(path + ": the meshes are left unnamed (VTK's glTF file is not the one mesh per label expected)");
-    return;
+    return gltf;
   }
   for (std::size_t i = 0; i < names.size(); ++i) {
     auto& mesh = g["meshes"][i];
@@ -128,9 +121,7 @@ void nameGltfMeshes(const std::string& file, const std::string& path, const std:
     for (auto& node : g["nodes"])
       if (node.contains("mesh") && node["mesh"].is_number_unsigned() && node["mesh"].get<std::size_t>() < names.size())
         node["name"] = names[node["mesh"].get<std::size_t>()];
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out << g.dump();
-  if (!out.flush()) throw Error(ExitCode::Output, path + ": cannot write the glTF file");
+  return g.dump();
 }
 
 } // namespace
@@ -138,39 +129,30 @@ void nameGltfMeshes(const std::string& file, const std::string& path, const std:
 void writeGltf(const std::vector<NamedSurface>& surfaces, const std::string& path, bool overwrite, MeshSpace space) {
   if (surfaces.empty()) throw usageError(path + ": no surface to write");
   ensureDisplay();
-  // RAS: the surfaces turned (x, y, z) -> (-x, -y, z), as the other mesh files are (until 2026-11-29 the glTF file
-  // stayed in LPS whatever --mesh-space said)
+  // RAS: the surfaces turned as the other mesh files are (until 2026-11-29 the glTF file stayed in LPS whatever
+  // --mesh-space said)
   std::vector<LabelSurface> turned;
   std::vector<NamedSurface> named = surfaces;
   if (space == MeshSpace::Ras) {
     turned.reserve(surfaces.size());
     for (auto& n : named) {
-      vtkNew<vtkTransform> flip;
-      flip->Scale(-1, -1, 1);
-      vtkNew<vtkTransformPolyDataFilter> f;
-      f->SetInputData(n.surface->surface);
-      f->SetTransform(flip);
-      f->Update();
       turned.push_back(*n.surface);
-      turned.back().surface = f->GetOutput();
+      turned.back().surface = inMeshSpace(n.surface->surface, space);
       n.surface = &turned.back();
     }
   }
+  { io::AtomicOutput probe(path, overwrite); } // the destination, before the scene is built
   Scene s;
   fill(s, named, {1, 1, 1});
   s.window->SetOffScreenRendering(1);
   s.window->SetSize(64, 64);
-  io::AtomicOutput out(path, overwrite);
   vtkNew<vtkGLTFExporter> exporter;
   exporter->SetRenderWindow(s.window);
-  exporter->SetFileName(out.tempPath().c_str());
   exporter->InlineDataOn();
   exporter->SaveNormalOn();
-  exporter->Write();
-  if (!std::filesystem::exists(out.tempPath()) || std::filesystem::file_size(out.tempPath()) == 0)
-    throw Error(ExitCode::Output, path + ": cannot write the glTF file");
-  nameGltfMeshes(out.tempPath(), path, named);
-  out.commit();
+  const std::string gltf = exporter->WriteToString(); // named in memory, then written once
+  if (gltf.empty()) throw Error(ExitCode::Output, path + ": cannot write the glTF file");
+  io::writeFileAtomically(path, withLabelNames(gltf, path, named), overwrite);
 }
 
 void showInteractive(const std::vector<NamedSurface>& surfaces, const std::string& title) {

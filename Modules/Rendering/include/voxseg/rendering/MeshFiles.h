@@ -19,6 +19,9 @@ enum class MeshSpace { Lps, Ras };
 MeshFormat parseMeshFormat(const std::string& name);
 std::string meshExtension(MeshFormat format);      ///< ".stl", ...
 MeshSpace parseMeshSpace(const std::string& name); ///< "lps" or "ras"
+/// A surface (LPS mm) in `space`: as it is for LPS, turned (x, y, z) -> (-x, -y, z) for RAS (a rotation: normals
+/// follow).
+vtkSmartPointer<vtkPolyData> inMeshSpace(vtkPolyData* surface, MeshSpace space);
 
 struct NamedSurface {
   const LabelSurface* surface = nullptr;
