@@ -166,15 +166,12 @@ namespace {
 NnUNetResult segmentOriented(const NnUNetModel& m, const std::vector<io::Volume>& channels, const SegmenterOptions& run,
                              bool keepProbabilities, const inference::ProgressFn& progress,
                              const io::Volume* previous) {
-  // Models trained by `voxseg train` record the orientation their arrays were in ("voxseg_orientation",
-  // a key nnU-Net ignores), and nnU-Net's NibabelIOWithReorient and SimpleITKIOWithReorient readers turn every
-  // image to the closest RAS orientation (and the labels back): inputs are reoriented to it losslessly and the
-  // outputs back (such a model ran on the arrays as stored until 2026-11-29).
+  // The model's array orientation (NnUNetModel::arrayOrientation: voxseg train's, or RAS for nnU-Net's
+  // *IOWithReorient readers, which ran on the arrays as stored until 2026-11-29): inputs are reoriented to it
+  // losslessly and the outputs back.
   for (const auto& c : channels) io::requireFinite(c);
   if (previous) io::requireWholeBuffer(*previous);
-  const std::string reader = m.plans.value("image_reader_writer", std::string());
-  const bool reorientingReader = reader == "NibabelIOWithReorient" || reader == "SimpleITKIOWithReorient";
-  const std::string code = m.plans.value("voxseg_orientation", std::string(reorientingReader ? "RAS" : ""));
+  const std::string& code = m.arrayOrientation;
   if (code.empty() || channels.empty()) return segmentArrays(m, channels, run, keepProbabilities, progress, previous);
   const std::string original = orientationCode(channels.front().geometry().direction);
   if (original == code) return segmentArrays(m, channels, run, keepProbabilities, progress, previous);

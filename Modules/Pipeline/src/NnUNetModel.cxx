@@ -6,7 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <set>
+#include <map>
 #include <string>
 
 namespace fs = std::filesystem;
@@ -117,14 +117,16 @@ std::shared_ptr<const NnUNetModel> loadPrevious(const NnUNetModel& m, const NnUN
   }
 }
 
-// The plans' image reader and resampling functions voxseg reproduces; a model planned with others is refused
-// (it was run with the default ones, without a word: another grid, or unoriented arrays, for the network).
-void checkReadingAndResampling(const NnUNetModel& m, const std::string& plansFile) {
+// The orientation the plans' image reader gives the arrays in ("" as stored, "RAS" for the *IOWithReorient readers),
+// or voxseg train's "voxseg_orientation". A reader voxseg does not reproduce is refused (it was run as SimpleITKIO
+// without a word), as are resampling functions and kwargs it does not reproduce (another grid for the network).
+std::string checkReadingAndResampling(const NnUNetModel& m, const std::string& plansFile) {
   const std::string where = plansFile + ": configuration '" + m.configurationName + "' ";
   const json& reader = m.plans.contains("image_reader_writer") ? m.plans["image_reader_writer"] : json("SimpleITKIO");
-  static const std::set<std::string> readers{"SimpleITKIO", "NibabelIO", "SimpleITKIOWithReorient",
-                                             "NibabelIOWithReorient"};
-  if (!reader.is_string() || !readers.count(reader.get<std::string>()))
+  static const std::map<std::string, std::string> readers{
+      {"SimpleITKIO", ""}, {"NibabelIO", ""}, {"SimpleITKIOWithReorient", "RAS"}, {"NibabelIOWithReorient", "RAS"}};
+  const auto known = reader.is_string() ? readers.find(reader.get<std::string>()) : readers.end();
+  if (known == readers.end())
     throw Error(ExitCode::Model, plansFile + ": image_reader_writer " + reader.dump() +
                                      ": voxseg reads images as SimpleITKIO and NibabelIO do, and reorients them to RAS "
                                      "as their WithReorient variants do, and no other way");
@@ -144,6 +146,7 @@ void checkReadingAndResampling(const NnUNetModel& m, const std::string& plansFil
     throw Error(ExitCode::Model, where + "has resampling_fn_probabilities_kwargs " + probabilities.dump() +
                                      ": voxseg exports with order 1, order_z 0 and force_separate_z null only (what "
                                      "nnU-Net plans)");
+  return m.plans.value("voxseg_orientation", known->second);
 }
 
 NnUNetModel load(const NnUNetOptions& options, const inference::DeviceSpec& device, int threads) {
@@ -171,7 +174,7 @@ NnUNetModel load(const NnUNetOptions& options, const inference::DeviceSpec& devi
   m.slices = folder.slices;
   m.previousStage = folder.previousStage;
   m.cascadeLabels = folder.cascadeLabels;
-  checkReadingAndResampling(m, (dir / "plans.json").string());
+  m.arrayOrientation = checkReadingAndResampling(m, (dir / "plans.json").string());
   if (!m.previousStage.empty()) { // how the previous stage's labels are resampled, checked once
     const json kw = m.configuration.value("resampling_fn_seg_kwargs", json::object());
     const int order = kw.value("order", 3), orderZ = kw.value("order_z", 0);

@@ -91,17 +91,15 @@ NnUNetPrediction predictCropped(const NnUNetModel& m, NnUNetCropped in, const pr
   const processing::SeparateZ sep = separateZ(kw, spacing, target);
   // The host's work (resampling, export) on as many threads as LibTorch's (--threads).
   const unsigned workers = workerCount(inference::threadCount(), SIZE_MAX);
+  // per channel; nnU-Net still takes the older key (a const operator[] on a missing key was undefined behaviour)
+  json intensities = m.plans.value("foreground_intensity_properties_per_channel",
+                                   m.plans.value("foreground_intensity_properties_by_modality", json::object()));
+  if (!intensities.is_object()) intensities = json::object();
   std::vector<std::vector<float>> pre;
   for (std::size_t c = 0; c < in.channels.size(); ++c) {
     auto& v = in.channels[c];
     const bool useMask = cfg["use_mask_for_norm"][c].get<bool>();
-    // (nnU-Net still takes the older key; a const operator[] on a missing key was undefined behaviour)
-    const json& all = m.plans.contains("foreground_intensity_properties_per_channel")
-                          ? m.plans["foreground_intensity_properties_per_channel"]
-                      : m.plans.contains("foreground_intensity_properties_by_modality")
-                          ? m.plans["foreground_intensity_properties_by_modality"]
-                          : json::object();
-    const json props = all.is_object() ? all.value(std::to_string(c), json::object()) : json::object();
+    const json props = intensities.value(std::to_string(c), json::object());
     processing::nnunetNormalize(v, cfg["normalization_schemes"][c].get<std::string>(), useMask, props, in.mask,
                                 m.options.folder, workers);
     if (netShape == cropShape) {

@@ -44,6 +44,9 @@ struct NnUNetModel {
   std::vector<int> regionsClassOrder;            ///< dataset.json; empty: softmax model
   int maxLabel = 0;                              ///< largest label value the model can write
   bool slices = false; ///< a 2D configuration: one slice (axis 0 of the transposed array) at a time
+  /// The orientation code the arrays are taken in (inputs reoriented to it losslessly, outputs back): plans.json's
+  /// "voxseg_orientation" (models of `voxseg train`), "RAS" for nnU-Net's *IOWithReorient readers; empty: as stored.
+  std::string arrayOrientation;
   /// A cascade stage (e.g. 3d_cascade_fullres): the previous stage's configuration name, and the label values
   /// whose one-hot masks of the previous stage's labels follow the image channels. Empty otherwise.
   std::string previousStage;
