@@ -145,9 +145,7 @@ std::vector<BatchCase> fromFolder(const fs::path& dir, std::size_t channels, con
       continue;
     }
     const std::string stem = volumeFileStem(name);
-    std::string lower = name;
-    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (stem.empty() || endsWith(lower, ".seg.nrrd")) continue; // segmentations are not inputs
+    if (stem.empty() || endsWith(name, ".seg.nrrd") || endsWith(name, ".SEG.NRRD")) continue; // no input
     std::smatch m;
     if (std::regex_match(stem, m, channelName)) {
       if (groups[m[1]].empty()) claims[m[1]].push_back(std::string(m[1]) + "_NNNN channel files");
